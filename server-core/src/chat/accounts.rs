@@ -1,0 +1,250 @@
+//! Accounts and sessions: registration, login (throttled, timing-safe), bearer-token
+//! authentication, logout, password changes and profile edits.
+
+use std::net::IpAddr;
+use std::time::Instant;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use sha2::{Digest, Sha256};
+
+use super::validate;
+use crate::context::AppContext;
+use crate::error::{Error, Result, ResultExt};
+use crate::hub::close;
+use crate::model::{Caller, Me, SystemEvent};
+use crate::store::{NewUser, ProfileUpdate};
+use crate::time::{self, Millis};
+
+const SESSION_DAYS: i64 = 7;
+const REMEMBERED_SESSION_DAYS: i64 = 30;
+const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+
+/// A freshly issued session.
+#[derive(Debug)]
+pub struct Issued {
+    /// The bearer token: shown to the client once, stored only as a hash.
+    pub token: String,
+    pub user: Me,
+    pub expires_at: Millis,
+}
+
+/// Registration input.
+pub struct Registration<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub email: Option<&'a str>,
+}
+
+/// Creates an account (a member of every public room, announced there) and logs it in.
+pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issued> {
+    let username = validate::username(input.username)?;
+    validate::new_password(input.password, "password")?;
+    let email = validate::email(input.email)?;
+    let (me, rooms) = create_user(ctx, &username, input.password, email.as_deref(), false).await?;
+    for room in rooms {
+        super::rooms::announce_member(ctx, room.id, me.user.id).await;
+        let event = SystemEvent::MemberJoined {
+            user_id: me.user.id,
+            username: me.user.username.clone(),
+        };
+        super::messages::post_system(ctx, room.id, &room.name, &event).await;
+    }
+    issue(ctx, me, false).await
+}
+
+/// Creates an account without logging in; used for registration and the demo accounts.
+pub async fn create_user(
+    ctx: &AppContext,
+    username: &validate::Username,
+    password: &str,
+    email: Option<&str>,
+    is_admin: bool,
+) -> Result<(Me, Vec<crate::model::RoomRow>)> {
+    let password_hash = ctx.passwords.hash(password.to_owned()).await?;
+    let new = NewUser {
+        username: &username.display,
+        username_key: &username.key,
+        email,
+        password_hash: &password_hash,
+        is_admin,
+    };
+    ctx.store
+        .create_user(&new, time::now())
+        .await
+        .on_unique("users.username_key", || {
+            Error::conflict("username_taken", Some("username"), "that username is taken")
+        })
+        .on_unique("users_email_key", || {
+            Error::conflict(
+                "email_taken",
+                Some("email"),
+                "that email is already used by another account",
+            )
+        })
+}
+
+/// Checks a username and password and opens a session. Unknown users and wrong passwords get
+/// the same answer after the same work; five failures per name and address lock it for a while.
+pub async fn login(
+    ctx: &AppContext,
+    username: &str,
+    password: &str,
+    remember: bool,
+    addr: Option<IpAddr>,
+) -> Result<Issued> {
+    let key = validate::name_key(username.trim());
+    ctx.throttle
+        .check(&key, addr, Instant::now())
+        .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
+    let credentials = ctx.store.credentials_by_key(&key).await?;
+    let hash = credentials.as_ref().map(|c| c.password_hash.clone());
+    if !ctx.passwords.verify(password.to_owned(), hash).await? {
+        ctx.throttle.fail(&key, addr, Instant::now());
+        return Err(Error::InvalidCredentials);
+    }
+    ctx.throttle.succeed(&key, addr);
+    let Some(credentials) = credentials else {
+        return Err(Error::InvalidCredentials);
+    };
+    let me = ctx
+        .store
+        .me(credentials.id)
+        .await?
+        .ok_or(Error::InvalidCredentials)?;
+    issue(ctx, me, remember).await
+}
+
+async fn issue(ctx: &AppContext, user: Me, remember: bool) -> Result<Issued> {
+    let mut raw = [0u8; 32];
+    getrandom::fill(&mut raw).map_err(|e| Error::Internal(format!("random: {e}")))?;
+    let token = URL_SAFE_NO_PAD.encode(raw);
+    let now = time::now();
+    let days = if remember {
+        REMEMBERED_SESSION_DAYS
+    } else {
+        SESSION_DAYS
+    };
+    let expires_at = now + days * DAY_MS;
+    ctx.store
+        .create_session(user.user.id, &token_hash(&token), now, expires_at)
+        .await?;
+    Ok(Issued {
+        token,
+        user,
+        expires_at,
+    })
+}
+
+fn token_hash(token: &str) -> [u8; 32] {
+    Sha256::digest(token.as_bytes()).into()
+}
+
+/// The caller behind `Authorization: Bearer <token>`; 401 for anything else.
+pub async fn authenticate_header(ctx: &AppContext, header: Option<&str>) -> Result<Caller> {
+    let token = header
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or(Error::Unauthorized)?;
+    authenticate(ctx, token).await
+}
+
+/// The caller owning `token`; 401 if it is unknown, revoked or expired.
+pub async fn authenticate(ctx: &AppContext, token: &str) -> Result<Caller> {
+    // Real tokens are 43 characters; anything wildly different is not worth a query.
+    if token.is_empty() || token.len() > 128 {
+        return Err(Error::Unauthorized);
+    }
+    let session = ctx
+        .store
+        .find_session(&token_hash(token), time::now())
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    Ok(Caller {
+        session_id: session.session_id,
+        user_id: session.user_id,
+        username: session.username,
+        is_server_admin: session.is_admin,
+        expires_at: session.expires_at,
+    })
+}
+
+/// Revokes the caller's session and closes its sockets.
+pub async fn logout(ctx: &AppContext, caller: &Caller) -> Result<()> {
+    ctx.store.delete_session(caller.session_id).await?;
+    ctx.hub
+        .close_sessions(&[caller.session_id], close::UNAUTHORIZED, "logged out");
+    Ok(())
+}
+
+/// Changes the caller's password after checking the current one, and revokes every other
+/// session (closing their sockets). Wrong current passwords count towards the login throttle.
+pub async fn change_password(
+    ctx: &AppContext,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+    addr: Option<IpAddr>,
+) -> Result<()> {
+    validate::new_password(new, "new_password")?;
+    let key = validate::name_key(&caller.username);
+    ctx.throttle
+        .check(&key, addr, Instant::now())
+        .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
+    let credentials = ctx
+        .store
+        .credentials_by_id(caller.user_id)
+        .await?
+        .ok_or(Error::Unauthorized)?;
+    if !ctx
+        .passwords
+        .verify(current.to_owned(), Some(credentials.password_hash))
+        .await?
+    {
+        ctx.throttle.fail(&key, addr, Instant::now());
+        return Err(Error::invalid(
+            "wrong_password",
+            "current_password",
+            "the current password is not correct",
+        ));
+    }
+    let hash = ctx.passwords.hash(new.to_owned()).await?;
+    ctx.store.set_password_hash(caller.user_id, &hash).await?;
+    let revoked = ctx
+        .store
+        .delete_other_sessions(caller.user_id, caller.session_id)
+        .await?;
+    ctx.hub
+        .close_sessions(&revoked, close::UNAUTHORIZED, "password changed");
+    Ok(())
+}
+
+/// Profile edit input: absent fields stay, `null` or `""` clears.
+pub struct ProfileEdit<'a> {
+    pub email: Option<Option<&'a str>>,
+    pub avatar_url: Option<Option<&'a str>>,
+}
+
+/// Updates the caller's email and/or avatar URL.
+pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit<'_>) -> Result<Me> {
+    let update = ProfileUpdate {
+        email: edit.email.map(validate::email).transpose()?,
+        avatar_url: edit.avatar_url.map(validate::avatar_url).transpose()?,
+    };
+    ctx.store
+        .update_profile(caller.user_id, &update)
+        .await
+        .on_unique("users_email_key", || {
+            Error::conflict(
+                "email_taken",
+                Some("email"),
+                "that email is already used by another account",
+            )
+        })?
+        .ok_or(Error::Unauthorized)
+}
+
+/// The caller's own account.
+pub async fn me(ctx: &AppContext, caller: &Caller) -> Result<Me> {
+    ctx.store.me(caller.user_id).await?.ok_or(Error::Unauthorized)
+}

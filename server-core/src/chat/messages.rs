@@ -1,0 +1,210 @@
+//! Messages: sending (through the message log), history pages, edits and deletes. REST and
+//! WebSocket both come through here, so both broadcast exactly the same events.
+
+use serde::Deserialize;
+
+use super::validate;
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::events;
+use crate::hub::Origin;
+use crate::model::{Caller, Message, MessageId, MessageType, RoomId, SystemEvent};
+use crate::store::{AppendOutcome, HistoryPage, NewMessage, Paging, Store};
+
+pub const DEFAULT_PAGE: u32 = 50;
+pub const MAX_PAGE: u32 = 200;
+
+/// What a client sends to post a message.
+#[derive(Debug, Deserialize)]
+pub struct Draft {
+    pub content: String,
+    #[serde(default)]
+    pub message_type: Option<MessageType>,
+    #[serde(default)]
+    pub client_msg_id: Option<String>,
+}
+
+/// Validates a draft into a message ready for the log.
+pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMessage> {
+    let message_type = draft.message_type.unwrap_or(MessageType::Text);
+    let content = validate::content(&draft.content)?;
+    let content = match message_type {
+        MessageType::Text | MessageType::Emoji => content,
+        // Until uploads exist, image and file messages point at a web address.
+        MessageType::Image | MessageType::File => validate::http_url(&content, "content", "invalid_content")?,
+        MessageType::System => {
+            return Err(Error::invalid(
+                "invalid_message_type",
+                "message_type",
+                "system messages are made by the server",
+            ));
+        }
+    };
+    Ok(NewMessage {
+        room_id,
+        user_id: Some(caller.user_id),
+        username: Some(caller.username.clone()),
+        content,
+        message_type,
+        client_msg_id: validate::client_msg_id(draft.client_msg_id.as_deref())?,
+        meta: None,
+    })
+}
+
+/// Posts a message and returns it with whether it is new (false: a retried `client_msg_id`).
+pub async fn send(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    draft: Draft,
+) -> Result<(Message, bool)> {
+    let message = prepare(caller, room_id, draft)?;
+    ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
+    match ctx.log.append(message).await? {
+        AppendOutcome::Created(m) => Ok((m, true)),
+        AppendOutcome::Duplicate(m) => Ok((m, false)),
+        AppendOutcome::NotMember => Err(not_member_error(&ctx.store, room_id).await),
+    }
+}
+
+/// Why a user could not post in `room`: 403 for a public room they left, 404 otherwise (a
+/// private room is not admitted to exist).
+pub async fn not_member_error(store: &Store, room: RoomId) -> Error {
+    match store.room_row(room).await {
+        Ok(Some(row)) if !row.is_private => {
+            Error::forbidden("not_a_member", "join this room before posting in it")
+        }
+        Ok(_) => Error::not_found("room"),
+        Err(e) => e,
+    }
+}
+
+/// Posts a system message; failures are logged, never shown to whoever caused the event.
+pub async fn post_system(ctx: &AppContext, room_id: RoomId, room_name: &str, event: &SystemEvent) {
+    let message = NewMessage {
+        room_id,
+        user_id: None,
+        username: None,
+        content: event.describe(room_name),
+        message_type: MessageType::System,
+        client_msg_id: None,
+        meta: serde_json::to_string(event).ok(),
+    };
+    if let Err(e) = ctx.log.append(message).await {
+        tracing::warn!(error = %e, room_id, "posting a system message failed");
+    }
+}
+
+/// Validated paging parameters.
+pub fn paging(before: Option<MessageId>, after: Option<MessageId>, limit: Option<u32>) -> Result<Paging> {
+    let limit = limit.unwrap_or(DEFAULT_PAGE);
+    if limit == 0 || limit > MAX_PAGE {
+        return Err(Error::invalid(
+            "invalid_limit",
+            "limit",
+            "limit must be between 1 and 200",
+        ));
+    }
+    if let (Some(before), Some(after)) = (before, after) {
+        if after >= before {
+            return Err(Error::invalid(
+                "invalid_range",
+                "after",
+                "after must be smaller than before",
+            ));
+        }
+    }
+    Ok(Paging { before, after, limit })
+}
+
+/// A page of a visible room's history. Public rooms can be read before joining them.
+pub async fn history(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    paging: Paging,
+) -> Result<HistoryPage> {
+    super::rooms::get(ctx, caller, room_id).await?;
+    ctx.store.history(room_id, paging).await
+}
+
+/// A message the caller can see (in a room visible to them), deleted or not.
+async fn visible(ctx: &AppContext, caller: &Caller, id: MessageId) -> Result<(Message, crate::model::Room)> {
+    let message = ctx.store.message(id).await?.ok_or(Error::not_found("message"))?;
+    let room = super::rooms::get(ctx, caller, message.room_id)
+        .await
+        .map_err(|e| match e {
+            Error::NotFound { .. } => Error::not_found("message"),
+            other => other,
+        })?;
+    Ok((message, room))
+}
+
+/// Replaces the content of the caller's own text or emoji message.
+pub async fn edit(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: MessageId,
+    content: &str,
+    origin: Option<Origin<'_>>,
+) -> Result<Message> {
+    let (message, _) = visible(ctx, caller, id).await?;
+    if message.is_deleted {
+        return Err(Error::not_found("message"));
+    }
+    if message.user_id != Some(caller.user_id) {
+        return Err(Error::forbidden(
+            "not_author",
+            "only the author can edit a message",
+        ));
+    }
+    if !matches!(message.message_type, MessageType::Text | MessageType::Emoji) {
+        return Err(Error::invalid(
+            "not_editable",
+            "content",
+            "only text and emoji messages can be edited",
+        ));
+    }
+    let content = validate::content(content)?;
+    let updated = ctx
+        .store
+        .edit_message(id, &content, crate::time::now())
+        .await?
+        .ok_or(Error::not_found("message"))?;
+    ctx.hub.to_room_from(updated.room_id, origin, |reference| {
+        events::message_updated(&updated, reference)
+    });
+    Ok(updated)
+}
+
+/// Deletes a message: its author, the room's admins and (in public rooms) server admins may.
+/// Deleting an already deleted message succeeds and changes nothing.
+pub async fn delete(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: MessageId,
+    origin: Option<Origin<'_>>,
+) -> Result<()> {
+    let (message, room) = visible(ctx, caller, id).await?;
+    let is_author = message.user_id == Some(caller.user_id);
+    if !is_author && !room.is_admin {
+        return Err(Error::forbidden(
+            "not_author",
+            "only the author or a room admin can delete a message",
+        ));
+    }
+    let deleted = ctx.store.delete_message(id).await?;
+    let room_id = message.room_id;
+    match (deleted, origin) {
+        (true, _) => ctx.hub.to_room_from(room_id, origin, |reference| {
+            events::message_deleted(id, room_id, reference)
+        }),
+        // Already deleted: nothing to announce, but the asking socket still gets its reply.
+        (false, Some(origin)) => ctx.hub.to_conn(
+            origin.conn,
+            &events::message_deleted(id, room_id, origin.reference),
+        ),
+        (false, None) => {}
+    }
+    Ok(())
+}

@@ -1,0 +1,19 @@
+//! The chat service: the rules of accounts, rooms and messages, shared by the REST API and the
+//! WebSocket protocol so both behave and broadcast identically.
+
+pub mod accounts;
+mod log;
+pub mod messages;
+mod passwords;
+mod presence;
+pub mod rooms;
+pub mod seed;
+mod throttle;
+mod typing;
+pub mod validate;
+
+pub use log::MessageLog;
+pub use passwords::Passwords;
+pub use presence::Presence;
+pub use throttle::LoginThrottle;
+pub use typing::Typing;

@@ -1,0 +1,75 @@
+//! Presence: a user is online while at least one of their sockets is authenticated. Changes
+//! are written to the database and announced to every connected user. The first change goes
+//! out at once; changes arriving within the next interval are coalesced into one
+//! `user_status_batch`, so a crowd connecting at once costs one frame per socket per interval
+//! instead of one per arrival.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+use tokio_util::sync::CancellationToken;
+
+use crate::events;
+use crate::hub::{Except, Hub};
+use crate::model::UserId;
+use crate::store::Store;
+use crate::time;
+
+#[derive(Clone, Default)]
+pub struct Presence {
+    inner: Arc<Inner>,
+}
+
+#[derive(Default)]
+struct Inner {
+    /// Latest state per user since the last flush.
+    pending: Mutex<HashMap<UserId, bool>>,
+    wake: Notify,
+}
+
+impl Presence {
+    /// Records that `user` came online or went offline.
+    pub fn changed(&self, user: UserId, online: bool) {
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(user, online);
+        self.inner.wake.notify_one();
+    }
+
+    /// Announces changes until `stop` is cancelled, at most once per `interval`.
+    pub async fn run(self, store: Store, hub: Hub, interval: Duration, stop: CancellationToken) {
+        loop {
+            tokio::select! {
+                () = self.inner.wake.notified() => {}
+                () = stop.cancelled() => return,
+            }
+            self.flush(&store, &hub).await;
+            tokio::select! {
+                () = tokio::time::sleep(interval) => {}
+                () = stop.cancelled() => return,
+            }
+        }
+    }
+
+    async fn flush(&self, store: &Store, hub: &Hub) {
+        let changes: Vec<(UserId, bool)> =
+            std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner))
+                .into_iter()
+                .collect();
+        if changes.is_empty() {
+            return;
+        }
+        match store.set_presence(&changes, time::now()).await {
+            Ok(statuses) => match statuses.as_slice() {
+                [] => {}
+                [one] => hub.to_everyone(&events::user_status_update(one), Except::Nobody),
+                many => hub.to_everyone(&events::user_status_batch(many), Except::Nobody),
+            },
+            Err(e) => tracing::error!(error = %e, "recording presence failed"),
+        }
+    }
+}

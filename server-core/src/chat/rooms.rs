@@ -1,0 +1,300 @@
+//! Rooms and memberships: listing, creating, joining, leaving, member management and read
+//! markers. A private room is invisible to non-members: every path answers 404 for it, exactly
+//! as for a room that does not exist.
+
+use super::validate;
+use crate::context::AppContext;
+use crate::error::{Error, Result, ResultExt};
+use crate::events::{self, LeftUser};
+use crate::hub::{ConnId, Except, Origin};
+use crate::model::{Caller, Member, MessageId, Room, RoomId, SystemEvent, UserId};
+use crate::store::Paging;
+use crate::time;
+
+/// How many recent messages `room_joined` carries.
+pub const JOIN_HISTORY: u32 = 50;
+
+/// Every room the caller may see.
+pub async fn list(ctx: &AppContext, caller: &Caller) -> Result<Vec<Room>> {
+    ctx.store.rooms_for(caller.user_id, caller.is_server_admin).await
+}
+
+/// Room `id` as the caller sees it, or 404.
+pub async fn get(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
+    ctx.store
+        .room_for(caller.user_id, caller.is_server_admin, id)
+        .await?
+        .ok_or(Error::not_found("room"))
+}
+
+/// Room `id`, which the caller must administer: 404 if invisible, 403 if not an admin.
+async fn administered(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
+    let room = get(ctx, caller, id).await?;
+    if !room.is_admin {
+        return Err(Error::forbidden(
+            "not_room_admin",
+            "only this room's admins may do that",
+        ));
+    }
+    Ok(room)
+}
+
+/// Room creation input.
+pub struct NewRoom<'a> {
+    pub name: &'a str,
+    pub description: Option<&'a str>,
+    pub is_private: bool,
+}
+
+/// Creates a room with the caller as its admin. Public rooms are announced to everyone.
+pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Result<Room> {
+    let (name, key) = validate::room_name(input.name)?;
+    let description = validate::description(input.description)?;
+    let id = ctx
+        .store
+        .create_room(
+            &name,
+            &key,
+            &description,
+            input.is_private,
+            caller.user_id,
+            time::now(),
+        )
+        .await
+        .on_unique("rooms.name_key", || {
+            Error::conflict(
+                "room_name_taken",
+                Some("name"),
+                "a room with that name already exists",
+            )
+        })?;
+    ctx.hub.subscribe(caller.user_id, id);
+    let event = SystemEvent::RoomCreated {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+    };
+    super::messages::post_system(ctx, id, &name, &event).await;
+    let room = get(ctx, caller, id).await?;
+    send_room_joined(ctx, &room, Audience::User(caller.user_id)).await?;
+    if !room.is_private {
+        let outsider_view = Room {
+            is_member: false,
+            is_admin: false,
+            unread_count: 0,
+            last_read_message_id: 0,
+            ..room.clone()
+        };
+        ctx.hub.to_everyone(
+            &events::room_created(&outsider_view),
+            Except::User(caller.user_id),
+        );
+    }
+    Ok(room)
+}
+
+/// Who receives a `room_joined`.
+#[derive(Clone, Copy, Debug)]
+pub enum Audience<'a> {
+    /// Every socket of this user.
+    User(UserId),
+    /// Only the socket that asked, with its `ref`.
+    Socket {
+        conn: ConnId,
+        reference: Option<&'a str>,
+    },
+    /// The socket that asked (with its `ref`) and, without a ref, the user's other sockets.
+    SocketAndUser {
+        conn: ConnId,
+        reference: Option<&'a str>,
+        user: UserId,
+    },
+}
+
+/// Sends `room_joined` {room, members, latest messages} to `audience`.
+pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
+    let members = ctx.store.members(room.id).await?;
+    let paging = Paging {
+        before: None,
+        after: None,
+        limit: JOIN_HISTORY,
+    };
+    let messages = ctx.store.history(room.id, paging).await?.messages;
+    let frame = |reference| events::room_joined(room, &members, &messages, reference);
+    match audience {
+        Audience::User(user) => ctx.hub.to_user(user, &frame(None)),
+        Audience::Socket { conn, reference } => ctx.hub.to_conn(conn, &frame(reference)),
+        Audience::SocketAndUser {
+            conn,
+            reference,
+            user,
+        } => {
+            ctx.hub.to_conn(conn, &frame(reference));
+            ctx.hub.to_user_except(user, conn, &frame(None));
+        }
+    }
+    Ok(())
+}
+
+/// Tells a room's members (but not the newcomer) that `user` joined.
+pub async fn announce_member(ctx: &AppContext, room: RoomId, user: UserId) {
+    match ctx.store.member(room, user).await {
+        Ok(Some(member)) => ctx
+            .hub
+            .to_room(room, &events::user_joined(room, &member), Except::User(user)),
+        Ok(None) => {}
+        Err(e) => tracing::error!(error = %e, room, user, "announcing a new member failed"),
+    }
+}
+
+/// Joins a public room (a no-op for a room the caller is already in). Returns the room and
+/// whether the caller newly joined.
+pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room, bool)> {
+    let room = get(ctx, caller, id).await?;
+    if room.is_member {
+        return Ok((room, false));
+    }
+    // `get` only shows private rooms to members, so this room is public.
+    if !ctx.store.add_member(id, caller.user_id, time::now()).await? {
+        return Ok((get(ctx, caller, id).await?, false));
+    }
+    ctx.hub.subscribe(caller.user_id, id);
+    announce_member(ctx, id, caller.user_id).await;
+    let event = SystemEvent::MemberJoined {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+    };
+    super::messages::post_system(ctx, id, &room.name, &event).await;
+    Ok((get(ctx, caller, id).await?, true))
+}
+
+/// Leaves a room. The caller's other sockets and the remaining members hear `user_left`.
+pub async fn leave(ctx: &AppContext, caller: &Caller, id: RoomId, origin: Option<Origin<'_>>) -> Result<()> {
+    let room = get(ctx, caller, id).await?;
+    if !ctx.store.remove_member(id, caller.user_id).await? {
+        return Err(Error::conflict(
+            "not_a_member",
+            None,
+            "you are not a member of this room",
+        ));
+    }
+    depart(ctx, id, caller.user_id, &caller.username, origin);
+    let event = SystemEvent::MemberLeft {
+        user_id: caller.user_id,
+        username: caller.username.clone(),
+    };
+    super::messages::post_system(ctx, id, &room.name, &event).await;
+    Ok(())
+}
+
+fn depart(ctx: &AppContext, room: RoomId, user: UserId, username: &str, origin: Option<Origin<'_>>) {
+    let left = LeftUser {
+        id: user,
+        username: username.to_owned(),
+    };
+    ctx.hub.unsubscribe(user, room);
+    ctx.hub.to_user_from(user, origin, |reference| {
+        events::user_left(room, &left, reference)
+    });
+    ctx.hub
+        .to_room(room, &events::user_left(room, &left, None), Except::Nobody);
+    ctx.typing.stop(&ctx.hub, room, user);
+}
+
+/// The members of a room the caller can see.
+pub async fn members(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Vec<Member>> {
+    get(ctx, caller, id).await?;
+    ctx.store.members(id).await
+}
+
+/// Adds the user called `username` to a room the caller administers.
+pub async fn add_member(ctx: &AppContext, caller: &Caller, id: RoomId, username: &str) -> Result<Member> {
+    let room = administered(ctx, caller, id).await?;
+    let user = ctx
+        .store
+        .user_by_key(&validate::name_key(username.trim()))
+        .await?
+        .ok_or_else(|| Error::invalid("user_not_found", "username", "no user has that name"))?;
+    if !ctx.store.add_member(id, user.id, time::now()).await? {
+        return Err(Error::conflict(
+            "already_member",
+            Some("username"),
+            "that user is already a member of this room",
+        ));
+    }
+    ctx.hub.subscribe(user.id, id);
+    announce_member(ctx, id, user.id).await;
+    if let Some(their_view) = ctx.store.room_for(user.id, user.is_server_admin, id).await? {
+        send_room_joined(ctx, &their_view, Audience::User(user.id)).await?;
+    }
+    let event = SystemEvent::MemberAdded {
+        user_id: user.id,
+        username: user.username.clone(),
+        by_id: caller.user_id,
+        by_username: caller.username.clone(),
+    };
+    super::messages::post_system(ctx, id, &room.name, &event).await;
+    ctx.store
+        .member(id, user.id)
+        .await?
+        .ok_or(Error::not_found("member"))
+}
+
+/// Removes member `user` from a room the caller administers.
+pub async fn remove_member(ctx: &AppContext, caller: &Caller, id: RoomId, user: UserId) -> Result<()> {
+    let room = administered(ctx, caller, id).await?;
+    if user == caller.user_id {
+        return Err(Error::bad_request(
+            "use_leave",
+            "to leave a room yourself, use leave",
+        ));
+    }
+    let member = ctx
+        .store
+        .member(id, user)
+        .await?
+        .ok_or(Error::not_found("member"))?;
+    if !ctx.store.remove_member(id, user).await? {
+        return Err(Error::not_found("member"));
+    }
+    depart(ctx, id, user, &member.username, None);
+    let event = SystemEvent::MemberRemoved {
+        user_id: user,
+        username: member.username,
+        by_id: caller.user_id,
+        by_username: caller.username.clone(),
+    };
+    super::messages::post_system(ctx, id, &room.name, &event).await;
+    Ok(())
+}
+
+/// The caller's read marker after [`mark_read`].
+#[derive(Debug, serde::Serialize)]
+pub struct ReadMarker {
+    pub room_id: RoomId,
+    pub last_read_message_id: MessageId,
+    pub unread_count: i64,
+}
+
+/// Moves the caller's read marker forward and tells their other devices.
+pub async fn mark_read(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: RoomId,
+    message: MessageId,
+    origin: Option<Origin<'_>>,
+) -> Result<ReadMarker> {
+    get(ctx, caller, id).await?;
+    let (marker, unread) = ctx
+        .store
+        .mark_read(id, caller.user_id, message)
+        .await?
+        .ok_or_else(|| Error::conflict("not_a_member", None, "you are not a member of this room"))?;
+    ctx.hub.to_user_from(caller.user_id, origin, |reference| {
+        events::room_read(id, marker, unread, reference)
+    });
+    Ok(ReadMarker {
+        room_id: id,
+        last_read_message_id: marker,
+        unread_count: unread,
+    })
+}

@@ -1,0 +1,288 @@
+//! Validation and normalization of everything people type: usernames, passwords, emails,
+//! avatar URLs, room names and message content. Each check names the field it judges.
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::error::{Error, Result};
+
+pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;
+pub const PASSWORD_CHARS: std::ops::RangeInclusive<usize> = 8..=128;
+pub const CONTENT_CHARS: std::ops::RangeInclusive<usize> = 1..=4000;
+pub const ROOM_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=64;
+pub const DESCRIPTION_CHARS: usize = 500;
+const EMAIL_MAX: usize = 254;
+const URL_MAX: usize = 2048;
+const CLIENT_MSG_ID_MAX: usize = 64;
+
+/// A username in canonical form (NFC) plus the key that makes uniqueness ignore case.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Username {
+    pub display: String,
+    pub key: String,
+}
+
+/// The lookup key of a name: NFC, then lowercase, so "Alice" and "ALICE" collide in any script.
+pub fn name_key(name: &str) -> String {
+    name.nfc().collect::<String>().to_lowercase()
+}
+
+/// 3–32 letters (any script), digits, `_`, `-` or `.`.
+pub fn username(raw: &str) -> Result<Username> {
+    let display: String = raw.trim().nfc().collect();
+    let len = display.chars().count();
+    if !USERNAME_CHARS.contains(&len) {
+        return Err(Error::invalid(
+            "invalid_username",
+            "username",
+            "username must be 3 to 32 characters long",
+        ));
+    }
+    if let Some(bad) = display
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '_' | '-' | '.')))
+    {
+        return Err(Error::invalid(
+            "invalid_username",
+            "username",
+            format!("username may contain only letters, digits, '_', '-' and '.', not {bad:?}"),
+        ));
+    }
+    let key = display.to_lowercase();
+    Ok(Username { display, key })
+}
+
+/// 8–128 characters; checked on passwords people choose, not on login attempts.
+pub fn new_password(raw: &str, field: &'static str) -> Result<()> {
+    let len = raw.chars().count();
+    if !PASSWORD_CHARS.contains(&len) {
+        return Err(Error::invalid(
+            "invalid_password",
+            field,
+            "password must be 8 to 128 characters long",
+        ));
+    }
+    Ok(())
+}
+
+/// An optional email: empty means none. Deliberately loose: one `@`, a dotted domain, no spaces.
+pub fn email(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(email) = raw.map(str::trim).filter(|e| !e.is_empty()) else {
+        return Ok(None);
+    };
+    let invalid = || {
+        Error::invalid(
+            "invalid_email",
+            "email",
+            "that does not look like an email address",
+        )
+    };
+    if email.len() > EMAIL_MAX || email.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Err(invalid());
+    }
+    let (local, domain) = email.split_once('@').ok_or_else(invalid)?;
+    if local.is_empty()
+        || domain.contains('@')
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+    {
+        return Err(invalid());
+    }
+    Ok(Some(email.to_owned()))
+}
+
+/// An optional avatar URL: empty means none; otherwise an absolute `http(s)` URL.
+pub fn avatar_url(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(raw) = raw.map(str::trim).filter(|u| !u.is_empty()) else {
+        return Ok(None);
+    };
+    http_url(raw, "avatar_url", "invalid_avatar_url").map(Some)
+}
+
+/// An absolute `http:` or `https:` URL of sensible length.
+pub fn http_url(raw: &str, field: &'static str, code: &'static str) -> Result<String> {
+    let invalid = || Error::invalid(code, field, "must be an http:// or https:// address");
+    if raw.len() > URL_MAX {
+        return Err(invalid());
+    }
+    let url = url::Url::parse(raw).map_err(|_| invalid())?;
+    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
+        return Err(invalid());
+    }
+    Ok(url.into())
+}
+
+/// A room name: 1–64 characters after trimming, no control characters.
+pub fn room_name(raw: &str) -> Result<(String, String)> {
+    let name: String = raw.trim().nfc().collect();
+    let len = name.chars().count();
+    if !ROOM_NAME_CHARS.contains(&len) {
+        return Err(Error::invalid(
+            "invalid_room_name",
+            "name",
+            "room name must be 1 to 64 characters long",
+        ));
+    }
+    if name.chars().any(char::is_control) {
+        return Err(Error::invalid(
+            "invalid_room_name",
+            "name",
+            "room name may not contain control characters",
+        ));
+    }
+    let key = name.to_lowercase();
+    Ok((name, key))
+}
+
+/// A room description: up to 500 characters after trimming.
+pub fn description(raw: Option<&str>) -> Result<String> {
+    let description = raw.unwrap_or_default().trim();
+    if description.chars().count() > DESCRIPTION_CHARS {
+        return Err(Error::invalid(
+            "invalid_description",
+            "description",
+            "description may be at most 500 characters long",
+        ));
+    }
+    Ok(description.to_owned())
+}
+
+/// Message content: 1–4000 characters after trimming, no NUL.
+pub fn content(raw: &str) -> Result<String> {
+    let content = raw.trim();
+    let len = content.chars().count();
+    if !CONTENT_CHARS.contains(&len) {
+        let message = if len == 0 {
+            "message is empty"
+        } else {
+            "message is longer than 4000 characters"
+        };
+        return Err(Error::invalid("invalid_content", "content", message));
+    }
+    if content.contains('\0') {
+        return Err(Error::invalid(
+            "invalid_content",
+            "content",
+            "message may not contain NUL characters",
+        ));
+    }
+    Ok(content.to_owned())
+}
+
+/// A client's idempotency key: 1–64 of `A–Z a–z 0–9 - _ . :`.
+pub fn client_msg_id(raw: Option<&str>) -> Result<Option<String>> {
+    let Some(id) = raw else { return Ok(None) };
+    let ok = !id.is_empty()
+        && id.len() <= CLIENT_MSG_ID_MAX
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'));
+    if !ok {
+        return Err(Error::invalid(
+            "invalid_client_msg_id",
+            "client_msg_id",
+            "client_msg_id must be 1 to 64 letters, digits, '-', '_', '.' or ':'",
+        ));
+    }
+    Ok(Some(id.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_accept_any_script() {
+        assert_eq!(username("小明同学").unwrap().display, "小明同学");
+        assert_eq!(username("  alice.b-c_d ").unwrap().display, "alice.b-c_d");
+        assert_eq!(username("Ölaf").unwrap().key, "ölaf");
+    }
+
+    #[test]
+    fn usernames_reject_bad_length_and_symbols() {
+        for bad in [
+            "ab",
+            "",
+            &"x".repeat(33),
+            "bob smith",
+            "a<b>c",
+            "bob!",
+            "ab\u{0}c",
+        ] {
+            let err = username(bad).unwrap_err();
+            assert_eq!(err.code(), "invalid_username", "{bad:?}");
+        }
+        assert!(username(&"字".repeat(32)).is_ok());
+    }
+
+    #[test]
+    fn composed_and_decomposed_names_share_a_key() {
+        let composed = username("Zoë").unwrap();
+        let decomposed = username("Zoe\u{0308}").unwrap();
+        assert_eq!(composed.key, decomposed.key);
+        assert_eq!(name_key("ZOË"), composed.key);
+    }
+
+    #[test]
+    fn passwords_are_8_to_128_characters() {
+        assert!(new_password("1234567", "password").is_err());
+        assert!(new_password("12345678", "password").is_ok());
+        assert!(new_password(&"密".repeat(128), "password").is_ok());
+        assert!(new_password(&"x".repeat(129), "password").is_err());
+    }
+
+    #[test]
+    fn emails() {
+        assert_eq!(email(None).unwrap(), None);
+        assert_eq!(email(Some("  ")).unwrap(), None);
+        assert_eq!(email(Some("a@b.co")).unwrap().as_deref(), Some("a@b.co"));
+        for bad in ["a", "a@b", "@b.co", "a@b@c.co", "a b@c.co", "a@.co", "a@co."] {
+            assert!(email(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn avatar_urls_must_be_http() {
+        assert_eq!(avatar_url(Some("")).unwrap(), None);
+        assert!(avatar_url(Some("https://example.com/a.png")).unwrap().is_some());
+        for bad in [
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "ftp://x/y",
+            "/relative.png",
+            "file:///etc/passwd",
+        ] {
+            assert!(avatar_url(Some(bad)).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn content_is_trimmed_and_bounded() {
+        assert_eq!(content("  hi \n").unwrap(), "hi");
+        assert_eq!(content(" \n\t ").unwrap_err().code(), "invalid_content");
+        assert!(content(&"字".repeat(4000)).is_ok());
+        assert!(content(&"字".repeat(4001)).is_err());
+        assert!(content("a\0b").is_err());
+    }
+
+    #[test]
+    fn client_msg_ids() {
+        assert_eq!(client_msg_id(None).unwrap(), None);
+        assert!(client_msg_id(Some("c-1700000000000-ab12")).unwrap().is_some());
+        assert!(client_msg_id(Some("")).is_err());
+        assert!(client_msg_id(Some("has space")).is_err());
+        assert!(client_msg_id(Some(&"x".repeat(65))).is_err());
+    }
+
+    #[test]
+    fn room_names() {
+        assert_eq!(
+            room_name(" 大厅 ").unwrap(),
+            ("大厅".to_owned(), "大厅".to_owned())
+        );
+        assert_eq!(room_name("General").unwrap().1, "general");
+        assert!(room_name("   ").is_err());
+        assert!(room_name(&"x".repeat(65)).is_err());
+        assert!(room_name("a\nb").is_err());
+    }
+}

@@ -1,0 +1,175 @@
+//! Server configuration: the [`Config`] an embedder passes to `Server::start`, and the
+//! command-line [`Args`] (with matching `CONFAB_*` environment variables) that build one.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::{Parser, ValueEnum};
+
+/// Which defaults a server runs with, as in the old Flask app's `FLASK_ENV`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum Profile {
+    /// Demo accounts (`admin`/`admin123`, `testuser`/`test123`) on loopback, verbose logs.
+    Development,
+    /// No account with a known password is ever created.
+    #[default]
+    Production,
+    /// Like development, with quieter logs; used by the test suites.
+    Testing,
+}
+
+impl Profile {
+    /// Whether this profile wants the demo accounts (still only on loopback addresses).
+    pub fn wants_demo_accounts(self) -> bool {
+        matches!(self, Profile::Development | Profile::Testing)
+    }
+
+    /// The default `tracing` filter for this profile.
+    pub fn default_log_filter(self) -> &'static str {
+        match self {
+            Profile::Development => "info,server_core=debug",
+            Profile::Production => "info",
+            Profile::Testing => "warn",
+        }
+    }
+}
+
+/// Timers of the real-time layer. The defaults are the protocol's; tests shorten them.
+#[derive(Clone, Debug)]
+pub struct Timing {
+    /// How long a new WebSocket may take to send its `auth` frame.
+    pub auth_timeout: Duration,
+    /// A socket that sends no frame for this long is closed.
+    pub idle_timeout: Duration,
+    /// A `typing_start` lasts this long unless renewed.
+    pub typing_ttl: Duration,
+    /// Presence changes are announced at most this often (the first one at once).
+    pub presence_interval: Duration,
+    /// How long shutdown waits for in-flight requests and sockets before dropping them.
+    pub shutdown_grace: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            auth_timeout: Duration::from_secs(10),
+            idle_timeout: Duration::from_secs(60),
+            typing_ttl: Duration::from_secs(6),
+            presence_interval: Duration::from_secs(1),
+            shutdown_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+/// Everything a server needs to start.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address to listen on; port 0 picks a free port (see `RunningServer::local_addr`).
+    pub bind: SocketAddr,
+    /// Holds the SQLite database (and, later, uploads); created if missing.
+    pub data_dir: PathBuf,
+    pub profile: Profile,
+    pub timing: Timing,
+}
+
+impl Config {
+    /// A production config listening on `127.0.0.1:8080` with data in `data_dir`.
+    pub fn new(data_dir: impl Into<PathBuf>) -> Self {
+        Config {
+            bind: DEFAULT_BIND,
+            data_dir: data_dir.into(),
+            profile: Profile::default(),
+            timing: Timing::default(),
+        }
+    }
+
+    /// Path of the SQLite database inside the data dir.
+    pub fn database_path(&self) -> PathBuf {
+        self.data_dir.join("confab.db")
+    }
+}
+
+const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);
+const LAN_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 8080);
+
+/// `confab-server`'s command line.
+#[derive(Debug, Parser)]
+#[command(
+    name = "confab-server",
+    version,
+    about = "Confab team chat server for your LAN"
+)]
+pub struct Args {
+    /// Address and port to listen on.
+    #[arg(long, env = "CONFAB_BIND", value_name = "ADDR:PORT", conflicts_with = "lan")]
+    pub bind: Option<SocketAddr>,
+
+    /// Let colleagues on the LAN connect: shortcut for `--bind 0.0.0.0:8080`.
+    #[arg(long, env = "CONFAB_LAN")]
+    pub lan: bool,
+
+    /// Folder for the database; created if missing.
+    #[arg(
+        long,
+        env = "CONFAB_DATA_DIR",
+        value_name = "DIR",
+        default_value = "confab-data"
+    )]
+    pub data_dir: PathBuf,
+
+    /// Which defaults to run with.
+    #[arg(long, env = "CONFAB_PROFILE", value_enum, default_value_t = Profile::Production)]
+    pub profile: Profile,
+}
+
+impl Args {
+    /// The server config these arguments describe.
+    pub fn config(&self) -> Config {
+        let bind = match (self.bind, self.lan) {
+            (Some(addr), _) => addr,
+            (None, true) => LAN_BIND,
+            (None, false) => DEFAULT_BIND,
+        };
+        Config {
+            bind,
+            data_dir: self.data_dir.clone(),
+            profile: self.profile,
+            timing: Timing::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Args, clap::Error> {
+        Args::try_parse_from(std::iter::once("confab-server").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_to_loopback_production() {
+        let config = parse(&[]).unwrap().config();
+        assert_eq!(config.bind, "127.0.0.1:8080".parse().unwrap());
+        assert_eq!(config.profile, Profile::Production);
+    }
+
+    #[test]
+    fn lan_binds_all_interfaces() {
+        let config = parse(&["--lan"]).unwrap().config();
+        assert_eq!(config.bind, "0.0.0.0:8080".parse().unwrap());
+    }
+
+    #[test]
+    fn lan_and_bind_conflict() {
+        assert!(parse(&["--lan", "--bind", "127.0.0.1:9000"]).is_err());
+    }
+
+    #[test]
+    fn profile_and_data_dir_parse() {
+        let args = parse(&["--profile", "development", "--data-dir", "/tmp/x"]).unwrap();
+        assert_eq!(args.profile, Profile::Development);
+        assert_eq!(args.config().database_path(), PathBuf::from("/tmp/x/confab.db"));
+    }
+}

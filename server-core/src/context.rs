@@ -1,0 +1,26 @@
+//! The application context every handler receives: configuration, storage, the hub and the
+//! services around them. Passed explicitly (warp's `with_ctx` filter, the socket task); there
+//! are no globals.
+
+use std::sync::Arc;
+
+use tokio_util::task::TaskTracker;
+
+use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
+use crate::config::Config;
+use crate::hub::Hub;
+use crate::store::Store;
+
+#[derive(Clone)]
+pub struct AppContext {
+    pub config: Arc<Config>,
+    pub store: Store,
+    pub hub: Hub,
+    pub log: MessageLog,
+    pub passwords: Passwords,
+    pub throttle: LoginThrottle,
+    pub presence: Presence,
+    pub typing: Typing,
+    /// Live WebSocket connections, so shutdown can wait for them to close.
+    pub sockets: TaskTracker,
+}

@@ -1,0 +1,262 @@
+//! The crate's one error type: what went wrong, which HTTP status and error code a client sees,
+//! and the JSON body `{"error":{"code","message",…}}` that REST and WebSocket both send.
+
+use std::net::SocketAddr;
+
+use http::StatusCode;
+use serde::Serialize;
+
+/// Result with Confab's [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field failed validation. `field` names it so clients can show the message
+    /// next to the right input.
+    #[error("{message}")]
+    Invalid {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    /// No token, or an unknown, expired or revoked one.
+    #[error("authentication required")]
+    Unauthorized,
+    /// Unknown username or wrong password: deliberately indistinguishable.
+    #[error("username or password is incorrect")]
+    InvalidCredentials,
+    /// Authenticated but not allowed.
+    #[error("{message}")]
+    Forbidden { code: &'static str, message: String },
+    /// Does not exist, or is a private room the caller may not know about.
+    #[error("{what} not found")]
+    NotFound { what: &'static str },
+    /// The request clashes with what is stored (taken name, already a member, …).
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        field: Option<&'static str>,
+        message: String,
+    },
+    #[error("this endpoint does not support that method")]
+    MethodNotAllowed,
+    #[error("request body is larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    #[error("too many failed attempts; try again in {retry_after} seconds")]
+    TooManyAttempts { retry_after: u64 },
+    #[error("the server is shutting down")]
+    ShuttingDown,
+    #[error("could not listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("database migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("I/O error: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl Error {
+    /// A validation error on `field`.
+    pub fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            field: Some(field),
+            message: message.into(),
+        }
+    }
+
+    /// A malformed request that no single field explains.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            field: None,
+            message: message.into(),
+        }
+    }
+
+    pub fn forbidden(code: &'static str, message: impl Into<String>) -> Self {
+        Error::Forbidden {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, field: Option<&'static str>, message: impl Into<String>) -> Self {
+        Error::Conflict {
+            code,
+            field,
+            message: message.into(),
+        }
+    }
+
+    pub fn not_found(what: &'static str) -> Self {
+        Error::NotFound { what }
+    }
+
+    /// The HTTP status a client sees.
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::Invalid { .. } => StatusCode::BAD_REQUEST,
+            Error::Unauthorized | Error::InvalidCredentials => StatusCode::UNAUTHORIZED,
+            Error::Forbidden { .. } => StatusCode::FORBIDDEN,
+            Error::NotFound { .. } => StatusCode::NOT_FOUND,
+            Error::Conflict { .. } => StatusCode::CONFLICT,
+            Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Bind { .. }
+            | Error::Database(_)
+            | Error::Migrate(_)
+            | Error::Io(_)
+            | Error::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable error code.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Error::Invalid { code, .. } | Error::Forbidden { code, .. } | Error::Conflict { code, .. } => {
+                code
+            }
+            Error::Unauthorized => "unauthorized",
+            Error::InvalidCredentials => "invalid_credentials",
+            Error::NotFound { .. } => "not_found",
+            Error::MethodNotAllowed => "method_not_allowed",
+            Error::PayloadTooLarge { .. } => "payload_too_large",
+            Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::ShuttingDown => "shutting_down",
+            Error::Bind { .. }
+            | Error::Database(_)
+            | Error::Migrate(_)
+            | Error::Io(_)
+            | Error::Internal(_) => "internal",
+        }
+    }
+
+    fn is_internal(&self) -> bool {
+        self.status() == StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    /// The `{"code","message",…}` object clients receive. Internal errors are logged here with
+    /// their detail and reach the client only as a generic message.
+    pub fn body(&self) -> ErrorBody {
+        let message = if self.is_internal() {
+            tracing::error!(error = %self, "request failed");
+            "something went wrong on the server".to_owned()
+        } else {
+            self.to_string()
+        };
+        let (field, retry_after) = match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => (*field, None),
+            Error::InvalidCredentials => (Some("password"), None),
+            Error::TooManyAttempts { retry_after } => (None, Some(*retry_after)),
+            _ => (None, None),
+        };
+        ErrorBody {
+            code: self.code(),
+            message,
+            field,
+            retry_after,
+        }
+    }
+}
+
+/// The inner object of an error response or WebSocket `error` event.
+#[derive(Debug, Serialize)]
+pub struct ErrorBody {
+    pub code: &'static str,
+    pub message: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<&'static str>,
+    /// Seconds until the client may try again (only with `too_many_attempts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<u64>,
+}
+
+impl warp::Reply for Error {
+    fn into_response(self) -> warp::reply::Response {
+        #[derive(Serialize)]
+        struct Envelope {
+            error: ErrorBody,
+        }
+        let status = self.status();
+        let mut response =
+            warp::reply::with_status(warp::reply::json(&Envelope { error: self.body() }), status)
+                .into_response();
+        if let Error::TooManyAttempts { retry_after } = self {
+            response
+                .headers_mut()
+                .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
+        }
+        response
+    }
+}
+
+/// Turns a unique-constraint violation into a 409 that names the field.
+pub trait ResultExt<T> {
+    /// If this is a violation of the unique index or column `constraint`, return `conflict()`.
+    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T>;
+}
+
+impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
+    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T> {
+        self.map_err(|e| match e.into() {
+            // SQLite names the column ("users.username_key") or, for an expression index,
+            // the index ("index 'users_email_key'").
+            Error::Database(sqlx::Error::Database(db))
+                if db.is_unique_violation() && db.message().contains(constraint) =>
+            {
+                conflict()
+            }
+            other => other,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use warp::Reply;
+
+    #[tokio::test]
+    async fn error_response_has_code_message_and_field() {
+        let response = Error::invalid("invalid_username", "username", "too short").into_response();
+        assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"error": {"code": "invalid_username", "message": "too short", "field": "username"}})
+        );
+    }
+
+    #[tokio::test]
+    async fn internal_errors_hide_their_detail() {
+        let response = Error::Internal("disk on fire at /secret/path".into()).into_response();
+        assert_eq!(response.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8(body.to_vec()).unwrap();
+        assert!(!text.contains("/secret/path"), "{text}");
+        assert!(text.contains("\"code\":\"internal\""), "{text}");
+    }
+
+    #[test]
+    fn rate_limit_carries_retry_after() {
+        let response = Error::TooManyAttempts { retry_after: 42 }.into_response();
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[http::header::RETRY_AFTER], "42");
+    }
+}

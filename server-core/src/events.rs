@@ -1,0 +1,227 @@
+//! Server → client WebSocket events: each function builds one event's JSON text frame
+//! `{"event": NAME, "data": {…}, "ref"?: …}`. Frames are serialized once and shared by every
+//! socket they go to.
+
+use serde::Serialize;
+use tokio_tungstenite::tungstenite::Utf8Bytes;
+
+use crate::error::ErrorBody;
+use crate::model::{Me, Member, Message, MessageId, Room, RoomId, User, UserId, UserStatus};
+use crate::time;
+
+/// One serialized event, cheap to clone.
+pub type Frame = Utf8Bytes;
+
+#[derive(Serialize)]
+struct Envelope<'a, T: Serialize> {
+    event: &'a str,
+    data: T,
+    #[serde(rename = "ref", skip_serializing_if = "Option::is_none")]
+    reference: Option<&'a str>,
+}
+
+fn frame<T: Serialize>(event: &str, data: T, reference: Option<&str>) -> Frame {
+    // Serializing these plain structs cannot fail: no maps with non-string keys, no I/O.
+    let json = serde_json::to_string(&Envelope {
+        event,
+        data,
+        reference,
+    })
+    .unwrap_or_default();
+    Utf8Bytes::from(json)
+}
+
+#[derive(Serialize)]
+struct MessageData<'a> {
+    message: &'a Message,
+}
+
+/// `ready` {user, rooms}: the reply to a good `auth`.
+pub fn ready(user: &Me, rooms: &[Room], reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        user: &'a Me,
+        rooms: &'a [Room],
+    }
+    frame("ready", Data { user, rooms }, reference)
+}
+
+/// `new_message` {message}.
+pub fn new_message(message: &Message, reference: Option<&str>) -> Frame {
+    frame("new_message", MessageData { message }, reference)
+}
+
+/// `message_updated` {message}.
+pub fn message_updated(message: &Message, reference: Option<&str>) -> Frame {
+    frame("message_updated", MessageData { message }, reference)
+}
+
+/// `message_deleted` {message_id, room_id}.
+pub fn message_deleted(message_id: MessageId, room_id: RoomId, reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        message_id: MessageId,
+        room_id: RoomId,
+    }
+    frame("message_deleted", Data { message_id, room_id }, reference)
+}
+
+/// `room_joined` {room, members, messages}: the room as the receiver now sees it.
+pub fn room_joined(room: &Room, members: &[Member], messages: &[Message], reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room: &'a Room,
+        members: &'a [Member],
+        messages: &'a [Message],
+    }
+    frame(
+        "room_joined",
+        Data {
+            room,
+            members,
+            messages,
+        },
+        reference,
+    )
+}
+
+/// `room_created` {room}: a new public room, as a non-member sees it.
+pub fn room_created(room: &Room) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room: &'a Room,
+    }
+    frame("room_created", Data { room }, None)
+}
+
+/// `user_joined` {room_id, user}.
+pub fn user_joined(room_id: RoomId, user: &Member) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room_id: RoomId,
+        user: &'a Member,
+    }
+    frame("user_joined", Data { room_id, user }, None)
+}
+
+/// The user in a `user_left` event.
+#[derive(Clone, Debug, Serialize)]
+pub struct LeftUser {
+    pub id: UserId,
+    pub username: String,
+}
+
+/// `user_left` {room_id, user}.
+pub fn user_left(room_id: RoomId, user: &LeftUser, reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room_id: RoomId,
+        user: &'a LeftUser,
+    }
+    frame("user_left", Data { room_id, user }, reference)
+}
+
+/// `typing_update` {room_id, user_id, username, is_typing}.
+pub fn typing_update(room_id: RoomId, user_id: UserId, username: &str, is_typing: bool) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room_id: RoomId,
+        user_id: UserId,
+        username: &'a str,
+        is_typing: bool,
+    }
+    frame(
+        "typing_update",
+        Data {
+            room_id,
+            user_id,
+            username,
+            is_typing,
+        },
+        None,
+    )
+}
+
+/// `user_status_update` {user_id, username, is_online, last_seen}.
+pub fn user_status_update(status: &UserStatus) -> Frame {
+    frame("user_status_update", status, None)
+}
+
+/// `user_status_batch` {users}: several presence changes that happened together.
+pub fn user_status_batch(users: &[UserStatus]) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        users: &'a [UserStatus],
+    }
+    frame("user_status_batch", Data { users }, None)
+}
+
+/// `online_users_update` {users}.
+pub fn online_users_update(users: &[User], reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        users: &'a [User],
+    }
+    frame("online_users_update", Data { users }, reference)
+}
+
+/// `room_read` {room_id, last_read_message_id, unread_count}: my read marker moved.
+pub fn room_read(
+    room_id: RoomId,
+    last_read_message_id: MessageId,
+    unread_count: i64,
+    reference: Option<&str>,
+) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        room_id: RoomId,
+        last_read_message_id: MessageId,
+        unread_count: i64,
+    }
+    frame(
+        "room_read",
+        Data {
+            room_id,
+            last_read_message_id,
+            unread_count,
+        },
+        reference,
+    )
+}
+
+/// `pong` {server_time}.
+pub fn pong(reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        server_time: String,
+    }
+    frame(
+        "pong",
+        Data {
+            server_time: time::rfc3339(time::now()),
+        },
+        reference,
+    )
+}
+
+/// `error` {code, message, field?, retry_after?}.
+pub fn error(body: &ErrorBody, reference: Option<&str>) -> Frame {
+    frame("error", body, reference)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn envelope_carries_ref_only_when_given() {
+        let with_ref: serde_json::Value = serde_json::from_str(&message_deleted(7, 3, Some("r1"))).unwrap();
+        assert_eq!(
+            with_ref,
+            serde_json::json!({"event": "message_deleted", "data": {"message_id": 7, "room_id": 3}, "ref": "r1"})
+        );
+        let without: serde_json::Value = serde_json::from_str(&typing_update(3, 1, "alice", true)).unwrap();
+        assert!(without.get("ref").is_none());
+        assert_eq!(without["data"]["username"], "alice");
+    }
+}

@@ -1,0 +1,80 @@
+//! The web client: the `ui/` folder, embedded into the binary at build time (read from disk in
+//! debug builds, so UI edits show on reload), served at `/` with content types and ETags.
+
+use http::{HeaderValue, StatusCode, header};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+#[derive(rust_embed::Embed)]
+#[folder = "../ui/"]
+#[exclude = "node_modules/*"]
+#[exclude = "tests/*"]
+#[exclude = "package*.json"]
+struct Ui;
+
+/// What the web client may load when served by Confab itself: only its own scripts and styles,
+/// API and socket on this origin, avatars from anywhere on the web.
+const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
+    img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
+/// GET /{path} — a file of the web client; `/` is `index.html`. Anything else (including
+/// every `/api/` path) is left to the other routes and the rejection handler.
+pub fn routes() -> BoxedFilter<(Response,)> {
+    warp::get()
+        .and(warp::path::full())
+        .and(warp::header::optional::<String>("if-none-match"))
+        .and_then(
+            |path: warp::path::FullPath, if_none_match: Option<String>| async move {
+                serve(path.as_str(), if_none_match.as_deref()).ok_or_else(warp::reject::not_found)
+            },
+        )
+        .boxed()
+}
+
+fn serve(path: &str, if_none_match: Option<&str>) -> Option<Response> {
+    let path = path.trim_start_matches('/');
+    let path = if path.is_empty() { "index.html" } else { path };
+    if path.starts_with("api/")
+        || path
+            .split('/')
+            .any(|segment| segment == ".." || segment.contains('\\'))
+    {
+        return None;
+    }
+    let file = Ui::get(path)?;
+    let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
+    let mut response = if if_none_match == Some(etag.as_str()) {
+        let mut response = Response::default();
+        *response.status_mut() = StatusCode::NOT_MODIFIED;
+        response
+    } else {
+        Response::new(file.data.into_owned().into())
+    };
+    let headers = response.headers_mut();
+    let mime = file.metadata.mimetype();
+    let content_type = if mime.starts_with("text/") || mime.ends_with("javascript") || mime.ends_with("json")
+    {
+        format!("{mime}; charset=utf-8")
+    } else {
+        mime.to_owned()
+    };
+    if let Ok(value) = HeaderValue::from_str(&content_type) {
+        headers.insert(header::CONTENT_TYPE, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        headers.insert(header::ETAG, value);
+    }
+    // Revalidate every time: an upgraded server must never leave browsers on an old client.
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    if path.ends_with(".html") {
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
+    }
+    Some(response)
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}

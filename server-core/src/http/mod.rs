@@ -1,0 +1,195 @@
+//! The HTTP side: assembles the REST API (one module per resource), the WebSocket endpoint and
+//! the embedded web client into one warp filter, with the filters they share and the single
+//! rejection handler that turns unmatched requests into JSON errors.
+
+mod assets;
+mod auth;
+mod health;
+mod messages;
+mod rooms;
+mod users;
+
+use std::convert::Infallible;
+use std::net::{IpAddr, SocketAddr};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::chat::accounts;
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::model::Caller;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// The client's address, put in each request's extensions by the server.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub SocketAddr);
+
+/// Every route of the server.
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    let api = warp::path("api").and(
+        health::routes()
+            .or(auth::routes(ctx.clone()))
+            .unify()
+            .or(rooms::routes(ctx.clone()))
+            .unify()
+            .or(messages::routes(ctx.clone()))
+            .unify()
+            .or(users::routes(ctx.clone()))
+            .unify(),
+    );
+    // Any origin may call the API: the desktop app's pages are not same-origin with a remote
+    // server. This is safe because authentication is only ever the explicit Authorization
+    // header: no cookie or other ambient credential exists for another site to ride on.
+    let cors = warp::cors()
+        .allow_any_origin()
+        .allow_headers(["authorization", "content-type"])
+        .allow_methods(["GET", "POST", "PUT", "DELETE"])
+        .max_age(600);
+    let api = api.with(cors).map(Reply::into_response);
+    api.or(crate::ws::route(ctx))
+        .unify()
+        .or(assets::routes())
+        .unify()
+        .recover(recover)
+        .unify()
+        .map(secure)
+        .boxed()
+}
+
+fn secure(mut response: Response) -> Response {
+    let headers = response.headers_mut();
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+    response
+}
+
+/// Turns rejections (nothing matched) into JSON errors with the right status.
+async fn recover(rejection: Rejection) -> Result<Response, Infallible> {
+    let error = if rejection.is_not_found() {
+        Error::not_found("endpoint")
+    } else if rejection.find::<warp::reject::MethodNotAllowed>().is_some() {
+        Error::MethodNotAllowed
+    } else if rejection.find::<warp::reject::PayloadTooLarge>().is_some() {
+        Error::PayloadTooLarge { limit: MAX_BODY }
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidQuery>() {
+        Error::bad_request("invalid_query", e.to_string())
+    } else if let Some(e) = rejection.find::<warp::reject::InvalidHeader>() {
+        Error::bad_request("invalid_header", e.to_string())
+    } else if let Some(e) = rejection.find::<warp::filters::cors::CorsForbidden>() {
+        Error::forbidden("cors_forbidden", e.to_string())
+    } else {
+        tracing::warn!(?rejection, "unhandled rejection");
+        Error::not_found("endpoint")
+    };
+    Ok(error.into_response())
+}
+
+/// Hands every request a clone of the context.
+pub fn with_ctx(ctx: AppContext) -> impl Filter<Extract = (AppContext,), Error = Infallible> + Clone {
+    warp::any().map(move || ctx.clone())
+}
+
+/// The context and the caller behind the request's bearer token (or why there is none).
+/// Never rejects, so a bad token answers 401 instead of falling through to other routes.
+pub fn authed(
+    ctx: AppContext,
+) -> impl Filter<Extract = (AppContext, Result<Caller>), Error = Infallible> + Clone {
+    with_ctx(ctx)
+        .and(warp::header::headers_cloned())
+        .then(|ctx: AppContext, headers: http::HeaderMap| async move {
+            let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let caller = accounts::authenticate_header(&ctx, header).await;
+            (ctx, caller)
+        })
+        .untuple_one()
+}
+
+/// The client's IP address, if the server recorded it.
+pub fn client_ip() -> impl Filter<Extract = (Option<IpAddr>,), Error = Infallible> + Clone {
+    warp::ext::optional::<ClientAddr>().map(|addr: Option<ClientAddr>| addr.map(|a| a.0.ip()))
+}
+
+/// The request body parsed as JSON `T`, or the error explaining why it is not (413 when over
+/// [`MAX_BODY`], whether or not the client sent a Content-Length).
+pub fn json_body<T: DeserializeOwned + Send + 'static>()
+-> impl Filter<Extract = (Result<T>,), Error = Rejection> + Clone {
+    warp::header::optional::<u64>("content-length")
+        .and(warp::body::stream())
+        .then(|length: Option<u64>, body| async move {
+            let bytes = read_limited(length, body).await?;
+            parse_json(&bytes)
+        })
+}
+
+async fn read_limited<S, B>(length: Option<u64>, body: S) -> Result<Bytes>
+where
+    S: Stream<Item = Result<B, warp::Error>>,
+    B: bytes::Buf,
+{
+    if length.is_some_and(|l| l > MAX_BODY as u64) {
+        return Err(Error::PayloadTooLarge { limit: MAX_BODY });
+    }
+    let mut body = std::pin::pin!(body);
+    let mut buffer = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk =
+            chunk.map_err(|e| Error::bad_request("invalid_body", format!("reading the body failed: {e}")))?;
+        if buffer.len() + chunk.remaining() > MAX_BODY {
+            return Err(Error::PayloadTooLarge { limit: MAX_BODY });
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            buffer.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    Ok(buffer.freeze())
+}
+
+fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        if e.is_syntax() || e.is_eof() {
+            Error::bad_request("invalid_json", "the request body must be a JSON object")
+        } else {
+            let text = e.to_string();
+            Error::bad_request(
+                "invalid_request",
+                text.split(" at line ").next().unwrap_or(&text).to_owned(),
+            )
+        }
+    })
+}
+
+/// A JSON response with `status`.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
+    warp::reply::with_status(warp::reply::json(value), status).into_response()
+}
+
+/// An empty 204.
+pub fn no_content() -> Response {
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// The response for a handler's result: its reply, or its error as JSON.
+pub fn respond(result: Result<Response>) -> Response {
+    result.unwrap_or_else(Error::into_response)
+}
+
+/// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.
+pub fn present<'de, D, T>(deserializer: D) -> std::result::Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: serde::Deserialize<'de>,
+{
+    serde::Deserialize::deserialize(deserializer).map(Some)
+}

@@ -1,0 +1,445 @@
+//! The hub: which live WebSocket connections belong to which user and which rooms, and the
+//! fan-out of serialized events to them. Every connection has a bounded outgoing queue; the hub
+//! only ever `try_send`s into it, never awaits and never holds its lock across an `.await`. A
+//! connection whose queue is full is a client that stopped reading: it is cut off, not buffered.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use tokio::sync::{Notify, mpsc};
+
+use crate::events::Frame;
+use crate::model::{RoomId, SessionId, UserId};
+
+pub type ConnId = u64;
+
+/// What a connection's writer receives.
+#[derive(Debug)]
+pub enum Outbound {
+    Frame(Frame),
+    /// Send a close frame with this code and reason, then end the connection.
+    Close(u16, &'static str),
+}
+
+/// Close codes Confab uses besides the standard ones.
+pub mod close {
+    /// The server is shutting down ("going away").
+    pub const GOING_AWAY: u16 = 1001;
+    /// A frame over the size limit.
+    pub const TOO_BIG: u16 = 1009;
+    /// Not authenticated, or the session was revoked or expired.
+    pub const UNAUTHORIZED: u16 = 4401;
+    /// No frame for the idle timeout.
+    pub const IDLE: u16 = 4408;
+}
+
+/// Who a broadcast skips.
+#[derive(Clone, Copy, Debug)]
+pub enum Except {
+    Nobody,
+    Conn(ConnId),
+    User(UserId),
+}
+
+/// The socket a request came from, and the `ref` its reply must echo. REST requests have none.
+#[derive(Clone, Copy, Debug)]
+pub struct Origin<'a> {
+    pub conn: ConnId,
+    pub reference: Option<&'a str>,
+}
+
+/// A connection's end of its registration.
+pub struct Registration {
+    pub id: ConnId,
+    pub outbound: mpsc::Receiver<Outbound>,
+    /// Notified when the connection must end at once (its queue overflowed).
+    pub kill: Arc<Notify>,
+    /// This was the user's first live connection: they just came online.
+    pub came_online: bool,
+}
+
+/// What the hub knew about a connection that went away.
+pub struct Departure {
+    pub user_id: UserId,
+    /// That was the user's last live connection.
+    pub went_offline: bool,
+}
+
+type Sender = mpsc::Sender<Outbound>;
+
+struct Conn {
+    user: UserId,
+    session: SessionId,
+    tx: Sender,
+    kill: Arc<Notify>,
+    /// Set once the kill switch fired, so it fires (and is logged) once.
+    killed: std::sync::atomic::AtomicBool,
+    rooms: Vec<RoomId>,
+}
+
+#[derive(Default)]
+struct State {
+    conns: HashMap<ConnId, Conn>,
+    rooms: HashMap<RoomId, Vec<(ConnId, UserId, Sender)>>,
+    users: HashMap<UserId, Vec<ConnId>>,
+}
+
+/// Shared handle to the hub; cheap to clone.
+#[derive(Clone)]
+pub struct Hub {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    state: RwLock<State>,
+    next_id: AtomicU64,
+    queue_capacity: usize,
+}
+
+impl Hub {
+    /// A hub whose connections queue at most `queue_capacity` frames each.
+    pub fn new(queue_capacity: usize) -> Hub {
+        Hub {
+            inner: Arc::new(Inner {
+                state: RwLock::default(),
+                next_id: AtomicU64::new(1),
+                queue_capacity,
+            }),
+        }
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, State> {
+        self.inner.state.read().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, State> {
+        self.inner.state.write().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Registers an authenticated connection of `user`, subscribed to `rooms`.
+    pub fn register(&self, user: UserId, session: SessionId, rooms: Vec<RoomId>) -> Registration {
+        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
+        let (tx, outbound) = mpsc::channel(self.inner.queue_capacity);
+        let kill = Arc::new(Notify::new());
+        let mut state = self.write();
+        for room in &rooms {
+            state.rooms.entry(*room).or_default().push((id, user, tx.clone()));
+        }
+        let user_conns = state.users.entry(user).or_default();
+        user_conns.push(id);
+        let came_online = user_conns.len() == 1;
+        state.conns.insert(
+            id,
+            Conn {
+                user,
+                session,
+                tx,
+                kill: kill.clone(),
+                killed: std::sync::atomic::AtomicBool::new(false),
+                rooms,
+            },
+        );
+        Registration {
+            id,
+            outbound,
+            kill,
+            came_online,
+        }
+    }
+
+    /// Forgets a connection; `None` if it was already gone.
+    pub fn unregister(&self, id: ConnId) -> Option<Departure> {
+        let mut state = self.write();
+        let conn = state.conns.remove(&id)?;
+        for room in &conn.rooms {
+            if let Some(members) = state.rooms.get_mut(room) {
+                members.retain(|(conn_id, _, _)| *conn_id != id);
+                if members.is_empty() {
+                    state.rooms.remove(room);
+                }
+            }
+        }
+        let mut went_offline = false;
+        if let Some(conns) = state.users.get_mut(&conn.user) {
+            conns.retain(|c| *c != id);
+            if conns.is_empty() {
+                state.users.remove(&conn.user);
+                went_offline = true;
+            }
+        }
+        Some(Departure {
+            user_id: conn.user,
+            went_offline,
+        })
+    }
+
+    /// Subscribes every connection of `user` to `room`.
+    pub fn subscribe(&self, user: UserId, room: RoomId) {
+        let mut state = self.write();
+        let State { conns, rooms, users } = &mut *state;
+        let Some(ids) = users.get(&user) else { return };
+        let members = rooms.entry(room).or_default();
+        for id in ids {
+            let Some(conn) = conns.get_mut(id) else { continue };
+            if !conn.rooms.contains(&room) {
+                conn.rooms.push(room);
+                members.push((*id, user, conn.tx.clone()));
+            }
+        }
+    }
+
+    /// Unsubscribes every connection of `user` from `room`.
+    pub fn unsubscribe(&self, user: UserId, room: RoomId) {
+        let mut state = self.write();
+        let State { conns, rooms, users } = &mut *state;
+        if let Some(ids) = users.get(&user) {
+            for id in ids {
+                if let Some(conn) = conns.get_mut(id) {
+                    conn.rooms.retain(|r| *r != room);
+                }
+            }
+        }
+        if let Some(members) = rooms.get_mut(&room) {
+            members.retain(|(_, member, _)| *member != user);
+            if members.is_empty() {
+                rooms.remove(&room);
+            }
+        }
+    }
+
+    /// Sends `frame` to every connection subscribed to `room`, except `except`.
+    pub fn to_room(&self, room: RoomId, frame: &Frame, except: Except) {
+        let mut overflowed = Vec::new();
+        {
+            let state = self.read();
+            let Some(members) = state.rooms.get(&room) else {
+                return;
+            };
+            for (id, user, tx) in members {
+                let skip = match except {
+                    Except::Nobody => false,
+                    Except::Conn(c) => c == *id,
+                    Except::User(u) => u == *user,
+                };
+                if !skip && !offer(tx, frame) {
+                    overflowed.push(*id);
+                }
+            }
+        }
+        self.kill_all(&overflowed);
+    }
+
+    /// Sends the event built by `frame` to `room`; the origin socket (if any) gets its own copy
+    /// carrying its `ref`, whether or not it is subscribed.
+    pub fn to_room_from(
+        &self,
+        room: RoomId,
+        origin: Option<Origin<'_>>,
+        frame: impl Fn(Option<&str>) -> Frame,
+    ) {
+        match origin {
+            None => self.to_room(room, &frame(None), Except::Nobody),
+            Some(origin) => {
+                self.to_room(room, &frame(None), Except::Conn(origin.conn));
+                self.to_conn(origin.conn, &frame(origin.reference));
+            }
+        }
+    }
+
+    /// Sends the event built by `frame` to every socket of `user`; the origin socket's copy
+    /// carries its `ref`.
+    pub fn to_user_from(
+        &self,
+        user: UserId,
+        origin: Option<Origin<'_>>,
+        frame: impl Fn(Option<&str>) -> Frame,
+    ) {
+        match origin {
+            None => self.to_user(user, &frame(None)),
+            Some(origin) => {
+                self.to_user_except(user, origin.conn, &frame(None));
+                self.to_conn(origin.conn, &frame(origin.reference));
+            }
+        }
+    }
+
+    /// Whether connection `id` receives events of `room`.
+    pub fn is_subscribed(&self, id: ConnId, room: RoomId) -> bool {
+        self.read()
+            .conns
+            .get(&id)
+            .is_some_and(|conn| conn.rooms.contains(&room))
+    }
+
+    /// Sends `frame` to every connection of `user`.
+    pub fn to_user(&self, user: UserId, frame: &Frame) {
+        self.to_matching(|_, conn| conn.user == user, frame);
+    }
+
+    /// Sends `frame` to every connection of `user` but `except`.
+    pub fn to_user_except(&self, user: UserId, except: ConnId, frame: &Frame) {
+        self.to_matching(|id, conn| conn.user == user && id != except, frame);
+    }
+
+    /// Sends `frame` to one connection.
+    pub fn to_conn(&self, id: ConnId, frame: &Frame) {
+        let overflowed = {
+            let state = self.read();
+            state.conns.get(&id).is_some_and(|conn| !offer(&conn.tx, frame))
+        };
+        if overflowed {
+            self.kill_all(&[id]);
+        }
+    }
+
+    /// Sends `frame` to every authenticated connection, except `except`.
+    pub fn to_everyone(&self, frame: &Frame, except: Except) {
+        self.to_matching(
+            |id, conn| match except {
+                Except::Nobody => true,
+                Except::User(u) => conn.user != u,
+                Except::Conn(c) => c != id,
+            },
+            frame,
+        );
+    }
+
+    fn to_matching(&self, wanted: impl Fn(ConnId, &Conn) -> bool, frame: &Frame) {
+        let mut overflowed = Vec::new();
+        {
+            let state = self.read();
+            for (id, conn) in &state.conns {
+                if wanted(*id, conn) && !offer(&conn.tx, frame) {
+                    overflowed.push(*id);
+                }
+            }
+        }
+        self.kill_all(&overflowed);
+    }
+
+    /// Closes every connection of the given sessions with `code` (after what is queued).
+    pub fn close_sessions(&self, sessions: &[SessionId], code: u16, reason: &'static str) {
+        self.close_matching(|conn| sessions.contains(&conn.session), code, reason);
+    }
+
+    /// Closes every connection with `code` (after what is queued).
+    pub fn close_all(&self, code: u16, reason: &'static str) {
+        self.close_matching(|_| true, code, reason);
+    }
+
+    fn close_matching(&self, wanted: impl Fn(&Conn) -> bool, code: u16, reason: &'static str) {
+        let mut overflowed = Vec::new();
+        {
+            let state = self.read();
+            for (id, conn) in &state.conns {
+                if wanted(conn) && conn.tx.try_send(Outbound::Close(code, reason)).is_err() {
+                    overflowed.push(*id);
+                }
+            }
+        }
+        self.kill_all(&overflowed);
+    }
+
+    fn kill_all(&self, ids: &[ConnId]) {
+        if ids.is_empty() {
+            return;
+        }
+        let state = self.read();
+        for id in ids {
+            if let Some(conn) = state.conns.get(id) {
+                if !conn.killed.swap(true, Ordering::Relaxed) {
+                    tracing::info!(
+                        conn = id,
+                        user = conn.user,
+                        "disconnecting a client that stopped reading"
+                    );
+                    conn.kill.notify_one();
+                }
+            }
+        }
+    }
+
+    /// Number of live authenticated connections.
+    pub fn connection_count(&self) -> usize {
+        self.read().conns.len()
+    }
+}
+
+/// Queues `frame` unless the queue is full; false means the receiver is not keeping up.
+/// A closed queue (connection already ending) is not an overflow.
+fn offer(tx: &Sender, frame: &Frame) -> bool {
+    !matches!(
+        tx.try_send(Outbound::Frame(frame.clone())),
+        Err(mpsc::error::TrySendError::Full(_))
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn text(s: &str) -> Frame {
+        Frame::from(s.to_owned())
+    }
+
+    fn drain(reg: &mut Registration) -> Vec<String> {
+        let mut out = Vec::new();
+        while let Ok(Outbound::Frame(f)) = reg.outbound.try_recv() {
+            out.push(f.to_string());
+        }
+        out
+    }
+
+    #[test]
+    fn room_fanout_respects_subscriptions_and_exceptions() {
+        let hub = Hub::new(8);
+        let mut a = hub.register(1, 10, vec![100]);
+        let mut b = hub.register(2, 20, vec![100, 200]);
+        let mut c = hub.register(2, 21, vec![200]);
+        assert!(a.came_online && b.came_online && !c.came_online);
+
+        hub.to_room(100, &text("x"), Except::Nobody);
+        hub.to_room(200, &text("y"), Except::Conn(b.id));
+        hub.to_room(100, &text("z"), Except::User(1));
+        assert_eq!(drain(&mut a), ["x"]);
+        assert_eq!(drain(&mut b), ["x", "z"]);
+        assert_eq!(drain(&mut c), ["y"]);
+
+        hub.subscribe(1, 200);
+        hub.unsubscribe(2, 200);
+        hub.to_room(200, &text("w"), Except::Nobody);
+        assert_eq!(drain(&mut a), ["w"]);
+        assert!(drain(&mut c).is_empty());
+    }
+
+    #[test]
+    fn unregister_reports_the_last_connection() {
+        let hub = Hub::new(8);
+        let a = hub.register(1, 10, vec![]);
+        let b = hub.register(1, 11, vec![]);
+        assert!(!hub.unregister(a.id).unwrap().went_offline);
+        assert_eq!(hub.connection_count(), 1);
+        assert!(hub.unregister(b.id).unwrap().went_offline);
+        assert_eq!(hub.connection_count(), 0);
+        assert!(hub.unregister(b.id).is_none());
+    }
+
+    #[tokio::test]
+    async fn a_full_queue_kills_only_that_connection() {
+        let hub = Hub::new(2);
+        let slow = hub.register(1, 10, vec![5]);
+        let mut fast = hub.register(2, 20, vec![5]);
+        for i in 0..3 {
+            hub.to_room(5, &text(&i.to_string()), Except::Nobody);
+            drain(&mut fast);
+        }
+        // The slow connection's kill switch fired; the fast one's did not.
+        tokio::time::timeout(std::time::Duration::from_secs(1), slow.kill.notified())
+            .await
+            .expect("slow connection was not killed");
+        let fast_killed =
+            tokio::time::timeout(std::time::Duration::from_millis(50), fast.kill.notified()).await;
+        assert!(fast_killed.is_err());
+    }
+}

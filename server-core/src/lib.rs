@@ -1,0 +1,23 @@
+//! Confab's chat server as a library: accounts, rooms, messages and real-time events over
+//! HTTP and WebSocket, stored in SQLite. The `confab-server` binary and the desktop app both
+//! start it through [`Server::start`].
+
+mod chat;
+pub mod config;
+mod context;
+mod error;
+mod events;
+mod http;
+mod hub;
+mod model;
+mod server;
+mod store;
+mod time;
+mod ws;
+
+pub use config::{Args, Config, Profile, Timing};
+pub use error::{Error, Result};
+pub use server::{RunningServer, Server};
+
+/// The version of this build, as reported by `GET /api/health`.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,205 @@
+//! The chat domain's types as stored and as sent to clients: users, rooms, members, messages.
+//! Field names here are the wire format documented in `docs/protocol.md`.
+
+use serde::{Deserialize, Serialize, Serializer};
+use sqlx::FromRow;
+
+use crate::time::{self, Millis};
+
+pub type UserId = i64;
+pub type RoomId = i64;
+pub type MessageId = i64;
+pub type SessionId = i64;
+
+/// A user as anyone may see them.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct User {
+    pub id: UserId,
+    pub username: String,
+    pub avatar_url: Option<String>,
+    /// A server administrator (moderates every public room).
+    #[sqlx(rename = "is_admin")]
+    pub is_server_admin: bool,
+    pub is_online: bool,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub last_seen: Option<Millis>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+}
+
+/// A user as they see themselves: with their email.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct Me {
+    #[serde(flatten)]
+    #[sqlx(flatten)]
+    pub user: User,
+    pub email: Option<String>,
+}
+
+/// Who is making a request: the user behind a valid session.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub session_id: SessionId,
+    pub user_id: UserId,
+    pub username: String,
+    pub is_server_admin: bool,
+    /// When the session stops being valid.
+    pub expires_at: Millis,
+}
+
+/// A room as one particular user sees it.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct Room {
+    pub id: RoomId,
+    pub name: String,
+    pub description: String,
+    pub is_private: bool,
+    pub created_by: Option<UserId>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+    pub member_count: i64,
+    pub is_member: bool,
+    /// May manage members and delete any message here.
+    pub is_admin: bool,
+    /// Messages from others after `last_read_message_id` (capped at 1000).
+    pub unread_count: i64,
+    pub last_read_message_id: MessageId,
+    pub last_message_id: Option<MessageId>,
+}
+
+/// A room's own row, without any viewer's perspective.
+#[derive(Clone, Debug, FromRow)]
+pub struct RoomRow {
+    pub id: RoomId,
+    pub name: String,
+    pub is_private: bool,
+}
+
+/// A member of a room.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct Member {
+    pub id: UserId,
+    pub username: String,
+    pub avatar_url: Option<String>,
+    pub is_online: bool,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub last_seen: Option<Millis>,
+    /// Administers this room.
+    pub is_admin: bool,
+    #[serde(serialize_with = "time::ser")]
+    pub joined_at: Millis,
+}
+
+/// What a message holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum MessageType {
+    Text,
+    Emoji,
+    Image,
+    File,
+    /// Made by the server (joins, leaves, …); clients may not send it.
+    System,
+}
+
+/// A chat message, flat, as clients receive it.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct Message {
+    pub id: MessageId,
+    pub room_id: RoomId,
+    pub user_id: Option<UserId>,
+    pub username: Option<String>,
+    /// Empty once deleted.
+    pub content: String,
+    pub message_type: MessageType,
+    #[serde(serialize_with = "time::ser")]
+    pub timestamp: Millis,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub edited_at: Option<Millis>,
+    pub is_deleted: bool,
+    pub client_msg_id: Option<String>,
+    /// For system messages: what happened, so clients can word it in their own language.
+    #[serde(
+        rename = "system",
+        serialize_with = "raw_json",
+        skip_serializing_if = "Option::is_none"
+    )]
+    #[sqlx(rename = "meta")]
+    pub system: Option<String>,
+}
+
+/// What a system message records.
+#[derive(Clone, Debug, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum SystemEvent {
+    RoomCreated {
+        user_id: UserId,
+        username: String,
+    },
+    MemberJoined {
+        user_id: UserId,
+        username: String,
+    },
+    MemberLeft {
+        user_id: UserId,
+        username: String,
+    },
+    MemberAdded {
+        user_id: UserId,
+        username: String,
+        by_id: UserId,
+        by_username: String,
+    },
+    MemberRemoved {
+        user_id: UserId,
+        username: String,
+        by_id: UserId,
+        by_username: String,
+    },
+}
+
+impl SystemEvent {
+    /// The English sentence stored as the message content, for clients that don't know the kind.
+    pub fn describe(&self, room: &str) -> String {
+        match self {
+            SystemEvent::RoomCreated { username, .. } => format!("{username} created {room}"),
+            SystemEvent::MemberJoined { username, .. } => format!("{username} joined {room}"),
+            SystemEvent::MemberLeft { username, .. } => format!("{username} left {room}"),
+            SystemEvent::MemberAdded {
+                username,
+                by_username,
+                ..
+            } => {
+                format!("{by_username} added {username} to {room}")
+            }
+            SystemEvent::MemberRemoved {
+                username,
+                by_username,
+                ..
+            } => {
+                format!("{by_username} removed {username} from {room}")
+            }
+        }
+    }
+}
+
+fn raw_json<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match value
+        .as_deref()
+        .map(serde_json::from_str::<&serde_json::value::RawValue>)
+    {
+        Some(Ok(raw)) => raw.serialize(s),
+        _ => s.serialize_none(),
+    }
+}
+
+/// A presence change as broadcast to clients.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct UserStatus {
+    pub user_id: UserId,
+    pub username: String,
+    pub is_online: bool,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub last_seen: Option<Millis>,
+}

@@ -1,0 +1,282 @@
+//! Starting and stopping a server: [`Server::start`] opens the database, seeds it, binds the
+//! listener and serves HTTP and WebSocket until [`RunningServer::shutdown`], which stops
+//! accepting, closes every socket with 1001, lets in-flight requests finish, stores every
+//! accepted message and checkpoints the database.
+
+use std::net::{IpAddr, SocketAddr};
+use std::time::{Duration, Instant};
+
+use hyper::body::Incoming;
+use hyper::upgrade::OnUpgrade;
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::server::conn::auto;
+use hyper_util::server::graceful::GracefulShutdown;
+use tokio::net::TcpListener;
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower_service::Service;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
+use crate::config::Config;
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::http::ClientAddr;
+use crate::hub::{Hub, close};
+use crate::store::Store;
+use crate::ws::UpgradeSlot;
+use crate::{http, time};
+
+/// Frames a socket may have waiting before it counts as not reading.
+const SOCKET_QUEUE: usize = 1024;
+/// How often expired sessions and stale login throttles are swept.
+const HOUSEKEEPING: Duration = Duration::from_secs(300);
+/// A client gets this long to send its request headers.
+const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The Confab server.
+pub struct Server;
+
+impl Server {
+    /// Starts a server as `config` describes and returns once it accepts connections.
+    ///
+    /// # Errors
+    /// [`Error::Bind`] if the address is taken or not allowed; database and I/O errors if the
+    /// data directory or database cannot be opened or migrated.
+    pub async fn start(config: Config) -> Result<RunningServer> {
+        let listener = TcpListener::bind(config.bind)
+            .await
+            .map_err(|source| Error::Bind {
+                addr: config.bind,
+                source,
+            })?;
+        let local_addr = listener.local_addr()?;
+        tokio::fs::create_dir_all(&config.data_dir).await?;
+        let store = Store::open(&config.database_path()).await?;
+        // Nobody is connected to a server that is just starting, whatever the last run left.
+        store.mark_all_offline(time::now()).await?;
+        store.purge_expired_sessions(time::now()).await?;
+
+        let hub = Hub::new(SOCKET_QUEUE);
+        let (log, writer) = MessageLog::new(store.clone(), hub.clone());
+        let stop_writer = CancellationToken::new();
+        let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
+        let ctx = AppContext {
+            typing: Typing::new(config.timing.typing_ttl),
+            config: std::sync::Arc::new(config),
+            store,
+            hub,
+            log,
+            passwords: Passwords::new().await?,
+            throttle: LoginThrottle::default(),
+            presence: Presence::default(),
+            sockets: TaskTracker::new(),
+        };
+        seed::run(&ctx, local_addr.ip()).await?;
+
+        let stop_background = CancellationToken::new();
+        let background = vec![
+            tokio::spawn(ctx.presence.clone().run(
+                ctx.store.clone(),
+                ctx.hub.clone(),
+                ctx.config.timing.presence_interval,
+                stop_background.clone(),
+            )),
+            tokio::spawn(
+                ctx.typing
+                    .clone()
+                    .run_expiry(ctx.hub.clone(), stop_background.clone()),
+            ),
+            tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
+        ];
+        let stop_accepting = CancellationToken::new();
+        let accept_task = tokio::spawn(accept(
+            listener,
+            http::routes(ctx.clone()),
+            stop_accepting.clone(),
+        ));
+        tracing::info!(%local_addr, "confab server started");
+        Ok(RunningServer {
+            local_addr,
+            ctx,
+            stop_accepting,
+            accept_task: Some(accept_task),
+            stop_background,
+            background,
+            stop_writer,
+            writer_task: Some(writer_task),
+        })
+    }
+}
+
+/// A started server. Stop it with [`RunningServer::shutdown`]; dropping it stops accepting and
+/// cancels its tasks without waiting for them.
+pub struct RunningServer {
+    local_addr: SocketAddr,
+    ctx: AppContext,
+    stop_accepting: CancellationToken,
+    accept_task: Option<JoinHandle<GracefulShutdown>>,
+    stop_background: CancellationToken,
+    background: Vec<JoinHandle<()>>,
+    stop_writer: CancellationToken,
+    writer_task: Option<JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The address the server listens on (with the real port when started on port 0).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// Addresses people can open in a browser: this machine's, and when listening on every
+    /// interface, each LAN address too.
+    pub fn urls(&self) -> Vec<String> {
+        urls_for(self.local_addr)
+    }
+
+    /// Number of authenticated WebSocket connections right now.
+    pub fn connection_count(&self) -> usize {
+        self.ctx.hub.connection_count()
+    }
+
+    /// Stops gracefully: no new connections; every socket closed with 1001; in-flight requests
+    /// finish (up to the configured grace period); every accepted message is stored; the
+    /// database is checkpointed and closed.
+    pub async fn shutdown(mut self) -> Result<()> {
+        let grace = self.ctx.config.timing.shutdown_grace;
+        self.stop_accepting.cancel();
+        let graceful = match self.accept_task.take() {
+            Some(task) => task.await.ok(),
+            None => None,
+        };
+        self.ctx.sockets.close();
+        self.ctx.hub.close_all(close::GOING_AWAY, "server shutting down");
+        if let Some(graceful) = graceful {
+            if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
+                tracing::warn!("some HTTP requests were still running after {grace:?}");
+            }
+        }
+        if tokio::time::timeout(grace, self.ctx.sockets.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some sockets were still open after {grace:?}");
+        }
+        self.stop_writer.cancel();
+        if let Some(writer) = self.writer_task.take() {
+            writer
+                .await
+                .map_err(|e| Error::Internal(format!("message writer: {e}")))?;
+        }
+        self.stop_background.cancel();
+        for task in self.background.drain(..) {
+            let _ = task.await;
+        }
+        self.ctx.store.mark_all_offline(time::now()).await?;
+        self.ctx.store.close().await;
+        tracing::info!("confab server stopped");
+        Ok(())
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.stop_accepting.cancel();
+        self.stop_background.cancel();
+        self.stop_writer.cancel();
+    }
+}
+
+/// Accepts connections until `stop`; returns the handle that waits for them to finish.
+async fn accept(
+    listener: TcpListener,
+    routes: BoxedFilter<(Response,)>,
+    stop: CancellationToken,
+) -> GracefulShutdown {
+    let graceful = GracefulShutdown::new();
+    let mut builder = auto::Builder::new(TokioExecutor::new());
+    builder
+        .http1()
+        .timer(TokioTimer::new())
+        .header_read_timeout(HEADER_TIMEOUT);
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = stop.cancelled() => break,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let routes = routes.clone();
+        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
+            request.extensions_mut().insert(ClientAddr(peer));
+            if request.headers().contains_key(::http::header::UPGRADE) {
+                if let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() {
+                    request.extensions_mut().insert(UpgradeSlot::new(on_upgrade));
+                }
+            }
+            let mut filtered = warp::service(routes.clone());
+            filtered.call(request)
+        });
+        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
+        let connection = graceful.watch(connection.into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    graceful
+}
+
+async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
+    let mut interval = tokio::time::interval(HOUSEKEEPING);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        ctx.throttle.prune_all(Instant::now());
+        match ctx.store.purge_expired_sessions(time::now()).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
+            Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+        }
+    }
+}
+
+/// The URLs to open for a server listening on `addr`.
+pub fn urls_for(addr: SocketAddr) -> Vec<String> {
+    let port = addr.port();
+    let url = |ip: IpAddr| match ip {
+        IpAddr::V4(v4) => format!("http://{v4}:{port}/"),
+        IpAddr::V6(v6) => format!("http://[{v6}]:{port}/"),
+    };
+    if !addr.ip().is_unspecified() {
+        return vec![url(addr.ip())];
+    }
+    let mut urls = vec![url(if addr.is_ipv4() {
+        IpAddr::V4(std::net::Ipv4Addr::LOCALHOST)
+    } else {
+        IpAddr::V6(std::net::Ipv6Addr::LOCALHOST)
+    })];
+    let interfaces = if_addrs::get_if_addrs().unwrap_or_default();
+    for interface in interfaces {
+        let ip = interface.ip();
+        let usable = !ip.is_loopback()
+            && (addr.is_ipv6() || ip.is_ipv4())
+            && !matches!(ip, IpAddr::V6(v6) if v6.is_unicast_link_local());
+        if usable {
+            urls.push(url(ip));
+        }
+    }
+    urls
+}

@@ -1,0 +1,71 @@
+//! The storage layer: every SQL statement Confab runs lives under this module. SQLite in WAL
+//! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
+//! cheaper than lock retries) and a small pool of read-only connections for everything else.
+
+mod messages;
+mod rooms;
+mod sessions;
+mod users;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+
+pub use messages::{AppendOutcome, HistoryPage, NewMessage, Paging};
+pub use users::{NewUser, ProfileUpdate};
+
+use crate::error::Result;
+
+/// Handle to the database; cheap to clone.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: SqlitePool,
+    write: SqlitePool,
+}
+
+impl Store {
+    /// Opens (creating if missing) the database at `path` and applies pending migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        let options = SqliteConnectOptions::from_str("sqlite:")?
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(5))
+            .pragma("temp_store", "memory")
+            .optimize_on_close(true, None);
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .min_connections(1)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.clone())
+            .await?;
+        sqlx::migrate!("./migrations").run(&write).await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(4)
+            .acquire_timeout(Duration::from_secs(30))
+            .connect_with(options.read_only(true))
+            .await?;
+        Ok(Store { read, write })
+    }
+
+    /// Checkpoints the WAL into the main file and closes every connection. Call once, last.
+    pub async fn close(&self) {
+        self.read.close().await;
+        if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
+            .execute(&self.write)
+            .await
+        {
+            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
+        }
+        self.write.close().await;
+    }
+}
+
+/// Upper bound of unread counts: enough for a badge, cheap to count.
+pub const UNREAD_CAP: i64 = 1000;

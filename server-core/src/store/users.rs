@@ -1,0 +1,215 @@
+//! SQL for accounts: creating users, credentials, profiles and presence flags.
+
+use sqlx::{FromRow, Row};
+
+use super::Store;
+use crate::error::Result;
+use crate::model::{Me, RoomRow, User, UserId, UserStatus};
+use crate::time::Millis;
+
+/// A new account, already validated and hashed.
+#[derive(Debug)]
+pub struct NewUser<'a> {
+    pub username: &'a str,
+    pub username_key: &'a str,
+    pub email: Option<&'a str>,
+    pub password_hash: &'a str,
+    pub is_admin: bool,
+}
+
+/// What login needs to check a password.
+#[derive(Debug, FromRow)]
+pub struct Credentials {
+    pub id: UserId,
+    pub password_hash: String,
+}
+
+/// A profile edit: `None` leaves a field alone, `Some(None)` clears it.
+#[derive(Debug, Default)]
+pub struct ProfileUpdate {
+    pub email: Option<Option<String>>,
+    pub avatar_url: Option<Option<String>>,
+}
+
+impl Store {
+    /// Creates the account and makes it a member of every public room, in one transaction.
+    /// Returns the account and the rooms it joined. Unique violations surface as database
+    /// errors on `users.username_key` or `users_email_key`.
+    pub async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
+        let mut tx = self.write.begin().await?;
+        let id: UserId = sqlx::query_scalar(
+            r#"insert into users (username, username_key, email, password_hash, is_admin, created_at)
+               values (?1, ?2, ?3, ?4, ?5, ?6)
+               returning id"#,
+        )
+        .bind(new.username)
+        .bind(new.username_key)
+        .bind(new.email)
+        .bind(new.password_hash)
+        .bind(new.is_admin)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let rooms: Vec<RoomRow> =
+            sqlx::query_as(r#"select id, name, is_private from rooms where is_private = 0 order by id"#)
+                .fetch_all(&mut *tx)
+                .await?;
+        sqlx::query(
+            r#"insert into room_memberships (room_id, user_id, joined_at)
+               select id, ?1, ?2 from rooms where is_private = 0"#,
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        let me = Me {
+            user: User {
+                id,
+                username: new.username.to_owned(),
+                avatar_url: None,
+                is_server_admin: new.is_admin,
+                is_online: false,
+                last_seen: None,
+                created_at: now,
+            },
+            email: new.email.map(str::to_owned),
+        };
+        Ok((me, rooms))
+    }
+
+    /// Login data for the account whose normalized name is `username_key`.
+    pub async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
+        Ok(
+            sqlx::query_as(r#"select id, password_hash from users where username_key = ?1"#)
+                .bind(username_key)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// Login data for account `id`.
+    pub async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
+        Ok(
+            sqlx::query_as(r#"select id, password_hash from users where id = ?1"#)
+                .bind(id)
+                .fetch_optional(&self.read)
+                .await?,
+        )
+    }
+
+    /// The account `id` as its owner sees it.
+    pub async fn me(&self, id: UserId) -> Result<Option<Me>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at, email
+               from users where id = ?1"#,
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// The public view of the account with normalized name `username_key`.
+    pub async fn user_by_key(&self, username_key: &str) -> Result<Option<User>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at
+               from users where username_key = ?1"#,
+        )
+        .bind(username_key)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Applies a profile edit and returns the result. A taken email surfaces as a unique
+    /// violation on `users_email_key`.
+    pub async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> Result<Option<Me>> {
+        let result = sqlx::query(
+            r#"update users set
+                   email = case when ?2 then ?3 else email end,
+                   avatar_url = case when ?4 then ?5 else avatar_url end
+               where id = ?1"#,
+        )
+        .bind(id)
+        .bind(update.email.is_some())
+        .bind(update.email.clone().flatten())
+        .bind(update.avatar_url.is_some())
+        .bind(update.avatar_url.clone().flatten())
+        .execute(&self.write)
+        .await?;
+        if result.rows_affected() == 0 {
+            return Ok(None);
+        }
+        // Read back on the writer so the answer cannot predate the update.
+        Ok(sqlx::query_as(
+            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at, email
+               from users where id = ?1"#,
+        )
+        .bind(id)
+        .fetch_optional(&self.write)
+        .await?)
+    }
+
+    /// Replaces the password hash of account `id`.
+    pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
+        sqlx::query(r#"update users set password_hash = ?2 where id = ?1"#)
+            .bind(id)
+            .bind(password_hash)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Everyone with at least one live connection, by name.
+    pub async fn online_users(&self) -> Result<Vec<User>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at
+               from users where is_online = 1 order by username_key"#,
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Records presence changes in one transaction; going offline stamps `last_seen`.
+    /// Returns each user's new status.
+    pub async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>> {
+        let mut tx = self.write.begin().await?;
+        let mut statuses = Vec::with_capacity(changes.len());
+        for &(id, online) in changes {
+            let status: Option<UserStatus> = sqlx::query_as(
+                r#"update users set
+                       is_online = ?2,
+                       last_seen = case when ?2 then last_seen else ?3 end
+                   where id = ?1
+                   returning id as user_id, username, is_online, last_seen"#,
+            )
+            .bind(id)
+            .bind(online)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            statuses.extend(status);
+        }
+        tx.commit().await?;
+        Ok(statuses)
+    }
+
+    /// Marks everyone offline: at start-up (nobody is connected yet) and at shutdown.
+    pub async fn mark_all_offline(&self, now: Millis) -> Result<u64> {
+        Ok(
+            sqlx::query(r#"update users set is_online = 0, last_seen = ?1 where is_online = 1"#)
+                .bind(now)
+                .execute(&self.write)
+                .await?
+                .rows_affected(),
+        )
+    }
+
+    /// Whether an account with normalized name `username_key` exists.
+    pub async fn user_exists(&self, username_key: &str) -> Result<bool> {
+        let row = sqlx::query(r#"select exists (select 1 from users where username_key = ?1)"#)
+            .bind(username_key)
+            .fetch_one(&self.read)
+            .await?;
+        Ok(row.try_get::<bool, _>(0)?)
+    }
+}

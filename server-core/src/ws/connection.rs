@@ -1,0 +1,412 @@
+//! One WebSocket connection's life: authenticate within the deadline, register with the hub,
+//! then one task both reads the client's frames and drains the connection's bounded outgoing
+//! queue, until the client leaves, idles out, its session ends, it stops reading, or the
+//! server shuts down.
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use hyper::upgrade::Upgraded;
+use hyper_util::rt::TokioIo;
+use tokio::time::{Instant, sleep, sleep_until};
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
+use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
+
+use super::protocol::{self, ClientEvent, ClientFrame};
+use crate::chat::{accounts, messages, rooms};
+use crate::context::AppContext;
+use crate::error::Error;
+use crate::events::{self, Frame};
+use crate::hub::{ConnId, Origin, Outbound, close};
+use crate::model::Caller;
+use crate::time;
+
+pub type Socket = WebSocketStream<TokioIo<Upgraded>>;
+
+/// Frames written per flush when the queue has a backlog.
+const WRITE_BATCH: usize = 64;
+/// How long a closing handshake may take before the socket is dropped.
+const CLOSE_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// Serves one upgraded socket to the end.
+pub async fn serve(ctx: AppContext, mut socket: Socket) {
+    let Some((caller, reference)) = authenticate(&ctx, &mut socket).await else {
+        return;
+    };
+    let user = caller.user_id;
+    let room_ids = match ctx.store.member_room_ids(user).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            reject(&mut socket, &e, None, tungstenite_close(1011), "server error").await;
+            return;
+        }
+    };
+    // Register before taking the snapshot for `ready`, so no event falls in between; events
+    // queued meanwhile are delivered after `ready` (clients de-duplicate by id).
+    let registration = ctx.hub.register(user, caller.session_id, room_ids);
+    if registration.came_online {
+        ctx.presence.changed(user, true);
+    }
+    let conn = registration.id;
+    let mut connection = Connection {
+        ctx: ctx.clone(),
+        caller,
+        conn,
+        socket,
+    };
+    if connection.send_ready(reference.as_deref()).await {
+        connection.run(registration.outbound, registration.kill).await;
+    }
+    if let Some(departure) = ctx.hub.unregister(conn) {
+        ctx.typing.stop_everywhere(&ctx.hub, departure.user_id);
+        if departure.went_offline {
+            ctx.presence.changed(departure.user_id, false);
+        }
+    }
+}
+
+fn tungstenite_close(code: u16) -> CloseCode {
+    CloseCode::from(code)
+}
+
+/// Waits for the `auth` frame; on anything else answers `error` and closes with 4401.
+async fn authenticate(ctx: &AppContext, socket: &mut Socket) -> Option<(Caller, Option<String>)> {
+    let unauthorized = tungstenite_close(close::UNAUTHORIZED);
+    let first = tokio::time::timeout(ctx.config.timing.auth_timeout, next_text(socket)).await;
+    let text = match first {
+        Ok(Some(text)) => text,
+        Ok(None) => return None,
+        Err(_) => {
+            let error = Error::forbidden("unauthorized", "no auth frame within the time limit");
+            reject(socket, &error, None, unauthorized, "authentication timeout").await;
+            return None;
+        }
+    };
+    match protocol::parse(&text) {
+        Ok(ClientFrame {
+            event: ClientEvent::Auth { token },
+            reference,
+        }) => match accounts::authenticate(ctx, &token).await {
+            Ok(caller) => Some((caller, reference)),
+            Err(Error::Unauthorized) => {
+                reject(
+                    socket,
+                    &Error::Unauthorized,
+                    reference.as_deref(),
+                    unauthorized,
+                    "invalid token",
+                )
+                .await;
+                None
+            }
+            Err(e) => {
+                reject(
+                    socket,
+                    &e,
+                    reference.as_deref(),
+                    tungstenite_close(1011),
+                    "server error",
+                )
+                .await;
+                None
+            }
+        },
+        Ok(frame) => {
+            let error = Error::forbidden("unauthorized", "the first frame must be auth {token}");
+            reject(
+                socket,
+                &error,
+                frame.reference.as_deref(),
+                unauthorized,
+                "authentication required",
+            )
+            .await;
+            None
+        }
+        Err(bad) => {
+            let error = Error::forbidden(
+                "unauthorized",
+                format!("the first frame must be auth {{token}}: {}", bad.error),
+            );
+            reject(
+                socket,
+                &error,
+                bad.reference.as_deref(),
+                unauthorized,
+                "authentication required",
+            )
+            .await;
+            None
+        }
+    }
+}
+
+/// The next text frame, skipping control frames; `None` when the socket ends.
+async fn next_text(socket: &mut Socket) -> Option<tungstenite::Utf8Bytes> {
+    while let Some(message) = socket.next().await {
+        match message {
+            Ok(WsMessage::Text(text)) => return Some(text),
+            Ok(WsMessage::Binary(_)) => return Some("".into()),
+            Ok(WsMessage::Close(_)) | Err(_) => return None,
+            Ok(_) => {}
+        }
+    }
+    None
+}
+
+/// Sends `error` with `error`'s body, then closes with `code`.
+async fn reject(socket: &mut Socket, error: &Error, reference: Option<&str>, code: CloseCode, reason: &str) {
+    let mut body = error.body();
+    if code == tungstenite_close(close::UNAUTHORIZED) {
+        body.code = "unauthorized";
+    }
+    let _ = socket
+        .send(WsMessage::Text(events::error(&body, reference)))
+        .await;
+    close_socket(socket, code, reason).await;
+}
+
+/// Sends a close frame and waits (briefly) for the client's answer.
+async fn close_socket(socket: &mut Socket, code: CloseCode, reason: &str) {
+    let frame = CloseFrame {
+        code,
+        reason: reason.into(),
+    };
+    let _ = tokio::time::timeout(CLOSE_TIMEOUT, async {
+        if socket.send(WsMessage::Close(Some(frame))).await.is_ok() {
+            while let Some(Ok(_)) = socket.next().await {}
+        }
+    })
+    .await;
+}
+
+struct Connection {
+    ctx: AppContext,
+    caller: Caller,
+    conn: ConnId,
+    socket: Socket,
+}
+
+enum Step {
+    Continue,
+    Close(CloseCode, &'static str),
+    Drop,
+}
+
+impl Connection {
+    async fn send_ready(&mut self, reference: Option<&str>) -> bool {
+        let snapshot = async {
+            let me = accounts::me(&self.ctx, &self.caller).await?;
+            let rooms = rooms::list(&self.ctx, &self.caller).await?;
+            Ok::<_, Error>(events::ready(&me, &rooms, reference))
+        };
+        match snapshot.await {
+            Ok(frame) => self.socket.send(WsMessage::Text(frame)).await.is_ok(),
+            Err(e) => {
+                reject(
+                    &mut self.socket,
+                    &e,
+                    reference,
+                    tungstenite_close(1011),
+                    "server error",
+                )
+                .await;
+                false
+            }
+        }
+    }
+
+    async fn run(
+        &mut self,
+        mut outbound: tokio::sync::mpsc::Receiver<Outbound>,
+        kill: std::sync::Arc<tokio::sync::Notify>,
+    ) {
+        let idle_timeout = self.ctx.config.timing.idle_timeout;
+        let idle = sleep(idle_timeout);
+        tokio::pin!(idle);
+        let expiry = sleep_until(instant_at(self.caller.expires_at));
+        tokio::pin!(expiry);
+        let step = loop {
+            let step = tokio::select! {
+                biased;
+                () = kill.notified() => Step::Drop,
+                out = outbound.recv() => {
+                    // A client that stopped reading blocks this write; the hub's kill must
+                    // still get through.
+                    tokio::select! {
+                        step = self.write(out, &mut outbound) => step,
+                        () = kill.notified() => Step::Drop,
+                    }
+                }
+                incoming = self.socket.next() => {
+                    idle.as_mut().reset(Instant::now() + idle_timeout);
+                    self.read(incoming).await
+                }
+                () = &mut idle => Step::Close(tungstenite_close(close::IDLE), "idle timeout"),
+                () = &mut expiry => {
+                    let _ = self.socket.send(WsMessage::Text(events::error(&Error::Unauthorized.body(), None))).await;
+                    Step::Close(tungstenite_close(close::UNAUTHORIZED), "session expired")
+                }
+            };
+            if !matches!(step, Step::Continue) {
+                break step;
+            }
+        };
+        if let Step::Close(code, reason) = step {
+            close_socket(&mut self.socket, code, reason).await;
+        }
+    }
+
+    /// Writes one queued item and whatever else is already waiting, then flushes once.
+    async fn write(
+        &mut self,
+        first: Option<Outbound>,
+        outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
+    ) -> Step {
+        let mut next = first;
+        for _ in 0..WRITE_BATCH {
+            match next {
+                Some(Outbound::Frame(frame)) => {
+                    if self.socket.feed(WsMessage::Text(frame)).await.is_err() {
+                        return Step::Drop;
+                    }
+                }
+                Some(Outbound::Close(code, reason)) => {
+                    let _ = self.socket.flush().await;
+                    return Step::Close(tungstenite_close(code), reason);
+                }
+                None => return Step::Drop,
+            }
+            match outbound.try_recv() {
+                Ok(item) => next = Some(item),
+                Err(_) => break,
+            }
+        }
+        if self.socket.flush().await.is_err() {
+            return Step::Drop;
+        }
+        Step::Continue
+    }
+
+    async fn read(&mut self, incoming: Option<Result<WsMessage, tungstenite::Error>>) -> Step {
+        match incoming {
+            Some(Ok(WsMessage::Text(text))) => {
+                self.handle(&text).await;
+                Step::Continue
+            }
+            Some(Ok(WsMessage::Binary(_))) => {
+                let error = Error::bad_request("binary_not_supported", "frames must be JSON text");
+                self.reply(&events::error(&error.body(), None));
+                Step::Continue
+            }
+            Some(Ok(WsMessage::Close(_))) | None => Step::Drop,
+            Some(Ok(_)) => Step::Continue,
+            Some(Err(tungstenite::Error::Capacity(_))) => {
+                Step::Close(tungstenite_close(close::TOO_BIG), "frame too large")
+            }
+            Some(Err(_)) => Step::Drop,
+        }
+    }
+
+    fn reply(&self, frame: &Frame) {
+        self.ctx.hub.to_conn(self.conn, frame);
+    }
+
+    async fn handle(&mut self, text: &str) {
+        let frame = match protocol::parse(text) {
+            Ok(frame) => frame,
+            Err(bad) => {
+                self.reply(&events::error(&bad.error.body(), bad.reference.as_deref()));
+                return;
+            }
+        };
+        let reference = frame.reference.as_deref();
+        if let Err(error) = self.dispatch(frame.event, reference).await {
+            self.reply(&events::error(&error.body(), reference));
+        }
+    }
+
+    async fn dispatch(&mut self, event: ClientEvent, reference: Option<&str>) -> Result<(), Error> {
+        let ctx = &self.ctx;
+        let caller = &self.caller;
+        let origin = Some(Origin {
+            conn: self.conn,
+            reference,
+        });
+        match event {
+            ClientEvent::Auth { .. } => {
+                return Err(Error::bad_request(
+                    "already_authenticated",
+                    "this socket is already authenticated",
+                ));
+            }
+            ClientEvent::Ping => self.reply(&events::pong(reference)),
+            ClientEvent::GetOnlineUsers => {
+                let users = ctx.store.online_users().await?;
+                self.reply(&events::online_users_update(&users, reference));
+            }
+            ClientEvent::JoinRoom { room_id } => {
+                let (room, newly) = rooms::join(ctx, caller, room_id).await?;
+                let audience = if newly {
+                    rooms::Audience::SocketAndUser {
+                        conn: self.conn,
+                        reference,
+                        user: caller.user_id,
+                    }
+                } else {
+                    rooms::Audience::Socket {
+                        conn: self.conn,
+                        reference,
+                    }
+                };
+                rooms::send_room_joined(ctx, &room, audience).await?;
+            }
+            ClientEvent::LeaveRoom { room_id } => rooms::leave(ctx, caller, room_id, origin).await?,
+            ClientEvent::SendMessage { room_id, draft } => {
+                let message = messages::prepare(caller, room_id, draft)?;
+                ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
+                ctx.log
+                    .append_from_socket(message, self.conn, reference.map(str::to_owned))
+                    .await?;
+            }
+            ClientEvent::EditMessage { message_id, content } => {
+                messages::edit(ctx, caller, message_id, &content, origin).await?;
+            }
+            ClientEvent::DeleteMessage { message_id } => {
+                messages::delete(ctx, caller, message_id, origin).await?;
+            }
+            ClientEvent::MarkRead { room_id, message_id } => {
+                rooms::mark_read(ctx, caller, room_id, message_id, origin).await?;
+            }
+            ClientEvent::TypingStart { room_id } => {
+                self.subscribed(room_id)?;
+                ctx.typing
+                    .start(&ctx.hub, room_id, caller.user_id, &caller.username);
+            }
+            ClientEvent::TypingStop { room_id } => {
+                self.subscribed(room_id)?;
+                ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
+            }
+        }
+        Ok(())
+    }
+
+    /// Typing needs no database trip: the hub knows which rooms this socket is in.
+    fn subscribed(&self, room: crate::model::RoomId) -> Result<(), Error> {
+        if self.ctx.hub.is_subscribed(self.conn, room) {
+            Ok(())
+        } else {
+            Err(Error::not_found("room"))
+        }
+    }
+}
+
+/// The `Instant` at wall-clock time `at` (unix ms); far future if it overflows.
+fn instant_at(at: time::Millis) -> Instant {
+    let from_now = Duration::from_millis(u64::try_from(at - time::now()).unwrap_or(0));
+    Instant::now()
+        .checked_add(from_now)
+        .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600))
+}

@@ -1,0 +1,237 @@
+//! Client → server WebSocket frames: `{"event": NAME, "data": {…}, "ref"?: string}` parsed into
+//! typed events, with a precise error for each way a frame can be wrong.
+
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+
+use crate::chat::messages::Draft;
+use crate::error::Error;
+use crate::model::{MessageId, MessageType, RoomId};
+
+const MAX_REF: usize = 64;
+
+/// One parsed client frame.
+#[derive(Debug)]
+pub struct ClientFrame {
+    pub event: ClientEvent,
+    pub reference: Option<String>,
+}
+
+#[derive(Debug)]
+pub enum ClientEvent {
+    Auth { token: String },
+    JoinRoom { room_id: RoomId },
+    LeaveRoom { room_id: RoomId },
+    SendMessage { room_id: RoomId, draft: Draft },
+    EditMessage { message_id: MessageId, content: String },
+    DeleteMessage { message_id: MessageId },
+    MarkRead { room_id: RoomId, message_id: MessageId },
+    TypingStart { room_id: RoomId },
+    TypingStop { room_id: RoomId },
+    GetOnlineUsers,
+    Ping,
+}
+
+/// A frame that could not be understood, with the `ref` if one could be read.
+#[derive(Debug)]
+pub struct BadFrame {
+    pub error: Error,
+    pub reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Envelope<'a> {
+    event: String,
+    #[serde(borrow, default)]
+    data: Option<&'a RawValue>,
+    #[serde(rename = "ref", default)]
+    reference: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Token {
+    token: String,
+}
+
+#[derive(Deserialize)]
+struct InRoom {
+    room_id: RoomId,
+}
+
+#[derive(Deserialize)]
+struct Send {
+    room_id: RoomId,
+    content: String,
+    #[serde(default)]
+    message_type: Option<MessageType>,
+    #[serde(default)]
+    client_msg_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct Edit {
+    message_id: MessageId,
+    content: String,
+}
+
+#[derive(Deserialize)]
+struct OneMessage {
+    message_id: MessageId,
+}
+
+#[derive(Deserialize)]
+struct Read {
+    room_id: RoomId,
+    message_id: MessageId,
+}
+
+/// Parses one text frame.
+pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
+    let envelope: Envelope<'_> = serde_json::from_str(text).map_err(|e| BadFrame {
+        error: if e.is_syntax() || e.is_eof() {
+            Error::bad_request("invalid_json", format!("frame is not valid JSON: {e}"))
+        } else {
+            Error::bad_request(
+                "invalid_frame",
+                format!(
+                    "a frame is an object {{\"event\": string, \"data\": object, \"ref\"?: string}}: {e}"
+                ),
+            )
+        },
+        reference: None,
+    })?;
+    let reference = envelope.reference;
+    let fail = |error: Error| BadFrame {
+        error,
+        reference: reference.clone(),
+    };
+    if reference.as_ref().is_some_and(|r| r.len() > MAX_REF) {
+        return Err(fail(Error::bad_request(
+            "invalid_frame",
+            "ref may be at most 64 bytes",
+        )));
+    }
+    let data = envelope.data;
+    let event = match envelope.event.as_str() {
+        "auth" => data_of::<Token>(data).map(|d| ClientEvent::Auth { token: d.token }),
+        "join_room" => data_of::<InRoom>(data).map(|d| ClientEvent::JoinRoom { room_id: d.room_id }),
+        "leave_room" => data_of::<InRoom>(data).map(|d| ClientEvent::LeaveRoom { room_id: d.room_id }),
+        "send_message" => data_of::<Send>(data).map(|d| ClientEvent::SendMessage {
+            room_id: d.room_id,
+            draft: Draft {
+                content: d.content,
+                message_type: d.message_type,
+                client_msg_id: d.client_msg_id,
+            },
+        }),
+        "edit_message" => data_of::<Edit>(data).map(|d| ClientEvent::EditMessage {
+            message_id: d.message_id,
+            content: d.content,
+        }),
+        "delete_message" => data_of::<OneMessage>(data).map(|d| ClientEvent::DeleteMessage {
+            message_id: d.message_id,
+        }),
+        "mark_read" => data_of::<Read>(data).map(|d| ClientEvent::MarkRead {
+            room_id: d.room_id,
+            message_id: d.message_id,
+        }),
+        "typing_start" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStart { room_id: d.room_id }),
+        "typing_stop" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStop { room_id: d.room_id }),
+        "get_online_users" => Ok(ClientEvent::GetOnlineUsers),
+        "ping" => Ok(ClientEvent::Ping),
+        other => Err(Error::bad_request(
+            "unknown_event",
+            format!("unknown event {:?}", truncate(other, 64)),
+        )),
+    };
+    event
+        .map(|event| ClientFrame {
+            event,
+            reference: reference.clone(),
+        })
+        .map_err(fail)
+}
+
+fn data_of<T: DeserializeOwned>(data: Option<&RawValue>) -> Result<T, Error> {
+    let raw = data.map_or("null", RawValue::get);
+    serde_json::from_str(raw).map_err(|e| {
+        let message = if raw == "null" {
+            "this event needs a data object".to_owned()
+        } else {
+            // serde's messages name the field and the expected type; drop the position suffix.
+            let text = e.to_string();
+            text.split(" at line ").next().unwrap_or(&text).to_owned()
+        };
+        Error::bad_request("invalid_data", message)
+    })
+}
+
+fn truncate(s: &str, max: usize) -> &str {
+    match s.char_indices().nth(max) {
+        Some((i, _)) => &s[..i],
+        None => s,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn code(text: &str) -> &'static str {
+        parse(text).unwrap_err().error.code()
+    }
+
+    #[test]
+    fn parses_events_with_refs() {
+        let frame = parse(
+            r#"{"event":"send_message","data":{"room_id":3,"content":"hi","client_msg_id":"c1"},"ref":"r9"}"#,
+        )
+        .unwrap();
+        assert_eq!(frame.reference.as_deref(), Some("r9"));
+        match frame.event {
+            ClientEvent::SendMessage { room_id, draft } => {
+                assert_eq!(room_id, 3);
+                assert_eq!(draft.content, "hi");
+                assert_eq!(draft.client_msg_id.as_deref(), Some("c1"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(r#"{"event":"ping"}"#).unwrap().event,
+            ClientEvent::Ping
+        ));
+        assert!(matches!(
+            parse(r#"{"event":"ping","data":{}}"#).unwrap().event,
+            ClientEvent::Ping
+        ));
+    }
+
+    #[test]
+    fn each_kind_of_bad_frame_has_its_code() {
+        assert_eq!(code("not json"), "invalid_json");
+        assert_eq!(code("[1,2]"), "invalid_frame");
+        assert_eq!(code(r#"{"data":{}}"#), "invalid_frame");
+        assert_eq!(code(r#"{"event":"fly"}"#), "unknown_event");
+        assert_eq!(code(r#"{"event":"join_room"}"#), "invalid_data");
+        assert_eq!(
+            code(r#"{"event":"join_room","data":{"room_id":"x"}}"#),
+            "invalid_data"
+        );
+        assert_eq!(
+            code(r#"{"event":"send_message","data":{"room_id":1}}"#),
+            "invalid_data"
+        );
+        assert_eq!(
+            code(r#"{"event":"send_message","data":{"room_id":1,"content":"x","message_type":"video"}}"#),
+            "invalid_data"
+        );
+    }
+
+    #[test]
+    fn bad_data_keeps_the_ref_and_names_the_field() {
+        let bad = parse(r#"{"event":"join_room","data":{"room":1},"ref":"abc"}"#).unwrap_err();
+        assert_eq!(bad.reference.as_deref(), Some("abc"));
+        assert!(bad.error.to_string().contains("room_id"), "{}", bad.error);
+    }
+}
