@@ -1,0 +1,347 @@
+//! Test harness: a real server on `127.0.0.1:0` with a fresh data dir, and HTTP / WebSocket
+//! clients that talk to it exactly as a user's client would.
+
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use futures_util::{SinkExt, StreamExt};
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use server_core::{Config, Profile, RunningServer, Server, Timing};
+use tempfile::TempDir;
+use tokio::net::TcpStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::CloseFrame;
+use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
+
+pub const PASSWORD: &str = "correct-horse-42";
+/// How long a test waits for an event it expects.
+pub const WAIT: Duration = Duration::from_secs(10);
+
+pub struct TestServer {
+    server: Option<RunningServer>,
+    pub dir: TempDir,
+    pub config: Config,
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+pub struct TestUser {
+    pub id: i64,
+    pub name: String,
+    pub token: String,
+}
+
+/// Timers short enough for tests, long enough not to fire by accident.
+pub fn test_timing() -> Timing {
+    Timing {
+        auth_timeout: Duration::from_secs(2),
+        idle_timeout: Duration::from_secs(60),
+        typing_ttl: Duration::from_millis(800),
+        presence_interval: Duration::from_millis(100),
+        shutdown_grace: Duration::from_secs(5),
+    }
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        TestServer::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let mut config = Config::new(dir.path().join("data"));
+        config.bind = "127.0.0.1:0".parse().unwrap();
+        config.profile = Profile::Testing;
+        config.timing = test_timing();
+        adjust(&mut config);
+        let server = Server::start(config.clone()).await.expect("server starts");
+        let base = format!("http://{}", server.local_addr());
+        TestServer {
+            server: Some(server),
+            dir,
+            config,
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub fn server(&self) -> &RunningServer {
+        self.server.as_ref().expect("server is running")
+    }
+
+    /// Graceful shutdown, then a new server on the same data dir (on a new port).
+    pub async fn restart(&mut self) {
+        self.stop().await;
+        let server = Server::start(self.config.clone()).await.expect("server restarts");
+        self.base = format!("http://{}", server.local_addr());
+        self.server = Some(server);
+    }
+
+    pub async fn stop(&mut self) {
+        if let Some(server) = self.server.take() {
+            server.shutdown().await.expect("clean shutdown");
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn ws_url(&self) -> String {
+        format!("{}/ws", self.base.replacen("http", "ws", 1))
+    }
+
+    async fn call(
+        &self,
+        method: reqwest::Method,
+        token: Option<&str>,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut request = self.http.request(method.clone(), self.url(path));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
+        let status = response.status();
+        let text = response.text().await.unwrap_or_default();
+        let json = if text.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_str(&text)
+                .unwrap_or_else(|e| panic!("{method} {path} answered non-JSON ({e}): {text}"))
+        };
+        (status, json)
+    }
+
+    pub async fn get(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, token, path, None).await
+    }
+
+    pub async fn post(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, token, path, Some(body)).await
+    }
+
+    pub async fn put(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PUT, token, path, Some(body)).await
+    }
+
+    pub async fn delete(&self, token: Option<&str>, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::DELETE, token, path, None).await
+    }
+
+    /// Registers `name` with [`PASSWORD`].
+    pub async fn register(&self, name: &str) -> TestUser {
+        let (status, body) = self
+            .post(
+                None,
+                "/api/auth/register",
+                json!({"username": name, "password": PASSWORD}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "registering {name}: {body}");
+        TestUser {
+            id: body["user"]["id"].as_i64().expect("user id"),
+            name: name.to_owned(),
+            token: body["token"].as_str().expect("token").to_owned(),
+        }
+    }
+
+    /// The id of the room called `name` as `user` sees the room list.
+    pub async fn room_id(&self, user: &TestUser, name: &str) -> i64 {
+        let (status, body) = self.get(Some(&user.token), "/api/rooms").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        body["rooms"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["name"] == name)
+            .unwrap_or_else(|| panic!("{} cannot see room {name}: {body}", user.name))["id"]
+            .as_i64()
+            .unwrap()
+    }
+
+    /// Creates a room owned by `user`; returns its id.
+    pub async fn create_room(&self, user: &TestUser, name: &str, private: bool) -> i64 {
+        let (status, body) = self
+            .post(
+                Some(&user.token),
+                "/api/rooms",
+                json!({"name": name, "is_private": private}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "creating {name}: {body}");
+        body["room"]["id"].as_i64().unwrap()
+    }
+
+    /// Posts `content` to `room` over REST; returns the message.
+    pub async fn say(&self, user: &TestUser, room: i64, content: &str) -> Value {
+        let (status, body) = self
+            .post(
+                Some(&user.token),
+                &format!("/api/rooms/{room}/messages"),
+                json!({"content": content}),
+            )
+            .await;
+        assert_eq!(
+            status,
+            StatusCode::CREATED,
+            "{} saying {content:?}: {body}",
+            user.name
+        );
+        body["message"].clone()
+    }
+
+    /// Opens a socket without authenticating.
+    pub async fn ws_raw(&self) -> WsClient {
+        let (stream, _) = tokio_tungstenite::connect_async(self.ws_url())
+            .await
+            .expect("ws connects");
+        WsClient {
+            stream,
+            ready: Value::Null,
+        }
+    }
+
+    /// Opens a socket as `user` and waits for `ready`.
+    pub async fn ws(&self, user: &TestUser) -> WsClient {
+        let mut ws = self.ws_raw().await;
+        ws.send("auth", json!({"token": user.token})).await;
+        ws.ready = ws.expect("ready").await;
+        ws
+    }
+}
+
+pub struct WsClient {
+    pub stream: WebSocketStream<MaybeTlsStream<TcpStream>>,
+    /// The `ready` frame this socket received.
+    pub ready: Value,
+}
+
+pub enum Next {
+    Frame(Value),
+    Closed(Option<CloseFrame>),
+}
+
+impl WsClient {
+    pub async fn send(&mut self, event: &str, data: Value) {
+        self.send_json(json!({"event": event, "data": data})).await;
+    }
+
+    pub async fn send_ref(&mut self, event: &str, data: Value, reference: &str) {
+        self.send_json(json!({"event": event, "data": data, "ref": reference}))
+            .await;
+    }
+
+    pub async fn send_json(&mut self, frame: Value) {
+        self.send_raw(Message::Text(frame.to_string().into())).await;
+    }
+
+    pub async fn send_raw(&mut self, message: Message) {
+        self.stream.send(message).await.expect("ws send");
+    }
+
+    /// The next text frame or the close, within `within`; `None` on timeout.
+    pub async fn next(&mut self, within: Duration) -> Option<Next> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let message = tokio::time::timeout_at(deadline, self.stream.next()).await.ok()?;
+            match message {
+                Some(Ok(Message::Text(text))) => {
+                    return Some(Next::Frame(
+                        serde_json::from_str(&text).expect("server frames are JSON"),
+                    ));
+                }
+                Some(Ok(Message::Close(frame))) => return Some(Next::Closed(frame)),
+                Some(Ok(_)) => continue,
+                Some(Err(_)) | None => return Some(Next::Closed(None)),
+            }
+        }
+    }
+
+    /// Waits for the next `event` frame for which `wanted` holds, skipping others.
+    pub async fn expect_where(&mut self, event: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        let mut skipped = Vec::new();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(Next::Frame(frame)) if frame["event"] == event && wanted(&frame) => return frame,
+                Some(Next::Frame(frame)) => skipped.push(frame),
+                Some(Next::Closed(close)) => {
+                    panic!("socket closed ({close:?}) while waiting for {event}; saw {skipped:?}")
+                }
+                None => panic!("no {event} within {WAIT:?}; saw {skipped:?}"),
+            }
+        }
+    }
+
+    /// Waits for the next `event` frame, skipping others.
+    pub async fn expect(&mut self, event: &str) -> Value {
+        self.expect_where(event, |_| true).await
+    }
+
+    /// Asserts that no `event` frame matching `wanted` arrives within `within`.
+    pub async fn expect_none_where(
+        &mut self,
+        event: &str,
+        within: Duration,
+        wanted: impl Fn(&Value) -> bool,
+    ) {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            match self.next(left).await {
+                Some(Next::Frame(frame)) if frame["event"] == event && wanted(&frame) => {
+                    panic!("unexpected {event}: {frame}")
+                }
+                Some(Next::Frame(_)) => {}
+                Some(Next::Closed(_)) | None => return,
+            }
+        }
+    }
+
+    pub async fn expect_none(&mut self, event: &str, within: Duration) {
+        self.expect_none_where(event, within, |_| true).await;
+    }
+
+    /// Waits for the server to close the socket; returns the close code (skipping frames).
+    pub async fn expect_close(&mut self, within: Duration) -> Option<u16> {
+        let deadline = tokio::time::Instant::now() + within;
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.next(left).await {
+                Some(Next::Frame(_)) => continue,
+                Some(Next::Closed(frame)) => return frame.map(|f| u16::from(f.code)),
+                None => panic!("socket still open after {within:?}"),
+            }
+        }
+    }
+}
+
+/// Polls `check` until it returns true or `WAIT` passes.
+pub async fn eventually<F, Fut>(what: &str, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while tokio::time::Instant::now() < deadline {
+        if check().await {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("timed out waiting until {what}");
+}

@@ -1,0 +1,12 @@
+//! Black-box integration tests: each test starts a real Confab server on `127.0.0.1:0` with a
+//! fresh data directory and talks to it only over HTTP and WebSocket, as a client would.
+
+mod common;
+
+mod auth;
+mod lifecycle;
+mod messages;
+mod presence;
+mod realtime;
+mod robustness;
+mod rooms;
