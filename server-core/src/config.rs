@@ -5,7 +5,9 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Parser, ValueEnum};
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::time::Clock;
 
 /// Which defaults a server runs with, as in the old Flask app's `FLASK_ENV`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -67,11 +69,24 @@ impl Default for Timing {
 pub struct Config {
     /// Address to listen on; port 0 picks a free port (see `RunningServer::local_addr`).
     pub bind: SocketAddr,
-    /// Holds the SQLite database (and, later, uploads); created if missing.
+    /// Holds the SQLite database, uploaded files and logs; created if missing.
     pub data_dir: PathBuf,
     pub profile: Profile,
     pub timing: Timing,
+    /// Largest uploaded file, in bytes.
+    pub max_upload_bytes: u64,
+    /// Messages (and their files) older than this many days are deleted; 0 keeps everything.
+    pub retention_days: u32,
+    /// The server's clock; tests shift it.
+    pub clock: Clock,
 }
+
+/// Default `--max-upload-mb`.
+pub const DEFAULT_MAX_UPLOAD_MB: u64 = 10;
+/// Default `--retention-days`, as in the old app: a week.
+pub const DEFAULT_RETENTION_DAYS: u32 = 7;
+/// Log files older than this are deleted by the retention job.
+pub const LOG_RETENTION_DAYS: u32 = 30;
 
 impl Config {
     /// A production config listening on `127.0.0.1:8080` with data in `data_dir`.
@@ -81,12 +96,25 @@ impl Config {
             data_dir: data_dir.into(),
             profile: Profile::default(),
             timing: Timing::default(),
+            max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
+            retention_days: DEFAULT_RETENTION_DAYS,
+            clock: Clock::system(),
         }
     }
 
     /// Path of the SQLite database inside the data dir.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("confab.db")
+    }
+
+    /// Folder of uploaded files inside the data dir.
+    pub fn uploads_dir(&self) -> PathBuf {
+        self.data_dir.join("uploads")
+    }
+
+    /// Folder of the server's log files inside the data dir.
+    pub fn logs_dir(&self) -> PathBuf {
+        self.data_dir.join("logs")
     }
 }
 
@@ -101,6 +129,9 @@ const LAN_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::UNSPECIFIED), 
     about = "Confab team chat server for your LAN"
 )]
 pub struct Args {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
     /// Address and port to listen on.
     #[arg(long, env = "CONFAB_BIND", value_name = "ADDR:PORT", conflicts_with = "lan")]
     pub bind: Option<SocketAddr>,
@@ -109,18 +140,50 @@ pub struct Args {
     #[arg(long, env = "CONFAB_LAN")]
     pub lan: bool,
 
-    /// Folder for the database; created if missing.
+    /// Folder for the database, uploaded files and logs; created if missing.
     #[arg(
         long,
         env = "CONFAB_DATA_DIR",
         value_name = "DIR",
-        default_value = "confab-data"
+        default_value = "confab-data",
+        global = true
     )]
     pub data_dir: PathBuf,
 
     /// Which defaults to run with.
     #[arg(long, env = "CONFAB_PROFILE", value_enum, default_value_t = Profile::Production)]
     pub profile: Profile,
+
+    /// Largest file people may upload, in megabytes.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_UPLOAD_MB",
+        value_name = "MB",
+        default_value_t = DEFAULT_MAX_UPLOAD_MB,
+        value_parser = clap::value_parser!(u64).range(1..=1024)
+    )]
+    pub max_upload_mb: u64,
+
+    /// Delete messages and their files after this many days (0 keeps everything).
+    #[arg(
+        long,
+        env = "CONFAB_RETENTION_DAYS",
+        value_name = "DAYS",
+        default_value_t = DEFAULT_RETENTION_DAYS,
+        global = true
+    )]
+    pub retention_days: u32,
+}
+
+/// What `confab-server` does besides serving.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Remove, now, the messages, files and logs the retention rules say are expired.
+    Cleanup {
+        /// Only print what would be removed.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 impl Args {
@@ -136,6 +199,9 @@ impl Args {
             data_dir: self.data_dir.clone(),
             profile: self.profile,
             timing: Timing::default(),
+            max_upload_bytes: self.max_upload_mb * 1024 * 1024,
+            retention_days: self.retention_days,
+            clock: Clock::system(),
         }
     }
 }
@@ -164,6 +230,24 @@ mod tests {
     #[test]
     fn lan_and_bind_conflict() {
         assert!(parse(&["--lan", "--bind", "127.0.0.1:9000"]).is_err());
+    }
+
+    #[test]
+    fn upload_limit_and_retention() {
+        let config = parse(&["--max-upload-mb", "25", "--retention-days", "0"])
+            .unwrap()
+            .config();
+        assert_eq!(config.max_upload_bytes, 25 * 1024 * 1024);
+        assert_eq!(config.retention_days, 0);
+        assert_eq!(parse(&[]).unwrap().config().max_upload_bytes, 10 * 1024 * 1024);
+        assert!(parse(&["--max-upload-mb", "0"]).is_err());
+    }
+
+    #[test]
+    fn cleanup_subcommand_takes_global_flags() {
+        let args = parse(&["cleanup", "--dry-run", "--data-dir", "/srv/confab"]).unwrap();
+        assert!(matches!(args.command, Some(Command::Cleanup { dry_run: true })));
+        assert_eq!(args.data_dir, PathBuf::from("/srv/confab"));
     }
 
     #[test]

@@ -6,15 +6,21 @@ use std::sync::Arc;
 
 use tokio_util::task::TaskTracker;
 
+use crate::blocking::BlockingPool;
 use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
 use crate::hub::Hub;
-use crate::store::Store;
+use crate::store::{FileStore, Store};
+use crate::time::Clock;
 
 #[derive(Clone)]
 pub struct AppContext {
     pub config: Arc<Config>,
+    pub clock: Clock,
     pub store: Store,
+    pub files: FileStore,
+    /// Decodes uploaded images, a few at a time.
+    pub decoders: BlockingPool,
     pub hub: Hub,
     pub log: MessageLog,
     pub passwords: Passwords,

@@ -2,6 +2,7 @@
 //! HTTP and WebSocket, stored in SQLite. The `confab-server` binary and the desktop app both
 //! start it through [`Server::start`].
 
+mod blocking;
 mod chat;
 pub mod config;
 mod context;
@@ -15,9 +16,11 @@ mod store;
 mod time;
 mod ws;
 
-pub use config::{Args, Config, Profile, Timing};
+pub use chat::retention::Report as CleanupReport;
+pub use config::{Args, Command, Config, Profile, Timing};
 pub use error::{Error, Result};
-pub use server::{RunningServer, Server};
+pub use server::{RunningServer, Server, cleanup};
+pub use time::Clock;
 
 /// The version of this build, as reported by `GET /api/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -104,13 +104,13 @@ pub enum MessageType {
 }
 
 /// A chat message, flat, as clients receive it.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Message {
     pub id: MessageId,
     pub room_id: RoomId,
     pub user_id: Option<UserId>,
     pub username: Option<String>,
-    /// Empty once deleted.
+    /// Empty once deleted; an optional caption for image and file messages.
     pub content: String,
     pub message_type: MessageType,
     #[serde(serialize_with = "time::ser")]
@@ -125,8 +125,84 @@ pub struct Message {
         serialize_with = "raw_json",
         skip_serializing_if = "Option::is_none"
     )]
-    #[sqlx(rename = "meta")]
     pub system: Option<String>,
+    /// The uploaded file of an image or file message.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attachment: Option<Attachment>,
+}
+
+/// An uploaded file as clients see it. Its bytes are at `url` (and a small preview of an image
+/// at `thumbnail_url`), for members of the room, with the usual Authorization header.
+#[derive(Clone, Debug, Serialize)]
+pub struct Attachment {
+    pub id: String,
+    pub file_name: String,
+    pub size: i64,
+    pub content_type: String,
+    pub width: Option<i64>,
+    pub height: Option<i64>,
+    pub url: String,
+    pub thumbnail_url: Option<String>,
+}
+
+impl Attachment {
+    /// The client-facing view of a stored attachment.
+    pub fn new(
+        id: String,
+        file_name: String,
+        size: i64,
+        content_type: String,
+        dimensions: Option<(i64, i64)>,
+    ) -> Self {
+        let url = format!("/api/files/{id}");
+        Attachment {
+            thumbnail_url: dimensions.map(|_| format!("{url}/thumbnail")),
+            width: dimensions.map(|d| d.0),
+            height: dimensions.map(|d| d.1),
+            url,
+            id,
+            file_name,
+            size,
+            content_type,
+        }
+    }
+}
+
+impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Message {
+    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
+        use sqlx::Row;
+        let attachment = match row.try_get::<Option<String>, _>("att_id")? {
+            Some(id) => {
+                let is_image: bool = row.try_get("att_is_image")?;
+                let dimensions = match (row.try_get("att_width")?, row.try_get("att_height")?) {
+                    (Some(w), Some(h)) if is_image => Some((w, h)),
+                    _ => None,
+                };
+                Some(Attachment::new(
+                    id,
+                    row.try_get("att_file_name")?,
+                    row.try_get("att_size")?,
+                    row.try_get("att_content_type")?,
+                    dimensions,
+                ))
+            }
+            None => None,
+        };
+        Ok(Message {
+            id: row.try_get("id")?,
+            room_id: row.try_get("room_id")?,
+            user_id: row.try_get("user_id")?,
+            username: row.try_get("username")?,
+            content: row.try_get("content")?,
+            message_type: row.try_get("message_type")?,
+            timestamp: row.try_get("timestamp")?,
+            edited_at: row.try_get("edited_at")?,
+            is_deleted: row.try_get("is_deleted")?,
+            client_msg_id: row.try_get("client_msg_id")?,
+            system: row.try_get("meta")?,
+            attachment,
+        })
+    }
 }
 
 /// What a system message records.

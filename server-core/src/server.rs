@@ -4,6 +4,7 @@
 //! accepted message and checkpoints the database.
 
 use std::net::{IpAddr, SocketAddr};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
@@ -19,15 +20,17 @@ use tower_service::Service;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use crate::blocking::BlockingPool;
+use crate::chat::retention::{Report, Retention};
 use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::http;
 use crate::http::ClientAddr;
 use crate::hub::{Hub, close};
-use crate::store::Store;
+use crate::store::{FileStore, Store};
 use crate::ws::UpgradeSlot;
-use crate::{http, time};
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
@@ -55,18 +58,23 @@ impl Server {
         let local_addr = listener.local_addr()?;
         tokio::fs::create_dir_all(&config.data_dir).await?;
         let store = Store::open(&config.database_path()).await?;
+        let files = FileStore::open(config.uploads_dir()).await?;
+        let clock = config.clock.clone();
         // Nobody is connected to a server that is just starting, whatever the last run left.
-        store.mark_all_offline(time::now()).await?;
-        store.purge_expired_sessions(time::now()).await?;
+        store.mark_all_offline(clock.now()).await?;
+        store.purge_expired_sessions(clock.now()).await?;
 
         let hub = Hub::new(SOCKET_QUEUE);
-        let (log, writer) = MessageLog::new(store.clone(), hub.clone());
+        let (log, writer) = MessageLog::new(store.clone(), hub.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
         let ctx = AppContext {
             typing: Typing::new(config.timing.typing_ttl),
-            config: std::sync::Arc::new(config),
+            config: Arc::new(config),
+            clock,
             store,
+            files,
+            decoders: BlockingPool::default(),
             hub,
             log,
             passwords: Passwords::new().await?,
@@ -81,6 +89,7 @@ impl Server {
             tokio::spawn(ctx.presence.clone().run(
                 ctx.store.clone(),
                 ctx.hub.clone(),
+                ctx.clock.clone(),
                 ctx.config.timing.presence_interval,
                 stop_background.clone(),
             )),
@@ -90,6 +99,7 @@ impl Server {
                     .run_expiry(ctx.hub.clone(), stop_background.clone()),
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
+            tokio::spawn(retention(&ctx).schedule(stop_background.clone())),
         ];
         let stop_accepting = CancellationToken::new();
         let accept_task = tokio::spawn(accept(
@@ -136,6 +146,12 @@ impl RunningServer {
         urls_for(self.local_addr)
     }
 
+    /// Runs the retention job now (as the daily schedule would); with `dry_run`, only reports
+    /// what it would remove.
+    pub async fn cleanup(&self, dry_run: bool) -> Result<Report> {
+        retention(&self.ctx).run(dry_run).await
+    }
+
     /// Number of authenticated WebSocket connections right now.
     pub fn connection_count(&self) -> usize {
         self.ctx.hub.connection_count()
@@ -174,7 +190,7 @@ impl RunningServer {
         for task in self.background.drain(..) {
             let _ = task.await;
         }
-        self.ctx.store.mark_all_offline(time::now()).await?;
+        self.ctx.store.mark_all_offline(self.ctx.clock.now()).await?;
         self.ctx.store.close().await;
         tracing::info!("confab server stopped");
         Ok(())
@@ -237,6 +253,32 @@ async fn accept(
     graceful
 }
 
+fn retention(ctx: &AppContext) -> Retention {
+    Retention {
+        store: ctx.store.clone(),
+        files: ctx.files.clone(),
+        logs_dir: ctx.config.logs_dir(),
+        retention_days: ctx.config.retention_days,
+        clock: ctx.clock.clone(),
+    }
+}
+
+/// Runs the retention job once against the data in `config`'s data dir, whether or not a
+/// server is running on it (SQLite lets both share the database). `confab-server cleanup`.
+pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
+    let store = Store::open(&config.database_path()).await?;
+    let retention = Retention {
+        files: FileStore::open(config.uploads_dir()).await?,
+        store: store.clone(),
+        logs_dir: config.logs_dir(),
+        retention_days: config.retention_days,
+        clock: config.clock.clone(),
+    };
+    let report = retention.run(dry_run).await;
+    store.close().await;
+    report
+}
+
 async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
     let mut interval = tokio::time::interval(HOUSEKEEPING);
     loop {
@@ -245,7 +287,7 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
             () = stop.cancelled() => return,
         }
         ctx.throttle.prune_all(Instant::now());
-        match ctx.store.purge_expired_sessions(time::now()).await {
+        match ctx.store.purge_expired_sessions(ctx.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
             Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),

@@ -200,6 +200,55 @@ impl TestServer {
         body["message"].clone()
     }
 
+    /// Uploads `bytes` as `file_name` to `room` with optional extra text parts.
+    pub async fn upload(
+        &self,
+        user: &TestUser,
+        room: i64,
+        file_name: &str,
+        bytes: &[u8],
+        extra: &[(&str, &str)],
+    ) -> (StatusCode, Value) {
+        let mut parts: Vec<(&str, Option<&str>, &[u8])> = vec![("file", Some(file_name), bytes)];
+        for (name, value) in extra {
+            parts.push((name, None, value.as_bytes()));
+        }
+        let (content_type, body) = multipart(&parts);
+        let response = self
+            .http
+            .post(self.url(&format!("/api/rooms/{room}/uploads")))
+            .bearer_auth(&user.token)
+            .header("content-type", content_type)
+            .body(body)
+            .send()
+            .await
+            .expect("upload request");
+        let status = response.status();
+        let text = response.text().await.unwrap();
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or_else(|_| panic!("non-JSON upload answer: {text}")),
+        )
+    }
+
+    /// Fetches `path` (a file URL) as `user`: status, headers, body.
+    pub async fn fetch(
+        &self,
+        user: &TestUser,
+        path: &str,
+    ) -> (StatusCode, reqwest::header::HeaderMap, Vec<u8>) {
+        let response = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&user.token)
+            .send()
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        (status, headers, response.bytes().await.unwrap().to_vec())
+    }
+
     /// Opens a socket without authenticating.
     pub async fn ws_raw(&self) -> WsClient {
         let (stream, _) = tokio_tungstenite::connect_async(self.ws_url())
@@ -328,6 +377,52 @@ impl WsClient {
             }
         }
     }
+}
+
+/// A multipart/form-data body of `(name, file name, bytes)` parts, built by hand so tests control
+/// every byte (file names with `../`, NUL, …).
+pub fn multipart(parts: &[(&str, Option<&str>, &[u8])]) -> (String, Vec<u8>) {
+    let boundary = "confab-test-boundary-7d3f9";
+    let mut body = Vec::new();
+    for (name, file_name, bytes) in parts {
+        body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+        match file_name {
+            Some(file_name) => {
+                // `UTF-8''…` names go in RFC 5987 form, as browsers send non-ASCII names.
+                let param = match file_name.strip_prefix("UTF-8''") {
+                    Some(_) => format!("filename*={file_name}"),
+                    None => format!("filename=\"{file_name}\""),
+                };
+                body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"; {param}\r\n").as_bytes(),
+                );
+                body.extend_from_slice(b"Content-Type: application/octet-stream\r\n");
+            }
+            None => body
+                .extend_from_slice(format!("Content-Disposition: form-data; name=\"{name}\"\r\n").as_bytes()),
+        }
+        body.extend_from_slice(b"\r\n");
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(b"\r\n");
+    }
+    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={boundary}"), body)
+}
+
+/// Every file under `dir`, recursively.
+pub fn files_under(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                found.extend(files_under(&path));
+            } else {
+                found.push(path);
+            }
+        }
+    }
+    found
 }
 
 /// Polls `check` until it returns true or `WAIT` passes.

@@ -122,8 +122,12 @@ async fn content_rules() {
             "invalid_message_type",
         ),
         (
-            json!({"content": "not a url", "message_type": "image"}),
-            "invalid_content",
+            json!({"content": "https://example.com/a.png", "message_type": "image"}),
+            "invalid_message_type",
+        ),
+        (
+            json!({"content": "report.pdf", "message_type": "file"}),
+            "invalid_message_type",
         ),
         (
             json!({"content": "hi", "message_type": "video"}),

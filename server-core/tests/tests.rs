@@ -8,5 +8,7 @@ mod lifecycle;
 mod messages;
 mod presence;
 mod realtime;
+mod retention;
 mod robustness;
 mod rooms;
+mod uploads;

@@ -14,7 +14,7 @@ use crate::error::{Error, Result, ResultExt};
 use crate::hub::close;
 use crate::model::{Caller, Me, SystemEvent};
 use crate::store::{NewUser, ProfileUpdate};
-use crate::time::{self, Millis};
+use crate::time::Millis;
 
 const SESSION_DAYS: i64 = 7;
 const REMEMBERED_SESSION_DAYS: i64 = 30;
@@ -70,7 +70,7 @@ pub async fn create_user(
         is_admin,
     };
     ctx.store
-        .create_user(&new, time::now())
+        .create_user(&new, ctx.clock.now())
         .await
         .on_unique("users.username_key", || {
             Error::conflict("username_taken", Some("username"), "that username is taken")
@@ -119,7 +119,7 @@ async fn issue(ctx: &AppContext, user: Me, remember: bool) -> Result<Issued> {
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| Error::Internal(format!("random: {e}")))?;
     let token = URL_SAFE_NO_PAD.encode(raw);
-    let now = time::now();
+    let now = ctx.clock.now();
     let days = if remember {
         REMEMBERED_SESSION_DAYS
     } else {
@@ -157,7 +157,7 @@ pub async fn authenticate(ctx: &AppContext, token: &str) -> Result<Caller> {
     }
     let session = ctx
         .store
-        .find_session(&token_hash(token), time::now())
+        .find_session(&token_hash(token), ctx.clock.now())
         .await?
         .ok_or(Error::Unauthorized)?;
     Ok(Caller {

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::events;
 use crate::hub::{ConnId, Except, Hub};
 use crate::store::{AppendOutcome, NewMessage, Store};
-use crate::time;
+use crate::time::Clock;
 
 /// Most messages stored in one transaction.
 const MAX_BATCH: usize = 512;
@@ -42,14 +42,23 @@ pub struct Writer {
     rx: mpsc::Receiver<Append>,
     store: Store,
     hub: Hub,
+    clock: Clock,
 }
 
 impl MessageLog {
-    /// Creates the log and its writer. Run the writer with [`Writer::run`]; it ends once every
-    /// queued message is stored after [`Writer::run`]'s `stop` resolves.
-    pub fn new(store: Store, hub: Hub) -> (MessageLog, Writer) {
+    /// Creates the log and its writer. Start the writer with [`Writer::spawn`]; it ends once
+    /// every queued message is stored after its `stop` resolves.
+    pub fn new(store: Store, hub: Hub, clock: Clock) -> (MessageLog, Writer) {
         let (tx, rx) = mpsc::channel(QUEUE);
-        (MessageLog { tx }, Writer { rx, store, hub })
+        (
+            MessageLog { tx },
+            Writer {
+                rx,
+                store,
+                hub,
+                clock,
+            },
+        )
     }
 
     /// Stores `message`, announces it if new, and returns what happened.
@@ -111,7 +120,7 @@ impl Writer {
         let (messages, replies): (Vec<NewMessage>, Vec<Reply>) =
             batch.into_iter().map(|a| (a.message, a.reply)).unzip();
         let outcomes: Vec<Result<AppendOutcome>> =
-            match self.store.append_messages(&messages, time::now()).await {
+            match self.store.append_messages(&messages, self.clock.now()).await {
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
                 Err(e) if messages.len() > 1 => {
                     // One bad message must not sink the rest of the batch: retry them one by one.
@@ -120,7 +129,7 @@ impl Writer {
                     for message in &messages {
                         let one = self
                             .store
-                            .append_messages(std::slice::from_ref(message), time::now())
+                            .append_messages(std::slice::from_ref(message), self.clock.now())
                             .await
                             .and_then(|mut v| v.pop().ok_or_else(|| Error::Internal("empty append".into())));
                         outcomes.push(one);

@@ -28,10 +28,15 @@ pub struct Draft {
 pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMessage> {
     let message_type = draft.message_type.unwrap_or(MessageType::Text);
     let content = validate::content(&draft.content)?;
-    let content = match message_type {
-        MessageType::Text | MessageType::Emoji => content,
-        // Until uploads exist, image and file messages point at a web address.
-        MessageType::Image | MessageType::File => validate::http_url(&content, "content", "invalid_content")?,
+    match message_type {
+        MessageType::Text | MessageType::Emoji => {}
+        MessageType::Image | MessageType::File => {
+            return Err(Error::invalid(
+                "invalid_message_type",
+                "message_type",
+                "images and files are sent by uploading them",
+            ));
+        }
         MessageType::System => {
             return Err(Error::invalid(
                 "invalid_message_type",
@@ -39,7 +44,7 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
                 "system messages are made by the server",
             ));
         }
-    };
+    }
     Ok(NewMessage {
         room_id,
         user_id: Some(caller.user_id),
@@ -48,6 +53,7 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
         message_type,
         client_msg_id: validate::client_msg_id(draft.client_msg_id.as_deref())?,
         meta: None,
+        attachment: None,
     })
 }
 
@@ -89,6 +95,7 @@ pub async fn post_system(ctx: &AppContext, room_id: RoomId, room_name: &str, eve
         message_type: MessageType::System,
         client_msg_id: None,
         meta: serde_json::to_string(event).ok(),
+        attachment: None,
     };
     if let Err(e) = ctx.log.append(message).await {
         tracing::warn!(error = %e, room_id, "posting a system message failed");
@@ -168,7 +175,7 @@ pub async fn edit(
     let content = validate::content(content)?;
     let updated = ctx
         .store
-        .edit_message(id, &content, crate::time::now())
+        .edit_message(id, &content, ctx.clock.now())
         .await?
         .ok_or(Error::not_found("message"))?;
     ctx.hub.to_room_from(updated.room_id, origin, |reference| {
@@ -193,7 +200,14 @@ pub async fn delete(
             "only the author or a room admin can delete a message",
         ));
     }
-    let deleted = ctx.store.delete_message(id).await?;
+    let removed_files = ctx.store.delete_message(id).await?;
+    let deleted = removed_files.is_some();
+    for file in removed_files.unwrap_or_default() {
+        // The row is gone; a file left behind by a failure here is swept by the retention job.
+        if let Err(e) = ctx.files.remove(&file).await {
+            tracing::warn!(error = %e, file, "removing a deleted message's file failed");
+        }
+    }
     let room_id = message.room_id;
     match (deleted, origin) {
         (true, _) => ctx.hub.to_room_from(room_id, origin, |reference| {

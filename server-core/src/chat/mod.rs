@@ -6,10 +6,12 @@ mod log;
 pub mod messages;
 mod passwords;
 mod presence;
+pub mod retention;
 pub mod rooms;
 pub mod seed;
 mod throttle;
 mod typing;
+pub mod uploads;
 pub mod validate;
 
 pub use log::MessageLog;

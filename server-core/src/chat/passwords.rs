@@ -1,12 +1,12 @@
-//! Password hashing with argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1), always on the
-//! blocking pool and never more hashes at once than the machine has cores: a login storm then
-//! queues instead of allocating 19 MiB per request and starving the async workers.
+//! Password hashing with argon2id at OWASP's minimum (m = 19 MiB, t = 2, p = 1), on the bounded
+//! blocking pool: a login storm queues instead of allocating 19 MiB per request and starving the
+//! async workers.
 
 use std::sync::Arc;
 
 use argon2::{Algorithm, Argon2, Params, PasswordHasher, PasswordVerifier, Version};
-use tokio::sync::Semaphore;
 
+use crate::blocking::BlockingPool;
 use crate::error::{Error, Result};
 
 const MEMORY_KIB: u32 = 19 * 1024;
@@ -16,7 +16,7 @@ const PARALLELISM: u32 = 1;
 #[derive(Clone)]
 pub struct Passwords {
     argon: Arc<Argon2<'static>>,
-    permits: Arc<Semaphore>,
+    pool: BlockingPool,
     /// Verified against when a username is unknown, so that answer takes as long as a wrong
     /// password does.
     dummy_hash: Arc<str>,
@@ -28,10 +28,9 @@ impl Passwords {
         let params = Params::new(MEMORY_KIB, ITERATIONS, PARALLELISM, None)
             .map_err(|e| Error::Internal(format!("argon2 parameters: {e}")))?;
         let argon = Arc::new(Argon2::new(Algorithm::Argon2id, Version::V0x13, params));
-        let workers = std::thread::available_parallelism().map_or(2, usize::from);
         let mut passwords = Passwords {
             argon,
-            permits: Arc::new(Semaphore::new(workers)),
+            pool: BlockingPool::default(),
             dummy_hash: Arc::from(""),
         };
         let mut noise = [0u8; 16];
@@ -43,13 +42,14 @@ impl Passwords {
     /// Hashes `password` into a PHC string.
     pub async fn hash(&self, password: String) -> Result<String> {
         let argon = self.argon.clone();
-        self.on_blocking_pool(move || {
-            argon
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(|e| Error::Internal(format!("hashing password: {e}")))
-        })
-        .await
+        self.pool
+            .run(move || {
+                argon
+                    .hash_password(password.as_bytes())
+                    .map(|hash| hash.to_string())
+                    .map_err(|e| Error::Internal(format!("hashing password: {e}")))
+            })
+            .await?
     }
 
     /// Whether `password` matches `hash`. With no hash (unknown user) it checks against a
@@ -58,21 +58,9 @@ impl Passwords {
         let argon = self.argon.clone();
         let known = hash.is_some();
         let hash = hash.unwrap_or_else(|| self.dummy_hash.to_string());
-        self.on_blocking_pool(move || {
-            let matches = argon.verify_password(password.as_bytes(), hash.as_str()).is_ok();
-            Ok(known && matches)
-        })
-        .await
-    }
-
-    async fn on_blocking_pool<T: Send + 'static>(
-        &self,
-        work: impl FnOnce() -> Result<T> + Send + 'static,
-    ) -> Result<T> {
-        let _permit = self.permits.acquire().await.map_err(|_| Error::ShuttingDown)?;
-        tokio::task::spawn_blocking(work)
+        self.pool
+            .run(move || known && argon.verify_password(password.as_bytes(), hash.as_str()).is_ok())
             .await
-            .map_err(|e| Error::Internal(format!("password task: {e}")))?
     }
 }
 

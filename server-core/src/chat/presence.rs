@@ -15,7 +15,7 @@ use crate::events;
 use crate::hub::{Except, Hub};
 use crate::model::UserId;
 use crate::store::Store;
-use crate::time;
+use crate::time::{Clock, Millis};
 
 #[derive(Clone, Default)]
 pub struct Presence {
@@ -41,13 +41,20 @@ impl Presence {
     }
 
     /// Announces changes until `stop` is cancelled, at most once per `interval`.
-    pub async fn run(self, store: Store, hub: Hub, interval: Duration, stop: CancellationToken) {
+    pub async fn run(
+        self,
+        store: Store,
+        hub: Hub,
+        clock: Clock,
+        interval: Duration,
+        stop: CancellationToken,
+    ) {
         loop {
             tokio::select! {
                 () = self.inner.wake.notified() => {}
                 () = stop.cancelled() => return,
             }
-            self.flush(&store, &hub).await;
+            self.flush(&store, &hub, clock.now()).await;
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
                 () = stop.cancelled() => return,
@@ -55,7 +62,7 @@ impl Presence {
         }
     }
 
-    async fn flush(&self, store: &Store, hub: &Hub) {
+    async fn flush(&self, store: &Store, hub: &Hub, now: Millis) {
         let changes: Vec<(UserId, bool)> =
             std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner))
                 .into_iter()
@@ -63,7 +70,7 @@ impl Presence {
         if changes.is_empty() {
             return;
         }
-        match store.set_presence(&changes, time::now()).await {
+        match store.set_presence(&changes, now).await {
             Ok(statuses) => match statuses.as_slice() {
                 [] => {}
                 [one] => hub.to_everyone(&events::user_status_update(one), Except::Nobody),

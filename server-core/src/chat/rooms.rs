@@ -9,7 +9,6 @@ use crate::events::{self, LeftUser};
 use crate::hub::{ConnId, Except, Origin};
 use crate::model::{Caller, Member, MessageId, Room, RoomId, SystemEvent, UserId};
 use crate::store::Paging;
-use crate::time;
 
 /// How many recent messages `room_joined` carries.
 pub const JOIN_HISTORY: u32 = 50;
@@ -58,7 +57,7 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
             &description,
             input.is_private,
             caller.user_id,
-            time::now(),
+            ctx.clock.now(),
         )
         .await
         .on_unique("rooms.name_key", || {
@@ -154,7 +153,7 @@ pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room
         return Ok((room, false));
     }
     // `get` only shows private rooms to members, so this room is public.
-    if !ctx.store.add_member(id, caller.user_id, time::now()).await? {
+    if !ctx.store.add_member(id, caller.user_id, ctx.clock.now()).await? {
         return Ok((get(ctx, caller, id).await?, false));
     }
     ctx.hub.subscribe(caller.user_id, id);
@@ -214,7 +213,7 @@ pub async fn add_member(ctx: &AppContext, caller: &Caller, id: RoomId, username:
         .user_by_key(&validate::name_key(username.trim()))
         .await?
         .ok_or_else(|| Error::invalid("user_not_found", "username", "no user has that name"))?;
-    if !ctx.store.add_member(id, user.id, time::now()).await? {
+    if !ctx.store.add_member(id, user.id, ctx.clock.now()).await? {
         return Err(Error::conflict(
             "already_member",
             Some("username"),

@@ -6,7 +6,6 @@ use std::net::IpAddr;
 use super::validate;
 use crate::context::AppContext;
 use crate::error::Result;
-use crate::time;
 
 /// The default public rooms: name and description.
 pub const DEFAULT_ROOMS: [(&str, &str); 3] = [
@@ -25,7 +24,7 @@ pub async fn run(ctx: &AppContext, bind: IpAddr) -> Result<()> {
         let (name, key) = validate::room_name(name)?;
         if ctx
             .store
-            .ensure_room(&name, &key, description, time::now())
+            .ensure_room(&name, &key, description, ctx.clock.now())
             .await?
         {
             tracing::info!(room = %name, "created default room");

@@ -1,4 +1,5 @@
-//! `GET /api/health`: liveness and version, without authentication.
+//! Facts about the server anyone may ask for, without authentication: `GET /api/health` (is it
+//! up, which version) and `GET /api/info` (limits and retention a client should tell people).
 
 use http::StatusCode;
 use serde::Serialize;
@@ -7,6 +8,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::json;
+use crate::context::AppContext;
 
 #[derive(Serialize)]
 struct Health {
@@ -16,8 +18,37 @@ struct Health {
     service: &'static str,
 }
 
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    health().or(info(ctx)).unify().boxed()
+}
+
+#[derive(Serialize)]
+struct Info {
+    version: &'static str,
+    /// Messages are deleted after this many days; 0: never.
+    retention_days: u32,
+    max_upload_bytes: u64,
+}
+
+/// GET /api/info — `{version, retention_days, max_upload_bytes}`.
+fn info(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    warp::path!("info")
+        .and(warp::get())
+        .map(move || {
+            json(
+                StatusCode::OK,
+                &Info {
+                    version: crate::VERSION,
+                    retention_days: ctx.config.retention_days,
+                    max_upload_bytes: ctx.config.max_upload_bytes,
+                },
+            )
+        })
+        .boxed()
+}
+
 /// GET /api/health — `{status: "ok", version, service: "confab"}`.
-pub fn routes() -> BoxedFilter<(Response,)> {
+fn health() -> BoxedFilter<(Response,)> {
     warp::path!("health")
         .and(warp::get())
         .map(|| {

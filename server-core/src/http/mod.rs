@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod files;
 mod health;
 mod messages;
 mod rooms;
@@ -36,7 +37,7 @@ pub struct ClientAddr(pub SocketAddr);
 /// Every route of the server.
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
     let api = warp::path("api").and(
-        health::routes()
+        health::routes(ctx.clone())
             .or(auth::routes(ctx.clone()))
             .unify()
             .or(rooms::routes(ctx.clone()))
@@ -44,6 +45,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(messages::routes(ctx.clone()))
             .unify()
             .or(users::routes(ctx.clone()))
+            .unify()
+            .or(files::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

@@ -2,6 +2,7 @@
 //! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
 //! cheaper than lock retries) and a small pool of read-only connections for everything else.
 
+mod files;
 mod messages;
 mod rooms;
 mod sessions;
@@ -15,7 +16,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use messages::{AppendOutcome, HistoryPage, NewMessage, Paging};
+pub use files::FileStore;
+pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
 pub use users::{NewUser, ProfileUpdate};
 
 use crate::error::Result;

@@ -226,7 +226,7 @@ impl Connection {
         let idle_timeout = self.ctx.config.timing.idle_timeout;
         let idle = sleep(idle_timeout);
         tokio::pin!(idle);
-        let expiry = sleep_until(instant_at(self.caller.expires_at));
+        let expiry = sleep_until(instant_at(self.caller.expires_at, self.ctx.clock.now()));
         tokio::pin!(expiry);
         let step = loop {
             let step = tokio::select! {
@@ -266,7 +266,8 @@ impl Connection {
         outbound: &mut tokio::sync::mpsc::Receiver<Outbound>,
     ) -> Step {
         let mut next = first;
-        for _ in 0..WRITE_BATCH {
+        let mut written = 0;
+        loop {
             match next {
                 Some(Outbound::Frame(frame)) => {
                     if self.socket.feed(WsMessage::Text(frame)).await.is_err() {
@@ -278,6 +279,10 @@ impl Connection {
                     return Step::Close(tungstenite_close(code), reason);
                 }
                 None => return Step::Drop,
+            }
+            written += 1;
+            if written == WRITE_BATCH {
+                break;
             }
             match outbound.try_recv() {
                 Ok(item) => next = Some(item),
@@ -403,9 +408,9 @@ impl Connection {
     }
 }
 
-/// The `Instant` at wall-clock time `at` (unix ms); far future if it overflows.
-fn instant_at(at: time::Millis) -> Instant {
-    let from_now = Duration::from_millis(u64::try_from(at - time::now()).unwrap_or(0));
+/// The `Instant` at wall-clock time `at` (unix ms) when it is `now`; far future if that overflows.
+fn instant_at(at: time::Millis, now: time::Millis) -> Instant {
+    let from_now = Duration::from_millis(u64::try_from(at - now).unwrap_or(0));
     Instant::now()
         .checked_add(from_now)
         .unwrap_or_else(|| Instant::now() + Duration::from_secs(365 * 24 * 3600))
