@@ -1,0 +1,145 @@
+// The outbox: messages written but not yet acknowledged by the server. Each carries a
+// `client_msg_id` chosen once and reused on every retry, so the server stores it at most once no
+// matter how often the connection drops. Pure functions over an array of items (oldest first);
+// the controller decides when to send.
+//
+// An item's `status`:
+// - `queued`: waiting to be sent (offline, or a transient failure);
+// - `sending`: sent on a live socket, waiting for its `new_message`;
+// - `failed`: refused by the server or given up on; shown with Retry / Discard.
+
+/** Sends of one message without an acknowledgement before it is marked failed. */
+export const MAX_ATTEMPTS = 5;
+/** How long a sent message may wait for its acknowledgement before it is sent again. */
+export const ACK_TIMEOUT_MS = 10_000;
+
+/** Server error codes after which sending the same message again may succeed. */
+const TRANSIENT_CODES = new Set(['internal', 'shutting_down', 'network', 'timeout']);
+
+let sequence = 0;
+
+/** A fresh client message id: `c-<time>-<sequence>-<random>`, within the protocol's charset. */
+export function newClientMsgId(now = Date.now(), random = Math.random) {
+  sequence = (sequence + 1) % 1_679_616;
+  const noise = Math.floor(random() * 2_176_782_336).toString(36);
+  return `c-${now.toString(36)}-${sequence.toString(36)}-${noise}`;
+}
+
+/** Adds a message to the end of the outbox. */
+export function enqueue(outbox, { roomId, content, messageType = 'text', clientMsgId = newClientMsgId(), now = Date.now() }) {
+  const item = {
+    clientMsgId,
+    roomId,
+    content,
+    messageType,
+    status: 'queued',
+    attempts: 0,
+    createdAt: now,
+    sentAt: null,
+    error: null,
+  };
+  return [...outbox, item];
+}
+
+function update(outbox, clientMsgId, change) {
+  let changed = false;
+  const next = outbox.map((item) => {
+    if (item.clientMsgId !== clientMsgId) return item;
+    changed = true;
+    return { ...item, ...change(item) };
+  });
+  return changed ? next : outbox;
+}
+
+/** The items to send now, oldest first: queued ones and sent ones whose ack is overdue. */
+export function dueForSending(outbox, now = Date.now()) {
+  return outbox.filter(
+    (item) => item.status === 'queued' || (item.status === 'sending' && now - item.sentAt >= ACK_TIMEOUT_MS),
+  );
+}
+
+/**
+ * Records that `clientMsgId` is being sent. An item already sent [`MAX_ATTEMPTS`] times without
+ * an acknowledgement is marked failed instead; returns the new outbox.
+ */
+export function markSending(outbox, clientMsgId, now = Date.now()) {
+  return update(outbox, clientMsgId, (item) =>
+    item.attempts >= MAX_ATTEMPTS
+      ? { status: 'failed', error: { code: 'timeout' } }
+      : { status: 'sending', attempts: item.attempts + 1, sentAt: now },
+  );
+}
+
+/** The server stored the message: it leaves the outbox. */
+export function acknowledge(outbox, clientMsgId) {
+  const next = outbox.filter((item) => item.clientMsgId !== clientMsgId);
+  return next.length === outbox.length ? outbox : next;
+}
+
+/** Acknowledges every item whose id appears on one of `messages` written by `userId`. */
+export function acknowledgeStored(outbox, messages, userId) {
+  if (outbox.length === 0) return outbox;
+  let next = outbox;
+  for (const message of messages) {
+    if (message.client_msg_id && message.user_id === userId) next = acknowledge(next, message.client_msg_id);
+  }
+  return next;
+}
+
+/**
+ * The server answered the send with `error` ({code, message}). Transient errors put the item
+ * back in the queue; anything else marks it failed.
+ */
+export function reject(outbox, clientMsgId, error) {
+  const transient = TRANSIENT_CODES.has(error?.code);
+  return update(outbox, clientMsgId, (item) =>
+    transient && item.attempts < MAX_ATTEMPTS ? { status: 'queued', sentAt: null } : { status: 'failed', error },
+  );
+}
+
+/** The connection dropped: whatever was in flight is queued again (not counted as a failure). */
+export function requeueInFlight(outbox) {
+  if (!outbox.some((item) => item.status === 'sending')) return outbox;
+  return outbox.map((item) => (item.status === 'sending' ? { ...item, status: 'queued', sentAt: null } : item));
+}
+
+/** The person asked to retry a failed message: same client_msg_id, fresh attempts. */
+export function retry(outbox, clientMsgId) {
+  return update(outbox, clientMsgId, () => ({ status: 'queued', attempts: 0, sentAt: null, error: null }));
+}
+
+/** The person gave up on a message. */
+export function discard(outbox, clientMsgId) {
+  return acknowledge(outbox, clientMsgId);
+}
+
+/** The outbox as JSON, for keeping it across a reload. */
+export function serialize(outbox) {
+  return JSON.stringify(outbox.map(({ clientMsgId, roomId, content, messageType, status, attempts, createdAt, error }) => ({
+    clientMsgId, roomId, content, messageType, status, attempts, createdAt, error,
+  })));
+}
+
+/** An outbox read back from [`serialize`]; anything unreadable is dropped. */
+export function restore(json) {
+  let items;
+  try {
+    items = JSON.parse(json);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(items)) return [];
+  return items
+    .filter((i) => i && typeof i.clientMsgId === 'string' && Number.isInteger(i.roomId) && typeof i.content === 'string')
+    .map((i) => ({
+      clientMsgId: i.clientMsgId,
+      roomId: i.roomId,
+      content: i.content,
+      messageType: typeof i.messageType === 'string' ? i.messageType : 'text',
+      status: i.status === 'failed' ? 'failed' : 'queued',
+      attempts: Number.isInteger(i.attempts) ? i.attempts : 0,
+      createdAt: Number.isFinite(i.createdAt) ? i.createdAt : Date.now(),
+      sentAt: null,
+      error: i.status === 'failed' ? i.error ?? null : null,
+    }));
+}

@@ -1,0 +1,96 @@
+// The root of the interface: shows the first-run welcome (platforms that choose their server),
+// the sign-in screen or the chat screen, and rebuilds the current one in the new language when
+// the language changes. It also owns what spans screens: the banner saying the built-in server
+// could not start, and the one place where link clicks are handed to the platform (the desktop
+// app opens web links in the person's browser).
+
+import { h, icon } from '../dom.js';
+import { mountAuth } from './auth.js';
+import { mountChat } from './shell.js';
+import { mountWelcome } from './welcome.js';
+import { hostDialog, DESKTOP_CHANGED } from './server.js';
+import { toast } from './toast.js';
+import { onLanguageChange, t, errorText } from '../i18n.js';
+
+export function createUi({ root, store }) {
+  let actions = null;
+  let screen = null;
+  let current = null; // 'welcome' | 'auth' | 'chat'
+  let welcomeStartup = null;
+  let hostProblem = null; // the error shown in the banner
+
+  const problemText = h('span', { class: 'host-problem-text' });
+  const problemFix = h('button', { type: 'button', class: 'btn btn-small btn-light', 'data-testid': 'host-problem-fix' }, t('server.changePort'));
+  const problemBanner = h('div', { class: 'host-problem', role: 'alert', 'data-testid': 'host-problem', hidden: true }, icon('alert'), problemText, problemFix);
+  problemFix.addEventListener('click', () => hostDialog({ actions, reason: hostProblem ? errorText(hostProblem) : null }));
+
+  function mountBanner() {
+    if (!problemBanner.isConnected) document.body.prepend(problemBanner);
+  }
+
+  function showWelcome({ startup = null } = {}) {
+    screen?.destroy();
+    current = 'welcome';
+    welcomeStartup = startup;
+    screen = mountWelcome(root, { actions, startup });
+  }
+
+  function showAuth(notice = null, mode) {
+    screen?.destroy();
+    current = 'auth';
+    screen = mountAuth(root, { actions, notice, mode });
+  }
+
+  function showChat() {
+    screen?.destroy();
+    current = 'chat';
+    screen = mountChat(root, { store, actions });
+  }
+
+  function showHostProblem(error) {
+    hostProblem = error;
+    mountBanner();
+    problemText.textContent = t('server.hostProblem', { reason: errorText(error) });
+    problemFix.textContent = t('server.changePort');
+    problemBanner.hidden = false;
+  }
+
+  function clearHostProblem() {
+    hostProblem = null;
+    problemBanner.hidden = true;
+  }
+
+  onLanguageChange(() => {
+    if (current === 'welcome') showWelcome({ startup: actions?.desktopState?.() ?? welcomeStartup });
+    else if (current === 'auth') showAuth(null, screen?.mode?.());
+    else if (current === 'chat') showChat();
+    if (hostProblem) showHostProblem(hostProblem);
+  });
+
+  // Links in messages: the platform may need to open them itself (the desktop app hands web
+  // and mail links to the system). Downloads (blob: links with `download`) are left alone.
+  const onLinkClick = (event) => {
+    if (event.defaultPrevented || event.button > 1 || !actions) return;
+    const link = event.target?.closest?.('a[href]');
+    if (!link || link.hasAttribute('download')) return;
+    if (!/^(https?|mailto):/i.test(link.href)) return;
+    if (actions.openExternal(link.href)) event.preventDefault();
+  };
+  document.addEventListener('click', onLinkClick);
+  document.addEventListener('auxclick', onLinkClick);
+
+  return {
+    bind(a) {
+      actions = a;
+    },
+    showWelcome,
+    showAuth,
+    showChat,
+    showHostProblem,
+    clearHostProblem,
+    desktopChanged() {
+      document.dispatchEvent(new CustomEvent(DESKTOP_CHANGED));
+    },
+    toast,
+  };
+}

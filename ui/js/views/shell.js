@@ -1,0 +1,150 @@
+// The chat screen: gradient top bar, connection banner, room list, messages and composer, room
+// details. On narrow windows (≤ 600 px) the room list and the details become drawers; between
+// that and 1100 px the details panel is a drawer too.
+
+import { h, icon } from '../dom.js';
+import { t } from '../i18n.js';
+import { createSidebar } from './sidebar.js';
+import { createMessageList } from './messages.js';
+import { createComposer } from './composer.js';
+import { createDetails } from './details.js';
+import { createBanner } from './banner.js';
+import { createRoomDialog, settingsDialog } from './settings.js';
+
+const NARROW = '(max-width: 600px)';
+const WIDE = '(min-width: 1101px)';
+
+export function mountChat(root, { store, actions }) {
+  const media = (query) => globalThis.matchMedia?.(query).matches ?? false;
+  let roomsOpen = false;
+  let detailsOpen = media(WIDE);
+
+  const sidebar = createSidebar({
+    actions,
+    onOpenRoom: (id) => {
+      actions.openRoom(id);
+      if (media(NARROW)) setRooms(false);
+    },
+    onCreateRoom: () => createRoomDialog({ actions }).then(() => media(NARROW) && setRooms(false)),
+    onSettings: () => settingsDialog({ store, actions }),
+  });
+  const messages = createMessageList({ actions });
+  const composer = createComposer({ actions });
+  const details = createDetails({ actions, onClose: () => setDetails(false, true) });
+  const banner = createBanner({ actions });
+
+  const roomsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn rooms-toggle', 'aria-label': t('header.openRooms'), 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
+  const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
+  const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
+  const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
+  const roomName = h('h1', { class: 'topbar-room-name' });
+  const roomMeta = h('p', { class: 'topbar-room-meta' });
+  const connDot = h('span', { class: 'conn-dot', role: 'img' });
+
+  const header = h(
+    'header',
+    { class: 'topbar' },
+    roomsBtn,
+    h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { class: 'brand-name', text: t('app.name') })),
+    h('div', { class: 'topbar-room' }, roomIcon, h('div', { class: 'topbar-room-text' }, roomName, roomMeta)),
+    h('div', { class: 'topbar-actions' }, connDot, detailsBtn, settingsBtn),
+  );
+
+  const chat = h('main', { class: 'chat', id: 'chat' }, messages.el, composer.el, h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, icon('upload'), h('span', { text: t('composer.drop') })));
+  composer.acceptDrops(chat);
+  const scrim = h('div', { class: 'scrim', 'aria-hidden': 'true' });
+  const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, details.el, scrim);
+  const shell = h('div', { class: 'shell' }, header, banner.el, workspace);
+  root.replaceChildren(shell);
+
+  function setRooms(open, returnFocus = false) {
+    roomsOpen = open;
+    shell.classList.toggle('rooms-open', open);
+    roomsBtn.setAttribute('aria-expanded', String(open));
+    if (open) sidebar.focusFirst();
+    else if (returnFocus) roomsBtn.focus();
+  }
+
+  function setDetails(open, returnFocus = false) {
+    detailsOpen = open;
+    shell.classList.toggle('details-open', open);
+    detailsBtn.setAttribute('aria-expanded', String(open));
+    if (open && !media(WIDE)) details.el.querySelector('button, input')?.focus();
+    else if (!open && returnFocus) detailsBtn.focus();
+  }
+
+  roomsBtn.addEventListener('click', () => setRooms(!roomsOpen));
+  detailsBtn.addEventListener('click', () => setDetails(!detailsOpen));
+  scrim.addEventListener('click', () => {
+    setRooms(false);
+    if (!media(WIDE)) setDetails(false);
+  });
+  shell.addEventListener('keydown', (event) => {
+    if (event.key !== 'Escape' || event.defaultPrevented) return;
+    if (roomsOpen && media(NARROW)) {
+      setRooms(false, true);
+      event.preventDefault();
+    } else if (detailsOpen && !media(WIDE)) {
+      setDetails(false, true);
+      event.preventDefault();
+    }
+  });
+  const wideQuery = globalThis.matchMedia?.(WIDE);
+  const onWide = (event) => setDetails(event.matches);
+  wideQuery?.addEventListener('change', onWide);
+
+  setDetails(detailsOpen);
+
+  let lastRoom;
+  let lastConnection;
+  function renderHeader(state) {
+    const room = state.rooms[state.currentRoomId] ?? null;
+    if (room !== lastRoom) {
+      lastRoom = room;
+      roomIcon.replaceChildren(icon(room?.is_private ? 'lock' : 'hash'));
+      roomName.textContent = room?.name ?? t('app.name');
+      roomMeta.textContent = room ? [t('room.members', { n: room.member_count ?? 0 }), room.description].filter(Boolean).join(' · ') : '';
+    }
+    if (state.connection !== lastConnection) {
+      lastConnection = state.connection;
+      const online = state.connection.status === 'online';
+      connDot.className = `conn-dot ${online ? 'online' : state.connection.status}`;
+      const label = online ? t('conn.online') : state.connection.status === 'connecting' ? t('conn.connecting') : t('conn.reconnecting');
+      connDot.setAttribute('aria-label', label);
+      connDot.title = label;
+    }
+  }
+
+  let lastTotalUnread = -1;
+  function render(state) {
+    renderHeader(state);
+    banner.update(state);
+    sidebar.update(state);
+    messages.update(state);
+    composer.update(state);
+    details.update(state);
+    const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
+    const room = state.rooms[state.currentRoomId];
+    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `#${room.name} · ` : ''}${t('app.name')}`;
+    if (document.title !== title) document.title = title;
+    if (unread !== lastTotalUnread) {
+      lastTotalUnread = unread;
+      roomsBtn.classList.toggle('has-unread', unread > 0);
+    }
+  }
+
+  const unsubscribe = store.subscribe(render);
+  render(store.state);
+
+  return {
+    destroy() {
+      unsubscribe();
+      banner.destroy();
+      messages.destroy();
+      details.destroy();
+      composer.destroy();
+      wideQuery?.removeEventListener('change', onWide);
+      document.querySelectorAll('dialog').forEach((d) => d.close());
+    },
+  };
+}

@@ -1,0 +1,256 @@
+// The state reducer: messages unique and sorted by id, outbox acknowledgement, unread counts,
+// re-sync after reconnect, membership changes, presence and typing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { initialState, reduce, mergeMessages, historyOf, roomSections, typingNames, isOnline, createStore } from '../../js/state.js';
+
+const ME = { id: 1, username: 'me', email: null, avatar_url: null };
+const room = (id, extra = {}) => ({
+  id,
+  name: `room${id}`,
+  description: '',
+  is_private: false,
+  member_count: 2,
+  is_member: true,
+  is_admin: false,
+  unread_count: 0,
+  last_read_message_id: 0,
+  last_message_id: 0,
+  ...extra,
+});
+const msg = (id, extra = {}) => ({
+  id,
+  room_id: 1,
+  user_id: 2,
+  username: 'bob',
+  content: `m${id}`,
+  message_type: 'text',
+  timestamp: '2026-11-21T10:00:00.000Z',
+  edited_at: null,
+  is_deleted: false,
+  client_msg_id: null,
+  ...extra,
+});
+
+function ready(rooms = [room(1), room(2)]) {
+  let s = reduce(initialState(), { type: 'session/start', user: null });
+  s = reduce(s, { type: 'session/ready', user: ME, rooms });
+  return s;
+}
+const ids = (s, roomId = 1) => historyOf(s, roomId).items.map((m) => m.id);
+
+test('mergeMessages keeps messages unique and sorted, later copies winning', () => {
+  const merged = mergeMessages([msg(1), msg(3)], [msg(5), msg(2), msg(3, { content: 'edited' }), msg(5)]);
+  assert.deepEqual(merged.map((m) => m.id), [1, 2, 3, 5]);
+  assert.equal(merged[2].content, 'edited');
+  const appended = mergeMessages([msg(1)], [msg(3), msg(2), msg(2)]);
+  assert.deepEqual(appended.map((m) => m.id), [1, 2, 3]);
+});
+
+test('the same message from an event, a page and a catch-up shows once', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1), msg(2)], hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'message/new', message: msg(3), visible: true });
+  s = reduce(s, { type: 'message/new', message: msg(3), visible: true });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(2), msg(3), msg(4)], hasMore: false, direction: 'after' });
+  assert.deepEqual(ids(s), [1, 2, 3, 4]);
+});
+
+test('older pages prepend and keep has_more from the server', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(51), msg(52)], hasMore: true, direction: 'latest' });
+  assert.equal(historyOf(s, 1).hasMore, true);
+  s = reduce(s, { type: 'history/loading', roomId: 1, value: true });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(49), msg(50)], hasMore: false, direction: 'before' });
+  assert.deepEqual(ids(s), [49, 50, 51, 52]);
+  assert.equal(historyOf(s, 1).hasMore, false);
+  assert.equal(historyOf(s, 1).loadingOlder, false);
+});
+
+test('my stored message replaces its pending copy', () => {
+  let s = ready();
+  s = reduce(s, { type: 'outbox/add', item: { roomId: 1, content: 'hi', clientMsgId: 'c-1', now: 5 } });
+  s = reduce(s, { type: 'outbox/add', item: { roomId: 1, content: 'there', clientMsgId: 'c-2', now: 6 } });
+  assert.equal(s.outbox.length, 2);
+  s = reduce(s, { type: 'message/new', message: msg(9, { user_id: 1, username: 'me', content: 'hi', client_msg_id: 'c-1' }), visible: true });
+  assert.deepEqual(s.outbox.map((i) => i.clientMsgId), ['c-2']);
+  assert.deepEqual(ids(s), [9]);
+  // A catch-up page can acknowledge too (the reply was lost in a drop).
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(10, { user_id: 1, client_msg_id: 'c-2' })], hasMore: false, direction: 'after' });
+  assert.deepEqual(s.outbox, []);
+});
+
+test('unread counts grow for others’ new messages in rooms not being read, once each', () => {
+  let s = ready([room(1, { last_message_id: 5 }), room(2, { last_message_id: 5 })]);
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  s = reduce(s, { type: 'message/new', message: msg(6, { room_id: 2 }), visible: true });
+  s = reduce(s, { type: 'message/new', message: msg(6, { room_id: 2 }), visible: true });
+  assert.equal(s.rooms[2].unread_count, 1);
+  // Mine, system and ones already counted by the server's snapshot do not count.
+  s = reduce(s, { type: 'message/new', message: msg(7, { room_id: 2, user_id: 1 }), visible: true });
+  s = reduce(s, { type: 'message/new', message: msg(8, { room_id: 2, user_id: null, message_type: 'system' }), visible: true });
+  s = reduce(s, { type: 'message/new', message: msg(4, { room_id: 2 }), visible: true });
+  assert.equal(s.rooms[2].unread_count, 1);
+  // The open, visible room is being read.
+  s = reduce(s, { type: 'message/new', message: msg(9, { room_id: 1 }), visible: true });
+  assert.equal(s.rooms[1].unread_count, 0);
+  // ...unless the tab is hidden: then it counts and gets a "new messages" divider.
+  s = reduce(s, { type: 'message/new', message: msg(10, { room_id: 1 }), visible: false });
+  assert.equal(s.rooms[1].unread_count, 1);
+  assert.equal(s.newAfter[1], 9);
+});
+
+test('room_read sets the server’s unread count and never moves the marker back', () => {
+  let s = ready([room(1, { unread_count: 4, last_read_message_id: 10 })]);
+  s = reduce(s, { type: 'room/read', roomId: 1, lastReadMessageId: 14, unreadCount: 0 });
+  assert.equal(s.rooms[1].unread_count, 0);
+  assert.equal(s.rooms[1].last_read_message_id, 14);
+  s = reduce(s, { type: 'room/read', roomId: 1, lastReadMessageId: 12, unreadCount: 0 });
+  assert.equal(s.rooms[1].last_read_message_id, 14);
+});
+
+test('opening a room with unread messages remembers where the new ones start', () => {
+  let s = ready([room(1, { unread_count: 2, last_read_message_id: 7 }), room(2)]);
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  assert.equal(s.newAfter[1], 7);
+  s = reduce(s, { type: 'room/open', roomId: 2 });
+  assert.equal(s.newAfter[1], undefined);
+});
+
+test('a reconnect keeps loaded messages but drops rooms that are gone', () => {
+  let s = ready([room(1), room(2, { is_private: true })]);
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1)], hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'history/loaded', roomId: 2, messages: [msg(2, { room_id: 2 })], hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'room/open', roomId: 2 });
+  s = reduce(s, { type: 'typing/update', roomId: 1, userId: 2, username: 'bob', isTyping: true, now: 0 });
+  s = reduce(s, { type: 'session/ready', user: ME, rooms: [room(1, { unread_count: 3 })] });
+  assert.deepEqual(ids(s, 1), [1]);
+  assert.equal(s.rooms[1].unread_count, 3);
+  assert.equal(s.rooms[2], undefined);
+  assert.equal(s.history[2], undefined);
+  assert.equal(s.currentRoomId, null);
+  assert.deepEqual(typingNames(s, 1), []);
+});
+
+test('edits and deletes update messages in place', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1), msg(2)], hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'message/updated', message: msg(1, { content: 'better', edited_at: '2026-11-21T10:01:00.000Z' }) });
+  s = reduce(s, { type: 'message/deleted', roomId: 1, messageId: 2 });
+  const [a, b] = historyOf(s, 1).items;
+  assert.equal(a.content, 'better');
+  assert.ok(a.edited_at);
+  assert.equal(b.is_deleted, true);
+  assert.equal(b.content, '');
+  assert.equal(reduce(s, { type: 'message/deleted', roomId: 1, messageId: 2 }), s, 'deleting twice changes nothing');
+  assert.equal(reduce(s, { type: 'message/updated', message: msg(99) }), s, 'an edit of an unloaded message is ignored');
+});
+
+test('leaving: a public room stays joinable, a private room disappears with its outbox', () => {
+  let s = ready([room(1), room(2, { is_private: true })]);
+  s = reduce(s, { type: 'outbox/add', item: { roomId: 2, content: 'x', clientMsgId: 'c-9', now: 1 } });
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 1, username: 'me' } });
+  assert.equal(s.rooms[1].is_member, false);
+  assert.deepEqual(roomSections(s).discover.map((r) => r.id), [1]);
+  s = reduce(s, { type: 'member/left', roomId: 2, user: { id: 1, username: 'me' } });
+  assert.equal(s.rooms[2], undefined);
+  assert.deepEqual(s.outbox, []);
+});
+
+test('a departure reported twice (REST answer and socket event) counts once', () => {
+  let s = ready([room(1, { member_count: 5 })]);
+  s = reduce(s, { type: 'members/loaded', roomId: 1, members: [{ id: 1, username: 'me' }, { id: 2, username: 'bob' }] });
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 2, username: 'bob' } });
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 2, username: 'bob' } });
+  assert.equal(s.rooms[1].member_count, 4);
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 1, username: 'me' } });
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 1, username: 'me' } });
+  assert.equal(s.rooms[1].member_count, 3);
+  assert.equal(s.rooms[1].is_member, false);
+});
+
+test('members joining and leaving update the member list and count', () => {
+  let s = ready();
+  s = reduce(s, { type: 'members/loaded', roomId: 1, members: [{ id: 1, username: 'me', is_online: true, last_seen: null, is_admin: true }] });
+  const bob = { id: 2, username: 'bob', is_online: true, last_seen: null, is_admin: false };
+  s = reduce(s, { type: 'member/joined', roomId: 1, user: bob });
+  s = reduce(s, { type: 'member/joined', roomId: 1, user: bob });
+  assert.deepEqual(s.members[1].map((m) => m.username), ['me', 'bob']);
+  assert.equal(s.rooms[1].member_count, 3);
+  s = reduce(s, { type: 'member/left', roomId: 1, user: { id: 2, username: 'bob' } });
+  assert.deepEqual(s.members[1].map((m) => m.username), ['me']);
+  assert.equal(s.rooms[1].member_count, 2);
+});
+
+test('presence follows single updates, batches and the full online list', () => {
+  let s = ready();
+  const bob = { id: 2, username: 'bob', is_online: false, last_seen: null };
+  assert.equal(isOnline(s, bob), false);
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 2, username: 'bob', is_online: true, last_seen: null }] });
+  assert.equal(isOnline(s, bob), true);
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 2, is_online: false, last_seen: 'x' }, { user_id: 3, is_online: true, last_seen: null }] });
+  assert.equal(isOnline(s, bob), false);
+  assert.equal(s.presence[2].last_seen, 'x');
+  // Snapshots never overrule what a live event said (the server writes them a moment later).
+  s = reduce(s, { type: 'presence/online', users: [{ id: 2, username: 'bob' }] });
+  assert.equal(s.presence[2].is_online, false);
+  s = reduce(s, { type: 'members/loaded', roomId: 1, members: [{ id: 3, username: 'carol', is_online: false, last_seen: null }] });
+  assert.equal(s.presence[3].is_online, true);
+});
+
+test('after a reconnect, snapshots fill presence until live events arrive', () => {
+  let s = ready();
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 2, is_online: true, last_seen: null }] });
+  s = reduce(s, { type: 'session/ready', user: ME, rooms: [room(1)] });
+  s = reduce(s, { type: 'presence/online', users: [{ id: 3, username: 'carol' }] });
+  s = reduce(s, { type: 'members/loaded', roomId: 1, members: [{ id: 2, username: 'bob', is_online: false, last_seen: 'y' }, { id: 4, username: 'dan', is_online: true, last_seen: null }] });
+  assert.equal(s.presence[2].is_online, false);
+  assert.equal(s.presence[3].is_online, true);
+  s = reduce(s, { type: 'presence/online', users: [{ id: 2, username: 'bob' }] });
+  assert.equal(s.presence[2].is_online, true);
+  assert.equal(s.presence[3].is_online, false, 'absent from the online list means offline');
+  assert.equal(s.presence[4].is_online, false);
+});
+
+test('I am online exactly while my connection is', () => {
+  let s = ready();
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 1, is_online: false, last_seen: 'x' }] });
+  s = reduce(s, { type: 'connection', status: 'online' });
+  assert.equal(isOnline(s, ME), true);
+  s = reduce(s, { type: 'connection', status: 'reconnecting', attempt: 1, retryAt: 5 });
+  assert.equal(isOnline(s, ME), false);
+});
+
+test('typing indicators come from others only and expire', () => {
+  let s = ready();
+  s = reduce(s, { type: 'typing/update', roomId: 1, userId: 2, username: 'bob', isTyping: true, now: 0 });
+  s = reduce(s, { type: 'typing/update', roomId: 1, userId: 3, username: 'carol', isTyping: true, now: 5000 });
+  s = reduce(s, { type: 'typing/update', roomId: 1, userId: 1, username: 'me', isTyping: true, now: 0 });
+  assert.deepEqual(typingNames(s, 1), ['bob', 'carol']);
+  s = reduce(s, { type: 'typing/expire', now: 9000 });
+  assert.deepEqual(typingNames(s, 1), ['carol']);
+  s = reduce(s, { type: 'message/new', message: msg(1, { user_id: 3, username: 'carol' }), visible: true });
+  assert.deepEqual(typingNames(s, 1), [], 'a message from someone ends their typing');
+});
+
+test('room_created from others adds a room but never demotes one I am in', () => {
+  let s = ready([room(1)]);
+  s = reduce(s, { type: 'room/created', room: room(5, { is_member: false }) });
+  assert.equal(s.rooms[5].is_member, false);
+  s = reduce(s, { type: 'room/created', room: room(1, { is_member: false }) });
+  assert.equal(s.rooms[1].is_member, true);
+});
+
+test('the store notifies once per batch and only on change', async () => {
+  const store = createStore();
+  let calls = 0;
+  store.subscribe(() => {
+    calls += 1;
+  });
+  store.dispatch({ type: 'session/ready', user: ME, rooms: [room(1)] });
+  store.dispatch({ type: 'room/open', roomId: 1 });
+  store.dispatch({ type: 'nothing' });
+  await Promise.resolve();
+  assert.equal(calls, 1);
+  assert.equal(store.state.currentRoomId, 1);
+});
