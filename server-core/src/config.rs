@@ -133,11 +133,17 @@ pub struct Args {
     pub command: Option<Command>,
 
     /// Address and port to listen on.
-    #[arg(long, env = "CONFAB_BIND", value_name = "ADDR:PORT", conflicts_with = "lan")]
+    #[arg(
+        long,
+        env = "CONFAB_BIND",
+        value_name = "ADDR:PORT",
+        conflicts_with = "lan",
+        global = true
+    )]
     pub bind: Option<SocketAddr>,
 
     /// Let colleagues on the LAN connect: shortcut for `--bind 0.0.0.0:8080`.
-    #[arg(long, env = "CONFAB_LAN")]
+    #[arg(long, env = "CONFAB_LAN", global = true)]
     pub lan: bool,
 
     /// Folder for the database, uploaded files and logs; created if missing.
@@ -151,7 +157,7 @@ pub struct Args {
     pub data_dir: PathBuf,
 
     /// Which defaults to run with.
-    #[arg(long, env = "CONFAB_PROFILE", value_enum, default_value_t = Profile::Production)]
+    #[arg(long, env = "CONFAB_PROFILE", value_enum, default_value_t = Profile::Production, global = true)]
     pub profile: Profile,
 
     /// Largest file people may upload, in megabytes.
@@ -160,7 +166,8 @@ pub struct Args {
         env = "CONFAB_MAX_UPLOAD_MB",
         value_name = "MB",
         default_value_t = DEFAULT_MAX_UPLOAD_MB,
-        value_parser = clap::value_parser!(u64).range(1..=1024)
+        value_parser = clap::value_parser!(u64).range(1..=1024),
+        global = true
     )]
     pub max_upload_mb: u64,
 
@@ -184,6 +191,9 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// Exit 0 if the server configured by these flags answers its health check (for container
+    /// and service-manager health checks).
+    Health,
 }
 
 impl Args {

@@ -360,6 +360,16 @@ impl Hub {
         }
     }
 
+    /// Whether `user` has a live connection right now.
+    pub fn is_online(&self, user: UserId) -> bool {
+        self.read().users.contains_key(&user)
+    }
+
+    /// Every user with a live connection right now.
+    pub fn online_user_ids(&self) -> Vec<UserId> {
+        self.read().users.keys().copied().collect()
+    }
+
     /// Number of live authenticated connections.
     pub fn connection_count(&self) -> usize {
         self.read().conns.len()

@@ -18,6 +18,7 @@ async fn main() -> ExitCode {
     let _log_guard = init_logging(&config);
     let result = match args.command {
         Some(Command::Cleanup { dry_run }) => cleanup(&config, dry_run).await,
+        Some(Command::Health) => health(&config),
         None => serve(config).await,
     };
     match result {
@@ -65,13 +66,21 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
 }
 
 async fn serve(config: Config) -> server_core::Result<()> {
+    // Listen for signals before anything else: a SIGTERM that arrives while the server starts
+    // must still mean "shut down cleanly", not the default "die".
+    let signals = Signals::listen()?;
     let server = Server::start(config).await?;
-    println!("Confab {} is running. Open it at:", server_core::VERSION);
+    // A closed stdout (a supervisor that stopped listening) must not take the server down, so
+    // write errors are ignored rather than `println!`'s panic.
+    let mut banner = format!("Confab {} is running. Open it at:\n", server_core::VERSION);
     for url in server.urls() {
-        println!("  {url}");
+        banner.push_str(&format!("  {url}\n"));
     }
-    println!("Press Ctrl-C to stop.");
-    wait_for_signal().await;
+    banner.push_str("Press Ctrl-C to stop.\n");
+    let mut stdout = std::io::stdout();
+    let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes())
+        .and_then(|()| std::io::Write::flush(&mut stdout));
+    signals.wait().await;
     eprintln!("confab-server: shutting down…");
     server.shutdown().await
 }
@@ -89,24 +98,70 @@ async fn cleanup(config: &Config, dry_run: bool) -> server_core::Result<()> {
     Ok(())
 }
 
-async fn wait_for_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match signal(SignalKind::terminate()) {
-            Ok(mut term) => {
-                tokio::select! {
-                    _ = tokio::signal::ctrl_c() => {}
-                    _ = term.recv() => {}
-                }
-            }
-            Err(_) => {
-                let _ = tokio::signal::ctrl_c().await;
-            }
-        }
+/// Asks `GET /api/health` of the server these flags describe (on loopback when it listens on
+/// every interface). A few lines of HTTP/1.0, so container images need no curl.
+fn health(config: &Config) -> server_core::Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
+    let ip = match config.bind.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        IpAddr::V6(ip) if ip.is_unspecified() => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        ip => ip,
+    };
+    let addr = SocketAddr::new(ip, config.bind.port());
+    let timeout = std::time::Duration::from_secs(3);
+    let unhealthy = |why: String| server_core::Error::Internal(format!("{addr} is not healthy: {why}"));
+    let mut stream = TcpStream::connect_timeout(&addr, timeout).map_err(|e| unhealthy(e.to_string()))?;
+    stream
+        .set_read_timeout(Some(timeout))
+        .map_err(|e| unhealthy(e.to_string()))?;
+    write!(stream, "GET /api/health HTTP/1.0\r\nHost: {addr}\r\n\r\n")
+        .map_err(|e| unhealthy(e.to_string()))?;
+    let mut answer = String::new();
+    stream
+        .read_to_string(&mut answer)
+        .map_err(|e| unhealthy(e.to_string()))?;
+    let status_ok = answer.split_whitespace().nth(1) == Some("200");
+    if status_ok && answer.contains("\"status\":\"ok\"") {
+        println!("ok");
+        Ok(())
+    } else {
+        Err(unhealthy(answer.lines().next().unwrap_or("no answer").to_owned()))
     }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
+}
+
+/// Ctrl-C and (on Unix) SIGTERM, registered as soon as this is created.
+struct Signals {
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn listen() -> server_core::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                terminate: signal(SignalKind::terminate())?,
+                interrupt: signal(SignalKind::interrupt())?,
+            })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals {})
+    }
+
+    async fn wait(mut self) {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.terminate.recv() => {}
+            _ = self.interrupt.recv() => {}
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = &mut self;
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }

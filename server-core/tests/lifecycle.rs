@@ -201,6 +201,14 @@ async fn serves_the_web_client_health_and_cors() {
         .await
         .unwrap();
     assert_eq!(cached.status(), StatusCode::NOT_MODIFIED);
+    let head = server.http.head(server.url("/")).send().await.unwrap();
+    assert_eq!(head.status(), StatusCode::OK);
+    assert!(
+        head.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
     let missing = server.http.get(server.url("/nope.js")).send().await.unwrap();
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
     let traversal = server
@@ -267,6 +275,8 @@ impl Binary {
             .expect("confab-server starts");
         let stdout = child.stdout.take().unwrap();
         let mut lines = BufReader::new(stdout).lines();
+        // Only the URL is read; the rest of the banner goes to a pipe nobody reads any more,
+        // which the server must survive.
         let base = loop {
             let line = lines.next().expect("confab-server printed its URL").unwrap();
             if let Some(url) = line.trim().strip_prefix("http://") {
@@ -329,9 +339,22 @@ async fn the_binary_stops_on_sigterm_and_keeps_its_data() {
         .unwrap();
     assert_eq!(response.status(), StatusCode::CREATED);
 
+    // The container/service health check agrees.
+    let bind = binary.base.trim_start_matches("http://").to_owned();
+    let healthy = Command::new(env!("CARGO_BIN_EXE_confab-server"))
+        .args(["health", "--bind", &bind])
+        .output()
+        .unwrap();
+    assert!(healthy.status.success(), "{healthy:?}");
+
     let status = tokio::task::spawn_blocking(move || binary.terminate())
         .await
         .unwrap();
+    let unhealthy = Command::new(env!("CARGO_BIN_EXE_confab-server"))
+        .args(["health", "--bind", &bind])
+        .output()
+        .unwrap();
+    assert!(!unhealthy.status.success(), "a stopped server is not healthy");
     assert!(status.success(), "SIGTERM is a clean exit: {status:?}");
     // The socket was told the server is going away.
     let mut code = None;

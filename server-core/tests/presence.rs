@@ -172,3 +172,45 @@ async fn disconnecting_while_typing_stops_the_indicator() {
         .await;
     assert_eq!(stopped["data"]["user_id"], alice.id);
 }
+
+#[tokio::test]
+async fn the_online_list_is_live_and_includes_the_asker() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let _a = server.ws(&alice).await;
+    let mut b = server.ws(&bob).await;
+    // Straight after connecting, before any presence announcement could have gone out.
+    b.send_ref("get_online_users", json!({}), "now").await;
+    let list = b.expect_where("online_users_update", |f| f["ref"] == "now").await;
+    let names: Vec<&str> = list["data"]["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["alice", "bob"]);
+    assert!(
+        list["data"]["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["is_online"] == true)
+    );
+    assert_eq!(
+        b.ready["data"]["user"]["is_online"], true,
+        "ready says I am online"
+    );
+    let lobby = server.room_id(&alice, "大厅").await;
+    let (_, members) = server
+        .get(Some(&alice.token), &format!("/api/rooms/{lobby}/members"))
+        .await;
+    let bob_member = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == bob.id)
+        .unwrap()
+        .clone();
+    assert_eq!(bob_member["is_online"], true);
+}

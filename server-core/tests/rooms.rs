@@ -427,3 +427,34 @@ async fn unread_counts_follow_the_read_marker() {
     assert_eq!(status, StatusCode::CONFLICT);
     assert_eq!(body["error"]["code"], "not_a_member");
 }
+
+#[tokio::test]
+async fn joining_late_does_not_make_history_unread() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let lobby = server.room_id(&alice, "大厅").await;
+    let design = server.create_room(&alice, "design", false).await;
+    for i in 0..5 {
+        server.say(&alice, lobby, &format!("before {i}")).await;
+        server.say(&alice, design, &format!("before {i}")).await;
+    }
+    // Auto-joined at registration, and joined by hand.
+    let bob = server.register("bob").await;
+    server
+        .post(Some(&bob.token), &format!("/api/rooms/{design}/leave"), json!({}))
+        .await;
+    server
+        .post(Some(&bob.token), &format!("/api/rooms/{design}/join"), json!({}))
+        .await;
+    let (_, rooms) = server.get(Some(&bob.token), "/api/rooms").await;
+    assert_eq!(room(&rooms, lobby).unwrap()["unread_count"], 0, "{rooms}");
+    assert_eq!(room(&rooms, design).unwrap()["unread_count"], 0, "{rooms}");
+    // What comes after joining is unread, and the history is still there to read.
+    server.say(&alice, design, "after").await;
+    let (_, rooms) = server.get(Some(&bob.token), "/api/rooms").await;
+    assert_eq!(room(&rooms, design).unwrap()["unread_count"], 1);
+    let (_, history) = server
+        .get(Some(&bob.token), &format!("/api/rooms/{design}/messages"))
+        .await;
+    assert!(history.to_string().contains("before 0"));
+}

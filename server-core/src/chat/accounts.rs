@@ -244,7 +244,9 @@ pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit
         .ok_or(Error::Unauthorized)
 }
 
-/// The caller's own account.
+/// The caller's own account, online as the hub sees it now.
 pub async fn me(ctx: &AppContext, caller: &Caller) -> Result<Me> {
-    ctx.store.me(caller.user_id).await?.ok_or(Error::Unauthorized)
+    let mut me = ctx.store.me(caller.user_id).await?.ok_or(Error::Unauthorized)?;
+    me.user.is_online = ctx.hub.is_online(caller.user_id);
+    Ok(me)
 }

@@ -5,7 +5,7 @@ pub mod accounts;
 mod log;
 pub mod messages;
 mod passwords;
-mod presence;
+pub mod presence;
 pub mod retention;
 pub mod rooms;
 pub mod seed;

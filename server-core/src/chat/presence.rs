@@ -11,11 +11,30 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::error::Result;
 use crate::events;
 use crate::hub::{Except, Hub};
 use crate::model::UserId;
+use crate::model::{Member, User};
 use crate::store::Store;
 use crate::time::{Clock, Millis};
+
+/// Everyone online right now. The hub is the truth; the database's flag lags by up to one
+/// presence interval and would leave out someone who just connected — even the asker.
+pub async fn online_users(store: &Store, hub: &Hub) -> Result<Vec<User>> {
+    let mut users = store.users_by_ids(&hub.online_user_ids()).await?;
+    for user in &mut users {
+        user.is_online = true;
+    }
+    Ok(users)
+}
+
+/// Marks each member online or offline as the hub sees them now (see [`online_users`]).
+pub fn overlay(hub: &Hub, members: &mut [Member]) {
+    for member in members {
+        member.is_online = hub.is_online(member.id);
+    }
+}
 
 #[derive(Clone, Default)]
 pub struct Presence {

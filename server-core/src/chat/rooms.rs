@@ -111,7 +111,8 @@ pub enum Audience<'a> {
 
 /// Sends `room_joined` {room, members, latest messages} to `audience`.
 pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
-    let members = ctx.store.members(room.id).await?;
+    let mut members = ctx.store.members(room.id).await?;
+    super::presence::overlay(&ctx.hub, &mut members);
     let paging = Paging {
         before: None,
         after: None,
@@ -137,9 +138,11 @@ pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<
 /// Tells a room's members (but not the newcomer) that `user` joined.
 pub async fn announce_member(ctx: &AppContext, room: RoomId, user: UserId) {
     match ctx.store.member(room, user).await {
-        Ok(Some(member)) => ctx
-            .hub
-            .to_room(room, &events::user_joined(room, &member), Except::User(user)),
+        Ok(Some(mut member)) => {
+            super::presence::overlay(&ctx.hub, std::slice::from_mut(&mut member));
+            ctx.hub
+                .to_room(room, &events::user_joined(room, &member), Except::User(user));
+        }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, room, user, "announcing a new member failed"),
     }
@@ -202,7 +205,9 @@ fn depart(ctx: &AppContext, room: RoomId, user: UserId, username: &str, origin: 
 /// The members of a room the caller can see.
 pub async fn members(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Vec<Member>> {
     get(ctx, caller, id).await?;
-    ctx.store.members(id).await
+    let mut members = ctx.store.members(id).await?;
+    super::presence::overlay(&ctx.hub, &mut members);
+    Ok(members)
 }
 
 /// Adds the user called `username` to a room the caller administers.

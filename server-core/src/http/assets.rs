@@ -19,10 +19,12 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
     img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; \
     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
-/// GET /{path} — a file of the web client; `/` is `index.html`. Anything else (including
+/// GET (or HEAD) /{path} — a file of the web client; `/` is `index.html`. Anything else (including
 /// every `/api/` path) is left to the other routes and the rejection handler.
 pub fn routes() -> BoxedFilter<(Response,)> {
     warp::get()
+        .or(warp::head())
+        .unify()
         .and(warp::path::full())
         .and(warp::header::optional::<String>("if-none-match"))
         .and_then(

@@ -169,6 +169,21 @@ async fn serve(ctx: &AppContext, caller: Result<Caller>, id: &str, thumbnail: bo
     Ok(response)
 }
 
+/// Everything but RFC 5987's `attr-char`s is percent-encoded in `filename*`.
+const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'!')
+    .remove(b'#')
+    .remove(b'$')
+    .remove(b'&')
+    .remove(b'+')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'^')
+    .remove(b'_')
+    .remove(b'`')
+    .remove(b'|')
+    .remove(b'~');
+
 /// `inline` or `attachment` with the file name, as ASCII fallback and as RFC 5987 UTF-8.
 fn content_disposition(kind: &str, file_name: &str) -> String {
     let ascii: String = file_name
@@ -181,27 +196,7 @@ fn content_disposition(kind: &str, file_name: &str) -> String {
             }
         })
         .collect();
-    let encoded: String = file_name
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z'
-            | b'a'..=b'z'
-            | b'0'..=b'9'
-            | b'!'
-            | b'#'
-            | b'$'
-            | b'&'
-            | b'+'
-            | b'-'
-            | b'.'
-            | b'^'
-            | b'_'
-            | b'`'
-            | b'|'
-            | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
+    let encoded = percent_encoding::utf8_percent_encode(file_name, ATTR_CHAR);
     format!("{kind}; filename=\"{ascii}\"; filename*=UTF-8''{encoded}")
 }
 

@@ -29,7 +29,7 @@ fn online(ctx: AppContext) -> BoxedFilter<(Response,)> {
             respond(
                 async {
                     caller?;
-                    let users = ctx.store.online_users().await?;
+                    let users = crate::chat::presence::online_users(&ctx.store, &ctx.hub).await?;
                     Ok(json(StatusCode::OK, &OnlineBody { users }))
                 }
                 .await,

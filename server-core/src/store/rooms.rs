@@ -118,10 +118,12 @@ impl Store {
         )
     }
 
-    /// Makes `user` a member of `room`; returns false if they already were.
+    /// Makes `user` a member of `room`; returns false if they already were. The history before
+    /// they joined is there to read, but not counted as unread.
     pub async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool> {
         let result = sqlx::query(
-            r#"insert into room_memberships (room_id, user_id, joined_at) values (?1, ?2, ?3)
+            r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
+               values (?1, ?2, ?3, (select coalesce(max(id), 0) from messages where room_id = ?1))
                on conflict (room_id, user_id) do nothing"#,
         )
         .bind(room)

@@ -55,8 +55,9 @@ impl Store {
                 .fetch_all(&mut *tx)
                 .await?;
         sqlx::query(
-            r#"insert into room_memberships (room_id, user_id, joined_at)
-               select id, ?1, ?2 from rooms where is_private = 0"#,
+            r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
+               select r.id, ?1, ?2, (select coalesce(max(m.id), 0) from messages m where m.room_id = r.id)
+               from rooms r where r.is_private = 0"#,
         )
         .bind(id)
         .bind(now)
@@ -159,12 +160,14 @@ impl Store {
         Ok(())
     }
 
-    /// Everyone with at least one live connection, by name.
-    pub async fn online_users(&self) -> Result<Vec<User>> {
+    /// The accounts with these ids, by name.
+    pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>> {
+        let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
         Ok(sqlx::query_as(
             r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at
-               from users where is_online = 1 order by username_key"#,
+               from users where id in (select value from json_each(?1)) order by username_key"#,
         )
+        .bind(ids)
         .fetch_all(&self.read)
         .await?)
     }

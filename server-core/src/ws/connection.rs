@@ -349,7 +349,7 @@ impl Connection {
             }
             ClientEvent::Ping => self.reply(&events::pong(reference)),
             ClientEvent::GetOnlineUsers => {
-                let users = ctx.store.online_users().await?;
+                let users = crate::chat::presence::online_users(&ctx.store, &ctx.hub).await?;
                 self.reply(&events::online_users_update(&users, reference));
             }
             ClientEvent::JoinRoom { room_id } => {
