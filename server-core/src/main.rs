@@ -15,7 +15,12 @@ use tracing_subscriber::{EnvFilter, Layer};
 async fn main() -> ExitCode {
     let args = Args::parse();
     let config = args.config();
-    let _log_guard = init_logging(&config);
+    // A health check only reads an answer: it must not create the data dir or its log files
+    // (it often runs as another user, or in a read-only container).
+    let _log_guard = match args.command {
+        Some(Command::Health) => None,
+        _ => init_logging(&config),
+    };
     let result = match args.command {
         Some(Command::Cleanup { dry_run }) => cleanup(&config, dry_run).await,
         Some(Command::Health) => health(&config),

@@ -341,17 +341,25 @@ async fn the_binary_stops_on_sigterm_and_keeps_its_data() {
 
     // The container/service health check agrees.
     let bind = binary.base.trim_start_matches("http://").to_owned();
+    let elsewhere = tempfile::tempdir().unwrap();
     let healthy = Command::new(env!("CARGO_BIN_EXE_confab-server"))
         .args(["health", "--bind", &bind])
+        .current_dir(elsewhere.path())
         .output()
         .unwrap();
     assert!(healthy.status.success(), "{healthy:?}");
+    assert_eq!(
+        std::fs::read_dir(elsewhere.path()).unwrap().count(),
+        0,
+        "a health check creates no data dir or logs"
+    );
 
     let status = tokio::task::spawn_blocking(move || binary.terminate())
         .await
         .unwrap();
     let unhealthy = Command::new(env!("CARGO_BIN_EXE_confab-server"))
         .args(["health", "--bind", &bind])
+        .current_dir(elsewhere.path())
         .output()
         .unwrap();
     assert!(!unhealthy.status.success(), "a stopped server is not healthy");
