@@ -31,6 +31,22 @@ fn frame<T: Serialize>(event: &str, data: T, reference: Option<&str>) -> Frame {
     Utf8Bytes::from(json)
 }
 
+/// `frame` (serialized without a `ref`) as the copy for the socket whose request it answers,
+/// carrying `reference`. Cheaper than serializing the event again: the envelope's `ref` comes
+/// last, so it is spliced in before the closing brace.
+pub fn with_ref(frame: &Frame, reference: Option<&str>) -> Frame {
+    let (Some(reference), Some(body)) = (reference, frame.strip_suffix('}')) else {
+        return frame.clone();
+    };
+    let quoted = serde_json::to_string(reference).unwrap_or_default();
+    let mut json = String::with_capacity(frame.len() + quoted.len() + 7);
+    json.push_str(body);
+    json.push_str(",\"ref\":");
+    json.push_str(&quoted);
+    json.push('}');
+    Utf8Bytes::from(json)
+}
+
 #[derive(Serialize)]
 struct MessageData<'a> {
     message: &'a Message,
@@ -212,6 +228,18 @@ pub fn error(body: &ErrorBody, reference: Option<&str>) -> Frame {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_spliced_ref_matches_serializing_with_it() {
+        let plain = message_deleted(7, 3, None);
+        for reference in ["r1", "quote \" and \\ and ☃", ""] {
+            assert_eq!(
+                with_ref(&plain, Some(reference)),
+                message_deleted(7, 3, Some(reference))
+            );
+        }
+        assert_eq!(with_ref(&plain, None), plain);
+    }
 
     #[test]
     fn envelope_carries_ref_only_when_given() {

@@ -36,6 +36,8 @@ use crate::ws::UpgradeSlot;
 const SOCKET_QUEUE: usize = 1024;
 /// How often expired sessions and stale login throttles are swept.
 const HOUSEKEEPING: Duration = Duration::from_secs(300);
+/// How often the write-ahead log is checkpointed into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
 /// A client gets this long to send its request headers.
 const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -99,6 +101,7 @@ impl Server {
                     .run_expiry(ctx.hub.clone(), stop_background.clone()),
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
+            tokio::spawn(checkpoints(ctx.store.clone(), stop_background.clone())),
             tokio::spawn(retention(&ctx).schedule(stop_background.clone())),
         ];
         let stop_accepting = CancellationToken::new();
@@ -291,6 +294,21 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
             Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+        }
+    }
+}
+
+/// Checkpoints the database every [`CHECKPOINT_EVERY`], off the message writer's path.
+async fn checkpoints(store: Store, stop: CancellationToken) {
+    let mut interval = tokio::time::interval(CHECKPOINT_EVERY);
+    interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            _ = interval.tick() => {}
+            () = stop.cancelled() => return,
+        }
+        if let Err(e) = store.checkpoint().await {
+            tracing::warn!(error = %e, "checkpointing the database failed");
         }
     }
 }

@@ -144,13 +144,16 @@ impl Writer {
     }
 
     async fn deliver(&self, message: &NewMessage, reply: Reply, outcome: Result<AppendOutcome>) {
+        // Serialized once: the room's copy, and (with its `ref` spliced in) the sender's.
+        let mut broadcast = None;
         if let Ok(AppendOutcome::Created(stored)) = &outcome {
             let except = match &reply {
                 Reply::Socket { conn, .. } => Except::Conn(*conn),
                 Reply::Caller(_) => Except::Nobody,
             };
-            self.hub
-                .to_room(stored.room_id, &events::new_message(stored, None), except);
+            let frame = events::new_message(stored, None);
+            self.hub.to_room(stored.room_id, &frame, except);
+            broadcast = Some(frame);
         }
         match reply {
             Reply::Caller(tx) => {
@@ -158,15 +161,16 @@ impl Writer {
             }
             Reply::Socket { conn, reference } => {
                 let reference = reference.as_deref();
-                let frame = match outcome {
-                    Ok(AppendOutcome::Created(m) | AppendOutcome::Duplicate(m)) => {
+                let frame = match (outcome, broadcast) {
+                    (Ok(AppendOutcome::Created(_)), Some(frame)) => events::with_ref(&frame, reference),
+                    (Ok(AppendOutcome::Created(m) | AppendOutcome::Duplicate(m)), _) => {
                         events::new_message(&m, reference)
                     }
-                    Ok(AppendOutcome::NotMember) => {
+                    (Ok(AppendOutcome::NotMember), _) => {
                         let error = super::messages::not_member_error(&self.store, message.room_id).await;
                         events::error(&error.body(), reference)
                     }
-                    Err(e) => events::error(&e.body(), reference),
+                    (Err(e), _) => events::error(&e.body(), reference),
                 };
                 self.hub.to_conn(conn, &frame);
             }

@@ -1,6 +1,8 @@
 //! SQL for messages: batched appends (the single writer's transaction), history pages by id,
 //! edits and soft deletes.
 
+use std::collections::{BTreeSet, HashMap, HashSet};
+
 use super::Store;
 use crate::error::Result;
 use crate::model::{Attachment, Message, MessageId, MessageType, RoomId, UserId};
@@ -62,13 +64,17 @@ pub struct HistoryPage {
 
 macro_rules! select_messages {
     ($($rest:literal)*) => {
+        select_messages!(from "messages m" $($rest)*)
+    };
+    // Messages joined to the tables in `from` (which must name `messages m`).
+    (from $from:literal $($rest:literal)*) => {
         concat!(
             "select m.id, m.room_id, m.user_id, u.username, m.content, m.message_type, m.timestamp, ",
             "m.edited_at, m.is_deleted, m.client_msg_id, m.meta, ",
             "a.id as att_id, a.file_name as att_file_name, a.size as att_size, ",
             "a.content_type as att_content_type, a.is_image as att_is_image, ",
             "a.width as att_width, a.height as att_height ",
-            "from messages m left join users u on u.id = m.user_id ",
+            "from ", $from, " left join users u on u.id = m.user_id ",
             "left join attachments a on a.message_id = m.id ",
             $($rest),*
         )
@@ -77,80 +83,145 @@ macro_rules! select_messages {
 
 impl Store {
     /// Stores a batch of messages in one transaction, in order. Each message from a user is
-    /// stored only if they are a member of its room, and only once per `client_msg_id`.
+    /// stored only if they are a member of its room, and only once per `client_msg_id` (a
+    /// repeat, even within the batch, gets the stored message back).
+    ///
+    /// The batch costs a handful of statements, not one per message: every statement is a
+    /// round trip to SQLite's worker thread, and under a burst those round trips, not SQLite,
+    /// were the writer's limit. Memberships and earlier sends are looked up for the whole
+    /// batch, then every new message is inserted by one `insert … select` over the batch as a
+    /// JSON parameter.
     pub async fn append_messages(&self, batch: &[NewMessage], now: Millis) -> Result<Vec<AppendOutcome>> {
         let mut tx = self.write.begin().await?;
-        let mut outcomes = Vec::with_capacity(batch.len());
-        for new in batch {
-            let id: Option<MessageId> = sqlx::query_scalar(
+
+        let pairs: BTreeSet<(RoomId, UserId)> = batch
+            .iter()
+            .filter_map(|m| Some((m.room_id, m.user_id?)))
+            .collect();
+        let members: HashSet<(RoomId, UserId)> = if pairs.is_empty() {
+            HashSet::new()
+        } else {
+            // `cross join` keeps the batch as the outer loop (SQLite takes it as an order): the
+            // planner, misled by statistics taken before any message had a client id, would
+            // otherwise scan the table once per batch entry.
+            sqlx::query_as(
+                r#"select m.room_id, m.user_id from json_each(?1) j
+                   cross join room_memberships m on m.room_id = j.value ->> 0 and m.user_id = j.value ->> 1"#,
+            )
+            .bind(json_param(&pairs))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+        };
+
+        let keys: BTreeSet<(UserId, &str)> = batch
+            .iter()
+            .filter_map(|m| Some((m.user_id?, m.client_msg_id.as_deref()?)))
+            .collect();
+        let earlier: HashMap<(UserId, String), Message> = if keys.is_empty() {
+            HashMap::new()
+        } else {
+            let found: Vec<Message> = sqlx::query_as(select_messages!(
+                from "json_each(?1) j cross join messages m"
+                "where m.user_id = j.value ->> 0 and m.client_msg_id = j.value ->> 1"
+            ))
+            .bind(json_param(&keys))
+            .fetch_all(&mut *tx)
+            .await?;
+            found
+                .into_iter()
+                .filter_map(|m| Some(((m.user_id?, m.client_msg_id.clone()?), m)))
+                .collect()
+        };
+
+        // Decide each message's fate in order; `Insert` ones are stored below.
+        enum Fate {
+            // Boxed: rare (retries, non-members), and a message is large.
+            Done(Box<AppendOutcome>),
+            Insert,
+            /// Repeats the client id of batch entry `i`, which is being inserted.
+            SameAs(usize),
+        }
+        let mut fates = Vec::with_capacity(batch.len());
+        let mut first_in_batch: HashMap<(UserId, &str), usize> = HashMap::new();
+        for (i, new) in batch.iter().enumerate() {
+            let key = new.user_id.zip(new.client_msg_id.as_deref());
+            let fate = if let Some(stored) = key.and_then(|(u, c)| earlier.get(&(u, c.to_owned()))) {
+                Fate::Done(Box::new(AppendOutcome::Duplicate(stored.clone())))
+            } else if new.user_id.is_some_and(|u| !members.contains(&(new.room_id, u))) {
+                Fate::Done(Box::new(AppendOutcome::NotMember))
+            } else if let Some(&first) = key.and_then(|k| first_in_batch.get(&k)) {
+                Fate::SameAs(first)
+            } else {
+                if let Some(key) = key {
+                    first_in_batch.insert(key, i);
+                }
+                Fate::Insert
+            };
+            fates.push(fate);
+        }
+
+        let rows: Vec<InsertRow<'_>> = batch
+            .iter()
+            .zip(&fates)
+            .filter(|(_, fate)| matches!(fate, Fate::Insert))
+            .map(|(new, _)| {
+                (
+                    new.room_id,
+                    new.user_id,
+                    new.content.as_str(),
+                    new.message_type,
+                    new.client_msg_id.as_deref(),
+                    new.meta.as_deref(),
+                )
+            })
+            .collect();
+        let mut ids: Vec<MessageId> = if rows.is_empty() {
+            Vec::new()
+        } else {
+            sqlx::query_scalar(
                 r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta)
-                   select ?1, ?2, ?3, ?4, ?5, ?6, ?7
-                   where ?2 is null
-                      or exists (select 1 from room_memberships where room_id = ?1 and user_id = ?2)
-                   on conflict (user_id, client_msg_id) where client_msg_id is not null do nothing
+                   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5
+                   from json_each(?1) j order by j.key
                    returning id"#,
             )
-            .bind(new.room_id)
-            .bind(new.user_id)
-            .bind(&new.content)
-            .bind(new.message_type)
+            .bind(json_param(&rows))
             .bind(now)
-            .bind(&new.client_msg_id)
-            .bind(&new.meta)
-            .fetch_optional(&mut *tx)
-            .await?;
-            if let (Some(id), Some(attachment)) = (id, &new.attachment) {
-                sqlx::query(
-                    r#"insert into attachments
-                           (id, message_id, room_id, file_name, size, content_type, is_image, width, height, created_at)
-                       values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
-                )
-                .bind(&attachment.id)
-                .bind(id)
-                .bind(new.room_id)
-                .bind(&attachment.file_name)
-                .bind(attachment.size)
-                .bind(&attachment.content_type)
-                .bind(attachment.dimensions.is_some())
-                .bind(attachment.dimensions.map(|d| d.0))
-                .bind(attachment.dimensions.map(|d| d.1))
-                .bind(now)
-                .execute(&mut *tx)
-                .await?;
-            }
-            let outcome = match (id, &new.client_msg_id) {
-                (Some(id), _) => AppendOutcome::Created(Message {
-                    id,
-                    room_id: new.room_id,
-                    user_id: new.user_id,
-                    username: new.username.clone(),
-                    content: new.content.clone(),
-                    message_type: new.message_type,
-                    timestamp: now,
-                    edited_at: None,
-                    is_deleted: false,
-                    client_msg_id: new.client_msg_id.clone(),
-                    system: new.meta.clone(),
-                    attachment: new.attachment.as_ref().map(|a| {
-                        Attachment::new(
-                            a.id.clone(),
-                            a.file_name.clone(),
-                            a.size,
-                            a.content_type.clone(),
-                            a.dimensions,
-                        )
-                    }),
-                }),
-                (None, Some(client_msg_id)) => {
-                    let existing: Option<Message> =
-                        sqlx::query_as(select_messages!("where m.user_id = ?1 and m.client_msg_id = ?2"))
-                            .bind(new.user_id)
-                            .bind(client_msg_id)
-                            .fetch_optional(&mut *tx)
-                            .await?;
-                    existing.map_or(AppendOutcome::NotMember, AppendOutcome::Duplicate)
+            .fetch_all(&mut *tx)
+            .await?
+        };
+        // Rows go in in batch order and AUTOINCREMENT ids only grow, so sorted ids line up
+        // with the rows (RETURNING itself promises no order).
+        ids.sort_unstable();
+        if ids.len() != rows.len() {
+            return Err(crate::error::Error::Internal(format!(
+                "stored {} of {} messages",
+                ids.len(),
+                rows.len()
+            )));
+        }
+
+        let mut ids = ids.into_iter();
+        let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(batch.len());
+        for (new, fate) in batch.iter().zip(fates) {
+            let outcome = match fate {
+                Fate::Done(outcome) => *outcome,
+                Fate::Insert => {
+                    let id = ids
+                        .next()
+                        .ok_or_else(|| crate::error::Error::Internal("missing id".into()))?;
+                    if let Some(attachment) = &new.attachment {
+                        insert_attachment(&mut tx, id, new.room_id, attachment, now).await?;
+                    }
+                    AppendOutcome::Created(stored_message(id, new, now))
                 }
-                (None, None) => AppendOutcome::NotMember,
+                Fate::SameAs(first) => match &outcomes[first] {
+                    AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => {
+                        AppendOutcome::Duplicate(m.clone())
+                    }
+                    AppendOutcome::NotMember => AppendOutcome::NotMember,
+                },
             };
             outcomes.push(outcome);
         }
@@ -312,6 +383,74 @@ impl Store {
     }
 }
 
+/// One message to insert: room, user, content, type, client id, system event.
+type InsertRow<'a> = (
+    RoomId,
+    Option<UserId>,
+    &'a str,
+    MessageType,
+    Option<&'a str>,
+    Option<&'a str>,
+);
+
+/// A batch as one JSON array parameter (its items are plain numbers and strings).
+fn json_param(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+async fn insert_attachment(
+    tx: &mut sqlx::SqliteConnection,
+    message: MessageId,
+    room: RoomId,
+    attachment: &NewAttachment,
+    now: Millis,
+) -> Result<()> {
+    sqlx::query(
+        r#"insert into attachments
+               (id, message_id, room_id, file_name, size, content_type, is_image, width, height, created_at)
+           values (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"#,
+    )
+    .bind(&attachment.id)
+    .bind(message)
+    .bind(room)
+    .bind(&attachment.file_name)
+    .bind(attachment.size)
+    .bind(&attachment.content_type)
+    .bind(attachment.dimensions.is_some())
+    .bind(attachment.dimensions.map(|d| d.0))
+    .bind(attachment.dimensions.map(|d| d.1))
+    .bind(now)
+    .execute(tx)
+    .await?;
+    Ok(())
+}
+
+/// The message `new` became once stored as `id`.
+fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
+    Message {
+        id,
+        room_id: new.room_id,
+        user_id: new.user_id,
+        username: new.username.clone(),
+        content: new.content.clone(),
+        message_type: new.message_type,
+        timestamp: now,
+        edited_at: None,
+        is_deleted: false,
+        client_msg_id: new.client_msg_id.clone(),
+        system: new.meta.clone(),
+        attachment: new.attachment.as_ref().map(|a| {
+            Attachment::new(
+                a.id.clone(),
+                a.file_name.clone(),
+                a.size,
+                a.content_type.clone(),
+                a.dimensions,
+            )
+        }),
+    }
+}
+
 /// An attachment row, for serving its file.
 #[derive(Debug, sqlx::FromRow)]
 pub struct StoredAttachment {
@@ -343,5 +482,108 @@ impl Store {
         .execute(&self.write)
         .await?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::NewUser;
+
+    fn text(room: RoomId, user: Option<UserId>, content: &str, client_msg_id: Option<&str>) -> NewMessage {
+        NewMessage {
+            room_id: room,
+            user_id: user,
+            username: None,
+            content: content.to_owned(),
+            message_type: if user.is_some() {
+                MessageType::Text
+            } else {
+                MessageType::System
+            },
+            client_msg_id: client_msg_id.map(str::to_owned),
+            meta: user.is_none().then(|| r#"{"kind":"room_created"}"#.to_owned()),
+            attachment: None,
+        }
+    }
+
+    /// One batch with every kind of entry: new messages, a system message, a message from a
+    /// non-member, a client id sent before, and one repeated within the batch.
+    #[tokio::test]
+    async fn a_batch_stores_in_order_and_once_per_client_id() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("t.db")).await.unwrap();
+        store.ensure_room("a", "a", "", 0).await.unwrap();
+        store.ensure_room("b", "b", "", 0).await.unwrap();
+        let user = NewUser {
+            username: "alice",
+            username_key: "alice",
+            email: None,
+            password_hash: "x",
+            is_admin: false,
+        };
+        // New accounts join every public room; leave room 2 to be a non-member there.
+        let (me, _) = store.create_user(&user, 0).await.unwrap();
+        let alice = me.user.id;
+        store.remove_member(2, alice).await.unwrap();
+
+        let first = store
+            .append_messages(&[text(1, Some(alice), "before", Some("c-0"))], 1)
+            .await
+            .unwrap();
+        let AppendOutcome::Created(before) = &first[0] else {
+            panic!("{first:?}")
+        };
+
+        let batch = [
+            text(1, Some(alice), "one", Some("c-1")),
+            text(1, None, "系统 \"quoted\" \\ ☃", None),
+            text(2, Some(alice), "not a member", Some("c-2")),
+            text(1, Some(alice), "retry", Some("c-0")),
+            text(1, Some(alice), "two", None),
+            text(1, Some(alice), "one again", Some("c-1")),
+        ];
+        let outcomes = store.append_messages(&batch, 2).await.unwrap();
+        let created: Vec<&Message> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                AppendOutcome::Created(m) => Some(m),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(created.len(), 3, "{outcomes:?}");
+        assert!(created.windows(2).all(|w| w[0].id < w[1].id));
+        assert!(matches!(outcomes[2], AppendOutcome::NotMember));
+        assert!(
+            matches!(&outcomes[3], AppendOutcome::Duplicate(m) if m.id == before.id && m.content == "before")
+        );
+        assert!(matches!(&outcomes[5], AppendOutcome::Duplicate(m) if m.id == created[0].id));
+
+        // What was stored is exactly what was sent, ids and all.
+        let page = store
+            .history(
+                1,
+                Paging {
+                    before: None,
+                    after: None,
+                    limit: 10,
+                },
+            )
+            .await
+            .unwrap();
+        let stored: Vec<(MessageId, &str)> =
+            page.messages.iter().map(|m| (m.id, m.content.as_str())).collect();
+        let expected: Vec<(MessageId, &str)> = std::iter::once((before.id, "before"))
+            .chain(created.iter().map(|m| (m.id, m.content.as_str())))
+            .collect();
+        assert_eq!(stored, expected);
+        assert_eq!(page.messages[2].content, "系统 \"quoted\" \\ ☃");
+        assert_eq!(
+            page.messages[2].system.as_deref(),
+            Some(r#"{"kind":"room_created"}"#)
+        );
+        assert_eq!(page.messages[2].message_type, MessageType::System);
+        assert_eq!(page.messages[2].user_id, None);
+        store.close().await;
     }
 }

@@ -1,9 +1,11 @@
 //! The WebSocket endpoint: `GET /ws` upgrades the HTTP connection and hands the socket to its
 //! connection task. The upgrade is done here with tokio-tungstenite rather than warp's `ws()`
-//! filter so each socket gets a 4 KiB read buffer instead of tungstenite's default 128 KiB:
-//! idle sockets are the bulk of a chat server's memory.
+//! filter so each socket gets a 1 KiB read buffer instead of tungstenite's default 128 KiB, and
+//! a write path whose buffer is freed between bursts (`io.rs`): idle sockets are the bulk of a
+//! chat server's memory.
 
 mod connection;
+mod io;
 pub mod protocol;
 
 use std::sync::{Arc, Mutex, PoisonError};
@@ -41,10 +43,15 @@ impl UpgradeSlot {
 }
 
 fn socket_config() -> WebSocketConfig {
+    // Events bypass tungstenite's write buffer (see `io.rs`); what it still writes (pongs,
+    // closes) goes straight through to the socket's own buffer.
+    // Clients send small frames (a message is at most 4000 characters): 1 KiB reads most in
+    // one go, and a larger frame just takes a few reads. Measured: 9.5 KiB per idle socket
+    // against 12.3 KiB with 4 KiB (`confab-bench idle`).
     WebSocketConfig::default()
-        .read_buffer_size(4 * 1024)
-        .write_buffer_size(16 * 1024)
-        .max_write_buffer_size(1024 * 1024)
+        .read_buffer_size(1024)
+        .write_buffer_size(0)
+        .max_write_buffer_size(64 * 1024)
         .max_message_size(Some(MAX_FRAME))
         .max_frame_size(Some(MAX_FRAME))
 }
@@ -110,7 +117,7 @@ fn upgrade(headers: &HeaderMap, slot: Option<UpgradeSlot>, ctx: AppContext) -> R
         match on_upgrade.await {
             Ok(upgraded) => {
                 let socket = WebSocketStream::from_raw_socket(
-                    TokioIo::new(upgraded),
+                    io::SocketIo::new(TokioIo::new(upgraded)),
                     Role::Server,
                     Some(socket_config()),
                 )
