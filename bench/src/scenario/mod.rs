@@ -1,0 +1,365 @@
+//! What every scenario shares: starting each server under test with the data it needs, the
+//! room layout both servers are given, building clients, and the report's conditions. The
+//! scenarios themselves live one per module.
+
+pub mod burst;
+pub mod fanout;
+pub mod history;
+pub mod idle;
+pub mod office;
+pub mod slow;
+pub mod storm;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tempfile::TempDir;
+
+use crate::cli::Common;
+use crate::client::{self, Client, ClientSpec, Dialect, Shared};
+use crate::dataset::{self, Dataset, Needs};
+use crate::error::{Error, Result};
+use crate::report::Conditions;
+use crate::system;
+use crate::target::{Launch, Target};
+
+/// Handshakes (and, for Confab, `auth` → `ready`) in flight while a crowd connects.
+const CONNECT_CONCURRENCY: usize = 64;
+
+/// Everything a scenario needs to know about how it is run.
+pub struct Env {
+    pub common: Common,
+    pub launch: Launch,
+    pub cache: PathBuf,
+    pub command_line: String,
+}
+
+impl Env {
+    pub fn new(common: Common, command_line: String) -> Result<Env> {
+        let exe = std::env::current_exe()?;
+        let exe_dir = exe
+            .parent()
+            .ok_or_else(|| Error::setup("this tool's binary has no folder"))?
+            .to_path_buf();
+        let target_dir = exe_dir.parent().unwrap_or(&exe_dir).to_path_buf();
+        let launch = Launch {
+            in_process: common.in_process,
+            server_bin: common
+                .server_bin
+                .clone()
+                .unwrap_or_else(|| exe_dir.join(format!("confab-server{}", std::env::consts::EXE_SUFFIX))),
+            bench_bin: exe,
+            server_core: if common.in_process {
+                None
+            } else {
+                common.server_core.0
+            },
+            confab_url: common.server.clone(),
+            confab_pid: common.server_pid,
+            ceiling_url: common.ceiling.clone(),
+            ceiling_pid: common.ceiling_pid,
+        };
+        Ok(Env {
+            cache: common
+                .cache
+                .clone()
+                .unwrap_or_else(|| target_dir.join("bench-cache")),
+            common,
+            launch,
+            command_line,
+        })
+    }
+
+    pub fn tiny(&self) -> bool {
+        self.common.tiny
+    }
+
+    /// A progress line on stderr (unless `--quiet`).
+    pub fn say(&self, message: impl AsRef<str>) {
+        if !self.common.quiet {
+            eprintln!("{}", message.as_ref());
+        }
+    }
+
+    /// The servers to measure, ceiling first.
+    pub fn dialects(&self) -> Vec<Dialect> {
+        let mut dialects = Vec::new();
+        if !self.common.no_ceiling {
+            dialects.push(Dialect::Ceiling);
+        }
+        if !self.common.only_ceiling {
+            dialects.push(Dialect::Confab);
+        }
+        dialects
+    }
+
+    pub fn conditions(&self, load_before: Option<f64>) -> Conditions {
+        Conditions {
+            cores: system::machine_cores(),
+            load_before,
+            load_after: None,
+            server_core: self.launch.server_core,
+            client_core: if self.common.in_process {
+                None
+            } else {
+                self.common.client_core.0
+            },
+            in_process: self.common.in_process,
+            tiny: self.common.tiny,
+            command: self.command_line.clone(),
+            unix_time: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs()),
+        }
+    }
+
+    /// Starts the server of `dialect` with the data `needs` asks for.
+    pub async fn start(&self, dialect: Dialect, needs: &Needs) -> Result<Under> {
+        match dialect {
+            Dialect::Confab => self.start_confab(needs).await,
+            Dialect::Ceiling => self.start_ceiling(needs).await,
+        }
+    }
+
+    async fn start_ceiling(&self, needs: &Needs) -> Result<Under> {
+        let scratch = scratch()?;
+        let target = Target::ceiling(&self.launch, scratch.path()).await?;
+        self.say(format!("ceiling server at {}", target.base));
+        // The same room numbers as a fresh Confab: 大厅 is 1, the other rooms follow.
+        let layout = Layout {
+            lobby: 1,
+            others: (2..=needs.office_rooms.max(3) as i64).collect(),
+            office_users: needs.office_users,
+        };
+        Ok(Under {
+            target,
+            layout,
+            dataset: None,
+            scratch,
+        })
+    }
+
+    async fn start_confab(&self, needs: &Needs) -> Result<Under> {
+        let scratch = scratch()?;
+        let data_dir = scratch.path().join("data");
+        let prepared = self.common.server.is_none() && !self.common.in_process && !self.common.no_cache;
+        let cached = if prepared {
+            let (dir, dataset) = self.cached(needs).await?;
+            dataset::copy_database(&dir.join("data"), &data_dir)?;
+            Some(dataset)
+        } else {
+            None
+        };
+        let target = Target::confab(&self.launch, &data_dir).await?;
+        let api = target.api()?;
+        api.wait_healthy(Duration::from_secs(60)).await?;
+        self.say(format!("confab at {}", target.base));
+        let dataset = match cached {
+            Some(dataset) => dataset,
+            None => {
+                // Against someone else's server, names must not collide with earlier runs.
+                let prefix = match self.common.server {
+                    Some(_) => format!("b{}x", Shared::new().nonce % 1_000_000),
+                    None => "bu".to_owned(),
+                };
+                self.say(format!(
+                    "creating {} users on the server under test…",
+                    needs.users
+                ));
+                Dataset::build(&api, needs, &prefix, !self.common.quiet).await?
+            }
+        };
+        Ok(Under {
+            target,
+            layout: Layout {
+                lobby: dataset.lobby,
+                others: dataset.others.clone(),
+                office_users: dataset.office_users,
+            },
+            dataset: Some(dataset),
+            scratch,
+        })
+    }
+
+    /// A cached data set satisfying `needs`, built (through a throwaway, unpinned server)
+    /// when there is none.
+    pub async fn cached(&self, needs: &Needs) -> Result<(PathBuf, Dataset)> {
+        if let Some(found) = Dataset::find_cached(&self.cache, needs) {
+            return Ok(found);
+        }
+        self.build_cache(needs).await
+    }
+
+    /// Builds the cached data set for `needs`, replacing any of the same name.
+    pub async fn build_cache(&self, needs: &Needs) -> Result<(PathBuf, Dataset)> {
+        let dir = self.cache.join(dataset::cache_name(needs));
+        if dir.exists() {
+            std::fs::remove_dir_all(&dir)?;
+        }
+        std::fs::create_dir_all(&dir)?;
+        self.say(format!(
+            "preparing a data set of {} users in {} (once; later runs copy it)…",
+            needs.users,
+            dir.display()
+        ));
+        let mut launch = self.launch.clone();
+        // Registering is argon2-bound: let the throwaway server use every core.
+        launch.server_core = None;
+        launch.confab_url = None;
+        launch.in_process = false;
+        let target = Target::confab(&launch, &dir.join("data")).await?;
+        let api = target.api()?;
+        api.wait_healthy(Duration::from_secs(60)).await?;
+        let dataset = Dataset::build(&api, needs, "bu", !self.common.quiet).await;
+        target.stop().await?;
+        let dataset = dataset?;
+        dataset.save(&dir)?;
+        Ok((dir, dataset))
+    }
+}
+
+fn scratch() -> Result<TempDir> {
+    Ok(tempfile::Builder::new().prefix("confab-bench-").tempdir()?)
+}
+
+/// Which rooms each client is in; the same numbers on both servers.
+#[derive(Clone, Debug)]
+pub struct Layout {
+    pub lobby: i64,
+    pub others: Vec<i64>,
+    pub office_users: usize,
+}
+
+impl Layout {
+    /// The rooms of user `i` (see `Dataset::rooms_of`).
+    pub fn rooms_of(&self, i: usize) -> Vec<i64> {
+        if i < self.office_users && self.others.len() >= 2 {
+            let (a, b) = dataset::office_pair(i, self.others.len());
+            vec![self.lobby, self.others[a], self.others[b]]
+        } else {
+            let mut rooms = vec![self.lobby];
+            rooms.extend(self.others.iter().take(2));
+            rooms
+        }
+    }
+}
+
+/// A server under test, with its data.
+pub struct Under {
+    pub target: Target,
+    pub layout: Layout,
+    /// Confab's users and rooms.
+    pub dataset: Option<Dataset>,
+    scratch: TempDir,
+}
+
+impl Under {
+    pub fn name(&self) -> &'static str {
+        self.target.name()
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.target.dialect
+    }
+
+    /// The spec of client `i` (user `i` on Confab).
+    pub fn spec(&self, i: usize, tracked: bool) -> Result<ClientSpec> {
+        let token = match &self.dataset {
+            Some(dataset) => Some(
+                dataset
+                    .users
+                    .get(i)
+                    .ok_or_else(|| Error::setup(format!("the data set has no user {i}")))?
+                    .token
+                    .clone(),
+            ),
+            None => None,
+        };
+        Ok(ClientSpec {
+            index: u32::try_from(i).map_err(|_| Error::setup("too many clients"))?,
+            dialect: self.target.dialect,
+            ws_url: self.target.ws_url(),
+            token,
+            rooms: self.layout.rooms_of(i),
+            tracked,
+        })
+    }
+
+    /// Connects clients `0..count`; `tracked(i)` says whose deliveries count.
+    pub async fn connect(
+        &self,
+        env: &Env,
+        shared: &Arc<Shared>,
+        count: usize,
+        tracked: impl Fn(usize) -> bool,
+    ) -> Result<Vec<Client>> {
+        let specs = (0..count)
+            .map(|i| self.spec(i, tracked(i)))
+            .collect::<Result<Vec<_>>>()?;
+        let started = std::time::Instant::now();
+        let clients = client::connect_all(specs, shared, CONNECT_CONCURRENCY).await?;
+        env.say(format!(
+            "  {} clients connected to {} in {:.1} s",
+            clients.len(),
+            self.name(),
+            started.elapsed().as_secs_f64()
+        ));
+        Ok(clients)
+    }
+
+    /// The server's data directory (Confab started by this tool).
+    pub fn data_dir(&self) -> PathBuf {
+        self.scratch.path().join("data")
+    }
+
+    pub fn database(&self) -> PathBuf {
+        self.data_dir().join("confab.db")
+    }
+
+    /// Whether the tool started this server itself (so its database is at `database()`).
+    pub fn owns_data(&self, env: &Env) -> bool {
+        self.target.dialect == Dialect::Confab && env.common.server.is_none()
+    }
+
+    pub async fn stop(self) -> Result<TempDir> {
+        self.target.stop().await?;
+        Ok(self.scratch)
+    }
+}
+
+/// How many of `clients` (by index) are in each room, counting only tracked ones.
+pub fn audiences(
+    layout: &Layout,
+    tracked: impl Iterator<Item = usize>,
+) -> std::collections::HashMap<i64, u32> {
+    let mut counts = std::collections::HashMap::new();
+    for i in tracked {
+        for room in layout.rooms_of(i) {
+            *counts.entry(room).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
+/// Sleeps for `secs` seconds (fractions allowed).
+pub async fn pause(secs: f64) {
+    tokio::time::sleep(Duration::from_secs_f64(secs.max(0.0))).await;
+}
+
+/// The ratio `a / b`, when `b` is not zero.
+pub fn ratio(a: f64, b: f64) -> Option<f64> {
+    (b > 0.0).then(|| a / b)
+}
+
+/// Opens the database at `path` (read-only).
+pub async fn open_database(path: &Path) -> Result<sqlx::SqlitePool> {
+    use std::str::FromStr;
+    let options = sqlx::sqlite::SqliteConnectOptions::from_str("sqlite:")?
+        .filename(path)
+        .read_only(true);
+    Ok(sqlx::sqlite::SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await?)
+}

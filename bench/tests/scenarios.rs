@@ -1,0 +1,83 @@
+//! One test per scenario, each at tiny size against both servers where the scenario has both.
+
+use crate::common::{assert_exact, rows, run_tiny};
+
+#[test]
+fn fanout_counts_every_delivery_on_both_servers() {
+    let report = run_tiny("fanout");
+    for server in ["ceiling", "confab"] {
+        let steps = rows(&report, server);
+        assert!(!steps.is_empty(), "no {server} steps");
+        for step in steps {
+            assert_exact(step);
+        }
+    }
+    assert!(
+        report["summary"]["confab_top_rate"].as_f64().is_some(),
+        "{report}"
+    );
+}
+
+#[test]
+fn office_day_runs_on_both_servers() {
+    let report = run_tiny("office");
+    for server in ["ceiling", "confab"] {
+        let runs = rows(&report, server);
+        assert_eq!(runs.len(), 1, "{report}");
+        assert_exact(runs[0]);
+    }
+}
+
+#[test]
+fn write_burst_stores_everything_it_acknowledges() {
+    let report = run_tiny("burst");
+    let confab = rows(&report, "confab");
+    assert_exact(confab[0]);
+    let acked = confab[0]["messages"]["acked"].as_u64().unwrap();
+    assert!(acked > 0);
+    assert_eq!(confab[0]["extra"]["stored"].as_u64(), Some(acked), "{report}");
+    assert_exact(rows(&report, "ceiling")[0]);
+}
+
+#[test]
+fn idle_crowd_stays_connected() {
+    let report = run_tiny("idle");
+    for server in ["ceiling", "confab"] {
+        let row = rows(&report, server)[0];
+        assert_eq!(row["extra"]["still_open"], row["clients"], "{report}");
+        assert_eq!(row["messages"]["errors"], 0, "{report}");
+    }
+}
+
+#[test]
+fn login_storm_logs_everyone_in() {
+    let report = run_tiny("storm");
+    let runs = rows(&report, "confab");
+    assert_eq!(runs.len(), 2, "{report}");
+    for run in &runs {
+        assert_exact(run);
+    }
+    assert_eq!(runs[1]["extra"]["logins_failed"], 0, "{report}");
+    assert!(runs[1]["extra"]["logins"].as_u64().unwrap() > 0);
+}
+
+#[test]
+fn slow_readers_do_not_cost_the_others_a_message() {
+    let report = run_tiny("slow");
+    for server in ["ceiling", "confab"] {
+        let runs = rows(&report, server);
+        assert_eq!(runs.len(), 2, "{report}");
+        for run in runs {
+            assert_exact(run);
+        }
+    }
+}
+
+#[test]
+fn history_pages_come_back_full() {
+    let report = run_tiny("history");
+    let row = rows(&report, "confab")[0];
+    assert!(row["extra"]["requests"].as_u64().unwrap() > 0, "{report}");
+    assert_eq!(row["extra"]["short_pages"], 0, "{report}");
+    assert_eq!(row["messages"]["errors"], 0, "{report}");
+}
