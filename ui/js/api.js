@@ -132,6 +132,20 @@ function browserPlatform() {
     },
     // The tab title already carries the unread count (the chat screen writes it).
     setUnreadCount() {},
+    /** Hands `blob` to the browser as a download named `name`. */
+    async saveFile(blob, name) {
+      const objectUrl = URL.createObjectURL(blob);
+      const link = document.createElement('a');
+      link.href = objectUrl;
+      link.download = name || 'download';
+      link.hidden = true;
+      document.body.append(link);
+      link.click();
+      link.remove();
+      // The browser has taken the file by then; keep the URL a while for slow save dialogs.
+      setTimeout(() => URL.revokeObjectURL(objectUrl), 60_000);
+      return { path: null };
+    },
     // Links open in a new tab by themselves (target=_blank).
     openExternal: () => false,
     // Preferences live in this browser's localStorage (prefs.js); nothing else keeps them.
@@ -150,11 +164,11 @@ function desktopError(error) {
   return new ApiError(0, { code: 'desktop', message: String(error?.message ?? error ?? 'desktop error') });
 }
 
-async function invoke(command, args) {
+async function invoke(command, args, options) {
   const api = tauri();
   if (!api) throw new ApiError(0, { code: 'desktop', message: 'not running in the desktop app' });
   try {
-    return await api.core.invoke(command, args);
+    return await api.core.invoke(command, args, options);
   } catch (error) {
     throw desktopError(error);
   }
@@ -190,6 +204,15 @@ function desktopPlatform() {
     },
     setUnreadCount(count) {
       invoke('set_unread_count', { count: Math.max(0, Math.min(9999, Math.floor(count) || 0)) }).catch(() => {});
+    },
+    /**
+     * The webview cannot save blob downloads itself: the app writes the bytes into the Downloads
+     * folder (given a name, never a path) and says where.
+     */
+    async saveFile(blob, name) {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      const path = await invoke('save_download', bytes, { headers: { 'x-file-name': encodeURIComponent(name) } });
+      return { path };
     },
     /** Web and mail links open in the person's browser / mail program, never in the app. */
     openExternal(url) {
@@ -258,6 +281,14 @@ export function requestNotificationPermission() {
 /** The number of unread messages across rooms, for the window title / dock. */
 export function setUnreadCount(count) {
   platform.setUnreadCount(count);
+}
+
+/**
+ * Saves a downloaded file where the platform saves downloads; resolves with `{path}` (null when
+ * the browser decides where it goes).
+ */
+export function saveFile(blob, name) {
+  return platform.saveFile(blob, name);
 }
 
 /** Hands `url` to the system browser if the platform needs that; true when it did. */

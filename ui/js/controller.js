@@ -815,6 +815,7 @@ export function createController({ store, ui, env = globalThis }) {
 
     /** Downloads an attachment with the session token; resolves with a Blob. */
     fetchFile: (url, options) => api.fetchFile(url, options),
+    saveFile: (blob, name) => api.saveFile(blob, name),
 
     typing(roomId, hasText) {
       typing.input(roomId, hasText);

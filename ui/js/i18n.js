@@ -279,6 +279,7 @@ const en = {
   'attachment.file': 'File',
   'attachment.download': 'Download',
   'attachment.downloadNamed': ({ name }) => `Download ${name}`,
+  'attachment.savedTo': ({ path }) => `Saved to ${path}`,
 
   'welcome.title': 'Welcome to Confab',
   'welcome.tagline': 'Chat with your team — on your own server',
@@ -593,6 +594,7 @@ const zh = {
   'attachment.file': '文件',
   'attachment.download': '下载',
   'attachment.downloadNamed': ({ name }) => `下载 ${name}`,
+  'attachment.savedTo': ({ path }) => `已保存到 ${path}`,
 
   'welcome.title': '欢迎使用 Confab',
   'welcome.tagline': '和团队聊天，用你们自己的服务器',

@@ -25,10 +25,11 @@ export function isImageAttachment(message) {
 
 /**
  * The attachment views of one message list. `fetchFile(url, {signal})` downloads with the
- * token; `scroller` is the scrolling element (for lazy loading). Call `sweep()` after the list
- * changed and `releaseAll()` when it is emptied or goes away.
+ * token; `saveFile(blob, name)` saves a download where the platform keeps them; `scroller` is
+ * the scrolling element (for lazy loading). Call `sweep()` after the list changed and
+ * `releaseAll()` when it is emptied or goes away.
  */
-export function createAttachmentViews({ fetchFile, scroller }) {
+export function createAttachmentViews({ fetchFile, saveFile, scroller }) {
   const media = createMediaCache({ fetchBlob: fetchFile });
   const held = new Map(); // element → cache key it holds
   const waiting = new Set(); // elements observed, not yet loaded
@@ -134,13 +135,8 @@ export function createAttachmentViews({ fetchFile, scroller }) {
     }
     try {
       const blob = await fetchFile(a.url);
-      const objectUrl = URL.createObjectURL(blob);
-      const link = h('a', { href: objectUrl, download: a.file_name || 'download', hidden: true });
-      document.body.append(link);
-      link.click();
-      link.remove();
-      // The browser has taken the file by then; keep the URL a while for slow save dialogs.
-      setTimeout(() => URL.revokeObjectURL(objectUrl), 60_000);
+      const { path } = await saveFile(blob, a.file_name || 'download');
+      if (path) toast(t('attachment.savedTo', { path }));
     } catch (error) {
       toast(errorText(error), { kind: 'error' });
     } finally {

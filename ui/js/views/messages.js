@@ -32,7 +32,11 @@ export function createMessageList({ actions }) {
   let lastBottomKey = null;
   let lastSlices = {};
   let placed = false; // whether the open room got its first scroll position (needs its history)
-  const attachments = createAttachmentViews({ fetchFile: (url, options) => actions.fetchFile(url, options), scroller });
+  const attachments = createAttachmentViews({
+    fetchFile: (url, options) => actions.fetchFile(url, options),
+    saveFile: (blob, name) => actions.saveFile(blob, name),
+    scroller,
+  });
 
   jump.addEventListener('click', () => {
     scrollToBottom();

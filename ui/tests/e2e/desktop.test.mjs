@@ -136,6 +136,8 @@ function fakeTauri(context, { serverUrl, takenPorts = [], lanAddress = '192.168.
       // The native picker: the test puts what the person "chose" in window.__fakePick.
       pick_image: () => (window.__fakePick ? { id: 'pick-1', name: window.__fakePick.name, size: window.__fakePick.bytes.length, content_type: 'image/png' } : null),
       take_picked_image: () => new Uint8Array(window.__fakePick.bytes).buffer,
+      // The raw bytes are the body and the name travels in a header, as the app expects.
+      save_download: (bytes, options) => `/home/me/Downloads/${decodeURIComponent(options.headers['x-file-name'])}`,
       notify: () => null,
       set_unread_count: () => null,
       quit: () => null,
@@ -143,12 +145,13 @@ function fakeTauri(context, { serverUrl, takenPorts = [], lanAddress = '192.168.
     };
     window.__TAURI__ = {
       core: {
-        invoke(name, args = {}) {
-          calls.push({ name, args: JSON.parse(JSON.stringify(args ?? {})) });
+        invoke(name, args = {}, options = {}) {
+          const recorded = args instanceof Uint8Array ? { bytes: new TextDecoder().decode(args), headers: options.headers } : args;
+          calls.push({ name, args: JSON.parse(JSON.stringify(recorded ?? {})) });
           const handler = commands[name];
           if (!handler) return Promise.reject(`unknown command ${name}`);
           try {
-            return Promise.resolve(handler(args));
+            return Promise.resolve(handler(args, options));
           } catch (error) {
             return Promise.reject(error);
           }
@@ -369,14 +372,15 @@ test('from another origin (as the app’s pages are): sign-in, socket, uploads a
   await eventually(async () => (await thumb.evaluate((el) => el.naturalWidth)) === 320, { message: 'thumbnail loaded cross-origin' });
   assert.deepEqual(await calls(page, 'pick_image'), [{ maxBytes: 10 * 1024 * 1024 }], 'the picker is told the server’s limit');
   assert.deepEqual(await calls(page, 'take_picked_image'), [{ id: 'pick-1' }]);
-  // Files (any type) come from the ordinary file chooser, and download cross-origin too.
+  // Files (any type) come from the ordinary file chooser and download cross-origin too; the app
+  // (which the webview cannot save blobs without) writes them to Downloads and says where.
   const chooser = page.waitForEvent('filechooser');
   await page.locator('#composer-file').click();
-  await (await chooser).setFiles({ name: 'agenda.md', mimeType: 'text/markdown', buffer: Buffer.from('# Agenda\n') });
-  const card = page.locator('.msg[data-message-id] .msg-file', { hasText: 'agenda.md' });
-  const download = page.waitForEvent('download');
-  await card.getByRole('button', { name: 'Download agenda.md' }).click();
-  assert.equal((await download).suggestedFilename(), 'agenda.md');
+  await (await chooser).setFiles({ name: 'agenda 1.md', mimeType: 'text/markdown', buffer: Buffer.from('# Agenda\n') });
+  const card = page.locator('.msg[data-message-id] .msg-file', { hasText: 'agenda 1.md' });
+  await card.getByRole('button', { name: 'Download agenda 1.md' }).click();
+  await page.getByText('Saved to /home/me/Downloads/agenda 1.md').waitFor();
+  assert.deepEqual(await calls(page, 'save_download'), [{ bytes: '# Agenda\n', headers: { 'x-file-name': 'agenda%201.md' } }]);
   assert.deepEqual(errors.map(String), []);
   await context.close();
 });

@@ -1,0 +1,109 @@
+//! Host mode: the Confab server running inside the app, through `server_core::Server::start`,
+//! with its data in the app's data folder. Starting and stopping are async and never block the
+//! window; a taken port is a clear error, not a crash.
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+
+use serde::Serialize;
+use server_core::{Config, Profile, RunningServer, Server};
+use tokio::sync::Mutex;
+
+use crate::error::{Error, Result};
+
+/// The built-in server, if running.
+#[derive(Default)]
+pub struct Host {
+    state: Mutex<Option<Running>>,
+}
+
+struct Running {
+    server: RunningServer,
+    lan: bool,
+}
+
+/// What the settings page shows about host mode.
+#[derive(Clone, Debug, Default, Serialize, PartialEq, Eq)]
+pub struct HostStatus {
+    pub running: bool,
+    pub port: Option<u16>,
+    pub lan: bool,
+    /// This computer's address for the app itself.
+    pub local_url: Option<String>,
+    /// Addresses colleagues can open (LAN exposure only).
+    pub lan_urls: Vec<String>,
+}
+
+impl Host {
+    /// Starts the server on `port` (all interfaces when `lan`), or returns the status if it
+    /// already runs that way; a server running another way is stopped first.
+    pub async fn start(&self, data_dir: PathBuf, port: u16, lan: bool) -> Result<HostStatus> {
+        let mut state = self.state.lock().await;
+        if let Some(running) = state.as_ref() {
+            if (port == 0 || running.server.local_addr().port() == port) && running.lan == lan {
+                return Ok(status_of(running));
+            }
+        }
+        if let Some(running) = state.take() {
+            shut_down(running).await;
+        }
+        let ip = if lan {
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+        } else {
+            IpAddr::V4(Ipv4Addr::LOCALHOST)
+        };
+        let mut config = Config::new(data_dir);
+        config.bind = SocketAddr::new(ip, port);
+        // Never demo accounts with known passwords on someone's laptop.
+        config.profile = Profile::Production;
+        let server = Server::start(config).await.map_err(|e| match e {
+            server_core::Error::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
+                Error::PortInUse { port }
+            }
+            other => Error::HostStart(other.to_string()),
+        })?;
+        let running = Running { server, lan };
+        let status = status_of(&running);
+        tracing::info!(port = status.port, lan, "built-in server started");
+        *state = Some(running);
+        Ok(status)
+    }
+
+    /// Stops the server gracefully (every acknowledged message is on disk when this returns).
+    pub async fn stop(&self) {
+        if let Some(running) = self.state.lock().await.take() {
+            shut_down(running).await;
+        }
+    }
+
+    pub async fn status(&self) -> HostStatus {
+        self.state
+            .lock()
+            .await
+            .as_ref()
+            .map(status_of)
+            .unwrap_or_default()
+    }
+}
+
+async fn shut_down(running: Running) {
+    if let Err(e) = running.server.shutdown().await {
+        tracing::error!(error = %e, "the built-in server did not stop cleanly");
+    }
+}
+
+fn status_of(running: &Running) -> HostStatus {
+    let port = running.server.local_addr().port();
+    let lan_urls = if running.lan {
+        running.server.urls().into_iter().skip(1).collect()
+    } else {
+        Vec::new()
+    };
+    HostStatus {
+        running: true,
+        port: Some(port),
+        lan: running.lan,
+        local_url: Some(format!("http://127.0.0.1:{port}")),
+        lan_urls,
+    }
+}

@@ -1,0 +1,330 @@
+//! The Confab desktop app: a Tauri shell around the web client in `ui/` that either connects to
+//! a Confab server elsewhere or hosts one in-process (`server_core`), and adds what a browser
+//! cannot do well: a native image picker, OS notifications, and settings that survive restarts.
+//! Everything that can be is Tauri-free (`settings`, `host`, `notifications`, `picker`,
+//! `remote`) and tested on its own; this file wires it to Tauri.
+
+mod commands;
+pub mod downloads;
+pub mod error;
+pub mod host;
+pub mod notifications;
+pub mod picker;
+pub mod remote;
+pub mod settings;
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde::Serialize;
+use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, Wry};
+use tauri_plugin_opener::OpenerExt;
+use tauri_plugin_store::{Store, StoreExt};
+
+use crate::error::Result;
+use crate::host::Host;
+use crate::notifications::{Incoming, Summary};
+use crate::picker::Picks;
+use crate::settings::{FileCheck, Mode, STORE_FILE, STORE_KEY, Settings};
+
+/// The main window's label.
+pub const MAIN: &str = "main";
+/// How long notifications wait for company before being shown together.
+const COALESCE: Duration = Duration::from_millis(1200);
+
+/// The app's state, managed by Tauri and reached from commands.
+pub struct Desktop {
+    settings: Mutex<Settings>,
+    /// Something to tell the person about how settings were loaded, shown once.
+    notice: Mutex<Option<String>>,
+    store: Arc<Store<Wry>>,
+    pub host: Host,
+    /// The built-in server's data folder.
+    pub server_data: PathBuf,
+    pub picks: Picks,
+    pending: Mutex<Vec<Incoming>>,
+    exiting: AtomicBool,
+}
+
+impl Desktop {
+    pub fn settings(&self) -> Settings {
+        self.settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Changes the settings with `change` and saves them.
+    pub fn update(&self, change: impl FnOnce(&mut Settings) -> Result<()>) -> Result<Settings> {
+        let mut settings = self.settings.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut changed = settings.clone();
+        change(&mut changed)?;
+        self.store.set(STORE_KEY, changed.to_stored());
+        self.store
+            .save()
+            .map_err(|e| error::Error::Settings(e.to_string()))?;
+        *settings = changed.clone();
+        Ok(changed)
+    }
+
+    pub fn take_notice(&self) -> Option<String> {
+        self.notice.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+}
+
+/// The `host-status` event: the built-in server started, stopped or failed.
+#[derive(Clone, Serialize)]
+struct HostEvent {
+    status: host::HostStatus,
+    /// `{code, message}` when starting failed.
+    error: Option<serde_json::Value>,
+}
+
+/// Starts the built-in server from the saved settings, off the window's thread, and tells the
+/// web client how it went.
+pub fn start_host(app: &AppHandle) {
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        let desktop = app.state::<Desktop>();
+        let settings = desktop.settings();
+        let result = desktop
+            .host
+            .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
+            .await;
+        let event = match result {
+            Ok(status) => HostEvent { status, error: None },
+            Err(e) => HostEvent {
+                status: desktop.host.status().await,
+                error: serde_json::to_value(&e).ok(),
+            },
+        };
+        let _ = app.emit_to(MAIN, "host-status", event);
+    });
+}
+
+/// Queues a notification; the first of a batch schedules the showing.
+pub fn queue_notification(app: &AppHandle, message: Incoming) {
+    let desktop = app.state::<Desktop>();
+    let focused = app
+        .get_webview_window(MAIN)
+        .and_then(|w| w.is_focused().ok())
+        .unwrap_or(false);
+    if !notifications::wanted(&desktop.settings(), &message, focused) {
+        return;
+    }
+    let first = {
+        let mut pending = desktop.pending.lock().unwrap_or_else(PoisonError::into_inner);
+        pending.push(message);
+        pending.len() == 1
+    };
+    if first {
+        let app = app.clone();
+        tauri::async_runtime::spawn(async move {
+            tokio::time::sleep(COALESCE).await;
+            let batch = std::mem::take(
+                &mut *app
+                    .state::<Desktop>()
+                    .pending
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner),
+            );
+            if let Some(summary) = notifications::summarize(&batch) {
+                show_notification(&app, summary);
+            }
+        });
+    }
+}
+
+/// Where the app icon for notifications lives on disk (written on first use).
+fn notification_icon(app: &AppHandle) -> Option<PathBuf> {
+    let path = app.path().app_cache_dir().ok()?.join("confab-icon.png");
+    if !path.exists() {
+        std::fs::create_dir_all(path.parent()?).ok()?;
+        std::fs::write(&path, include_bytes!("../../icons/128x128@2x.png")).ok()?;
+    }
+    Some(path)
+}
+
+fn show_notification(app: &AppHandle, summary: Summary) {
+    let icon = notification_icon(app);
+    let app = app.clone();
+    // Showing talks to the notification service and, on Linux, waits for a click: a thread of
+    // its own, never the window's.
+    std::thread::spawn(move || {
+        let mut notification = notify_rust::Notification::new();
+        notification.appname("Confab").summary(&summary.title);
+        #[cfg(all(unix, not(target_os = "macos")))]
+        {
+            let markup = notify_rust::get_capabilities()
+                .map(|caps| caps.iter().any(|c| c == "body-markup"))
+                .unwrap_or(false);
+            let body = if markup {
+                notifications::escape_markup(&summary.body)
+            } else {
+                summary.body.clone()
+            };
+            notification
+                .body(&body)
+                .hint(notify_rust::Hint::DesktopEntry("Confab".into()))
+                .action("default", "Open");
+        }
+        #[cfg(not(all(unix, not(target_os = "macos"))))]
+        notification.body(&summary.body);
+        if let Some(icon) = icon.as_ref().and_then(|p| p.to_str()) {
+            notification.icon(icon);
+        }
+        match notification.show() {
+            #[cfg(all(unix, not(target_os = "macos")))]
+            Ok(handle) => handle.wait_for_action(|action| {
+                if action == "default" {
+                    focus_room(&app, &summary);
+                }
+            }),
+            #[cfg(not(all(unix, not(target_os = "macos"))))]
+            Ok(_) => {
+                let _ = &app;
+            }
+            Err(e) => tracing::warn!(error = %e, "showing a notification failed"),
+        }
+    });
+}
+
+/// Brings the window forward on the notification's room.
+fn focus_room(app: &AppHandle, summary: &Summary) {
+    #[derive(Clone, Serialize)]
+    struct OpenRoom {
+        server: String,
+        room_id: i64,
+    }
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
+    let _ = app.emit_to(
+        MAIN,
+        "open-room",
+        OpenRoom {
+            server: summary.server.clone(),
+            room_id: summary.room_id,
+        },
+    );
+}
+
+/// Stops the built-in server (if any), then exits. Called once; later calls do nothing.
+pub fn exit_gracefully(app: &AppHandle) {
+    let desktop = app.state::<Desktop>();
+    if desktop.exiting.swap(true, Ordering::SeqCst) {
+        return;
+    }
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        app.state::<Desktop>().host.stop().await;
+        app.exit(0);
+    });
+}
+
+fn load_state(app: &AppHandle) -> Result<Desktop> {
+    let data_dir = app.path().app_data_dir()?;
+    std::fs::create_dir_all(&data_dir)?;
+    let mut notices = Vec::new();
+    if let FileCheck::Corrupt { backup } = settings::check_file(&data_dir.join(STORE_FILE))? {
+        tracing::warn!(backup = %backup.display(), "settings file was unreadable; starting from defaults");
+        notices.push(format!(
+            "Your settings file could not be read, so Confab started with default settings. The old file was kept as {}.",
+            backup.display()
+        ));
+    }
+    let store = app
+        .store(STORE_FILE)
+        .map_err(|e| error::Error::Settings(e.to_string()))?;
+    let (settings, notice) = Settings::from_stored(store.get(STORE_KEY).as_ref());
+    notices.extend(notice);
+    Ok(Desktop {
+        settings: Mutex::new(settings),
+        notice: Mutex::new(if notices.is_empty() {
+            None
+        } else {
+            Some(notices.join(" "))
+        }),
+        store,
+        host: Host::default(),
+        server_data: data_dir.join("server"),
+        picks: Picks::default(),
+        pending: Mutex::new(Vec::new()),
+        exiting: AtomicBool::new(false),
+    })
+}
+
+fn open_main_window(app: &AppHandle) -> tauri::Result<()> {
+    let opener = app.clone();
+    WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
+        .title("Confab")
+        .inner_size(1180.0, 760.0)
+        .min_inner_size(380.0, 520.0)
+        // Only the bundled UI is ever shown in the window (only it has IPC); web links open
+        // in the person's browser instead.
+        .on_navigation(move |url| {
+            let bundled = matches!(url.scheme(), "tauri" | "asset")
+                || url.host_str() == Some("tauri.localhost")
+                || url.host_str() == Some("ipc.localhost");
+            if !bundled && matches!(url.scheme(), "http" | "https" | "mailto") {
+                let _ = opener.opener().open_url(url.as_str(), None::<&str>);
+            }
+            bundled
+        })
+        .build()?;
+    Ok(())
+}
+
+/// Runs the app until it quits.
+pub fn run() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .try_init();
+    let app = tauri::Builder::default()
+        .plugin(tauri_plugin_store::Builder::default().build())
+        .plugin(tauri_plugin_opener::init())
+        .invoke_handler(tauri::generate_handler![
+            commands::get_settings,
+            commands::update_settings,
+            commands::remember_session,
+            commands::forget_session,
+            commands::check_server,
+            commands::host_start,
+            commands::host_stop,
+            commands::host_status,
+            commands::pick_image,
+            commands::take_picked_image,
+            commands::notify,
+            commands::set_unread_count,
+            commands::save_download,
+            commands::quit,
+        ])
+        .setup(|app| {
+            let state = load_state(app.handle())?;
+            let host_mode = state.settings().mode == Some(Mode::Host);
+            app.manage(state);
+            open_main_window(app.handle())?;
+            if host_mode {
+                start_host(app.handle());
+            }
+            Ok(())
+        })
+        .build(tauri::generate_context!())
+        .expect("building the Confab window");
+    app.run(|app, event| {
+        if let RunEvent::ExitRequested { api, .. } = event {
+            // Stop the built-in server cleanly first; exit_gracefully exits when it is done.
+            if !app.state::<Desktop>().exiting.load(Ordering::SeqCst) {
+                api.prevent_exit();
+                exit_gracefully(app);
+            }
+        }
+    });
+}

@@ -1,0 +1,8 @@
+//! The `confab-desktop` binary: starts the app (everything lives in the library).
+
+// No console window behind the app on Windows release builds.
+#![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
+
+fn main() {
+    confab_desktop::run();
+}

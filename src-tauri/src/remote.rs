@@ -1,0 +1,86 @@
+//! Checking a server address before the app saves it: is something there, and is it Confab?
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::Result;
+use crate::settings::normalize_url;
+
+const TIMEOUT: Duration = Duration::from_secs(6);
+
+/// Why an address is not a usable Confab server.
+#[derive(Debug, thiserror::Error)]
+pub enum CheckError {
+    #[error("nothing answered at {url} ({reason}); check the address and that the server is running")]
+    Unreachable { url: String, reason: String },
+    #[error("{url} answered, but it is not a Confab server")]
+    NotConfab { url: String },
+}
+
+impl CheckError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            CheckError::Unreachable { .. } => "unreachable",
+            CheckError::NotConfab { .. } => "not_confab",
+        }
+    }
+}
+
+/// A server that answered like Confab.
+#[derive(Clone, Debug, Serialize)]
+pub struct ServerInfo {
+    /// The normalized address to save.
+    pub url: String,
+    pub version: String,
+}
+
+#[derive(Deserialize)]
+struct Health {
+    status: String,
+    version: String,
+    service: Option<String>,
+}
+
+/// Normalizes `raw` and asks `GET /api/health` there.
+pub async fn check_server(raw: &str) -> Result<ServerInfo> {
+    let url = normalize_url(raw)?;
+    let client =
+        reqwest::Client::builder()
+            .timeout(TIMEOUT)
+            .build()
+            .map_err(|e| CheckError::Unreachable {
+                url: url.clone(),
+                reason: e.to_string(),
+            })?;
+    let response = client
+        .get(format!("{url}/api/health"))
+        .send()
+        .await
+        .map_err(|e| CheckError::Unreachable {
+            url: url.clone(),
+            reason: describe(&e),
+        })?;
+    let not_confab = || CheckError::NotConfab { url: url.clone() };
+    if !response.status().is_success() {
+        return Err(not_confab().into());
+    }
+    let health: Health = response.json().await.map_err(|_| not_confab())?;
+    if health.status != "ok" || health.service.as_deref() != Some("confab") {
+        return Err(not_confab().into());
+    }
+    Ok(ServerInfo {
+        url,
+        version: health.version,
+    })
+}
+
+fn describe(error: &reqwest::Error) -> String {
+    if error.is_timeout() {
+        "no answer within 6 seconds".into()
+    } else if error.is_connect() {
+        "connection refused or host not found".into()
+    } else {
+        error.to_string()
+    }
+}

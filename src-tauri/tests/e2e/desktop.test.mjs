@@ -1,0 +1,221 @@
+// End-to-end test of the real desktop app (run by scripts/desktop-e2e, which provides the X
+// display, the D-Bus session with a notification service, and tauri-driver):
+// first run → host mode → register → send a message → a second client answers over HTTP →
+// the reply shows in the window and a notification reaches the notification service with the
+// right title and a plain-text body → quit → start again → the history is still there.
+
+import { spawnSync, spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { existsSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { WebDriver, sleep } from './webdriver.mjs';
+
+const app = process.env.CONFAB_E2E_APP;
+const artifacts = process.env.CONFAB_E2E_ARTIFACTS;
+const webdriver = process.env.CONFAB_E2E_WEBDRIVER;
+const readmeShot = process.env.CONFAB_E2E_README_SCREENSHOT; // optional: where to copy the window screenshot
+
+const step = (what) => console.log(`desktop e2e: ${what}`);
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+async function api(base, method, path, { token, body } = {}) {
+  const response = await fetch(`${base}${path}`, {
+    method,
+    headers: {
+      'content-type': 'application/json',
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+    },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json = await response.json().catch(() => null);
+  if (!response.ok) throw new Error(`${method} ${path} → ${response.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** The Notify calls dbus-monitor recorded: {summary, body} of each. */
+function notifications() {
+  const log = readFileSync(join(artifacts, 'notify.log'), 'utf8');
+  const calls = log.split(/\n(?=method call )/).filter((c) => c.includes('member=Notify'));
+  return calls.map((call) => {
+    // Arguments: app_name, replaces_id, app_icon, summary, body, actions, hints, timeout.
+    const strings = [...call.matchAll(/^\s*string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
+    return { app: strings[0], summary: strings[2], body: strings[3], raw: call };
+  });
+}
+
+async function waitForNotification(predicate, what) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const found = notifications().find(predicate);
+    if (found) return found;
+    await sleep(200);
+  }
+  throw new Error(`no notification ${what}; recorded: ${JSON.stringify(notifications().map(({ summary, body }) => ({ summary, body })))}`);
+}
+
+async function textOfMessages(wd) {
+  return wd.execute(
+    "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map(e => e.textContent)",
+  );
+}
+
+async function waitForMessage(wd, text, what) {
+  await wd.waitUntil(
+    "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].some(e => e.textContent.includes(arguments[0]))",
+    [text],
+    { what, timeout: 30_000 },
+  );
+}
+
+function windowScreenshot(file) {
+  // The whole X screen, window decorations and all (no window manager: the window fills it).
+  const result = spawnSync('import', ['-window', 'root', file], { stdio: 'inherit' });
+  if (result.status !== 0) throw new Error('import failed');
+}
+
+/** Takes the keyboard focus away from the app, as switching to another program would. */
+function focusElsewhere() {
+  const other = spawn('xmessage', ['-geometry', '300x100+900+650', 'another program'], { stdio: 'ignore' });
+  return other;
+}
+
+async function main() {
+  const wd = new WebDriver(webdriver);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const password = 'desktop-pass-42';
+  let elsewhere;
+  try {
+    step('first run shows the welcome screen');
+    await wd.start(app);
+    await wd.waitFor('[data-testid=welcome]', { timeout: 60_000 });
+
+    step(`host mode on port ${port}`);
+    await wd.type('[data-testid=host-port]', String(port));
+    const lan = await wd.execute("return document.querySelector('[data-testid=host-lan]').checked");
+    if (lan) await wd.click('[data-testid=host-lan]');
+    await wd.click('[data-testid=host-start]');
+    await wd.waitFor('[data-testid=welcome-hosted]', { timeout: 30_000 });
+    const health = await api(base, 'GET', '/api/health');
+    if (health.service !== 'confab') throw new Error('the built-in server is not answering');
+    await wd.click('[data-testid=welcome-continue]');
+
+    step('register');
+    await wd.click('#tab-register');
+    await wd.type('input[name=username]', 'mei');
+    await wd.type('input[name=password]', password);
+    await wd.type('input[name=confirm]', password);
+    const remembered = await wd.execute("return document.getElementById('remember').checked");
+    if (!remembered) await wd.click('#remember');
+    await wd.click('#auth-panel button[type=submit]');
+    await wd.waitFor('.composer-input', { timeout: 30_000 });
+    await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+
+    step('send a message');
+    await wd.type('.composer-input', 'Hello from the desktop app');
+    await wd.click('.send-btn');
+    await waitForMessage(wd, 'Hello from the desktop app', 'my message is shown');
+
+    step('a second client answers');
+    const bob = await api(base, 'POST', '/api/auth/register', { body: { username: 'bob', password } });
+    const { rooms } = await api(base, 'GET', '/api/rooms', { token: bob.token });
+    const openRoom = await wd.execute("return document.querySelector('.topbar-room-name')?.textContent?.trim()");
+    const room = rooms.find((r) => openRoom && openRoom.includes(r.name)) ?? rooms[0];
+    // The person switched to another program: the window no longer has the focus.
+    elsewhere = focusElsewhere();
+    await sleep(500);
+    spawnSync('xdotool', ['search', '--sync', '--name', 'xmessage', 'windowfocus', '--sync'], { stdio: 'ignore' });
+    const reply = 'Hi mei! <b>not bold</b> & <i>not italic</i>';
+    await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: bob.token, body: { content: reply } });
+    await waitForMessage(wd, reply, "bob's reply is shown as literal text");
+
+    step('the notification reached the notification service');
+    const shown = await waitForNotification((n) => n.summary === `bob · ${room.name}`, `titled "bob · ${room.name}"`);
+    // dunst's packaged configuration reads markup in bodies (it advertises body-markup), so
+    // the text must arrive escaped to be shown as the literal characters bob typed.
+    const escaped = 'Hi mei! &lt;b&gt;not bold&lt;/b&gt; &amp; &lt;i&gt;not italic&lt;/i&gt;';
+    if (shown.body !== escaped) {
+      throw new Error(`notification body is not escaped plain text: ${JSON.stringify(shown.body)}`);
+    }
+    if (shown.app !== 'Confab') throw new Error(`notification app name: ${shown.app}`);
+    elsewhere.kill();
+    elsewhere = null;
+
+    step('a file bob shares downloads into ~/Downloads');
+    const notes = 'Agenda:\n1. ship it\n';
+    const form = new FormData();
+    form.append('file', new Blob([notes], { type: 'text/plain' }), 'agenda.txt');
+    const uploaded = await fetch(`${base}/api/rooms/${room.id}/uploads`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${bob.token}` },
+      body: form,
+    });
+    if (uploaded.status !== 201) throw new Error(`upload failed: ${uploaded.status}`);
+    await wd.click('.attachment-download');
+    const saved = join(process.env.HOME, 'Downloads', 'agenda.txt');
+    const downloaded = Date.now() + 20_000;
+    while (Date.now() < downloaded && !(existsSync(saved) && readFileSync(saved, 'utf8') === notes)) await sleep(200);
+    if (!existsSync(saved) || readFileSync(saved, 'utf8') !== notes) {
+      throw new Error(`the download did not arrive at ${saved}`);
+    }
+
+    step('screenshots');
+    await sleep(300);
+    writeFileSync(join(artifacts, 'chat-webview.png'), await wd.screenshot());
+    windowScreenshot(join(artifacts, 'chat-window.png'));
+    if (readmeShot) copyFileSync(join(artifacts, 'chat-window.png'), readmeShot);
+    const title = await wd.title();
+    console.log(`desktop e2e: window title "${title}"`);
+
+    step('quit');
+    await wd.execute("document.querySelector('[data-testid=open-settings]').click()");
+    await wd.click('[data-testid=settings-quit]');
+    const database = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'server', 'confab.db');
+    const stopped = Date.now() + 20_000;
+    while (Date.now() < stopped) {
+      const up = await fetch(`${base}/api/health`).then(() => true, () => false);
+      if (!up) break;
+      await sleep(200);
+    }
+    if (await fetch(`${base}/api/health`).then(() => true, () => false)) {
+      throw new Error('the built-in server still answers after quitting');
+    }
+    if (!existsSync(database)) throw new Error(`no database at ${database}`);
+    await wd.end();
+
+    step('start again: host mode, session and history are back');
+    await wd.start(app);
+    await wd.waitFor('.composer-input', { timeout: 60_000 });
+    await waitForMessage(wd, 'Hello from the desktop app', 'my message is still there');
+    await waitForMessage(wd, reply, "bob's reply is still there");
+    const messages = await textOfMessages(wd);
+    console.log(`desktop e2e: after restart the room shows ${messages.length} messages`);
+    writeFileSync(join(artifacts, 'after-restart.png'), await wd.screenshot());
+    step('passed');
+  } catch (error) {
+    try {
+      writeFileSync(join(artifacts, 'failure.png'), await wd.screenshot());
+    } catch {
+      // no session to photograph
+    }
+    throw error;
+  } finally {
+    elsewhere?.kill();
+    await wd.end();
+  }
+}
+
+main().catch((error) => {
+  console.error(`desktop e2e failed: ${error.stack ?? error}`);
+  process.exit(1);
+});

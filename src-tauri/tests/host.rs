@@ -1,0 +1,146 @@
+//! Host mode's life cycle through the same `Host` the app uses: start on a free port, answer
+//! health checks, stop, start again with the data kept, and a clear error for a taken port.
+
+use confab_desktop::error::Error;
+use confab_desktop::host::Host;
+use serde_json::{Value, json};
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+async fn post(url: &str, token: Option<&str>, body: Value) -> (u16, Value) {
+    let mut request = reqwest::Client::new().post(url).json(&body);
+    if let Some(token) = token {
+        request = request.bearer_auth(token);
+    }
+    let response = request.send().await.unwrap();
+    (
+        response.status().as_u16(),
+        response.json().await.unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn start_stop_and_start_again_with_the_data_kept() {
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::default();
+    let port = free_port();
+
+    let status = host.start(data.path().to_path_buf(), port, false).await.unwrap();
+    assert!(status.running);
+    assert_eq!(status.port, Some(port));
+    assert_eq!(
+        status.local_url.as_deref(),
+        Some(format!("http://127.0.0.1:{port}").as_str())
+    );
+    assert!(
+        status.lan_urls.is_empty(),
+        "only this machine unless LAN is chosen"
+    );
+    let base = status.local_url.unwrap();
+    let health: Value = reqwest::get(format!("{base}/api/health"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(health["service"], "confab");
+
+    // Starting again the same way is a no-op, not a second server.
+    assert_eq!(
+        host.start(data.path().to_path_buf(), port, false)
+            .await
+            .unwrap()
+            .port,
+        Some(port)
+    );
+
+    // Host mode never has demo accounts with known passwords.
+    let (status, _) = post(
+        &format!("{base}/api/auth/login"),
+        None,
+        json!({"username": "admin", "password": "admin123"}),
+    )
+    .await;
+    assert_eq!(status, 401);
+    let (status, body) = post(
+        &format!("{base}/api/auth/register"),
+        None,
+        json!({"username": "host-owner", "password": "a-long-password"}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let token = body["token"].as_str().unwrap().to_owned();
+    let (status, _) = post(
+        &format!("{base}/api/rooms/1/messages"),
+        Some(&token),
+        json!({"content": "kept across restarts"}),
+    )
+    .await;
+    assert_eq!(status, 201);
+
+    host.stop().await;
+    assert!(!host.status().await.running);
+    assert!(
+        reqwest::get(format!("{base}/api/health")).await.is_err(),
+        "stopped means stopped"
+    );
+
+    let again = host.start(data.path().to_path_buf(), port, false).await.unwrap();
+    assert!(again.running);
+    let history: Value = reqwest::Client::new()
+        .get(format!("{base}/api/rooms/1/messages"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(history.to_string().contains("kept across restarts"), "{history}");
+    host.stop().await;
+}
+
+#[tokio::test]
+async fn a_taken_port_is_a_clear_error() {
+    let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = holder.local_addr().unwrap().port();
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::default();
+    let error = host
+        .start(data.path().to_path_buf(), port, false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(error, Error::PortInUse { port: p } if p == port),
+        "{error:?}"
+    );
+    assert_eq!(error.code(), "port_in_use");
+    assert!(error.to_string().contains(&port.to_string()));
+    assert!(!host.status().await.running);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn lan_exposure_lists_addresses_to_share() {
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::default();
+    let status = host
+        .start(data.path().to_path_buf(), free_port(), true)
+        .await
+        .unwrap();
+    assert!(status.lan);
+    // Every non-loopback address of this machine, e.g. http://192.168.1.20:8080/.
+    for url in &status.lan_urls {
+        assert!(url.starts_with("http://") && !url.contains("127.0.0.1"), "{url}");
+    }
+    // Switching back to this-machine-only restarts the server on loopback.
+    let port = status.port.unwrap();
+    let local = host.start(data.path().to_path_buf(), port, false).await.unwrap();
+    assert!(!local.lan && local.lan_urls.is_empty());
+    host.stop().await;
+}
