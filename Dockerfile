@@ -1,0 +1,22 @@
+# confab-server in a container: built in a Rust image, run from a small distroless image as a
+# non-root user, with its data in the /data volume.
+
+FROM rust:1.95-bookworm AS build
+WORKDIR /src
+COPY . .
+RUN cargo build --release --locked --bin confab-server \
+    && mkdir -p /out/data \
+    && cp target/release/confab-server /out/confab-server
+
+FROM gcr.io/distroless/cc-debian12:nonroot
+COPY --from=build /out/confab-server /usr/local/bin/confab-server
+COPY --from=build --chown=65532:65532 /out/data /data
+USER 65532:65532
+ENV CONFAB_BIND=0.0.0.0:8080 \
+    CONFAB_DATA_DIR=/data \
+    CONFAB_PROFILE=production
+VOLUME ["/data"]
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+    CMD ["/usr/local/bin/confab-server", "health"]
+ENTRYPOINT ["/usr/local/bin/confab-server"]
