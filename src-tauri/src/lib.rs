@@ -1,8 +1,8 @@
 //! The Confab desktop app: a Tauri shell around the web client in `ui/` that either connects to
 //! a Confab server elsewhere or hosts one in-process (`server_core`), and adds what a browser
-//! cannot do well: a native image picker, OS notifications, and settings that survive restarts.
-//! Everything that can be is Tauri-free (`settings`, `host`, `notifications`, `picker`,
-//! `remote`) and tested on its own; this file wires it to Tauri.
+//! cannot do well: a native image picker, OS notifications, a tray icon, and settings that
+//! survive restarts. Everything that can be is Tauri-free (`settings`, `host`, `notifications`,
+//! `picker`, `remote`, the words of `tray`) and tested on its own; this file wires it to Tauri.
 
 mod commands;
 pub mod downloads;
@@ -12,6 +12,7 @@ pub mod notifications;
 pub mod picker;
 pub mod remote;
 pub mod settings;
+pub mod tray;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -198,11 +199,7 @@ fn focus_room(app: &AppHandle, summary: &Summary) {
         server: String,
         room_id: i64,
     }
-    if let Some(window) = app.get_webview_window(MAIN) {
-        let _ = window.unminimize();
-        let _ = window.show();
-        let _ = window.set_focus();
-    }
+    show_main_window(app);
     let _ = app.emit_to(
         MAIN,
         "open-room",
@@ -211,6 +208,15 @@ fn focus_room(app: &AppHandle, summary: &Summary) {
             room_id: summary.room_id,
         },
     );
+}
+
+/// Brings the main window forward (from the tray, a notification, or minimized).
+pub fn show_main_window(app: &AppHandle) {
+    if let Some(window) = app.get_webview_window(MAIN) {
+        let _ = window.unminimize();
+        let _ = window.show();
+        let _ = window.set_focus();
+    }
 }
 
 /// Stops the built-in server (if any), then exits. Called once; later calls do nothing.
@@ -309,8 +315,10 @@ pub fn run() {
         .setup(|app| {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
+            let language = state.settings().language;
             app.manage(state);
             open_main_window(app.handle())?;
+            tray::install(app.handle(), language);
             if host_mode {
                 start_host(app.handle());
             }

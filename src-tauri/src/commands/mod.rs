@@ -56,9 +56,16 @@ pub async fn get_settings(desktop: State<'_, Desktop>) -> Result<Startup> {
 /// Applies a settings change. Choosing host mode, or changing its port or LAN exposure, starts
 /// (or restarts) the built-in server; leaving host mode stops it.
 #[tauri::command]
-pub async fn update_settings(desktop: State<'_, Desktop>, patch: SettingsPatch) -> Result<Startup> {
+pub async fn update_settings(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    patch: SettingsPatch,
+) -> Result<Startup> {
     let before = desktop.settings();
     let settings = desktop.update(|s| s.apply(patch))?;
+    if settings.language != before.language {
+        crate::tray::relabel(&app, settings.language);
+    }
     let host = match settings.mode {
         Some(Mode::Host) if before.mode != Some(Mode::Host) || before.host != settings.host => {
             desktop
@@ -180,15 +187,21 @@ pub fn notify(app: AppHandle, message: Incoming) -> Result<()> {
     Ok(())
 }
 
-/// Shows the unread count in the window title.
+/// Shows the unread count in the window title and on the tray icon.
 #[tauri::command]
-pub fn set_unread_count(window: WebviewWindow, count: u32) -> Result<()> {
+pub fn set_unread_count(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    window: WebviewWindow,
+    count: u32,
+) -> Result<()> {
     let title = if count == 0 {
         "Confab".to_owned()
     } else {
         format!("Confab ({})", count.min(9999))
     };
     window.set_title(&title)?;
+    crate::tray::show_unread(&app, count, desktop.settings().language);
     Ok(())
 }
 

@@ -2,7 +2,10 @@
 // display, the D-Bus session with a notification service, and tauri-driver):
 // first run → host mode → register → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
-// right title and a plain-text body → quit → start again → the history is still there.
+// right title and a plain-text body → a message in another room shows on the tray icon → a
+// shared file downloads → quit → start again → the history is still there → quit from the
+// tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
+// the test's own tray watcher (tray-watcher.py).
 
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
@@ -61,6 +64,56 @@ async function waitForNotification(predicate, what) {
     await sleep(200);
   }
   throw new Error(`no notification ${what}; recorded: ${JSON.stringify(notifications().map(({ summary, body }) => ({ summary, body })))}`);
+}
+
+/** The app's tray icon as last registered with the test's tray watcher: {service, path}. */
+function trayItem() {
+  const file = join(artifacts, 'tray-items.log');
+  if (!existsSync(file)) return null;
+  const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
+  return lines.length ? JSON.parse(lines.at(-1)) : null;
+}
+
+function gdbus(dest, path, method, ...args) {
+  const result = spawnSync('gdbus', ['call', '--session', '--dest', dest, '--object-path', path, '--method', method, '--', ...args], {
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(`gdbus ${method}: ${result.stderr}`);
+  return result.stdout;
+}
+
+/** The text beside the tray icon (the unread count), '' when there is none. */
+function trayLabel(item) {
+  const out = gdbus(item.service, item.path, 'org.freedesktop.DBus.Properties.Get', 'org.kde.StatusNotifierItem', 'XAyatanaLabel');
+  return /<'([^']*)'>/.exec(out)?.[1] ?? '';
+}
+
+/** The tray menu's entries: [{id, label}]. */
+function trayMenu(item) {
+  const menu = /objectpath '([^']+)'/.exec(
+    gdbus(item.service, item.path, 'org.freedesktop.DBus.Properties.Get', 'org.kde.StatusNotifierItem', 'Menu'),
+  )[1];
+  const layout = gdbus(item.service, menu, 'com.canonical.dbusmenu.GetLayout', '0', '-1', '[]');
+  const entries = [...layout.matchAll(/\((\d+), \{[^}]*'label': <'([^']*)'>/g)].map((m) => ({ id: Number(m[1]), label: m[2] }));
+  return { menu, entries };
+}
+
+async function waitForTray(predicate, what) {
+  const deadline = Date.now() + 20_000;
+  let last;
+  while (Date.now() < deadline) {
+    const item = trayItem();
+    if (item) {
+      try {
+        last = predicate(item);
+        if (last) return item;
+      } catch (error) {
+        last = error.message; // registered, but not answering yet
+      }
+    }
+    await sleep(200);
+  }
+  throw new Error(`tray icon: ${what} (last: ${JSON.stringify(last ?? trayItem())})`);
 }
 
 async function textOfMessages(wd) {
@@ -151,6 +204,21 @@ async function main() {
     elsewhere.kill();
     elsewhere = null;
 
+    step('a message in another room shows on the tray icon');
+    const item = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered with two menu entries');
+    const menuLabels = trayMenu(item).entries.map((e) => e.label);
+    if (menuLabels.join('|') !== 'Open Confab|Quit Confab') throw new Error(`tray menu: ${JSON.stringify(menuLabels)}`);
+    const unreadBefore = Number(trayLabel(item) || 0);
+    const otherRoom = rooms.find((r) => r.id !== room.id);
+    await api(base, 'POST', `/api/rooms/${otherRoom.id}/messages`, { token: bob.token, body: { content: `over in ${otherRoom.name}` } });
+    const unread = String(unreadBefore + 1);
+    await waitForTray((tray) => trayLabel(tray) === unread, `shows ${unread} unread`);
+    // The window's own title (what task bars and window switchers show) says the same.
+    const windowTitle = `^Confab \\(${unread}\\)$`;
+    const titled = spawnSync('xdotool', ['search', '--name', windowTitle], { encoding: 'utf8' });
+    if (titled.status !== 0) throw new Error(`no window titled ${windowTitle}`);
+    console.log(`desktop e2e: tray and window title show ${unread} unread`);
+
     step('a file bob shares downloads into ~/Downloads');
     const notes = 'Agenda:\n1. ship it\n';
     const form = new FormData();
@@ -201,6 +269,17 @@ async function main() {
     const messages = await textOfMessages(wd);
     console.log(`desktop e2e: after restart the room shows ${messages.length} messages`);
     writeFileSync(join(artifacts, 'after-restart.png'), await wd.screenshot());
+
+    step('quit from the tray menu');
+    const again = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered again after the restart');
+    const { menu, entries } = trayMenu(again);
+    const quit = entries.find((e) => e.label === 'Quit Confab');
+    gdbus(again.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
+    const gone = Date.now() + 20_000;
+    while (Date.now() < gone && (await fetch(`${base}/api/health`).then(() => true, () => false))) await sleep(200);
+    if (await fetch(`${base}/api/health`).then(() => true, () => false)) {
+      throw new Error('the built-in server still answers after "Quit Confab" in the tray');
+    }
     step('passed');
   } catch (error) {
     try {
