@@ -83,12 +83,19 @@ pub fn message_deleted(message_id: MessageId, room_id: RoomId, reference: Option
 }
 
 /// `room_joined` {room, members, messages}: the room as the receiver now sees it.
-pub fn room_joined(room: &Room, members: &[Member], messages: &[Message], reference: Option<&str>) -> Frame {
+pub fn room_joined(
+    room: &Room,
+    members: &[Member],
+    messages: &[Message],
+    changes_rev: i64,
+    reference: Option<&str>,
+) -> Frame {
     #[derive(Serialize)]
     struct Data<'a> {
         room: &'a Room,
         members: &'a [Member],
         messages: &'a [Message],
+        changes_rev: i64,
     }
     frame(
         "room_joined",
@@ -96,6 +103,7 @@ pub fn room_joined(room: &Room, members: &[Member], messages: &[Message], refere
             room,
             members,
             messages,
+            changes_rev,
         },
         reference,
     )

@@ -345,3 +345,107 @@ async fn server_admins_moderate_public_rooms() {
         .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_client_that_was_away_learns_of_edits_and_deletes_by_revision() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.create_room(&alice, "notes", true).await;
+    let other = server.create_room(&alice, "elsewhere", false).await;
+    let path = format!("/api/rooms/{room}/messages");
+    let mut posted = Vec::new();
+    for i in 0..5 {
+        posted.push(
+            server.say(&alice, room, &format!("note {i}")).await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+
+    // Alice's view of the room, before she goes away (the changes are made from another device).
+    let (_, seen) = server.get(Some(&alice.token), &path).await;
+    let rev = seen["changes_rev"].as_i64().unwrap();
+    let (_, nothing) = server
+        .get(Some(&alice.token), &format!("{path}?changed_after={rev}"))
+        .await;
+    assert_eq!(ids(&nothing), Vec::<i64>::new(), "nothing changed yet");
+    assert_eq!(nothing["changes_rev"], rev);
+
+    // Meanwhile: an edit, a delete, a second edit of the same message, and a change elsewhere.
+    let edit = |id: i64, content: &'static str| {
+        let server = &server;
+        let alice = &alice;
+        async move {
+            let (status, body) = server
+                .put(
+                    Some(&alice.token),
+                    &format!("/api/messages/{id}"),
+                    json!({"content": content}),
+                )
+                .await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+    };
+    edit(posted[1], "note 1, corrected").await;
+    let (status, _) = server
+        .delete(Some(&alice.token), &format!("/api/messages/{}", posted[3]))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    edit(posted[0], "note 0, corrected").await;
+    edit(posted[1], "note 1, corrected twice").await;
+    let elsewhere = server.say(&alice, other, "not in notes").await["id"]
+        .as_i64()
+        .unwrap();
+    edit(elsewhere, "still not in notes").await;
+
+    // What changed, oldest change first, each message once and as it is now.
+    let (status, changed) = server
+        .get(Some(&alice.token), &format!("{path}?changed_after={rev}"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{changed}");
+    assert_eq!(ids(&changed), vec![posted[3], posted[0], posted[1]]);
+    assert_eq!(changed["messages"][0]["is_deleted"], true);
+    assert_eq!(changed["messages"][0]["content"], "");
+    assert_eq!(changed["messages"][2]["content"], "note 1, corrected twice");
+    assert!(changed["messages"][2]["edited_at"].is_string());
+    assert_eq!(changed["has_more"], false);
+    let now = changed["changes_rev"].as_i64().unwrap();
+    assert!(now > rev);
+
+    // In pages, continuing from each page's changes_rev.
+    let (_, first) = server
+        .get(Some(&alice.token), &format!("{path}?changed_after={rev}&limit=2"))
+        .await;
+    assert_eq!(ids(&first), vec![posted[3], posted[0]]);
+    assert_eq!(first["has_more"], true);
+    let (_, rest) = server
+        .get(
+            Some(&alice.token),
+            &format!("{path}?changed_after={}&limit=2", first["changes_rev"]),
+        )
+        .await;
+    assert_eq!(ids(&rest), vec![posted[1]]);
+    assert_eq!(rest["changes_rev"], now);
+    let (_, latest) = server.get(Some(&alice.token), &path).await;
+    assert_eq!(
+        latest["changes_rev"], now,
+        "pages are current to the newest change"
+    );
+
+    // Only for those who can see the room, and only with sensible parameters.
+    let (status, _) = server
+        .get(Some(&bob.token), &format!("{path}?changed_after=0"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND, "a private room bob is not in");
+    for bad in [
+        "changed_after=-1",
+        "changed_after=x",
+        "changed_after=0&after=1",
+        "changed_after=0&limit=0",
+    ] {
+        let (status, body) = server.get(Some(&alice.token), &format!("{path}?{bad}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+        assert!(body["error"]["code"].is_string());
+    }
+}

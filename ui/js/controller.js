@@ -290,7 +290,10 @@ export function createController({ store, ui, env = globalThis }) {
     }
   }
 
-  /** After a reconnect: every room with loaded messages fetches what it missed (`after=`). */
+  /**
+   * After a reconnect: every room with loaded messages fetches what it missed — new messages
+   * (`after=`), then edits and deletes (`changed_after=`).
+   */
   async function catchUp(mine) {
     for (const [key, history] of Object.entries(state().history)) {
       const roomId = Number(key);
@@ -302,6 +305,7 @@ export function createController({ store, ui, env = globalThis }) {
           continue;
         }
         let pages = 0;
+        let fresh = false; // reloaded from the newest page: nothing older to reconcile
         for (;;) {
           const page = await api.rooms.messages(roomId, { after: last, limit: 200 });
           if (mine !== session) return;
@@ -312,14 +316,32 @@ export function createController({ store, ui, env = globalThis }) {
           if (pages >= MAX_CATCH_UP_PAGES) {
             dispatch({ type: 'history/reset', roomId });
             await loadLatest(roomId);
+            fresh = true;
             break;
           }
         }
+        if (!fresh) await catchUpChanges(roomId, mine);
       } catch (error) {
         if (error.code === 'not_found') dispatch({ type: 'room/removed', roomId });
         else if (error.code === 'network') return; // dropped again; the next `ready` retries
       }
     }
+  }
+
+  /** Applies the edits and deletes made in `roomId` since this client's revision of it. */
+  async function catchUpChanges(roomId, mine) {
+    let rev = state().history[roomId]?.changesRev;
+    if (rev == null) return;
+    for (let pages = 0; pages < MAX_CATCH_UP_PAGES; pages += 1) {
+      const page = await api.rooms.messages(roomId, { changedAfter: rev, limit: 200 });
+      if (mine !== session) return;
+      dispatch({ type: 'history/changed', roomId, messages: page.messages, changesRev: page.changes_rev });
+      if (!page.has_more) return;
+      rev = page.changes_rev;
+    }
+    // More changed than is worth replaying: start the room afresh from its newest page.
+    dispatch({ type: 'history/reset', roomId });
+    await loadLatest(roomId);
   }
 
   function initialRoom() {
@@ -352,7 +374,7 @@ export function createController({ store, ui, env = globalThis }) {
         dispatch({ type: 'message/deleted', roomId: data.room_id, messageId: data.message_id });
         break;
       case 'room_joined':
-        dispatch({ type: 'room/joined', room: data.room, members: data.members, messages: data.messages ?? [] });
+        dispatch({ type: 'room/joined', room: data.room, members: data.members, messages: data.messages ?? [], changesRev: data.changes_rev });
         if (data.room.id === state().currentRoomId) scheduleMarkRead();
         break;
       case 'room_created':
@@ -526,7 +548,7 @@ export function createController({ store, ui, env = globalThis }) {
     const mine = session;
     const page = await api.rooms.messages(roomId, { limit: PAGE });
     if (mine !== session) return;
-    dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'latest' });
+    dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'latest', changesRev: page.changes_rev });
   }
 
   async function loadMembers(roomId) {
@@ -706,7 +728,7 @@ export function createController({ store, ui, env = globalThis }) {
       try {
         const page = await api.rooms.messages(roomId, { before: h.items[0].id, limit: PAGE });
         if (mine !== session) return;
-        dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'before' });
+        dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'before', changesRev: page.changes_rev });
       } catch (error) {
         dispatch({ type: 'history/loading', roomId, value: false });
         if (error.code !== 'network') ui.toast(errorMessage(error), { kind: 'error' });

@@ -32,7 +32,11 @@ export function initialState() {
   };
 }
 
-const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false });
+// `changesRev`: the room's edit-and-delete revision from the first page this client loaded (or
+// its last catch-up). While connected, live events keep messages current; after a reconnect,
+// everything changed since this revision is fetched again. Later pages never advance it, so a
+// change made while a dead socket went unnoticed is fetched too (applying one twice is harmless).
+const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false, changesRev: null });
 
 /** The history record of `roomId` (an empty one when nothing is loaded). */
 export function historyOf(state, roomId) {
@@ -189,12 +193,12 @@ export function reduce(state, action) {
     }
 
     case 'room/joined': {
-      const { room, members = null, messages = [] } = action;
+      const { room, members = null, messages = [], changesRev = null } = action;
       let next = { ...state, rooms: setIn(state.rooms, room.id, room) };
       if (members) next = { ...next, members: setIn(next.members, room.id, members) };
       next = setPresence(next, (members ?? []).map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
       const loaded = historyOf(state, room.id).loaded;
-      return addMessages(next, room.id, messages, loaded ? {} : { loaded: true, hasMore: messages.length >= 50 });
+      return addMessages(next, room.id, messages, loaded ? {} : { loaded: true, hasMore: messages.length >= 50, changesRev });
     }
 
     case 'room/removed':
@@ -217,6 +221,16 @@ export function reduce(state, action) {
       };
     }
 
+    case 'history/changed': {
+      // Messages edited or deleted while this client was away, as they are now; only those
+      // already loaded are replaced (older ones arrive current when paged in).
+      const h = state.history[action.roomId];
+      if (!h) return state;
+      const now = new Map(action.messages.map((m) => [m.id, m]));
+      const items = h.items.some((m) => now.has(m.id)) ? h.items.map((m) => now.get(m.id) ?? m) : h.items;
+      return withHistory(state, action.roomId, () => ({ items, changesRev: action.changesRev }));
+    }
+
     case 'history/reset':
       // Too far behind to page forward: forget the room's messages and load the newest again.
       return { ...state, history: without(state.history, action.roomId) };
@@ -226,8 +240,9 @@ export function reduce(state, action) {
 
     case 'history/loaded': {
       // `direction`: 'latest' (first page), 'before' (older page) or 'after' (catching up).
-      const { roomId, messages, hasMore, direction } = action;
+      const { roomId, messages, hasMore, direction, changesRev } = action;
       const change = { loaded: true };
+      if (historyOf(state, roomId).changesRev == null && Number.isInteger(changesRev)) change.changesRev = changesRev;
       if (direction === 'latest') {
         const h = historyOf(state, roomId);
         change.hasMore = h.loaded && h.items.length && messages.length && h.items[0].id < messages[0].id ? h.hasMore : hasMore;

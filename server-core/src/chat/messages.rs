@@ -135,6 +135,27 @@ pub async fn history(
     ctx.store.history(room_id, paging).await
 }
 
+/// Messages of a visible room edited or deleted after revision `after` (from an earlier page's
+/// `changes_rev`), so a client that was away learns of them; at most `limit`, oldest change first.
+pub async fn changes(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    after: i64,
+    limit: Option<u32>,
+) -> Result<HistoryPage> {
+    let paging = paging(None, None, limit)?;
+    if after < 0 {
+        return Err(Error::invalid(
+            "invalid_query",
+            "changed_after",
+            "changed_after must not be negative",
+        ));
+    }
+    super::rooms::get(ctx, caller, room_id).await?;
+    ctx.store.changes(room_id, after, paging.limit).await
+}
+
 /// A message the caller can see (in a room visible to them), deleted or not.
 async fn visible(ctx: &AppContext, caller: &Caller, id: MessageId) -> Result<(Message, crate::model::Room)> {
     let message = ctx.store.message(id).await?.ok_or(Error::not_found("message"))?;

@@ -118,8 +118,8 @@ pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<
         after: None,
         limit: JOIN_HISTORY,
     };
-    let messages = ctx.store.history(room.id, paging).await?.messages;
-    let frame = |reference| events::room_joined(room, &members, &messages, reference);
+    let page = ctx.store.history(room.id, paging).await?;
+    let frame = |reference| events::room_joined(room, &members, &page.messages, page.changes_rev, reference);
     match audience {
         Audience::User(user) => ctx.hub.to_user(user, &frame(None)),
         Audience::Socket { conn, reference } => ctx.hub.to_conn(conn, &frame(reference)),

@@ -30,6 +30,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
 struct HistoryBody {
     messages: Vec<Message>,
     has_more: bool,
+    changes_rev: i64,
 }
 
 #[derive(Serialize)]
@@ -37,7 +38,8 @@ struct MessageBody {
     message: Message,
 }
 
-/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first.
+/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first; or
+/// `?changed_after=REV&limit=` — the messages edited or deleted since an earlier page.
 fn history(ctx: AppContext) -> BoxedFilter<(Response,)> {
     warp::path!("rooms" / RoomId / "messages")
         .and(warp::get())
@@ -48,15 +50,27 @@ fn history(ctx: AppContext) -> BoxedFilter<(Response,)> {
                 respond(
                     async {
                         let caller = caller?;
-                        let paging = messages::paging(
-                            number(&query, "before")?,
-                            number(&query, "after")?,
-                            number(&query, "limit")?,
-                        )?;
-                        let page = messages::history(&ctx, &caller, id, paging).await?;
+                        let before = number(&query, "before")?;
+                        let after = number(&query, "after")?;
+                        let limit = number(&query, "limit")?;
+                        let page = match number(&query, "changed_after")? {
+                            Some(_) if before.is_some() || after.is_some() => {
+                                return Err(Error::invalid(
+                                    "invalid_query",
+                                    "changed_after",
+                                    "changed_after cannot be combined with before or after",
+                                ));
+                            }
+                            Some(rev) => messages::changes(&ctx, &caller, id, rev, limit).await?,
+                            None => {
+                                let paging = messages::paging(before, after, limit)?;
+                                messages::history(&ctx, &caller, id, paging).await?
+                            }
+                        };
                         let body = HistoryBody {
                             messages: page.messages,
                             has_more: page.has_more,
+                            changes_rev: page.changes_rev,
                         };
                         Ok(json(StatusCode::OK, &body))
                     }

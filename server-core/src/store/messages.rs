@@ -58,8 +58,22 @@ pub struct Paging {
 pub struct HistoryPage {
     pub messages: Vec<Message>,
     /// More messages exist past the page's far end: older ones for the latest page or a
-    /// `before` page, newer ones for an `after` page.
+    /// `before` page, newer ones for an `after` page; for changes, more changes.
     pub has_more: bool,
+    /// The room's edit-and-delete revision this page is current to: ask for changes after it
+    /// (`Store::changes`) to learn of edits and deletes made since.
+    pub changes_rev: i64,
+}
+
+/// A `with` clause naming `next(rev)`: the revision the next edit or delete of message `?1`
+/// takes in its room (revisions only grow; the single writer makes max + 1 safe).
+macro_rules! next_rev {
+    () => {
+        concat!(
+            "with next(rev) as (select coalesce(max(r.rev), 0) + 1 from messages r ",
+            "where r.room_id = (select room_id from messages where id = ?1) and r.rev > 0) "
+        )
+    };
 }
 
 macro_rules! select_messages {
@@ -231,6 +245,8 @@ impl Store {
 
     /// A page of `room`'s history, oldest first. Without bounds, the newest messages.
     pub async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
+        // Read before the page: a change made in between is then fetched again later, never missed.
+        let changes_rev = self.changes_rev(room).await?;
         let limit = i64::from(paging.limit);
         let mut messages: Vec<Message> = match paging.after {
             // Forward from `after` (catching up): oldest first straight from the index.
@@ -262,7 +278,55 @@ impl Store {
         if paging.after.is_none() {
             messages.reverse();
         }
-        Ok(HistoryPage { messages, has_more })
+        Ok(HistoryPage {
+            messages,
+            has_more,
+            changes_rev,
+        })
+    }
+
+    /// The newest edit-or-delete revision in `room` (0 if nothing was ever changed).
+    pub async fn changes_rev(&self, room: RoomId) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(
+                r#"select coalesce(max(rev), 0) from messages where room_id = ?1 and rev > 0"#,
+            )
+            .bind(room)
+            .fetch_one(&self.read)
+            .await?,
+        )
+    }
+
+    /// Messages of `room` edited or deleted after revision `after`, in revision order, at most
+    /// `limit`: each as it is now (a deleted one as its tombstone). `changes_rev` is where to
+    /// continue: the last change returned when there are more, else the room's newest.
+    pub async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
+        let newest = self.changes_rev(room).await?;
+        let revs: Vec<(MessageId, i64)> = sqlx::query_as(
+            r#"select id, rev from messages where room_id = ?1 and rev > ?2 order by rev limit ?3"#,
+        )
+        .bind(room)
+        .bind(after)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.read)
+        .await?;
+        let has_more = revs.len() > limit as usize;
+        let revs = &revs[..revs.len().min(limit as usize)];
+        let ids: Vec<MessageId> = revs.iter().map(|(id, _)| *id).collect();
+        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
+            "where m.id in (select value from json_each(?1))"
+        ))
+        .bind(serde_json::to_string(&ids).unwrap_or_default())
+        .fetch_all(&self.read)
+        .await?;
+        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
+        let last = revs.last().map_or(0, |(_, rev)| *rev);
+        Ok(HistoryPage {
+            messages,
+            has_more,
+            changes_rev: if has_more { last } else { newest.max(last) },
+        })
     }
 
     /// Message `id`, deleted or not.
@@ -275,9 +339,11 @@ impl Store {
 
     /// Replaces the content of a live message and stamps `edited_at`; `None` if it is gone.
     pub async fn edit_message(&self, id: MessageId, content: &str, now: Millis) -> Result<Option<Message>> {
-        let updated = sqlx::query(
-            r#"update messages set content = ?2, edited_at = ?3 where id = ?1 and is_deleted = 0"#,
-        )
+        let updated = sqlx::query(concat!(
+            next_rev!(),
+            "update messages set content = ?2, edited_at = ?3, rev = (select rev from next) ",
+            "where id = ?1 and is_deleted = 0"
+        ))
         .bind(id)
         .bind(content)
         .bind(now)
@@ -293,9 +359,11 @@ impl Store {
     /// `None` if it already was deleted, else the ids of attachments whose files must now go.
     pub async fn delete_message(&self, id: MessageId) -> Result<Option<Vec<String>>> {
         let mut tx = self.write.begin().await?;
-        let updated = sqlx::query(
-            r#"update messages set is_deleted = 1, content = '' where id = ?1 and is_deleted = 0"#,
-        )
+        let updated = sqlx::query(concat!(
+            next_rev!(),
+            "update messages set is_deleted = 1, content = '', rev = (select rev from next) ",
+            "where id = ?1 and is_deleted = 0"
+        ))
         .bind(id)
         .execute(&mut *tx)
         .await?;

@@ -1,6 +1,7 @@
 // Honest connections: a server restart mid-conversation (banner, reconnect, messages written
-// meanwhile sent exactly once), a dropped socket catching every room up with `after=`, and
-// messages that fail being marked and retried without duplicates.
+// meanwhile sent exactly once), a dropped socket catching every room up with `after=` and
+// `changed_after=` (edits and deletes made meanwhile), and messages that fail being marked and
+// retried without duplicates.
 
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
@@ -114,7 +115,7 @@ test('a server restart mid-conversation: banner, reconnect, queued messages arri
   await bob.context.close();
 });
 
-test('after a dropped connection every loaded room catches up with after=, nothing twice', async () => {
+test('after a dropped connection every loaded room catches up with after= and changed_after=, nothing twice', async () => {
   let control;
   const alice = await openClient(browser, server, { setup: async (context) => { control = await controlledSocket(context); } });
   const bob = await openClient(browser, server);
@@ -124,17 +125,33 @@ test('after a dropped connection every loaded room catches up with after=, nothi
   await openRoom(alice.page, '技术讨论');
   await openRoom(alice.page, '大厅');
   await sendMessage(bob.page, 'Seen live before the drop');
+  await sendMessage(bob.page, 'Edited while uma is away');
+  await sendMessage(bob.page, 'Deleted while uma is away');
   await expectCount(alice.page, 'Seen live before the drop');
+  await expectCount(alice.page, 'Deleted while uma is away');
 
   const catchUps = [];
+  const changeCatchUps = [];
   alice.page.on('request', (request) => {
     const match = request.url().match(/\/api\/rooms\/(\d+)\/messages\?after=(\d+)/);
     if (match) catchUps.push(Number(match[1]));
+    const changes = request.url().match(/\/api\/rooms\/(\d+)\/messages\?changed_after=(\d+)/);
+    if (changes) changeCatchUps.push(Number(changes[1]));
   });
   control.blocked = true;
   control.drop();
   await alice.page.locator('.conn-banner[data-state="reconnecting"]').waitFor();
 
+  // Bob (from his phone, say) edits one message and deletes another while alice is away.
+  const bobToken = (await rest(server, 'POST', '/api/auth/login', { username: bobName, password: 'correct-horse-42' })).body.token;
+  const lobbyId = await roomId(server, bobToken, '大厅');
+  const { body: page } = await rest(server, 'GET', `/api/rooms/${lobbyId}/messages`, undefined, bobToken);
+  const byText = (text) => page.messages.find((m) => m.content === text).id;
+  const edited = await rest(server, 'PUT', `/api/messages/${byText('Edited while uma is away')}`, { content: 'Edited while uma was away (v2)' }, bobToken);
+  assert.equal(edited.status, 200);
+  const deleted = await rest(server, 'DELETE', `/api/messages/${byText('Deleted while uma is away')}`, undefined, bobToken);
+  assert.equal(deleted.status, 204);
+  assert.equal(await messageBubbles(alice.page, 'Edited while uma is away').count(), 1, 'alice, offline, still sees the old text');
   await sendMessage(bob.page, 'Missed in the lobby');
   await openRoom(bob.page, '技术讨论');
   await sendMessage(bob.page, 'Missed in tech');
@@ -159,6 +176,12 @@ test('after a dropped connection every loaded room catches up with after=, nothi
   await openRoom(alice.page, '大厅');
   await expectCount(alice.page, 'Seen live before the drop');
   await expectCount(alice.page, 'Missed in the lobby');
+  // The edit and the delete made while she was away show too, without a reload.
+  await expectCount(alice.page, 'Edited while uma was away (v2)');
+  await expectCount(alice.page, 'Edited while uma is away', 0);
+  await expectCount(alice.page, 'Deleted while uma is away', 0);
+  await alice.page.locator('.msg.deleted').first().waitFor();
+  assert.ok(changeCatchUps.includes(lobby), 'the lobby asked what changed with changed_after=');
   assert.deepEqual([...alice.errors, ...bob.errors].map(String), []);
   await alice.context.close();
   await bob.context.close();

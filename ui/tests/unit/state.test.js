@@ -146,6 +146,27 @@ test('edits and deletes update messages in place', () => {
   assert.equal(reduce(s, { type: 'message/updated', message: msg(99) }), s, 'an edit of an unloaded message is ignored');
 });
 
+test('edits and deletes made while away replace loaded messages; the revision is the first page’s until caught up', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1), msg(2), msg(3)], hasMore: false, direction: 'latest', changesRev: 7 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(4)], hasMore: false, direction: 'after', changesRev: 9 });
+  assert.equal(historyOf(s, 1).changesRev, 7, 'later pages do not advance it: live events covered only while connected');
+  s = reduce(s, {
+    type: 'history/changed',
+    roomId: 1,
+    messages: [msg(2, { content: 'fixed', edited_at: '2026-11-21T11:00:00.000Z' }), msg(3, { content: '', is_deleted: true }), msg(99, { content: 'not loaded' })],
+    changesRev: 12,
+  });
+  const h = historyOf(s, 1);
+  assert.deepEqual(ids(s), [1, 2, 3, 4], 'nothing added, nothing reordered');
+  assert.equal(h.items[1].content, 'fixed');
+  assert.equal(h.items[2].is_deleted, true);
+  assert.equal(h.changesRev, 12);
+  s = reduce(s, { type: 'history/reset', roomId: 1 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(4)], hasMore: true, direction: 'latest', changesRev: 15 });
+  assert.equal(historyOf(s, 1).changesRev, 15, 'a reloaded room starts from its new first page');
+});
+
 test('leaving: a public room stays joinable, a private room disappears with its outbox', () => {
   let s = ready([room(1), room(2, { is_private: true })]);
   s = reduce(s, { type: 'outbox/add', item: { roomId: 2, content: 'x', clientMsgId: 'c-9', now: 1 } });
