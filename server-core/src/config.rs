@@ -2,7 +2,7 @@
 //! command-line [`Args`] (with matching `CONFAB_*` environment variables) that build one.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
@@ -116,6 +116,29 @@ impl Config {
     pub fn logs_dir(&self) -> PathBuf {
         self.data_dir.join("logs")
     }
+
+    /// Creates the data dir if it is missing, open to this user only: it holds the database
+    /// (password hashes, sessions, every message), everyone's uploads and the logs. A folder that
+    /// already exists keeps the permissions its owner gave it.
+    ///
+    /// # Errors
+    /// When the folder cannot be created.
+    pub fn create_data_dir(&self) -> std::io::Result<()> {
+        create_private_dir(&self.data_dir)
+    }
+}
+
+/// Creates `path` (and missing parents) readable and writable by this user only, on Unix; a
+/// folder that already exists is left as it is.
+///
+/// # Errors
+/// When a folder cannot be created.
+pub fn create_private_dir(path: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(path)
 }
 
 const DEFAULT_BIND: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 8080);

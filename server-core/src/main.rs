@@ -74,14 +74,18 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
     let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
         .with_filter(filter());
-    let file = std::fs::create_dir_all(config.logs_dir()).ok().and_then(|()| {
-        tracing_appender::rolling::Builder::new()
-            .rotation(tracing_appender::rolling::Rotation::DAILY)
-            .filename_prefix("confab-server")
-            .filename_suffix("log")
-            .build(config.logs_dir())
-            .ok()
-    });
+    let file = config
+        .create_data_dir()
+        .and_then(|()| std::fs::create_dir_all(config.logs_dir()))
+        .ok()
+        .and_then(|()| {
+            tracing_appender::rolling::Builder::new()
+                .rotation(tracing_appender::rolling::Rotation::DAILY)
+                .filename_prefix("confab-server")
+                .filename_suffix("log")
+                .build(config.logs_dir())
+                .ok()
+        });
     match file {
         Some(appender) => {
             let (writer, guard) = tracing_appender::non_blocking(appender);

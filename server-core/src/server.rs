@@ -58,7 +58,7 @@ impl Server {
                 source,
             })?;
         let local_addr = listener.local_addr()?;
-        tokio::fs::create_dir_all(&config.data_dir).await?;
+        config.create_data_dir()?;
         let store = Store::open(&config.database_path()).await?;
         let files = FileStore::open(config.uploads_dir()).await?;
         let clock = config.clock.clone();

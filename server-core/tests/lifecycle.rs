@@ -161,6 +161,30 @@ async fn demo_accounts_only_where_they_are_safe() {
     assert!(lan.server().urls()[0].starts_with("http://127.0.0.1:"));
 }
 
+#[cfg(unix)]
+#[tokio::test]
+async fn a_new_data_dir_is_private_and_an_existing_one_is_left_alone() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let mode = |path: &std::path::Path| std::fs::metadata(path).unwrap().permissions().mode() & 0o777;
+
+    // It holds password hashes, sessions, messages and uploads: nobody else may read it.
+    let fresh = dir.path().join("office").join("confab-data");
+    let mut config = server_core::Config::new(&fresh);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    Server::start(config).await.unwrap().shutdown().await.unwrap();
+    assert_eq!(mode(&fresh), 0o700);
+
+    // An administrator's own choice (say, a group-readable folder for backups) stays.
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).unwrap();
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o750)).unwrap();
+    let mut config = server_core::Config::new(&shared);
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    Server::start(config).await.unwrap().shutdown().await.unwrap();
+    assert_eq!(mode(&shared), 0o750);
+}
+
 #[tokio::test]
 async fn a_taken_port_is_a_clear_error() {
     let holder = std::net::TcpListener::bind("127.0.0.1:0").unwrap();

@@ -234,7 +234,14 @@ pub fn exit_gracefully(app: &AppHandle) {
 
 fn load_state(app: &AppHandle) -> Result<Desktop> {
     let data_dir = app.path().app_data_dir()?;
-    std::fs::create_dir_all(&data_dir)?;
+    // The folder holds session tokens and, in host mode, the whole chat: this user's only.
+    server_core::create_private_dir(&data_dir)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        // Earlier versions created it with the default permissions; it is the app's own folder.
+        let _ = std::fs::set_permissions(&data_dir, std::fs::Permissions::from_mode(0o700));
+    }
     let mut notices = Vec::new();
     if let FileCheck::Corrupt { backup } = settings::check_file(&data_dir.join(STORE_FILE))? {
         tracing::warn!(backup = %backup.display(), "settings file was unreadable; starting from defaults");

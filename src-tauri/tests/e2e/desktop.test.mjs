@@ -9,7 +9,7 @@
 
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, writeFileSync, copyFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebDriver, sleep } from './webdriver.mjs';
 
@@ -259,6 +259,10 @@ async function main() {
       throw new Error('the built-in server still answers after quitting');
     }
     if (!existsSync(database)) throw new Error(`no database at ${database}`);
+    // Session tokens and the hosted chat live there: nobody else on the computer may read them.
+    const appData = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop');
+    const mode = statSync(appData).mode & 0o777;
+    if (mode !== 0o700) throw new Error(`${appData} has mode ${mode.toString(8)}, not 700`);
     await wd.end();
 
     step('start again: host mode, session and history are back');
