@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::common::{TestServer, eventually};
+use crate::common::{TestServer, TestUser, eventually};
 
 /// Whether a presence frame (single or batched) says `user_id` is `online`.
 fn says(frame: &Value, user_id: i64, online: bool) -> bool {
@@ -45,18 +45,7 @@ async fn presence_follows_the_last_socket() {
         .map(|u| u["username"].as_str().unwrap())
         .collect();
     assert!(names.contains(&"bob") && names.contains(&"alice"), "{names:?}");
-    let lobby = server.room_id(&alice, "大厅").await;
-    let (_, members) = server
-        .get(Some(&alice.token), &format!("/api/rooms/{lobby}/members"))
-        .await;
-    let bob_member = members["members"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["id"] == bob.id)
-        .unwrap()
-        .clone();
-    assert_eq!(bob_member["is_online"], true);
+    assert_eq!(lobby_member(&server, &alice, &bob).await["is_online"], true);
 
     // A second socket, then closing the first: still online.
     let b2 = server.ws(&bob).await;
@@ -201,16 +190,20 @@ async fn the_online_list_is_live_and_includes_the_asker() {
         b.ready["data"]["user"]["is_online"], true,
         "ready says I am online"
     );
-    let lobby = server.room_id(&alice, "大厅").await;
+    assert_eq!(lobby_member(&server, &alice, &bob).await["is_online"], true);
+}
+
+/// `member` as `viewer` sees them in the lobby's member list.
+async fn lobby_member(server: &TestServer, viewer: &TestUser, member: &TestUser) -> Value {
+    let lobby = server.room_id(viewer, "大厅").await;
     let (_, members) = server
-        .get(Some(&alice.token), &format!("/api/rooms/{lobby}/members"))
+        .get(Some(&viewer.token), &format!("/api/rooms/{lobby}/members"))
         .await;
-    let bob_member = members["members"]
+    members["members"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|m| m["id"] == bob.id)
+        .find(|m| m["id"] == member.id)
         .unwrap()
-        .clone();
-    assert_eq!(bob_member["is_online"], true);
+        .clone()
 }

@@ -5,11 +5,9 @@
 
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::{Env, Under, pause, ratio};
 use crate::cli::FanoutArgs;
-use crate::client::{self, Client, Pacing, SendPlan, Shared};
+use crate::client::{self, Client, Shared};
 use crate::dataset::Needs;
 use crate::error::Result;
 use crate::report::{Report, Row, Verdict};
@@ -109,23 +107,10 @@ async fn step(
     let capacity = (rate * sizes.step_secs * 1.1) as usize + 1000;
     let phase = shared.phases.open(label.clone(), capacity);
     let senders = sizes.senders.min(clients.len()).max(1);
-    let interval = Duration::from_secs_f64(senders as f64 / rate);
-    let start = Instant::now() + Duration::from_millis(20);
-    let until = start + Duration::from_secs_f64(sizes.step_secs);
     let recipients = u32::try_from(clients.len()).unwrap_or(u32::MAX);
     let before = under.target.sample();
-    for (k, client) in clients.iter().take(senders).enumerate() {
-        client.send(SendPlan {
-            phase: phase.clone(),
-            rooms: vec![(under.layout.lobby, recipients)],
-            // Senders take turns so the room sees an even stream, not bursts of five.
-            pacing: Pacing::Fixed {
-                interval,
-                first: start + interval.mul_f64(k as f64 / senders as f64),
-            },
-            until,
-        });
-    }
+    let room = (under.layout.lobby, recipients);
+    let until = super::send_in_turns(clients, senders, &phase, room, rate, sizes.step_secs);
     tokio::time::sleep_until(until).await;
     phase.drain(Duration::from_secs(5)).await;
     let after = under.target.sample();

@@ -17,10 +17,11 @@ use std::time::Duration;
 use tempfile::TempDir;
 
 use crate::cli::Common;
-use crate::client::{self, Client, ClientSpec, Dialect, Shared};
+use crate::client::{self, Client, ClientSpec, Dialect, Pacing, SendPlan, Shared};
 use crate::dataset::{self, Dataset, Needs};
 use crate::error::{Error, Result};
 use crate::report::Conditions;
+use crate::stats::Phase;
 use crate::system;
 use crate::target::{Launch, Target};
 
@@ -362,4 +363,33 @@ pub async fn open_database(path: &Path) -> Result<sqlx::SqlitePool> {
         .max_connections(1)
         .connect_with(options)
         .await?)
+}
+
+/// Has the first `senders` of `clients` post to `room` (whose `recipients` readers are tracked)
+/// in turns, `rate` messages a second between them, from just after now for `duration_secs`:
+/// taking turns gives the room an even stream rather than bursts of one message per sender.
+/// Returns when the sending ends.
+pub fn send_in_turns(
+    clients: &[Client],
+    senders: usize,
+    phase: &Arc<Phase>,
+    (room, recipients): (i64, u32),
+    rate: f64,
+    duration_secs: f64,
+) -> tokio::time::Instant {
+    let interval = Duration::from_secs_f64(senders as f64 / rate);
+    let start = tokio::time::Instant::now() + Duration::from_millis(20);
+    let until = start + Duration::from_secs_f64(duration_secs);
+    for (k, client) in clients.iter().take(senders).enumerate() {
+        client.send(SendPlan {
+            phase: phase.clone(),
+            rooms: vec![(room, recipients)],
+            pacing: Pacing::Fixed {
+                interval,
+                first: start + interval.mul_f64(k as f64 / senders as f64),
+            },
+            until,
+        });
+    }
+    until
 }

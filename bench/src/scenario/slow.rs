@@ -6,11 +6,9 @@
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
-use tokio::time::Instant;
-
 use super::{Env, Under, pause, ratio};
 use crate::cli::SlowArgs;
-use crate::client::{self, Client, Dialect, Pacing, SendPlan, Shared};
+use crate::client::{self, Client, Dialect, Shared};
 use crate::dataset::Needs;
 use crate::error::Result;
 use crate::report::{Report, Row, Verdict};
@@ -219,21 +217,9 @@ async fn fixed_rate(
 ) -> Row {
     let phase = shared.phases.open(label, (rate * duration * 1.1) as usize + 1000);
     let senders = senders.min(readers).max(1);
-    let interval = Duration::from_secs_f64(senders as f64 / rate);
-    let start = Instant::now() + Duration::from_millis(20);
-    let until = start + Duration::from_secs_f64(duration);
     let before = under.target.sample();
-    for (k, client) in clients.iter().take(senders).enumerate() {
-        client.send(SendPlan {
-            phase: phase.clone(),
-            rooms: vec![(under.layout.lobby, u32::try_from(readers).unwrap_or(u32::MAX))],
-            pacing: Pacing::Fixed {
-                interval,
-                first: start + interval.mul_f64(k as f64 / senders as f64),
-            },
-            until,
-        });
-    }
+    let room = (under.layout.lobby, u32::try_from(readers).unwrap_or(u32::MAX));
+    let until = super::send_in_turns(clients, senders, &phase, room, rate, duration);
     tokio::time::sleep_until(until).await;
     phase.drain(Duration::from_secs(5)).await;
     let after = under.target.sample();
