@@ -7,7 +7,7 @@ use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::error::ErrorBody;
 use crate::model::{Me, Member, Message, MessageId, Room, RoomId, User, UserId, UserStatus};
-use crate::time;
+use crate::time::{self, Millis};
 
 /// One serialized event, cheap to clone.
 pub type Frame = Utf8Bytes;
@@ -53,13 +53,33 @@ struct MessageData<'a> {
 }
 
 /// `ready` {user, rooms}: the reply to a good `auth`.
-pub fn ready(user: &Me, rooms: &[Room], reference: Option<&str>) -> Frame {
+pub fn ready(user: &Me, rooms: &[Room], history_starts: Option<Millis>, reference: Option<&str>) -> Frame {
     #[derive(Serialize)]
     struct Data<'a> {
         user: &'a Me,
         rooms: &'a [Room],
+        #[serde(serialize_with = "time::ser_opt")]
+        history_starts: Option<Millis>,
     }
-    frame("ready", Data { user, rooms }, reference)
+    frame(
+        "ready",
+        Data {
+            user,
+            rooms,
+            history_starts,
+        },
+        reference,
+    )
+}
+
+/// `history_expired` {before}: the retention job removed every message sent before `before`.
+pub fn history_expired(before: Millis) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        #[serde(serialize_with = "time::ser")]
+        before: Millis,
+    }
+    frame("history_expired", Data { before }, None)
 }
 
 /// `new_message` {message}.

@@ -263,6 +263,7 @@ fn retention(ctx: &AppContext) -> Retention {
         logs_dir: ctx.config.logs_dir(),
         retention_days: ctx.config.retention_days,
         clock: ctx.clock.clone(),
+        hub: Some(ctx.hub.clone()),
     }
 }
 
@@ -276,6 +277,8 @@ pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
         logs_dir: config.logs_dir(),
         retention_days: config.retention_days,
         clock: config.clock.clone(),
+        // Another process: a running server's clients learn of it when they next connect.
+        hub: None,
     };
     let report = retention.run(dry_run).await;
     store.close().await;

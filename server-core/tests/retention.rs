@@ -54,10 +54,23 @@ async fn old_messages_and_their_files_go_new_ones_stay() {
     assert_eq!(dry.files, 1);
     assert!(dry.bytes > 0);
     assert_eq!(stored_files(&server), 4, "a dry run removes nothing");
+    let mut watching = server.ws(&alice).await;
+    watching
+        .expect_none("history_expired", Duration::from_millis(100))
+        .await;
 
     let report = server.server().cleanup(false).await.unwrap();
     assert_eq!(report.messages, dry.messages);
     assert_eq!(report.files, 1);
+    // Connected clients are told where history now starts, so they stop showing what expired;
+    // those connecting later learn it from `ready`.
+    let expired = watching.expect("history_expired").await;
+    let before = expired["data"]["before"].as_str().unwrap().to_owned();
+    let cutoff = chrono::DateTime::parse_from_rfc3339(&before).unwrap();
+    let age = chrono::Utc::now().signed_duration_since(cutoff);
+    assert!((age.num_hours() - 7 * 24).abs() <= 1, "7 days back: {before}");
+    let later = server.ws(&alice).await;
+    assert_eq!(later.ready["data"]["history_starts"], before.as_str());
     let (_, history) = server
         .get(Some(&alice.token), &format!("/api/rooms/{room}/messages"))
         .await;

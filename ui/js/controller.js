@@ -363,6 +363,8 @@ export function createController({ store, ui, env = globalThis }) {
     switch (event) {
       case 'ready':
         dispatch({ type: 'session/ready', user: data.user, rooms: data.rooms ?? [] });
+        // Messages the retention job removed while this client was away stop showing.
+        if (data.history_starts) dispatch({ type: 'history/expired', before: data.history_starts });
         break;
       case 'new_message':
         onNewMessage(data.message);
@@ -372,6 +374,9 @@ export function createController({ store, ui, env = globalThis }) {
         break;
       case 'message_deleted':
         dispatch({ type: 'message/deleted', roomId: data.room_id, messageId: data.message_id });
+        break;
+      case 'history_expired':
+        dispatch({ type: 'history/expired', before: data.before });
         break;
       case 'room_joined':
         dispatch({ type: 'room/joined', room: data.room, members: data.members, messages: data.messages ?? [], changesRev: data.changes_rev });

@@ -231,6 +231,19 @@ export function reduce(state, action) {
       return withHistory(state, action.roomId, () => ({ items, changesRev: action.changesRev }));
     }
 
+    case 'history/expired': {
+      // The retention job removed every message sent before `before`: drop them here too, and
+      // with them the promise of older pages (there are none left on the server).
+      const before = Date.parse(action.before);
+      if (!Number.isFinite(before)) return state;
+      let history = state.history;
+      for (const [key, h] of Object.entries(state.history)) {
+        const items = h.items.filter((m) => !(Date.parse(m.timestamp) < before));
+        if (items.length !== h.items.length) history = { ...history, [key]: { ...h, items, hasMore: false } };
+      }
+      return history === state.history ? state : { ...state, history };
+    }
+
     case 'history/reset':
       // Too far behind to page forward: forget the room's messages and load the newest again.
       return { ...state, history: without(state.history, action.roomId) };

@@ -2,7 +2,8 @@
 //! period together with their files, uploads nothing refers to, and log files older than 30
 //! days. It runs daily at 02:00 server time, once at start-up if a run was missed, and on demand
 //! (`confab-server cleanup`). Deletes go in small batches, each its own short transaction, so
-//! people keep chatting while it runs.
+//! people keep chatting while it runs; afterwards connected clients are told where history now
+//! starts (`history_expired`), and `ready` says so to those who connect later.
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime};
@@ -12,6 +13,8 @@ use tokio_util::sync::CancellationToken;
 
 use crate::config::LOG_RETENTION_DAYS;
 use crate::error::Result;
+use crate::events;
+use crate::hub::{Except, Hub};
 use crate::store::{FileStore, Store};
 use crate::time::{Clock, Millis};
 
@@ -57,6 +60,8 @@ pub struct Retention {
     /// 0 keeps messages forever (logs and unreferenced uploads are still cleaned).
     pub retention_days: u32,
     pub clock: Clock,
+    /// Connected clients, told what expired so they stop showing it (none for the CLI).
+    pub hub: Option<Hub>,
 }
 
 impl Retention {
@@ -85,6 +90,11 @@ impl Retention {
                         break;
                     }
                     tokio::time::sleep(BREATHER).await;
+                }
+                if report.messages > 0 {
+                    if let Some(hub) = &self.hub {
+                        hub.to_everyone(&events::history_expired(cutoff), Except::Nobody);
+                    }
                 }
             }
         }
@@ -156,7 +166,7 @@ impl Retention {
 
     /// When the job last ran, if ever.
     async fn last_run(&self) -> Result<Option<Millis>> {
-        Ok(self.store.meta(LAST_RUN_KEY).await?.and_then(|v| v.parse().ok()))
+        last_run(&self.store).await
     }
 
     /// Runs at start-up if a scheduled run was missed, then every day at 02:00, until `stop`.
@@ -182,6 +192,22 @@ impl Retention {
             Err(e) => tracing::error!(error = %e, "retention run failed"),
         }
     }
+}
+
+async fn last_run(store: &Store) -> Result<Option<Millis>> {
+    Ok(store.meta(LAST_RUN_KEY).await?.and_then(|v| v.parse().ok()))
+}
+
+/// Where history now starts: messages sent before this were removed by the last run (`None`
+/// when messages are kept forever or no run happened yet). Sent with `ready`, so a client that
+/// was away when the job ran stops showing what expired.
+pub async fn history_starts(store: &Store, retention_days: u32) -> Result<Option<Millis>> {
+    if retention_days == 0 {
+        return Ok(None);
+    }
+    Ok(last_run(store)
+        .await?
+        .map(|run| run - i64::from(retention_days) * DAY_MS))
 }
 
 fn local(ms: Millis) -> DateTime<Local> {

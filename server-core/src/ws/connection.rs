@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
-use crate::chat::{accounts, messages, rooms};
+use crate::chat::{accounts, messages, retention, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::events::{self, Frame};
@@ -234,7 +234,8 @@ impl Connection {
         let snapshot = async {
             let me = accounts::me(&self.ctx, &self.caller).await?;
             let rooms = rooms::list(&self.ctx, &self.caller).await?;
-            Ok::<_, Error>(events::ready(&me, &rooms, reference))
+            let starts = retention::history_starts(&self.ctx.store, self.ctx.config.retention_days).await?;
+            Ok::<_, Error>(events::ready(&me, &rooms, starts, reference))
         };
         match snapshot.await {
             Ok(frame) => send_now(&mut self.socket, &frame).await.is_ok(),

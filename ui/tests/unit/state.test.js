@@ -167,6 +167,20 @@ test('edits and deletes made while away replace loaded messages; the revision is
   assert.equal(historyOf(s, 1).changesRev, 15, 'a reloaded room starts from its new first page');
 });
 
+test('messages the retention job removed stop showing, and no older pages are promised', () => {
+  let s = ready();
+  const at = (day) => `2026-11-${String(day).padStart(2, '0')}T10:00:00.000Z`;
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1, { timestamp: at(1) }), msg(2, { timestamp: at(9) }), msg(3, { timestamp: at(15) })], hasMore: true, direction: 'latest' });
+  s = reduce(s, { type: 'history/loaded', roomId: 2, messages: [msg(4, { room_id: 2, timestamp: at(20) })], hasMore: true, direction: 'latest' });
+  const expired = reduce(s, { type: 'history/expired', before: '2026-11-14T02:00:00.000Z' });
+  assert.deepEqual(ids(expired), [3]);
+  assert.equal(historyOf(expired, 1).hasMore, false);
+  assert.deepEqual(ids(expired, 2), [4], 'rooms with nothing expired are untouched');
+  assert.equal(historyOf(expired, 2).hasMore, true);
+  assert.equal(reduce(expired, { type: 'history/expired', before: '2026-11-14T02:00:00.000Z' }), expired, 'telling again changes nothing');
+  assert.equal(reduce(s, { type: 'history/expired', before: 'not a time' }), s);
+});
+
 test('leaving: a public room stays joinable, a private room disappears with its outbox', () => {
   let s = ready([room(1), room(2, { is_private: true })]);
   s = reduce(s, { type: 'outbox/add', item: { roomId: 2, content: 'x', clientMsgId: 'c-9', now: 1 } });
