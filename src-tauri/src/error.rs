@@ -10,8 +10,12 @@ pub enum Error {
     /// A value from the web client failed validation.
     #[error("{message}")]
     Invalid { code: &'static str, message: String },
-    #[error("{0}")]
-    ServerCheck(#[from] crate::remote::CheckError),
+    /// Nothing usable answered at a server address.
+    #[error("nothing answered at {url} ({reason}); check the address and that the server is running")]
+    Unreachable { url: String, reason: String },
+    /// Something answered at a server address, but not Confab.
+    #[error("{url} answered, but it is not a Confab server")]
+    NotConfab { url: String },
     #[error(
         "port {port} is already in use on this computer (another Confab or another program?); choose another port"
     )]
@@ -46,7 +50,8 @@ impl Error {
     pub fn code(&self) -> &'static str {
         match self {
             Error::Invalid { code, .. } => code,
-            Error::ServerCheck(e) => e.code(),
+            Error::Unreachable { .. } => "unreachable",
+            Error::NotConfab { .. } => "not_confab",
             Error::PortInUse { .. } => "port_in_use",
             Error::HostStart(_) => "host_failed",
             Error::TooLarge { .. } => "file_too_large",

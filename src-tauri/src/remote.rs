@@ -4,28 +4,10 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::settings::normalize_url;
 
 const TIMEOUT: Duration = Duration::from_secs(6);
-
-/// Why an address is not a usable Confab server.
-#[derive(Debug, thiserror::Error)]
-pub enum CheckError {
-    #[error("nothing answered at {url} ({reason}); check the address and that the server is running")]
-    Unreachable { url: String, reason: String },
-    #[error("{url} answered, but it is not a Confab server")]
-    NotConfab { url: String },
-}
-
-impl CheckError {
-    pub fn code(&self) -> &'static str {
-        match self {
-            CheckError::Unreachable { .. } => "unreachable",
-            CheckError::NotConfab { .. } => "not_confab",
-        }
-    }
-}
 
 /// A server that answered like Confab.
 #[derive(Clone, Debug, Serialize)]
@@ -45,29 +27,28 @@ struct Health {
 /// Normalizes `raw` and asks `GET /api/health` there.
 pub async fn check_server(raw: &str) -> Result<ServerInfo> {
     let url = normalize_url(raw)?;
-    let client =
-        reqwest::Client::builder()
-            .timeout(TIMEOUT)
-            .build()
-            .map_err(|e| CheckError::Unreachable {
-                url: url.clone(),
-                reason: e.to_string(),
-            })?;
+    let client = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(|e| Error::Unreachable {
+            url: url.clone(),
+            reason: e.to_string(),
+        })?;
     let response = client
         .get(format!("{url}/api/health"))
         .send()
         .await
-        .map_err(|e| CheckError::Unreachable {
+        .map_err(|e| Error::Unreachable {
             url: url.clone(),
             reason: describe(&e),
         })?;
-    let not_confab = || CheckError::NotConfab { url: url.clone() };
+    let not_confab = || Error::NotConfab { url: url.clone() };
     if !response.status().is_success() {
-        return Err(not_confab().into());
+        return Err(not_confab());
     }
     let health: Health = response.json().await.map_err(|_| not_confab())?;
     if health.status != "ok" || health.service.as_deref() != Some("confab") {
-        return Err(not_confab().into());
+        return Err(not_confab());
     }
     Ok(ServerInfo {
         url,

@@ -48,7 +48,7 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
             user_id: me.user.id,
             username: me.user.username.clone(),
         };
-        super::messages::post_system(ctx, room.id, &room.name, &event).await;
+        ctx.log.post_system(room.id, &room.name, &event).await;
     }
     issue(ctx, me, false).await
 }

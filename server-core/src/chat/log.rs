@@ -10,6 +10,7 @@ use tokio::task::JoinHandle;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::hub::{ConnId, Except, Hub};
+use crate::model::{MessageType, RoomId, SystemEvent};
 use crate::store::{AppendOutcome, NewMessage, Store};
 use crate::time::Clock;
 
@@ -59,6 +60,24 @@ impl MessageLog {
                 clock,
             },
         )
+    }
+
+    /// Posts a server-made system message about `event` in `room_id` (called `room_name`).
+    /// Failures are logged, never shown to whoever caused the event.
+    pub async fn post_system(&self, room_id: RoomId, room_name: &str, event: &SystemEvent) {
+        let message = NewMessage {
+            room_id,
+            user_id: None,
+            username: None,
+            content: event.describe(room_name),
+            message_type: MessageType::System,
+            client_msg_id: None,
+            meta: serde_json::to_string(event).ok(),
+            attachment: None,
+        };
+        if let Err(e) = self.append(message).await {
+            tracing::warn!(error = %e, room_id, "posting a system message failed");
+        }
     }
 
     /// Stores `message`, announces it if new, and returns what happened.

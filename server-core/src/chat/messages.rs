@@ -8,7 +8,7 @@ use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::events;
 use crate::hub::Origin;
-use crate::model::{Caller, Message, MessageId, MessageType, RoomId, SystemEvent};
+use crate::model::{Caller, Message, MessageId, MessageType, RoomId};
 use crate::store::{AppendOutcome, HistoryPage, NewMessage, Paging, Store};
 
 pub const DEFAULT_PAGE: u32 = 50;
@@ -82,23 +82,6 @@ pub async fn not_member_error(store: &Store, room: RoomId) -> Error {
         }
         Ok(_) => Error::not_found("room"),
         Err(e) => e,
-    }
-}
-
-/// Posts a system message; failures are logged, never shown to whoever caused the event.
-pub async fn post_system(ctx: &AppContext, room_id: RoomId, room_name: &str, event: &SystemEvent) {
-    let message = NewMessage {
-        room_id,
-        user_id: None,
-        username: None,
-        content: event.describe(room_name),
-        message_type: MessageType::System,
-        client_msg_id: None,
-        meta: serde_json::to_string(event).ok(),
-        attachment: None,
-    };
-    if let Err(e) = ctx.log.append(message).await {
-        tracing::warn!(error = %e, room_id, "posting a system message failed");
     }
 }
 

@@ -72,7 +72,7 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
         user_id: caller.user_id,
         username: caller.username.clone(),
     };
-    super::messages::post_system(ctx, id, &name, &event).await;
+    ctx.log.post_system(id, &name, &event).await;
     let room = get(ctx, caller, id).await?;
     send_room_joined(ctx, &room, Audience::User(caller.user_id)).await?;
     if !room.is_private {
@@ -165,7 +165,7 @@ pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room
         user_id: caller.user_id,
         username: caller.username.clone(),
     };
-    super::messages::post_system(ctx, id, &room.name, &event).await;
+    ctx.log.post_system(id, &room.name, &event).await;
     Ok((get(ctx, caller, id).await?, true))
 }
 
@@ -184,7 +184,7 @@ pub async fn leave(ctx: &AppContext, caller: &Caller, id: RoomId, origin: Option
         user_id: caller.user_id,
         username: caller.username.clone(),
     };
-    super::messages::post_system(ctx, id, &room.name, &event).await;
+    ctx.log.post_system(id, &room.name, &event).await;
     Ok(())
 }
 
@@ -236,7 +236,7 @@ pub async fn add_member(ctx: &AppContext, caller: &Caller, id: RoomId, username:
         by_id: caller.user_id,
         by_username: caller.username.clone(),
     };
-    super::messages::post_system(ctx, id, &room.name, &event).await;
+    ctx.log.post_system(id, &room.name, &event).await;
     ctx.store
         .member(id, user.id)
         .await?
@@ -267,7 +267,7 @@ pub async fn remove_member(ctx: &AppContext, caller: &Caller, id: RoomId, user: 
         by_id: caller.user_id,
         by_username: caller.username.clone(),
     };
-    super::messages::post_system(ctx, id, &room.name, &event).await;
+    ctx.log.post_system(id, &room.name, &event).await;
     Ok(())
 }
 

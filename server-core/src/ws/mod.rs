@@ -22,7 +22,6 @@ use warp::{Filter, Reply};
 
 use crate::context::AppContext;
 use crate::error::Error;
-use crate::http::with_ctx;
 
 /// Largest client frame or message: bigger ones close the socket with 1009.
 pub const MAX_FRAME: usize = 64 * 1024;
@@ -62,7 +61,7 @@ pub fn route(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .and(warp::get())
         .and(warp::header::headers_cloned())
         .and(warp::ext::optional::<UpgradeSlot>())
-        .and(with_ctx(ctx))
+        .and(warp::any().map(move || ctx.clone()))
         .map(|headers: HeaderMap, slot: Option<UpgradeSlot>, ctx: AppContext| {
             match upgrade(&headers, slot, ctx) {
                 Ok(response) => response,
