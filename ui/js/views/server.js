@@ -17,6 +17,33 @@ export const DESKTOP_CHANGED = 'confab:desktop-changed';
 const URL_ERRORS = new Set(['invalid_url', 'wrong_scheme', 'unreachable', 'not_confab']);
 const PORT_ERRORS = new Set(['port_in_use', 'invalid_port', 'host_failed']);
 
+/**
+ * Runs `work()` with `form` busy: its `submit` button disabled and relabelled `busyLabel` until
+ * it settles. An error whose code is in `fieldCodes` is shown beside `target` (from `field()`),
+ * which takes the focus; any other error is shown in `formError`.
+ */
+async function submitting({ form, submit, busyLabel, target, fieldCodes, formError }, work) {
+  submit.disabled = true;
+  form.setAttribute('aria-busy', 'true');
+  const label = submit.lastChild.textContent;
+  submit.lastChild.textContent = busyLabel;
+  try {
+    await work();
+  } catch (error) {
+    if (!form.isConnected) return;
+    if (fieldCodes.has(error?.code)) {
+      target.setError(errorText(error));
+      target.input.focus();
+    } else {
+      formError.textContent = errorText(error);
+    }
+  } finally {
+    submit.disabled = false;
+    form.removeAttribute('aria-busy');
+    submit.lastChild.textContent = label;
+  }
+}
+
 /** Copies `text` to the clipboard (with a fallback for webviews without the async API). */
 export async function copyText(text) {
   try {
@@ -100,26 +127,9 @@ export function connectForm({ actions, recent = [], current = null, prefix, subm
       address.input.focus();
       return;
     }
-    submit.disabled = true;
-    form.setAttribute('aria-busy', 'true');
-    const label = submit.lastChild.textContent;
-    submit.lastChild.textContent = t('server.checking');
-    try {
-      const startup = await actions.connectServer(url.trim());
-      onConnected(startup);
-    } catch (error) {
-      if (!form.isConnected) return;
-      if (URL_ERRORS.has(error?.code)) {
-        address.setError(errorText(error));
-        address.input.focus();
-      } else {
-        formError.textContent = errorText(error);
-      }
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute('aria-busy');
-      submit.lastChild.textContent = label;
-    }
+    await submitting({ form, submit, busyLabel: t('server.checking'), target: address, fieldCodes: URL_ERRORS, formError }, async () => {
+      onConnected(await actions.connectServer(url.trim()));
+    });
   }
 
   form.addEventListener('submit', (event) => {
@@ -155,26 +165,9 @@ export function hostForm({ actions, host = { port: 8080, lan: false }, prefix, s
       port.input.focus();
       return;
     }
-    submit.disabled = true;
-    form.setAttribute('aria-busy', 'true');
-    const label = submit.lastChild.textContent;
-    submit.lastChild.textContent = t('server.starting');
-    try {
-      const startup = await actions.hostHere({ port: value, lan: lanBox.checked }, { enter });
-      onStarted(startup);
-    } catch (error) {
-      if (!form.isConnected) return;
-      if (PORT_ERRORS.has(error?.code)) {
-        port.setError(errorText(error));
-        port.input.focus();
-      } else {
-        formError.textContent = errorText(error);
-      }
-    } finally {
-      submit.disabled = false;
-      form.removeAttribute('aria-busy');
-      submit.lastChild.textContent = label;
-    }
+    await submitting({ form, submit, busyLabel: t('server.starting'), target: port, fieldCodes: PORT_ERRORS, formError }, async () => {
+      onStarted(await actions.hostHere({ port: value, lan: lanBox.checked }, { enter }));
+    });
   });
   return { el: form, focus: () => port.input.focus() };
 }
