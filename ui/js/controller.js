@@ -5,7 +5,7 @@
 // built-in server and the app's settings. Views call `actions.*`; only `api.js` touches the
 // network, and only through capabilities does anything here differ between platforms.
 
-import * as api from './api.js';
+import * as api from './net/index.js';
 import { historyOf, roomSections } from './state.js';
 import { dueForSending, serialize, restore } from './queue.js';
 import { TypingNotifier } from './typing.js';

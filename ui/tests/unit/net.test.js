@@ -2,7 +2,7 @@
 // desktop app uses to point the client at a server chosen at run time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, configure, apiUrl, socketUrl, ApiError } from '../../js/api.js';
+import { backoffDelay, configure, apiUrl, socketUrl, ApiError } from '../../js/net/index.js';
 
 test('reconnect backoff doubles from 0.5 s to a 30 s cap, with jitter', () => {
   const low = (attempt) => backoffDelay(attempt, { random: () => 0 });
@@ -43,7 +43,7 @@ test('errors carry the server’s code, field and wait time', () => {
 // ---------------------------------------------------------------------------------------------
 // Platforms, sessions and uploads
 
-import { capabilities, platformName, saveSession, loadSession, clearSession, sessionRemembered, desktop, notify, setUnreadCount, openExternal, savePlatformSettings, uploadFile, fetchFile, pickImage } from '../../js/api.js';
+import { capabilities, platformName, saveSession, loadSession, clearSession, sessionRemembered, desktop, notify, setUnreadCount, openExternal, savePlatformSettings, uploadFile, fetchFile, pickImage } from '../../js/net/index.js';
 
 function memoryStorage() {
   const data = new Map();
