@@ -4,7 +4,7 @@
 
 import * as api from './net/index.js';
 import { createStore } from './state.js';
-import { createController } from './controller.js';
+import { createController } from './controller/index.js';
 import { createUi } from './views/app.js';
 
 const config = globalThis.__CONFAB_CONFIG__;
