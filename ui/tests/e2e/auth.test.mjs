@@ -2,25 +2,14 @@
 // throttling with the wait time, "remember me" storage, signing out, sessions ended elsewhere,
 // and the interface language.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat,
-  rest, eventually, uniqueName, screenshot,
+  startSuite, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat, rest,
+  eventually, uniqueName, screenshot,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 /** The error text tied to the field labelled `label` by aria-describedby (hints excluded). */
 async function fieldError(page, label) {
