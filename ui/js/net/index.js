@@ -1,6 +1,6 @@
 // The network layer: the only code that touches `fetch`, `XMLHttpRequest`, `WebSocket`,
-// `Notification` and (in the desktop app) Tauri's `invoke`. The controller imports it as one
-// namespace (`import * as api from './net/index.js'`); views never import it.
+// `Notification` and (in the desktop app) Tauri's `invoke`. main.js and the controller import it as
+// one namespace (`import * as api from './net/index.js'`); views never import it.
 //
 // - platform.js  which server, which platform (browser.js / desktop.js) and its services
 // - session.js   the token and the outbox kept beside it
