@@ -5,6 +5,7 @@
 mod blocking;
 mod chat;
 pub mod config;
+mod connections;
 mod context;
 mod error;
 mod events;
@@ -17,7 +18,8 @@ mod time;
 mod ws;
 
 pub use chat::retention::Report as CleanupReport;
-pub use config::{Args, Command, Config, Profile, Timing, create_private_dir};
+pub use config::{Args, Command, Config, ConnectionLimits, Profile, Timing, create_private_dir};
+pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};
 pub use server::{RunningServer, Server, cleanup};
 pub use time::Clock;

@@ -14,7 +14,7 @@ use tracing_subscriber::{EnvFilter, Layer};
 #[tokio::main]
 async fn main() -> ExitCode {
     keep_large_allocations_separate();
-    raise_open_file_limit();
+    server_core::raise_open_file_limit();
     let args = Args::parse();
     let config = args.config();
     // A health check only reads an answer: it must not create the data dir or its log files
@@ -46,21 +46,6 @@ fn keep_large_allocations_separate() {
     // SAFETY: mallopt only changes the allocator's parameters.
     unsafe {
         libc::mallopt(libc::M_MMAP_THRESHOLD, 1024 * 1024);
-    }
-}
-
-/// Every socket is a file descriptor, and the usual soft limit (1024) is far below what an
-/// office's worth of connections needs; the hard limit is what the administrator allows, so the
-/// server takes all of it (as Go programs and nginx's `worker_rlimit_nofile` do).
-fn raise_open_file_limit() {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    unsafe {
-        let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
     }
 }
 

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod connections;
 mod lifecycle;
 mod messages;
 mod presence;
