@@ -11,6 +11,7 @@ mod error;
 mod events;
 mod http;
 mod hub;
+mod logging;
 mod model;
 mod server;
 mod store;
@@ -21,6 +22,7 @@ pub use chat::retention::Report as CleanupReport;
 pub use config::{Args, Command, Config, ConnectionLimits, Profile, Timing, create_private_dir};
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};
+pub use logging::log_filter;
 pub use server::{RunningServer, Server, cleanup};
 pub use time::Clock;
 

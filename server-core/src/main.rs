@@ -7,9 +7,9 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use server_core::{Args, Command, Config, Server};
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
 
 #[tokio::main]
 async fn main() -> ExitCode {
@@ -50,15 +50,13 @@ fn keep_large_allocations_separate() {
 }
 
 /// Logs to stderr and to a daily file in the data dir (kept 30 days by the retention job).
-/// Without a writable data dir, logs go to stderr only.
+/// Without a writable data dir, logs go to stderr only. Neither ever gets a token, password or
+/// password hash, whatever `RUST_LOG` asks for (see [`server_core::log_filter`]).
 fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = || {
-        EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new(config.profile.default_log_filter()))
-    };
+    let default = config.profile.default_log_filter();
     let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_filter(filter());
+        .with_filter(server_core::log_filter(default));
     let file = config
         .create_data_dir()
         .and_then(|()| std::fs::create_dir_all(config.logs_dir()))
@@ -77,7 +75,7 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
             let file = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter(filter());
+                .with_filter(server_core::log_filter(default));
             tracing_subscriber::registry().with(terminal).with(file).init();
             Some(guard)
         }

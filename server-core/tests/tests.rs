@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod connections;
 mod lifecycle;
+mod logs;
 mod messages;
 mod presence;
 mod realtime;
