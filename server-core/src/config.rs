@@ -160,6 +160,12 @@ impl Config {
         self.data_dir.join("uploads")
     }
 
+    /// Folder of avatar pictures inside the data dir (apart from uploads: retention never
+    /// sweeps them).
+    pub fn avatars_dir(&self) -> PathBuf {
+        self.data_dir.join("avatars")
+    }
+
     /// Folder of the server's log files inside the data dir.
     pub fn logs_dir(&self) -> PathBuf {
         self.data_dir.join("logs")

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
 use crate::blocking::BlockingPool;
+use crate::chat::avatars::Avatars;
+use crate::chat::decode_budget::DecodeBudget;
 use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
 use crate::hub::Hub;
@@ -21,6 +23,9 @@ pub struct AppContext {
     pub files: FileStore,
     /// Decodes uploaded images, a few at a time.
     pub decoders: BlockingPool,
+    /// Memory the image decodes in flight may hold together.
+    pub decode_budget: DecodeBudget,
+    pub avatars: Avatars,
     pub hub: Hub,
     pub log: MessageLog,
     pub passwords: Passwords,

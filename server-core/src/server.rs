@@ -27,6 +27,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::blocking::BlockingPool;
+use crate::chat::avatars::Avatars;
 use crate::chat::retention::{Report, Retention};
 use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
@@ -66,6 +67,7 @@ impl Server {
         config.create_data_dir()?;
         let store = Store::open(&config.database_path()).await?;
         let files = FileStore::open(config.uploads_dir()).await?;
+        let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
         // Nobody is connected to a server that is just starting, whatever the last run left.
         store.mark_all_offline(clock.now()).await?;
@@ -82,6 +84,8 @@ impl Server {
             store,
             files,
             decoders: BlockingPool::default(),
+            decode_budget: Default::default(),
+            avatars,
             hub,
             log,
             passwords: Passwords::new().await?,

@@ -4,6 +4,7 @@
 mod common;
 
 mod auth;
+mod avatars;
 mod connections;
 mod lifecycle;
 mod logs;

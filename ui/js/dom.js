@@ -134,21 +134,28 @@ export function initials(name) {
   return (ascii ? chars.slice(0, 2).join('') : chars[0]).toUpperCase();
 }
 
-/** A round avatar: the picture at `avatar_url` (http/https only) or coloured initials. */
+let loadAvatar = null;
+
+/** How avatar pictures are downloaded (`url → Promise<object URL>`); set once at start. */
+export function setAvatarLoader(loader) {
+  loadAvatar = loader;
+}
+
+/**
+ * A round avatar: coloured initials, replaced by the picture once it has loaded. Only pictures
+ * the loader accepts (the server's own avatar URLs) are ever requested.
+ */
 export function avatar(user, size = 'md') {
   const name = user?.username ?? '?';
   const el = h('span', { class: `avatar avatar-${size}`, 'aria-hidden': 'true' });
   el.style.setProperty('--hue', String(hueFor(name)));
+  el.textContent = initials(name);
   const url = user?.avatar_url;
-  if (url && /^https?:\/\//i.test(url)) {
-    const img = h('img', { src: url, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer', decoding: 'async' });
-    img.addEventListener('error', () => {
-      img.remove();
-      el.textContent = initials(name);
-    });
-    el.append(img);
-  } else {
-    el.textContent = initials(name);
+  if (url && loadAvatar) {
+    loadAvatar(url).then(
+      (src) => el.replaceChildren(h('img', { src, alt: '', decoding: 'async' })),
+      () => {},
+    );
   }
   return el;
 }

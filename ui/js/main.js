@@ -6,9 +6,13 @@ import * as api from './net/index.js';
 import { createStore } from './state.js';
 import { createController } from './controller/index.js';
 import { createUi } from './views/app.js';
+import { setAvatarLoader } from './dom.js';
+import { createAvatarLoader } from './avatars.js';
 
 const config = globalThis.__CONFAB_CONFIG__;
 if (config) api.configure(config);
+
+setAvatarLoader(createAvatarLoader((url, options) => api.fetchFile(url, options)));
 
 const store = createStore();
 const ui = createUi({ root: document.getElementById('app'), store });

@@ -225,11 +225,16 @@ pub struct ProfileEdit<'a> {
     pub avatar_url: Option<Option<&'a str>>,
 }
 
-/// Updates the caller's email and/or avatar URL.
+/// Updates the caller's email; `avatar_url` may only clear the avatar or repeat the current
+/// one (avatars are uploaded, see [`super::avatars`]).
 pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit<'_>) -> Result<Me> {
+    let email = edit.email.map(validate::email).transpose()?;
+    if let Some(url) = edit.avatar_url {
+        super::avatars::from_profile(ctx, caller, url).await?;
+    }
     let update = ProfileUpdate {
-        email: edit.email.map(validate::email).transpose()?,
-        avatar_url: edit.avatar_url.map(validate::avatar_url).transpose()?,
+        email,
+        avatar_url: None,
     };
     ctx.store
         .update_profile(caller.user_id, &update)

@@ -2,6 +2,9 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod avatars;
+pub mod bidi;
+pub mod decode_budget;
 mod log;
 pub mod messages;
 mod passwords;

@@ -8,7 +8,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::io::AsyncWriteExt;
 
-use super::{messages, rooms, validate};
+use super::{decode_budget, messages, rooms, validate};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::model::{Caller, Message, MessageType, RoomId};
@@ -20,9 +20,12 @@ const FORM_OVERHEAD: u64 = 64 * 1024;
 const MAX_TEXT_PART: usize = 16 * 1024;
 /// Thumbnails fit in a square of this many pixels.
 pub const THUMBNAIL_SIZE: u32 = 320;
-/// Images larger than this in either dimension are refused (decompression bombs).
+/// Images larger than this in either dimension are refused (decompression bombs; the pixel
+/// count is capped before decoding, see [`decode_budget`]).
 const MAX_IMAGE_SIDE: u32 = 16_384;
-const MAX_DECODE_BYTES: u64 = 512 * 1024 * 1024;
+/// The decoders' own allocation limit: a backstop behind the cap of [`decode_budget`], with
+/// room for their working buffers beside the largest accepted picture.
+const MAX_DECODE_BYTES: u64 = decode_budget::BUDGET_BYTES;
 
 /// The four image formats Confab shows inline.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -58,7 +61,7 @@ impl ImageKind {
         }
     }
 
-    fn format(self) -> image::ImageFormat {
+    pub(crate) fn format(self) -> image::ImageFormat {
         match self {
             ImageKind::Png => image::ImageFormat::Png,
             ImageKind::Jpeg => image::ImageFormat::Jpeg,
@@ -173,6 +176,7 @@ pub fn jpeg_is_complete(bytes: &[u8]) -> bool {
 
 fn decode(path: &Path, kind: ImageKind) -> std::result::Result<Decoded, String> {
     use image::ImageDecoder;
+    use image::metadata::Orientation;
     if kind == ImageKind::Jpeg {
         let bytes = std::fs::read(path).map_err(|e| e.to_string())?;
         if !jpeg_is_complete(&bytes) {
@@ -188,14 +192,26 @@ fn decode(path: &Path, kind: ImageKind) -> std::result::Result<Decoded, String> 
     reader.limits(limits);
     let mut decoder = reader.into_decoder().map_err(|e| e.to_string())?;
     let orientation = decoder.orientation().map_err(|e| e.to_string())?;
-    let mut image = image::DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
-    image.apply_orientation(orientation);
-    let (width, height) = (image.width(), image.height());
-    let small = if width <= THUMBNAIL_SIZE && height <= THUMBNAIL_SIZE {
+    let image = image::DynamicImage::from_decoder(decoder).map_err(|e| e.to_string())?;
+    let (mut width, mut height) = (image.width(), image.height());
+    // Shrink first, then rotate the thumbnail: rotating the original would copy all its pixels.
+    let mut small = if width <= THUMBNAIL_SIZE && height <= THUMBNAIL_SIZE {
         image
     } else {
-        image.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE)
+        let small = image.thumbnail(THUMBNAIL_SIZE, THUMBNAIL_SIZE);
+        drop(image);
+        small
     };
+    small.apply_orientation(orientation);
+    if matches!(
+        orientation,
+        Orientation::Rotate90
+            | Orientation::Rotate270
+            | Orientation::Rotate90FlipH
+            | Orientation::Rotate270FlipH
+    ) {
+        (width, height) = (height, width);
+    }
     let mut thumbnail = Vec::new();
     let mut out = std::io::Cursor::new(&mut thumbnail);
     // Transparency needs PNG; photos are far smaller as JPEG.
@@ -406,19 +422,30 @@ where
     let head = &head[..head_len];
     let (message_type, content_type, dimensions, thumbnail) = match ImageKind::sniff(head) {
         Some(kind) => {
+            let unreadable = |reason: String| {
+                tracing::debug!(%reason, "refusing an image that does not decode");
+                Error::invalid(
+                    "invalid_image",
+                    "file",
+                    format!("this looks like a {} image but it could not be read", kind.name()),
+                )
+            };
+            let path = temp.path.clone();
+            let declared = ctx
+                .decoders
+                .run(move || decode_budget::declared(&path, kind.format()))
+                .await?
+                .map_err(unreadable)?;
+            let _reservation = ctx
+                .decode_budget
+                .reserve(declared.width, declared.height, declared.bytes)
+                .await?;
             let path = temp.path.clone();
             let decoded = ctx
                 .decoders
                 .run(move || decode(&path, kind))
                 .await?
-                .map_err(|reason| {
-                    tracing::debug!(%reason, "refusing an image that does not decode");
-                    Error::invalid(
-                        "invalid_image",
-                        "file",
-                        format!("this looks like a {} image but it could not be read", kind.name()),
-                    )
-                })?;
+                .map_err(unreadable)?;
             (
                 MessageType::Image,
                 kind.content_type().to_owned(),

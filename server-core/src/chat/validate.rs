@@ -1,5 +1,5 @@
 //! Validation and normalization of everything people type: usernames, passwords, emails,
-//! avatar URLs, room names and message content. Each check names the field it judges.
+//! room names and message content. Each check names the field it judges.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -11,7 +11,6 @@ pub const CONTENT_CHARS: std::ops::RangeInclusive<usize> = 1..=4000;
 pub const ROOM_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=64;
 pub const DESCRIPTION_CHARS: usize = 500;
 const EMAIL_MAX: usize = 254;
-const URL_MAX: usize = 2048;
 const CLIENT_MSG_ID_MAX: usize = 64;
 
 /// A username in canonical form (NFC) plus the key that makes uniqueness ignore case.
@@ -91,30 +90,10 @@ pub fn email(raw: Option<&str>) -> Result<Option<String>> {
     Ok(Some(email.to_owned()))
 }
 
-/// An optional avatar URL: empty means none; otherwise an absolute `http(s)` URL.
-pub fn avatar_url(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(raw) = raw.map(str::trim).filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    http_url(raw, "avatar_url", "invalid_avatar_url").map(Some)
-}
-
-/// An absolute `http:` or `https:` URL of sensible length.
-pub fn http_url(raw: &str, field: &'static str, code: &'static str) -> Result<String> {
-    let invalid = || Error::invalid(code, field, "must be an http:// or https:// address");
-    if raw.len() > URL_MAX {
-        return Err(invalid());
-    }
-    let url = url::Url::parse(raw).map_err(|_| invalid())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid());
-    }
-    Ok(url.into())
-}
-
-/// A room name: 1–64 characters after trimming, no control characters.
+/// A room name: 1–64 characters after trimming, no control characters; direction controls
+/// and marks are dropped (see [`super::bidi`]).
 pub fn room_name(raw: &str) -> Result<(String, String)> {
-    let name: String = raw.trim().nfc().collect();
+    let name: String = super::bidi::strip_from_name(raw).trim().nfc().collect();
     let len = name.chars().count();
     if !ROOM_NAME_CHARS.contains(&len) {
         return Err(Error::invalid(
@@ -134,9 +113,10 @@ pub fn room_name(raw: &str) -> Result<(String, String)> {
     Ok((name, key))
 }
 
-/// A room description: up to 500 characters after trimming.
+/// A room description: up to 500 characters after trimming, without direction controls.
 pub fn description(raw: Option<&str>) -> Result<String> {
-    let description = raw.unwrap_or_default().trim();
+    let description = super::bidi::strip_from_prose(raw.unwrap_or_default());
+    let description = description.trim();
     if description.chars().count() > DESCRIPTION_CHARS {
         return Err(Error::invalid(
             "invalid_description",
@@ -242,21 +222,6 @@ mod tests {
     }
 
     #[test]
-    fn avatar_urls_must_be_http() {
-        assert_eq!(avatar_url(Some("")).unwrap(), None);
-        assert!(avatar_url(Some("https://example.com/a.png")).unwrap().is_some());
-        for bad in [
-            "javascript:alert(1)",
-            "data:image/png;base64,AAAA",
-            "ftp://x/y",
-            "/relative.png",
-            "file:///etc/passwd",
-        ] {
-            assert!(avatar_url(Some(bad)).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
     fn content_is_trimmed_and_bounded() {
         assert_eq!(content("  hi \n").unwrap(), "hi");
         assert_eq!(content(" \n\t ").unwrap_err().code(), "invalid_content");
@@ -284,5 +249,13 @@ mod tests {
         assert!(room_name("   ").is_err());
         assert!(room_name(&"x".repeat(65)).is_err());
         assert!(room_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn room_names_and_descriptions_lose_direction_overrides() {
+        let (name, key) = room_name("\u{202E}gnp.exe spoof").unwrap();
+        assert_eq!((name.as_str(), key.as_str()), ("gnp.exe spoof", "gnp.exe spoof"));
+        assert!(room_name("\u{202E}\u{200F}").is_err(), "nothing visible is left");
+        assert_eq!(description(Some("see \u{202E}fdp.exe")).unwrap(), "see fdp.exe");
     }
 }

@@ -4,6 +4,7 @@
 
 mod assets;
 mod auth;
+mod avatars;
 mod files;
 mod health;
 mod messages;
@@ -47,6 +48,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(users::routes(ctx.clone()))
             .unify()
             .or(files::routes(ctx.clone()))
+            .unify()
+            .or(avatars::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

@@ -95,3 +95,69 @@ impl Store {
 
 /// Upper bound of unread counts: enough for a badge, cheap to count.
 pub const UNREAD_CAP: i64 = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0006 rebuilds `rooms`; with foreign keys on, a careless rebuild would cascade
+    /// into every membership and message. A database written before it keeps them all.
+    #[tokio::test]
+    async fn rebuilding_rooms_keeps_members_and_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations").run_to(4, &pool).await.unwrap();
+        sqlx::raw_sql(
+            r#"insert into users (id, username, username_key, password_hash, avatar_url, created_at)
+                   values (1, 'alice', 'alice', 'x', 'https://tracker.example/a.png', 0);
+               insert into rooms (id, name, name_key, is_private, created_at)
+                   values (7, 'Plans', 'plans', 1, 0);
+               insert into rooms (id, name, name_key, description, created_at)
+                   values (8, char(0x202E) || 'gnp.exe', 'spoof', 'a' || char(0x2067) || 'b', 0);
+               insert into room_memberships (room_id, user_id, joined_at) values (7, 1, 0);
+               insert into messages (room_id, user_id, content, message_type, timestamp)
+                   values (7, 1, 'hello', 'text', 0);"#,
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&dir.path().join("old.db")).await.unwrap();
+        let count = |sql: &'static str| {
+            let read = store.read.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&read).await.unwrap() }
+        };
+        assert_eq!(
+            count("select count(*) from room_memberships where room_id = 7").await,
+            1
+        );
+        assert_eq!(count("select count(*) from messages where room_id = 7").await, 1);
+        let public = store.create_room("plans", "plans", "", false, 1, 0).await;
+        assert!(public.is_ok(), "a public room may share a private room's name");
+        let again = store.create_room("Plans", "plans", "", false, 1, 0).await;
+        assert!(again.is_err(), "public names stay unique");
+        assert_eq!(count("pragma foreign_keys").await, 1, "foreign keys are back on");
+        let spoof: (String, String) = sqlx::query_as("select name, description from rooms where id = 8")
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(
+            spoof,
+            ("gnp.exe".to_owned(), "ab".to_owned()),
+            "direction overrides are gone"
+        );
+        let me = store.me(1).await.unwrap().unwrap();
+        assert_eq!(me.user.avatar_url, None, "links to other sites are dropped");
+        store.close().await;
+    }
+}

@@ -29,7 +29,8 @@ order by r.id
 "#;
 
 impl Store {
-    /// Creates a room unless one with the same normalized name exists; returns whether it did.
+    /// Creates a public room unless a public one with the same normalized name exists; returns
+    /// whether it did.
     pub async fn ensure_room(
         &self,
         name: &str,
@@ -39,7 +40,7 @@ impl Store {
     ) -> Result<bool> {
         let result = sqlx::query(
             r#"insert into rooms (name, name_key, description, created_at) values (?1, ?2, ?3, ?4)
-               on conflict (name_key) do nothing"#,
+               on conflict (name_key) where is_private = 0 do nothing"#,
         )
         .bind(name)
         .bind(name_key)
@@ -50,8 +51,8 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Creates a room with `creator` as its admin member. A taken name surfaces as a unique
-    /// violation on `rooms.name_key`.
+    /// Creates a room with `creator` as its admin member. Names are unique among public rooms
+    /// only; a taken public name surfaces as a unique violation on `rooms.name_key`.
     pub async fn create_room(
         &self,
         name: &str,

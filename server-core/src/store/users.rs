@@ -150,6 +150,33 @@ impl Store {
         .await?)
     }
 
+    /// Sets (or with `None` clears) the avatar URL of account `id`; returns the one it replaced.
+    pub async fn set_avatar(&self, id: UserId, url: Option<&str>) -> Result<Option<String>> {
+        let mut tx = self.write.begin().await?;
+        let previous: Option<Option<String>> =
+            sqlx::query_scalar(r#"select avatar_url from users where id = ?1"#)
+                .bind(id)
+                .fetch_optional(&mut *tx)
+                .await?;
+        sqlx::query(r#"update users set avatar_url = ?2 where id = ?1"#)
+            .bind(id)
+            .bind(url)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(previous.flatten())
+    }
+
+    /// Whether some account's avatar is `url`.
+    pub async fn avatar_in_use(&self, url: &str) -> Result<bool> {
+        Ok(
+            sqlx::query_scalar(r#"select exists (select 1 from users where avatar_url = ?1)"#)
+                .bind(url)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
     /// Replaces the password hash of account `id`.
     pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
         sqlx::query(r#"update users set password_hash = ?2 where id = ?1"#)

@@ -6,6 +6,9 @@ import * as api from '../net/index.js';
 import { restore } from '../queue.js';
 import { t } from '../i18n.js';
 
+/** The server's limit for an avatar picture (see `PUT /api/auth/avatar`). */
+const AVATAR_MAX_BYTES = 8 * 1024 * 1024;
+
 export function createLifecycle(ctx) {
   const { ui, dispatch, state, typing } = ctx;
   let tickTimer = null;
@@ -129,6 +132,21 @@ export function createLifecycle(ctx) {
 
     async updateProfile(changes) {
       const { user } = await api.auth.updateProfile(changes);
+      dispatch({ type: 'me/updated', user });
+      return user;
+    },
+
+    /** Opens the image picker and makes the chosen picture the avatar; null when cancelled. */
+    async pickAvatar() {
+      const file = await api.pickImage({ maxBytes: AVATAR_MAX_BYTES });
+      if (!file) return null;
+      const { user } = await api.auth.setAvatar(file);
+      dispatch({ type: 'me/updated', user });
+      return user;
+    },
+
+    async removeAvatar() {
+      const { user } = await api.auth.removeAvatar();
       dispatch({ type: 'me/updated', user });
       return user;
     },

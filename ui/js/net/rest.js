@@ -18,13 +18,15 @@ async function request(method, path, body) {
   const token = currentToken();
   const headers = { Accept: 'application/json' };
   if (token) headers.Authorization = `Bearer ${token}`;
-  if (body !== undefined) headers['Content-Type'] = 'application/json';
+  // A Blob (a picture) goes as it is; anything else as JSON.
+  const raw = typeof Blob !== 'undefined' && body instanceof Blob;
+  if (body !== undefined) headers['Content-Type'] = raw ? 'application/octet-stream' : 'application/json';
   let response;
   try {
     response = await fetch(apiUrl(path), {
       method,
       headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
+      body: body === undefined || raw ? body : JSON.stringify(body),
       cache: 'no-store',
       credentials: 'omit',
     });
@@ -51,6 +53,9 @@ export const auth = {
   logout: () => request('POST', '/api/auth/logout'),
   me: () => request('GET', '/api/auth/me'),
   updateProfile: (changes) => request('PUT', '/api/auth/profile', changes),
+  /** Makes `picture` (a Blob) the avatar; the server stores a 256×256 PNG of it. */
+  setAvatar: (picture) => request('PUT', '/api/auth/avatar', picture),
+  removeAvatar: () => request('DELETE', '/api/auth/avatar'),
   changePassword: (currentPassword, newPassword) =>
     request('PUT', '/api/auth/change-password', { current_password: currentPassword, new_password: newPassword }),
 };

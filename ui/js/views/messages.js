@@ -12,6 +12,7 @@ import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { createAttachmentViews, isImageAttachment } from './attachments.js';
+import { isolate } from '../bidi.js';
 
 /** Within this many pixels of the bottom counts as "reading the newest messages". */
 const STICKY_PX = 80;
@@ -121,7 +122,7 @@ export function createMessageList({ actions }) {
       placed = false;
       jump.hidden = true;
     }
-    scroller.setAttribute('aria-label', t('msg.list', { room: room.name }));
+    scroller.setAttribute('aria-label', t('msg.list', { room: isolate(room.name) }));
 
     const wasNearBottom = switched || nearBottom();
     const keep = wasNearBottom ? null : anchor();
@@ -187,9 +188,9 @@ export function createMessageList({ actions }) {
           'div',
           { class: 'room-intro' },
           h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.is_private ? 'lock' : 'hash')),
-          h('h2', { text: room.name }),
+          h('h2', { dir: 'auto', text: room.name }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: room.name }) }),
+          h('p', { class: 'muted', text: t('msg.beginning', { room: isolate(room.name) }) }),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );
@@ -254,7 +255,7 @@ export function createMessageList({ actions }) {
   function renderSystem(message) {
     const s = message.system;
     const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
-    const text = known ? t(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
+    const text = known ? t(`system.${s.kind}`, { user: isolate(s.username ?? ''), by: isolate(s.by_username ?? '') }) : message.content;
     return h(
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, 'data-message-id': message.id },
@@ -269,14 +270,14 @@ export function createMessageList({ actions }) {
       const media = isImageAttachment(message) ? attachments.image(message) : attachments.file(message);
       const body = h('div', { class: 'msg-attachment' }, media);
       if (message.content) {
-        const caption = h('p', { class: 'msg-text msg-caption' });
+        const caption = h('p', { class: 'msg-text msg-caption', dir: 'auto' });
         caption.append(linkifiedFragment(message.content));
         body.append(caption);
       }
       return body;
     }
     const big = message.message_type === 'emoji' || isEmojiOnly(message.content);
-    const p = h('p', { class: `msg-text${big ? ' msg-emoji' : ''}` });
+    const p = h('p', { class: `msg-text${big ? ' msg-emoji' : ''}`, dir: 'auto' });
     p.append(linkifiedFragment(message.content));
     return p;
   }
@@ -292,7 +293,7 @@ export function createMessageList({ actions }) {
       ? h(
           'div',
           { class: 'msg-meta' },
-          h('span', { class: 'msg-author', text: mine ? t('msg.you') : m.username ?? '?' }),
+          h('bdi', { class: 'msg-author', dir: 'auto', text: mine ? t('msg.you') : m.username ?? '?' }),
           h('time', { datetime: m.timestamp, title: fullTime, text: time }),
         )
       : null;
@@ -336,7 +337,7 @@ export function createMessageList({ actions }) {
     const item = row.item;
     const status = item.status;
     const statusText = status === 'failed' ? `${t('msg.failed')}: ${errorText(item.error ?? { code: 'timeout' })}` : status === 'sending' ? t('msg.sending') : t('msg.queued');
-    const p = h('p', { class: `msg-text${isEmojiOnly(item.content) ? ' msg-emoji' : ''}` });
+    const p = h('p', { class: `msg-text${isEmojiOnly(item.content) ? ' msg-emoji' : ''}`, dir: 'auto' });
     p.append(linkifiedFragment(item.content));
     const statusEl = h(
       'div',

@@ -10,6 +10,7 @@ import { createComposer } from './composer.js';
 import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
+import { isolate } from '../bidi.js';
 
 const NARROW = '(max-width: 600px)';
 const WIDE = '(min-width: 1101px)';
@@ -37,7 +38,7 @@ export function mountChat(root, { store, actions }) {
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
   const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
-  const roomName = h('h1', { class: 'topbar-room-name' });
+  const roomName = h('h1', { class: 'topbar-room-name', dir: 'auto' });
   const roomMeta = h('p', { class: 'topbar-room-meta' });
   const connDot = h('span', { class: 'conn-dot', role: 'img' });
 
@@ -125,7 +126,7 @@ export function mountChat(root, { store, actions }) {
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];
-    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `#${room.name} · ` : ''}${t('app.name')}`;
+    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `#${isolate(room.name)} · ` : ''}${t('app.name')}`;
     if (document.title !== title) document.title = title;
     if (unread !== lastTotalUnread) {
       lastTotalUnread = unread;

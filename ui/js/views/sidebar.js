@@ -45,7 +45,7 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings })
         onclick: () => onOpenRoom(room.id),
       },
       h('span', { class: 'room-icon' }, icon(room.is_private ? 'lock' : 'hash')),
-      h('span', { class: 'room-name', text: room.name }),
+      h('bdi', { class: 'room-name', dir: 'auto', text: room.name }),
       muted ? h('span', { class: 'room-muted', 'aria-hidden': 'true', title: t('room.muted') }, icon('bellOff')) : null,
       unread > 0 ? h('span', { class: 'room-dot', 'aria-hidden': 'true' }) : null,
       unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }) : null,

@@ -108,6 +108,23 @@ test('leaving a public room moves it back to Discover and tells the others', asy
   assert.notEqual(await guest.page.locator('.topbar-room-name').textContent(), 'Open plans');
 });
 
+test('a direction override is dropped from room names and kept inside its message', async () => {
+  const ownerToken = await owner.page.evaluate(() => sessionStorage.getItem('confab.session:same-origin'));
+  const created = await rest(server, 'POST', '/api/rooms', { name: '\u202egnp.exe spoof' }, ownerToken);
+  assert.equal(created.status, 201);
+  assert.equal(created.body.room.name, 'gnp.exe spoof', 'the override is gone from the name');
+  await roomItem(owner.page, 'gnp.exe spoof').waitFor();
+  await openRoom(owner.page, 'gnp.exe spoof');
+  await sendMessage(owner.page, '\u202egnp.exe spoof');
+  const bubble = messageBubbles(owner.page, '\u202egnp.exe spoof');
+  await bubble.waitFor();
+  // The body keeps what was written, in an isolated element whose direction is its own.
+  assert.equal(await bubble.getAttribute('dir'), 'auto');
+  assert.equal(await bubble.evaluate((el) => getComputedStyle(el).unicodeBidi), 'isolate');
+  const author = owner.page.locator('.msg-author').first();
+  if (await author.count()) assert.equal(await author.evaluate((el) => getComputedStyle(el).unicodeBidi), 'isolate');
+});
+
 test('no script errors happened', () => {
   assert.deepEqual(owner.errors.map(String), []);
   assert.deepEqual(guest.errors.map(String), []);
