@@ -5,6 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::time::Clock;
@@ -64,6 +65,122 @@ impl Default for Timing {
     }
 }
 
+/// A token bucket: up to `burst` actions at once, refilled at `burst` per `period`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Rate {
+    pub burst: u32,
+    pub period: Duration,
+}
+
+impl Rate {
+    pub const fn new(burst: u32, period: Duration) -> Rate {
+        Rate { burst, period }
+    }
+}
+
+impl std::fmt::Display for Rate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}s", self.burst, self.period.as_secs())
+    }
+}
+
+/// Parses a `--*-rate` value: `BURST/PERIOD` with the period in seconds, minutes or hours
+/// (`30/30s`, `30/1m`, `20/1h`; a bare unit means one of it: `60/min`).
+///
+/// # Errors
+/// A message saying what is wrong, for clap to show.
+pub fn parse_rate(text: &str) -> Result<Rate, String> {
+    let bad = || format!("`{text}` is not BURST/PERIOD, e.g. 30/30s, 30/1m or 20/1h");
+    let (burst, period) = text.trim().split_once('/').ok_or_else(bad)?;
+    let burst: u32 = burst.trim().parse().map_err(|_| bad())?;
+    let period = period.trim();
+    let split = period.find(|c: char| !c.is_ascii_digit()).unwrap_or(period.len());
+    let (count, unit) = period.split_at(split);
+    let count: u64 = if count.is_empty() {
+        1
+    } else {
+        count.parse().map_err(|_| bad())?
+    };
+    let unit_secs = match unit {
+        "s" | "sec" => 1,
+        "m" | "min" => 60,
+        "h" | "hour" => 3600,
+        _ => return Err(bad()),
+    };
+    if burst == 0 || count == 0 {
+        return Err(format!("`{text}`: the burst and the period must be at least 1"));
+    }
+    Ok(Rate::new(burst, Duration::from_secs(count * unit_secs)))
+}
+
+/// Rate limits and quotas for signed-in users and client addresses. The defaults suit an office
+/// of a few hundred people: a person typing fast, pasting several lines or dropping ten photos
+/// at once never reaches them (see `docs/security.md`).
+#[derive(Clone, Debug)]
+pub struct Limits {
+    /// `false` (`--rate-limits off`, for load tests and test suites) switches off the token
+    /// buckets, the registration limit, the rooms-per-day cap and the upload quota. The socket
+    /// cap and the free-disk floor stay on.
+    pub rate_limits: bool,
+    /// Messages (and uploads) per user, over REST and WebSocket together.
+    pub messages: Rate,
+    /// Edits and deletes per user.
+    pub edits: Rate,
+    /// Reactions per user.
+    pub reactions: Rate,
+    /// `typing_start` / `typing_stop` frames per user.
+    pub typing: Rate,
+    /// Registrations per client address (IPv6: per /64).
+    pub registrations: Rate,
+    /// Rooms one user may create in any 24 hours.
+    pub rooms_per_day: u32,
+    /// Live sockets per user; a new one beyond it closes the oldest with 4429.
+    pub sockets_per_user: usize,
+    /// Bytes one user may upload in any 24 hours; 0 for no quota.
+    pub upload_bytes_per_day: u64,
+    /// Uploads are refused (507) while the uploads folder's disk has less free space than this
+    /// plus the upload; 0 for no floor.
+    pub min_free_disk_bytes: u64,
+}
+
+/// Default `--message-rate`: 30 at once, then one a second.
+pub const DEFAULT_MESSAGE_RATE: Rate = Rate::new(30, Duration::from_secs(30));
+/// Default `--edit-rate`: 30 at once, then one every two seconds.
+pub const DEFAULT_EDIT_RATE: Rate = Rate::new(30, Duration::from_secs(60));
+/// Default `--reaction-rate`: 60 at once, then one a second.
+pub const DEFAULT_REACTION_RATE: Rate = Rate::new(60, Duration::from_secs(60));
+/// Default `--typing-rate`: 30 at once, then one a second (clients send one every 3 s).
+pub const DEFAULT_TYPING_RATE: Rate = Rate::new(30, Duration::from_secs(30));
+/// Default `--registration-rate`: 20 accounts per address at once, then 20 an hour.
+pub const DEFAULT_REGISTRATION_RATE: Rate = Rate::new(20, Duration::from_secs(3600));
+/// Default `--rooms-per-day`.
+pub const DEFAULT_ROOMS_PER_DAY: u32 = 20;
+/// Default `--sockets-per-user`: a desktop app, a phone and a handful of browser tabs.
+pub const DEFAULT_SOCKETS_PER_USER: usize = 10;
+/// Default `--upload-quota-mb` per user per 24 hours.
+pub const DEFAULT_UPLOAD_QUOTA_MB: u64 = 500;
+/// Default `--min-free-disk-mb`.
+pub const DEFAULT_MIN_FREE_DISK_MB: u64 = 512;
+
+const MB: u64 = 1024 * 1024;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            rate_limits: true,
+            messages: DEFAULT_MESSAGE_RATE,
+            edits: DEFAULT_EDIT_RATE,
+            reactions: DEFAULT_REACTION_RATE,
+            typing: DEFAULT_TYPING_RATE,
+            registrations: DEFAULT_REGISTRATION_RATE,
+            rooms_per_day: DEFAULT_ROOMS_PER_DAY,
+            sockets_per_user: DEFAULT_SOCKETS_PER_USER,
+            upload_bytes_per_day: DEFAULT_UPLOAD_QUOTA_MB * MB,
+            min_free_disk_bytes: DEFAULT_MIN_FREE_DISK_MB * MB,
+        }
+    }
+}
+
 /// Everything a server needs to start.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -77,6 +194,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Messages (and their files) older than this many days are deleted; 0 keeps everything.
     pub retention_days: u32,
+    /// Rate limits and quotas.
+    pub limits: Limits,
     /// The server's clock; tests shift it.
     pub clock: Clock,
 }
@@ -98,6 +217,7 @@ impl Config {
             timing: Timing::default(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             retention_days: DEFAULT_RETENTION_DAYS,
+            limits: Limits::default(),
             clock: Clock::system(),
         }
     }
@@ -203,6 +323,66 @@ pub struct Args {
         global = true
     )]
     pub retention_days: u32,
+
+    /// `off` switches off the per-user and per-address rate limits, the registration limit,
+    /// the rooms-per-day cap and the upload quota, for load tests and test suites.
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMITS",
+        value_name = "on|off",
+        default_value = "on",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Limits",
+        global = true
+    )]
+    pub rate_limits: bool,
+
+    /// Messages and uploads per user: BURST/PERIOD (REST and WebSocket together).
+    #[arg(long, env = "CONFAB_MESSAGE_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub message_rate: Rate,
+
+    /// Edits and deletes per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_EDIT_RATE", value_name = "N/PERIOD", default_value = "30/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub edit_rate: Rate,
+
+    /// Reactions per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REACTION_RATE", value_name = "N/PERIOD", default_value = "60/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub reaction_rate: Rate,
+
+    /// Typing notifications per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_TYPING_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub typing_rate: Rate,
+
+    /// Registrations per client address (IPv6: per /64): BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REGISTRATION_RATE", value_name = "N/PERIOD", default_value = "20/1h",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub registration_rate: Rate,
+
+    /// Rooms one user may create in any 24 hours.
+    #[arg(long, env = "CONFAB_ROOMS_PER_DAY", value_name = "N", default_value_t = DEFAULT_ROOMS_PER_DAY,
+          help_heading = "Limits", global = true)]
+    pub rooms_per_day: u32,
+
+    /// Live sockets per user; one more closes the oldest (close code 4429).
+    #[arg(long, env = "CONFAB_SOCKETS_PER_USER", value_name = "N", default_value_t = DEFAULT_SOCKETS_PER_USER,
+          value_parser = clap::value_parser!(u16).range(1..).map(usize::from),
+          help_heading = "Limits", global = true)]
+    pub sockets_per_user: usize,
+
+    /// Megabytes one user may upload in any 24 hours (0: no quota).
+    #[arg(long, env = "CONFAB_UPLOAD_QUOTA_MB", value_name = "MB", default_value_t = DEFAULT_UPLOAD_QUOTA_MB,
+          help_heading = "Limits", global = true)]
+    pub upload_quota_mb: u64,
+
+    /// Refuse uploads while the uploads folder's disk has less free space than this (0: never).
+    #[arg(long, env = "CONFAB_MIN_FREE_DISK_MB", value_name = "MB", default_value_t = DEFAULT_MIN_FREE_DISK_MB,
+          help_heading = "Limits", global = true)]
+    pub min_free_disk_mb: u64,
 }
 
 /// What `confab-server` does besides serving.
@@ -234,6 +414,18 @@ impl Args {
             timing: Timing::default(),
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             retention_days: self.retention_days,
+            limits: Limits {
+                rate_limits: self.rate_limits,
+                messages: self.message_rate,
+                edits: self.edit_rate,
+                reactions: self.reaction_rate,
+                typing: self.typing_rate,
+                registrations: self.registration_rate,
+                rooms_per_day: self.rooms_per_day,
+                sockets_per_user: self.sockets_per_user,
+                upload_bytes_per_day: self.upload_quota_mb * MB,
+                min_free_disk_bytes: self.min_free_disk_mb * MB,
+            },
             clock: Clock::system(),
         }
     }
@@ -281,6 +473,71 @@ mod tests {
         let args = parse(&["cleanup", "--dry-run", "--data-dir", "/srv/confab"]).unwrap();
         assert!(matches!(args.command, Some(Command::Cleanup { dry_run: true })));
         assert_eq!(args.data_dir, PathBuf::from("/srv/confab"));
+    }
+
+    #[test]
+    fn limits_default_on_and_parse() {
+        let limits = parse(&[]).unwrap().config().limits;
+        assert!(limits.rate_limits);
+        assert_eq!(limits.messages, DEFAULT_MESSAGE_RATE);
+        assert_eq!(limits.registrations, DEFAULT_REGISTRATION_RATE);
+        assert_eq!(limits.edits, DEFAULT_EDIT_RATE);
+        assert_eq!(limits.reactions, DEFAULT_REACTION_RATE);
+        assert_eq!(limits.typing, DEFAULT_TYPING_RATE);
+        assert_eq!(limits.sockets_per_user, 10);
+        assert_eq!(limits.upload_bytes_per_day, 500 * MB);
+        assert_eq!(limits.min_free_disk_bytes, 512 * MB);
+        // The flags' defaults are the embedder's defaults.
+        let embedded = Limits::default();
+        assert_eq!(
+            (
+                embedded.messages,
+                embedded.rooms_per_day,
+                embedded.sockets_per_user
+            ),
+            (limits.messages, limits.rooms_per_day, limits.sockets_per_user)
+        );
+
+        let limits = parse(&[
+            "--rate-limits",
+            "off",
+            "--message-rate",
+            "5/10s",
+            "--registration-rate",
+            "3/h",
+            "--sockets-per-user",
+            "2",
+            "--upload-quota-mb",
+            "0",
+        ])
+        .unwrap()
+        .config()
+        .limits;
+        assert!(!limits.rate_limits);
+        assert_eq!(limits.messages, Rate::new(5, Duration::from_secs(10)));
+        assert_eq!(limits.registrations, Rate::new(3, Duration::from_secs(3600)));
+        assert_eq!(limits.sockets_per_user, 2);
+        assert_eq!(limits.upload_bytes_per_day, 0);
+        assert!(parse(&["--sockets-per-user", "0"]).is_err());
+        assert!(parse(&["--rate-limits", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("30/30s"), Ok(Rate::new(30, Duration::from_secs(30))));
+        assert_eq!(parse_rate("30/1m"), Ok(Rate::new(30, Duration::from_secs(60))));
+        assert_eq!(parse_rate("60/min"), Ok(Rate::new(60, Duration::from_secs(60))));
+        assert_eq!(
+            parse_rate(" 20/2h "),
+            Ok(Rate::new(20, Duration::from_secs(7200)))
+        );
+        for bad in ["30", "0/1m", "5/0s", "5/1d", "x/1m", "5/m1", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_rate(&DEFAULT_MESSAGE_RATE.to_string()),
+            Ok(DEFAULT_MESSAGE_RATE)
+        );
     }
 
     #[test]

@@ -17,7 +17,7 @@ mod time;
 mod ws;
 
 pub use chat::retention::Report as CleanupReport;
-pub use config::{Args, Command, Config, Profile, Timing, create_private_dir};
+pub use config::{Args, Command, Config, Limits, Profile, Rate, Timing, create_private_dir};
 pub use error::{Error, Result};
 pub use server::{RunningServer, Server, cleanup};
 pub use time::Clock;

@@ -5,6 +5,7 @@ mod common;
 
 mod auth;
 mod lifecycle;
+mod limits;
 mod messages;
 mod presence;
 mod realtime;

@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::limits::Action;
 use super::validate;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
@@ -65,6 +66,7 @@ pub async fn send(
     draft: Draft,
 ) -> Result<(Message, bool)> {
     let message = prepare(caller, room_id, draft)?;
+    ctx.limits.take(caller.user_id, Action::Message)?;
     ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
     match ctx.log.append(message).await? {
         AppendOutcome::Created(m) => Ok((m, true)),
@@ -159,6 +161,7 @@ pub async fn edit(
     content: &str,
     origin: Option<Origin<'_>>,
 ) -> Result<Message> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, _) = visible(ctx, caller, id).await?;
     if message.is_deleted {
         return Err(Error::not_found("message"));
@@ -196,6 +199,7 @@ pub async fn delete(
     id: MessageId,
     origin: Option<Origin<'_>>,
 ) -> Result<()> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, room) = visible(ctx, caller, id).await?;
     let is_author = message.user_id == Some(caller.user_id);
     if !is_author && !room.is_admin {

@@ -2,6 +2,7 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod limits;
 mod log;
 pub mod messages;
 mod passwords;
@@ -14,6 +15,7 @@ mod typing;
 pub mod uploads;
 pub mod validate;
 
+pub use limits::Limiter;
 pub use log::MessageLog;
 pub use passwords::Passwords;
 pub use presence::Presence;

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use futures_util::Stream;
 use tokio::io::AsyncWriteExt;
 
+use super::limits::Action;
 use super::{messages, rooms, validate};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
@@ -374,6 +375,10 @@ where
     if content_length.is_some_and(|length| length > limit + FORM_OVERHEAD) {
         return Err(too_large(limit));
     }
+    ctx.limits.take(caller.user_id, Action::Message)?;
+    let incoming = content_length.unwrap_or(limit).min(limit);
+    ctx.limits
+        .upload_allowed(caller.user_id, incoming, &ctx.config.uploads_dir())?;
     let form = read_form(&ctx.files, content_type, body, limit).await?;
     let client_msg_id = validate::client_msg_id(form.client_msg_id.as_deref())?;
     let caption = caption(form.caption.as_deref())?;
@@ -388,6 +393,7 @@ where
             return Ok((existing, false));
         }
     }
+    ctx.limits.record_upload(caller.user_id, size)?;
 
     let mut head = [0u8; 64];
     let head_len = {

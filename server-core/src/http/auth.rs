@@ -61,13 +61,14 @@ struct RegisterBody {
     email: Option<String>,
 }
 
-/// POST /api/auth/register — create an account (member of every public room) and log in.
+/// POST /api/auth/register — create an account (member of the default rooms) and log in.
 fn register(ctx: AppContext) -> BoxedFilter<(Response,)> {
     warp::path!("auth" / "register")
         .and(warp::post())
         .and(with_ctx(ctx))
+        .and(client_ip())
         .and(json_body::<RegisterBody>())
-        .then(|ctx: AppContext, body: Result<RegisterBody>| async move {
+        .then(|ctx: AppContext, ip, body: Result<RegisterBody>| async move {
             respond(
                 async {
                     let body = body?;
@@ -75,6 +76,7 @@ fn register(ctx: AppContext) -> BoxedFilter<(Response,)> {
                         username: &body.username,
                         password: &body.password,
                         email: body.email.as_deref(),
+                        addr: ip,
                     };
                     let issued = accounts::register(&ctx, input).await?;
                     Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))

@@ -32,7 +32,7 @@ pub struct ProfileUpdate {
 }
 
 impl Store {
-    /// Creates the account and makes it a member of every public room, in one transaction.
+    /// Creates the account and makes it a member of the default rooms, in one transaction.
     /// Returns the account and the rooms it joined. Unique violations surface as database
     /// errors on `users.username_key` or `users_email_key`.
     pub async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
@@ -51,13 +51,13 @@ impl Store {
         .fetch_one(&mut *tx)
         .await?;
         let rooms: Vec<RoomRow> =
-            sqlx::query_as(r#"select id, name, is_private from rooms where is_private = 0 order by id"#)
+            sqlx::query_as(r#"select id, name, is_private from rooms where is_default = 1 order by id"#)
                 .fetch_all(&mut *tx)
                 .await?;
         sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
                select r.id, ?1, ?2, (select coalesce(max(m.id), 0) from messages m where m.room_id = r.id)
-               from rooms r where r.is_private = 0"#,
+               from rooms r where r.is_default = 1"#,
         )
         .bind(id)
         .bind(now)

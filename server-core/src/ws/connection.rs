@@ -21,6 +21,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
+use crate::chat::limits::Action;
 use crate::chat::{accounts, messages, retention, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
@@ -397,6 +398,7 @@ impl Connection {
             ClientEvent::LeaveRoom { room_id } => rooms::leave(ctx, caller, room_id, origin).await?,
             ClientEvent::SendMessage { room_id, draft } => {
                 let message = messages::prepare(caller, room_id, draft)?;
+                ctx.limits.take(caller.user_id, Action::Message)?;
                 ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
                 ctx.log
                     .append_from_socket(message, self.conn, reference.map(str::to_owned))
@@ -413,11 +415,13 @@ impl Connection {
             }
             ClientEvent::TypingStart { room_id } => {
                 self.subscribed(room_id)?;
+                ctx.limits.take(caller.user_id, Action::Typing)?;
                 ctx.typing
                     .start(&ctx.hub, room_id, caller.user_id, &caller.username);
             }
             ClientEvent::TypingStop { room_id } => {
                 self.subscribed(room_id)?;
+                ctx.limits.take(caller.user_id, Action::Typing)?;
                 ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
             }
         }
