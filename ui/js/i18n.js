@@ -53,6 +53,9 @@ const en = {
   'err.code.invalid_credentials': 'Wrong username or password',
   'err.code.wrong_password': 'The current password is not right',
   'err.code.too_many_attempts': ({ wait }) => `Too many attempts. Please wait ${wait} before trying again.`,
+  'err.code.rate_limited': ({ wait }) => `That was faster than this server allows. Please wait ${wait} and try again.`,
+  'err.code.upload_quota_exceeded': ({ wait }) => `You have uploaded as much as this server allows in a day. You can upload again in ${wait}.`,
+  'err.code.insufficient_storage': 'The server is almost out of disk space, so it is not accepting files right now.',
   'err.code.unauthorized': 'Your session has ended. Please sign in again.',
   'err.code.room_name_taken': 'A room with that name already exists',
   'err.code.invalid_room_name': 'Room names are 1–64 characters',
@@ -126,6 +129,7 @@ const en = {
   'conn.reconnecting': 'Connection lost. Reconnecting…',
   'conn.reconnectingIn': ({ s }) => `Connection lost. Reconnecting in ${s} s…`,
   'conn.retryNow': 'Retry now',
+  'conn.displaced': 'Disconnected: your account is open in too many windows or devices. Retry to use this one.',
   'conn.reconnected': 'Reconnected — you are up to date',
   'conn.queued': ({ n }) => `${n} ${plural(n, 'message', 'messages')} will be sent when the connection is back.`,
   'conn.online': 'Connected',
@@ -368,6 +372,9 @@ const zh = {
   'err.code.invalid_credentials': '用户名或密码错误',
   'err.code.wrong_password': '当前密码不正确',
   'err.code.too_many_attempts': ({ wait }) => `尝试次数过多，请等待 ${wait} 后再试。`,
+  'err.code.rate_limited': ({ wait }) => `操作太频繁，请等待 ${wait} 后再试。`,
+  'err.code.upload_quota_exceeded': ({ wait }) => `你今天上传的文件已达到服务器上限，${wait} 后可以再上传。`,
+  'err.code.insufficient_storage': '服务器磁盘空间即将用完，暂时无法接收文件。',
   'err.code.unauthorized': '登录已失效，请重新登录。',
   'err.code.room_name_taken': '已经有同名的房间了',
   'err.code.invalid_room_name': '房间名需为 1–64 个字符',
@@ -441,6 +448,7 @@ const zh = {
   'conn.reconnecting': '连接已断开，正在重新连接…',
   'conn.reconnectingIn': ({ s }) => `连接已断开，${s} 秒后重新连接…`,
   'conn.retryNow': '立即重试',
+  'conn.displaced': '已断开：你的账号在太多窗口或设备上打开。点击重试即可在此继续使用。',
   'conn.reconnected': '已重新连接，消息已同步',
   'conn.queued': ({ n }) => `${n} 条消息将在恢复连接后发送。`,
   'conn.online': '已连接',
@@ -691,7 +699,9 @@ export function formatWait(seconds) {
  */
 export function errorText(error) {
   const code = error?.code;
-  if (code === 'too_many_attempts') return t('err.code.too_many_attempts', { wait: formatWait(error.retryAfter ?? 60) });
+  if (code === 'too_many_attempts' || code === 'rate_limited' || code === 'upload_quota_exceeded') {
+    return t(`err.code.${code}`, { wait: formatWait(error.retryAfter ?? error.retry_after ?? 60) });
+  }
   const key = `err.code.${code}`;
   if (code && (key in dictionaries[current] || key in en)) return t(key, { message: error?.message || String(code) });
   return t('err.generic', { message: error?.message || String(code || error) });
