@@ -460,10 +460,44 @@ export function onSessionLost(callback) {
 
 const enc = encodeURIComponent;
 
+// Device tokens: the server gives one on every sign-in, signed for that username. Sending it back
+// with later logins lets this browser in even while someone else's guessing has slowed that
+// account down (docs/protocol.md, "Login throttling"). Kept per server and username.
+const DEVICE_KEY = 'confab.device';
+
+function deviceKey(username) {
+  return `${DEVICE_KEY}:${baseUrl || 'same-origin'}:${String(username).trim().toLowerCase()}`;
+}
+
+function loadDevice(username) {
+  try {
+    return storages().local?.getItem(deviceKey(username)) || null;
+  } catch {
+    return null;
+  }
+}
+
+function keepDevice(username, answer) {
+  try {
+    if (answer?.device_token) storages().local?.setItem(deviceKey(username), answer.device_token);
+  } catch {
+    // Storage unavailable: this browser is treated as a new device next time.
+  }
+  return answer;
+}
+
 export const auth = {
-  register: (username, password, email) =>
-    request('POST', '/api/auth/register', email ? { username, password, email } : { username, password }),
-  login: (username, password, remember) => request('POST', '/api/auth/login', { username, password, remember: Boolean(remember) }),
+  register: async (username, password, email) =>
+    keepDevice(
+      username,
+      await request('POST', '/api/auth/register', email ? { username, password, email } : { username, password }),
+    ),
+  login: async (username, password, remember) => {
+    const deviceToken = loadDevice(username);
+    const body = { username, password, remember: Boolean(remember) };
+    if (deviceToken) body.device_token = deviceToken;
+    return keepDevice(username, await request('POST', '/api/auth/login', body));
+  },
   logout: () => request('POST', '/api/auth/logout'),
   me: () => request('GET', '/api/auth/me'),
   updateProfile: (changes) => request('PUT', '/api/auth/profile', changes),

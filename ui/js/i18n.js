@@ -47,7 +47,14 @@ const en = {
   'err.code.username_taken': 'That username is already taken — try another one',
   'err.code.email_taken': 'That email is already used by another account',
   'err.code.invalid_username': 'Usernames are 3–32 letters, digits, _, - or .',
-  'err.code.invalid_password': 'Passwords need 8–128 characters',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? 'That password is one of the 20,000 most common ones, which attackers try first — choose a less common one'
+      : /username/.test(message)
+        ? 'The password must not contain your username'
+        : 'Passwords need 8–128 characters',
+  'err.code.demo_account_disabled': ({ message }) => `This demo account is disabled on this server: ${message}`,
+  'err.code.server_busy': 'The server is busy right now — please try again in a moment',
   'err.code.invalid_email': "That doesn't look like an email address",
   'err.code.invalid_avatar_url': 'The avatar must be an http:// or https:// address',
   'err.code.invalid_credentials': 'Wrong username or password',
@@ -362,7 +369,14 @@ const zh = {
   'err.code.username_taken': '这个用户名已被占用，换一个吧',
   'err.code.email_taken': '这个邮箱已被其他账号使用',
   'err.code.invalid_username': '用户名需为 3–32 个字母、数字、_、- 或 .',
-  'err.code.invalid_password': '密码长度需为 8–128 个字符',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? '这个密码属于最常见的 20,000 个密码之一，容易被猜中，请换一个'
+      : /username/.test(message)
+        ? '密码不能包含用户名'
+        : '密码长度需为 8–128 个字符',
+  'err.code.demo_account_disabled': ({ message }) => `此演示账号在本服务器上已停用：${message}`,
+  'err.code.server_busy': '服务器正忙，请稍后再试',
   'err.code.invalid_email': '邮箱格式不正确',
   'err.code.invalid_avatar_url': '头像必须是 http:// 或 https:// 开头的网址',
   'err.code.invalid_credentials': '用户名或密码错误',
