@@ -46,6 +46,9 @@ pub enum Error {
     TooManyAttempts { retry_after: u64 },
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The password-hashing queue is full; the client should retry after a moment.
+    #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -110,7 +113,7 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -132,6 +135,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::ShuttingDown => "shutting_down",
+            Error::Busy { .. } => "server_busy",
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -156,7 +160,9 @@ impl Error {
         let (field, retry_after) = match self {
             Error::Invalid { field, .. } | Error::Conflict { field, .. } => (*field, None),
             Error::InvalidCredentials => (Some("password"), None),
-            Error::TooManyAttempts { retry_after } => (None, Some(*retry_after)),
+            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => {
+                (None, Some(*retry_after))
+            }
             _ => (None, None),
         };
         ErrorBody {
@@ -175,7 +181,7 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
-    /// Seconds until the client may try again (only with `too_many_attempts`).
+    /// Seconds until the client may try again (with `too_many_attempts` and `server_busy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -190,7 +196,7 @@ impl warp::Reply for Error {
         let mut response =
             warp::reply::with_status(warp::reply::json(&Envelope { error: self.body() }), status)
                 .into_response();
-        if let Error::TooManyAttempts { retry_after } = self {
+        if let Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } = self {
             response
                 .headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));

@@ -7,7 +7,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::{authed, client_ip, json, json_body, no_content, present, respond, with_ctx};
-use crate::chat::accounts::{self, Issued, ProfileEdit, Registration};
+use crate::chat::accounts::{self, Issued, Login, ProfileEdit, Registration};
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::{Caller, Me};
@@ -36,6 +36,7 @@ struct SessionBody {
     user: Me,
     #[serde(serialize_with = "time::ser")]
     expires_at: Millis,
+    device_token: String,
 }
 
 impl From<Issued> for SessionBody {
@@ -44,6 +45,7 @@ impl From<Issued> for SessionBody {
             token: issued.token,
             user: issued.user,
             expires_at: issued.expires_at,
+            device_token: issued.device_token,
         }
     }
 }
@@ -91,6 +93,8 @@ struct LoginBody {
     password: String,
     #[serde(default)]
     remember: bool,
+    #[serde(default)]
+    device_token: Option<String>,
 }
 
 /// POST /api/auth/login — exchange a username and password for a session token.
@@ -104,8 +108,14 @@ fn login(ctx: AppContext) -> BoxedFilter<(Response,)> {
             respond(
                 async {
                     let body = body?;
-                    let issued =
-                        accounts::login(&ctx, &body.username, &body.password, body.remember, ip).await?;
+                    let input = Login {
+                        username: &body.username,
+                        password: &body.password,
+                        remember: body.remember,
+                        device_token: body.device_token.as_deref(),
+                        addr: ip,
+                    };
+                    let issued = accounts::login(&ctx, input).await?;
                     Ok(json(StatusCode::OK, &SessionBody::from(issued)))
                 }
                 .await,

@@ -586,6 +586,7 @@ mod tests {
         let user = NewUser {
             username: "alice",
             username_key: "alice",
+            username_skeleton: "alice",
             email: None,
             password_hash: "x",
             is_admin: false,
