@@ -8,6 +8,7 @@ pub mod config;
 mod context;
 mod error;
 mod events;
+mod fanout;
 mod http;
 mod hub;
 mod model;

@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::validate;
 use crate::context::AppContext;
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, Result};
 use crate::hub::close;
 use crate::model::{Caller, Me, SystemEvent};
 use crate::store::{NewUser, ProfileUpdate};
@@ -60,7 +60,7 @@ pub async fn create_user(
     password: &str,
     email: Option<&str>,
     is_admin: bool,
-) -> Result<(Me, Vec<crate::model::RoomRow>)> {
+) -> Result<(Me, Vec<crate::store::RoomRow>)> {
     let password_hash = ctx.passwords.hash(password.to_owned()).await?;
     let new = NewUser {
         username: &username.display,
@@ -69,19 +69,7 @@ pub async fn create_user(
         password_hash: &password_hash,
         is_admin,
     };
-    ctx.store
-        .create_user(&new, ctx.clock.now())
-        .await
-        .on_unique("users.username_key", || {
-            Error::conflict("username_taken", Some("username"), "that username is taken")
-        })
-        .on_unique("users_email_key", || {
-            Error::conflict(
-                "email_taken",
-                Some("email"),
-                "that email is already used by another account",
-            )
-        })
+    ctx.store.create_user(&new, ctx.clock.now()).await
 }
 
 /// Checks a username and password and opens a session. Unknown users and wrong passwords get
@@ -138,15 +126,6 @@ async fn issue(ctx: &AppContext, user: Me, remember: bool) -> Result<Issued> {
 
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-/// The caller behind `Authorization: Bearer <token>`; 401 for anything else.
-pub async fn authenticate_header(ctx: &AppContext, header: Option<&str>) -> Result<Caller> {
-    let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or(Error::Unauthorized)?;
-    authenticate(ctx, token).await
 }
 
 /// The caller owning `token`; 401 if it is unknown, revoked or expired.
@@ -233,14 +212,7 @@ pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit
     };
     ctx.store
         .update_profile(caller.user_id, &update)
-        .await
-        .on_unique("users_email_key", || {
-            Error::conflict(
-                "email_taken",
-                Some("email"),
-                "that email is already used by another account",
-            )
-        })?
+        .await?
         .ok_or(Error::Unauthorized)
 }
 
