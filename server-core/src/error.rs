@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::store::Conflict;
+
 /// Result with Confab's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -205,24 +207,24 @@ impl warp::Reply for Error {
     }
 }
 
-/// Turns a unique-constraint violation into a 409 that names the field.
-pub trait ResultExt<T> {
-    /// If this is a violation of the unique index or column `constraint`, return `conflict()`.
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T>;
-}
-
-impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|e| match e.into() {
-            // SQLite names the column ("users.username_key") or, for an expression index,
-            // the index ("index 'users_email_key'").
-            Error::Database(sqlx::Error::Database(db))
-                if db.is_unique_violation() && db.message().contains(constraint) =>
-            {
-                conflict()
+impl From<Conflict> for Error {
+    /// A 409 that names the field the clash is about.
+    fn from(conflict: Conflict) -> Self {
+        match conflict {
+            Conflict::RoomName => Error::conflict(
+                "room_name_taken",
+                Some("name"),
+                "a room with that name already exists",
+            ),
+            Conflict::Username => {
+                Error::conflict("username_taken", Some("username"), "that username is taken")
             }
-            other => other,
-        })
+            Conflict::UsernameLookAlike => Error::conflict(
+                "username_taken",
+                Some("username"),
+                "that username looks too much like an existing one",
+            ),
+        }
     }
 }
 

@@ -33,6 +33,7 @@ use crate::config::Config;
 use crate::connections::{self, Admission, Counted};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::fanout::Fanout;
 use crate::http;
 use crate::http::ClientAddr;
 use crate::hub::{Hub, close};
@@ -72,7 +73,8 @@ impl Server {
         store.purge_expired_sessions(clock.now()).await?;
 
         let hub = Hub::new(SOCKET_QUEUE);
-        let (log, writer) = MessageLog::new(store.clone(), hub.clone(), clock.clone());
+        let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
+        let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
         let ctx = AppContext {
@@ -83,6 +85,7 @@ impl Server {
             files,
             decoders: BlockingPool::default(),
             hub,
+            fanout,
             log,
             passwords: Passwords::new().await?,
             throttle: LoginThrottle::default(),
@@ -95,7 +98,7 @@ impl Server {
         let background = vec![
             tokio::spawn(ctx.presence.clone().run(
                 ctx.store.clone(),
-                ctx.hub.clone(),
+                ctx.fanout.clone(),
                 ctx.clock.clone(),
                 ctx.config.timing.presence_interval,
                 stop_background.clone(),
@@ -103,7 +106,7 @@ impl Server {
             tokio::spawn(
                 ctx.typing
                     .clone()
-                    .run_expiry(ctx.hub.clone(), stop_background.clone()),
+                    .run_expiry(ctx.fanout.clone(), stop_background.clone()),
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
             tokio::spawn(checkpoints(ctx.store.clone(), stop_background.clone())),
@@ -327,7 +330,7 @@ fn retention(ctx: &AppContext) -> Retention {
         logs_dir: ctx.config.logs_dir(),
         retention_days: ctx.config.retention_days,
         clock: ctx.clock.clone(),
-        hub: Some(ctx.hub.clone()),
+        fanout: Some(ctx.fanout.clone()),
     }
 }
 
@@ -342,7 +345,7 @@ pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
         retention_days: config.retention_days,
         clock: config.clock.clone(),
         // Another process: a running server's clients learn of it when they next connect.
-        hub: None,
+        fanout: None,
     };
     let report = retention.run(dry_run).await;
     store.close().await;

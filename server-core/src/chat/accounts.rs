@@ -11,7 +11,7 @@ use sha2::{Digest, Sha256};
 use super::throttle::{Attempt, Device};
 use super::validate;
 use crate::context::AppContext;
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, Result};
 use crate::hub::close;
 use crate::model::{Caller, Me, SystemEvent};
 use crate::store::{NewUser, ProfileUpdate};
@@ -64,7 +64,7 @@ pub async fn create_user(
     password: &str,
     email: Option<&str>,
     is_admin: bool,
-) -> Result<(Me, Vec<crate::model::RoomRow>)> {
+) -> Result<(Me, Vec<crate::store::RoomRow>)> {
     let password_hash = ctx.passwords.hash(password.to_owned()).await?;
     let new = NewUser {
         username: &username.display,
@@ -74,21 +74,9 @@ pub async fn create_user(
         password_hash: &password_hash,
         is_admin,
     };
-    ctx.store
-        .create_user(&new, ctx.clock.now())
-        .await
-        .on_unique("users.username_key", || {
-            Error::conflict("username_taken", Some("username"), "that username is taken")
-        })
-        .on_unique("users.username_skeleton", || {
-            Error::conflict(
-                "username_taken",
-                Some("username"),
-                "that username looks too much like an existing one",
-            )
-        })
     // Emails are deliberately not unique: a conflict would tell anyone which addresses have
     // accounts here (see docs/security.md).
+    ctx.store.create_user(&new, ctx.clock.now()).await
 }
 
 /// Login input.
@@ -157,15 +145,6 @@ async fn issue(ctx: &AppContext, user: Me, remember: bool, key: &str) -> Result<
 
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-/// The caller behind `Authorization: Bearer <token>`; 401 for anything else.
-pub async fn authenticate_header(ctx: &AppContext, header: Option<&str>) -> Result<Caller> {
-    let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or(Error::Unauthorized)?;
-    authenticate(ctx, token).await
 }
 
 /// The caller owning `token`; 401 if it is unknown, revoked or expired.

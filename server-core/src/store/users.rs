@@ -2,9 +2,10 @@
 
 use sqlx::{FromRow, Row};
 
+use super::RoomRow;
 use super::Store;
 use crate::error::Result;
-use crate::model::{Me, RoomRow, SessionId, User, UserId, UserStatus};
+use crate::model::{Me, SessionId, User, UserId, UserStatus};
 use crate::time::Millis;
 
 /// A new account, already validated and hashed.
@@ -34,8 +35,9 @@ pub struct ProfileUpdate {
 
 impl Store {
     /// Creates the account and makes it a member of every public room, in one transaction.
-    /// Returns the account and the rooms it joined. Unique violations surface as database
-    /// errors on `users.username_key` or `users.username_skeleton`.
+    /// Returns the account and the rooms it joined. A taken name is
+    /// [`Conflict::Username`](super::Conflict), a look-alike of one
+    /// [`Conflict::UsernameLookAlike`](super::Conflict).
     pub async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
         let mut tx = self.write.begin().await?;
         let id: UserId = sqlx::query_scalar(
@@ -52,9 +54,10 @@ impl Store {
         .bind(new.is_admin)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         let rooms: Vec<RoomRow> =
-            sqlx::query_as(r#"select id, name, is_private from rooms where is_private = 0 order by id"#)
+            sqlx::query_as(r#"select id, name from rooms where is_private = 0 order by id"#)
                 .fetch_all(&mut *tx)
                 .await?;
         sqlx::query(
@@ -138,7 +141,8 @@ impl Store {
         .bind(update.avatar_url.is_some())
         .bind(update.avatar_url.clone().flatten())
         .execute(&self.write)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         if result.rows_affected() == 0 {
             return Ok(None);
         }
