@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::store::Conflict;
+
 /// Result with Confab's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -59,6 +61,9 @@ pub enum Error {
     InsufficientStorage,
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The password-hashing queue is full; the client should retry after a moment.
+    #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -124,7 +129,7 @@ impl Error {
             Error::PayloadTooLarge { .. } | Error::UploadQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyAttempts { .. } | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
-            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -149,6 +154,7 @@ impl Error {
             Error::UploadQuota { .. } => "upload_quota_exceeded",
             Error::InsufficientStorage => "insufficient_storage",
             Error::ShuttingDown => "shutting_down",
+            Error::Busy { .. } => "server_busy",
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -161,6 +167,7 @@ impl Error {
     pub fn retry_after(&self) -> Option<u64> {
         match self {
             Error::TooManyAttempts { retry_after }
+            | Error::Busy { retry_after }
             | Error::RateLimited { retry_after, .. }
             | Error::UploadQuota { retry_after, .. } => Some(*retry_after),
             _ => None,
@@ -202,8 +209,8 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
-    /// Seconds until the client may try again (`too_many_attempts`, `rate_limited`,
-    /// `upload_quota_exceeded`).
+    /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
+    /// `rate_limited`, `upload_quota_exceeded`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -227,24 +234,24 @@ impl warp::Reply for Error {
     }
 }
 
-/// Turns a unique-constraint violation into a 409 that names the field.
-pub trait ResultExt<T> {
-    /// If this is a violation of the unique index or column `constraint`, return `conflict()`.
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T>;
-}
-
-impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|e| match e.into() {
-            // SQLite names the column ("users.username_key") or, for an expression index,
-            // the index ("index 'users_email_key'").
-            Error::Database(sqlx::Error::Database(db))
-                if db.is_unique_violation() && db.message().contains(constraint) =>
-            {
-                conflict()
+impl From<Conflict> for Error {
+    /// A 409 that names the field the clash is about.
+    fn from(conflict: Conflict) -> Self {
+        match conflict {
+            Conflict::RoomName => Error::conflict(
+                "room_name_taken",
+                Some("name"),
+                "a room with that name already exists",
+            ),
+            Conflict::Username => {
+                Error::conflict("username_taken", Some("username"), "that username is taken")
             }
-            other => other,
-        })
+            Conflict::UsernameLookAlike => Error::conflict(
+                "username_taken",
+                Some("username"),
+                "that username looks too much like an existing one",
+            ),
+        }
     }
 }
 

@@ -4,8 +4,10 @@
 mod common;
 
 mod auth;
+mod connections;
 mod lifecycle;
 mod limits;
+mod logs;
 mod messages;
 mod presence;
 mod realtime;

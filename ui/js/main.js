@@ -2,9 +2,9 @@
 // before this module runs (the desktop app does so from its initialization script); a plain
 // browser visit uses the page's own origin.
 
-import * as api from './api.js';
+import * as api from './net/index.js';
 import { createStore } from './state.js';
-import { createController } from './controller.js';
+import { createController } from './controller/index.js';
 import { createUi } from './views/app.js';
 
 const config = globalThis.__CONFAB_CONFIG__;

@@ -10,6 +10,7 @@
 
 import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
+import { withoutRoom } from './pending.js';
 
 /** How long a `typing_update` is believed without being repeated (the server's TTL is ~6 s). */
 export const TYPING_BELIEF_MS = 8000;
@@ -110,8 +111,8 @@ function dropRoom(state, roomId) {
     members: without(state.members, roomId),
     typing: without(state.typing, roomId),
     newAfter: without(state.newAfter, roomId),
-    outbox: state.outbox.filter((item) => item.roomId !== roomId),
-    uploads: state.uploads.filter((item) => item.roomId !== roomId),
+    outbox: withoutRoom(state.outbox, roomId),
+    uploads: withoutRoom(state.uploads, roomId),
     currentRoomId: state.currentRoomId === roomId ? null : state.currentRoomId,
   };
 }
@@ -342,8 +343,8 @@ export function reduce(state, action) {
           ...next,
           rooms: setIn(next.rooms, roomId, { ...room, is_member: false, is_admin: false, unread_count: 0, member_count: Math.max(0, (room.member_count ?? 1) - 1) }),
           members: without(next.members, roomId),
-          outbox: next.outbox.filter((item) => item.roomId !== roomId),
-          uploads: next.uploads.filter((item) => item.roomId !== roomId),
+          outbox: withoutRoom(next.outbox, roomId),
+          uploads: withoutRoom(next.uploads, roomId),
         };
       }
       let next = stopTyping(state, roomId, user.id);

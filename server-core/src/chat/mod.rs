@@ -2,8 +2,10 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod connections;
 pub mod limits;
 mod log;
+pub mod media;
 pub mod messages;
 mod passwords;
 pub mod presence;

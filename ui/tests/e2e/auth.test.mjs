@@ -2,25 +2,14 @@
 // throttling with the wait time, "remember me" storage, signing out, sessions ended elsewhere,
 // and the interface language.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat,
-  rest, eventually, uniqueName, screenshot,
+  startSuite, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat, rest,
+  eventually, uniqueName, screenshot,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 /** The error text tied to the field labelled `label` by aria-describedby (hints excluded). */
 async function fieldError(page, label) {
@@ -69,10 +58,11 @@ test('a wrong password is explained, and repeated failures say how long to wait'
     assert.equal(await fieldError(page, 'Password'), 'Wrong username or password');
     await page.getByLabel('Password', { exact: true }).fill('');
   }
-  // Now even the right password is refused until the window passes, and the page says so.
+  // Now even the right password has to wait from a browser that never signed in to this
+  // account (a short, growing delay, not a lock-out), and the page says so.
   await page.getByLabel('Password', { exact: true }).fill('right-password-1');
   await page.getByRole('button', { name: 'Sign in', exact: true }).last().click();
-  assert.match(await fieldError(page, 'Password'), /^Too many attempts\. Please wait (1[45] min( \d+ s)?|15 minutes) before trying again\.$/);
+  assert.match(await fieldError(page, 'Password'), /^Too many attempts\. Please wait \d+ (s|seconds?) before trying again\.$/);
   await screenshot(page, 'login-throttled-light-wide');
   await context.close();
 });

@@ -5,25 +5,14 @@
 // localStorage, notifications and the unread count handed to the app, links opened by the
 // system, settings persisted through update_settings, and the app's events.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  eventually, uniqueName, screenshot, makePng, TIMEOUT,
+  startSuite, openClient, registerViaUi, openRoom, sendMessage, messageBubbles, eventually,
+  uniqueName, screenshot, makePng, TIMEOUT,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 /**
  * Installs the fake app. Its settings live in localStorage under `fake-tauri` (standing in for

@@ -1,6 +1,7 @@
-// Shared e2e machinery: start/stop/restart a real confab-server on a free port with a fresh data
-// dir, launch headless Chromium (playwright-core, system chromium), register users through the
-// UI, talk to the REST API directly, and wait for conditions instead of sleeping.
+// Shared e2e machinery: each test file's server and browser (`startSuite`), start/stop/restart a
+// real confab-server on a free port with a fresh data dir, launch headless Chromium
+// (playwright-core, system chromium), register users through the UI, talk to the REST API
+// directly, and wait for conditions instead of sleeping.
 
 import { spawn } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
@@ -133,6 +134,34 @@ export async function startServer({ args = [] } = {}) {
     },
   };
   return server;
+}
+
+/**
+ * This test file's server (`startServer(options)`) and headless browser, closed again after
+ * its last test. Call once at the top level of a test file:
+ * `const { server, browser } = await startSuite();`.
+ */
+export async function startSuite(options = {}) {
+  const { after } = await import('node:test');
+  const server = await startServer(options);
+  let browser = null;
+  after(async () => {
+    await browser?.close();
+    await server.dispose();
+  });
+  browser = await launchBrowser();
+  return { server, browser };
+}
+
+/**
+ * One browser context per person (`{name, ...openClient options}`), opened in order, then each
+ * signed up through the UI in the same order; resolves with the clients.
+ */
+export async function openPeople(browser, server, people) {
+  const clients = [];
+  for (const { name, ...options } of people) clients.push(await openClient(browser, server, options));
+  for (const [i, { name }] of people.entries()) await registerViaUi(clients[i].page, name);
+  return clients;
 }
 
 export function delay(ms) {

@@ -1,33 +1,18 @@
 // Rooms and membership: private rooms stay invisible to non-members, room admins add and remove
 // people from the details panel (with errors beside the field), and leaving a room.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  rest, eventually, uniqueName, screenshot,
+  startSuite, openPeople, openRoom, sendMessage, messageBubbles, rest, eventually, uniqueName,
+  screenshot,
 } from './helpers.mjs';
 
-let server;
-let browser;
-let owner;
-let guest;
 const names = { owner: uniqueName('olga'), guest: uniqueName('pete') };
 const SECRET = 'Secret plans';
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  owner = await openClient(browser, server);
-  guest = await openClient(browser, server);
-  await registerViaUi(owner.page, names.owner);
-  await registerViaUi(guest.page, names.guest);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
+const [owner, guest] = await openPeople(browser, server, [{ name: names.owner }, { name: names.guest }]);
 
 async function createRoom(page, name, { isPrivate = false, description = '' } = {}) {
   await page.getByRole('button', { name: 'New room' }).click();

@@ -1,0 +1,68 @@
+// The outbox in use: messages are queued (queue.js, through the reducer), kept next to the
+// session so a reload keeps them, and sent on the socket when it is online and caught up.
+
+import * as api from '../net/index.js';
+import { dueForSending, serialize } from '../queue.js';
+import { findPending } from '../pending.js';
+import { isEmojiOnly } from '../emoji.js';
+
+export function createOutbox(ctx) {
+  const { dispatch, state, typing } = ctx;
+
+  function persistOutbox() {
+    api.saveOutbox(serialize(state().outbox));
+  }
+
+  /** Sends what is due, unless offline or still catching up after a reconnect. */
+  function flushOutbox() {
+    const socket = ctx.socket;
+    if (!socket?.isOnline() || ctx.syncing) return;
+    const now = Date.now();
+    for (const item of dueForSending(state().outbox, now)) {
+      const room = state().rooms[item.roomId];
+      if (!room || !room.is_member) {
+        dispatch({ type: 'outbox/rejected', clientMsgId: item.clientMsgId, error: { code: room ? 'not_a_member' : 'not_found' } });
+        continue;
+      }
+      dispatch({ type: 'outbox/sending', clientMsgId: item.clientMsgId, now });
+      const updated = findPending(state().outbox, item.clientMsgId);
+      if (updated?.status !== 'sending') continue; // given up after too many attempts
+      const sent = socket.send(
+        'send_message',
+        { room_id: item.roomId, content: item.content, message_type: item.messageType, client_msg_id: item.clientMsgId },
+        item.clientMsgId,
+      );
+      if (!sent) {
+        dispatch({ type: 'outbox/requeue' });
+        break;
+      }
+    }
+    persistOutbox();
+  }
+
+  const actions = {
+    /** Queues a message; it is sent now if connected, otherwise when the connection is back. */
+    send(roomId, content) {
+      // NUL characters are invisible and refused by the server; drop them instead of failing.
+      const text = content.replace(/\0/g, '').trim();
+      if (!text) return false;
+      dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text' } });
+      typing.sent();
+      persistOutbox();
+      flushOutbox();
+      return true;
+    },
+
+    retry(clientMsgId) {
+      dispatch({ type: 'outbox/retry', clientMsgId });
+      flushOutbox();
+    },
+
+    discard(clientMsgId) {
+      dispatch({ type: 'outbox/discard', clientMsgId });
+      persistOutbox();
+    },
+  };
+
+  return { persistOutbox, flushOutbox, actions };
+}
