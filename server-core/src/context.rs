@@ -9,8 +9,9 @@ use tokio_util::task::TaskTracker;
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
 use crate::chat::decode_budget::DecodeBudget;
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
+use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::store::{FileStore, Store};
 use crate::time::Clock;
@@ -26,10 +27,15 @@ pub struct AppContext {
     /// Memory the image decodes in flight may hold together.
     pub decode_budget: DecodeBudget,
     pub avatars: Avatars,
+    /// The live connections on this server: registration, presence and session control.
     pub hub: Hub,
+    /// Where `chat/` publishes events (the hub today; see [`Fanout`]).
+    pub fanout: Arc<dyn Fanout>,
     pub log: MessageLog,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
+    /// Rate limits and quotas of users and client addresses.
+    pub limits: Limiter,
     pub presence: Presence,
     pub typing: Typing,
     /// Live WebSocket connections, so shutdown can wait for them to close.

@@ -29,11 +29,12 @@ use warp::reply::Response;
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
 use crate::chat::retention::{Report, Retention};
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
 use crate::connections::{self, Admission, Counted};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::fanout::Fanout;
 use crate::http;
 use crate::http::ClientAddr;
 use crate::hub::{Hub, close};
@@ -42,7 +43,7 @@ use crate::ws::UpgradeSlot;
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
-/// How often expired sessions and stale login throttles are swept.
+/// How often expired sessions, stale login throttles and full rate-limit buckets are swept.
 const HOUSEKEEPING: Duration = Duration::from_secs(300);
 /// How often the write-ahead log is checkpointed into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -74,11 +75,19 @@ impl Server {
         store.purge_expired_sessions(clock.now()).await?;
 
         let hub = Hub::new(SOCKET_QUEUE);
-        let (log, writer) = MessageLog::new(store.clone(), hub.clone(), clock.clone());
+        hub.set_sockets_per_user(config.limits.sockets_per_user);
+        if !config.limits.rate_limits {
+            tracing::warn!(
+                "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
+            );
+        }
+        let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
+        let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
         let ctx = AppContext {
             typing: Typing::new(config.timing.typing_ttl),
+            limits: Limiter::new(config.limits.clone()),
             config: Arc::new(config),
             clock,
             store,
@@ -87,6 +96,7 @@ impl Server {
             decode_budget: Default::default(),
             avatars,
             hub,
+            fanout,
             log,
             passwords: Passwords::new().await?,
             throttle: LoginThrottle::default(),
@@ -99,7 +109,7 @@ impl Server {
         let background = vec![
             tokio::spawn(ctx.presence.clone().run(
                 ctx.store.clone(),
-                ctx.hub.clone(),
+                ctx.fanout.clone(),
                 ctx.clock.clone(),
                 ctx.config.timing.presence_interval,
                 stop_background.clone(),
@@ -107,7 +117,7 @@ impl Server {
             tokio::spawn(
                 ctx.typing
                     .clone()
-                    .run_expiry(ctx.hub.clone(), stop_background.clone()),
+                    .run_expiry(ctx.fanout.clone(), stop_background.clone()),
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
             tokio::spawn(checkpoints(ctx.store.clone(), stop_background.clone())),
@@ -331,7 +341,7 @@ fn retention(ctx: &AppContext) -> Retention {
         logs_dir: ctx.config.logs_dir(),
         retention_days: ctx.config.retention_days,
         clock: ctx.clock.clone(),
-        hub: Some(ctx.hub.clone()),
+        fanout: Some(ctx.fanout.clone()),
     }
 }
 
@@ -346,7 +356,7 @@ pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
         retention_days: config.retention_days,
         clock: config.clock.clone(),
         // Another process: a running server's clients learn of it when they next connect.
-        hub: None,
+        fanout: None,
     };
     let report = retention.run(dry_run).await;
     store.close().await;
@@ -361,6 +371,7 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
             () = stop.cancelled() => return,
         }
         ctx.throttle.prune_all(Instant::now());
+        ctx.limits.prune(Instant::now());
         match ctx.store.purge_expired_sessions(ctx.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),

@@ -7,6 +7,7 @@ mod auth;
 mod avatars;
 mod connections;
 mod lifecycle;
+mod limits;
 mod logs;
 mod messages;
 mod presence;

@@ -11,7 +11,7 @@ use std::path::Path;
 use tokio::io::AsyncWriteExt;
 
 use super::decode_budget;
-use super::uploads::ImageKind;
+use super::media::ImageKind;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::model::{Caller, Me};

@@ -4,8 +4,11 @@
 pub mod accounts;
 pub mod avatars;
 pub mod bidi;
+pub mod connections;
 pub mod decode_budget;
+pub mod limits;
 mod log;
+pub mod media;
 pub mod messages;
 mod passwords;
 pub mod presence;
@@ -17,6 +20,7 @@ mod typing;
 pub mod uploads;
 pub mod validate;
 
+pub use limits::Limiter;
 pub use log::MessageLog;
 pub use passwords::Passwords;
 pub use presence::Presence;

@@ -3,7 +3,7 @@
 
 use super::{Store, UNREAD_CAP};
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomRow, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, UserId};
 use crate::time::Millis;
 
 /// The room list as user ?1 sees it (server admin flag ?2), optionally just room ?3. Private
@@ -29,8 +29,8 @@ order by r.id
 "#;
 
 impl Store {
-    /// Creates a public room unless a public one with the same normalized name exists; returns
-    /// whether it did.
+    /// Creates a default room (a public one every new account joins) unless a public one with
+    /// the same normalized name exists; returns whether it did.
     pub async fn ensure_room(
         &self,
         name: &str,
@@ -39,7 +39,8 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let result = sqlx::query(
-            r#"insert into rooms (name, name_key, description, created_at) values (?1, ?2, ?3, ?4)
+            r#"insert into rooms (name, name_key, description, created_at, is_default)
+               values (?1, ?2, ?3, ?4, 1)
                on conflict (name_key) where is_private = 0 do nothing"#,
         )
         .bind(name)
@@ -52,7 +53,7 @@ impl Store {
     }
 
     /// Creates a room with `creator` as its admin member. Names are unique among public rooms
-    /// only; a taken public name surfaces as a unique violation on `rooms.name_key`.
+    /// only; a taken public name is [`Conflict::RoomName`](super::Conflict::RoomName).
     pub async fn create_room(
         &self,
         name: &str,
@@ -74,7 +75,8 @@ impl Store {
         .bind(creator)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, is_admin) values (?1, ?2, ?3, 1)"#,
         )
@@ -109,14 +111,17 @@ impl Store {
             .await?)
     }
 
-    /// The room's own row.
-    pub async fn room_row(&self, room: RoomId) -> Result<Option<RoomRow>> {
-        Ok(
-            sqlx::query_as(r#"select id, name, is_private from rooms where id = ?1"#)
-                .bind(room)
-                .fetch_optional(&self.read)
-                .await?,
+    /// When `user` created their rooms created after `since`: the newest `limit` of them.
+    pub async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
+        Ok(sqlx::query_scalar(
+            r#"select created_at from rooms where created_by = ?1 and created_at > ?2
+               order by created_at desc limit ?3"#,
         )
+        .bind(user)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before

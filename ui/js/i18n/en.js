@@ -41,13 +41,23 @@ export const en = {
   'err.code.username_taken': 'That username is already taken — try another one',
   'err.code.email_taken': 'That email is already used by another account',
   'err.code.invalid_username': 'Usernames are 3–32 letters, digits, _, - or .',
-  'err.code.invalid_password': 'Passwords need 8–128 characters',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? 'That password is one of the 20,000 most common ones, which attackers try first — choose a less common one'
+      : /username/.test(message)
+        ? 'The password must not contain your username'
+        : 'Passwords need 8–128 characters',
+  'err.code.demo_account_disabled': ({ message }) => `This demo account is disabled on this server: ${message}`,
+  'err.code.server_busy': 'The server is busy right now — please try again in a moment',
   'err.code.invalid_email': "That doesn't look like an email address",
   'err.code.external_avatar_url': 'An avatar must be a picture you upload, not a link',
   'err.code.image_too_large': 'That picture is too large: at most 48 megapixels',
   'err.code.invalid_credentials': 'Wrong username or password',
   'err.code.wrong_password': 'The current password is not right',
   'err.code.too_many_attempts': ({ wait }) => `Too many attempts. Please wait ${wait} before trying again.`,
+  'err.code.rate_limited': ({ wait }) => `That was faster than this server allows. Please wait ${wait} and try again.`,
+  'err.code.upload_quota_exceeded': ({ wait }) => `You have uploaded as much as this server allows in a day. You can upload again in ${wait}.`,
+  'err.code.insufficient_storage': 'The server is almost out of disk space, so it is not accepting files right now.',
   'err.code.unauthorized': 'Your session has ended. Please sign in again.',
   'err.code.room_name_taken': 'A room with that name already exists',
   'err.code.invalid_room_name': 'Room names are 1–64 characters',
@@ -121,6 +131,7 @@ export const en = {
   'conn.reconnecting': 'Connection lost. Reconnecting…',
   'conn.reconnectingIn': ({ s }) => `Connection lost. Reconnecting in ${s} s…`,
   'conn.retryNow': 'Retry now',
+  'conn.displaced': 'Disconnected: your account is open in too many windows or devices. Retry to use this one.',
   'conn.reconnected': 'Reconnected — you are up to date',
   'conn.queued': ({ n }) => `${n} ${plural(n, 'message', 'messages')} will be sent when the connection is back.`,
   'conn.online': 'Connected',

@@ -38,13 +38,23 @@ export const zh = {
   'err.code.username_taken': '这个用户名已被占用，换一个吧',
   'err.code.email_taken': '这个邮箱已被其他账号使用',
   'err.code.invalid_username': '用户名需为 3–32 个字母、数字、_、- 或 .',
-  'err.code.invalid_password': '密码长度需为 8–128 个字符',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? '这个密码属于最常见的 20,000 个密码之一，容易被猜中，请换一个'
+      : /username/.test(message)
+        ? '密码不能包含用户名'
+        : '密码长度需为 8–128 个字符',
+  'err.code.demo_account_disabled': ({ message }) => `此演示账号在本服务器上已停用：${message}`,
+  'err.code.server_busy': '服务器正忙，请稍后再试',
   'err.code.invalid_email': '邮箱格式不正确',
   'err.code.external_avatar_url': '头像必须是上传的图片，不能是链接',
   'err.code.image_too_large': '图片太大：最多 4800 万像素',
   'err.code.invalid_credentials': '用户名或密码错误',
   'err.code.wrong_password': '当前密码不正确',
   'err.code.too_many_attempts': ({ wait }) => `尝试次数过多，请等待 ${wait} 后再试。`,
+  'err.code.rate_limited': ({ wait }) => `操作太频繁，请等待 ${wait} 后再试。`,
+  'err.code.upload_quota_exceeded': ({ wait }) => `你今天上传的文件已达到服务器上限，${wait} 后可以再上传。`,
+  'err.code.insufficient_storage': '服务器磁盘空间即将用完，暂时无法接收文件。',
   'err.code.unauthorized': '登录已失效，请重新登录。',
   'err.code.room_name_taken': '已经有同名的房间了',
   'err.code.invalid_room_name': '房间名需为 1–64 个字符',
@@ -118,6 +128,7 @@ export const zh = {
   'conn.reconnecting': '连接已断开，正在重新连接…',
   'conn.reconnectingIn': ({ s }) => `连接已断开，${s} 秒后重新连接…`,
   'conn.retryNow': '立即重试',
+  'conn.displaced': '已断开：你的账号在太多窗口或设备上打开。点击重试即可在此继续使用。',
   'conn.reconnected': '已重新连接，消息已同步',
   'conn.queued': ({ n }) => `${n} 条消息将在恢复连接后发送。`,
   'conn.online': '已连接',

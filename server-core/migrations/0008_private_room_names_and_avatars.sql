@@ -18,10 +18,11 @@ create table rooms_new (
     description text    not null default '',
     is_private  integer not null default 0,
     created_by  integer references users (id) on delete set null,
-    created_at  integer not null
+    created_at  integer not null,
+    is_default  integer not null default 0
 );
-insert into rooms_new (id, name, name_key, description, is_private, created_by, created_at)
-    select id, name, name_key, description, is_private, created_by, created_at from rooms;
+insert into rooms_new (id, name, name_key, description, is_private, created_by, created_at, is_default)
+    select id, name, name_key, description, is_private, created_by, created_at, is_default from rooms;
 drop table rooms;
 alter table rooms_new rename to rooms;
 create unique index rooms_public_name on rooms (name_key) where is_private = 0;
