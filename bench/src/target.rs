@@ -37,7 +37,7 @@ pub struct Launch {
 
 enum Handle {
     Process(Child),
-    Confab(server_core::RunningServer),
+    Confab(Box<server_core::RunningServer>),
     Ceiling(RunningCeiling),
     Attached,
 }
@@ -70,7 +70,7 @@ impl Target {
                 dialect: Dialect::Confab,
                 base: format!("http://{}", server.local_addr()),
                 pid: None,
-                handle: Handle::Confab(server),
+                handle: Handle::Confab(Box::new(server)),
             });
         }
         if !launch.server_bin.exists() {
