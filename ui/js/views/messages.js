@@ -500,7 +500,7 @@ export function createMessageList({ actions }) {
     const text = known ? t(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
     return h(
       'div',
-      { class: `system-row system-${s?.kind ?? 'other'}`, 'data-message-id': message.id, tabindex: '-1' },
+      { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
       h('span', { class: 'system-text', text }),
       h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
     );
