@@ -41,7 +41,7 @@ test('Ctrl+K finds rooms and people, in English and Chinese; Ctrl+/ lists the sh
   // Chinese, by characters in order.
   await page.keyboard.press('Control+k');
   await box.fill('设计');
-  assert.match(await page.getByRole('option', { selected: true }).textContent(), /产品设计/);
+  assert.match(await page.locator('dialog[open]').getByRole('option', { selected: true }).textContent(), /产品设计/);
   await page.keyboard.press('Enter');
   await eventually(async () => (await current(page)) === names[2], { message: '产品设计 opened' });
 
@@ -49,7 +49,7 @@ test('Ctrl+K finds rooms and people, in English and Chinese; Ctrl+/ lists the sh
   await page.locator('.member-list').first().waitFor();
   await page.keyboard.press('Control+k');
   await box.fill(owner.user.username);
-  assert.match(await page.getByRole('option', { selected: true }).textContent(), /Person/);
+  assert.match(await page.locator('dialog[open]').getByRole('option', { selected: true }).textContent(), /Person/);
   await page.keyboard.press('Escape');
 
   // Ctrl+/: every shortcut listed.
