@@ -167,8 +167,8 @@ export function createMessageList({ actions }) {
   let focusKey = null;
   function rove() {
     const focused = focusKey ? rowsEl.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) : null;
-    const stop = focused ?? [...rowsEl.querySelectorAll('[tabindex]')].pop() ?? null;
-    for (const row of rowsEl.querySelectorAll('[tabindex="0"]')) if (row !== stop) row.tabIndex = -1;
+    const stop = focused ?? [...rowsEl.querySelectorAll(':scope > [tabindex]')].pop() ?? null;
+    for (const row of rowsEl.querySelectorAll(':scope > [tabindex="0"]')) if (row !== stop) row.tabIndex = -1;
     if (stop) stop.tabIndex = 0;
   }
   rowsEl.addEventListener('focusin', (event) => {
