@@ -5,7 +5,7 @@
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSuite, openClient, loginViaUi, registerViaApi, rest, eventually, uniqueName, sendMessage, messageBubbles, seedMessages } from './helpers.mjs';
+import { startSuite, openClient, loginViaUi, registerViaApi, rest, eventually, uniqueName, sendMessage, messageBubbles } from './helpers.mjs';
 
 const { server, browser } = await startSuite();
 
@@ -97,15 +97,15 @@ test('Alt+↑/↓ walk the rooms, Alt+Shift+↑/↓ the unread ones, Esc marks r
   await page.keyboard.press('Alt+Shift+ArrowDown');
   await eventually(async () => (await current(page)) === names[2], { message: 'the room with unread messages' });
 
-  // Esc in a room marks it read, even when it was not scrolled to the newest message.
+  // Esc in a room marks it read: a message arrives while the page counts as hidden (so it stays
+  // unread), then Esc.
   await page.locator('.room-item', { hasText: names[1] }).click();
-  await seedMessages(server, owner.token, ids[names[1]], 60, { label: (i) => `Filler ${i}` });
-  await page.locator('.msg-text', { hasText: 'Filler' }).first().waitFor();
-  await page.locator('.messages').evaluate((el) => { el.scrollTop = 0; });
-  await page.waitForTimeout(300);
+  await eventually(async () => (await current(page)) === names[1]);
+  await page.evaluate(() => Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true }));
   await rest(server, 'POST', `/api/rooms/${ids[names[1]]}/messages`, { content: 'Unseen' }, owner.token);
   await page.locator('.room-item.has-unread', { hasText: names[1] }).waitFor();
-  await page.locator('.msg[data-message-id]').first().focus();
+  await messageBubbles(page, 'Unseen').waitFor();
+  await page.locator('.msg[data-message-id]').last().focus();
   await page.keyboard.press('Escape');
   await page.locator('.room-item.has-unread', { hasText: names[1] }).waitFor({ state: 'detached' });
   await eventually(async () => {
@@ -155,7 +155,7 @@ test('arrow keys through the room list and the timeline, one tab stop each, and 
   await page.locator('.message-rows [tabindex="0"]').focus();
   assert.match(await page.evaluate(() => document.activeElement.textContent), /Mine, with actions/);
   await page.keyboard.press('Tab');
-  assert.equal(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), 'Edit');
+  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Edit/);
   await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('ArrowUp');
   assert.match(await page.evaluate(() => document.activeElement.textContent), /Line three/);
@@ -174,7 +174,10 @@ test('arrow keys through the room list and the timeline, one tab stop each, and 
 });
 
 test('the shortcut list in Chinese', async () => {
-  const { page, context } = await setup({ locale: 'zh-CN' });
+  const { page, context } = await setup();
+  await page.evaluate(() => localStorage.setItem('confab.prefs', JSON.stringify({ ...JSON.parse(localStorage.getItem('confab.prefs') ?? '{}'), language: 'zh-CN' })));
+  await page.reload();
+  await page.locator('.conn-dot.online').waitFor();
   await page.keyboard.press('Control+/');
   const dialog = page.getByRole('dialog', { name: '键盘快捷键' });
   await dialog.waitFor();
