@@ -50,6 +50,9 @@ pub struct Timing {
     pub presence_interval: Duration,
     /// How long shutdown waits for in-flight requests and sockets before dropping them.
     pub shutdown_grace: Duration,
+    /// A connection must send a complete request head this soon after it is accepted, and
+    /// again this soon after each answer on a kept-alive connection; otherwise it is closed.
+    pub head_timeout: Duration,
 }
 
 impl Default for Timing {
@@ -60,6 +63,49 @@ impl Default for Timing {
             typing_ttl: Duration::from_secs(6),
             presence_interval: Duration::from_secs(1),
             shutdown_grace: Duration::from_secs(10),
+            // A browser sends a request head in one packet, well under a second after
+            // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
+            // too. Longer only lets silent connections hold file descriptors.
+            head_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Caps on the TCP connections the server holds at once: plain HTTP (kept alive between
+/// requests) and WebSocket alike, since each holds a file descriptor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections at once from everyone. At start it is lowered to what the process's
+    /// open-file limit leaves room for.
+    pub max_total: usize,
+    /// Connections at once from one client address; 0 means no per-address cap (e.g. behind a
+    /// reverse proxy on another machine, where every client has the proxy's address). At start
+    /// it is lowered to a quarter of `max_total`, so no one address can take every slot.
+    pub max_per_address: usize,
+    /// Addresses the per-address cap does not apply to: this machine's own, where a reverse
+    /// proxy or the desktop app's own window connect from. They still count towards
+    /// `max_total`.
+    pub uncapped_addresses: Vec<IpAddr>,
+}
+
+/// Default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+/// Default `--max-connections-per-address`.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+impl Default for ConnectionLimits {
+    /// An office of a few hundred people, each with a browser (up to 6 HTTP connections plus a
+    /// WebSocket per tab) and the desktop app, is 2,000–6,000 connections; `confab-bench idle`
+    /// holds 10,000. One address may be a NAT for a meeting room or a guest Wi-Fi: 256 is
+    /// about ten people with all their tabs and devices.
+    fn default() -> Self {
+        ConnectionLimits {
+            max_total: DEFAULT_MAX_CONNECTIONS,
+            max_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            uncapped_addresses: vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
         }
     }
 }
@@ -73,6 +119,7 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub profile: Profile,
     pub timing: Timing,
+    pub connections: ConnectionLimits,
     /// Largest uploaded file, in bytes.
     pub max_upload_bytes: u64,
     /// Messages (and their files) older than this many days are deleted; 0 keeps everything.
@@ -96,6 +143,7 @@ impl Config {
             data_dir: data_dir.into(),
             profile: Profile::default(),
             timing: Timing::default(),
+            connections: ConnectionLimits::default(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             retention_days: DEFAULT_RETENTION_DAYS,
             clock: Clock::system(),
@@ -203,6 +251,27 @@ pub struct Args {
         global = true
     )]
     pub retention_days: u32,
+
+    /// Most connections (HTTP and WebSocket) open at once; more are refused at once.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Most connections open at once from one client address (0: no per-address cap).
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
 }
 
 /// What `confab-server` does besides serving.
@@ -232,6 +301,11 @@ impl Args {
             data_dir: self.data_dir.clone(),
             profile: self.profile,
             timing: Timing::default(),
+            connections: ConnectionLimits {
+                max_total: self.max_connections,
+                max_per_address: self.max_connections_per_address,
+                ..ConnectionLimits::default()
+            },
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             retention_days: self.retention_days,
             clock: Clock::system(),
@@ -274,6 +348,18 @@ mod tests {
         assert_eq!(config.retention_days, 0);
         assert_eq!(parse(&[]).unwrap().config().max_upload_bytes, 10 * 1024 * 1024);
         assert!(parse(&["--max-upload-mb", "0"]).is_err());
+    }
+
+    #[test]
+    fn connection_caps() {
+        let config = parse(&[]).unwrap().config();
+        assert_eq!(config.connections, ConnectionLimits::default());
+        let config = parse(&["--max-connections", "500", "--max-connections-per-address", "0"])
+            .unwrap()
+            .config();
+        assert_eq!(config.connections.max_total, 500);
+        assert_eq!(config.connections.max_per_address, 0);
+        assert!(parse(&["--max-connections", "0"]).is_err());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use crate::blocking::BlockingPool;
 use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
+use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::store::{FileStore, Store};
 use crate::time::Clock;
@@ -21,7 +22,10 @@ pub struct AppContext {
     pub files: FileStore,
     /// Decodes uploaded images, a few at a time.
     pub decoders: BlockingPool,
+    /// The live connections on this server: registration, presence and session control.
     pub hub: Hub,
+    /// Where `chat/` publishes events (the hub today; see [`Fanout`]).
+    pub fanout: Arc<dyn Fanout>,
     pub log: MessageLog,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,

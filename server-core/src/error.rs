@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::store::Conflict;
+
 /// Result with Confab's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -46,6 +48,9 @@ pub enum Error {
     TooManyAttempts { retry_after: u64 },
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The password-hashing queue is full; the client should retry after a moment.
+    #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -110,7 +115,7 @@ impl Error {
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -132,6 +137,7 @@ impl Error {
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::TooManyAttempts { .. } => "too_many_attempts",
             Error::ShuttingDown => "shutting_down",
+            Error::Busy { .. } => "server_busy",
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -156,7 +162,9 @@ impl Error {
         let (field, retry_after) = match self {
             Error::Invalid { field, .. } | Error::Conflict { field, .. } => (*field, None),
             Error::InvalidCredentials => (Some("password"), None),
-            Error::TooManyAttempts { retry_after } => (None, Some(*retry_after)),
+            Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } => {
+                (None, Some(*retry_after))
+            }
             _ => (None, None),
         };
         ErrorBody {
@@ -175,7 +183,7 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
-    /// Seconds until the client may try again (only with `too_many_attempts`).
+    /// Seconds until the client may try again (with `too_many_attempts` and `server_busy`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -190,7 +198,7 @@ impl warp::Reply for Error {
         let mut response =
             warp::reply::with_status(warp::reply::json(&Envelope { error: self.body() }), status)
                 .into_response();
-        if let Error::TooManyAttempts { retry_after } = self {
+        if let Error::TooManyAttempts { retry_after } | Error::Busy { retry_after } = self {
             response
                 .headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
@@ -199,24 +207,24 @@ impl warp::Reply for Error {
     }
 }
 
-/// Turns a unique-constraint violation into a 409 that names the field.
-pub trait ResultExt<T> {
-    /// If this is a violation of the unique index or column `constraint`, return `conflict()`.
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T>;
-}
-
-impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|e| match e.into() {
-            // SQLite names the column ("users.username_key") or, for an expression index,
-            // the index ("index 'users_email_key'").
-            Error::Database(sqlx::Error::Database(db))
-                if db.is_unique_violation() && db.message().contains(constraint) =>
-            {
-                conflict()
+impl From<Conflict> for Error {
+    /// A 409 that names the field the clash is about.
+    fn from(conflict: Conflict) -> Self {
+        match conflict {
+            Conflict::RoomName => Error::conflict(
+                "room_name_taken",
+                Some("name"),
+                "a room with that name already exists",
+            ),
+            Conflict::Username => {
+                Error::conflict("username_taken", Some("username"), "that username is taken")
             }
-            other => other,
-        })
+            Conflict::UsernameLookAlike => Error::conflict(
+                "username_taken",
+                Some("username"),
+                "that username looks too much like an existing one",
+            ),
+        }
     }
 }
 

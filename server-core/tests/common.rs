@@ -41,6 +41,7 @@ pub fn test_timing() -> Timing {
         typing_ttl: Duration::from_millis(800),
         presence_interval: Duration::from_millis(100),
         shutdown_grace: Duration::from_secs(5),
+        head_timeout: Duration::from_secs(5),
     }
 }
 

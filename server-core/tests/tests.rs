@@ -4,7 +4,9 @@
 mod common;
 
 mod auth;
+mod connections;
 mod lifecycle;
+mod logs;
 mod messages;
 mod presence;
 mod realtime;

@@ -23,6 +23,9 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, Wry};
 use tauri_plugin_opener::OpenerExt;
 use tauri_plugin_store::{Store, StoreExt};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::Result;
 use crate::host::Host;
@@ -294,11 +297,9 @@ fn open_main_window(app: &AppHandle) -> tauri::Result<()> {
 
 /// Runs the app until it quits.
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    // The built-in server logs here too: the same filter keeps tokens and passwords out.
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(server_core::log_filter("info")))
         .try_init();
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())

@@ -2,7 +2,9 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod connections;
 mod log;
+pub mod media;
 pub mod messages;
 mod passwords;
 pub mod presence;

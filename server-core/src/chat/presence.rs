@@ -11,9 +11,11 @@ use std::time::Duration;
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::context::AppContext;
 use crate::error::Result;
 use crate::events;
-use crate::hub::{Except, Hub};
+use crate::fanout::{Audience, Fanout};
+use crate::hub::Hub;
 use crate::model::UserId;
 use crate::model::{Member, User};
 use crate::store::Store;
@@ -21,8 +23,8 @@ use crate::time::{Clock, Millis};
 
 /// Everyone online right now. The hub is the truth; the database's flag lags by up to one
 /// presence interval and would leave out someone who just connected — even the asker.
-pub async fn online_users(store: &Store, hub: &Hub) -> Result<Vec<User>> {
-    let mut users = store.users_by_ids(&hub.online_user_ids()).await?;
+pub async fn online_users(ctx: &AppContext) -> Result<Vec<User>> {
+    let mut users = ctx.store.users_by_ids(&ctx.hub.online_user_ids()).await?;
     for user in &mut users {
         user.is_online = true;
     }
@@ -63,7 +65,7 @@ impl Presence {
     pub async fn run(
         self,
         store: Store,
-        hub: Hub,
+        fanout: Arc<dyn Fanout>,
         clock: Clock,
         interval: Duration,
         stop: CancellationToken,
@@ -73,7 +75,7 @@ impl Presence {
                 () = self.inner.wake.notified() => {}
                 () = stop.cancelled() => return,
             }
-            self.flush(&store, &hub, clock.now()).await;
+            self.flush(&store, &*fanout, clock.now()).await;
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
                 () = stop.cancelled() => return,
@@ -81,7 +83,7 @@ impl Presence {
         }
     }
 
-    async fn flush(&self, store: &Store, hub: &Hub, now: Millis) {
+    async fn flush(&self, store: &Store, fanout: &dyn Fanout, now: Millis) {
         let changes: Vec<(UserId, bool)> =
             std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner))
                 .into_iter()
@@ -92,8 +94,8 @@ impl Presence {
         match store.set_presence(&changes, now).await {
             Ok(statuses) => match statuses.as_slice() {
                 [] => {}
-                [one] => hub.to_everyone(&events::user_status_update(one), Except::Nobody),
-                many => hub.to_everyone(&events::user_status_batch(many), Except::Nobody),
+                [one] => fanout.publish(Audience::everyone(), &events::user_status_update(one)),
+                many => fanout.publish(Audience::everyone(), &events::user_status_batch(many)),
             },
             Err(e) => tracing::error!(error = %e, "recording presence failed"),
         }

@@ -4,9 +4,9 @@
 
 use super::validate;
 use crate::context::AppContext;
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, Result};
 use crate::events::{self, LeftUser};
-use crate::hub::{ConnId, Except, Origin};
+use crate::fanout::{Audience, Origin};
 use crate::model::{Caller, Member, MessageId, Room, RoomId, SystemEvent, UserId};
 use crate::store::Paging;
 
@@ -59,22 +59,15 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
             caller.user_id,
             ctx.clock.now(),
         )
-        .await
-        .on_unique("rooms.name_key", || {
-            Error::conflict(
-                "room_name_taken",
-                Some("name"),
-                "a room with that name already exists",
-            )
-        })?;
-    ctx.hub.subscribe(caller.user_id, id);
+        .await?;
+    ctx.fanout.subscribe(caller.user_id, id);
     let event = SystemEvent::RoomCreated {
         user_id: caller.user_id,
         username: caller.username.clone(),
     };
     ctx.log.post_system(id, &name, &event).await;
     let room = get(ctx, caller, id).await?;
-    send_room_joined(ctx, &room, Audience::User(caller.user_id)).await?;
+    send_room_joined(ctx, &room, Audience::user(caller.user_id)).await?;
     if !room.is_private {
         let outsider_view = Room {
             is_member: false,
@@ -83,34 +76,16 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
             last_read_message_id: 0,
             ..room.clone()
         };
-        ctx.hub.to_everyone(
+        ctx.fanout.publish(
+            Audience::everyone().except_user(caller.user_id),
             &events::room_created(&outsider_view),
-            Except::User(caller.user_id),
         );
     }
     Ok(room)
 }
 
-/// Who receives a `room_joined`.
-#[derive(Clone, Copy, Debug)]
-pub enum Audience<'a> {
-    /// Every socket of this user.
-    User(UserId),
-    /// Only the socket that asked, with its `ref`.
-    Socket {
-        conn: ConnId,
-        reference: Option<&'a str>,
-    },
-    /// The socket that asked (with its `ref`) and, without a ref, the user's other sockets.
-    SocketAndUser {
-        conn: ConnId,
-        reference: Option<&'a str>,
-        user: UserId,
-    },
-}
-
 /// Sends `room_joined` {room, members, latest messages} to `audience`.
-pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
+async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
     let mut members = ctx.store.members(room.id).await?;
     super::presence::overlay(&ctx.hub, &mut members);
     let paging = Paging {
@@ -119,19 +94,8 @@ pub async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<
         limit: JOIN_HISTORY,
     };
     let page = ctx.store.history(room.id, paging).await?;
-    let frame = |reference| events::room_joined(room, &members, &page.messages, page.changes_rev, reference);
-    match audience {
-        Audience::User(user) => ctx.hub.to_user(user, &frame(None)),
-        Audience::Socket { conn, reference } => ctx.hub.to_conn(conn, &frame(reference)),
-        Audience::SocketAndUser {
-            conn,
-            reference,
-            user,
-        } => {
-            ctx.hub.to_conn(conn, &frame(reference));
-            ctx.hub.to_user_except(user, conn, &frame(None));
-        }
-    }
+    let frame = events::room_joined(room, &members, &page.messages, page.changes_rev, None);
+    ctx.fanout.publish(audience, &frame);
     Ok(())
 }
 
@@ -140,17 +104,34 @@ pub async fn announce_member(ctx: &AppContext, room: RoomId, user: UserId) {
     match ctx.store.member(room, user).await {
         Ok(Some(mut member)) => {
             super::presence::overlay(&ctx.hub, std::slice::from_mut(&mut member));
-            ctx.hub
-                .to_room(room, &events::user_joined(room, &member), Except::User(user));
+            ctx.fanout.publish(
+                Audience::room(room).except_user(user),
+                &events::user_joined(room, &member),
+            );
         }
         Ok(None) => {}
         Err(e) => tracing::error!(error = %e, room, user, "announcing a new member failed"),
     }
 }
 
-/// Joins a public room (a no-op for a room the caller is already in). Returns the room and
-/// whether the caller newly joined.
-pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room, bool)> {
+/// Joins a public room (a no-op for a room the caller is already in) and returns it. Every
+/// socket of a newcomer gets `room_joined`; an asking socket gets it (with its `ref`) even when
+/// the caller already was a member.
+pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId, origin: Option<Origin<'_>>) -> Result<Room> {
+    let (room, newly) = enter(ctx, caller, id).await?;
+    let audience = if newly {
+        Some(Audience::user(caller.user_id).from(origin))
+    } else {
+        origin.map(Audience::origin)
+    };
+    if let Some(audience) = audience {
+        send_room_joined(ctx, &room, audience).await?;
+    }
+    Ok(room)
+}
+
+/// Makes the caller a member of a public room; returns the room and whether they newly joined.
+async fn enter(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room, bool)> {
     let room = get(ctx, caller, id).await?;
     if room.is_member {
         return Ok((room, false));
@@ -159,7 +140,7 @@ pub async fn join(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room
     if !ctx.store.add_member(id, caller.user_id, ctx.clock.now()).await? {
         return Ok((get(ctx, caller, id).await?, false));
     }
-    ctx.hub.subscribe(caller.user_id, id);
+    ctx.fanout.subscribe(caller.user_id, id);
     announce_member(ctx, id, caller.user_id).await;
     let event = SystemEvent::MemberJoined {
         user_id: caller.user_id,
@@ -193,13 +174,11 @@ fn depart(ctx: &AppContext, room: RoomId, user: UserId, username: &str, origin: 
         id: user,
         username: username.to_owned(),
     };
-    ctx.hub.unsubscribe(user, room);
-    ctx.hub.to_user_from(user, origin, |reference| {
-        events::user_left(room, &left, reference)
-    });
-    ctx.hub
-        .to_room(room, &events::user_left(room, &left, None), Except::Nobody);
-    ctx.typing.stop(&ctx.hub, room, user);
+    ctx.fanout.unsubscribe(user, room);
+    let frame = events::user_left(room, &left, None);
+    ctx.fanout.publish(Audience::user(user).from(origin), &frame);
+    ctx.fanout.publish(Audience::room(room), &frame);
+    ctx.typing.stop(&*ctx.fanout, room, user);
 }
 
 /// The members of a room the caller can see.
@@ -225,10 +204,10 @@ pub async fn add_member(ctx: &AppContext, caller: &Caller, id: RoomId, username:
             "that user is already a member of this room",
         ));
     }
-    ctx.hub.subscribe(user.id, id);
+    ctx.fanout.subscribe(user.id, id);
     announce_member(ctx, id, user.id).await;
     if let Some(their_view) = ctx.store.room_for(user.id, user.is_server_admin, id).await? {
-        send_room_joined(ctx, &their_view, Audience::User(user.id)).await?;
+        send_room_joined(ctx, &their_view, Audience::user(user.id)).await?;
     }
     let event = SystemEvent::MemberAdded {
         user_id: user.id,
@@ -293,9 +272,10 @@ pub async fn mark_read(
         .mark_read(id, caller.user_id, message)
         .await?
         .ok_or_else(|| Error::conflict("not_a_member", None, "you are not a member of this room"))?;
-    ctx.hub.to_user_from(caller.user_id, origin, |reference| {
-        events::room_read(id, marker, unread, reference)
-    });
+    ctx.fanout.publish(
+        Audience::user(caller.user_id).from(origin),
+        &events::room_read(id, marker, unread, None),
+    );
     Ok(ReadMarker {
         room_id: id,
         last_read_message_id: marker,

@@ -14,21 +14,80 @@ const EMAIL_MAX: usize = 254;
 const URL_MAX: usize = 2048;
 const CLIENT_MSG_ID_MAX: usize = 64;
 
-/// A username in canonical form (NFC) plus the key that makes uniqueness ignore case.
+/// Names nobody may register: they look like the server speaking, or like a mention of many.
+pub const RESERVED_USERNAMES: [&str; 8] = [
+    "admin", "system", "confab", "root", "everyone", "here", "room", "all",
+];
+
+/// A username in canonical form (NFKC), the key that makes uniqueness ignore case, and the
+/// skeleton that makes it ignore look-alike letters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username {
     pub display: String,
     pub key: String,
+    pub skeleton: String,
 }
 
-/// The lookup key of a name: NFC, then lowercase, so "Alice" and "ALICE" collide in any script.
+/// The lookup key of a name: NFKC, then lowercase, so "Alice", "ALICE" and full-width
+/// "ａｌｉｃｅ" collide in any script.
 pub fn name_key(name: &str) -> String {
-    name.nfc().collect::<String>().to_lowercase()
+    name.nfkc().collect::<String>().to_lowercase()
 }
 
-/// 3–32 letters (any script), digits, `_`, `-` or `.`.
+/// A name as it is stored and shown: trimmed, NFKC.
+pub fn canonical_name(raw: &str) -> String {
+    raw.trim().nfkc().collect()
+}
+
+/// The Unicode TR39 skeleton of a name: two names with the same skeleton look alike ("alice",
+/// "аlice" with a Cyrillic а, "aIice" with a capital I). Case is left alone, as TR39 does: the
+/// key already makes names unique ignoring case.
+pub fn name_skeleton(name: &str) -> String {
+    unicode_security::skeleton(name).collect()
+}
+
+/// The lookup key of a name typed at login. Anything longer than a username can be is refused
+/// before it is normalized, looked up or counted.
+pub fn login_key(raw: &str) -> Result<String> {
+    let too_long = || {
+        Error::invalid(
+            "invalid_username",
+            "username",
+            format!("no username is longer than {} characters", USERNAME_CHARS.end()),
+        )
+    };
+    // Four bytes per character, and room for combining marks that normalization composes.
+    if raw.len() > USERNAME_CHARS.end() * 4 * 4 {
+        return Err(too_long());
+    }
+    let key = name_key(raw.trim());
+    if key.chars().count() > *USERNAME_CHARS.end() {
+        return Err(too_long());
+    }
+    Ok(key)
+}
+
+/// A name someone registers: a valid [`username`] that is not reserved, nor a look-alike of
+/// a reserved one.
+pub fn new_username(raw: &str) -> Result<Username> {
+    let username = username(raw)?;
+    let folded = name_skeleton(&username.key);
+    if RESERVED_USERNAMES.iter().any(|reserved| {
+        let reserved = name_skeleton(reserved);
+        reserved == username.skeleton || reserved == folded
+    }) {
+        return Err(Error::conflict(
+            "username_taken",
+            Some("username"),
+            "that username is reserved",
+        ));
+    }
+    Ok(username)
+}
+
+/// 3–32 letters (any script), digits, `_`, `-` or `.`, after NFKC normalization.
 pub fn username(raw: &str) -> Result<Username> {
-    let display: String = raw.trim().nfc().collect();
+    let display = canonical_name(raw);
     let len = display.chars().count();
     if !USERNAME_CHARS.contains(&len) {
         return Err(Error::invalid(
@@ -48,7 +107,12 @@ pub fn username(raw: &str) -> Result<Username> {
         ));
     }
     let key = display.to_lowercase();
-    Ok(Username { display, key })
+    let skeleton = name_skeleton(&display);
+    Ok(Username {
+        display,
+        key,
+        skeleton,
+    })
 }
 
 /// 8–128 characters; checked on passwords people choose, not on login attempts.
@@ -221,6 +285,41 @@ mod tests {
         let decomposed = username("Zoe\u{0308}").unwrap();
         assert_eq!(composed.key, decomposed.key);
         assert_eq!(name_key("ZOË"), composed.key);
+    }
+
+    #[test]
+    fn look_alike_and_compatibility_forms_collide() {
+        let alice = username("alice").unwrap();
+        // Full-width letters are the same name after NFKC.
+        let full_width = username("ａｌｉｃｅ").unwrap();
+        assert_eq!(full_width.display, "alice");
+        assert_eq!(full_width.key, alice.key);
+        // Cyrillic а, a capital I for l, Cyrillic і: different keys, same skeleton.
+        for spoof in ["\u{430}lice", "aIice", "al\u{456}ce"] {
+            let spoof = username(spoof).unwrap();
+            assert_ne!(spoof.key, alice.key);
+            assert_eq!(spoof.skeleton, alice.skeleton, "{}", spoof.display);
+        }
+        assert_ne!(username("alicia").unwrap().skeleton, alice.skeleton);
+    }
+
+    #[test]
+    fn reserved_names_and_their_look_alikes_are_refused() {
+        for name in [
+            "admin",
+            "ADMIN",
+            "\u{430}dmin",
+            "everyone",
+            "Here",
+            "root",
+            "ａｌｌ",
+        ] {
+            let err = new_username(name).unwrap_err();
+            assert_eq!(err.code(), "username_taken", "{name}");
+        }
+        assert!(new_username("administrator").is_ok());
+        // The demo accounts are made with the lenient check.
+        assert!(username("admin").is_ok());
     }
 
     #[test]

@@ -6,13 +6,19 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, json, respond};
+use super::{authed, json, route};
+use crate::chat::presence;
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::{Caller, User};
 
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    online(ctx)
+    route(
+        warp::path!("users" / "online")
+            .and(warp::get())
+            .and(authed(ctx))
+            .then(online),
+    )
 }
 
 #[derive(Serialize)]
@@ -21,19 +27,8 @@ struct OnlineBody {
 }
 
 /// GET /api/users/online — everyone with a live connection.
-fn online(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("users" / "online")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    caller?;
-                    let users = crate::chat::presence::online_users(&ctx.store, &ctx.hub).await?;
-                    Ok(json(StatusCode::OK, &OnlineBody { users }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn online(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    caller?;
+    let users = presence::online_users(&ctx).await?;
+    Ok(json(StatusCode::OK, &OnlineBody { users }))
 }

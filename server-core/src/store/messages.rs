@@ -41,8 +41,10 @@ pub enum AppendOutcome {
     Created(Message),
     /// The sender already sent this `client_msg_id`; here is the stored message.
     Duplicate(Message),
-    /// The sender is not a member of the room (or the room does not exist).
+    /// The sender is not a member of this public room.
     NotMember,
+    /// No room the sender can see: it does not exist, or it is private and they are not in it.
+    NoSuchRoom,
 }
 
 /// Which slice of a room's history to read.
@@ -149,6 +151,26 @@ impl Store {
                 .collect()
         };
 
+        // Why a refused sender was refused, looked up only when someone was: a public room
+        // they are not in, or a room they cannot see.
+        let refused: BTreeSet<RoomId> = batch
+            .iter()
+            .filter(|m| m.user_id.is_some_and(|u| !members.contains(&(m.room_id, u))))
+            .map(|m| m.room_id)
+            .collect();
+        let public: HashSet<RoomId> = if refused.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar(
+                r#"select id from rooms where id in (select value from json_each(?1)) and is_private = 0"#,
+            )
+            .bind(json_param(&refused))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+        };
+
         // Decide each message's fate in order; `Insert` ones are stored below.
         enum Fate {
             // Boxed: rare (retries, non-members), and a message is large.
@@ -164,7 +186,11 @@ impl Store {
             let fate = if let Some(stored) = key.and_then(|(u, c)| earlier.get(&(u, c.to_owned()))) {
                 Fate::Done(Box::new(AppendOutcome::Duplicate(stored.clone())))
             } else if new.user_id.is_some_and(|u| !members.contains(&(new.room_id, u))) {
-                Fate::Done(Box::new(AppendOutcome::NotMember))
+                Fate::Done(Box::new(if public.contains(&new.room_id) {
+                    AppendOutcome::NotMember
+                } else {
+                    AppendOutcome::NoSuchRoom
+                }))
             } else if let Some(&first) = key.and_then(|k| first_in_batch.get(&k)) {
                 Fate::SameAs(first)
             } else {
@@ -235,6 +261,7 @@ impl Store {
                         AppendOutcome::Duplicate(m.clone())
                     }
                     AppendOutcome::NotMember => AppendOutcome::NotMember,
+                    AppendOutcome::NoSuchRoom => AppendOutcome::NoSuchRoom,
                 },
             };
             outcomes.push(outcome);
@@ -389,66 +416,6 @@ impl Store {
                 .await?,
         )
     }
-
-    /// The stored attachment `id`: its room, name, content type and whether it is an image.
-    pub async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
-        Ok(sqlx::query_as(
-            r#"select room_id, file_name, content_type, is_image from attachments where id = ?1"#,
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
-    }
-
-    /// Whether an attachment row `id` exists (the file sweep keeps only those).
-    pub async fn attachment_exists(&self, id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar(r#"select exists (select 1 from attachments where id = ?1)"#)
-                .bind(id)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
-    /// transaction. Returns how many went and the ids of their attachments.
-    pub async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
-        let mut tx = self.write.begin().await?;
-        let files: Vec<String> = sqlx::query_scalar(
-            r#"select a.id from attachments a
-               where a.message_id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let deleted = sqlx::query(
-            r#"delete from messages where id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok((deleted, files))
-    }
-
-    /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
-    pub async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
-        let messages: i64 = sqlx::query_scalar(r#"select count(*) from messages where timestamp < ?1"#)
-            .bind(cutoff)
-            .fetch_one(&self.read)
-            .await?;
-        let (files, bytes): (i64, i64) = sqlx::query_as(
-            r#"select count(*), coalesce(sum(a.size), 0) from attachments a
-               join messages m on m.id = a.message_id where m.timestamp < ?1"#,
-        )
-        .bind(cutoff)
-        .fetch_one(&self.read)
-        .await?;
-        Ok((messages, files, bytes))
-    }
 }
 
 /// One message to insert: room, user, content, type, client id, system event.
@@ -519,40 +486,6 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
     }
 }
 
-/// An attachment row, for serving its file.
-#[derive(Debug, sqlx::FromRow)]
-pub struct StoredAttachment {
-    pub room_id: RoomId,
-    pub file_name: String,
-    pub content_type: String,
-    pub is_image: bool,
-}
-
-impl Store {
-    /// A server fact stored under `key`.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar(r#"select value from server_meta where key = ?1"#)
-                .bind(key)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    /// Stores a server fact under `key`.
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            r#"insert into server_meta (key, value) values (?1, ?2)
-               on conflict (key) do update set value = excluded.value"#,
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -586,6 +519,7 @@ mod tests {
         let user = NewUser {
             username: "alice",
             username_key: "alice",
+            username_skeleton: "alice",
             email: None,
             password_hash: "x",
             is_admin: false,

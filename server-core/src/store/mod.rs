@@ -2,9 +2,11 @@
 //! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
 //! cheaper than lock retries) and a small pool of read-only connections for everything else.
 
+mod attachments;
 mod files;
 mod messages;
 mod rooms;
+mod rows;
 mod sessions;
 mod users;
 
@@ -18,9 +20,39 @@ use sqlx::sqlite::{
 
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
+pub use rows::RoomRow;
 pub use users::{NewUser, ProfileUpdate};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// A write that clashes with what is stored, said in domain terms so no caller needs to know
+/// a constraint's name or a driver's error (see `From<Conflict> for Error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    RoomName,
+    Username,
+    /// The username's confusable skeleton (TR39) matches an existing account's.
+    UsernameLookAlike,
+}
+
+/// A unique violation as the [`Conflict`] it means; any other error as it is.
+fn conflict(e: sqlx::Error) -> Error {
+    // SQLite names the column ("users.username_key") or, for an expression index, the index
+    // ("index 'rooms_name_key'"). Emails are deliberately not unique (docs/security.md).
+    const UNIQUE: [(&str, Conflict); 3] = [
+        ("rooms.name_key", Conflict::RoomName),
+        ("users.username_key", Conflict::Username),
+        ("users.username_skeleton", Conflict::UsernameLookAlike),
+    ];
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            if let Some((_, which)) = UNIQUE.iter().find(|(name, _)| db.message().contains(name)) {
+                return Error::from(*which);
+            }
+        }
+    }
+    Error::from(e)
+}
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]

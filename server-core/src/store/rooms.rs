@@ -3,7 +3,7 @@
 
 use super::{Store, UNREAD_CAP};
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomRow, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, UserId};
 use crate::time::Millis;
 
 /// The room list as user ?1 sees it (server admin flag ?2), optionally just room ?3. Private
@@ -50,8 +50,8 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Creates a room with `creator` as its admin member. A taken name surfaces as a unique
-    /// violation on `rooms.name_key`.
+    /// Creates a room with `creator` as its admin member; a taken name is
+    /// [`Conflict::RoomName`](super::Conflict::RoomName).
     pub async fn create_room(
         &self,
         name: &str,
@@ -73,7 +73,8 @@ impl Store {
         .bind(creator)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, is_admin) values (?1, ?2, ?3, 1)"#,
         )
@@ -106,16 +107,6 @@ impl Store {
             .bind(UNREAD_CAP)
             .fetch_optional(&self.read)
             .await?)
-    }
-
-    /// The room's own row.
-    pub async fn room_row(&self, room: RoomId) -> Result<Option<RoomRow>> {
-        Ok(
-            sqlx::query_as(r#"select id, name, is_private from rooms where id = ?1"#)
-                .bind(room)
-                .fetch_optional(&self.read)
-                .await?,
-        )
     }
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before

@@ -2,9 +2,10 @@
 
 use sqlx::{FromRow, Row};
 
+use super::RoomRow;
 use super::Store;
 use crate::error::Result;
-use crate::model::{Me, RoomRow, User, UserId, UserStatus};
+use crate::model::{Me, SessionId, User, UserId, UserStatus};
 use crate::time::Millis;
 
 /// A new account, already validated and hashed.
@@ -12,6 +13,7 @@ use crate::time::Millis;
 pub struct NewUser<'a> {
     pub username: &'a str,
     pub username_key: &'a str,
+    pub username_skeleton: &'a str,
     pub email: Option<&'a str>,
     pub password_hash: &'a str,
     pub is_admin: bool,
@@ -33,25 +35,29 @@ pub struct ProfileUpdate {
 
 impl Store {
     /// Creates the account and makes it a member of every public room, in one transaction.
-    /// Returns the account and the rooms it joined. Unique violations surface as database
-    /// errors on `users.username_key` or `users_email_key`.
+    /// Returns the account and the rooms it joined. A taken name is
+    /// [`Conflict::Username`](super::Conflict), a look-alike of one
+    /// [`Conflict::UsernameLookAlike`](super::Conflict).
     pub async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
         let mut tx = self.write.begin().await?;
         let id: UserId = sqlx::query_scalar(
-            r#"insert into users (username, username_key, email, password_hash, is_admin, created_at)
-               values (?1, ?2, ?3, ?4, ?5, ?6)
+            r#"insert into users (username, username_key, username_skeleton, email, password_hash,
+                                  is_admin, created_at)
+               values (?1, ?2, ?3, ?4, ?5, ?6, ?7)
                returning id"#,
         )
         .bind(new.username)
         .bind(new.username_key)
+        .bind(new.username_skeleton)
         .bind(new.email)
         .bind(new.password_hash)
         .bind(new.is_admin)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         let rooms: Vec<RoomRow> =
-            sqlx::query_as(r#"select id, name, is_private from rooms where is_private = 0 order by id"#)
+            sqlx::query_as(r#"select id, name from rooms where is_private = 0 order by id"#)
                 .fetch_all(&mut *tx)
                 .await?;
         sqlx::query(
@@ -121,8 +127,7 @@ impl Store {
         .await?)
     }
 
-    /// Applies a profile edit and returns the result. A taken email surfaces as a unique
-    /// violation on `users_email_key`.
+    /// Applies a profile edit and returns the result.
     pub async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> Result<Option<Me>> {
         let result = sqlx::query(
             r#"update users set
@@ -136,7 +141,8 @@ impl Store {
         .bind(update.avatar_url.is_some())
         .bind(update.avatar_url.clone().flatten())
         .execute(&self.write)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         if result.rows_affected() == 0 {
             return Ok(None);
         }
@@ -214,5 +220,37 @@ impl Store {
             .fetch_one(&self.read)
             .await?;
         Ok(row.try_get::<bool, _>(0)?)
+    }
+
+    /// Accounts made before usernames had skeletons: id and name.
+    pub async fn users_without_skeleton(&self) -> Result<Vec<(UserId, String)>> {
+        Ok(
+            sqlx::query_as(r#"select id, username from users where username_skeleton is null order by id"#)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+
+    /// Gives an older account its (NFKC) key and skeleton. A unique violation (another account
+    /// already has that key or look) surfaces as a database error; the account keeps its old key.
+    pub async fn set_name_keys(&self, id: UserId, username_key: &str, skeleton: &str) -> Result<()> {
+        sqlx::query(r#"update users set username_key = ?2, username_skeleton = ?3 where id = ?1"#)
+            .bind(id)
+            .bind(username_key)
+            .bind(skeleton)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of account `id` (an account that must not stay signed in); returns
+    /// the sessions ended.
+    pub async fn delete_user_sessions(&self, id: UserId) -> Result<Vec<SessionId>> {
+        Ok(
+            sqlx::query_scalar(r#"delete from sessions where user_id = ?1 returning id"#)
+                .bind(id)
+                .fetch_all(&self.write)
+                .await?,
+        )
     }
 }

@@ -7,7 +7,7 @@ use serde_json::value::RawValue;
 
 use crate::chat::messages::Draft;
 use crate::error::Error;
-use crate::model::{MessageId, MessageType, RoomId};
+use crate::model::{MessageId, RoomId};
 
 const MAX_REF: usize = 64;
 
@@ -62,11 +62,8 @@ struct InRoom {
 #[derive(Deserialize)]
 struct Send {
     room_id: RoomId,
-    content: String,
-    #[serde(default)]
-    message_type: Option<MessageType>,
-    #[serde(default)]
-    client_msg_id: Option<String>,
+    #[serde(flatten)]
+    draft: Draft,
 }
 
 #[derive(Deserialize)]
@@ -119,11 +116,7 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         "leave_room" => data_of::<InRoom>(data).map(|d| ClientEvent::LeaveRoom { room_id: d.room_id }),
         "send_message" => data_of::<Send>(data).map(|d| ClientEvent::SendMessage {
             room_id: d.room_id,
-            draft: Draft {
-                content: d.content,
-                message_type: d.message_type,
-                client_msg_id: d.client_msg_id,
-            },
+            draft: d.draft,
         }),
         "edit_message" => data_of::<Edit>(data).map(|d| ClientEvent::EditMessage {
             message_id: d.message_id,

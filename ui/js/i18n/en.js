@@ -41,7 +41,14 @@ export const en = {
   'err.code.username_taken': 'That username is already taken — try another one',
   'err.code.email_taken': 'That email is already used by another account',
   'err.code.invalid_username': 'Usernames are 3–32 letters, digits, _, - or .',
-  'err.code.invalid_password': 'Passwords need 8–128 characters',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? 'That password is one of the 20,000 most common ones, which attackers try first — choose a less common one'
+      : /username/.test(message)
+        ? 'The password must not contain your username'
+        : 'Passwords need 8–128 characters',
+  'err.code.demo_account_disabled': ({ message }) => `This demo account is disabled on this server: ${message}`,
+  'err.code.server_busy': 'The server is busy right now — please try again in a moment',
   'err.code.invalid_email': "That doesn't look like an email address",
   'err.code.invalid_avatar_url': 'The avatar must be an http:// or https:// address',
   'err.code.invalid_credentials': 'Wrong username or password',

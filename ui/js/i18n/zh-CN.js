@@ -38,7 +38,14 @@ export const zh = {
   'err.code.username_taken': '这个用户名已被占用，换一个吧',
   'err.code.email_taken': '这个邮箱已被其他账号使用',
   'err.code.invalid_username': '用户名需为 3–32 个字母、数字、_、- 或 .',
-  'err.code.invalid_password': '密码长度需为 8–128 个字符',
+  'err.code.invalid_password': ({ message }) =>
+    /common/.test(message)
+      ? '这个密码属于最常见的 20,000 个密码之一，容易被猜中，请换一个'
+      : /username/.test(message)
+        ? '密码不能包含用户名'
+        : '密码长度需为 8–128 个字符',
+  'err.code.demo_account_disabled': ({ message }) => `此演示账号在本服务器上已停用：${message}`,
+  'err.code.server_busy': '服务器正忙，请稍后再试',
   'err.code.invalid_email': '邮箱格式不正确',
   'err.code.invalid_avatar_url': '头像必须是 http:// 或 https:// 开头的网址',
   'err.code.invalid_credentials': '用户名或密码错误',

@@ -4,7 +4,7 @@
 
 import { ApiError } from './errors.js';
 import { apiUrl, serverUrl } from './platform.js';
-import { currentToken, reportSessionLost } from './session.js';
+import { currentToken, keepDeviceToken, loadDeviceToken, reportSessionLost } from './session.js';
 
 /** An error body of a failed response, as an ApiError (and the session-lost hook on 401). */
 export function responseError(status, data, retryAfter = null) {
@@ -45,9 +45,17 @@ async function request(method, path, body) {
 export const enc = encodeURIComponent;
 
 export const auth = {
-  register: (username, password, email) =>
-    request('POST', '/api/auth/register', email ? { username, password, email } : { username, password }),
-  login: (username, password, remember) => request('POST', '/api/auth/login', { username, password, remember: Boolean(remember) }),
+  register: async (username, password, email) =>
+    keepDeviceToken(
+      username,
+      await request('POST', '/api/auth/register', email ? { username, password, email } : { username, password }),
+    ),
+  login: async (username, password, remember) => {
+    const deviceToken = loadDeviceToken(username);
+    const body = { username, password, remember: Boolean(remember) };
+    if (deviceToken) body.device_token = deviceToken;
+    return keepDeviceToken(username, await request('POST', '/api/auth/login', body));
+  },
   logout: () => request('POST', '/api/auth/logout'),
   me: () => request('GET', '/api/auth/me'),
   updateProfile: (changes) => request('PUT', '/api/auth/profile', changes),

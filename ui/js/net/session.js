@@ -25,6 +25,34 @@ function sessionKey(suffix = '') {
   return `${TOKEN_KEY}:${configuredBase() || 'same-origin'}${suffix}`;
 }
 
+// Device tokens: the server gives one on every sign-in, signed for that username. Sending it back
+// with later logins lets this browser in even while someone else's guessing has slowed that
+// account down (docs/protocol.md, "Login throttling"). Kept per server and username.
+const DEVICE_KEY = 'confab.device';
+
+function deviceKey(username) {
+  return `${DEVICE_KEY}:${configuredBase() || 'same-origin'}:${String(username).trim().toLowerCase()}`;
+}
+
+/** The device token this browser holds for `username` on the configured server, if any. */
+export function loadDeviceToken(username) {
+  try {
+    return storages().local?.getItem(deviceKey(username)) || null;
+  } catch {
+    return null;
+  }
+}
+
+/** Keeps the device token of a sign-in answer; returns the answer. */
+export function keepDeviceToken(username, answer) {
+  try {
+    if (answer?.device_token) storages().local?.setItem(deviceKey(username), answer.device_token);
+  } catch {
+    // Storage unavailable: this browser is treated as a new device next time.
+  }
+  return answer;
+}
+
 let token = null;
 
 /**
