@@ -5,9 +5,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::time::Clock;
+
+mod limits;
+pub use limits::*;
 
 /// Which defaults a server runs with, as in the old Flask app's `FLASK_ENV`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -124,6 +128,8 @@ pub struct Config {
     pub max_upload_bytes: u64,
     /// Messages (and their files) older than this many days are deleted; 0 keeps everything.
     pub retention_days: u32,
+    /// Rate limits and quotas.
+    pub limits: Limits,
     /// The server's clock; tests shift it.
     pub clock: Clock,
 }
@@ -146,6 +152,7 @@ impl Config {
             connections: ConnectionLimits::default(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             retention_days: DEFAULT_RETENTION_DAYS,
+            limits: Limits::default(),
             clock: Clock::system(),
         }
     }
@@ -272,6 +279,66 @@ pub struct Args {
         global = true
     )]
     pub max_connections_per_address: usize,
+
+    /// `off` switches off the per-user and per-address rate limits, the registration limit,
+    /// the rooms-per-day cap and the upload quota, for load tests and test suites.
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMITS",
+        value_name = "on|off",
+        default_value = "on",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Limits",
+        global = true
+    )]
+    pub rate_limits: bool,
+
+    /// Messages and uploads per user: BURST/PERIOD (REST and WebSocket together).
+    #[arg(long, env = "CONFAB_MESSAGE_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub message_rate: Rate,
+
+    /// Edits and deletes per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_EDIT_RATE", value_name = "N/PERIOD", default_value = "30/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub edit_rate: Rate,
+
+    /// Reactions per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REACTION_RATE", value_name = "N/PERIOD", default_value = "60/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub reaction_rate: Rate,
+
+    /// Typing notifications per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_TYPING_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub typing_rate: Rate,
+
+    /// Registrations per client address (IPv6: per /64): BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REGISTRATION_RATE", value_name = "N/PERIOD", default_value = "20/1h",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub registration_rate: Rate,
+
+    /// Rooms one user may create in any 24 hours.
+    #[arg(long, env = "CONFAB_ROOMS_PER_DAY", value_name = "N", default_value_t = DEFAULT_ROOMS_PER_DAY,
+          help_heading = "Limits", global = true)]
+    pub rooms_per_day: u32,
+
+    /// Live sockets per user; one more closes the oldest (close code 4429).
+    #[arg(long, env = "CONFAB_SOCKETS_PER_USER", value_name = "N", default_value_t = DEFAULT_SOCKETS_PER_USER,
+          value_parser = clap::value_parser!(u16).range(1..).map(usize::from),
+          help_heading = "Limits", global = true)]
+    pub sockets_per_user: usize,
+
+    /// Megabytes one user may upload in any 24 hours (0: no quota).
+    #[arg(long, env = "CONFAB_UPLOAD_QUOTA_MB", value_name = "MB", default_value_t = DEFAULT_UPLOAD_QUOTA_MB,
+          help_heading = "Limits", global = true)]
+    pub upload_quota_mb: u64,
+
+    /// Refuse uploads while the uploads folder's disk has less free space than this (0: never).
+    #[arg(long, env = "CONFAB_MIN_FREE_DISK_MB", value_name = "MB", default_value_t = DEFAULT_MIN_FREE_DISK_MB,
+          help_heading = "Limits", global = true)]
+    pub min_free_disk_mb: u64,
 }
 
 /// What `confab-server` does besides serving.
@@ -308,6 +375,18 @@ impl Args {
             },
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             retention_days: self.retention_days,
+            limits: Limits {
+                rate_limits: self.rate_limits,
+                messages: self.message_rate,
+                edits: self.edit_rate,
+                reactions: self.reaction_rate,
+                typing: self.typing_rate,
+                registrations: self.registration_rate,
+                rooms_per_day: self.rooms_per_day,
+                sockets_per_user: self.sockets_per_user,
+                upload_bytes_per_day: self.upload_quota_mb * MB,
+                min_free_disk_bytes: self.min_free_disk_mb * MB,
+            },
             clock: Clock::system(),
         }
     }
@@ -367,6 +446,71 @@ mod tests {
         let args = parse(&["cleanup", "--dry-run", "--data-dir", "/srv/confab"]).unwrap();
         assert!(matches!(args.command, Some(Command::Cleanup { dry_run: true })));
         assert_eq!(args.data_dir, PathBuf::from("/srv/confab"));
+    }
+
+    #[test]
+    fn limits_default_on_and_parse() {
+        let limits = parse(&[]).unwrap().config().limits;
+        assert!(limits.rate_limits);
+        assert_eq!(limits.messages, DEFAULT_MESSAGE_RATE);
+        assert_eq!(limits.registrations, DEFAULT_REGISTRATION_RATE);
+        assert_eq!(limits.edits, DEFAULT_EDIT_RATE);
+        assert_eq!(limits.reactions, DEFAULT_REACTION_RATE);
+        assert_eq!(limits.typing, DEFAULT_TYPING_RATE);
+        assert_eq!(limits.sockets_per_user, 10);
+        assert_eq!(limits.upload_bytes_per_day, 500 * MB);
+        assert_eq!(limits.min_free_disk_bytes, 512 * MB);
+        // The flags' defaults are the embedder's defaults.
+        let embedded = Limits::default();
+        assert_eq!(
+            (
+                embedded.messages,
+                embedded.rooms_per_day,
+                embedded.sockets_per_user
+            ),
+            (limits.messages, limits.rooms_per_day, limits.sockets_per_user)
+        );
+
+        let limits = parse(&[
+            "--rate-limits",
+            "off",
+            "--message-rate",
+            "5/10s",
+            "--registration-rate",
+            "3/h",
+            "--sockets-per-user",
+            "2",
+            "--upload-quota-mb",
+            "0",
+        ])
+        .unwrap()
+        .config()
+        .limits;
+        assert!(!limits.rate_limits);
+        assert_eq!(limits.messages, Rate::new(5, Duration::from_secs(10)));
+        assert_eq!(limits.registrations, Rate::new(3, Duration::from_secs(3600)));
+        assert_eq!(limits.sockets_per_user, 2);
+        assert_eq!(limits.upload_bytes_per_day, 0);
+        assert!(parse(&["--sockets-per-user", "0"]).is_err());
+        assert!(parse(&["--rate-limits", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("30/30s"), Ok(Rate::new(30, Duration::from_secs(30))));
+        assert_eq!(parse_rate("30/1m"), Ok(Rate::new(30, Duration::from_secs(60))));
+        assert_eq!(parse_rate("60/min"), Ok(Rate::new(60, Duration::from_secs(60))));
+        assert_eq!(
+            parse_rate(" 20/2h "),
+            Ok(Rate::new(20, Duration::from_secs(7200)))
+        );
+        for bad in ["30", "0/1m", "5/0s", "5/1d", "x/1m", "5/m1", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_rate(&DEFAULT_MESSAGE_RATE.to_string()),
+            Ok(DEFAULT_MESSAGE_RATE)
+        );
     }
 
     #[test]

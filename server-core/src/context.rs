@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
 use crate::blocking::BlockingPool;
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
 use crate::fanout::Fanout;
 use crate::hub::Hub;
@@ -29,6 +29,8 @@ pub struct AppContext {
     pub log: MessageLog,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
+    /// Rate limits and quotas of users and client addresses.
+    pub limits: Limiter,
     pub presence: Presence,
     pub typing: Typing,
     /// Live WebSocket connections, so shutdown can wait for them to close.

@@ -6,7 +6,7 @@
 //! hub only delivers it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::{Notify, mpsc};
@@ -35,6 +35,8 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4401;
     /// No frame for the idle timeout.
     pub const IDLE: u16 = 4408;
+    /// The user opened more sockets than allowed; this, their oldest, made room.
+    pub const TOO_MANY_SOCKETS: u16 = 4429;
 }
 
 /// A connection's end of its registration.
@@ -100,6 +102,8 @@ struct Inner {
     state: RwLock<State>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    /// Live connections one user may have; registering one more closes their oldest.
+    sockets_per_user: AtomicUsize,
 }
 
 impl Hub {
@@ -110,8 +114,14 @@ impl Hub {
                 state: RwLock::default(),
                 next_id: AtomicU64::new(1),
                 queue_capacity,
+                sockets_per_user: AtomicUsize::new(usize::MAX),
             }),
         }
+    }
+
+    /// Caps the live connections of one user (at least 1; unlimited until set).
+    pub fn set_sockets_per_user(&self, cap: usize) {
+        self.inner.sockets_per_user.store(cap.max(1), Ordering::Relaxed);
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -122,7 +132,9 @@ impl Hub {
         self.inner.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers an authenticated connection of `user`, subscribed to `rooms`.
+    /// Registers an authenticated connection of `user`, subscribed to `rooms`. Beyond the
+    /// user's socket cap their oldest connections are closed with
+    /// [`close::TOO_MANY_SOCKETS`] and stop counting as theirs at once.
     pub fn register(&self, user: UserId, session: SessionId, rooms: Vec<RoomId>) -> Registration {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, outbound) = mpsc::channel(self.inner.queue_capacity);
@@ -134,6 +146,8 @@ impl Hub {
         let user_conns = state.users.entry(user).or_default();
         user_conns.push(id);
         let came_online = user_conns.len() == 1;
+        let cap = self.inner.sockets_per_user.load(Ordering::Relaxed);
+        let evicted: Vec<ConnId> = user_conns.drain(..user_conns.len().saturating_sub(cap)).collect();
         state.conns.insert(
             id,
             Conn {
@@ -145,6 +159,18 @@ impl Hub {
                 rooms,
             },
         );
+        let unreachable: Vec<ConnId> = evicted
+            .into_iter()
+            .filter(|old| {
+                state.conns.get(old).is_some_and(|conn| {
+                    let farewell =
+                        Outbound::Close(close::TOO_MANY_SOCKETS, "too many connections for this account");
+                    conn.tx.try_send(farewell).is_err()
+                })
+            })
+            .collect();
+        drop(state);
+        self.kill_all(&unreachable);
         Registration {
             id,
             outbound,
@@ -420,6 +446,34 @@ mod tests {
         assert!(hub.unregister(b.id).unwrap().went_offline);
         assert_eq!(hub.connection_count(), 0);
         assert!(hub.unregister(b.id).is_none());
+    }
+
+    #[test]
+    fn a_socket_beyond_the_cap_closes_the_oldest() {
+        let hub = Hub::new(8);
+        hub.set_sockets_per_user(2);
+        let mut first = hub.register(1, 10, vec![]);
+        let mut second = hub.register(1, 10, vec![]);
+        let mut other_user = hub.register(2, 20, vec![]);
+        let mut third = hub.register(1, 11, vec![]);
+        assert!(matches!(
+            first.outbound.try_recv(),
+            Ok(Outbound::Close(close::TOO_MANY_SOCKETS, _))
+        ));
+        assert!(second.outbound.try_recv().is_err());
+        assert!(third.outbound.try_recv().is_err());
+        assert!(other_user.outbound.try_recv().is_err());
+        // The closing socket no longer counts: the user's next socket closes the second.
+        let _fourth = hub.register(1, 11, vec![]);
+        assert!(matches!(
+            second.outbound.try_recv(),
+            Ok(Outbound::Close(close::TOO_MANY_SOCKETS, _))
+        ));
+        assert!(third.outbound.try_recv().is_err());
+        // When the evicted sockets end, the user is still online.
+        assert!(!hub.unregister(first.id).unwrap().went_offline);
+        assert!(!hub.unregister(second.id).unwrap().went_offline);
+        assert!(hub.is_online(1));
     }
 
     #[tokio::test]

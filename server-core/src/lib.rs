@@ -20,7 +20,9 @@ mod time;
 mod ws;
 
 pub use chat::retention::Report as CleanupReport;
-pub use config::{Args, Command, Config, ConnectionLimits, Profile, Timing, create_private_dir};
+pub use config::{
+    Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, Timing, create_private_dir,
+};
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};
 pub use logging::log_filter;

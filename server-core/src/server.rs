@@ -28,7 +28,7 @@ use warp::reply::Response;
 
 use crate::blocking::BlockingPool;
 use crate::chat::retention::{Report, Retention};
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
 use crate::connections::{self, Admission, Counted};
 use crate::context::AppContext;
@@ -42,7 +42,7 @@ use crate::ws::UpgradeSlot;
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
-/// How often expired sessions and stale login throttles are swept.
+/// How often expired sessions, stale login throttles and full rate-limit buckets are swept.
 const HOUSEKEEPING: Duration = Duration::from_secs(300);
 /// How often the write-ahead log is checkpointed into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
@@ -73,12 +73,19 @@ impl Server {
         store.purge_expired_sessions(clock.now()).await?;
 
         let hub = Hub::new(SOCKET_QUEUE);
+        hub.set_sockets_per_user(config.limits.sockets_per_user);
+        if !config.limits.rate_limits {
+            tracing::warn!(
+                "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
+            );
+        }
         let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
         let ctx = AppContext {
             typing: Typing::new(config.timing.typing_ttl),
+            limits: Limiter::new(config.limits.clone()),
             config: Arc::new(config),
             clock,
             store,
@@ -360,6 +367,7 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
             () = stop.cancelled() => return,
         }
         ctx.throttle.prune_all(Instant::now());
+        ctx.limits.prune(Instant::now());
         match ctx.store.purge_expired_sessions(ctx.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),

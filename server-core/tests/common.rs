@@ -56,6 +56,8 @@ impl TestServer {
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.profile = Profile::Testing;
         config.timing = test_timing();
+        // Tests send faster than people; the limits have their own tests (`limits.rs`).
+        config.limits.rate_limits = false;
         adjust(&mut config);
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());

@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod connections;
 mod lifecycle;
+mod limits;
 mod logs;
 mod messages;
 mod presence;

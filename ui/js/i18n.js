@@ -63,7 +63,10 @@ export function formatWait(seconds) {
  */
 export function errorText(error) {
   const code = error?.code;
-  if (code === 'too_many_attempts') return t('err.code.too_many_attempts', { wait: formatWait(error.retryAfter ?? 60) });
+  if (code === 'too_many_attempts' || code === 'rate_limited' || code === 'upload_quota_exceeded') {
+    // REST errors carry `retryAfter` (see net/errors.js); WebSocket errors the server's `retry_after`.
+    return t(`err.code.${code}`, { wait: formatWait(error.retryAfter ?? error.retry_after ?? 60) });
+  }
   const key = `err.code.${code}`;
   if (code && (key in dictionaries[current] || key in en)) return t(key, { message: error?.message || String(code) });
   return t('err.generic', { message: error?.message || String(code || error) });

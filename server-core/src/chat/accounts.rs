@@ -37,14 +37,17 @@ pub struct Registration<'a> {
     pub username: &'a str,
     pub password: &'a str,
     pub email: Option<&'a str>,
+    /// The client's address: registrations are limited per address.
+    pub addr: Option<IpAddr>,
 }
 
-/// Creates an account (a member of every public room, announced there) and logs it in.
+/// Creates an account (a member of the default rooms, announced there) and logs it in.
 pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issued> {
     let username = validate::new_username(input.username)?;
     ctx.passwords
         .check_new(input.password, &username.key, "password")?;
     let email = validate::email(input.email)?;
+    ctx.limits.register(input.addr)?;
     let (me, rooms) = create_user(ctx, &username, input.password, email.as_deref(), false).await?;
     for room in rooms {
         super::rooms::announce_member(ctx, room.id, me.user.id).await;

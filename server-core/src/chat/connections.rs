@@ -2,6 +2,7 @@
 //! (who may thereby come online), gets the `ready` snapshot, types in rooms it is subscribed to,
 //! and leaves (stopping its typing, and maybe going offline).
 
+use super::limits::Action;
 use super::{accounts, retention, rooms};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
@@ -44,6 +45,7 @@ pub fn typing(ctx: &AppContext, caller: &Caller, conn: ConnId, room: RoomId, is_
     if !ctx.hub.is_subscribed(conn, room) {
         return Err(Error::not_found("room"));
     }
+    ctx.limits.take(caller.user_id, Action::Typing)?;
     if is_typing {
         ctx.typing
             .start(&*ctx.fanout, room, caller.user_id, &caller.username);

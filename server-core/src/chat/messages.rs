@@ -3,6 +3,7 @@
 
 use serde::Deserialize;
 
+use super::limits::Action;
 use super::validate;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
@@ -76,6 +77,8 @@ pub async fn send(
     origin: Option<Origin<'_>>,
 ) -> Result<Option<Sent>> {
     let message = prepare(caller, room_id, draft)?;
+    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user.
+    ctx.limits.take(caller.user_id, Action::Message)?;
     ctx.typing.stop(&*ctx.fanout, room_id, caller.user_id);
     match origin {
         None => ctx.log.append(message).await.map(Some),
@@ -204,6 +207,7 @@ pub async fn edit(
     content: &str,
     origin: Option<Origin<'_>>,
 ) -> Result<Message> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, _) = visible(ctx, caller, id).await?;
     if message.is_deleted {
         return Err(Error::not_found("message"));
@@ -242,6 +246,7 @@ pub async fn delete(
     id: MessageId,
     origin: Option<Origin<'_>>,
 ) -> Result<()> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, room) = visible(ctx, caller, id).await?;
     let is_author = message.user_id == Some(caller.user_id);
     if !is_author && !room.is_admin {

@@ -3,6 +3,7 @@
 
 pub mod accounts;
 pub mod connections;
+pub mod limits;
 mod log;
 pub mod media;
 pub mod messages;
@@ -16,6 +17,7 @@ mod typing;
 pub mod uploads;
 pub mod validate;
 
+pub use limits::Limiter;
 pub use log::MessageLog;
 pub use passwords::Passwords;
 pub use presence::Presence;

@@ -49,6 +49,9 @@ pub struct NewRoom<'a> {
 pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Result<Room> {
     let (name, key) = validate::room_name(input.name)?;
     let description = validate::description(input.description)?;
+    ctx.limits
+        .create_room(&ctx.store, caller.user_id, ctx.clock.now())
+        .await?;
     let id = ctx
         .store
         .create_room(

@@ -4,6 +4,7 @@
 
 use std::path::PathBuf;
 
+use super::limits::Action;
 use super::media;
 use super::messages::Sent;
 use super::{rooms, validate};
@@ -95,6 +96,17 @@ pub async fn admit(ctx: &AppContext, caller: &Caller, room_id: RoomId) -> Result
     Ok(())
 }
 
+/// Whether the caller's limits let them send an upload whose body is `length` bytes (unknown:
+/// as large as allowed): it counts as a message, and needs that much of their quota and of the
+/// disk's free space. Checked, like [`admit`], before a byte of the body is read.
+pub fn charge(ctx: &AppContext, caller: &Caller, length: Option<u64>) -> Result<()> {
+    ctx.limits.take(caller.user_id, Action::Message)?;
+    let limit = ctx.config.max_upload_bytes;
+    let incoming = length.unwrap_or(limit).min(limit);
+    ctx.limits
+        .upload_allowed(caller.user_id, incoming, &ctx.config.uploads_dir())
+}
+
 /// An optional caption: at most 4000 characters after trimming, no NUL.
 fn caption(raw: Option<&str>) -> Result<String> {
     let caption = raw.unwrap_or_default().trim();
@@ -123,6 +135,7 @@ pub async fn receive(ctx: &AppContext, caller: &Caller, room_id: RoomId, upload:
             });
         }
     }
+    ctx.limits.record_upload(caller.user_id, temp.size)?;
     let media = media::inspect(&ctx.decoders, &temp.path).await?;
 
     let id = FileStore::new_id()?;

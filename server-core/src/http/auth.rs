@@ -20,6 +20,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
     let register = warp::path!("auth" / "register")
         .and(warp::post())
         .and(with_ctx(ctx.clone()))
+        .and(client_ip())
         .and(json_body::<RegisterBody>())
         .then(register);
     let login = warp::path!("auth" / "login")
@@ -97,13 +98,14 @@ struct RegisterBody {
     email: Option<String>,
 }
 
-/// POST /api/auth/register — create an account (member of every public room) and log in.
-async fn register(ctx: AppContext, body: Result<RegisterBody>) -> Result<Response> {
+/// POST /api/auth/register — create an account (member of the default rooms) and log in.
+async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody>) -> Result<Response> {
     let body = body?;
     let input = Registration {
         username: &body.username,
         password: &body.password,
         email: body.email.as_deref(),
+        addr: ip,
     };
     let issued = accounts::register(&ctx, input).await?;
     Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))

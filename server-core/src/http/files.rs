@@ -5,18 +5,17 @@
 
 use bytes::{Buf, Bytes};
 use futures_util::{Stream, StreamExt};
-use http::{HeaderValue, StatusCode, header};
-use serde::Serialize;
+use http::{HeaderValue, header};
 use tokio::io::AsyncWriteExt;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, json, route};
+use super::{authed, route};
 use crate::chat::uploads::{self, DownloadBody, TempFile, Upload, display_file_name};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::model::{Caller, Message, RoomId};
+use crate::model::{Caller, RoomId};
 
 /// Multipart framing and the small text parts, on top of the file itself.
 const FORM_OVERHEAD: u64 = 64 * 1024;
@@ -54,11 +53,6 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
-struct MessageBody {
-    message: Message,
-}
-
 /// POST /api/rooms/{id}/uploads — multipart form with a `file` part and optional `caption` and
 /// `client_msg_id` parts; stores the file and posts it as an image or file message (201; 200
 /// with the original for a repeated `client_msg_id`).
@@ -81,19 +75,10 @@ where
     if length.is_some_and(|length| length > limit + FORM_OVERHEAD) {
         return Err(too_large(limit));
     }
+    uploads::charge(&ctx, &caller, length)?;
     let form = read_form(&ctx, content_type.as_deref(), body, limit).await?;
     let sent = uploads::receive(&ctx, &caller, id, form).await?;
-    let status = if sent.created {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
-    Ok(json(
-        status,
-        &MessageBody {
-            message: sent.message,
-        },
-    ))
+    Ok(super::messages::sent_reply(sent))
 }
 
 /// warp's body chunks as `Bytes`.

@@ -111,17 +111,23 @@ async fn send(id: RoomId, ctx: AppContext, caller: Result<Caller>, draft: Result
     let sent = messages::send(&ctx, &caller, id, draft?, None)
         .await?
         .ok_or_else(|| Error::Internal("a REST send was not answered".into()))?;
+    Ok(sent_reply(sent))
+}
+
+/// The answer to a stored send or upload: `201` with the message when it was created, `200`
+/// when a retried `client_msg_id` found the one stored before.
+pub(super) fn sent_reply(sent: messages::Sent) -> Response {
     let status = if sent.created {
         StatusCode::CREATED
     } else {
         StatusCode::OK
     };
-    Ok(json(
+    json(
         status,
         &MessageBody {
             message: sent.message,
         },
-    ))
+    )
 }
 
 #[derive(Deserialize)]

@@ -29,7 +29,8 @@ order by r.id
 "#;
 
 impl Store {
-    /// Creates a room unless one with the same normalized name exists; returns whether it did.
+    /// Creates a default room (one every new account joins) unless one with the same
+    /// normalized name exists; returns whether it did.
     pub async fn ensure_room(
         &self,
         name: &str,
@@ -38,7 +39,8 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let result = sqlx::query(
-            r#"insert into rooms (name, name_key, description, created_at) values (?1, ?2, ?3, ?4)
+            r#"insert into rooms (name, name_key, description, created_at, is_default)
+               values (?1, ?2, ?3, ?4, 1)
                on conflict (name_key) do nothing"#,
         )
         .bind(name)
@@ -107,6 +109,19 @@ impl Store {
             .bind(UNREAD_CAP)
             .fetch_optional(&self.read)
             .await?)
+    }
+
+    /// When `user` created their rooms created after `since`: the newest `limit` of them.
+    pub async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
+        Ok(sqlx::query_scalar(
+            r#"select created_at from rooms where created_by = ?1 and created_at > ?2
+               order by created_at desc limit ?3"#,
+        )
+        .bind(user)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before

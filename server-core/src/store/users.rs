@@ -34,7 +34,7 @@ pub struct ProfileUpdate {
 }
 
 impl Store {
-    /// Creates the account and makes it a member of every public room, in one transaction.
+    /// Creates the account and makes it a member of the default rooms, in one transaction.
     /// Returns the account and the rooms it joined. A taken name is
     /// [`Conflict::Username`](super::Conflict), a look-alike of one
     /// [`Conflict::UsernameLookAlike`](super::Conflict).
@@ -57,13 +57,13 @@ impl Store {
         .await
         .map_err(super::conflict)?;
         let rooms: Vec<RoomRow> =
-            sqlx::query_as(r#"select id, name from rooms where is_private = 0 order by id"#)
+            sqlx::query_as(r#"select id, name from rooms where is_default = 1 order by id"#)
                 .fetch_all(&mut *tx)
                 .await?;
         sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
                select r.id, ?1, ?2, (select coalesce(max(m.id), 0) from messages m where m.room_id = r.id)
-               from rooms r where r.is_private = 0"#,
+               from rooms r where r.is_default = 1"#,
         )
         .bind(id)
         .bind(now)

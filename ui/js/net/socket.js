@@ -27,7 +27,9 @@ export function backoffDelay(attempt, { baseMs = 500, capMs = 30_000, random = M
  * - `onEvent(event, data, ref)` receives every server frame (after `ready` too).
  * - `onStatus({status, attempt, retryAt, reconnected})` reports `connecting`, `online` (after
  *   `ready`; `reconnected` is true after a drop), `reconnecting` (with the time of the next
- *   attempt) and finally `unauthorized` (close code 4401: the session is gone, no retry).
+ *   attempt), `displaced` (close code 4429: too many sockets for the account; no automatic
+ *   retry, only `reconnectNow()` or the window becoming visible) and finally `unauthorized`
+ *   (close code 4401: the session is gone, no retry).
  *
  * Returns `{send(event, data, ref) → bool, isOnline(), reconnectNow(), close()}`; `send` only
  * succeeds on an authenticated, open socket.
@@ -101,6 +103,13 @@ export function openSocket({ onEvent, onStatus }) {
       if (close.code === 4401) {
         stopped = true;
         onStatus({ status: 'unauthorized', attempt: 0, retryAt: null });
+        return;
+      }
+      if (close.code === 4429) {
+        // The account opened more sockets than the server allows and this was the oldest. An
+        // automatic reconnect would close the next-oldest, and so on round every window: wait
+        // for the person (Retry, or this window becoming visible again).
+        onStatus({ status: 'displaced', attempt: 0, retryAt: null });
         return;
       }
       scheduleReconnect();

@@ -49,7 +49,8 @@ function spawnServer(bind, dataDir, extraArgs = []) {
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`confab-server not found at ${SERVER_BIN}; build it (cargo build --bin confab-server) or set CONFAB_SERVER_BIN`);
   }
-  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', 'testing', ...extraArgs], {
+  // Rate limits off: the tests act faster than people do (the limits are tested in server-core).
+  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', 'testing', '--rate-limits', 'off', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
