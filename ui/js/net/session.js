@@ -131,10 +131,19 @@ function sessionStore() {
   }
 }
 
+/**
+ * Where the account last signed in to this server is noted: beside the session keys but not
+ * under their prefix, because it is no secret and is kept in localStorage even where the token
+ * is not (the desktop app keeps tokens in its own settings).
+ */
+function accountKey() {
+  return `confab.account:${configuredBase() || 'same-origin'}`;
+}
+
 /** Remembers which account this server's saved session belongs to (its outbox is keyed by it). */
 export function rememberUser(userId) {
   try {
-    storages().local?.setItem(sessionKey(':user'), String(userId));
+    storages().local?.setItem(accountKey(), String(userId));
   } catch {
     // best effort
   }
@@ -143,7 +152,7 @@ export function rememberUser(userId) {
 /** The account last signed in to this server on this device, or null. */
 export function lastUser() {
   try {
-    const id = Number(storages().local?.getItem(sessionKey(':user')));
+    const id = Number(storages().local?.getItem(accountKey()));
     return Number.isInteger(id) && id > 0 ? id : null;
   } catch {
     return null;
