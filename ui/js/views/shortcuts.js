@@ -76,9 +76,9 @@ export function installShortcuts({ store, actions, openRoom }) {
 
   function quickSwitcher() {
     switcherOpen = true;
-    const state = store.state;
-    const rooms = sidebarOrder(state).map((room) => ({ kind: 'room', id: room.id, name: room.name, room }));
-    const all = [...rooms, ...people()];
+    // Read when the query changes, not once: rooms and people still arriving (just after
+    // signing in, or a room created meanwhile) are found too.
+    const candidates = () => [...sidebarOrder(store.state).map((room) => ({ kind: 'room', id: room.id, name: room.name, room })), ...people()];
     return openDialog({
       title: t('kb.switcher'),
       className: 'dialog-switcher',
@@ -105,7 +105,7 @@ export function installShortcuts({ store, actions, openRoom }) {
           openRoom(item.room.id);
         };
         const render = () => {
-          matches = fuzzyFilter(all, input.value).slice(0, 30);
+          matches = fuzzyFilter(candidates(), input.value).slice(0, 30);
           active = Math.min(active, Math.max(0, matches.length - 1));
           list.replaceChildren(
             ...matches.map((item, i) =>
