@@ -15,18 +15,20 @@ export const WINDOW = Object.freeze({ max: 140, margin: 40, initial: 60 });
 /**
  * The rendered window `[start, end)` after the viewport shows rows `first..last` (indices into
  * all `count` rows) of the window `[start, end)`. `pinned`: the reader is at the newest row, so
- * the window follows the end. Returns `{start, end}` (the same numbers when nothing changes).
+ * the window follows the end and shrinks back to the rows near it. Returns `{start, end}` (the same numbers when nothing changes).
  */
-export function nextWindow({ count, start, end, first, last, pinned = false }, { max = WINDOW.max, margin = WINDOW.margin } = {}) {
+export function nextWindow({ count, start, end, first, last, pinned = false }, { max = WINDOW.max, margin = WINDOW.margin, initial = WINDOW.initial } = {}) {
   start = clamp(start, 0, count);
   end = clamp(end, start, count);
   if (count === 0) return { start: 0, end: 0 };
   first = clamp(first, 0, count - 1);
   last = clamp(last, first, count - 1);
   if (pinned) {
-    const e = count;
-    const s = Math.max(0, Math.min(start, e - Math.max(end - start, 1)), e - max);
-    return { start: s, end: e };
+    // At the newest rows: what is on screen and a margin above it, no more than a freshly
+    // opened room renders. Rows rendered while scrolling back are let go on arriving here, so
+    // each new message costs what it costs in a short room.
+    const size = Math.min(max, Math.max(initial, last - first + 1 + margin));
+    return { start: Math.max(0, count - size), end: count };
   }
   let s = start;
   let e = end;

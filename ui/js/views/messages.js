@@ -65,7 +65,7 @@ export function createMessageList({ actions }) {
     pinned = true;
     if (history?.hasNewer) actions.jumpToLatest(roomId);
     else {
-      win = nextWindow({ count: rows.length, ...win, first: rows.length - 1, last: rows.length - 1, pinned: true });
+      win = nextWindow({ count: rows.length, ...win, first: rows.length - 1 - visibleSpan, last: rows.length - 1, pinned: true });
       renderWindow();
       scrollToBottom();
     }
@@ -373,7 +373,7 @@ export function createMessageList({ actions }) {
       if (placed && (room.unread_count ?? 0) > 0 && slices.newAfter != null && !dividerInView()) unreadBar.hidden = false;
     } else {
       win = pinned
-        ? nextWindow({ count: rows.length, ...carryWindow(previousKeys, keys, win, anchor?.key ?? previousBottom), first: rows.length - 1, last: rows.length - 1, pinned: true })
+        ? nextWindow({ count: rows.length, ...carryWindow(previousKeys, keys, win, anchor?.key ?? previousBottom), first: rows.length - 1 - visibleSpan, last: rows.length - 1, pinned: true })
         : carryWindow(previousKeys, keys, win, anchor?.key ?? null);
       if (!pinned && anchor) {
         // Rows that arrived next to the reader (a page above) are rendered before the anchor is

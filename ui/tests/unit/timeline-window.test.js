@@ -109,3 +109,14 @@ test('the visible range covers exactly the rows crossing the viewport', () => {
   assert.deepEqual(visibleRange(rows, 390, 100), { first: 9, last: 12 });
   assert.deepEqual(visibleRange([], 0, 100), { first: 0, last: -1 });
 });
+
+test('back at the bottom after reading far back, the window shrinks to what a freshly opened room renders', () => {
+  // Scrolled down to the newest rows with the whole budget rendered.
+  const w = nextWindow({ count: 400, start: 260, end: 400, first: 385, last: 399, pinned: true });
+  assert.deepEqual(w, { start: 400 - WINDOW.initial, end: 400 });
+  // A viewport showing more rows than that keeps them all, plus the margin.
+  const tall = nextWindow({ count: 400, start: 260, end: 400, first: 330, last: 399, pinned: true });
+  assert.deepEqual(tall, { start: 330 - WINDOW.margin, end: 400 });
+  // And a short room is rendered whole.
+  assert.deepEqual(nextWindow({ count: 30, start: 0, end: 30, first: 10, last: 29, pinned: true }), { start: 0, end: 30 });
+});
