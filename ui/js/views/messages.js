@@ -55,6 +55,7 @@ export function createMessageList({ actions }) {
   let pinned = true; // the reader is at the newest messages (and stays there as they arrive)
   let visibleSpan = 20; // how many rows the viewport showed last (to keep margins around it)
   let following = true; // what the controller was last told about `pinned`
+  let settledTop = 0; // scrollTop where this view last put the reading position
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
@@ -130,6 +131,7 @@ export function createMessageList({ actions }) {
 
   function scrollToBottom() {
     scroller.scrollTop = scroller.scrollHeight;
+    settledTop = scroller.scrollTop;
   }
 
   /** Puts the reading position back: the bottom when pinned, else the anchor row's offset. */
@@ -144,6 +146,7 @@ export function createMessageList({ actions }) {
     if (!row) return;
     const wanted = anchoredScrollTop(anchor, row.offsetTop, scroller);
     if (Math.abs(scroller.scrollTop - wanted) >= 1) scroller.scrollTop = wanted;
+    settledTop = scroller.scrollTop;
   }
 
   /** Renders the rows of the window, and tells assistive technology where each message is. */
@@ -335,6 +338,13 @@ export function createMessageList({ actions }) {
     history = nextHistory;
     scroller.setAttribute('aria-label', t('msg.list', { room: room.name }));
 
+    // Scrolled up since the position was last put in place, before the scroll event (handled
+    // with the next frame) said so: the reader no longer follows the newest messages, and the
+    // rows they scrolled to are what must stay in place.
+    if (placed && pinned && scroller.scrollTop < settledTop - 1 && !atBottom(scroller, STICKY_PX)) {
+      pinned = false;
+      anchor = null;
+    }
     if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
     const pending = next.outbox.filter((item) => item.roomId === room.id);
     const uploads = next.uploads.filter((item) => item.roomId === room.id);
