@@ -372,7 +372,9 @@ export async function seedMessages(server, token, roomId, count, { label = (i) =
       const i = next;
       next += 1;
       for (let attempt = 0; ; attempt += 1) {
-        const sent = await rest(server, 'POST', `/api/rooms/${roomId}/messages`, { content: label(i), client_msg_id: `seed-${roomId}-${i}` }, token);
+        // A kept-alive connection the server has just closed fails the request; the retry
+        // carries the same client_msg_id, so the message is still stored once.
+        const sent = await rest(server, 'POST', `/api/rooms/${roomId}/messages`, { content: label(i), client_msg_id: `seed-${roomId}-${i}` }, token).catch((error) => ({ status: 0, body: String(error.cause ?? error) }));
         if (sent.status === 201 || sent.status === 200) break;
         if (attempt >= 20) throw new Error(`seeding message ${i} failed: ${sent.status} ${JSON.stringify(sent.body)}`);
         await delay(sent.status === 429 ? 1000 : 50);
