@@ -6,12 +6,12 @@
 // 50-message room. Run from ui/:
 //   CONFAB_SERVER_BIN=$PWD/../target/debug/confab-server node bench/timeline.mjs [--big]
 
-import { startServer, launchBrowser, openClient, registerViaUi, registerViaApi, rest, seedMessages, openRoom, uniqueName } from '../tests/e2e/helpers.mjs';
+import { startServer, launchBrowser, openClient, loginViaUi, registerViaApi, rest, seedMessages, openRoom, uniqueName } from '../tests/e2e/helpers.mjs';
 
 const big = process.argv.includes('--big');
 const sizes = big ? [50, 5000, 50000] : [50, 5000];
 const KEYSTROKES = 40;
-const ARRIVALS = 15;
+const ARRIVALS = 25;
 const REOPENS = 7;
 
 const quantile = (values, q) => {
@@ -46,7 +46,10 @@ try {
     };
   });
   await page.reload();
-  await registerViaUi(page, uniqueName('reader'));
+  // The reader is a member of every room (a preview gets no live messages).
+  const reader = await registerViaApi(server, uniqueName('reader'));
+  for (const n of sizes) await rest(server, 'POST', `/api/rooms/${rooms[n]}/join`, undefined, reader.token);
+  await loginViaUi(page, reader.user.username, 'correct-horse-42');
   const cdp = await context.newCDPSession(page);
   await cdp.send('Performance.enable');
 
