@@ -6,7 +6,7 @@
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
 import { createEmojiPicker } from './emoji-picker.js';
-import { autosize } from './messages.js';
+import { autosize } from './message-rows.js';
 import { toast } from './toast.js';
 
 const MAX_CONTENT = 4000;
