@@ -110,6 +110,7 @@ export function createMessageList({ actions }) {
     visibleSpan = Math.max(0, visible.last - visible.first);
     const next = nextWindow({ count: rows.length, ...win, first: win.start + visible.first, last: win.start + Math.max(visible.first, visible.last), pinned });
     anchor = pickAnchor(measured, scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
     if (!unreadBar.hidden && dividerInView()) unreadBar.hidden = true;
     if (next.start !== win.start || next.end !== win.end) {
       win = next;
@@ -249,6 +250,7 @@ export function createMessageList({ actions }) {
     const divider = rowsEl.querySelector('.new-divider');
     if (divider) scroller.scrollTop = Math.max(0, divider.offsetTop - 24);
     anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
     rowsEl.querySelector('.new-divider + [tabindex]')?.focus({ preventScroll: true });
   }
 
@@ -339,12 +341,12 @@ export function createMessageList({ actions }) {
     history = nextHistory;
     scroller.setAttribute('aria-label', t('msg.list', { room: room.name }));
 
-    // Scrolled up since the position was last put in place, before the scroll event (handled
-    // with the next frame) said so: the reader no longer follows the newest messages, and the
-    // rows they scrolled to are what must stay in place.
-    if (placed && pinned && scroller.scrollTop < settledTop - 1 && !atBottom(scroller, STICKY_PX)) {
-      pinned = false;
-      anchor = null;
+    // Scrolled since the position was last put in place, before the scroll event (handled with
+    // the next frame) said so: the rows scrolled to are what must stay in place (not those of
+    // the last frame), and a reader who left the bottom no longer follows the newest messages.
+    if (placed && Math.abs(scroller.scrollTop - settledTop) >= 1) {
+      if (pinned && !atBottom(scroller, STICKY_PX)) pinned = false;
+      if (!pinned) anchor = null;
     }
     if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
     const pending = next.outbox.filter((item) => item.roomId === room.id);
@@ -380,6 +382,7 @@ export function createMessageList({ actions }) {
       placed = history.loaded;
       pinned = !dividerEl && !history.hasNewer;
       anchor = pinned ? null : pickAnchor(measure(), scroller.scrollTop, anchorable);
+      settledTop = scroller.scrollTop;
       // Unread messages above what is on screen: offer to jump to the first of them.
       if (placed && (room.unread_count ?? 0) > 0 && slices.newAfter != null && !dividerInView()) unreadBar.hidden = false;
     } else {
