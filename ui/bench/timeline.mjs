@@ -1,18 +1,18 @@
 // The web client at scale, measured in headless Chromium (not a test: it prints figures).
 // Starts a real confab-server, seeds rooms of 50 and 5,000 messages (50,000 too with --big)
-// over REST, and for each room as one reader: scrolls to the very first message and back, then
-// reports DOM nodes and JS heap after GC, frame times while scrolling, keystroke-to-frame and
-// arrival-to-paint latencies and the room's re-open time, and each figure's ratio to the
-// 50-message room. Run from ui/:
+// over REST, and as one reader scrolls each room to its very first message and back (DOM nodes
+// and JS heap after GC, frame times while scrolling), then measures keystroke-to-frame,
+// arrival-to-paint and re-open latencies in rounds that visit every room in turn. Prints each
+// figure and its ratio to the 50-message room. Run from ui/:
 //   CONFAB_SERVER_BIN=$PWD/../target/debug/confab-server node bench/timeline.mjs [--big]
 
 import { startServer, launchBrowser, openClient, loginViaUi, registerViaApi, rest, seedMessages, openRoom, uniqueName } from '../tests/e2e/helpers.mjs';
 
 const big = process.argv.includes('--big');
 const sizes = big ? [50, 5000, 50000] : [50, 5000];
-const KEYSTROKES = 40;
+const ROUNDS = 5;
+const KEYSTROKES = 40; // in all, over the rounds
 const ARRIVALS = 25;
-const REOPENS = 7;
 
 const quantile = (values, q) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -86,61 +86,7 @@ try {
       }
       return { frames, maxElements, upMs, totalMs: performance.now() - started };
     });
-
-    // Keystroke to the next frame, in the composer.
-    await page.locator('.composer-input').click();
-    await page.evaluate(() => {
-      window.__keys = [];
-      document.querySelector('.composer-input').addEventListener('input', (event) => {
-        const stamp = event.timeStamp;
-        requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - stamp), 0));
-      });
-    });
-    for (let i = 0; i < KEYSTROKES; i += 1) {
-      await page.keyboard.type(i % 10 === 9 ? ' ' : 'x');
-      await page.waitForTimeout(30);
-    }
-    await page.waitForTimeout(200);
-    const keys = await page.evaluate(() => window.__keys);
-    await page.locator('.composer-input').fill('');
-
-    // Another person's message: socket arrival to the frame that shows it.
-    const arrivals = [];
-    for (let i = 0; i < ARRIVALS; i += 1) {
-      const text = `Arrival ${n}-${i}`;
-      const waiting = page.evaluate((wanted) => new Promise((resolve) => {
-        const rows = document.querySelector('.message-rows');
-        const observer = new MutationObserver(() => {
-          if (![...rows.querySelectorAll('.msg-text')].some((el) => el.textContent === wanted)) return;
-          observer.disconnect();
-          requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - window.__arrivedAt), 0));
-        });
-        observer.observe(rows, { childList: true, subtree: true });
-      }), text);
-      await page.waitForTimeout(20);
-      await rest(server, 'POST', `/api/rooms/${rooms[n]}/messages`, { content: text }, writer.token);
-      arrivals.push(await waiting);
-    }
-
-    // Re-opening the room from another one: click to the frame showing its messages.
-    const other = sizes.find((m) => m !== n);
-    const reopens = [];
-    for (let i = 0; i < REOPENS; i += 1) {
-      await openRoom(page, `perf-${other}`);
-      await page.waitForTimeout(100);
-      reopens.push(await page.evaluate((name) => new Promise((resolve) => {
-        const button = [...document.querySelectorAll('.room-item')].find((el) => el.querySelector('.room-name')?.textContent === name);
-        const started = performance.now();
-        button.click();
-        const check = () => {
-          if (document.querySelector('.topbar-room-name')?.textContent === name && document.querySelector('.message-rows .msg')) {
-            requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - started), 0));
-          } else requestAnimationFrame(check);
-        };
-        check();
-      }), `perf-${n}`));
-    }
-
+    await page.waitForTimeout(300);
     await cdp.send('HeapProfiler.collectGarbage');
     await cdp.send('HeapProfiler.collectGarbage');
     const { metrics } = await cdp.send('Performance.getMetrics');
@@ -153,11 +99,81 @@ try {
       frameP50: quantile(scrolling.frames, 0.5),
       frameP99: quantile(scrolling.frames, 0.99),
       scrollS: scrolling.totalMs / 1000,
-      keyP50: quantile(keys, 0.5),
-      arrivalP50: quantile(arrivals, 0.5),
-      reopenP50: quantile(reopens, 0.5),
+      keys: [],
+      arrivals: [],
+      reopens: [],
     };
-    console.error(`measured perf-${n}`);
+    console.error(`scrolled perf-${n}`);
+  }
+
+  // The latencies, in rounds that visit every room in turn, so that the load of a shared
+  // machine drifting during the run weighs on every room alike. Each visit re-opens the room
+  // (one re-open sample), types and receives messages in it; the rooms keep what was loaded
+  // while scrolling them.
+  await page.evaluate(() => {
+    window.__keys = [];
+    document.addEventListener('input', (event) => {
+      if (!event.target.matches?.('.composer-input')) return;
+      const stamp = event.timeStamp;
+      requestAnimationFrame(() => setTimeout(() => window.__keys.push(performance.now() - stamp), 0));
+    });
+  });
+  for (let round = 0; round < ROUNDS; round += 1) {
+    for (const n of sizes) {
+      const r = results[n];
+      // Re-opening the room from another one: click to the frame showing its messages.
+      await openRoom(page, `perf-${sizes.find((m) => m !== n)}`);
+      await page.waitForTimeout(100);
+      r.reopens.push(await page.evaluate((name) => new Promise((resolve) => {
+        const button = [...document.querySelectorAll('.room-item')].find((el) => el.querySelector('.room-name')?.textContent === name);
+        const started = performance.now();
+        button.click();
+        const check = () => {
+          if (document.querySelector('.topbar-room-name')?.textContent === name && document.querySelector('.message-rows .msg')) {
+            requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - started), 0));
+          } else requestAnimationFrame(check);
+        };
+        check();
+      }), `perf-${n}`));
+      await page.locator('.msg[data-message-id]').first().waitFor();
+
+      // Keystroke to the next frame, in the composer.
+      await page.locator('.composer-input').click();
+      await page.evaluate(() => {
+        window.__keys = [];
+      });
+      for (let i = 0; i < KEYSTROKES / ROUNDS; i += 1) {
+        await page.keyboard.type(i % 10 === 9 ? ' ' : 'x');
+        await page.waitForTimeout(30);
+      }
+      await page.waitForTimeout(200);
+      r.keys.push(...(await page.evaluate(() => window.__keys)));
+      await page.locator('.composer-input').fill('');
+
+      // Another person's message: socket arrival to the frame that shows it.
+      for (let i = 0; i < ARRIVALS / ROUNDS; i += 1) {
+        const text = `Arrival ${n}-${round}-${i}`;
+        const waiting = page.evaluate((wanted) => new Promise((resolve) => {
+          const rows = document.querySelector('.message-rows');
+          const observer = new MutationObserver(() => {
+            if (![...rows.querySelectorAll('.msg-text')].some((el) => el.textContent === wanted)) return;
+            observer.disconnect();
+            requestAnimationFrame(() => setTimeout(() => resolve(performance.now() - window.__arrivedAt), 0));
+          });
+          observer.observe(rows, { childList: true, subtree: true });
+        }), text);
+        await page.waitForTimeout(20);
+        await rest(server, 'POST', `/api/rooms/${rooms[n]}/messages`, { content: text }, writer.token);
+        r.arrivals.push(await waiting);
+      }
+    }
+    console.error(`round ${round + 1} of ${ROUNDS}`);
+  }
+  for (const n of sizes) {
+    const r = results[n];
+    r.keyP50 = quantile(r.keys, 0.5);
+    r.arrivalP50 = quantile(r.arrivals, 0.5);
+    r.reopenP50 = quantile(r.reopens, 0.5);
   }
 
   const rows = [
