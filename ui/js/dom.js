@@ -90,6 +90,15 @@ export function reconcile(container, items, render) {
   for (const child of container.children) {
     if (child.dataset.key !== undefined) existing.set(child.dataset.key, child);
   }
+  // Children that leave go first. Otherwise, when one leaves at the start (a timeline window
+  // sliding down by a row), every child after it would be moved in front of it, one by one,
+  // and the whole list laid out again.
+  const wanted = new Set(items.map((item) => item.key));
+  for (const [key, child] of existing) {
+    if (wanted.has(key)) continue;
+    child.remove();
+    existing.delete(key);
+  }
   const keep = new Set();
   let previous = null;
   for (const item of items) {

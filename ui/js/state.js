@@ -27,6 +27,8 @@ export function initialState() {
     uploads: [],
     server: null, // what the server says about itself: {version, retention_days, max_upload_bytes}
     muted: {}, // room id → true for rooms whose notifications are muted on this device
+    favourites: {}, // room id → true for rooms this person pinned at the top of the list
+    roomSort: 'name', // how the room list is ordered: 'name' or 'activity'
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
@@ -37,7 +39,23 @@ export function initialState() {
 // its last catch-up). While connected, live events keep messages current; after a reconnect,
 // everything changed since this revision is fetched again. Later pages never advance it, so a
 // change made while a dead socket went unnoticed is fetched too (applying one twice is harmless).
-const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false, changesRev: null });
+//
+// A room keeps at most MAX_LOADED messages: a contiguous stretch of its history. `hasMore`: older
+// ones exist (above `items`); `hasNewer`: newer ones exist that are not loaded because the reader
+// is far up in the past (then live messages are not appended, and paging `after=` fetches them
+// as the reader scrolls down). `follow`: the reader is at the newest messages, so when the
+// stretch is full the oldest are dropped rather than the newest.
+const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, hasNewer: false, loadingOlder: false, loadingNewer: false, follow: true, changesRev: null });
+
+/** The most messages one room keeps loaded; further pages replace the far end. */
+export const MAX_LOADED = 400;
+
+/** Keeps a history within MAX_LOADED, dropping the end away from where the reader is. */
+function bounded(h, dropNewest) {
+  if (h.items.length <= MAX_LOADED) return h;
+  if (dropNewest) return { ...h, items: h.items.slice(0, MAX_LOADED), hasNewer: true };
+  return { ...h, items: h.items.slice(h.items.length - MAX_LOADED), hasMore: true };
+}
 
 /** The history record of `roomId` (an empty one when nothing is loaded). */
 export function historyOf(state, roomId) {
@@ -85,8 +103,10 @@ function isChat(message) {
   return message.message_type !== 'system' && message.user_id != null;
 }
 
-function addMessages(state, roomId, messages, change = {}) {
-  const next = withHistory(state, roomId, (h) => ({ items: mergeMessages(h.items, messages), ...change }));
+function addMessages(state, roomId, messages, change = {}, dropNewest = false) {
+  const current = historyOf(state, roomId);
+  const merged = bounded({ ...current, items: mergeMessages(current.items, messages), ...change }, dropNewest);
+  const next = { ...state, history: setIn(state.history, roomId, merged) };
   return {
     ...next,
     outbox: outbox.acknowledgeStored(next.outbox, messages, meId(state)),
@@ -148,7 +168,7 @@ export function reduce(state, action) {
   switch (action.type) {
     case 'session/start':
       // What the server is and which rooms are muted belong to the server, not the session.
-      return { ...initialState(), me: action.user ?? null, outbox: action.outbox ?? [], server: state.server, muted: state.muted };
+      return { ...initialState(), me: action.user ?? null, outbox: action.outbox ?? [], server: state.server, muted: state.muted, favourites: state.favourites, roomSort: state.roomSort };
 
     case 'server/info':
       return { ...state, server: action.info ?? null };
@@ -158,6 +178,13 @@ export function reduce(state, action) {
       for (const id of action.rooms ?? []) muted[id] = true;
       const same = Object.keys(muted).length === Object.keys(state.muted).length && Object.keys(muted).every((id) => state.muted[id]);
       return same ? state : { ...state, muted };
+    }
+
+    case 'sidebar/prefs': {
+      const favourites = {};
+      for (const id of action.favourites ?? []) favourites[id] = true;
+      const roomSort = action.sort === 'activity' ? 'activity' : 'name';
+      return { ...state, favourites, roomSort };
     }
 
     case 'session/ready': {
@@ -209,7 +236,9 @@ export function reduce(state, action) {
       const room = state.rooms[action.roomId];
       let newAfter = {};
       if (room && room.is_member && room.unread_count > 0) newAfter = { [room.id]: room.last_read_message_id };
-      return { ...state, currentRoomId: action.roomId, newAfter };
+      // A room left while reading far back opens again at its newest messages.
+      const history = state.currentRoomId !== action.roomId && state.history[action.roomId]?.hasNewer ? without(state.history, action.roomId) : state.history;
+      return { ...state, currentRoomId: action.roomId, newAfter, history };
     }
 
     case 'room/read': {
@@ -252,10 +281,32 @@ export function reduce(state, action) {
     case 'history/loading':
       return withHistory(state, action.roomId, () => ({ loadingOlder: action.value }));
 
+    case 'history/around': {
+      // The stretch starting at the first unread message replaces what was loaded (the newest).
+      const { roomId, messages, hasNewer } = action;
+      const current = historyOf(state, roomId);
+      const next = { ...state, history: setIn(state.history, roomId, { ...current, items: [], loaded: true, hasMore: true, hasNewer: Boolean(hasNewer), follow: !hasNewer, loadingOlder: false, loadingNewer: false }) };
+      return addMessages(next, roomId, messages, {}, true);
+    }
+
+    case 'history/loadingNewer':
+      return withHistory(state, action.roomId, () => ({ loadingNewer: action.value }));
+
+    case 'history/follow': {
+      const h = state.history[action.roomId];
+      if (!h || h.follow === action.value) return state;
+      return withHistory(state, action.roomId, () => ({ follow: action.value }));
+    }
+
     case 'history/loaded': {
       // `direction`: 'latest' (first page), 'before' (older page) or 'after' (catching up).
       const { roomId, messages, hasMore, direction, changesRev } = action;
+      if (direction === 'latest' && historyOf(state, roomId).hasNewer) {
+        // The newest page of a room read far back: it replaces the stretch (no gap is shown).
+        state = { ...state, history: without(state.history, roomId) };
+      }
       const change = { loaded: true };
+      let dropNewest = false;
       if (historyOf(state, roomId).changesRev == null && Number.isInteger(changesRev)) change.changesRev = changesRev;
       if (direction === 'latest') {
         const h = historyOf(state, roomId);
@@ -263,8 +314,12 @@ export function reduce(state, action) {
       } else if (direction === 'before') {
         change.hasMore = hasMore;
         change.loadingOlder = false;
+        dropNewest = true;
+      } else if (direction === 'after' && historyOf(state, roomId).hasNewer) {
+        change.hasNewer = hasMore;
+        change.loadingNewer = false;
       }
-      let next = addMessages(state, roomId, messages, change);
+      let next = addMessages(state, roomId, messages, change, dropNewest);
       const room = next.rooms[roomId];
       const newest = messages.length ? messages[messages.length - 1].id : 0;
       if (room && newest > (room.last_message_id ?? 0)) {
@@ -277,8 +332,12 @@ export function reduce(state, action) {
       const { message } = action;
       const roomId = message.room_id;
       const room = state.rooms[roomId];
-      const known = historyOf(state, roomId).items.some((m) => m.id === message.id);
-      let next = addMessages(state, roomId, [message]);
+      const h = historyOf(state, roomId);
+      const known = h.items.some((m) => m.id === message.id);
+      // Far back in the past, the newest messages are not loaded: a live one would leave a gap.
+      let next = h.hasNewer
+        ? { ...state, outbox: outbox.acknowledgeStored(state.outbox, [message], meId(state)), uploads: uploads.acknowledgeUploads(state.uploads, [message], meId(state)) }
+        : addMessages(state, roomId, [message], {}, h.loaded && !h.follow);
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);
@@ -387,6 +446,14 @@ export function reduce(state, action) {
       return next;
     }
 
+    case 'outbox/restore': {
+      // Saved on this device by an earlier visit: added unless already here, oldest first.
+      const known = new Set(state.outbox.map((i) => i.clientMsgId));
+      const items = action.items.filter((i) => !known.has(i.clientMsgId)).map((i) => (i.status === 'sending' ? { ...i, status: 'queued' } : i));
+      if (items.length === 0) return state;
+      return { ...state, outbox: [...items, ...state.outbox].sort((a, b) => a.createdAt - b.createdAt) };
+    }
+
     case 'outbox/add':
       return { ...state, outbox: outbox.enqueue(state.outbox, action.item) };
     case 'outbox/sending':
@@ -428,14 +495,32 @@ export function typingNames(state, roomId) {
   return users ? Object.values(users).map((u) => u.username) : [];
 }
 
-/** The rooms this person is in, and the public ones they could join, each sorted by name. */
+/**
+ * The room list's sections: `favourites` and the other rooms I am in (`rooms`), each in the
+ * chosen order (by name, or most recent activity first), `mine` (both, as listed) and the public
+ * rooms I could join (`discover`, by name). Direct conversations get their own section here.
+ */
 export function roomSections(state) {
   const all = Object.values(state.rooms);
   const byName = (a, b) => a.name.localeCompare(b.name) || a.id - b.id;
+  const byActivity = (a, b) => (b.last_message_id ?? 0) - (a.last_message_id ?? 0) || byName(a, b);
+  const order = state.roomSort === 'activity' ? byActivity : byName;
+  const favourites = state.favourites ?? {};
+  const member = all.filter((r) => r.is_member);
+  const pinned = member.filter((r) => favourites[r.id]).sort(order);
+  const rooms = member.filter((r) => !favourites[r.id]).sort(order);
   return {
-    mine: all.filter((r) => r.is_member).sort(byName),
+    favourites: pinned,
+    rooms,
+    mine: [...pinned, ...rooms],
     discover: all.filter((r) => !r.is_member && !r.is_private).sort(byName),
   };
+}
+
+/** Every room in the order the room list shows them. */
+export function sidebarOrder(state) {
+  const { mine, discover } = roomSections(state);
+  return [...mine, ...discover];
 }
 
 /**

@@ -12,6 +12,8 @@ import { errorText } from '../i18n.js';
  */
 const MAX_CATCH_UP_PAGES = 25;
 const PAGE = 50;
+/** Pages loaded while scrolling through history (bigger: fewer round trips on a long scroll). */
+const SCROLL_PAGE = 100;
 
 export function createCatchUp(ctx) {
   const { ui, dispatch, state } = ctx;
@@ -26,6 +28,11 @@ export function createCatchUp(ctx) {
       if (!history.loaded || !state().rooms[roomId]) continue;
       let last = history.items.length ? history.items[history.items.length - 1].id : null;
       try {
+        if (history.hasNewer) {
+          // Read far back: newer messages load as the reader scrolls down; only edits matter.
+          await catchUpChanges(roomId, mine);
+          continue;
+        }
         if (last == null) {
           await loadLatest(roomId);
           continue;
@@ -85,13 +92,55 @@ export function createCatchUp(ctx) {
       const mine = ctx.generation;
       dispatch({ type: 'history/loading', roomId, value: true });
       try {
-        const page = await api.rooms.messages(roomId, { before: h.items[0].id, limit: PAGE });
+        const page = await api.rooms.messages(roomId, { before: h.items[0].id, limit: SCROLL_PAGE });
         if (mine !== ctx.generation) return;
         dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'before', changesRev: page.changes_rev });
       } catch (error) {
         dispatch({ type: 'history/loading', roomId, value: false });
         if (error.code !== 'network') ui.toast(errorText(error), { kind: 'error' });
       }
+    },
+
+    /** The reader scrolled down to the end of a stretch read far back: the next page. */
+    async loadNewer(roomId) {
+      const h = historyOf(state(), roomId);
+      if (!h.loaded || h.loadingNewer || !h.hasNewer || h.items.length === 0) return;
+      const mine = ctx.generation;
+      dispatch({ type: 'history/loadingNewer', roomId, value: true });
+      try {
+        const page = await api.rooms.messages(roomId, { after: h.items[h.items.length - 1].id, limit: SCROLL_PAGE });
+        if (mine !== ctx.generation) return;
+        dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'after' });
+      } catch (error) {
+        dispatch({ type: 'history/loadingNewer', roomId, value: false });
+        if (error.code !== 'network') ui.toast(errorText(error), { kind: 'error' });
+      }
+    },
+
+    /** Loads the stretch of `roomId` that starts at its first unread message. */
+    async loadFirstUnread(roomId) {
+      const after = state().newAfter[roomId];
+      if (after == null) return;
+      const mine = ctx.generation;
+      try {
+        const page = await api.rooms.messages(roomId, { after, limit: SCROLL_PAGE });
+        if (mine !== ctx.generation) return;
+        dispatch({ type: 'history/around', roomId, messages: page.messages, hasNewer: page.has_more });
+      } catch (error) {
+        if (error.code !== 'network') ui.toast(errorText(error), { kind: 'error' });
+      }
+    },
+
+    /** Back to the newest messages: reloads them when the reader was far back in the past. */
+    async jumpToLatest(roomId) {
+      if (!historyOf(state(), roomId).hasNewer) return;
+      dispatch({ type: 'history/follow', roomId, value: true });
+      await loadLatest(roomId);
+    },
+
+    /** Whether the reader is at the newest messages (when the stretch is full, keep those). */
+    follow(roomId, value) {
+      dispatch({ type: 'history/follow', roomId, value });
     },
   };
 

@@ -3,7 +3,6 @@
 // open a room, flush the outbox). Every start and end bumps `ctx.generation`.
 
 import * as api from '../net/index.js';
-import { restore } from '../queue.js';
 import { t } from '../i18n.js';
 
 /** The server's limit for an avatar picture (see `PUT /api/auth/avatar`). */
@@ -28,6 +27,7 @@ export function createLifecycle(ctx) {
     ctx.rooms.cancelMarkRead();
     typing.reset();
     ctx.uploads.dropUploads();
+    ctx.outbox.forget();
     dispatch({ type: 'session/start', user: null });
     dispatch({ type: 'server/info', info: null });
   }
@@ -35,8 +35,9 @@ export function createLifecycle(ctx) {
   function startSession(user) {
     ctx.generation += 1;
     ctx.rooms.forgetLeaving();
-    const saved = api.loadOutbox();
-    dispatch({ type: 'session/start', user, outbox: saved ? restore(saved) : [] });
+    ctx.outbox.forget();
+    dispatch({ type: 'session/start', user });
+    ctx.outbox.restoreOutbox();
     ui.showChat();
     ctx.socket = api.openSocket({ onEvent: (event, data, ref) => ctx.events.onEvent(event, data, ref), onStatus });
     clearInterval(tickTimer);
@@ -64,6 +65,8 @@ export function createLifecycle(ctx) {
     ctx.rooms.cancelMarkRead();
     typing.reset();
     ctx.uploads.dropUploads();
+    // The saved outbox stays: it is this account's, sent when it signs in here again.
+    ctx.outbox.forget();
     api.clearSession();
     dispatch({ type: 'session/start', user: null });
     ui.showAuth(messageKey ? t(messageKey) : null);
@@ -95,6 +98,8 @@ export function createLifecycle(ctx) {
     ctx.socket?.send('get_online_users', {});
     loadServerInfo();
     try {
+      if (state().me) api.rememberUser(state().me.id);
+      await ctx.outbox.restoreOutbox();
       if (reconnected) await ctx.catchUp.catchUp(mine);
       let roomId = state().currentRoomId;
       if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();

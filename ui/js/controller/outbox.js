@@ -2,15 +2,50 @@
 // session so a reload keeps them, and sent on the socket when it is online and caught up.
 
 import * as api from '../net/index.js';
-import { dueForSending, serialize } from '../queue.js';
+import { dueForSending, serialize, restore } from '../queue.js';
 import { findPending } from '../pending.js';
 import { isEmojiOnly } from '../emoji.js';
+import { historyOf } from '../state.js';
 
 export function createOutbox(ctx) {
   const { dispatch, state, typing } = ctx;
 
+  let saved = null; // what was last written for this account, to skip identical writes
+  let restoredFor = null; // the account whose saved outbox is loaded into this session
+
+  // The account: known from `ready`, or before it (offline) from the last one on this device.
+  const account = () => state().me?.id ?? api.lastUser();
+
   function persistOutbox() {
-    api.saveOutbox(serialize(state().outbox));
+    const userId = account();
+    if (userId == null || restoredFor !== userId) return; // never overwrite what is not loaded yet
+    const json = serialize(state().outbox);
+    if (json === saved) return;
+    saved = json;
+    api.saveOutbox(json, userId);
+  }
+
+  /**
+   * Brings back the messages this account left unsent on this device (a closed tab or app) once
+   * the server says who is signed in; they are sent once caught up, each under its
+   * client_msg_id, so one the server already stored is not stored twice.
+   */
+  async function restoreOutbox() {
+    const userId = account();
+    if (userId == null || restoredFor === userId) return;
+    const json = await api.loadOutbox(userId);
+    if (account() !== userId || restoredFor === userId) return;
+    restoredFor = userId;
+    saved = json;
+    const items = json ? restore(json) : [];
+    if (items.length) dispatch({ type: 'outbox/restore', items });
+    persistOutbox();
+  }
+
+  /** A new session (another account, or signed out): its outbox is loaded afresh. */
+  function forget() {
+    restoredFor = null;
+    saved = null;
   }
 
   /** Sends what is due, unless offline or still catching up after a reconnect. */
@@ -48,6 +83,8 @@ export function createOutbox(ctx) {
       if (!text) return false;
       dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text' } });
       typing.sent();
+      // Sent while reading far back: show it below the newest messages, not below old ones.
+      if (historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId);
       persistOutbox();
       flushOutbox();
       return true;
@@ -64,5 +101,5 @@ export function createOutbox(ctx) {
     },
   };
 
-  return { persistOutbox, flushOutbox, actions };
+  return { persistOutbox, flushOutbox, restoreOutbox, forget, actions };
 }

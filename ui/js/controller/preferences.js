@@ -1,4 +1,4 @@
-// Preferences: language, theme, notification settings and muted rooms. Kept in this browser
+// Preferences: language, theme, notification settings, muted and favourite rooms, room order. Kept in this browser
 // (prefs.js) and, in the desktop app, in the app's settings too.
 
 import * as api from '../net/index.js';
@@ -21,6 +21,7 @@ export function createPreferences(ctx) {
       else delete root.dataset.theme;
     }
     dispatch({ type: 'muted/set', rooms: api.hasServer() ? prefs.mutedRooms?.[api.serverUrl()] ?? [] : [] });
+    dispatch({ type: 'sidebar/prefs', favourites: api.hasServer() ? prefs.favouriteRooms?.[normalizeServer(api.serverUrl())] ?? [] : [], sort: prefs.roomSort });
     return prefs;
   }
 
@@ -82,6 +83,23 @@ export function createPreferences(ctx) {
     },
 
     notificationPermission: () => api.notificationPermission(),
+
+    /** Pins room `roomId` among the favourites at the top of the room list (this server). */
+    setFavourite(roomId, favourite) {
+      const server = normalizeServer(api.serverUrl());
+      const all = { ...(loadPrefs().favouriteRooms ?? {}) };
+      const rooms = (all[server] ?? []).filter((id) => id !== roomId);
+      if (favourite) rooms.push(roomId);
+      all[server] = rooms;
+      const prefs = savePrefs({ favouriteRooms: all });
+      dispatch({ type: 'sidebar/prefs', favourites: rooms, sort: prefs.roomSort });
+    },
+
+    /** Orders the room list by `name` or by latest `activity`. */
+    setRoomSort(sort) {
+      const prefs = savePrefs({ roomSort: sort === 'activity' ? 'activity' : 'name' });
+      dispatch({ type: 'sidebar/prefs', favourites: prefs.favouriteRooms?.[normalizeServer(api.serverUrl())] ?? [], sort: prefs.roomSort });
+    },
   };
 
   return { applyPrefs, onLanguageChange, actions };

@@ -159,6 +159,25 @@ export function createRooms(ctx) {
     roomVisible() {
       scheduleMarkRead();
     },
+
+    /** Everything in `roomId` counts as seen, loaded or not (Esc, "Mark as read"). */
+    markRoomRead(roomId) {
+      const room = state().rooms[roomId];
+      if (!room?.is_member || !ctx.socket?.isOnline()) return false;
+      const items = historyOf(state(), roomId).items;
+      const newest = Math.max(room.last_message_id ?? 0, items.length ? items[items.length - 1].id : 0);
+      if (!newest || (newest <= room.last_read_message_id && room.unread_count === 0)) return false;
+      if (!ctx.socket.send('mark_read', { room_id: roomId, message_id: newest })) return false;
+      dispatch({ type: 'room/read', roomId, lastReadMessageId: newest, unreadCount: 0 });
+      return true;
+    },
+
+    /** Every room with unread messages counts as read. */
+    markAllRead() {
+      for (const room of Object.values(state().rooms)) {
+        if (room.is_member && (room.unread_count ?? 0) > 0) actions.markRoomRead(room.id);
+      }
+    },
   };
 
   return {

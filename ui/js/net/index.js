@@ -16,7 +16,7 @@ export {
 export { desktop } from './desktop.js';
 export {
   saveSession, loadSession, clearSession, currentToken, sessionRemembered,
-  saveOutbox, loadOutbox, onSessionLost,
+  saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost,
 } from './session.js';
 export { auth, rooms, messages, users, serverInfo } from './rest.js';
 export { uploadFile, fetchFile } from './files.js';

@@ -1,7 +1,8 @@
 // The session token and what is kept beside it. Tokens are kept in localStorage ("remember
 // me") or sessionStorage, never in a URL; in the desktop app remembered tokens live in the app's
-// settings instead of localStorage. The outbox is stored next to the token so unsent messages
-// survive a reload.
+// settings instead of localStorage. The outbox (messages written but not yet stored) is kept per
+// server and account in IndexedDB — in a browser and in the desktop app's webview alike — so it
+// survives closing the tab or the app; localStorage when IndexedDB is unavailable.
 
 import { configuredBase, currentPlatform, serverUrl } from './platform.js';
 import { desktopToken } from './desktop.js';
@@ -99,8 +100,6 @@ export function clearSession() {
   try {
     local?.removeItem(sessionKey());
     session?.removeItem(sessionKey());
-    local?.removeItem(sessionKey(':outbox'));
-    session?.removeItem(sessionKey(':outbox'));
   } catch {
     // nothing stored
   }
@@ -132,18 +131,106 @@ function sessionStore() {
   }
 }
 
-/** Keeps the outbox (JSON) next to the token, so unsent messages survive a reload. */
-export function saveOutbox(json) {
+/**
+ * Where the account last signed in to this server is noted: beside the session keys but not
+ * under their prefix, because it is no secret and is kept in localStorage even where the token
+ * is not (the desktop app keeps tokens in its own settings).
+ */
+function accountKey() {
+  return `confab.account:${configuredBase() || 'same-origin'}`;
+}
+
+/** Remembers which account this server's saved session belongs to (its outbox is keyed by it). */
+export function rememberUser(userId) {
   try {
-    sessionStore()?.setItem(sessionKey(':outbox'), json);
+    storages().local?.setItem(accountKey(), String(userId));
   } catch {
     // best effort
   }
 }
 
-export function loadOutbox() {
+/** The account last signed in to this server on this device, or null. */
+export function lastUser() {
   try {
-    return sessionStore()?.getItem(sessionKey(':outbox')) ?? null;
+    const id = Number(storages().local?.getItem(accountKey()));
+    return Number.isInteger(id) && id > 0 ? id : null;
+  } catch {
+    return null;
+  }
+}
+
+const OUTBOX_DB = 'confab';
+const OUTBOX_STORE = 'outbox';
+let outboxDb = null;
+
+/** The outbox database, or null where IndexedDB is unavailable (then localStorage is used). */
+function openOutboxDb() {
+  outboxDb ??= new Promise((resolve) => {
+    let request;
+    try {
+      request = globalThis.indexedDB?.open(OUTBOX_DB, 1);
+    } catch {
+      request = null;
+    }
+    if (!request) {
+      resolve(null);
+      return;
+    }
+    request.onupgradeneeded = () => request.result.createObjectStore(OUTBOX_STORE);
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => resolve(null);
+    request.onblocked = () => resolve(null);
+  });
+  return outboxDb;
+}
+
+function outboxKey(userId) {
+  return `confab.outbox:${configuredBase() || globalThis.location?.origin || 'same-origin'}:${userId}`;
+}
+
+function idb(db, mode, work) {
+  return new Promise((resolve) => {
+    try {
+      const tx = db.transaction(OUTBOX_STORE, mode);
+      const request = work(tx.objectStore(OUTBOX_STORE));
+      tx.oncomplete = () => resolve(request?.result ?? null);
+      tx.onerror = () => resolve(null);
+      tx.onabort = () => resolve(null);
+    } catch {
+      resolve(null);
+    }
+  });
+}
+
+/**
+ * Keeps account `userId`'s outbox (JSON from queue.js's serialize) on this device. Writes happen
+ * in call order; resolves when stored (best effort: a full disk only loses the copy).
+ */
+export async function saveOutbox(json, userId) {
+  if (userId == null) return;
+  const key = outboxKey(userId);
+  const empty = json === '[]';
+  const db = await openOutboxDb();
+  if (db) {
+    await idb(db, 'readwrite', (store) => (empty ? store.delete(key) : store.put(json, key)));
+    return;
+  }
+  try {
+    if (empty) storages().local?.removeItem(key);
+    else storages().local?.setItem(key, json);
+  } catch {
+    // best effort
+  }
+}
+
+/** Account `userId`'s saved outbox (JSON), or null. */
+export async function loadOutbox(userId) {
+  if (userId == null) return null;
+  const key = outboxKey(userId);
+  const db = await openOutboxDb();
+  if (db) return (await idb(db, 'readonly', (store) => store.get(key))) ?? null;
+  try {
+    return storages().local?.getItem(key) ?? null;
   } catch {
     return null;
   }

@@ -6,14 +6,14 @@
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
 import { createEmojiPicker } from './emoji-picker.js';
-import { autosize } from './messages.js';
+import { autosize } from './message-rows.js';
 import { toast } from './toast.js';
 
 const MAX_CONTENT = 4000;
 const drafts = new Map(); // room id → unsent text; survives re-renders and room switches
 
-export function createComposer({ actions }) {
-  const textarea = h('textarea', { class: 'composer-input', rows: 1, enterkeyhint: 'send' });
+export function createComposer({ actions, onEditLast = () => false }) {
+  const textarea = h('textarea', { class: 'composer-input', id: 'composer-input', rows: 1, enterkeyhint: 'send' });
   const send = h('button', { type: 'submit', class: 'send-btn', 'aria-label': t('composer.send'), title: t('composer.send') }, icon('send'));
   const imageBtn = h('button', { type: 'button', class: 'icon-btn', id: 'composer-image', 'aria-label': t('composer.image'), title: t('composer.imageHint') }, icon('image'));
   const fileBtn = h('button', { type: 'button', class: 'icon-btn', id: 'composer-file', 'aria-label': t('composer.file'), title: t('composer.fileHint') }, icon('paperclip'));
@@ -93,9 +93,13 @@ export function createComposer({ actions }) {
   });
   textarea.addEventListener('keydown', (event) => {
     // keyCode 229: an IME is composing (Chinese input); Enter picks a candidate, never sends.
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    if (event.isComposing || event.keyCode === 229) return;
+    if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'ArrowUp' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && textarea.value === '') {
+      // ↑ in an empty box edits my last message.
+      if (onEditLast()) event.preventDefault();
     }
   });
   textarea.addEventListener('input', changed);

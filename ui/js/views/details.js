@@ -23,7 +23,8 @@ export function createDetails({ actions, onClose }) {
     h('span', { class: 'switch-label', text: t('room.mute') }),
     muteState,
   );
-  const muteRow = h('div', { class: 'mute-row' }, muteBtn, h('p', { class: 'field-hint', text: t('room.muteHint') }));
+  const favouriteBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-small favourite-toggle', 'aria-pressed': 'false', text: t('room.favourite') });
+  const muteRow = h('div', { class: 'mute-row' }, muteBtn, h('p', { class: 'field-hint', text: t('room.muteHint') }), favouriteBtn);
   const close = h('button', { type: 'button', class: 'icon-btn details-close', 'aria-label': t('dialog.close'), onclick: onClose }, icon('close'));
 
   const addField = field({ label: t('members.add'), name: 'member', placeholder: t('members.addPlaceholder'), maxlength: 32 });
@@ -107,6 +108,9 @@ export function createDetails({ actions, onClose }) {
     }
   });
 
+  favouriteBtn.addEventListener('click', () => {
+    if (room) actions.setFavourite(room.id, favouriteBtn.getAttribute('aria-pressed') !== 'true');
+  });
   muteBtn.addEventListener('click', () => {
     if (!room) return;
     actions.setMuted(room.id, muteBtn.getAttribute('aria-checked') !== 'true');
@@ -180,7 +184,7 @@ export function createDetails({ actions, onClose }) {
   function update(state) {
     lastState = state;
     const next = state.rooms[state.currentRoomId] ?? null;
-    const nextSlices = { room: next, members: next ? state.members[next.id] : null, presence: state.presence, me: state.me, connection: state.connection, lang: language(), server: state.server, muted: state.muted };
+    const nextSlices = { room: next, members: next ? state.members[next.id] : null, presence: state.presence, me: state.me, connection: state.connection, lang: language(), server: state.server, muted: state.muted, favourites: state.favourites };
     if (Object.keys(nextSlices).every((k) => nextSlices[k] === slices[k])) return;
     slices = nextSlices;
     room = next;
@@ -197,6 +201,9 @@ export function createDetails({ actions, onClose }) {
     retention.textContent = days > 0 ? t('room.retention', { n: days }) : '';
     muteRow.hidden = !room.is_member;
     muteBtn.setAttribute('aria-checked', String(Boolean(state.muted[room.id])));
+    const favourite = Boolean(state.favourites?.[room.id]);
+    favouriteBtn.setAttribute('aria-pressed', String(favourite));
+    favouriteBtn.textContent = favourite ? t('room.unfavourite') : t('room.favourite');
     addForm.hidden = !room.is_admin || !room.is_member;
     leaveBtn.hidden = !room.is_member;
     joinBtn.hidden = room.is_member;

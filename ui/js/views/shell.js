@@ -11,6 +11,7 @@ import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
 import { isolate } from '../bidi.js';
+import { installShortcuts } from './shortcuts.js';
 
 const NARROW = '(max-width: 600px)';
 const WIDE = '(min-width: 1101px)';
@@ -30,7 +31,7 @@ export function mountChat(root, { store, actions }) {
     onSettings: () => settingsDialog({ store, actions }),
   });
   const messages = createMessageList({ actions });
-  const composer = createComposer({ actions });
+  const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
   const details = createDetails({ actions, onClose: () => setDetails(false, true) });
   const banner = createBanner({ actions });
 
@@ -55,8 +56,21 @@ export function mountChat(root, { store, actions }) {
   composer.acceptDrops(chat);
   const scrim = h('div', { class: 'scrim', 'aria-hidden': 'true' });
   const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, details.el, scrim);
-  const shell = h('div', { class: 'shell' }, header, banner.el, workspace);
+  const skip = h('a', { class: 'skip-link', href: '#composer-input', text: t('kb.skip') });
+  skip.addEventListener('click', (event) => {
+    event.preventDefault();
+    composer.focus();
+  });
+  const shell = h('div', { class: 'shell' }, skip, header, banner.el, workspace);
   root.replaceChildren(shell);
+  const shortcuts = installShortcuts({
+    store,
+    actions,
+    openRoom: (id) => {
+      actions.openRoom(id);
+      if (media(NARROW)) setRooms(false);
+    },
+  });
 
   function setRooms(open, returnFocus = false) {
     roomsOpen = open;
@@ -140,6 +154,7 @@ export function mountChat(root, { store, actions }) {
   return {
     destroy() {
       unsubscribe();
+      shortcuts.destroy();
       banner.destroy();
       messages.destroy();
       details.destroy();

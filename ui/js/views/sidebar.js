@@ -1,26 +1,40 @@
-// The room list: rooms I am in (with unread badges and a new-messages marker) and public rooms
-// I could join, plus the button to create a room and my own card at the bottom.
+// The room list: favourite rooms, the other rooms I am in (with unread badges), a place for
+// direct conversations once they exist, and public rooms I could join; ordered by name or latest
+// activity, "mark all as read", arrow keys moving through it (one tab stop), the button to
+// create a room and my own card at the bottom.
 
 import { h, icon, avatar, reconcile } from '../dom.js';
 import { t } from '../i18n.js';
 import { roomSections } from '../state.js';
 
 export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings }) {
+  const favouriteList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-favourites' });
+  const favouriteSection = h('section', { class: 'room-section', hidden: true }, h('h3', { id: 'rooms-favourites', class: 'section-title', text: t('nav.favourites') }), favouriteList);
   const mineList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-mine' });
   const discoverList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-discover' });
   const empty = h('p', { class: 'muted room-empty', text: t('nav.noRooms') });
   const discoverSection = h('section', { class: 'room-section' }, h('h3', { id: 'rooms-discover', class: 'section-title', text: t('nav.discover') }), discoverList);
   const meCard = h('div', { class: 'me-card' });
   const create = h('button', { type: 'button', class: 'icon-btn icon-btn-soft', 'aria-label': t('room.create'), title: t('room.create'), onclick: onCreateRoom }, icon('plus'));
+  const sort = h(
+    'select',
+    { class: 'room-sort', 'aria-label': t('nav.sortBy'), title: t('nav.sortBy'), onchange: () => actions.setRoomSort(sort.value) },
+    h('option', { value: 'name', text: t('nav.sortName') }),
+    h('option', { value: 'activity', text: t('nav.sortActivity') }),
+  );
+  const markAll = h('button', { type: 'button', class: 'link-btn mark-all-read', hidden: true, onclick: () => actions.markAllRead() }, icon('check'), t('nav.markAllRead'));
 
   const el = h(
     'nav',
     { class: 'sidebar', id: 'sidebar', 'aria-label': t('nav.label') },
     h('div', { class: 'sidebar-head' }, h('h2', { text: t('nav.rooms') }), create),
+    h('div', { class: 'sidebar-tools' }, sort, markAll),
     h(
       'div',
       { class: 'sidebar-scroll' },
+      favouriteSection,
       h('section', { class: 'room-section' }, h('h3', { id: 'rooms-mine', class: 'section-title', text: t('nav.myRooms') }), mineList, empty),
+      // Direct conversations, when they exist, get their section here, from roomSections().
       discoverSection,
     ),
     meCard,
@@ -28,19 +42,20 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings })
 
   const renderRoom = ({ room, active, muted }) => {
     const unread = room.is_member ? room.unread_count ?? 0 : 0;
-    const label = [room.name];
-    if (room.is_private) label.push(t('room.private'));
-    if (unread > 0) label.push(t('room.unread', { n: unread }));
-    if (!room.is_member) label.push(t('room.preview'));
-    if (muted) label.push(t('room.muted'));
+    // The accessible name is the visible text ("general 3") with words around it for screen
+    // readers ("general 3 unread messages, private"), so speech input can say what it sees.
+    const extra = [];
+    if (room.is_private) extra.push(t('room.private'));
+    if (!room.is_member) extra.push(t('room.preview'));
+    if (muted) extra.push(t('room.muted'));
     const button = h(
       'button',
       {
         type: 'button',
         class: `room-item${active ? ' active' : ''}${unread > 0 ? ' has-unread' : ''}`,
         'aria-current': active ? 'page' : null,
-        'aria-label': label.join(', '),
         'data-room-id': room.id,
+        tabindex: '-1',
         title: room.description || room.name,
         onclick: () => onOpenRoom(room.id),
       },
@@ -48,23 +63,51 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings })
       h('bdi', { class: 'room-name', dir: 'auto', text: room.name }),
       muted ? h('span', { class: 'room-muted', 'aria-hidden': 'true', title: t('room.muted') }, icon('bellOff')) : null,
       unread > 0 ? h('span', { class: 'room-dot', 'aria-hidden': 'true' }) : null,
-      unread > 0 ? h('span', { class: 'badge', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }) : null,
+      unread > 0 ? h('span', { class: 'badge badge-unread', text: ` ${unread > 99 ? '99+' : String(unread)}` }) : null,
+      unread > 0 ? h('span', { class: 'sr-only', text: ` ${t('room.unreadWords', { n: unread })}` }) : null,
+      extra.length ? h('span', { class: 'sr-only', text: `, ${extra.join(', ')}` }) : null,
     );
     return h('li', {}, button);
   };
 
+  // Arrow keys move through the rooms; Tab enters and leaves the list at one room.
+  const buttons = () => [...el.querySelectorAll('.room-item')].filter((b) => b.offsetParent !== null || !b.closest('[hidden]'));
+  el.querySelector('.sidebar-scroll').addEventListener('keydown', (event) => {
+    if (event.isComposing || event.keyCode === 229 || event.altKey || event.ctrlKey || event.metaKey) return;
+    const all = buttons();
+    const at = all.indexOf(document.activeElement);
+    if (at < 0) return;
+    let to = null;
+    if (event.key === 'ArrowDown') to = Math.min(all.length - 1, at + 1);
+    else if (event.key === 'ArrowUp') to = Math.max(0, at - 1);
+    else if (event.key === 'Home') to = 0;
+    else if (event.key === 'End') to = all.length - 1;
+    if (to === null) return;
+    event.preventDefault();
+    rove(all[to]);
+    all[to].focus();
+  });
+
+  function rove(target) {
+    for (const b of el.querySelectorAll('.room-item')) b.tabIndex = b === target ? 0 : -1;
+  }
+
   let lastRooms = null;
+  let lastFavourites = null;
+  let lastSort = null;
   let lastCurrent = null;
   let lastMuted = null;
   let lastMe = null;
   let lastPresence = null;
 
   function update(state) {
-    if (state.rooms !== lastRooms || state.currentRoomId !== lastCurrent || state.muted !== lastMuted) {
+    if (state.rooms !== lastRooms || state.currentRoomId !== lastCurrent || state.muted !== lastMuted || state.favourites !== lastFavourites || state.roomSort !== lastSort) {
       lastRooms = state.rooms;
       lastCurrent = state.currentRoomId;
       lastMuted = state.muted;
-      const { mine, discover } = roomSections(state);
+      lastFavourites = state.favourites;
+      lastSort = state.roomSort;
+      const { favourites, rooms: mine, discover } = roomSections(state);
       const item = (room) => ({
         key: String(room.id),
         sig: `${room.name}|${room.is_private}|${room.is_member}|${room.unread_count}|${room.id === state.currentRoomId}|${room.description}|${Boolean(state.muted[room.id])}`,
@@ -72,10 +115,17 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings })
         active: room.id === state.currentRoomId,
         muted: Boolean(state.muted[room.id]),
       });
+      reconcile(favouriteList, favourites.map(item), renderRoom);
       reconcile(mineList, mine.map(item), renderRoom);
       reconcile(discoverList, discover.map(item), renderRoom);
-      empty.hidden = mine.length > 0 || Object.keys(state.rooms).length === 0;
+      favouriteSection.hidden = favourites.length === 0;
+      empty.hidden = mine.length + favourites.length > 0 || Object.keys(state.rooms).length === 0;
       discoverSection.hidden = discover.length === 0;
+      sort.value = state.roomSort;
+      markAll.hidden = !Object.values(state.rooms).some((r) => r.is_member && (r.unread_count ?? 0) > 0);
+      if (!el.contains(document.activeElement) || !document.activeElement.classList.contains('room-item')) {
+        rove(el.querySelector('.room-item.active') ?? el.querySelector('.room-item'));
+      }
     }
     if (state.me !== lastMe || state.connection !== lastPresence) {
       lastMe = state.me;

@@ -67,7 +67,7 @@ function spawnServer(bind, dataDir, extraArgs = []) {
   }));
   const url = new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`confab-server did not start within 20 s\n${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`confab-server did not start within 60 s\n${stderr}`)), 60_000);
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = out.match(/http:\/\/[^\s/]+:(\d+)\//);
@@ -359,4 +359,27 @@ export function makePng(width, height, { from = [91, 91, 240], to = [217, 70, 23
     pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * Posts `count` messages to `roomId` as `token`, `parallel` at a time (ids follow completion
+ * order, so `label(i)` need not match id order); resolves when all are stored.
+ */
+export async function seedMessages(server, token, roomId, count, { label = (i) => `Seed ${i}`, parallel = 32 } = {}) {
+  let next = 1;
+  const worker = async () => {
+    while (next <= count) {
+      const i = next;
+      next += 1;
+      for (let attempt = 0; ; attempt += 1) {
+        // A kept-alive connection the server has just closed fails the request; the retry
+        // carries the same client_msg_id, so the message is still stored once.
+        const sent = await rest(server, 'POST', `/api/rooms/${roomId}/messages`, { content: label(i), client_msg_id: `seed-${roomId}-${i}` }, token).catch((error) => ({ status: 0, body: String(error.cause ?? error) }));
+        if (sent.status === 201 || sent.status === 200) break;
+        if (attempt >= 20) throw new Error(`seeding message ${i} failed: ${sent.status} ${JSON.stringify(sent.body)}`);
+        await delay(sent.status === 429 ? 1000 : 50);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
 }

@@ -2,7 +2,7 @@
 // re-sync after reconnect, membership changes, presence and typing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialState, reduce, mergeMessages, historyOf, roomSections, typingNames, isOnline, createStore } from '../../js/state.js';
+import { initialState, reduce, mergeMessages, historyOf, roomSections, typingNames, isOnline, createStore, MAX_LOADED } from '../../js/state.js';
 
 const ME = { id: 1, username: 'me', email: null, avatar_url: null };
 const room = (id, extra = {}) => ({
@@ -288,4 +288,93 @@ test('the store notifies once per batch and only on change', async () => {
   await Promise.resolve();
   assert.equal(calls, 1);
   assert.equal(store.state.currentRoomId, 1);
+});
+
+const page = (from, to) => Array.from({ length: to - from + 1 }, (_, i) => msg(from + i));
+
+test('a room keeps a bounded stretch of history: scrolling far back drops the newest, and back down the oldest', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(4951, 5000), hasMore: true, direction: 'latest' });
+  for (let before = 4951; before > 1; before -= 100) {
+    s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(Math.max(1, before - 100), before - 1), hasMore: before - 100 > 1, direction: 'before' });
+    assert.ok(historyOf(s, 1).items.length <= MAX_LOADED);
+  }
+  let h = historyOf(s, 1);
+  assert.equal(h.items[0].id, 1, 'the very first message is loaded');
+  assert.equal(h.hasMore, false);
+  assert.equal(h.hasNewer, true, 'the newest ones were dropped, to be fetched again');
+  assert.deepEqual(ids(s), page(1, MAX_LOADED).map((m) => m.id));
+
+  // Live messages meanwhile are not appended after a gap.
+  s = reduce(s, { type: 'message/new', message: msg(5001) });
+  assert.equal(historyOf(s, 1).items.at(-1).id, MAX_LOADED);
+  assert.equal(s.rooms[1].unread_count, 1, 'but they still count as unread');
+
+  // Scrolling back down: pages after the stretch, the oldest dropped.
+  for (let after = MAX_LOADED; historyOf(s, 1).hasNewer; after += 100) {
+    s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(after + 1, Math.min(5001, after + 100)), hasMore: after + 100 < 5001, direction: 'after' });
+    assert.ok(historyOf(s, 1).items.length <= MAX_LOADED);
+  }
+  h = historyOf(s, 1);
+  assert.equal(h.items.at(-1).id, 5001);
+  assert.equal(h.hasMore, true);
+  assert.equal(h.hasNewer, false);
+});
+
+test('a reader at the bottom of a busy room keeps the newest, one reading back keeps what they read', () => {
+  let s = ready();
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(1, MAX_LOADED), hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'message/new', message: msg(MAX_LOADED + 1) });
+  assert.equal(historyOf(s, 1).items[0].id, 2);
+  assert.equal(historyOf(s, 1).hasMore, true);
+  s = reduce(s, { type: 'history/follow', roomId: 1, value: false });
+  s = reduce(s, { type: 'message/new', message: msg(MAX_LOADED + 2) });
+  assert.equal(historyOf(s, 1).items[0].id, 2);
+  assert.equal(historyOf(s, 1).items.at(-1).id, MAX_LOADED + 1);
+  assert.equal(historyOf(s, 1).hasNewer, true);
+});
+
+test('a room left while reading far back reopens at its newest messages', () => {
+  let s = ready();
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(1, MAX_LOADED), hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'history/follow', roomId: 1, value: false });
+  s = reduce(s, { type: 'message/new', message: msg(MAX_LOADED + 1) });
+  s = reduce(s, { type: 'room/open', roomId: 2 });
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  assert.equal(historyOf(s, 1).loaded, false);
+  // And the newest page replaces a stretch read far back instead of leaving a gap.
+  s = reduce(s, { type: 'history/loaded', roomId: 2, messages: page(1, 10).map((m) => ({ ...m, room_id: 2 })), hasMore: false, direction: 'latest' });
+  s = reduce(s, { type: 'history/follow', roomId: 2, value: false });
+  s = reduce(s, { type: 'history/loaded', roomId: 2, messages: [], hasMore: true, direction: 'before' });
+  assert.equal(historyOf(s, 2).hasNewer, false);
+});
+
+test('the room list: favourites first, then rooms by name or by latest activity, then rooms to discover', () => {
+  let s = ready([room(1, { name: 'alpha', last_message_id: 5 }), room(2, { name: 'beta', last_message_id: 90 }), room(3, { name: 'gamma', last_message_id: 40 }), room(4, { name: 'open', is_member: false })]);
+  assert.deepEqual(roomSections(s).mine.map((r) => r.name), ['alpha', 'beta', 'gamma']);
+  s = reduce(s, { type: 'sidebar/prefs', favourites: [3], sort: 'activity' });
+  const sections = roomSections(s);
+  assert.deepEqual(sections.favourites.map((r) => r.name), ['gamma']);
+  assert.deepEqual(sections.rooms.map((r) => r.name), ['beta', 'alpha']);
+  assert.deepEqual(sections.discover.map((r) => r.name), ['open']);
+  // A new message moves its room up when sorted by activity.
+  s = reduce(s, { type: 'message/new', message: msg(100, { room_id: 1 }) });
+  assert.deepEqual(roomSections(s).rooms.map((r) => r.name), ['alpha', 'beta']);
+  // Preferences survive signing in again.
+  s = reduce(s, { type: 'session/start', user: ME });
+  assert.equal(s.roomSort, 'activity');
+  assert.deepEqual(s.favourites, { 3: true });
+});
+
+test('jumping to the first unread replaces the newest page with the stretch after the read marker', () => {
+  let s = ready([room(1, { unread_count: 300, last_read_message_id: 100, last_message_id: 400 })]);
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: page(351, 400), hasMore: true, direction: 'latest' });
+  s = reduce(s, { type: 'history/around', roomId: 1, messages: page(101, 200), hasNewer: true });
+  const h = historyOf(s, 1);
+  assert.deepEqual([h.items[0].id, h.items.at(-1).id], [101, 200]);
+  assert.equal(h.hasMore, true);
+  assert.equal(h.hasNewer, true);
+  assert.equal(s.newAfter[1], 100);
 });
