@@ -5,10 +5,13 @@ mod common;
 
 mod auth;
 mod connections;
+mod dms;
 mod lifecycle;
 mod limits;
 mod logs;
+mod mentions;
 mod messages;
+mod people;
 mod presence;
 mod realtime;
 mod retention;

@@ -46,6 +46,7 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
             ));
         }
     }
+    let written = super::mentions::written(&content);
     Ok(NewMessage {
         room_id,
         user_id: Some(caller.user_id),
@@ -55,6 +56,8 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
         client_msg_id: validate::client_msg_id(draft.client_msg_id.as_deref())?,
         meta: None,
         attachment: None,
+        mention_keys: written.keys,
+        mentions_room: written.room,
     })
 }
 
@@ -226,9 +229,10 @@ pub async fn edit(
         ));
     }
     let content = validate::content(content)?;
+    let written = super::mentions::written(&content);
     let updated = ctx
         .store
-        .edit_message(id, &content, ctx.clock.now())
+        .edit_message(id, &content, &written.keys, written.room, ctx.clock.now())
         .await?
         .ok_or(Error::not_found("message"))?;
     ctx.fanout.publish(

@@ -3,11 +3,14 @@
 
 pub mod accounts;
 pub mod connections;
+pub mod dms;
 pub mod limits;
 mod log;
 pub mod media;
+pub mod mentions;
 pub mod messages;
 mod passwords;
+pub mod people;
 pub mod presence;
 pub mod retention;
 pub mod rooms;

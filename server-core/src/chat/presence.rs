@@ -26,7 +26,7 @@ use crate::time::{Clock, Millis};
 pub async fn online_users(ctx: &AppContext) -> Result<Vec<User>> {
     let mut users = ctx.store.users_by_ids(&ctx.hub.online_user_ids()).await?;
     for user in &mut users {
-        user.is_online = true;
+        user.set_online(true);
     }
     Ok(users)
 }
@@ -34,7 +34,7 @@ pub async fn online_users(ctx: &AppContext) -> Result<Vec<User>> {
 /// Marks each member online or offline as the hub sees them now (see [`online_users`]).
 pub fn overlay(hub: &Hub, members: &mut [Member]) {
     for member in members {
-        member.is_online = hub.is_online(member.id);
+        member.set_online(hub.is_online(member.id));
     }
 }
 

@@ -22,6 +22,10 @@ pub struct NewMessage {
     pub meta: Option<String>,
     /// The stored upload of an image or file message.
     pub attachment: Option<NewAttachment>,
+    /// Name keys written after `@`: the room's members with these keys are mentioned.
+    pub mention_keys: Vec<String>,
+    /// Mentions everyone in the room.
+    pub mentions_room: bool,
 }
 
 /// An uploaded file already on disk, to be recorded with its message.
@@ -86,7 +90,8 @@ macro_rules! select_messages {
     (from $from:literal $($rest:literal)*) => {
         concat!(
             "select m.id, m.room_id, m.user_id, u.username, m.content, m.message_type, m.timestamp, ",
-            "m.edited_at, m.is_deleted, m.client_msg_id, m.meta, ",
+            "m.edited_at, m.is_deleted, m.client_msg_id, m.meta, m.mentions_room, ",
+            "(select json_group_array(mm.user_id) from message_mentions mm where mm.message_id = m.id) as mentions, ",
             "a.id as att_id, a.file_name as att_file_name, a.size as att_size, ",
             "a.content_type as att_content_type, a.is_image as att_is_image, ",
             "a.width as att_width, a.height as att_height ",
@@ -214,6 +219,7 @@ impl Store {
                     new.message_type,
                     new.client_msg_id.as_deref(),
                     new.meta.as_deref(),
+                    new.mentions_room,
                 )
             })
             .collect();
@@ -221,8 +227,10 @@ impl Store {
             Vec::new()
         } else {
             sqlx::query_scalar(
-                r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta)
-                   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5
+                r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta,
+                                         mentions_room)
+                   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5,
+                          j.value ->> 6
                    from json_each(?1) j order by j.key
                    returning id"#,
             )
@@ -242,6 +250,20 @@ impl Store {
             )));
         }
 
+        let inserted: Vec<(MessageId, &NewMessage)> = ids
+            .iter()
+            .copied()
+            .zip(
+                batch
+                    .iter()
+                    .zip(&fates)
+                    .filter(|(_, f)| matches!(f, Fate::Insert))
+                    .map(|(n, _)| n),
+            )
+            .collect();
+        let mut mentioned = super::mentions::record(&mut tx, &inserted).await?;
+        super::dms::reopen(&mut tx, inserted.iter().map(|(_, n)| n.room_id)).await?;
+
         let mut ids = ids.into_iter();
         let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(batch.len());
         for (new, fate) in batch.iter().zip(fates) {
@@ -254,7 +276,9 @@ impl Store {
                     if let Some(attachment) = &new.attachment {
                         insert_attachment(&mut tx, id, new.room_id, attachment, now).await?;
                     }
-                    AppendOutcome::Created(stored_message(id, new, now))
+                    let mut message = stored_message(id, new, now);
+                    message.mentions = mentioned.remove(&id).unwrap_or_default();
+                    AppendOutcome::Created(message)
                 }
                 Fate::SameAs(first) => match &outcomes[first] {
                     AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => {
@@ -340,14 +364,7 @@ impl Store {
         let has_more = revs.len() > limit as usize;
         let revs = &revs[..revs.len().min(limit as usize)];
         let ids: Vec<MessageId> = revs.iter().map(|(id, _)| *id).collect();
-        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
-            "where m.id in (select value from json_each(?1))"
-        ))
-        .bind(serde_json::to_string(&ids).unwrap_or_default())
-        .fetch_all(&self.read)
-        .await?;
-        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
+        let messages = self.messages_by_ids(&ids).await?;
         let last = revs.last().map_or(0, |(_, rev)| *rev);
         Ok(HistoryPage {
             messages,
@@ -364,22 +381,47 @@ impl Store {
             .await?)
     }
 
-    /// Replaces the content of a live message and stamps `edited_at`; `None` if it is gone.
-    pub async fn edit_message(&self, id: MessageId, content: &str, now: Millis) -> Result<Option<Message>> {
+    /// Replaces the content of a live message, stamps `edited_at` and replaces its mentions
+    /// (`mention_keys`, `mentions_room` as in [`NewMessage`]); `None` if it is gone.
+    pub async fn edit_message(
+        &self,
+        id: MessageId,
+        content: &str,
+        mention_keys: &[String],
+        mentions_room: bool,
+        now: Millis,
+    ) -> Result<Option<Message>> {
+        let mut tx = self.write.begin().await?;
         let updated = sqlx::query(concat!(
             next_rev!(),
-            "update messages set content = ?2, edited_at = ?3, rev = (select rev from next) ",
-            "where id = ?1 and is_deleted = 0"
+            "update messages set content = ?2, edited_at = ?3, mentions_room = ?4, ",
+            "rev = (select rev from next) where id = ?1 and is_deleted = 0"
         ))
         .bind(id)
         .bind(content)
         .bind(now)
-        .execute(&self.write)
+        .bind(mentions_room)
+        .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
+        super::mentions::replace(&mut tx, id, mention_keys).await?;
+        tx.commit().await?;
         self.message(id).await
+    }
+
+    /// Messages `ids` (deleted or not), in the order given; missing ones are left out.
+    pub(super) async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
+            "where m.id in (select value from json_each(?1))"
+        ))
+        .bind(json_param(&ids))
+        .fetch_all(&self.read)
+        .await?;
+        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
+        Ok(messages)
     }
 
     /// Soft-deletes a message: flags it, clears its content and forgets its attachment. Returns
@@ -397,6 +439,11 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
+        super::mentions::replace(&mut tx, id, &[]).await?;
+        sqlx::query(r#"update messages set mentions_room = 0 where id = ?1"#)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let files: Vec<String> =
             sqlx::query_scalar(r#"delete from attachments where message_id = ?1 returning id"#)
                 .bind(id)
@@ -418,7 +465,7 @@ impl Store {
     }
 }
 
-/// One message to insert: room, user, content, type, client id, system event.
+/// One message to insert: room, user, content, type, client id, system event, `@room`.
 type InsertRow<'a> = (
     RoomId,
     Option<UserId>,
@@ -426,10 +473,11 @@ type InsertRow<'a> = (
     MessageType,
     Option<&'a str>,
     Option<&'a str>,
+    bool,
 );
 
 /// A batch as one JSON array parameter (its items are plain numbers and strings).
-fn json_param(value: &impl serde::Serialize) -> String {
+pub(super) fn json_param(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
@@ -474,6 +522,8 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
         is_deleted: false,
         client_msg_id: new.client_msg_id.clone(),
         system: new.meta.clone(),
+        mentions: Vec::new(),
+        mentions_room: new.mentions_room,
         attachment: new.attachment.as_ref().map(|a| {
             Attachment::new(
                 a.id.clone(),
@@ -505,6 +555,8 @@ mod tests {
             client_msg_id: client_msg_id.map(str::to_owned),
             meta: user.is_none().then(|| r#"{"kind":"room_created"}"#.to_owned()),
             attachment: None,
+            mention_keys: Vec::new(),
+            mentions_room: false,
         }
     }
 
