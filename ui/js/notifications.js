@@ -1,6 +1,7 @@
 // Which new messages deserve a notification, decided the same way on every platform: the
-// person's level (every message, only mentions of @me, or none), muted rooms, never my own
-// messages or the server's notices, never the room I am reading. Pure; the desktop app makes
+// person's level (every message, only mentions of @me, or none), muted rooms, do not disturb,
+// never my own messages or the server's notices, never the room I am reading. A direct
+// message counts as a mention; whom a message mentions is the server's word when it says. Pure; the desktop app makes
 // the same decision in Rust (it also knows whether its window has focus), the browser here.
 
 /** The notification levels, in the order settings offer them. */
@@ -31,13 +32,19 @@ export function mentions(content, username) {
  * - `context`: `{me, isMember, visible, currentRoomId}` — who I am, whether I am in the room,
  *   whether the page is visible, and which room is on screen.
  */
-export function shouldNotify(message, { enabled = true, level = 'all', muted = false } = {}, { me = null, isMember = true, visible = false, currentRoomId = null } = {}) {
-  if (!enabled || level === 'none' || muted || !isMember) return false;
+export function shouldNotify(message, { enabled = true, level = 'all', muted = false, dnd = false } = {}, { me = null, isMember = true, visible = false, currentRoomId = null, direct = false } = {}) {
+  if (!enabled || level === 'none' || muted || dnd || !isMember) return false;
   if (!message || message.user_id == null || message.message_type === 'system' || message.is_deleted) return false;
   if (me && message.user_id === me.id) return false;
   if (visible && message.room_id === currentRoomId) return false;
-  if (level === 'mentions') return mentions(message.content, me?.username);
+  if (level === 'mentions') return direct || mentionsMe(message, me);
   return true;
+}
+
+/** Whether `message` mentions `me`: the server's `mentions` if it sent them, else by the text. */
+function mentionsMe(message, me) {
+  if (Array.isArray(message.mentions)) return message.mentions.includes(me?.id) || message.mentions_room === true;
+  return mentions(message.content, me?.username);
 }
 
 /**

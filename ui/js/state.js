@@ -11,6 +11,7 @@
 import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
+import { mentionsMe } from './mentions.js';
 
 /** How long a `typing_update` is believed without being repeated (the server's TTL is ~6 s). */
 export const TYPING_BELIEF_MS = 8000;
@@ -27,6 +28,7 @@ export function initialState() {
     uploads: [],
     server: null, // what the server says about itself: {version, retention_days, max_upload_bytes}
     muted: {}, // room id → true for rooms whose notifications are muted on this device
+    mentions: { items: [], hasMore: true, loaded: false }, // "Recent mentions", newest first
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
@@ -128,10 +130,17 @@ function setPresence(state, entries, { live = false } = {}) {
   let changed = false;
   for (const e of entries) {
     if (!live && presence[e.user_id]?.live) continue;
-    presence[e.user_id] = { is_online: Boolean(e.is_online), last_seen: e.last_seen ?? null, live };
+    const online = Boolean(e.is_online);
+    const status = online ? (e.status && e.status !== 'offline' ? e.status : 'online') : 'offline';
+    presence[e.user_id] = { is_online: online, last_seen: e.last_seen ?? null, status, status_text: e.status_text ?? null, live };
     changed = true;
   }
   return changed ? { ...state, presence } : state;
+}
+
+/** A presence entry from a User or Member object. */
+function presenceEntry(u) {
+  return { user_id: u.id, is_online: u.is_online, last_seen: u.last_seen, status: u.status, status_text: u.status_text };
 }
 
 function stopTyping(state, roomId, userId) {
@@ -197,7 +206,7 @@ export function reduce(state, action) {
       const { room, members = null, messages = [], changesRev = null } = action;
       let next = { ...state, rooms: setIn(state.rooms, room.id, room) };
       if (members) next = { ...next, members: setIn(next.members, room.id, members) };
-      next = setPresence(next, (members ?? []).map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      next = setPresence(next, (members ?? []).map(presenceEntry));
       const loaded = historyOf(state, room.id).loaded;
       return addMessages(next, room.id, messages, loaded ? {} : { loaded: true, hasMore: messages.length >= 50, changesRev });
     }
@@ -218,8 +227,20 @@ export function reduce(state, action) {
       const last = Math.max(room.last_read_message_id ?? 0, action.lastReadMessageId ?? 0);
       return {
         ...state,
-        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0 }),
+        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0, mention_count: action.mentionCount ?? 0 }),
       };
+    }
+
+    case 'dm/closed': {
+      const room = state.rooms[action.roomId];
+      if (!room || room.is_hidden) return state;
+      return { ...state, rooms: setIn(state.rooms, room.id, { ...room, is_hidden: true }) };
+    }
+
+    case 'mentions/loaded': {
+      // `older`: a further page (appended); otherwise the newest page replaces the list.
+      const items = action.older ? [...state.mentions.items, ...action.messages] : action.messages;
+      return { ...state, mentions: { items, hasMore: Boolean(action.hasMore), loaded: true } };
     }
 
     case 'history/changed': {
@@ -284,9 +305,11 @@ export function reduce(state, action) {
       const fresh = message.id > (room.last_message_id ?? 0);
       const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted;
       const seen = action.visible === true && state.currentRoomId === roomId;
-      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id) };
+      // A closed conversation comes back with its next message.
+      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id), is_hidden: false };
       if (fresh && fromOther && !seen && room.is_member) {
         updated = { ...updated, unread_count: Math.min(1000, (room.unread_count ?? 0) + 1) };
+        if (room.kind === 'direct' || mentionsMe(message, state.me)) updated.mention_count = Math.min(1000, (room.mention_count ?? 0) + 1);
         if (state.currentRoomId === roomId && !(roomId in next.newAfter)) {
           next = { ...next, newAfter: setIn(next.newAfter, roomId, room.last_message_id ?? message.id - 1) };
         }
@@ -315,13 +338,13 @@ export function reduce(state, action) {
 
     case 'members/loaded': {
       const next = { ...state, members: setIn(state.members, action.roomId, action.members) };
-      return setPresence(next, action.members.map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      return setPresence(next, action.members.map(presenceEntry));
     }
 
     case 'member/joined': {
       const { roomId, user } = action;
       const room = state.rooms[roomId];
-      let next = setPresence(state, [{ user_id: user.id, is_online: user.is_online, last_seen: user.last_seen }]);
+      let next = setPresence(state, [presenceEntry(user)]);
       const list = state.members[roomId];
       const already = list ? list.some((m) => m.id === user.id) : false;
       if (list) next = { ...next, members: setIn(next.members, roomId, already ? list.map((m) => (m.id === user.id ? user : m)) : [...list, user]) };
@@ -362,7 +385,7 @@ export function reduce(state, action) {
     case 'presence/online': {
       // A snapshot of who is online: everybody else we only know from snapshots is offline.
       const online = new Set(action.users.map((u) => u.id));
-      const entries = action.users.map((u) => ({ user_id: u.id, is_online: true, last_seen: u.last_seen }));
+      const entries = action.users.map((u) => ({ ...presenceEntry(u), is_online: true }));
       for (const [id, p] of Object.entries(state.presence)) {
         if (p.is_online && !online.has(Number(id))) entries.push({ user_id: Number(id), is_online: false, last_seen: p.last_seen });
       }
@@ -422,31 +445,8 @@ export function reduce(state, action) {
   }
 }
 
-/** Who is typing in `roomId`, oldest first, as usernames. */
-export function typingNames(state, roomId) {
-  const users = state.typing[roomId];
-  return users ? Object.values(users).map((u) => u.username) : [];
-}
-
-/** The rooms this person is in, and the public ones they could join, each sorted by name. */
-export function roomSections(state) {
-  const all = Object.values(state.rooms);
-  const byName = (a, b) => a.name.localeCompare(b.name) || a.id - b.id;
-  return {
-    mine: all.filter((r) => r.is_member).sort(byName),
-    discover: all.filter((r) => !r.is_member && !r.is_private).sort(byName),
-  };
-}
-
-/**
- * Whether `user` is online: myself while connected; others from presence (live events first,
- * then snapshots) and finally the member record.
- */
-export function isOnline(state, user) {
-  if (state.me && user.id === state.me.id) return state.connection.status === 'online' || state.connection.status === 'syncing';
-  const p = state.presence[user.id];
-  return p ? p.is_online : Boolean(user.is_online);
-}
+// Reading the state (views and the controller): kept beside the reducer, in their own module.
+export { typingNames, roomSections, roomTitle, statusOf, isOnline } from './selectors.js';
 
 /** A store: the current state, `dispatch`, and subscribers called once per batch of actions. */
 export function createStore(initial = initialState(), { schedule = (fn) => queueMicrotask(fn) } = {}) {

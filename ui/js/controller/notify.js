@@ -5,6 +5,7 @@ import * as api from '../net/index.js';
 import { language, t } from '../i18n.js';
 import { loadPrefs } from '../prefs.js';
 import { shouldNotify, isFromOthers } from '../notifications.js';
+import { roomTitle } from '../state.js';
 
 export function createNotify(ctx) {
   const { store, state, caps } = ctx;
@@ -31,14 +32,15 @@ export function createNotify(ctx) {
   function maybeNotify(message, visible) {
     const s = state();
     const room = s.rooms[message.room_id];
-    if (!room?.is_member || !isFromOthers(message, s.me)) return;
+    // Do not disturb silences every notification, on every platform.
+    if (!room?.is_member || !isFromOthers(message, s.me) || s.me?.status === 'dnd') return;
     if (caps.nativeNotifications) {
       // The app decides (its settings, mutes, whether its window has focus) and coalesces.
       api.notify({
         message: {
           server: api.serverUrl(),
           room_id: room.id,
-          room_name: room.name,
+          room_name: roomTitle(room),
           sender: message.username ?? '',
           content: message.content ?? '',
           message_type: message.message_type,
@@ -54,11 +56,11 @@ export function createNotify(ctx) {
     const wanted = shouldNotify(
       message,
       { enabled: prefs.notifications, level: prefs.notifyLevel, muted: Boolean(s.muted[room.id]) },
-      { me: s.me, isMember: true, visible, currentRoomId: s.currentRoomId },
+      { me: s.me, isMember: true, visible, currentRoomId: s.currentRoomId, direct: room.kind === 'direct' },
     );
     if (!wanted) return;
     api.notify({
-      title: t('notify.title', { user: message.username, room: room.name }),
+      title: room.kind === 'direct' ? message.username : t('notify.title', { user: message.username, room: roomTitle(room) }),
       body: notificationBody(message),
       tag: `confab-room-${room.id}`,
       onClick: () => ctx.rooms.openRoom(room.id),

@@ -31,9 +31,9 @@ export function createRooms(ctx) {
     if (!room?.is_member || !ctx.isVisible() || !ctx.socket?.isOnline()) return;
     const items = historyOf(s, room.id).items;
     const newest = items.length ? items[items.length - 1].id : 0;
-    if (!newest || (newest <= room.last_read_message_id && room.unread_count === 0)) return;
+    if (!newest || (newest <= room.last_read_message_id && room.unread_count === 0 && !room.mention_count)) return;
     if (ctx.socket.send('mark_read', { room_id: room.id, message_id: newest })) {
-      dispatch({ type: 'room/read', roomId: room.id, lastReadMessageId: newest, unreadCount: 0 });
+      dispatch({ type: 'room/read', roomId: room.id, lastReadMessageId: newest, unreadCount: 0, mentionCount: 0 });
     }
   }
 

@@ -59,6 +59,8 @@ export const auth = {
   logout: () => request('POST', '/api/auth/logout'),
   me: () => request('GET', '/api/auth/me'),
   updateProfile: (changes) => request('PUT', '/api/auth/profile', changes),
+  /** Sets my status (`online`, `away`, `dnd`) and its text; answers `{user}`. */
+  setStatus: (status, statusText) => request('PUT', '/api/auth/status', { status, status_text: statusText || undefined }),
   changePassword: (currentPassword, newPassword) =>
     request('PUT', '/api/auth/change-password', { current_password: currentPassword, new_password: newPassword }),
 };
@@ -95,6 +97,20 @@ export const messages = {
 
 export const users = {
   online: () => request('GET', '/api/users/online'),
+  /** People whose name starts with `q` (any case, any script). */
+  search: (q, limit) => request('GET', `/api/users${query({ q, limit })}`),
+  get: (id) => request('GET', `/api/users/${enc(id)}`),
+};
+
+export const dms = {
+  /** The conversation with these people (created the first time): `{room}`. */
+  open: (userIds) => request('POST', '/api/dms', { user_ids: userIds }),
+  close: (id) => request('POST', `/api/dms/${enc(id)}/close`),
+};
+
+export const mentions = {
+  /** Messages mentioning me, newest first: `{messages, has_more}`. */
+  list: ({ before, limit } = {}) => request('GET', `/api/mentions${query({ before, limit })}`),
 };
 
 const infoCache = new Map();

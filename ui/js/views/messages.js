@@ -7,11 +7,13 @@ import { h, icon, avatar, reconcile } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
 import { buildRows, formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
 import { linkifiedFragment } from '../links.js';
-import { historyOf, typingNames } from '../state.js';
+import { historyOf, typingNames, roomTitle } from '../state.js';
 import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { createAttachmentViews, isImageAttachment } from './attachments.js';
+import { openProfile } from './people.js';
+import { mentionsMe } from '../mentions.js';
 
 /** Within this many pixels of the bottom counts as "reading the newest messages". */
 const STICKY_PX = 80;
@@ -121,7 +123,7 @@ export function createMessageList({ actions }) {
       placed = false;
       jump.hidden = true;
     }
-    scroller.setAttribute('aria-label', t('msg.list', { room: room.name }));
+    scroller.setAttribute('aria-label', t('msg.list', { room: roomTitle(room) }));
 
     const wasNearBottom = switched || nearBottom();
     const keep = wasNearBottom ? null : anchor();
@@ -186,10 +188,10 @@ export function createMessageList({ actions }) {
         h(
           'div',
           { class: 'room-intro' },
-          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.is_private ? 'lock' : 'hash')),
-          h('h2', { text: room.name }),
+          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.kind === 'direct' ? 'users' : room.is_private ? 'lock' : 'hash')),
+          h('h2', { text: roomTitle(room) }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: room.name }) }),
+          h('p', { class: 'muted', text: t('msg.beginning', { room: roomTitle(room) }) }),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );
@@ -221,7 +223,7 @@ export function createMessageList({ actions }) {
         return `${lang}`;
       case 'message': {
         const m = row.message;
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}`;
+        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}`;
       }
       case 'pending':
         return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
@@ -285,14 +287,15 @@ export function createMessageList({ actions }) {
     const m = row.message;
     const me = state.me;
     const mine = row.mine;
-    const classes = ['msg', mine ? 'mine' : 'theirs', row.first ? 'first' : 'cont', row.last ? 'last' : '', m.is_deleted ? 'deleted' : ''];
+    const classes = ['msg', mine ? 'mine' : 'theirs', row.first ? 'first' : 'cont', row.last ? 'last' : '', m.is_deleted ? 'deleted' : '', mentionsMe(m, me) ? 'mentions-me' : ''];
+    const profile = () => m.user_id != null && openProfile({ userId: m.user_id, me, actions });
     const time = formatTime(m.timestamp, language());
     const fullTime = formatDateTime(m.timestamp, language());
     const meta = row.first
       ? h(
           'div',
           { class: 'msg-meta' },
-          h('span', { class: 'msg-author', text: mine ? t('msg.you') : m.username ?? '?' }),
+          mine ? h('span', { class: 'msg-author', text: t('msg.you') }) : h('button', { type: 'button', class: 'msg-author person-link', title: t('people.profile'), text: m.username ?? '?', onclick: profile }),
           h('time', { datetime: m.timestamp, title: fullTime, text: time }),
         )
       : null;
@@ -319,7 +322,7 @@ export function createMessageList({ actions }) {
             canDelete ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('msg.delete'), title: t('msg.delete'), onclick: () => deleteMessage(m) }, icon('trash')) : null,
           )
         : null;
-    const author = !mine && row.first ? h('div', { class: 'msg-avatar' }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
+    const author = !mine && row.first ? h('div', { class: 'msg-avatar', onclick: profile }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
     return h(
       'article',
       { class: classes.filter(Boolean).join(' '), 'data-message-id': m.id, 'data-author': m.username ?? '', 'aria-label': `${m.username ?? ''}, ${time}` },

@@ -50,3 +50,12 @@ test('what the desktop app is told about: anything from someone else', () => {
   assert.equal(isFromOthers(msg({ message_type: 'system', user_id: null }), ME), false);
   assert.equal(isFromOthers(null, ME), false);
 });
+
+test('the server’s mentions decide when it sent them; direct messages notify like mentions; do not disturb silences all', () => {
+  // The text says @mei, but the server found no member called so in this room.
+  assert.equal(shouldNotify(msg({ content: '@mei look', mentions: [], mentions_room: false }), { level: 'mentions' }, away), false);
+  assert.equal(shouldNotify(msg({ content: 'look', mentions: [ME.id], mentions_room: false }), { level: 'mentions' }, away), true);
+  assert.equal(shouldNotify(msg({ content: '@room look', mentions: [], mentions_room: true }), { level: 'mentions' }, away), true);
+  assert.equal(shouldNotify(msg({ content: 'hi', mentions: [] }), { level: 'mentions' }, { ...away, direct: true }), true);
+  assert.equal(shouldNotify(msg({ content: 'hi', mentions: [ME.id] }), { level: 'all', dnd: true }, { ...away, direct: true }), false);
+});

@@ -2,7 +2,7 @@
 // re-sync after reconnect, membership changes, presence and typing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { initialState, reduce, mergeMessages, historyOf, roomSections, typingNames, isOnline, createStore } from '../../js/state.js';
+import { initialState, reduce, mergeMessages, historyOf, roomSections, roomTitle, statusOf, typingNames, isOnline, createStore } from '../../js/state.js';
 
 const ME = { id: 1, username: 'me', email: null, avatar_url: null };
 const room = (id, extra = {}) => ({
@@ -288,4 +288,58 @@ test('the store notifies once per batch and only on change', async () => {
   await Promise.resolve();
   assert.equal(calls, 1);
   assert.equal(store.state.currentRoomId, 1);
+});
+
+test('direct conversations: their own section, latest first; closed ones hidden until a message', () => {
+  const dm = (id, extra = {}) => room(id, { name: '', kind: 'direct', is_private: true, dm_users: [{ id: id + 10, username: `p${id}` }], ...extra });
+  let s = ready([room(1, { kind: 'channel' }), dm(5, { last_message_id: 3 }), dm(6, { last_message_id: 9 }), dm(7, { is_hidden: true })]);
+  let sections = roomSections(s);
+  assert.deepEqual(sections.mine.map((r) => r.id), [1]);
+  assert.deepEqual(sections.direct.map((r) => r.id), [6, 5]);
+  assert.equal(roomTitle(s.rooms[6]), 'p6');
+  assert.equal(roomTitle(s.rooms[1]), 'room1');
+
+  s = reduce(s, { type: 'dm/closed', roomId: 6 });
+  assert.deepEqual(roomSections(s).direct.map((r) => r.id), [5]);
+  s = reduce(s, { type: 'message/new', message: msg(20, { room_id: 7 }) });
+  sections = roomSections(s);
+  assert.deepEqual(sections.direct.map((r) => r.id), [7, 5]);
+  // Every unread direct message counts as a mention.
+  assert.equal(s.rooms[7].mention_count, 1);
+});
+
+test('mention counts grow with messages that mention me and follow room_read', () => {
+  let s = ready([room(1, { mention_count: 0 })]);
+  s = reduce(s, { type: 'message/new', message: msg(10, { mentions: [], mentions_room: false }) });
+  assert.equal(s.rooms[1].mention_count, 0);
+  s = reduce(s, { type: 'message/new', message: msg(11, { mentions: [ME.id], mentions_room: false }) });
+  s = reduce(s, { type: 'message/new', message: msg(12, { mentions: [], mentions_room: true }) });
+  // The same message twice is counted once; my own @room is not a mention of me.
+  s = reduce(s, { type: 'message/new', message: msg(12, { mentions: [], mentions_room: true }) });
+  s = reduce(s, { type: 'message/new', message: msg(13, { user_id: ME.id, mentions: [], mentions_room: true }) });
+  assert.deepEqual([s.rooms[1].unread_count, s.rooms[1].mention_count], [3, 2]);
+  s = reduce(s, { type: 'room/read', roomId: 1, lastReadMessageId: 11, unreadCount: 1, mentionCount: 1 });
+  assert.deepEqual([s.rooms[1].unread_count, s.rooms[1].mention_count], [1, 1]);
+});
+
+test('status: live presence carries it; offline whatever was chosen; mine from my account', () => {
+  let s = ready();
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 2, is_online: true, status: 'dnd', status_text: 'focus' }] });
+  assert.deepEqual(statusOf(s, { id: 2 }), { status: 'dnd', status_text: 'focus' });
+  s = reduce(s, { type: 'presence/update', users: [{ user_id: 2, is_online: false, status: 'offline', status_text: 'focus' }] });
+  assert.equal(statusOf(s, { id: 2 }).status, 'offline');
+  assert.equal(statusOf(s, { id: 3, is_online: true, status: 'away' }).status, 'away');
+  s = reduce(s, { type: 'connection', status: 'online' });
+  s = reduce(s, { type: 'me/updated', user: { ...ME, status: 'away', status_text: null } });
+  assert.equal(statusOf(s, ME).status, 'away');
+});
+
+test('recent mentions: the newest page replaces, older pages append', () => {
+  let s = ready();
+  s = reduce(s, { type: 'mentions/loaded', messages: [msg(9), msg(8)], hasMore: true });
+  s = reduce(s, { type: 'mentions/loaded', messages: [msg(4)], hasMore: false, older: true });
+  assert.deepEqual(s.mentions.items.map((m) => m.id), [9, 8, 4]);
+  assert.equal(s.mentions.hasMore, false);
+  s = reduce(s, { type: 'mentions/loaded', messages: [msg(12)], hasMore: true });
+  assert.deepEqual(s.mentions.items.map((m) => m.id), [12]);
 });
