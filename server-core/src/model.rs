@@ -25,9 +25,14 @@ pub enum Status {
 }
 
 impl Status {
-    /// What others see of a person who chose `self`, depending on whether they are connected.
-    pub fn shown(self, online: bool) -> Status {
-        if online { self } else { Status::Offline }
+    /// What others see of a person who chose `self`: offline without a connection, away when
+    /// idle (unless they chose away or do-not-disturb themselves).
+    pub fn shown(self, online: bool, idle: bool) -> Status {
+        match self {
+            _ if !online => Status::Offline,
+            Status::Online if idle => Status::Away,
+            chosen => chosen,
+        }
     }
 }
 
@@ -55,10 +60,10 @@ pub struct User {
 }
 
 impl User {
-    /// Records whether the user is connected, keeping `status` in step.
-    pub fn set_online(&mut self, online: bool) {
+    /// Records whether the user is connected and idle, keeping `status` in step.
+    pub fn set_presence(&mut self, online: bool, idle: bool) {
         self.is_online = online;
-        self.status = self.chosen_status.shown(online);
+        self.status = self.chosen_status.shown(online, idle);
     }
 }
 
@@ -140,10 +145,10 @@ pub struct Member {
 }
 
 impl Member {
-    /// Records whether the member is connected, keeping `status` in step.
-    pub fn set_online(&mut self, online: bool) {
+    /// Records whether the member is connected and idle, keeping `status` in step.
+    pub fn set_presence(&mut self, online: bool, idle: bool) {
         self.is_online = online;
-        self.status = self.chosen_status.shown(online);
+        self.status = self.chosen_status.shown(online, idle);
     }
 }
 

@@ -193,3 +193,55 @@ async fn a_status_is_set_broadcast_and_shown_everywhere() {
     let _bob_again = server.ws(&bob).await;
     status_of(&mut alice_ws, bob.id, "dnd").await;
 }
+
+#[tokio::test]
+async fn an_idle_person_shows_as_away_until_they_do_something() {
+    let server = TestServer::start_with(|config| {
+        config.timing.away_after = std::time::Duration::from_millis(400);
+    })
+    .await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    server
+        .put(Some(&carol.token), "/api/auth/status", json!({"status": "dnd"}))
+        .await;
+    let mut alice_ws = server.ws(&alice).await;
+    let mut bob_ws = server.ws(&bob).await;
+    let _carol_ws = server.ws(&carol).await;
+
+    // Pings keep the socket alive but are not activity.
+    bob_ws.send("ping", json!({})).await;
+    status_of(&mut alice_ws, bob.id, "away").await;
+    let (_, profile) = server
+        .get(Some(&alice.token), &format!("/api/users/{}", bob.id))
+        .await;
+    assert_eq!(
+        (
+            profile["user"]["status"].as_str(),
+            profile["user"]["is_online"].as_bool()
+        ),
+        (Some("away"), Some(true))
+    );
+
+    let lobby = server.room_id(&alice, "大厅").await;
+    bob_ws.send("typing_start", json!({"room_id": lobby})).await;
+    status_of(&mut alice_ws, bob.id, "online").await;
+    let (_, profile) = server
+        .get(Some(&alice.token), &format!("/api/users/{}", bob.id))
+        .await;
+    assert_eq!(profile["user"]["status"], "online");
+
+    // Someone who chose do-not-disturb stays so however idle they are.
+    alice_ws
+        .expect_none_where(
+            "user_status_update",
+            std::time::Duration::from_millis(1200),
+            |f| f["data"]["user_id"] == carol.id && f["data"]["status"] != "dnd",
+        )
+        .await;
+    let (_, profile) = server
+        .get(Some(&alice.token), &format!("/api/users/{}", carol.id))
+        .await;
+    assert_eq!(profile["user"]["status"], "dnd");
+}

@@ -30,7 +30,7 @@ pub async fn search(ctx: &AppContext, q: &str, limit: Option<u32>) -> Result<Vec
         .map_err(|_| Error::invalid("invalid_query", "q", "no username is that long"))?;
     let mut users = ctx.store.search_users(&prefix, limit).await?;
     for user in &mut users {
-        user.set_online(ctx.hub.is_online(user.id));
+        super::presence::settle(ctx, user);
     }
     Ok(users)
 }
@@ -38,7 +38,7 @@ pub async fn search(ctx: &AppContext, q: &str, limit: Option<u32>) -> Result<Vec
 /// Person `id`'s profile; 404 if there is no such account.
 pub async fn profile(ctx: &AppContext, id: UserId) -> Result<User> {
     let mut user = ctx.store.user(id).await?.ok_or(Error::not_found("user"))?;
-    user.set_online(ctx.hub.is_online(id));
+    super::presence::settle(ctx, &mut user);
     Ok(user)
 }
 

@@ -38,7 +38,7 @@ pub async fn get(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> 
 pub(super) fn settle_presence(ctx: &AppContext, rooms: &mut [Room]) {
     for users in rooms.iter_mut().filter_map(|r| r.dm_users.as_mut()) {
         for user in users {
-            user.set_online(ctx.hub.is_online(user.id));
+            super::presence::settle(ctx, user);
         }
     }
 }
@@ -120,7 +120,7 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
 /// Sends `room_joined` {room, members, latest messages} to `audience`.
 pub(super) async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
     let mut members = ctx.store.members(room.id).await?;
-    super::presence::overlay(&ctx.hub, &mut members);
+    super::presence::overlay(ctx, &mut members);
     let paging = Paging {
         before: None,
         after: None,
@@ -136,7 +136,7 @@ pub(super) async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Au
 pub async fn announce_member(ctx: &AppContext, room: RoomId, user: UserId) {
     match ctx.store.member(room, user).await {
         Ok(Some(mut member)) => {
-            super::presence::overlay(&ctx.hub, std::slice::from_mut(&mut member));
+            super::presence::overlay(ctx, std::slice::from_mut(&mut member));
             ctx.fanout.publish(
                 Audience::room(room).except_user(user),
                 &events::user_joined(room, &member),
@@ -219,7 +219,7 @@ fn depart(ctx: &AppContext, room: RoomId, user: UserId, username: &str, origin: 
 pub async fn members(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Vec<Member>> {
     get(ctx, caller, id).await?;
     let mut members = ctx.store.members(id).await?;
-    super::presence::overlay(&ctx.hub, &mut members);
+    super::presence::overlay(ctx, &mut members);
     Ok(members)
 }
 

@@ -119,8 +119,11 @@ pub(super) async fn reopen(
         return Ok(());
     }
     sqlx::query(
+        // Only direct rooms' memberships are looked at: a lobby's thousands are never scanned.
         r#"update room_memberships set is_hidden = 0
-           where is_hidden = 1 and room_id in (select value from json_each(?1))"#,
+           where room_id in (select id from rooms
+                             where id in (select value from json_each(?1)) and kind = 'direct')
+             and is_hidden = 1"#,
     )
     .bind(json_param(&rooms))
     .execute(tx)

@@ -352,6 +352,10 @@ impl Connection {
             conn: self.conn,
             reference,
         });
+        // Anything but the client's own keep-alive is the person doing something.
+        if !matches!(event, ClientEvent::Ping) {
+            ctx.presence.active(caller.user_id);
+        }
         match event {
             ClientEvent::Auth { .. } => {
                 return Err(Error::bad_request(

@@ -199,9 +199,13 @@ export function mentionsDialog({ store, actions }) {
               type: 'button',
               class: 'mention-item',
               'data-message-id': m.id,
-              onclick: () => {
+              onclick: async () => {
                 close(true);
-                actions.openRoom(m.room_id);
+                await actions.openRoom(m.room_id);
+                // Jump to it when it is among the loaded messages (older ones: scroll up to them).
+                const row = document.querySelector(`.msg[data-message-id="${m.id}"]`);
+                row?.scrollIntoView({ block: 'center' });
+                row?.classList.add('flash');
               },
             },
             h('span', { class: 'mention-where', text: `${m.username ?? ''} · ${roomTitle(store.state.rooms[m.room_id]) || '…'}` }),
