@@ -1,5 +1,5 @@
-//! SQL for messages: batched appends (the single writer's transaction), history pages by id,
-//! edits and soft deletes.
+//! SQL for messages: batched appends (the single writer's transaction), edits and soft
+//! deletes. Reading history is in `history.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -69,37 +69,6 @@ pub struct HistoryPage {
     /// The room's edit-and-delete revision this page is current to: ask for changes after it
     /// (`Store::changes`) to learn of edits and deletes made since.
     pub changes_rev: i64,
-}
-
-/// A `with` clause naming `next(rev)`: the revision the next edit or delete of message `?1`
-/// takes in its room (revisions only grow; the single writer makes max + 1 safe).
-macro_rules! next_rev {
-    () => {
-        concat!(
-            "with next(rev) as (select coalesce(max(r.rev), 0) + 1 from messages r ",
-            "where r.room_id = (select room_id from messages where id = ?1) and r.rev > 0) "
-        )
-    };
-}
-
-macro_rules! select_messages {
-    ($($rest:literal)*) => {
-        select_messages!(from "messages m" $($rest)*)
-    };
-    // Messages joined to the tables in `from` (which must name `messages m`).
-    (from $from:literal $($rest:literal)*) => {
-        concat!(
-            "select m.id, m.room_id, m.user_id, u.username, m.content, m.message_type, m.timestamp, ",
-            "m.edited_at, m.is_deleted, m.client_msg_id, m.meta, m.mentions_room, ",
-            "(select json_group_array(mm.user_id) from message_mentions mm where mm.message_id = m.id) as mentions, ",
-            "a.id as att_id, a.file_name as att_file_name, a.size as att_size, ",
-            "a.content_type as att_content_type, a.is_image as att_is_image, ",
-            "a.width as att_width, a.height as att_height ",
-            "from ", $from, " left join users u on u.id = m.user_id ",
-            "left join attachments a on a.message_id = m.id ",
-            $($rest),*
-        )
-    };
 }
 
 impl Store {
@@ -294,93 +263,6 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// A page of `room`'s history, oldest first. Without bounds, the newest messages.
-    pub async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
-        // Read before the page: a change made in between is then fetched again later, never missed.
-        let changes_rev = self.changes_rev(room).await?;
-        let limit = i64::from(paging.limit);
-        let mut messages: Vec<Message> = match paging.after {
-            // Forward from `after` (catching up): oldest first straight from the index.
-            Some(after) => {
-                sqlx::query_as(select_messages!(
-                    "where m.room_id = ?1 and m.id > ?2 and m.id < ?3 order by m.id asc limit ?4"
-                ))
-                .bind(room)
-                .bind(after)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-            // Backward from `before` (or from the newest): newest first, reversed below.
-            None => {
-                sqlx::query_as(select_messages!(
-                    "where m.room_id = ?1 and m.id < ?2 order by m.id desc limit ?3"
-                ))
-                .bind(room)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-        };
-        let has_more = messages.len() > paging.limit as usize;
-        messages.truncate(paging.limit as usize);
-        if paging.after.is_none() {
-            messages.reverse();
-        }
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            changes_rev,
-        })
-    }
-
-    /// The newest edit-or-delete revision in `room` (0 if nothing was ever changed).
-    pub async fn changes_rev(&self, room: RoomId) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar(
-                r#"select coalesce(max(rev), 0) from messages where room_id = ?1 and rev > 0"#,
-            )
-            .bind(room)
-            .fetch_one(&self.read)
-            .await?,
-        )
-    }
-
-    /// Messages of `room` edited or deleted after revision `after`, in revision order, at most
-    /// `limit`: each as it is now (a deleted one as its tombstone). `changes_rev` is where to
-    /// continue: the last change returned when there are more, else the room's newest.
-    pub async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
-        let newest = self.changes_rev(room).await?;
-        let revs: Vec<(MessageId, i64)> = sqlx::query_as(
-            r#"select id, rev from messages where room_id = ?1 and rev > ?2 order by rev limit ?3"#,
-        )
-        .bind(room)
-        .bind(after)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.read)
-        .await?;
-        let has_more = revs.len() > limit as usize;
-        let revs = &revs[..revs.len().min(limit as usize)];
-        let ids: Vec<MessageId> = revs.iter().map(|(id, _)| *id).collect();
-        let messages = self.messages_by_ids(&ids).await?;
-        let last = revs.last().map_or(0, |(_, rev)| *rev);
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            changes_rev: if has_more { last } else { newest.max(last) },
-        })
-    }
-
-    /// Message `id`, deleted or not.
-    pub async fn message(&self, id: MessageId) -> Result<Option<Message>> {
-        Ok(sqlx::query_as(select_messages!("where m.id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.write)
-            .await?)
-    }
-
     /// Replaces the content of a live message, stamps `edited_at` and replaces its mentions
     /// (`mention_keys`, `mentions_room` as in [`NewMessage`]); `None` if it is gone.
     pub async fn edit_message(
@@ -411,19 +293,6 @@ impl Store {
         self.message(id).await
     }
 
-    /// Messages `ids` (deleted or not), in the order given; missing ones are left out.
-    pub(super) async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
-        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
-            "where m.id in (select value from json_each(?1))"
-        ))
-        .bind(json_param(&ids))
-        .fetch_all(&self.read)
-        .await?;
-        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
-        Ok(messages)
-    }
-
     /// Soft-deletes a message: flags it, clears its content and forgets its attachment. Returns
     /// `None` if it already was deleted, else the ids of attachments whose files must now go.
     pub async fn delete_message(&self, id: MessageId) -> Result<Option<Vec<String>>> {
@@ -451,17 +320,6 @@ impl Store {
                 .await?;
         tx.commit().await?;
         Ok(Some(files))
-    }
-
-    /// The id of `user`'s message with `client_msg_id`, if they sent one.
-    pub async fn message_by_client_id(&self, user: UserId, client_msg_id: &str) -> Result<Option<Message>> {
-        Ok(
-            sqlx::query_as(select_messages!("where m.user_id = ?1 and m.client_msg_id = ?2"))
-                .bind(user)
-                .bind(client_msg_id)
-                .fetch_optional(&self.read)
-                .await?,
-        )
     }
 }
 

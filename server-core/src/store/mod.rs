@@ -2,21 +2,13 @@
 //! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
 //! cheaper than lock retries) and a small pool of read-only connections for everything else.
 
-/// The columns of a [`User`](crate::model::User) read from `users u`: `status` as others
-/// see it (`offline` without a connection), `chosen_status` as the person set it.
-macro_rules! user_columns {
-    () => {
-        concat!(
-            "u.id, u.username, u.avatar_url, u.is_admin, u.is_online, u.last_seen, u.created_at, ",
-            "case when u.is_online then u.status else 'offline' end as status, u.status_text, ",
-            "u.status as chosen_status"
-        )
-    };
-}
+#[macro_use]
+mod sql;
 
 mod attachments;
 mod dms;
 mod files;
+mod history;
 mod mentions;
 mod messages;
 mod rooms;
