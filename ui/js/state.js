@@ -39,7 +39,11 @@ export function initialState() {
 // its last catch-up). While connected, live events keep messages current; after a reconnect,
 // everything changed since this revision is fetched again. Later pages never advance it, so a
 // change made while a dead socket went unnoticed is fetched too (applying one twice is harmless).
-const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false, changesRev: null });
+// `hasNewer`: the items were loaded around an older message (a jump from "Mentions") and do
+// not reach the newest; live messages then wait on the server until the reader pages down to
+// them, so the list never shows a gap. `focus`: `{id}` of the message jumped to (a new object
+// for every jump, so the same message can be jumped to twice).
+const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false, changesRev: null, hasNewer: false, loadingNewer: false, focus: null });
 
 /** The history record of `roomId` (an empty one when nothing is loaded). */
 export function historyOf(state, roomId) {
@@ -273,9 +277,30 @@ export function reduce(state, action) {
     case 'history/loading':
       return withHistory(state, action.roomId, () => ({ loadingOlder: action.value }));
 
+    case 'history/loadingNewer':
+      return withHistory(state, action.roomId, () => ({ loadingNewer: action.value }));
+
+    case 'history/around': {
+      // The page around a message replaces what was loaded: the two need not touch.
+      const { roomId, messages, hasMore, hasNewer, changesRev, messageId } = action;
+      const next = { ...state, history: without(state.history, roomId) };
+      return addMessages(next, roomId, messages, {
+        loaded: true,
+        hasMore: Boolean(hasMore),
+        hasNewer: Boolean(hasNewer),
+        changesRev: Number.isInteger(changesRev) ? changesRev : null,
+        focus: { id: messageId },
+      });
+    }
+
+    case 'history/focus':
+      return withHistory(state, action.roomId, () => ({ focus: { id: action.messageId } }));
+
     case 'history/loaded': {
       // `direction`: 'latest' (first page), 'before' (older page) or 'after' (catching up).
       const { roomId, messages, hasMore, direction, changesRev } = action;
+      // The newest page after a jump would leave a gap below the jumped-to page: start afresh.
+      if (direction === 'latest' && historyOf(state, roomId).hasNewer) state = { ...state, history: without(state.history, roomId) };
       const change = { loaded: true };
       if (historyOf(state, roomId).changesRev == null && Number.isInteger(changesRev)) change.changesRev = changesRev;
       if (direction === 'latest') {
@@ -284,6 +309,10 @@ export function reduce(state, action) {
       } else if (direction === 'before') {
         change.hasMore = hasMore;
         change.loadingOlder = false;
+      } else if (direction === 'newer') {
+        // Paging down from a jump: without more, the list has reached the newest message.
+        change.hasNewer = Boolean(hasMore);
+        change.loadingNewer = false;
       }
       let next = addMessages(state, roomId, messages, change);
       const room = next.rooms[roomId];
@@ -298,8 +327,10 @@ export function reduce(state, action) {
       const { message } = action;
       const roomId = message.room_id;
       const room = state.rooms[roomId];
-      const known = historyOf(state, roomId).items.some((m) => m.id === message.id);
-      let next = addMessages(state, roomId, [message]);
+      const h = historyOf(state, roomId);
+      const known = h.items.some((m) => m.id === message.id);
+      // Past a gap (after a jump) a new message is fetched when the reader pages down to it.
+      let next = h.hasNewer && !known ? state : addMessages(state, roomId, [message]);
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);

@@ -169,6 +169,19 @@ pub async fn history(
     ctx.store.history(room_id, paging).await
 }
 
+/// The page of a visible room's history around message `around` (to show it in context).
+pub async fn history_around(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    around: MessageId,
+    limit: Option<u32>,
+) -> Result<HistoryPage> {
+    let paging = paging(None, None, limit)?;
+    super::rooms::get(ctx, caller, room_id).await?;
+    ctx.store.history_around(room_id, around, paging.limit).await
+}
+
 /// Messages of a visible room edited or deleted after revision `after` (from an earlier page's
 /// `changes_rev`), so a client that was away learns of them; at most `limit`, oldest change first.
 pub async fn changes(

@@ -47,6 +47,44 @@ impl Store {
         Ok(HistoryPage {
             messages,
             has_more,
+            has_newer: None,
+            changes_rev,
+        })
+    }
+
+    /// A page of `room`'s history around message id `around`, oldest first: that message (if it
+    /// is in the room) and up to `limit` messages in all, about half older than it. When one side
+    /// runs out the other fills the page, so a page near either end is still full.
+    pub async fn history_around(&self, room: RoomId, around: MessageId, limit: u32) -> Result<HistoryPage> {
+        let changes_rev = self.changes_rev(room).await?;
+        let want = limit as usize;
+        let older: Vec<Message> = sqlx::query_as(select_messages!(
+            "where m.room_id = ?1 and m.id < ?2 order by m.id desc limit ?3"
+        ))
+        .bind(room)
+        .bind(around)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.read)
+        .await?;
+        let newer: Vec<Message> = sqlx::query_as(select_messages!(
+            "where m.room_id = ?1 and m.id >= ?2 order by m.id asc limit ?3"
+        ))
+        .bind(room)
+        .bind(around)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.read)
+        .await?;
+        let take_older = older.len().min((want / 2).max(want.saturating_sub(newer.len())));
+        let take_newer = newer.len().min(want - take_older);
+        let has_more = older.len() > take_older;
+        let has_newer = newer.len() > take_newer;
+        let mut messages: Vec<Message> = older.into_iter().take(take_older).collect();
+        messages.reverse();
+        messages.extend(newer.into_iter().take(take_newer));
+        Ok(HistoryPage {
+            messages,
+            has_more,
+            has_newer: Some(has_newer),
             changes_rev,
         })
     }
@@ -84,6 +122,7 @@ impl Store {
         Ok(HistoryPage {
             messages,
             has_more,
+            has_newer: None,
             changes_rev: if has_more { last } else { newest.max(last) },
         })
     }

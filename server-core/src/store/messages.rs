@@ -66,6 +66,9 @@ pub struct HistoryPage {
     /// More messages exist past the page's far end: older ones for the latest page or a
     /// `before` page, newer ones for an `after` page; for changes, more changes.
     pub has_more: bool,
+    /// For a page around a message (`Store::history_around`), whether newer messages exist past
+    /// its newest; `has_more` then speaks of older ones.
+    pub has_newer: Option<bool>,
     /// The room's edit-and-delete revision this page is current to: ask for changes after it
     /// (`Store::changes`) to learn of edits and deletes made since.
     pub changes_rev: i64,

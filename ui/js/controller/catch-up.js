@@ -1,5 +1,5 @@
-// History pages: the newest page of a room, older pages as the reader scrolls up, and after a
-// reconnect everything each loaded room missed — new messages (`after=`), then edits and
+// History pages: the newest page of a room, older pages as the reader scrolls up, the page
+// around a message jumped to (and newer pages from there), and after a reconnect everything each loaded room missed — new messages (`after=`), then edits and
 // deletes (`changed_after=`).
 
 import * as api from '../net/index.js';
@@ -26,6 +26,11 @@ export function createCatchUp(ctx) {
       if (!history.loaded || !state().rooms[roomId]) continue;
       let last = history.items.length ? history.items[history.items.length - 1].id : null;
       try {
+        if (history.hasNewer) {
+          // Not at the newest (after a jump): new messages arrive as the reader pages down.
+          await catchUpChanges(roomId, mine);
+          continue;
+        }
         if (last == null) {
           await loadLatest(roomId);
           continue;
@@ -78,7 +83,46 @@ export function createCatchUp(ctx) {
     dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'latest', changesRev: page.changes_rev });
   }
 
+  /**
+   * Shows `messageId` in `roomId`: at once when it is loaded, else with the page around it
+   * (which then pages both ways: older on scroll-up, newer on scroll-down).
+   */
+  async function loadAround(roomId, messageId) {
+    const h = historyOf(state(), roomId);
+    if (h.items.some((m) => m.id === messageId)) {
+      dispatch({ type: 'history/focus', roomId, messageId });
+      return;
+    }
+    const mine = ctx.generation;
+    const page = await api.rooms.messages(roomId, { around: messageId, limit: PAGE });
+    if (mine !== ctx.generation) return;
+    dispatch({ type: 'history/around', roomId, messageId, messages: page.messages, hasMore: page.has_more, hasNewer: page.has_newer, changesRev: page.changes_rev });
+  }
+
   const actions = {
+    /** The next page after a jump, as the reader scrolls down towards the newest. */
+    async loadNewer(roomId) {
+      const h = historyOf(state(), roomId);
+      if (!h.loaded || h.loadingNewer || !h.hasNewer || h.items.length === 0) return;
+      const mine = ctx.generation;
+      dispatch({ type: 'history/loadingNewer', roomId, value: true });
+      try {
+        const page = await api.rooms.messages(roomId, { after: h.items[h.items.length - 1].id, limit: PAGE });
+        if (mine !== ctx.generation) return;
+        dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'newer' });
+      } catch (error) {
+        dispatch({ type: 'history/loadingNewer', roomId, value: false });
+        if (error.code !== 'network') ui.toast(errorText(error), { kind: 'error' });
+      }
+    },
+
+    /** Leaves a jump for the newest messages. */
+    async jumpToLatest(roomId) {
+      if (!historyOf(state(), roomId).hasNewer) return;
+      dispatch({ type: 'history/reset', roomId });
+      await loadLatest(roomId);
+    },
+
     async loadOlder(roomId) {
       const h = historyOf(state(), roomId);
       if (!h.loaded || h.loadingOlder || !h.hasMore || h.items.length === 0) return;
@@ -95,5 +139,5 @@ export function createCatchUp(ctx) {
     },
   };
 
-  return { catchUp, loadLatest, actions };
+  return { catchUp, loadLatest, loadAround, actions };
 }

@@ -44,7 +44,8 @@ export function createRooms(ctx) {
     dispatch({ type: 'members/loaded', roomId, members });
   }
 
-  async function openRoom(roomId, { refresh = false } = {}) {
+  /** Shows `roomId`; `around`: a message to show (and highlight) in it, loaded if need be. */
+  async function openRoom(roomId, { refresh = false, around = null } = {}) {
     const s = state();
     if (!s.rooms[roomId]) return;
     if (s.currentRoomId !== roomId) {
@@ -58,7 +59,8 @@ export function createRooms(ctx) {
       savePrefs({ lastRoom: { ...loadPrefs().lastRoom, [serverKey()]: roomId } });
     }
     const tasks = [];
-    if (refresh || !historyOf(state(), roomId).loaded) tasks.push(ctx.catchUp.loadLatest(roomId));
+    if (around != null) tasks.push(ctx.catchUp.loadAround(roomId, around));
+    else if (refresh || !historyOf(state(), roomId).loaded) tasks.push(ctx.catchUp.loadLatest(roomId));
     if (refresh || !state().members[roomId]) tasks.push(loadMembers(roomId));
     const results = await Promise.allSettled(tasks);
     for (const result of results) {
@@ -98,6 +100,8 @@ export function createRooms(ctx) {
 
   const actions = {
     openRoom: (roomId) => openRoom(roomId),
+    /** Opens `roomId` at message `messageId` (from "Mentions"), highlighted. */
+    jumpToMessage: (roomId, messageId) => openRoom(roomId, { around: messageId }),
 
     async createRoom({ name, description, isPrivate }) {
       const { room } = await api.rooms.create({ name, description, isPrivate });

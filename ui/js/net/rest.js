@@ -83,9 +83,9 @@ export const rooms = {
   addMember: (id, username) => request('POST', `/api/rooms/${enc(id)}/members`, { username }),
   removeMember: (id, userId) => request('DELETE', `/api/rooms/${enc(id)}/members/${enc(userId)}`),
   markRead: (id, messageId) => request('POST', `/api/rooms/${enc(id)}/read`, { message_id: messageId }),
-  /** A page of history (`before`/`after` ids), or what was edited or deleted since `changedAfter`. */
-  messages: (id, { before, after, changedAfter, limit } = {}) =>
-    request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, changed_after: changedAfter, limit })}`),
+  /** A page of history (`before`/`after` ids, or `around` one), or what was edited or deleted since `changedAfter`. */
+  messages: (id, { before, after, around, changedAfter, limit } = {}) =>
+    request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, around, changed_after: changedAfter, limit })}`),
   send: (id, { content, messageType, clientMsgId }) =>
     request('POST', `/api/rooms/${enc(id)}/messages`, { content, message_type: messageType, client_msg_id: clientMsgId }),
 };

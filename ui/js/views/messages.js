@@ -34,6 +34,7 @@ export function createMessageList({ actions }) {
   let lastBottomKey = null;
   let lastSlices = {};
   let placed = false; // whether the open room got its first scroll position (needs its history)
+  let lastFocus = null; // the jump (`history.focus`) last scrolled to
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
@@ -41,7 +42,11 @@ export function createMessageList({ actions }) {
   });
 
   jump.addEventListener('click', () => {
-    scrollToBottom();
+    // After a jump the newest messages are not loaded yet: load them, then go there.
+    if (roomId != null && historyOf(state, roomId).hasNewer) {
+      placed = false;
+      actions.jumpToLatest(roomId);
+    } else scrollToBottom();
     jump.hidden = true;
   });
 
@@ -52,11 +57,15 @@ export function createMessageList({ actions }) {
   }, true);
 
   scroller.addEventListener('scroll', () => {
-    pinned = nearBottom();
     if (!state || roomId == null) return;
+    const detached = historyOf(state, roomId).hasNewer;
+    pinned = nearBottom() && !detached;
     if (nearBottom()) {
-      jump.hidden = true;
-      actions.roomVisible();
+      if (detached) actions.loadNewer(roomId);
+      else {
+        jump.hidden = true;
+        actions.roomVisible();
+      }
     }
     if (scroller.scrollTop < LOAD_OLDER_PX) actions.loadOlder(roomId);
   });
@@ -102,6 +111,7 @@ export function createMessageList({ actions }) {
     state = next;
     const changed = Object.keys(slices).some((k) => slices[k] !== lastSlices[k]);
     if (!changed) return;
+    const lastHistory = lastSlices.history;
     lastSlices = slices;
 
     renderTyping(next, room);
@@ -125,7 +135,8 @@ export function createMessageList({ actions }) {
     }
     scroller.setAttribute('aria-label', t('msg.list', { room: roomTitle(room) }));
 
-    const wasNearBottom = switched || nearBottom();
+    // Pages arriving below a jumped-to message keep the reader where they are.
+    const wasNearBottom = switched || (nearBottom() && !history.hasNewer && !lastHistory?.hasNewer);
     const keep = wasNearBottom ? null : anchor();
     const pending = next.outbox.filter((item) => item.roomId === room.id);
     const uploads = next.uploads.filter((item) => item.roomId === room.id);
@@ -158,10 +169,27 @@ export function createMessageList({ actions }) {
       if (el) scroller.scrollTop = el.offsetTop - keep.offset;
       if (previousBottom !== lastBottomKey) jump.hidden = false;
     }
-    // A short history that does not fill the pane cannot be scrolled up: fetch more now.
+    if (history.focus && history.focus !== lastFocus && history.loaded) showFocus(history.focus);
+    if (history.hasNewer) jump.hidden = false;
+    // A short history that does not fill the pane cannot be scrolled: fetch more now.
     if (history.loaded && history.hasMore && !history.loadingOlder && scroller.scrollHeight <= scroller.clientHeight + LOAD_OLDER_PX) {
       actions.loadOlder(room.id);
     }
+    if (history.loaded && history.hasNewer && !history.loadingNewer && nearBottom()) actions.loadNewer(room.id);
+  }
+
+  /** Brings the message jumped to into the middle of the pane and marks it for a while. */
+  function showFocus(focus) {
+    const row = rowsEl.querySelector(`.msg[data-message-id="${CSS.escape(String(focus.id))}"]`);
+    if (!row) return;
+    lastFocus = focus;
+    placed = true;
+    pinned = false;
+    row.scrollIntoView({ block: 'center' });
+    for (const other of rowsEl.querySelectorAll('.msg.focused')) other.classList.remove('focused', 'flash');
+    row.classList.remove('flash');
+    void row.offsetWidth; // restart the animation when the same message is jumped to again
+    row.classList.add('focused', 'flash');
   }
 
   /** Moves an upload's progress bar in place (its row is not rebuilt for every step). */

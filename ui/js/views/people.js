@@ -177,7 +177,7 @@ export function statusDialog({ store, actions }) {
   });
 }
 
-/** "Mentions": the messages that mention me, newest first; choosing one opens its room. */
+/** "Mentions": the messages that mention me, newest first; choosing one shows it in its room. */
 export function mentionsDialog({ store, actions }) {
   const list = h('ul', { class: 'mention-list' });
   const more = h('button', { type: 'button', class: 'btn btn-ghost', hidden: true }, t('mentions.more'));
@@ -199,13 +199,10 @@ export function mentionsDialog({ store, actions }) {
               type: 'button',
               class: 'mention-item',
               'data-message-id': m.id,
-              onclick: async () => {
+              onclick: () => {
                 close(true);
-                await actions.openRoom(m.room_id);
-                // Jump to it when it is among the loaded messages (older ones: scroll up to them).
-                const row = document.querySelector(`.msg[data-message-id="${m.id}"]`);
-                row?.scrollIntoView({ block: 'center' });
-                row?.classList.add('flash');
+                // Loads the history around it when it is not among the loaded messages.
+                actions.jumpToMessage(m.room_id, m.id);
               },
             },
             h('span', { class: 'mention-where', text: `${m.username ?? ''} · ${roomTitle(store.state.rooms[m.room_id]) || '…'}` }),

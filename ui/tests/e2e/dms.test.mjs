@@ -1,10 +1,11 @@
 // Direct messages, mentions and people: opening a conversation from a profile card, a group of
 // three from the "New message" picker, `@` autocomplete by keyboard (and not while an input
-// method composes), and a mention highlighted and counted in the red badge.
+// method composes), a mention highlighted and counted in the red badge, and the Mentions view
+// jumping to a mention far back in history (loaded around it, then paged down to the newest).
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { startSuite, openPeople, openRoom, sendMessage, messageBubbles, eventually, uniqueName, screenshot } from './helpers.mjs';
+import { startSuite, openPeople, openRoom, sendMessage, messageBubbles, eventually, uniqueName, screenshot, registerViaApi, roomId, rest, waitForChat } from './helpers.mjs';
 
 const names = { alice: uniqueName('alice'), bob: uniqueName('bob'), carol: uniqueName('carol') };
 const LOBBY = '大厅';
@@ -127,6 +128,60 @@ test('a mention is highlighted for the one mentioned and counted in the red badg
   await dialog.locator('.mention-item', { hasText: 'the launch notes are up' }).click();
   await dialog.waitFor({ state: 'detached' });
   await bob.page.locator('.topbar-room-name', { hasText: LOBBY }).waitFor();
+});
+
+test('Mentions jumps to a mention far back in history, highlighted, and pages down to the newest', async () => {
+  // dave mentions bob, then the lobby moves on by more than a page.
+  const dave = await registerViaApi(server, uniqueName('dave'));
+  const lobbyId = await roomId(server, dave.token, LOBBY);
+  const say = async (content) => {
+    const { status, body } = await rest(server, 'POST', `/api/rooms/${lobbyId}/messages`, { content }, dave.token);
+    assert.equal(status, 201, JSON.stringify(body));
+  };
+  await say(`@${names.bob} the budget figures are in`);
+  const FILLER = 80;
+  for (let i = 0; i < FILLER; i += 1) await say(`filler ${i}`);
+
+  // A fresh start: only the newest page of the lobby is loaded, without the mention.
+  const { page } = bob;
+  await page.reload();
+  await waitForChat(page);
+  await openRoom(page, LOBBY);
+  await messageBubbles(page, `filler ${FILLER - 1}`).waitFor();
+  assert.equal(await page.locator('.msg', { hasText: 'the budget figures are in' }).count(), 0, 'not loaded before the jump');
+
+  await page.getByTestId('open-mentions').click();
+  const dialog = page.getByRole('dialog', { name: 'Mentions' });
+  await dialog.locator('.mention-item', { hasText: 'the budget figures are in' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const target = page.locator('.msg.focused', { hasText: 'the budget figures are in' });
+  await target.waitFor();
+  await eventually(async () => {
+    const [row, pane] = await Promise.all([target.boundingBox(), page.locator('.messages').boundingBox()]);
+    return row && pane && row.y >= pane.y && row.y + row.height <= pane.y + pane.height;
+  }, { message: 'the mention is on screen' });
+  await screenshot(page, 'mention-jump-light-wide');
+  assert.equal(await messageBubbles(page, `filler ${FILLER - 1}`).count(), 0, 'the newest page is not glued below it');
+  await page.locator('.jump-latest').waitFor();
+
+  // Something new arrives meanwhile; scrolling down pages on to it, with nothing missing or twice.
+  await say('posted while bob reads old messages');
+  const pane = page.locator('.messages');
+  await eventually(async () => {
+    await pane.evaluate((el) => { el.scrollTop = el.scrollHeight; });
+    return (await messageBubbles(page, 'posted while bob reads old messages').count()) === 1;
+  }, { timeout: 20_000, message: 'paging down reaches the newest message' });
+  const texts = await page.locator('.msg[data-message-id] .msg-text').allTextContents();
+  const fillers = texts.filter((t) => t.startsWith('filler ')).map((t) => Number(t.slice(7)));
+  const from = fillers[0];
+  assert.deepEqual(fillers, Array.from({ length: FILLER - from }, (_, i) => from + i), 'every later message once, in order');
+  assert.ok(texts.indexOf('posted while bob reads old messages') > texts.indexOf(`filler ${FILLER - 1}`));
+  // And scrolling up still pages back before the mention.
+  await eventually(async () => {
+    await pane.evaluate((el) => { el.scrollTop = 0; });
+    return (await page.locator('.messages .room-intro').count()) === 1;
+  }, { timeout: 20_000, message: 'paging up reaches the beginning' });
+  assert.deepEqual(bob.errors, []);
 });
 
 test('setting do not disturb from my card shows on my avatar for others', async () => {

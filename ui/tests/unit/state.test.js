@@ -343,3 +343,32 @@ test('recent mentions: the newest page replaces, older pages append', () => {
   s = reduce(s, { type: 'mentions/loaded', messages: [msg(12)], hasMore: true });
   assert.deepEqual(s.mentions.items.map((m) => m.id), [12]);
 });
+
+test('a jump loads the page around a message; live messages wait past the gap until paged to', () => {
+  let s = ready();
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(90), msg(91)], hasMore: true, direction: 'latest', changesRev: 0 });
+  s = reduce(s, { type: 'history/around', roomId: 1, messageId: 20, messages: [msg(19), msg(20), msg(21)], hasMore: true, hasNewer: true, changesRev: 0 });
+  assert.deepEqual(ids(s), [19, 20, 21], 'the jumped-to page replaces the newest one');
+  assert.equal(historyOf(s, 1).focus.id, 20);
+  assert.equal(historyOf(s, 1).hasNewer, true);
+
+  s = reduce(s, { type: 'message/new', message: msg(92), visible: true });
+  assert.deepEqual(ids(s), [19, 20, 21], 'no gap: the new message is not glued below');
+  assert.equal(s.rooms[1].last_message_id, 92);
+
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(22), msg(23)], hasMore: true, direction: 'newer' });
+  assert.deepEqual(ids(s), [19, 20, 21, 22, 23]);
+  assert.equal(historyOf(s, 1).hasNewer, true);
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(24), msg(92)], hasMore: false, direction: 'newer' });
+  assert.equal(historyOf(s, 1).hasNewer, false, 'reached the newest');
+  s = reduce(s, { type: 'message/new', message: msg(93), visible: true });
+  assert.deepEqual(ids(s), [19, 20, 21, 22, 23, 24, 92, 93], 'live again');
+
+  // The newest page while still detached starts afresh instead of leaving a hole.
+  s = reduce(s, { type: 'history/around', roomId: 1, messageId: 5, messages: [msg(5)], hasMore: false, hasNewer: true, changesRev: 0 });
+  s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(92), msg(93)], hasMore: true, direction: 'latest', changesRev: 0 });
+  assert.deepEqual(ids(s), [92, 93]);
+  assert.equal(historyOf(s, 1).hasNewer, false);
+  assert.equal(historyOf(s, 1).hasMore, true);
+});
