@@ -2,7 +2,8 @@
 // display, the D-Bus session with a notification service, and tauri-driver):
 // first run → host mode → register → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
-// right title and a plain-text body → a message in another room shows on the tray icon → a
+// right title and a plain-text body → at the "mentions only" level, a plain message stays quiet
+// while `@room` and a direct message notify → a message in another room shows on the tray icon → a
 // shared file downloads → quit → start again → the history is still there → quit from the
 // tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
@@ -201,6 +202,27 @@ async function main() {
       throw new Error(`notification body is not escaped plain text: ${JSON.stringify(shown.body)}`);
     }
     if (shown.app !== 'Confab') throw new Error(`notification app name: ${shown.app}`);
+
+    step('only mentions: a plain message stays quiet, @room and a direct message notify');
+    const level = await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('update_settings', { patch: { notify_level: 'mentions' } }).then(() => done('ok'), (e) => done(JSON.stringify(e)))",
+    );
+    if (level !== 'ok') throw new Error(`setting the notification level failed: ${level}`);
+    await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: bob.token, body: { content: 'just chatting, nobody in particular' } });
+    // `@room` is a mention only by the server's word (the text never names mei).
+    await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: bob.token, body: { content: '@room standup in five' } });
+    await waitForNotification((n) => n.summary === `bob · ${room.name}` && n.body === '@room standup in five', 'for @room');
+    const { users } = await api(base, 'GET', '/api/users?q=mei', { token: bob.token });
+    const mei = users.find((u) => u.username === 'mei');
+    const { room: dm } = await api(base, 'POST', '/api/dms', { token: bob.token, body: { user_ids: [mei.id] } });
+    await api(base, 'POST', `/api/rooms/${dm.id}/messages`, { token: bob.token, body: { content: 'Are you free for a call? 📞' } });
+    // A direct conversation is named after its people: the title is the sender alone.
+    await waitForNotification((n) => n.summary === 'bob' && n.body === 'Are you free for a call? 📞', 'titled "bob" for the direct message');
+    const quiet = notifications().filter((n) => n.raw.includes('just chatting'));
+    if (quiet.length) throw new Error(`a plain message notified at the mentions level: ${JSON.stringify(quiet.map((n) => n.summary))}`);
+    await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('update_settings', { patch: { notify_level: 'all' } }).then(() => done('ok'), (e) => done(JSON.stringify(e)))",
+    );
     elsewhere.kill();
     elsewhere = null;
 
