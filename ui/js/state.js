@@ -92,11 +92,15 @@ function isChat(message) {
 }
 
 function addMessages(state, roomId, messages, change = {}) {
-  const next = withHistory(state, roomId, (h) => ({ items: mergeMessages(h.items, messages), ...change }));
+  return acknowledgeStored(withHistory(state, roomId, (h) => ({ items: mergeMessages(h.items, messages), ...change })), messages);
+}
+
+/** My pending sends and uploads among `messages` are stored: they leave the outbox. */
+function acknowledgeStored(state, messages) {
   return {
-    ...next,
-    outbox: outbox.acknowledgeStored(next.outbox, messages, meId(state)),
-    uploads: uploads.acknowledgeUploads(next.uploads, messages, meId(state)),
+    ...state,
+    outbox: outbox.acknowledgeStored(state.outbox, messages, meId(state)),
+    uploads: uploads.acknowledgeUploads(state.uploads, messages, meId(state)),
   };
 }
 
@@ -330,7 +334,7 @@ export function reduce(state, action) {
       const h = historyOf(state, roomId);
       const known = h.items.some((m) => m.id === message.id);
       // Past a gap (after a jump) a new message is fetched when the reader pages down to it.
-      let next = h.hasNewer && !known ? state : addMessages(state, roomId, [message]);
+      let next = h.hasNewer && !known ? acknowledgeStored(state, [message]) : addMessages(state, roomId, [message]);
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);

@@ -5,6 +5,7 @@ import * as api from '../net/index.js';
 import { dueForSending, serialize } from '../queue.js';
 import { findPending } from '../pending.js';
 import { isEmojiOnly } from '../emoji.js';
+import { historyOf } from '../state.js';
 
 export function createOutbox(ctx) {
   const { dispatch, state, typing } = ctx;
@@ -47,6 +48,8 @@ export function createOutbox(ctx) {
       const text = content.replace(/\0/g, '').trim();
       if (!text) return false;
       dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text' } });
+      // Reading older messages after a jump: what I send shows among the newest, so go there.
+      if (historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId).catch(() => {});
       typing.sent();
       persistOutbox();
       flushOutbox();

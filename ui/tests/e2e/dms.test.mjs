@@ -181,6 +181,18 @@ test('Mentions jumps to a mention far back in history, highlighted, and pages do
     await pane.evaluate((el) => { el.scrollTop = 0; });
     return (await page.locator('.messages .room-intro').count()) === 1;
   }, { timeout: 20_000, message: 'paging up reaches the beginning' });
+
+  // Answering from an old message goes to the newest ones, where the answer shows once.
+  await page.reload();
+  await waitForChat(page);
+  await page.getByTestId('open-mentions').click();
+  await page.getByRole('dialog', { name: 'Mentions' }).locator('.mention-item', { hasText: 'the budget figures are in' }).click();
+  await page.locator('.msg.focused', { hasText: 'the budget figures are in' }).waitFor();
+  await sendMessage(page, 'Thanks, reading them now');
+  await messageBubbles(page, 'Thanks, reading them now').waitFor();
+  await messageBubbles(page, 'posted while bob reads old messages').waitFor();
+  await eventually(async () => (await page.locator('.msg', { hasText: 'Thanks, reading them now' }).count()) === 1, { message: 'the answer shows once, stored' });
+  assert.equal(await page.locator('.msg', { hasText: 'the budget figures are in' }).count(), 0, 'the old page made way for the newest');
   assert.deepEqual(bob.errors, []);
 });
 

@@ -372,3 +372,15 @@ test('a jump loads the page around a message; live messages wait past the gap un
   assert.equal(historyOf(s, 1).hasNewer, false);
   assert.equal(historyOf(s, 1).hasMore, true);
 });
+
+test('my message sent while reading older messages after a jump leaves the outbox', () => {
+  let s = ready();
+  s = reduce(s, { type: 'room/open', roomId: 1 });
+  s = reduce(s, { type: 'history/around', roomId: 1, messageId: 20, messages: [msg(20)], hasMore: true, hasNewer: true, changesRev: 0 });
+  s = reduce(s, { type: 'outbox/add', item: { roomId: 1, content: 'mine', messageType: 'text', clientMsgId: 'c-1' } });
+  assert.equal(s.outbox.length, 1);
+  const clientMsgId = s.outbox[0].clientMsgId;
+  s = reduce(s, { type: 'message/new', message: msg(95, { user_id: ME.id, username: 'me', content: 'mine', client_msg_id: clientMsgId }), visible: true });
+  assert.equal(s.outbox.length, 0, 'acknowledged, not left pending');
+  assert.deepEqual(ids(s), [20]);
+});
