@@ -3,7 +3,8 @@
 // first run → host mode → register → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
 // right title and a plain-text body → at the "mentions only" level, a plain message stays quiet
-// while `@room` and a direct message notify → a message in another room shows on the tray icon → a
+// while `@room` and a direct message notify → the screen saver starting shows the person as
+// away to others, and online again when it stops → a message in another room shows on the tray icon → a
 // shared file downloads → quit → start again → the history is still there → quit from the
 // tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
@@ -55,6 +56,16 @@ function notifications() {
     const strings = [...call.matchAll(/^\s*string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
     return { app: strings[0], summary: strings[2], body: strings[3], raw: call };
   });
+}
+
+/** Waits (at most 20 s) until `check()` resolves true. */
+async function waitUntil(check, what) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out: ${what}`);
 }
 
 async function waitForNotification(predicate, what) {
@@ -223,6 +234,18 @@ async function main() {
     await wd.executeAsync(
       "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('update_settings', { patch: { notify_level: 'all' } }).then(() => done('ok'), (e) => done(JSON.stringify(e)))",
     );
+
+    step('the screen saver starting shows mei as away to others, and back online when it stops');
+    const screenSaver = (active) => {
+      const sent = spawnSync('dbus-send', ['--session', '--type=signal', '/org/freedesktop/ScreenSaver', 'org.freedesktop.ScreenSaver.ActiveChanged', `boolean:${active}`], { stdio: 'inherit' });
+      if (sent.status !== 0) throw new Error('dbus-send failed');
+    };
+    const statusOfMei = async () => (await api(base, 'GET', `/api/users/${mei.id}`, { token: bob.token })).user.status;
+    if ((await statusOfMei()) !== 'online') throw new Error(`mei is ${await statusOfMei()} before the screen saver`);
+    screenSaver(true);
+    await waitUntil(async () => (await statusOfMei()) === 'away', 'mei shows as away');
+    screenSaver(false);
+    await waitUntil(async () => (await statusOfMei()) === 'online', 'mei is online again');
     elsewhere.kill();
     elsewhere = null;
 
