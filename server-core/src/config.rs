@@ -52,6 +52,9 @@ pub struct Timing {
     pub typing_ttl: Duration,
     /// Presence changes are announced at most this often (the first one at once).
     pub presence_interval: Duration,
+    /// A connected person whose sockets send nothing but pings for this long shows as away
+    /// (unless they chose a status other than online); zero: never.
+    pub away_after: Duration,
     /// How long shutdown waits for in-flight requests and sockets before dropping them.
     pub shutdown_grace: Duration,
     /// A connection must send a complete request head this soon after it is accepted, and
@@ -66,6 +69,7 @@ impl Default for Timing {
             idle_timeout: Duration::from_secs(60),
             typing_ttl: Duration::from_secs(6),
             presence_interval: Duration::from_secs(1),
+            away_after: Duration::from_secs(10 * 60),
             shutdown_grace: Duration::from_secs(10),
             // A browser sends a request head in one packet, well under a second after
             // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s

@@ -28,6 +28,7 @@ use warp::reply::Response;
 
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
+use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
 use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
@@ -108,10 +109,14 @@ impl Server {
         let stop_background = CancellationToken::new();
         let background = vec![
             tokio::spawn(ctx.presence.clone().run(
-                ctx.store.clone(),
-                ctx.fanout.clone(),
-                ctx.clock.clone(),
-                ctx.config.timing.presence_interval,
+                Watch {
+                    store: ctx.store.clone(),
+                    fanout: ctx.fanout.clone(),
+                    hub: ctx.hub.clone(),
+                    clock: ctx.clock.clone(),
+                    interval: ctx.config.timing.presence_interval,
+                    away_after: ctx.config.timing.away_after,
+                },
                 stop_background.clone(),
             )),
             tokio::spawn(

@@ -40,6 +40,8 @@ pub fn test_timing() -> Timing {
         idle_timeout: Duration::from_secs(60),
         typing_ttl: Duration::from_millis(800),
         presence_interval: Duration::from_millis(100),
+        // Long enough that no test sees anyone go away unless it shortens it.
+        away_after: Duration::from_secs(600),
         shutdown_grace: Duration::from_secs(5),
         head_timeout: Duration::from_secs(5),
     }

@@ -2,12 +2,13 @@
 //! a Confab server elsewhere or hosts one in-process (`server_core`), and adds what a browser
 //! cannot do well: a native image picker, OS notifications, a tray icon, and settings that
 //! survive restarts. Everything that can be is Tauri-free (`settings`, `host`, `notifications`,
-//! `picker`, `remote`, the words of `tray`) and tested on its own; this file wires it to Tauri.
+//! `picker`, `remote`, `idle`, the words of `tray`) and tested on its own; this file wires it to Tauri.
 
 mod commands;
 pub mod downloads;
 pub mod error;
 pub mod host;
+pub mod idle;
 pub mod notifications;
 pub mod picker;
 pub mod remote;
@@ -327,6 +328,10 @@ pub fn run() {
             app.manage(state);
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
+            let handle = app.handle().clone();
+            idle::watch(move |idle| {
+                let _ = handle.emit_to(MAIN, "machine-idle", serde_json::json!({ "idle": idle }));
+            });
             if host_mode {
                 start_host(app.handle());
             }

@@ -11,6 +11,10 @@
 import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
+import { mentionsMe } from './mentions.js';
+import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
+
+export { historyOf, mergeMessages, MAX_LOADED } from './history.js';
 
 /** How long a `typing_update` is believed without being repeated (the server's TTL is ~6 s). */
 export const TYPING_BELIEF_MS = 8000;
@@ -29,89 +33,15 @@ export function initialState() {
     muted: {}, // room id → true for rooms whose notifications are muted on this device
     favourites: {}, // room id → true for rooms this person pinned at the top of the list
     roomSort: 'name', // how the room list is ordered: 'name' or 'activity'
+    mentions: { items: [], hasMore: true, loaded: false }, // "Recent mentions", newest first
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
   };
 }
 
-// `changesRev`: the room's edit-and-delete revision from the first page this client loaded (or
-// its last catch-up). While connected, live events keep messages current; after a reconnect,
-// everything changed since this revision is fetched again. Later pages never advance it, so a
-// change made while a dead socket went unnoticed is fetched too (applying one twice is harmless).
-//
-// A room keeps at most MAX_LOADED messages: a contiguous stretch of its history. `hasMore`: older
-// ones exist (above `items`); `hasNewer`: newer ones exist that are not loaded because the reader
-// is far up in the past (then live messages are not appended, and paging `after=` fetches them
-// as the reader scrolls down). `follow`: the reader is at the newest messages, so when the
-// stretch is full the oldest are dropped rather than the newest.
-const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, hasNewer: false, loadingOlder: false, loadingNewer: false, follow: true, changesRev: null });
-
-/** The most messages one room keeps loaded; further pages replace the far end. */
-export const MAX_LOADED = 400;
-
-/** Keeps a history within MAX_LOADED, dropping the end away from where the reader is. */
-function bounded(h, dropNewest) {
-  if (h.items.length <= MAX_LOADED) return h;
-  if (dropNewest) return { ...h, items: h.items.slice(0, MAX_LOADED), hasNewer: true };
-  return { ...h, items: h.items.slice(h.items.length - MAX_LOADED), hasMore: true };
-}
-
-/** The history record of `roomId` (an empty one when nothing is loaded). */
-export function historyOf(state, roomId) {
-  return state.history[roomId] ?? emptyHistory;
-}
-
-/** Merges `incoming` messages into `items` (both sorted by id); later copies replace earlier. */
-export function mergeMessages(items, incoming) {
-  if (incoming.length === 0) return items;
-  const sorted = [...incoming].sort((a, b) => a.id - b.id);
-  if (items.length === 0 || sorted[0].id > items[items.length - 1].id) {
-    const unique = [];
-    for (const m of sorted) {
-      if (unique.length && unique[unique.length - 1].id === m.id) unique[unique.length - 1] = m;
-      else unique.push(m);
-    }
-    return items.length ? [...items, ...unique] : unique;
-  }
-  const byId = new Map(items.map((m) => [m.id, m]));
-  for (const m of sorted) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.id - b.id);
-}
-
-function setIn(obj, key, value) {
-  return { ...obj, [key]: value };
-}
-
-function without(obj, key) {
-  if (!(key in obj)) return obj;
-  const next = { ...obj };
-  delete next[key];
-  return next;
-}
-
-function withHistory(state, roomId, change) {
-  const current = historyOf(state, roomId);
-  return { ...state, history: setIn(state.history, roomId, { ...current, ...change(current) }) };
-}
-
-function meId(state) {
-  return state.me ? state.me.id : null;
-}
-
 function isChat(message) {
   return message.message_type !== 'system' && message.user_id != null;
-}
-
-function addMessages(state, roomId, messages, change = {}, dropNewest = false) {
-  const current = historyOf(state, roomId);
-  const merged = bounded({ ...current, items: mergeMessages(current.items, messages), ...change }, dropNewest);
-  const next = { ...state, history: setIn(state.history, roomId, merged) };
-  return {
-    ...next,
-    outbox: outbox.acknowledgeStored(next.outbox, messages, meId(state)),
-    uploads: uploads.acknowledgeUploads(next.uploads, messages, meId(state)),
-  };
 }
 
 function roomFromServer(existing, room) {
@@ -148,10 +78,17 @@ function setPresence(state, entries, { live = false } = {}) {
   let changed = false;
   for (const e of entries) {
     if (!live && presence[e.user_id]?.live) continue;
-    presence[e.user_id] = { is_online: Boolean(e.is_online), last_seen: e.last_seen ?? null, live };
+    const online = Boolean(e.is_online);
+    const status = online ? (e.status && e.status !== 'offline' ? e.status : 'online') : 'offline';
+    presence[e.user_id] = { is_online: online, last_seen: e.last_seen ?? null, status, status_text: e.status_text ?? null, live };
     changed = true;
   }
   return changed ? { ...state, presence } : state;
+}
+
+/** A presence entry from a User or Member object. */
+function presenceEntry(u) {
+  return { user_id: u.id, is_online: u.is_online, last_seen: u.last_seen, status: u.status, status_text: u.status_text };
 }
 
 function stopTyping(state, roomId, userId) {
@@ -224,7 +161,7 @@ export function reduce(state, action) {
       const { room, members = null, messages = [], changesRev = null } = action;
       let next = { ...state, rooms: setIn(state.rooms, room.id, room) };
       if (members) next = { ...next, members: setIn(next.members, room.id, members) };
-      next = setPresence(next, (members ?? []).map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      next = setPresence(next, (members ?? []).map(presenceEntry));
       const loaded = historyOf(state, room.id).loaded;
       return addMessages(next, room.id, messages, loaded ? {} : { loaded: true, hasMore: messages.length >= 50, changesRev });
     }
@@ -247,86 +184,33 @@ export function reduce(state, action) {
       const last = Math.max(room.last_read_message_id ?? 0, action.lastReadMessageId ?? 0);
       return {
         ...state,
-        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0 }),
+        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0, mention_count: action.mentionCount ?? 0 }),
       };
     }
 
-    case 'history/changed': {
-      // Messages edited or deleted while this client was away, as they are now; only those
-      // already loaded are replaced (older ones arrive current when paged in).
-      const h = state.history[action.roomId];
-      if (!h) return state;
-      const now = new Map(action.messages.map((m) => [m.id, m]));
-      const items = h.items.some((m) => now.has(m.id)) ? h.items.map((m) => now.get(m.id) ?? m) : h.items;
-      return withHistory(state, action.roomId, () => ({ items, changesRev: action.changesRev }));
+    case 'dm/closed': {
+      const room = state.rooms[action.roomId];
+      if (!room || room.is_hidden) return state;
+      return { ...state, rooms: setIn(state.rooms, room.id, { ...room, is_hidden: true }) };
     }
 
-    case 'history/expired': {
-      // The retention job removed every message sent before `before`: drop them here too, and
-      // with them the promise of older pages (there are none left on the server).
-      const before = Date.parse(action.before);
-      if (!Number.isFinite(before)) return state;
-      let history = state.history;
-      for (const [key, h] of Object.entries(state.history)) {
-        const items = h.items.filter((m) => !(Date.parse(m.timestamp) < before));
-        if (items.length !== h.items.length) history = { ...history, [key]: { ...h, items, hasMore: false } };
-      }
-      return history === state.history ? state : { ...state, history };
+    case 'mentions/loaded': {
+      // `older`: a further page (appended); otherwise the newest page replaces the list.
+      const items = action.older ? [...state.mentions.items, ...action.messages] : action.messages;
+      return { ...state, mentions: { items, hasMore: Boolean(action.hasMore), loaded: true } };
     }
 
+    case 'history/changed':
+    case 'history/expired':
     case 'history/reset':
-      // Too far behind to page forward: forget the room's messages and load the newest again.
-      return { ...state, history: without(state.history, action.roomId) };
-
     case 'history/loading':
-      return withHistory(state, action.roomId, () => ({ loadingOlder: action.value }));
-
-    case 'history/around': {
-      // The stretch starting at the first unread message replaces what was loaded (the newest).
-      const { roomId, messages, hasNewer } = action;
-      const current = historyOf(state, roomId);
-      const next = { ...state, history: setIn(state.history, roomId, { ...current, items: [], loaded: true, hasMore: true, hasNewer: Boolean(hasNewer), follow: !hasNewer, loadingOlder: false, loadingNewer: false }) };
-      return addMessages(next, roomId, messages, {}, true);
-    }
-
+    case 'history/around':
+    case 'history/focus':
     case 'history/loadingNewer':
-      return withHistory(state, action.roomId, () => ({ loadingNewer: action.value }));
-
-    case 'history/follow': {
-      const h = state.history[action.roomId];
-      if (!h || h.follow === action.value) return state;
-      return withHistory(state, action.roomId, () => ({ follow: action.value }));
-    }
-
-    case 'history/loaded': {
-      // `direction`: 'latest' (first page), 'before' (older page) or 'after' (catching up).
-      const { roomId, messages, hasMore, direction, changesRev } = action;
-      if (direction === 'latest' && historyOf(state, roomId).hasNewer) {
-        // The newest page of a room read far back: it replaces the stretch (no gap is shown).
-        state = { ...state, history: without(state.history, roomId) };
-      }
-      const change = { loaded: true };
-      let dropNewest = false;
-      if (historyOf(state, roomId).changesRev == null && Number.isInteger(changesRev)) change.changesRev = changesRev;
-      if (direction === 'latest') {
-        const h = historyOf(state, roomId);
-        change.hasMore = h.loaded && h.items.length && messages.length && h.items[0].id < messages[0].id ? h.hasMore : hasMore;
-      } else if (direction === 'before') {
-        change.hasMore = hasMore;
-        change.loadingOlder = false;
-        dropNewest = true;
-      } else if (direction === 'after' && historyOf(state, roomId).hasNewer) {
-        change.hasNewer = hasMore;
-        change.loadingNewer = false;
-      }
-      let next = addMessages(state, roomId, messages, change, dropNewest);
-      const room = next.rooms[roomId];
-      const newest = messages.length ? messages[messages.length - 1].id : 0;
-      if (room && newest > (room.last_message_id ?? 0)) {
-        next = { ...next, rooms: setIn(next.rooms, roomId, { ...room, last_message_id: newest }) };
-      }
-      return next;
-    }
+    case 'history/follow':
+    case 'history/loaded':
+      // History pages, jumps and the bounded stretch of each room: history.js.
+      return reduceHistory(state, action);
 
     case 'message/new': {
       const { message } = action;
@@ -334,18 +218,19 @@ export function reduce(state, action) {
       const room = state.rooms[roomId];
       const h = historyOf(state, roomId);
       const known = h.items.some((m) => m.id === message.id);
-      // Far back in the past, the newest messages are not loaded: a live one would leave a gap.
-      let next = h.hasNewer
-        ? { ...state, outbox: outbox.acknowledgeStored(state.outbox, [message], meId(state)), uploads: uploads.acknowledgeUploads(state.uploads, [message], meId(state)) }
-        : addMessages(state, roomId, [message], {}, h.loaded && !h.follow);
+      // Past a gap (far back, or after a jump) a new message is fetched when the reader pages
+      // down to it.
+      let next = h.hasNewer && !known ? acknowledgeStored(state, [message]) : addMessages(state, roomId, [message], {}, h.loaded && !h.follow);
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);
       const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted;
       const seen = action.visible === true && state.currentRoomId === roomId;
-      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id) };
+      // A closed conversation comes back with its next message.
+      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id), is_hidden: false };
       if (fresh && fromOther && !seen && room.is_member) {
         updated = { ...updated, unread_count: Math.min(1000, (room.unread_count ?? 0) + 1) };
+        if (room.kind === 'direct' || mentionsMe(message, state.me)) updated.mention_count = Math.min(1000, (room.mention_count ?? 0) + 1);
         if (state.currentRoomId === roomId && !(roomId in next.newAfter)) {
           next = { ...next, newAfter: setIn(next.newAfter, roomId, room.last_message_id ?? message.id - 1) };
         }
@@ -374,13 +259,13 @@ export function reduce(state, action) {
 
     case 'members/loaded': {
       const next = { ...state, members: setIn(state.members, action.roomId, action.members) };
-      return setPresence(next, action.members.map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      return setPresence(next, action.members.map(presenceEntry));
     }
 
     case 'member/joined': {
       const { roomId, user } = action;
       const room = state.rooms[roomId];
-      let next = setPresence(state, [{ user_id: user.id, is_online: user.is_online, last_seen: user.last_seen }]);
+      let next = setPresence(state, [presenceEntry(user)]);
       const list = state.members[roomId];
       const already = list ? list.some((m) => m.id === user.id) : false;
       if (list) next = { ...next, members: setIn(next.members, roomId, already ? list.map((m) => (m.id === user.id ? user : m)) : [...list, user]) };
@@ -421,7 +306,7 @@ export function reduce(state, action) {
     case 'presence/online': {
       // A snapshot of who is online: everybody else we only know from snapshots is offline.
       const online = new Set(action.users.map((u) => u.id));
-      const entries = action.users.map((u) => ({ user_id: u.id, is_online: true, last_seen: u.last_seen }));
+      const entries = action.users.map((u) => ({ ...presenceEntry(u), is_online: true }));
       for (const [id, p] of Object.entries(state.presence)) {
         if (p.is_online && !online.has(Number(id))) entries.push({ user_id: Number(id), is_online: false, last_seen: p.last_seen });
       }
@@ -489,49 +374,8 @@ export function reduce(state, action) {
   }
 }
 
-/** Who is typing in `roomId`, oldest first, as usernames. */
-export function typingNames(state, roomId) {
-  const users = state.typing[roomId];
-  return users ? Object.values(users).map((u) => u.username) : [];
-}
-
-/**
- * The room list's sections: `favourites` and the other rooms I am in (`rooms`), each in the
- * chosen order (by name, or most recent activity first), `mine` (both, as listed) and the public
- * rooms I could join (`discover`, by name). Direct conversations get their own section here.
- */
-export function roomSections(state) {
-  const all = Object.values(state.rooms);
-  const byName = (a, b) => a.name.localeCompare(b.name) || a.id - b.id;
-  const byActivity = (a, b) => (b.last_message_id ?? 0) - (a.last_message_id ?? 0) || byName(a, b);
-  const order = state.roomSort === 'activity' ? byActivity : byName;
-  const favourites = state.favourites ?? {};
-  const member = all.filter((r) => r.is_member);
-  const pinned = member.filter((r) => favourites[r.id]).sort(order);
-  const rooms = member.filter((r) => !favourites[r.id]).sort(order);
-  return {
-    favourites: pinned,
-    rooms,
-    mine: [...pinned, ...rooms],
-    discover: all.filter((r) => !r.is_member && !r.is_private).sort(byName),
-  };
-}
-
-/** Every room in the order the room list shows them. */
-export function sidebarOrder(state) {
-  const { mine, discover } = roomSections(state);
-  return [...mine, ...discover];
-}
-
-/**
- * Whether `user` is online: myself while connected; others from presence (live events first,
- * then snapshots) and finally the member record.
- */
-export function isOnline(state, user) {
-  if (state.me && user.id === state.me.id) return state.connection.status === 'online' || state.connection.status === 'syncing';
-  const p = state.presence[user.id];
-  return p ? p.is_online : Boolean(user.is_online);
-}
+// Reading the state (views and the controller): kept beside the reducer, in their own module.
+export { typingNames, roomSections, sidebarOrder, roomTitle, statusOf, isOnline } from './selectors.js';
 
 /** A store: the current state, `dispatch`, and subscribers called once per batch of actions. */
 export function createStore(initial = initialState(), { schedule = (fn) => queueMicrotask(fn) } = {}) {

@@ -254,6 +254,6 @@ pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit
 /// The caller's own account, online as the hub sees it now.
 pub async fn me(ctx: &AppContext, caller: &Caller) -> Result<Me> {
     let mut me = ctx.store.me(caller.user_id).await?.ok_or(Error::Unauthorized)?;
-    me.user.is_online = ctx.hub.is_online(caller.user_id);
+    super::presence::settle(ctx, &mut me.user);
     Ok(me)
 }

@@ -16,6 +16,8 @@ pub async fn connect(ctx: &AppContext, caller: &Caller) -> Result<Registration> 
     let registration = ctx.hub.register(caller.user_id, caller.session_id, room_ids);
     if registration.came_online {
         ctx.presence.changed(caller.user_id, true);
+    } else {
+        ctx.presence.active(caller.user_id);
     }
     Ok(registration)
 }

@@ -89,6 +89,8 @@ impl MessageLog {
             client_msg_id: None,
             meta: serde_json::to_string(event).ok(),
             attachment: None,
+            mention_keys: Vec::new(),
+            mentions_room: false,
         };
         if let Err(e) = self.append(message).await {
             tracing::warn!(error = %e, room_id, "posting a system message failed");

@@ -46,6 +46,7 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
             ));
         }
     }
+    let written = super::mentions::written(&content);
     Ok(NewMessage {
         room_id,
         user_id: Some(caller.user_id),
@@ -55,6 +56,8 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
         client_msg_id: validate::client_msg_id(draft.client_msg_id.as_deref())?,
         meta: None,
         attachment: None,
+        mention_keys: written.keys,
+        mentions_room: written.room,
     })
 }
 
@@ -166,6 +169,19 @@ pub async fn history(
     ctx.store.history(room_id, paging).await
 }
 
+/// The page of a visible room's history around message `around` (to show it in context).
+pub async fn history_around(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    around: MessageId,
+    limit: Option<u32>,
+) -> Result<HistoryPage> {
+    let paging = paging(None, None, limit)?;
+    super::rooms::get(ctx, caller, room_id).await?;
+    ctx.store.history_around(room_id, around, paging.limit).await
+}
+
 /// Messages of a visible room edited or deleted after revision `after` (from an earlier page's
 /// `changes_rev`), so a client that was away learns of them; at most `limit`, oldest change first.
 pub async fn changes(
@@ -226,9 +242,10 @@ pub async fn edit(
         ));
     }
     let content = validate::content(content)?;
+    let written = super::mentions::written(&content);
     let updated = ctx
         .store
-        .edit_message(id, &content, ctx.clock.now())
+        .edit_message(id, &content, &written.keys, written.room, ctx.clock.now())
         .await?
         .ok_or(Error::not_found("message"))?;
     ctx.fanout.publish(

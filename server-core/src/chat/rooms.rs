@@ -7,7 +7,7 @@ use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::events::{self, LeftUser};
 use crate::fanout::{Audience, Origin};
-use crate::model::{Caller, Member, MessageId, Room, RoomId, SystemEvent, UserId};
+use crate::model::{Caller, Member, MessageId, Room, RoomId, RoomKind, SystemEvent, UserId};
 use crate::store::Paging;
 
 /// How many recent messages `room_joined` carries.
@@ -15,20 +15,50 @@ pub const JOIN_HISTORY: u32 = 50;
 
 /// Every room the caller may see.
 pub async fn list(ctx: &AppContext, caller: &Caller) -> Result<Vec<Room>> {
-    ctx.store.rooms_for(caller.user_id, caller.is_server_admin).await
+    let mut rooms = ctx
+        .store
+        .rooms_for(caller.user_id, caller.is_server_admin)
+        .await?;
+    settle_presence(ctx, &mut rooms);
+    Ok(rooms)
 }
 
 /// Room `id` as the caller sees it, or 404.
 pub async fn get(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
-    ctx.store
+    let mut room = ctx
+        .store
         .room_for(caller.user_id, caller.is_server_admin, id)
         .await?
-        .ok_or(Error::not_found("room"))
+        .ok_or(Error::not_found("room"))?;
+    settle_presence(ctx, std::slice::from_mut(&mut room));
+    Ok(room)
 }
 
-/// Room `id`, which the caller must administer: 404 if invisible, 403 if not an admin.
+/// Direct rooms' participants, online as the hub sees them now.
+pub(super) fn settle_presence(ctx: &AppContext, rooms: &mut [Room]) {
+    for users in rooms.iter_mut().filter_map(|r| r.dm_users.as_mut()) {
+        for user in users {
+            super::presence::settle(ctx, user);
+        }
+    }
+}
+
+/// Refuses membership changes in a direct conversation: its people are what it is.
+fn refuse_direct(room: &Room) -> Result<()> {
+    if room.kind == RoomKind::Direct {
+        return Err(Error::bad_request(
+            "direct_room",
+            "people cannot join, leave, be added to or removed from a direct conversation; close it instead",
+        ));
+    }
+    Ok(())
+}
+
+/// Room `id`, which the caller must administer: 404 if invisible, 400 for a direct
+/// conversation (its people are what it is), 403 if not an admin.
 async fn administered(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
     let room = get(ctx, caller, id).await?;
+    refuse_direct(&room)?;
     if !room.is_admin {
         return Err(Error::forbidden(
             "not_room_admin",
@@ -88,9 +118,9 @@ pub async fn create(ctx: &AppContext, caller: &Caller, input: NewRoom<'_>) -> Re
 }
 
 /// Sends `room_joined` {room, members, latest messages} to `audience`.
-async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
+pub(super) async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>) -> Result<()> {
     let mut members = ctx.store.members(room.id).await?;
-    super::presence::overlay(&ctx.hub, &mut members);
+    super::presence::overlay(ctx, &mut members);
     let paging = Paging {
         before: None,
         after: None,
@@ -106,7 +136,7 @@ async fn send_room_joined(ctx: &AppContext, room: &Room, audience: Audience<'_>)
 pub async fn announce_member(ctx: &AppContext, room: RoomId, user: UserId) {
     match ctx.store.member(room, user).await {
         Ok(Some(mut member)) => {
-            super::presence::overlay(&ctx.hub, std::slice::from_mut(&mut member));
+            super::presence::overlay(ctx, std::slice::from_mut(&mut member));
             ctx.fanout.publish(
                 Audience::room(room).except_user(user),
                 &events::user_joined(room, &member),
@@ -156,6 +186,7 @@ async fn enter(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<(Room, b
 /// Leaves a room. The caller's other sockets and the remaining members hear `user_left`.
 pub async fn leave(ctx: &AppContext, caller: &Caller, id: RoomId, origin: Option<Origin<'_>>) -> Result<()> {
     let room = get(ctx, caller, id).await?;
+    refuse_direct(&room)?;
     if !ctx.store.remove_member(id, caller.user_id).await? {
         return Err(Error::conflict(
             "not_a_member",
@@ -188,7 +219,7 @@ fn depart(ctx: &AppContext, room: RoomId, user: UserId, username: &str, origin: 
 pub async fn members(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Vec<Member>> {
     get(ctx, caller, id).await?;
     let mut members = ctx.store.members(id).await?;
-    super::presence::overlay(&ctx.hub, &mut members);
+    super::presence::overlay(ctx, &mut members);
     Ok(members)
 }
 
@@ -259,6 +290,8 @@ pub struct ReadMarker {
     pub room_id: RoomId,
     pub last_read_message_id: MessageId,
     pub unread_count: i64,
+    /// Unread messages mentioning the caller (every unread one in a direct room).
+    pub mention_count: i64,
 }
 
 /// Moves the caller's read marker forward and tells their other devices.
@@ -270,18 +303,19 @@ pub async fn mark_read(
     origin: Option<Origin<'_>>,
 ) -> Result<ReadMarker> {
     get(ctx, caller, id).await?;
-    let (marker, unread) = ctx
+    let (marker, unread, mentions) = ctx
         .store
         .mark_read(id, caller.user_id, message)
         .await?
         .ok_or_else(|| Error::conflict("not_a_member", None, "you are not a member of this room"))?;
     ctx.fanout.publish(
         Audience::user(caller.user_id).from(origin),
-        &events::room_read(id, marker, unread, None),
+        &events::room_read(id, marker, unread, mentions, None),
     );
     Ok(ReadMarker {
         room_id: id,
         last_read_message_id: marker,
         unread_count: unread,
+        mention_count: mentions,
     })
 }

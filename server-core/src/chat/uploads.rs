@@ -143,6 +143,7 @@ pub async fn receive(ctx: &AppContext, caller: &Caller, room_id: RoomId, upload:
         .commit(&temp.path, &id, media.thumbnail.as_deref())
         .await?;
     temp.keep = true;
+    let written = super::mentions::written(&caption);
     let message = NewMessage {
         room_id,
         user_id: Some(caller.user_id),
@@ -158,6 +159,8 @@ pub async fn receive(ctx: &AppContext, caller: &Caller, room_id: RoomId, upload:
             content_type: media.content_type,
             dimensions: media.dimensions,
         }),
+        mention_keys: written.keys,
+        mentions_room: written.room,
     };
     let answer = ctx.log.append(message).await;
     if answer.as_ref().is_ok_and(|sent| sent.created) {

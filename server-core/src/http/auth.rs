@@ -1,4 +1,5 @@
-//! Routes under `/api/auth/`: register, login, logout, me, profile, change-password, check.
+//! Routes under `/api/auth/`: register, login, logout, me, profile, status, change-password,
+//! check.
 
 use std::net::IpAddr;
 
@@ -10,6 +11,7 @@ use warp::reply::Response;
 
 use super::{authed, client_ip, json, json_body, no_content, present, route, with_ctx};
 use crate::chat::accounts::{self, Issued, Login, ProfileEdit, Registration};
+use crate::chat::people::{self, StatusChoice};
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::{Caller, Me};
@@ -45,6 +47,11 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .and(client_ip())
         .and(json_body::<ChangePasswordBody>())
         .then(change_password);
+    let status = warp::path!("auth" / "status")
+        .and(warp::put())
+        .and(authed())
+        .and(json_body::<StatusChoice>())
+        .then(status);
     let check = warp::path!("auth" / "check")
         .and(warp::get())
         .and(authed())
@@ -61,6 +68,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .or(route(change_password))
         .unify()
         .or(route(check))
+        .unify()
+        .or(route(status))
         .unify()
         .boxed()
 }
@@ -144,6 +153,15 @@ async fn logout(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
 /// GET /api/auth/me — the logged-in account, with its email.
 async fn me(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let user = accounts::me(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
+}
+
+/// PUT /api/auth/status — set my status (`online`, `away`, `dnd`) and its text; everyone
+/// connected hears `user_status_update`.
+async fn status(ctx: AppContext, caller: Result<Caller>, body: Result<StatusChoice>) -> Result<Response> {
+    let caller = caller?;
+    people::set_status(&ctx, &caller, body?, None).await?;
+    let user = accounts::me(&ctx, &caller).await?;
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 

@@ -50,6 +50,9 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
 struct HistoryBody {
     messages: Vec<Message>,
     has_more: bool,
+    /// Only for an `around` page: newer messages exist past it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_newer: Option<bool>,
     changes_rev: i64,
 }
 
@@ -58,8 +61,9 @@ struct MessageBody {
     message: Message,
 }
 
-/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first; or
-/// `?changed_after=REV&limit=` — the messages edited or deleted since an earlier page.
+/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first;
+/// `?around=MESSAGE&limit=` — the page around one message; or `?changed_after=REV&limit=` — the
+/// messages edited or deleted since an earlier page.
 async fn history(
     id: RoomId,
     query: HashMap<String, String>,
@@ -70,16 +74,26 @@ async fn history(
     let before = number(&query, "before")?;
     let after = number(&query, "after")?;
     let limit = number(&query, "limit")?;
-    let page = match number(&query, "changed_after")? {
-        Some(_) if before.is_some() || after.is_some() => {
+    let around = number(&query, "around")?;
+    let changed_after = number(&query, "changed_after")?;
+    if around.is_some() && (before.is_some() || after.is_some() || changed_after.is_some()) {
+        return Err(Error::invalid(
+            "invalid_query",
+            "around",
+            "around cannot be combined with before, after or changed_after",
+        ));
+    }
+    let page = match (changed_after, around) {
+        (Some(_), _) if before.is_some() || after.is_some() => {
             return Err(Error::invalid(
                 "invalid_query",
                 "changed_after",
                 "changed_after cannot be combined with before or after",
             ));
         }
-        Some(rev) => messages::changes(&ctx, &caller, id, rev, limit).await?,
-        None => {
+        (Some(rev), _) => messages::changes(&ctx, &caller, id, rev, limit).await?,
+        (None, Some(around)) => messages::history_around(&ctx, &caller, id, around, limit).await?,
+        (None, None) => {
             let paging = messages::paging(before, after, limit)?;
             messages::history(&ctx, &caller, id, paging).await?
         }
@@ -87,6 +101,7 @@ async fn history(
     let body = HistoryBody {
         messages: page.messages,
         has_more: page.has_more,
+        has_newer: page.has_newer,
         changes_rev: page.changes_rev,
     };
     Ok(json(StatusCode::OK, &body))

@@ -5,8 +5,10 @@
 mod assets;
 mod auth;
 mod avatars;
+mod dms;
 mod files;
 mod health;
+mod mentions;
 mod messages;
 mod rooms;
 mod users;
@@ -46,6 +48,10 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(messages::routes(ctx.clone()))
             .unify()
             .or(users::routes(ctx.clone()))
+            .unify()
+            .or(dms::routes(ctx.clone()))
+            .unify()
+            .or(mentions::routes(ctx.clone()))
             .unify()
             .or(files::routes(ctx.clone()))
             .unify()

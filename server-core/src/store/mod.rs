@@ -2,8 +2,14 @@
 //! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
 //! cheaper than lock retries) and a small pool of read-only connections for everything else.
 
+#[macro_use]
+mod sql;
+
 mod attachments;
+mod dms;
 mod files;
+mod history;
+mod mentions;
 mod messages;
 mod rooms;
 mod rows;

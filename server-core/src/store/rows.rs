@@ -45,6 +45,9 @@ impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Message {
             client_msg_id: row.try_get("client_msg_id")?,
             system: row.try_get("meta")?,
             attachment,
+            mentions: serde_json::from_str(row.try_get::<&str, _>("mentions")?)
+                .map_err(|e| sqlx::Error::Decode(Box::new(e)))?,
+            mentions_room: row.try_get("mentions_room")?,
         })
     }
 }

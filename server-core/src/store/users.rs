@@ -5,7 +5,7 @@ use sqlx::{FromRow, Row};
 use super::RoomRow;
 use super::Store;
 use crate::error::Result;
-use crate::model::{Me, SessionId, User, UserId, UserStatus};
+use crate::model::{Me, SessionId, Status, User, UserId, UserStatus};
 use crate::time::Millis;
 
 /// A new account, already validated and hashed.
@@ -79,6 +79,9 @@ impl Store {
                 is_online: false,
                 last_seen: None,
                 created_at: now,
+                status: Status::Offline,
+                status_text: None,
+                chosen_status: Status::Online,
             },
             email: new.email.map(str::to_owned),
         };
@@ -107,10 +110,11 @@ impl Store {
 
     /// The account `id` as its owner sees it.
     pub async fn me(&self, id: UserId) -> Result<Option<Me>> {
-        Ok(sqlx::query_as(
-            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at, email
-               from users where id = ?1"#,
-        )
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            ", u.email from users u where u.id = ?1"
+        ))
         .bind(id)
         .fetch_optional(&self.read)
         .await?)
@@ -118,10 +122,11 @@ impl Store {
 
     /// The public view of the account with normalized name `username_key`.
     pub async fn user_by_key(&self, username_key: &str) -> Result<Option<User>> {
-        Ok(sqlx::query_as(
-            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at
-               from users where username_key = ?1"#,
-        )
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            " from users u where u.username_key = ?1"
+        ))
         .bind(username_key)
         .fetch_optional(&self.read)
         .await?)
@@ -147,10 +152,11 @@ impl Store {
             return Ok(None);
         }
         // Read back on the writer so the answer cannot predate the update.
-        Ok(sqlx::query_as(
-            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at, email
-               from users where id = ?1"#,
-        )
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            ", u.email from users u where u.id = ?1"
+        ))
         .bind(id)
         .fetch_optional(&self.write)
         .await?)
@@ -196,13 +202,68 @@ impl Store {
     /// The accounts with these ids, by name.
     pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>> {
         let ids = serde_json::to_string(ids).unwrap_or_else(|_| "[]".into());
-        Ok(sqlx::query_as(
-            r#"select id, username, avatar_url, is_admin, is_online, last_seen, created_at
-               from users where id in (select value from json_each(?1)) order by username_key"#,
-        )
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            " from users u where u.id in (select value from json_each(?1)) order by u.username_key"
+        ))
         .bind(ids)
         .fetch_all(&self.read)
         .await?)
+    }
+
+    /// The public view of account `id`.
+    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            " from users u where u.id = ?1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Accounts whose normalized name starts with `prefix` (itself normalized), by name; at
+    /// most `limit`.
+    pub async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+        // A range on the unique index instead of `like`, which would treat `_` and `%` in a
+        // name as wildcards and scan every account.
+        let end = format!("{prefix}\u{10FFFF}");
+        Ok(sqlx::query_as(concat!(
+            "select ",
+            user_columns!(),
+            " from users u where u.username_key >= ?1 and u.username_key < ?2 ",
+            "order by u.username_key limit ?3"
+        ))
+        .bind(prefix)
+        .bind(end)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// Sets the status account `id` chose and its text; returns it as others see it now,
+    /// with `online` as given (the hub knows better than the stored flag).
+    pub async fn set_status(
+        &self,
+        id: UserId,
+        status: Status,
+        text: Option<&str>,
+        online: bool,
+    ) -> Result<Option<UserStatus>> {
+        let status: Option<UserStatus> = sqlx::query_as(
+            r#"update users set status = ?2, status_text = ?3 where id = ?1
+               returning id as user_id, username, ?4 as is_online, last_seen,
+                         case when ?4 then status else 'offline' end as status, status_text"#,
+        )
+        .bind(id)
+        .bind(status)
+        .bind(text)
+        .bind(online)
+        .fetch_optional(&self.write)
+        .await?;
+        Ok(status)
     }
 
     /// Records presence changes in one transaction; going offline stamps `last_seen`.
@@ -216,7 +277,8 @@ impl Store {
                        is_online = ?2,
                        last_seen = case when ?2 then last_seen else ?3 end
                    where id = ?1
-                   returning id as user_id, username, is_online, last_seen"#,
+                   returning id as user_id, username, is_online, last_seen,
+                             case when is_online then status else 'offline' end as status, status_text"#,
             )
             .bind(id)
             .bind(online)

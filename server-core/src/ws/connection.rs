@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
-use crate::chat::{accounts, connections, messages, presence, rooms};
+use crate::chat::{accounts, connections, dms, messages, people, presence, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::events::{self, Frame};
@@ -352,6 +352,10 @@ impl Connection {
             conn: self.conn,
             reference,
         });
+        // Anything but the client's own keep-alive is the person doing something.
+        if !matches!(event, ClientEvent::Ping) {
+            ctx.presence.active(caller.user_id);
+        }
         match event {
             ClientEvent::Auth { .. } => {
                 return Err(Error::bad_request(
@@ -385,6 +389,13 @@ impl Connection {
             }
             ClientEvent::TypingStop { room_id } => {
                 connections::typing(ctx, caller, self.conn, room_id, false)?;
+            }
+            ClientEvent::OpenDm { user_ids } => {
+                dms::open(ctx, caller, &user_ids, origin).await?;
+            }
+            ClientEvent::CloseDm { room_id } => dms::close(ctx, caller, room_id, origin).await?,
+            ClientEvent::SetStatus { choice } => {
+                people::set_status(ctx, caller, choice, origin).await?;
             }
         }
         Ok(())

@@ -1,6 +1,7 @@
-// History pages: the newest page of a room, older pages as the reader scrolls up, and after a
-// reconnect everything each loaded room missed — new messages (`after=`), then edits and
-// deletes (`changed_after=`).
+// History pages: the newest page of a room, older pages as the reader scrolls up, a stretch that
+// does not reach the newest (from the first unread, or around a message jumped to) and newer
+// pages from there, and after a reconnect everything each loaded room missed — new messages
+// (`after=`), then edits and deletes (`changed_after=`).
 
 import * as api from '../net/index.js';
 import { historyOf } from '../state.js';
@@ -29,7 +30,8 @@ export function createCatchUp(ctx) {
       let last = history.items.length ? history.items[history.items.length - 1].id : null;
       try {
         if (history.hasNewer) {
-          // Read far back: newer messages load as the reader scrolls down; only edits matter.
+          // Not at the newest (read far back, or after a jump): newer messages load as the reader
+          // scrolls down; only edits matter.
           await catchUpChanges(roomId, mine);
           continue;
         }
@@ -85,6 +87,22 @@ export function createCatchUp(ctx) {
     dispatch({ type: 'history/loaded', roomId, messages: page.messages, hasMore: page.has_more, direction: 'latest', changesRev: page.changes_rev });
   }
 
+  /**
+   * Shows `messageId` in `roomId`: at once when it is loaded, else with the page around it
+   * (which then pages both ways: older on scroll-up, newer on scroll-down).
+   */
+  async function loadAround(roomId, messageId) {
+    const h = historyOf(state(), roomId);
+    if (h.items.some((m) => m.id === messageId)) {
+      dispatch({ type: 'history/focus', roomId, messageId });
+      return;
+    }
+    const mine = ctx.generation;
+    const page = await api.rooms.messages(roomId, { around: messageId, limit: PAGE });
+    if (mine !== ctx.generation) return;
+    dispatch({ type: 'history/around', roomId, messageId, messages: page.messages, hasMore: page.has_more, hasNewer: page.has_newer, changesRev: page.changes_rev });
+  }
+
   const actions = {
     async loadOlder(roomId) {
       const h = historyOf(state(), roomId);
@@ -101,7 +119,7 @@ export function createCatchUp(ctx) {
       }
     },
 
-    /** The reader scrolled down to the end of a stretch read far back: the next page. */
+    /** The reader scrolled down to the end of a stretch that does not reach the newest. */
     async loadNewer(roomId) {
       const h = historyOf(state(), roomId);
       if (!h.loaded || h.loadingNewer || !h.hasNewer || h.items.length === 0) return;
@@ -131,7 +149,7 @@ export function createCatchUp(ctx) {
       }
     },
 
-    /** Back to the newest messages: reloads them when the reader was far back in the past. */
+    /** Back to the newest messages: reloads them when the stretch loaded does not reach them. */
     async jumpToLatest(roomId) {
       if (!historyOf(state(), roomId).hasNewer) return;
       dispatch({ type: 'history/follow', roomId, value: true });
@@ -144,5 +162,5 @@ export function createCatchUp(ctx) {
     },
   };
 
-  return { catchUp, loadLatest, actions };
+  return { catchUp, loadLatest, loadAround, actions };
 }

@@ -1,5 +1,6 @@
 // The desktop app (capabilities serverChoice / hostMode): the first-run choice of a server,
-// switching servers, the built-in server (host mode), the app's events, and its settings
+// switching servers, the built-in server (host mode), the app's events (the machine going idle
+// or locked sets me away), and its settings
 // mirrored into this page's preferences. `ctx.desktopState` is the app's latest word.
 
 import * as api from '../net/index.js';
@@ -49,6 +50,7 @@ export function createDesktop(ctx) {
       if (!payload || !sameServer(payload.server, api.serverUrl()) || !ctx.socket) return;
       if (state().rooms[roomId]) ctx.rooms.openRoom(roomId);
     });
+    api.desktop.listen('machine-idle', (payload) => machineIdle(Boolean(payload?.idle)));
     api.desktop.listen('host-status', (payload) => {
       if (!payload || !ctx.desktopState) return;
       ctx.desktopState = { ...ctx.desktopState, host: payload.status ?? ctx.desktopState.host };
@@ -56,6 +58,27 @@ export function createDesktop(ctx) {
       else if (payload.status?.running) ui.clearHostProblem();
       ui.desktopChanged?.();
     });
+  }
+
+  /**
+   * The machine went idle or locked (its screen saver started), or came back: while it lasts I
+   * show as away — only when I was plainly online, so a status I chose (dnd, away) is kept.
+   */
+  let autoAway = false;
+  async function machineIdle(idle) {
+    const me = state().me;
+    if (!me) return;
+    try {
+      if (idle && (me.status ?? 'online') === 'online') {
+        autoAway = true;
+        await ctx.people.actions.setStatus('away', me.status_text ?? '');
+      } else if (!idle && autoAway) {
+        autoAway = false;
+        if (me.status === 'away') await ctx.people.actions.setStatus('online', me.status_text ?? '');
+      }
+    } catch {
+      // Offline: the server's own idle timer and presence take over; the next change tries again.
+    }
   }
 
   /** Host mode but the built-in server is not (yet) running: start it, or say why it cannot. */

@@ -40,13 +40,17 @@ export function createEvents(ctx) {
         onUserLeft(data.room_id, data.user);
         break;
       case 'room_read':
-        dispatch({ type: 'room/read', roomId: data.room_id, lastReadMessageId: data.last_read_message_id, unreadCount: data.unread_count });
+        dispatch({ type: 'room/read', roomId: data.room_id, lastReadMessageId: data.last_read_message_id, unreadCount: data.unread_count, mentionCount: data.mention_count });
+        break;
+      case 'dm_closed':
+        dispatch({ type: 'dm/closed', roomId: data.room_id });
         break;
       case 'typing_update':
         dispatch({ type: 'typing/update', roomId: data.room_id, userId: data.user_id, username: data.username, isTyping: data.is_typing });
         break;
       case 'user_status_update':
         dispatch({ type: 'presence/update', users: [data] });
+        onMyStatus(data);
         break;
       case 'user_status_batch':
         dispatch({ type: 'presence/update', users: data.users ?? [] });
@@ -68,6 +72,15 @@ export function createEvents(ctx) {
     ctx.outbox.persistOutbox();
     if (message.room_id === state().currentRoomId && visible) ctx.rooms.scheduleMarkRead();
     ctx.notify.maybeNotify(message, visible);
+  }
+
+  /** My status set on another device (or this one) reaches my own account too. */
+  function onMyStatus(data) {
+    const me = state().me;
+    if (!me || data.user_id !== me.id || data.status === 'offline') return;
+    if (me.status !== data.status || me.status_text !== data.status_text) {
+      dispatch({ type: 'me/updated', user: { ...me, status: data.status, status_text: data.status_text ?? null } });
+    }
   }
 
   function onUserLeft(roomId, user) {

@@ -12,6 +12,7 @@
 // - uploads.js        files being uploaded, with progress, cancel and retry
 // - notify.js         system notifications and the unread count
 // - preferences.js    language, theme, notification settings, muted rooms
+// - people.js         people, direct conversations, my status, mentions
 // - desktop.js        the desktop app: first run, choosing a server, the built-in server
 
 import * as api from '../net/index.js';
@@ -24,6 +25,7 @@ import { createOutbox } from './outbox.js';
 import { createUploads } from './uploads.js';
 import { createNotify } from './notify.js';
 import { createPreferences } from './preferences.js';
+import { createPeople } from './people.js';
 import { createDesktop } from './desktop.js';
 
 export function createController({ store, ui, env = globalThis }) {
@@ -62,6 +64,7 @@ export function createController({ store, ui, env = globalThis }) {
   ctx.outbox = createOutbox(ctx);
   ctx.uploads = createUploads(ctx);
   ctx.desktop = createDesktop(ctx);
+  ctx.people = createPeople(ctx);
 
   function start() {
     const { preferences, rooms, typing, lifecycle } = ctx;
@@ -86,6 +89,7 @@ export function createController({ store, ui, env = globalThis }) {
     ...ctx.outbox.actions,
     ...ctx.uploads.actions,
     ...ctx.preferences.actions,
+    ...ctx.people.actions,
 
     /** What this platform can do (views show features by it). */
     capabilities: () => ({ ...ctx.caps }),

@@ -82,9 +82,9 @@ export function createOutbox(ctx) {
       const text = content.replace(/\0/g, '').trim();
       if (!text) return false;
       dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text' } });
+      // Reading far back or after a jump: what I send shows below the newest messages, so go there.
+      if (historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId).catch(() => {});
       typing.sent();
-      // Sent while reading far back: show it below the newest messages, not below old ones.
-      if (historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId);
       persistOutbox();
       flushOutbox();
       return true;

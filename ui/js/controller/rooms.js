@@ -31,9 +31,9 @@ export function createRooms(ctx) {
     if (!room?.is_member || !ctx.isVisible() || !ctx.socket?.isOnline()) return;
     const items = historyOf(s, room.id).items;
     const newest = items.length ? items[items.length - 1].id : 0;
-    if (!newest || (newest <= room.last_read_message_id && room.unread_count === 0)) return;
+    if (!newest || (newest <= room.last_read_message_id && room.unread_count === 0 && !room.mention_count)) return;
     if (ctx.socket.send('mark_read', { room_id: room.id, message_id: newest })) {
-      dispatch({ type: 'room/read', roomId: room.id, lastReadMessageId: newest, unreadCount: 0 });
+      dispatch({ type: 'room/read', roomId: room.id, lastReadMessageId: newest, unreadCount: 0, mentionCount: 0 });
     }
   }
 
@@ -44,7 +44,8 @@ export function createRooms(ctx) {
     dispatch({ type: 'members/loaded', roomId, members });
   }
 
-  async function openRoom(roomId, { refresh = false } = {}) {
+  /** Shows `roomId`; `around`: a message to show (and highlight) in it, loaded if need be. */
+  async function openRoom(roomId, { refresh = false, around = null } = {}) {
     const s = state();
     if (!s.rooms[roomId]) return;
     if (s.currentRoomId !== roomId) {
@@ -58,7 +59,8 @@ export function createRooms(ctx) {
       savePrefs({ lastRoom: { ...loadPrefs().lastRoom, [serverKey()]: roomId } });
     }
     const tasks = [];
-    if (refresh || !historyOf(state(), roomId).loaded) tasks.push(ctx.catchUp.loadLatest(roomId));
+    if (around != null) tasks.push(ctx.catchUp.loadAround(roomId, around));
+    else if (refresh || !historyOf(state(), roomId).loaded) tasks.push(ctx.catchUp.loadLatest(roomId));
     if (refresh || !state().members[roomId]) tasks.push(loadMembers(roomId));
     const results = await Promise.allSettled(tasks);
     for (const result of results) {
@@ -98,6 +100,8 @@ export function createRooms(ctx) {
 
   const actions = {
     openRoom: (roomId) => openRoom(roomId),
+    /** Opens `roomId` at message `messageId` (from "Mentions"), highlighted. */
+    jumpToMessage: (roomId, messageId) => openRoom(roomId, { around: messageId }),
 
     async createRoom({ name, description, isPrivate }) {
       const { room } = await api.rooms.create({ name, description, isPrivate });

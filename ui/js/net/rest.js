@@ -64,6 +64,8 @@ export const auth = {
   /** Makes `picture` (a Blob) the avatar; the server stores a 256×256 PNG of it. */
   setAvatar: (picture) => request('PUT', '/api/auth/avatar', picture),
   removeAvatar: () => request('DELETE', '/api/auth/avatar'),
+  /** Sets my status (`online`, `away`, `dnd`) and its text; answers `{user}`. */
+  setStatus: (status, statusText) => request('PUT', '/api/auth/status', { status, status_text: statusText || undefined }),
   changePassword: (currentPassword, newPassword) =>
     request('PUT', '/api/auth/change-password', { current_password: currentPassword, new_password: newPassword }),
 };
@@ -86,9 +88,9 @@ export const rooms = {
   addMember: (id, username) => request('POST', `/api/rooms/${enc(id)}/members`, { username }),
   removeMember: (id, userId) => request('DELETE', `/api/rooms/${enc(id)}/members/${enc(userId)}`),
   markRead: (id, messageId) => request('POST', `/api/rooms/${enc(id)}/read`, { message_id: messageId }),
-  /** A page of history (`before`/`after` ids), or what was edited or deleted since `changedAfter`. */
-  messages: (id, { before, after, changedAfter, limit } = {}) =>
-    request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, changed_after: changedAfter, limit })}`),
+  /** A page of history (`before`/`after` ids, or `around` one), or what was edited or deleted since `changedAfter`. */
+  messages: (id, { before, after, around, changedAfter, limit } = {}) =>
+    request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, around, changed_after: changedAfter, limit })}`),
   send: (id, { content, messageType, clientMsgId }) =>
     request('POST', `/api/rooms/${enc(id)}/messages`, { content, message_type: messageType, client_msg_id: clientMsgId }),
 };
@@ -100,6 +102,20 @@ export const messages = {
 
 export const users = {
   online: () => request('GET', '/api/users/online'),
+  /** People whose name starts with `q` (any case, any script). */
+  search: (q, limit) => request('GET', `/api/users${query({ q, limit })}`),
+  get: (id) => request('GET', `/api/users/${enc(id)}`),
+};
+
+export const dms = {
+  /** The conversation with these people (created the first time): `{room}`. */
+  open: (userIds) => request('POST', '/api/dms', { user_ids: userIds }),
+  close: (id) => request('POST', `/api/dms/${enc(id)}/close`),
+};
+
+export const mentions = {
+  /** Messages mentioning me, newest first: `{messages, has_more}`. */
+  list: ({ before, limit } = {}) => request('GET', `/api/mentions${query({ before, limit })}`),
 };
 
 const infoCache = new Map();

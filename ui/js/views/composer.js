@@ -1,13 +1,16 @@
 // Writing messages: Enter sends, Shift+Enter breaks the line (and an IME composition is never
 // interrupted), emoji picker, uploads (image and file buttons, pasting images, dropping any
 // file; text already typed goes along as the caption), typing notices, and a per-room draft.
-// Rooms I have not joined show a Join bar instead.
+// Rooms I have not joined show a Join bar instead. `@` offers the room's members
+// (mention-picker.js).
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
 import { createEmojiPicker } from './emoji-picker.js';
 import { autosize } from './message-rows.js';
+import { roomTitle } from '../state.js';
 import { toast } from './toast.js';
+import { createMentionPicker } from './mention-picker.js';
 
 const MAX_CONTENT = 4000;
 const drafts = new Map(); // room id → unsent text; survives re-renders and room switches
@@ -24,10 +27,14 @@ export function createComposer({ actions, onEditLast = () => false }) {
     onPick: (char) => insert(char),
     onClose: () => closePicker(true),
   });
+  let members = [];
+  let me = null;
+  const mentions = createMentionPicker({ textarea, members: () => members, me: () => me, onPicked: () => changed() });
   const form = h(
     'form',
     { class: 'composer', novalidate: true },
     picker.el,
+    mentions.el,
     h('div', { class: 'composer-box' }, imageBtn, fileBtn, emojiBtn, textarea, send),
     h('div', { class: 'composer-foot' }, hint, counter),
   );
@@ -92,6 +99,7 @@ export function createComposer({ actions, onEditLast = () => false }) {
     submit();
   });
   textarea.addEventListener('keydown', (event) => {
+    if (mentions.onKey(event)) return;
     // keyCode 229: an IME is composing (Chinese input); Enter picks a candidate, never sends.
     if (event.isComposing || event.keyCode === 229) return;
     if (event.key === 'Enter' && !event.shiftKey) {
@@ -185,6 +193,8 @@ export function createComposer({ actions, onEditLast = () => false }) {
 
   let lastRoom = null;
   function update(state) {
+    members = state.members[state.currentRoomId] ?? [];
+    me = state.me;
     const next = state.rooms[state.currentRoomId] ?? null;
     if (next === lastRoom) return;
     const switched = next?.id !== room?.id;
@@ -192,14 +202,15 @@ export function createComposer({ actions, onEditLast = () => false }) {
     room = next;
     el.hidden = !room;
     if (!room) return;
-    const label = t('composer.label', { room: room.name });
+    const label = t('composer.label', { room: roomTitle(room) });
     textarea.setAttribute('aria-label', label);
-    textarea.placeholder = t('composer.placeholder', { room: room.name });
+    textarea.placeholder = t('composer.placeholder', { room: roomTitle(room) });
     form.hidden = !room.is_member;
     joinBar.hidden = room.is_member;
     joinText.textContent = t('composer.preview', { room: room.name });
     if (switched) {
       closePicker(false);
+      mentions.close();
       textarea.value = drafts.get(room.id) ?? '';
       counter.textContent = '';
       autosize(textarea);

@@ -11,10 +11,12 @@ import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
 import { isolate } from '../bidi.js';
+import { openProfile } from './people.js';
+import { mentionsMe } from '../mentions.js';
 
 /**
- * The row renderers of one message list. `current()` gives `{state, editing}` (the client state
- * and the id of the message being edited); `startEditing(id)` and `stopEditing()` belong to
+ * The row renderers of one message list. `current()` gives `{state, editing, focusId}` (the
+ * client state, the id of the message being edited and of the message jumped to); `startEditing(id)` and `stopEditing()` belong to
  * the list, which re-renders.
  */
 export function createRowViews({ actions, attachments, current, startEditing, stopEditing }) {
@@ -29,7 +31,8 @@ export function createRowViews({ actions, attachments, current, startEditing, st
         return `${lang}`;
       case 'message': {
         const m = row.message;
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${current().editing === m.id}|${canModerate}|${m.content.length}`;
+        const { state, editing, focusId } = current();
+        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}`;
       }
       case 'pending':
         return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
@@ -93,14 +96,20 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const m = row.message;
     const me = current().state.me;
     const mine = row.mine;
-    const classes = ['msg', mine ? 'mine' : 'theirs', row.first ? 'first' : 'cont', row.last ? 'last' : '', m.is_deleted ? 'deleted' : ''];
+    // `focused`: the message jumped to (from "Mentions") stays outlined until another is.
+    const classes = ['msg', mine ? 'mine' : 'theirs', row.first ? 'first' : 'cont', row.last ? 'last' : '', m.is_deleted ? 'deleted' : '', mentionsMe(m, me) ? 'mentions-me' : '', current().focusId === m.id ? 'focused' : ''];
+    const profile = () => m.user_id != null && openProfile({ userId: m.user_id, me, actions });
     const time = formatTime(m.timestamp, language());
     const fullTime = formatDateTime(m.timestamp, language());
     const meta = row.first
       ? h(
           'div',
           { class: 'msg-meta' },
-          h('bdi', { class: 'msg-author', dir: 'auto', text: mine ? t('msg.you') : m.username ?? '?' }),
+          // Someone else's name opens their profile card; like the actions, it is reached from
+          // the focused message, not a tab stop of its own.
+          mine
+            ? h('bdi', { class: 'msg-author', dir: 'auto', text: t('msg.you') })
+            : h('button', { type: 'button', class: 'msg-author person-link', tabindex: '-1', title: t('people.profile'), onclick: profile }, h('bdi', { dir: 'auto', text: m.username ?? '?' })),
           h('time', { datetime: m.timestamp, title: fullTime, text: time }),
         )
       : null;
@@ -127,7 +136,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
             canDelete ? h('button', { type: 'button', class: 'icon-btn', tabindex: '-1', 'aria-label': t('msg.delete'), title: t('msg.delete'), onclick: () => deleteMessage(m) }, icon('trash')) : null,
           )
         : null;
-    const author = !mine && row.first ? h('div', { class: 'msg-avatar' }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
+    const author = !mine && row.first ? h('div', { class: 'msg-avatar', onclick: profile }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
     return h(
       'article',
       { class: classes.filter(Boolean).join(' '), 'data-message-id': m.id, 'data-author': m.username ?? '', 'aria-label': `${m.username ?? ''}, ${time}`, tabindex: '-1' },

@@ -1,16 +1,17 @@
 // The message list of the open room: which rows it has (author groups, day separators, the
 // "new messages" divider, pending sends and uploads), the bounded window of them that is
 // rendered, loading older and newer pages at its ends, keeping the scroll position honest while
-// it changes, roving focus, the unread bar and the typing line. How each row is drawn is in
-// message-rows.js.
+// it changes, the message jumped to (from "Mentions"), the unread bar and the typing line. How
+// each row is drawn is in message-rows.js; keyboard and touch handling in timeline-focus.js.
 
 import { h, icon, reconcile } from '../dom.js';
 import { t, language } from '../i18n.js';
 import { buildRows } from '../format.js';
-import { historyOf, typingNames } from '../state.js';
+import { historyOf, typingNames, roomTitle } from '../state.js';
 import { nextWindow, carryWindow, openingWindow, pickAnchor, anchoredScrollTop, atBottom, visibleRange } from '../timeline-window.js';
 import { createAttachmentViews } from './attachments.js';
 import { createRowViews } from './message-rows.js';
+import { installRovingFocus } from './timeline-focus.js';
 import { isolate } from '../bidi.js';
 
 export { autosize } from './message-rows.js';
@@ -57,12 +58,13 @@ export function createMessageList({ actions }) {
   let visibleSpan = 20; // how many rows the viewport showed last (to keep margins around it)
   let following = true; // what the controller was last told about `pinned`
   let settledTop = 0; // scrollTop where this view last put the reading position
+  let lastFocus = null; // the jump (`history.focus`) last scrolled to
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
     scroller,
   });
-  const { signature, renderRow } = createRowViews({ actions, attachments, current: () => ({ state, editing }), startEditing, stopEditing });
+  const { signature, renderRow } = createRowViews({ actions, attachments, current: () => ({ state, editing, focusId: history?.focus?.id ?? null }), startEditing, stopEditing });
 
   jump.addEventListener('click', () => {
     pinned = true;
@@ -168,61 +170,8 @@ export function createMessageList({ actions }) {
     rove();
   }
 
-  // Roving focus: one row is the timeline's tab stop (the focused one, else the newest shown);
-  // arrow keys move between rows and the window follows, Tab reaches that row's actions.
-  let focusKey = null;
-  function rove() {
-    const focused = focusKey ? rowsEl.querySelector(`[data-key="${CSS.escape(focusKey)}"]`) : null;
-    const stop = focused ?? [...rowsEl.querySelectorAll(':scope > [tabindex]')].pop() ?? null;
-    for (const row of rowsEl.querySelectorAll(':scope > [tabindex="0"]')) if (row !== stop) row.tabIndex = -1;
-    if (stop) stop.tabIndex = 0;
-  }
-  rowsEl.addEventListener('focusin', (event) => {
-    const row = event.target.closest('[data-key]');
-    if (!row || row.parentElement !== rowsEl) return;
-    focusKey = row.dataset.key;
-    rove();
-    for (const button of row.querySelectorAll('.msg-actions button')) button.tabIndex = 0;
-  });
-  rowsEl.addEventListener('focusout', (event) => {
-    const row = event.target.closest('[data-key]');
-    if (row && !row.contains(event.relatedTarget)) for (const button of row.querySelectorAll('.msg-actions button')) button.tabIndex = -1;
-  });
-  rowsEl.addEventListener('keydown', (event) => {
-    if (event.isComposing || event.keyCode === 229 || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;
-    const row = event.target;
-    if (!row.dataset?.key || row.parentElement !== rowsEl) return;
-    const all = [...rowsEl.querySelectorAll(':scope > [tabindex]')];
-    const at = all.indexOf(row);
-    let to = null;
-    if (event.key === 'ArrowUp') to = all[at - 1];
-    else if (event.key === 'ArrowDown') to = all[at + 1];
-    else if (event.key === 'Home') to = all[0];
-    else if (event.key === 'End') to = all[all.length - 1];
-    if (to === null) return;
-    event.preventDefault();
-    if (!to) return;
-    to.focus({ preventScroll: true });
-    to.scrollIntoView({ block: 'nearest' });
-  });
-
-  // On touch screens a message's actions appear on tap or long-press, not permanently.
-  rowsEl.addEventListener('pointerup', (event) => {
-    if (event.pointerType !== 'touch' || event.target.closest('button, a, textarea, img, video')) return;
-    toggleActions(event.target.closest('.msg'));
-  });
-  rowsEl.addEventListener('contextmenu', (event) => {
-    const row = event.target.closest('.msg');
-    if (!row?.querySelector('.msg-actions') || !matchMedia('(hover: none)').matches) return;
-    event.preventDefault();
-    toggleActions(row, true);
-  });
-  function toggleActions(row, open = null) {
-    if (!row) return;
-    const show = open ?? !row.classList.contains('actions-open');
-    for (const other of rowsEl.querySelectorAll('.msg.actions-open')) if (other !== row) other.classList.remove('actions-open');
-    row.classList.toggle('actions-open', show);
-  }
+  const roving = installRovingFocus(rowsEl);
+  const rove = roving.rove;
 
   /** Whether the "new messages" divider is on screen (or above it, already read past). */
   function dividerInView() {
@@ -253,6 +202,26 @@ export function createMessageList({ actions }) {
     anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
     settledTop = scroller.scrollTop;
     rowsEl.querySelector('.new-divider + [tabindex]')?.focus({ preventScroll: true });
+  }
+
+  /**
+   * Renders the window around row `index` (the message jumped to), puts it in the middle of the
+   * pane and flashes it (again, when the same message is jumped to twice); it stays outlined.
+   */
+  function placeAtFocus(index) {
+    pinned = false;
+    placed = true;
+    win = openingWindow(rows.length, index);
+    renderWindow();
+    const row = rowsEl.querySelector(`[data-key="${CSS.escape(keys[index])}"]`);
+    if (row) {
+      scroller.scrollTop = Math.max(0, row.offsetTop - Math.max(0, scroller.clientHeight - row.offsetHeight) / 2);
+      row.classList.remove('flash');
+      void row.offsetWidth; // restarts the animation
+      row.classList.add('flash');
+    }
+    anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
   }
 
   function markRead() {
@@ -335,12 +304,13 @@ export function createMessageList({ actions }) {
       anchor = null;
       jump.hidden = true;
       keys = [];
-      focusKey = null;
+      roving.reset();
       seekUnread = false;
       unreadBar.hidden = true;
     }
+    const previousHistory = switched ? null : history;
     history = nextHistory;
-    scroller.setAttribute('aria-label', t('msg.list', { room: isolate(room.name) }));
+    scroller.setAttribute('aria-label', t('msg.list', { room: isolate(roomTitle(room)) }));
 
     // Scrolled since the position was last put in place, before the scroll event (handled with
     // the next frame) said so: the rows scrolled to are what must stay in place (not those of
@@ -348,6 +318,12 @@ export function createMessageList({ actions }) {
     if (placed && Math.abs(scroller.scrollTop - settledTop) >= 1) {
       if (pinned && !atBottom(scroller, STICKY_PX)) pinned = false;
       if (!pinned) anchor = null;
+    }
+    // The newest messages replaced a stretch that did not reach them because the reader asked
+    // for them (the "new messages" button, or sending from far back): show them from the bottom.
+    if (previousHistory?.hasNewer && !history.hasNewer && history.follow) {
+      pinned = true;
+      anchor = null;
     }
     if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
     const pending = next.outbox.filter((item) => item.roomId === room.id);
@@ -369,7 +345,11 @@ export function createMessageList({ actions }) {
     if (ownPendingAdded) pinned = true;
 
     renderUnreadBar(room, slices.newAfter);
-    if (seekUnread && history.loaded && keys.includes('new')) {
+    const focusIndex = history.loaded && history.focus && history.focus !== lastFocus ? keys.indexOf(`m:${history.focus.id}`) : -1;
+    if (focusIndex >= 0) {
+      lastFocus = history.focus;
+      placeAtFocus(focusIndex);
+    } else if (seekUnread && history.loaded && keys.includes('new')) {
       seekUnread = false;
       placeAtDivider(keys.indexOf('new'));
     } else if (!placed) {
@@ -401,6 +381,8 @@ export function createMessageList({ actions }) {
       if (pinned) jump.hidden = true;
       else if (previousBottom !== keys[keys.length - 1] || history.hasNewer) jump.hidden = false;
     }
+    // Not at the newest (read far back, or after a jump): the way back to them.
+    if (history.loaded && history.hasNewer) jump.hidden = false;
     for (const item of uploads) showProgress(item);
     attachments.sweep();
     // Rows loaded above or below may be needed on screen already (the reader waits at an edge).
@@ -444,10 +426,10 @@ export function createMessageList({ actions }) {
         h(
           'div',
           { class: 'room-intro' },
-          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.is_private ? 'lock' : 'hash')),
-          h('h2', { dir: 'auto', text: room.name }),
+          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.kind === 'direct' ? 'users' : room.is_private ? 'lock' : 'hash')),
+          h('h2', { dir: 'auto', text: roomTitle(room) }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: isolate(room.name) }) }),
+          h('p', { class: 'muted', text: t('msg.beginning', { room: isolate(roomTitle(room)) }) }),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );

@@ -12,6 +12,8 @@ import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
 import { isolate } from '../bidi.js';
 import { installShortcuts } from './shortcuts.js';
+import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
+import { roomTitle } from '../state.js';
 
 const NARROW = '(max-width: 600px)';
 const WIDE = '(min-width: 1101px)';
@@ -29,6 +31,9 @@ export function mountChat(root, { store, actions }) {
     },
     onCreateRoom: () => createRoomDialog({ actions }).then(() => media(NARROW) && setRooms(false)),
     onSettings: () => settingsDialog({ store, actions }),
+    onNewMessage: () => newMessageDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onMentions: () => mentionsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onStatus: () => statusDialog({ store, actions }),
   });
   const messages = createMessageList({ actions });
   const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
@@ -116,8 +121,8 @@ export function mountChat(root, { store, actions }) {
     const room = state.rooms[state.currentRoomId] ?? null;
     if (room !== lastRoom) {
       lastRoom = room;
-      roomIcon.replaceChildren(icon(room?.is_private ? 'lock' : 'hash'));
-      roomName.textContent = room?.name ?? t('app.name');
+      roomIcon.replaceChildren(icon(room?.kind === 'direct' ? 'users' : room?.is_private ? 'lock' : 'hash'));
+      roomName.textContent = room ? roomTitle(room) : t('app.name');
       roomMeta.textContent = room ? [t('room.members', { n: room.member_count ?? 0 }), room.description].filter(Boolean).join(' · ') : '';
     }
     if (state.connection !== lastConnection) {
@@ -140,7 +145,7 @@ export function mountChat(root, { store, actions }) {
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];
-    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `#${isolate(room.name)} · ` : ''}${t('app.name')}`;
+    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `${room.kind === 'direct' ? '' : '#'}${isolate(roomTitle(room))} · ` : ''}${t('app.name')}`;
     if (document.title !== title) document.title = title;
     if (unread !== lastTotalUnread) {
       lastTotalUnread = unread;

@@ -3,9 +3,10 @@
 // composing (Chinese input uses arrows and Escape to pick candidates).
 
 import { h } from '../dom.js';
-import { t } from '../i18n.js';
+import { t, errorText } from '../i18n.js';
+import { toast } from './toast.js';
 import { fuzzyFilter } from '../fuzzy.js';
-import { sidebarOrder } from '../state.js';
+import { sidebarOrder, roomTitle } from '../state.js';
 import { openDialog } from './dialogs.js';
 
 const isMac = () => /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '');
@@ -14,10 +15,12 @@ const isMac = () => /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '')
 export const composing = (event) => event.isComposing || event.keyCode === 229;
 
 /**
- * Installs the shortcuts; `openRoom(id)` shows a room. Returns `{quickSwitcher, shortcutsDialog,
+ * Installs the shortcuts; `openRoom(id)` shows a room (`actions.openDm` a conversation). Returns `{quickSwitcher, shortcutsDialog,
  * destroy}`.
  */
 export function installShortcuts({ store, actions, openRoom }) {
+  /** Opens (or starts) the one-to-one conversation with `userId`. */
+  const openDm = (userId) => actions.openDm([userId]).catch((error) => toast(errorText(error), { kind: 'error' }));
   let switcherOpen = false;
 
   function step(direction, { unread = false } = {}) {
@@ -55,30 +58,38 @@ export function installShortcuts({ store, actions, openRoom }) {
     }
   }
 
-  /** People this client knows of (members of rooms it has loaded), with a room they are in. */
+  /**
+   * People this client knows of (members of rooms it has loaded, people of its direct
+   * conversations), except those already listed by their one-to-one conversation: picking one
+   * opens (or starts) a conversation with them.
+   */
   function people() {
     const state = store.state;
+    const me = state.me?.id;
     const byId = new Map();
-    for (const [roomId, members] of Object.entries(state.members)) {
-      for (const member of members ?? []) {
-        if (member.id === state.me?.id || byId.has(member.id)) continue;
-        const room = state.rooms[roomId];
-        if (room) byId.set(member.id, { kind: 'person', id: member.id, name: member.username, room });
-      }
+    const add = (user) => {
+      if (user.id !== me && !byId.has(user.id)) byId.set(user.id, { kind: 'person', id: user.id, name: user.username });
+    };
+    for (const members of Object.values(state.members)) for (const member of members ?? []) add(member);
+    const withConversation = new Set();
+    for (const room of Object.values(state.rooms)) {
+      if (room.kind !== 'direct') continue;
+      for (const user of room.dm_users ?? []) add(user);
+      if ((room.dm_users ?? []).length === 1 && room.is_member) withConversation.add(room.dm_users[0].id);
     }
-    // Prefer the room on screen for someone who is in it.
-    const current = state.rooms[state.currentRoomId];
-    for (const member of state.members[state.currentRoomId] ?? []) {
-      if (byId.has(member.id) && current) byId.get(member.id).room = current;
-    }
-    return [...byId.values()];
+    return [...byId.values()].filter((p) => !withConversation.has(p.id));
+  }
+
+  /** What the switcher offers: rooms and conversations as the sidebar lists them, then people. */
+  function candidates() {
+    const rooms = sidebarOrder(store.state).map((room) => ({ kind: room.kind === 'direct' ? 'direct' : 'room', id: room.id, name: roomTitle(room), room }));
+    return [...rooms, ...people()];
   }
 
   function quickSwitcher() {
     switcherOpen = true;
     // Read when the query changes, not once: rooms and people still arriving (just after
     // signing in, or a room created meanwhile) are found too.
-    const candidates = () => [...sidebarOrder(store.state).map((room) => ({ kind: 'room', id: room.id, name: room.name, room })), ...people()];
     return openDialog({
       title: t('kb.switcher'),
       className: 'dialog-switcher',
@@ -102,7 +113,8 @@ export function installShortcuts({ store, actions, openRoom }) {
         const pick = (item) => {
           if (!item) return;
           close(item);
-          openRoom(item.room.id);
+          if (item.kind === 'person') openDm(item.id);
+          else openRoom(item.room.id);
         };
         const render = () => {
           matches = fuzzyFilter(candidates(), input.value).slice(0, 30);
@@ -120,7 +132,7 @@ export function installShortcuts({ store, actions, openRoom }) {
                   onclick: () => pick(item),
                 },
                 h('span', { class: 'switcher-name', text: item.kind === 'room' ? `#${item.name}` : item.name }),
-                h('span', { class: 'switcher-kind', text: item.kind === 'room' ? t('kb.room') : t('kb.person', { room: item.room.name }) }),
+                h('span', { class: 'switcher-kind', text: t(`kb.${item.kind}`) }),
               ),
             ),
           );
