@@ -10,9 +10,27 @@ import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
-import { isolate } from '../bidi.js';
 import { openProfile } from './people.js';
 import { mentionsMe } from '../mentions.js';
+
+/**
+ * The translation `key` with each of `names` (user text) in a `<bdi>` of its own: isolated from
+ * the sentence around it like `isolate()` does, without invisible marks in the text people
+ * copy or search for. Returns nodes and strings for `h()`.
+ */
+export function sentence(key, names) {
+  const keys = Object.keys(names);
+  // Private-use characters stand in for the names while the sentence is translated.
+  const marks = keys.map((_, i) => String.fromCharCode(0xe000 + i));
+  const text = t(key, Object.fromEntries(keys.map((k, i) => [k, marks[i]])));
+  return text
+    .split(/([\ue000-\ue0ff])/)
+    .filter(Boolean)
+    .map((part) => {
+      const i = marks.indexOf(part);
+      return i < 0 ? part : h('bdi', { dir: 'auto', text: names[keys[i]] });
+    });
+}
 
 /**
  * The row renderers of one message list. `current()` gives `{state, editing, focusId}` (the
@@ -65,11 +83,11 @@ export function createRowViews({ actions, attachments, current, startEditing, st
   function renderSystem(message) {
     const s = message.system;
     const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
-    const text = known ? t(`system.${s.kind}`, { user: isolate(s.username ?? ''), by: isolate(s.by_username ?? '') }) : message.content;
+    const text = known ? sentence(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
     return h(
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
-      h('span', { class: 'system-text', text }),
+      h('span', { class: 'system-text' }, text),
       h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
     );
   }

@@ -10,7 +10,7 @@ import { buildRows } from '../format.js';
 import { historyOf, typingNames, roomTitle } from '../state.js';
 import { nextWindow, carryWindow, openingWindow, pickAnchor, anchoredScrollTop, atBottom, visibleRange } from '../timeline-window.js';
 import { createAttachmentViews } from './attachments.js';
-import { createRowViews } from './message-rows.js';
+import { createRowViews, sentence } from './message-rows.js';
 import { installRovingFocus } from './timeline-focus.js';
 import { isolate } from '../bidi.js';
 
@@ -429,7 +429,7 @@ export function createMessageList({ actions }) {
           h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.kind === 'direct' ? 'users' : room.is_private ? 'lock' : 'hash')),
           h('h2', { dir: 'auto', text: roomTitle(room) }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: isolate(roomTitle(room)) }) }),
+          h('p', { class: 'muted' }, sentence('msg.beginning', { room: roomTitle(room) })),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );

@@ -46,8 +46,7 @@ test('scrolling up pages in older messages, in order, each once, keeping the rea
   // Keep scrolling up until the beginning of the room.
   await eventually(async () => {
     await scroller.evaluate((el) => { el.scrollTop = 0; });
-    // The room's name sits in a direction isolate (U+2068 … U+2069) inside the sentence.
-    return (await page.locator('.room-intro', { hasText: /This is the very beginning of #\u2068?Archive\u2069?\./ }).count()) === 1;
+    return (await page.locator('.room-intro', { hasText: 'This is the very beginning of #Archive.' }).count()) === 1;
   }, { timeout: 20_000, interval: 300, message: 'reached the beginning' });
 
   const texts = await page.locator('.msg[data-message-id] .msg-text').allTextContents();

@@ -54,8 +54,7 @@ test('5,000 messages: to the first and back with a bounded DOM and the reading p
     const size = await domSize(page);
     if (size.all > worst.all) worst = size;
   }
-  // The room's name sits in a direction isolate (U+2068 … U+2069) inside the sentence.
-  assert.equal(await page.locator('.room-intro', { hasText: /This is the very beginning of #\u2068?Long\u2069?\./ }).count(), 1, 'reached the beginning');
+  assert.equal(await page.locator('.room-intro', { hasText: 'This is the very beginning of #Long.' }).count(), 1, 'reached the beginning');
   // The oldest row of the log, whatever its kind (the room's creation notice comes first).
   const firstId = await page.locator('.message-rows [data-message-id]').first().getAttribute('data-message-id');
   const { body: oldest } = await rest(server, 'GET', `/api/rooms/${id}/messages?after=0&limit=1`, undefined, writer.token);
