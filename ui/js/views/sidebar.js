@@ -172,9 +172,12 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
       h('span', { class: 'avatar-wrap' }, avatar(me, 'sm'), presenceDot(status)),
       h(
         'button',
-        { type: 'button', class: 'me-text', 'data-testid': 'set-status', title: t('status.set'), 'aria-label': `${me.username}, ${t(`status.${status}`)}. ${t('status.set')}`, onclick: onStatus },
+        // Named by what it shows ("alice, Online · Deep work") and what it does, for speech input.
+        { type: 'button', class: 'me-text', 'data-testid': 'set-status', title: t('status.set'), onclick: onStatus },
         h('span', { class: 'me-name', text: me.username }),
+        h('span', { class: 'sr-only', text: ', ' }),
         h('span', { class: 'me-status', 'data-status': status, text: text ? `${t(`status.${status}`)} · ${text}` : t(`status.${status}`) }),
+        h('span', { class: 'sr-only', text: `. ${t('status.set')}` }),
       ),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: onSettings }, icon('settings')),
       h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('settings.logout'), title: t('settings.logout'), onclick: () => actions.logout() }, icon('logout')),
