@@ -64,7 +64,8 @@ export function newMessageDialog({ store, actions }) {
   const me = store.state.me;
   const chosen = new Map(); // id → user
   const search = field({ label: t('people.search'), name: 'people', placeholder: t('people.searchPlaceholder'), maxlength: 32 });
-  const results = h('ul', { class: 'people-results', role: 'listbox', 'aria-multiselectable': 'true', 'aria-label': t('people.results') });
+  // A list of toggle buttons (one per person): a listbox may not hold buttons.
+  const results = h('ul', { class: 'people-results', 'aria-label': t('people.results') });
   const chips = h('div', { class: 'people-chosen', 'aria-live': 'polite' });
   const start = h('button', { type: 'submit', class: 'btn btn-primary', disabled: true }, t('people.message'));
   let seq = 0;
@@ -87,13 +88,12 @@ export function newMessageDialog({ store, actions }) {
               {
                 type: 'button',
                 class: 'person',
-                role: 'option',
-                'aria-selected': String(chosen.has(u.id)),
+                'aria-pressed': String(chosen.has(u.id)),
                 'data-user': u.username,
                 onclick: (event) => {
                   if (chosen.has(u.id)) chosen.delete(u.id);
                   else chosen.set(u.id, u);
-                  event.currentTarget.setAttribute('aria-selected', String(chosen.has(u.id)));
+                  event.currentTarget.setAttribute('aria-pressed', String(chosen.has(u.id)));
                   renderChosen();
                 },
               },

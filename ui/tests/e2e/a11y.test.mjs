@@ -30,6 +30,12 @@ async function populated(colorScheme, viewport) {
   const { body } = await rest(server, 'POST', '/api/rooms', { name: uniqueName('secret'), is_private: true, description: 'Private things' }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/members`, { username: name }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/messages`, { content: 'Hello from Vera' }, other.token);
+  // A direct message that mentions me: the Direct messages section, its presence dot and the
+  // red mention badge are checked with the rest.
+  const { body: found } = await rest(server, 'GET', `/api/users?q=${encodeURIComponent(name)}&limit=1`, undefined, other.token);
+  const { body: dm } = await rest(server, 'POST', '/api/dms', { user_ids: [found.users[0].id] }, other.token);
+  await rest(server, 'POST', `/api/rooms/${dm.room.id}/messages`, { content: `@${name} a word in private` }, other.token);
+  await client.page.locator('.dm-section .room-item .badge-mention').waitFor({ state: 'attached' }); // the list is hidden on a phone
   await openRoom(client.page, body.room.name);
   await sendMessage(client.page, 'A message of mine');
   await messageBubbles(client.page, 'A message of mine').waitFor();
@@ -66,6 +72,10 @@ for (const colorScheme of ['light', 'dark']) {
       ['new room', () => page.getByRole('button', { name: 'New room' }).click()],
       ['quick switcher', () => page.keyboard.press('Control+k')],
       ['keyboard shortcuts', () => page.keyboard.press('Control+/')],
+      ['profile card', () => page.locator('.msg-author.person-link').first().click()],
+      ['new message', () => page.getByTestId('new-message').click()],
+      ['mentions', () => page.getByTestId('open-mentions').click()],
+      ['status', () => page.getByTestId('set-status').click()],
     ];
     for (const [name, open] of dialogs) {
       await open();
