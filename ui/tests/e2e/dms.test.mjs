@@ -1,7 +1,8 @@
 // Direct messages, mentions and people: opening a conversation from a profile card, a group of
 // three from the "New message" picker, `@` autocomplete by keyboard (and not while an input
 // method composes), a mention highlighted and counted in the red badge, and the Mentions view
-// jumping to a mention far back in history (loaded around it, then paged down to the newest).
+// jumping to a mention far back in history (loaded around it, then paged down to the newest), and
+// the quick switcher offering direct conversations and people.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -208,4 +209,32 @@ test('setting do not disturb from my card shows on my avatar for others', async 
   await openRoom(alice.page, LOBBY);
   await alice.page.locator(`.member[data-user="${names.bob}"] .member-status`, { hasText: 'Deep work 🎧' }).waitFor();
   for (const client of [alice, bob, carol]) assert.deepEqual(client.errors, []);
+});
+
+test('Ctrl+K offers direct conversations and people; picking a person opens a conversation with them', async () => {
+  const { page } = alice;
+  await openRoom(page, LOBBY);
+  await page.locator(`.member[data-user="${names.carol}"]`).waitFor();
+  const dialog = page.locator('dialog[open]');
+  const box = page.getByRole('combobox', { name: 'Type a room or person' });
+  const option = (name) => dialog.locator('.switcher-option', { has: page.locator('.switcher-name', { hasText: new RegExp(`^${name}$`) }) });
+
+  // bob already talks with alice one to one: offered once, as that conversation.
+  await page.keyboard.press('Control+k');
+  await box.fill(names.bob);
+  await option(names.bob).first().waitFor();
+  assert.equal(await option(names.bob).count(), 1, 'the conversation, not the person as well');
+  assert.equal(await option(names.bob).locator('.switcher-kind').textContent(), 'Direct message');
+  await option(names.bob).click();
+  await page.locator('.topbar-room-name', { hasText: new RegExp(`^${names.bob}$`) }).waitFor();
+
+  // carol is only a fellow member of the lobby: picking her starts a conversation.
+  await page.keyboard.press('Control+k');
+  await box.fill(names.carol);
+  await option(names.carol).first().waitFor();
+  assert.match(await option(names.carol).locator('.switcher-kind').textContent(), /^Person/);
+  await option(names.carol).click();
+  await page.locator('.topbar-room-name', { hasText: new RegExp(`^${names.carol}$`) }).waitFor();
+  await dmItem(page, names.carol).waitFor();
+  assert.deepEqual(alice.errors, []);
 });
