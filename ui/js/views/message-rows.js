@@ -2,7 +2,7 @@
 // notices, messages (with their actions and in-place editor), pending sends and uploads, and
 // each row's signature (what, when changed, makes views/messages.js build the row again).
 
-import { h, icon, avatar } from '../dom.js';
+import { h, icon, avatar, isolatedText } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
 import { formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
 import { linkifiedFragment } from '../links.js';
@@ -10,7 +10,6 @@ import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
-import { isolate } from '../bidi.js';
 
 /**
  * The row renderers of one message list. `current()` gives `{state, editing}` (the client state
@@ -62,11 +61,11 @@ export function createRowViews({ actions, attachments, current, startEditing, st
   function renderSystem(message) {
     const s = message.system;
     const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
-    const text = known ? t(`system.${s.kind}`, { user: isolate(s.username ?? ''), by: isolate(s.by_username ?? '') }) : message.content;
+    const text = known ? isolatedText(t, `system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
     return h(
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
-      h('span', { class: 'system-text', text }),
+      h('span', { class: 'system-text' }, text),
       h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
     );
   }

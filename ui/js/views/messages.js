@@ -4,7 +4,7 @@
 // it changes, roving focus, the unread bar and the typing line. How each row is drawn is in
 // message-rows.js.
 
-import { h, icon, reconcile } from '../dom.js';
+import { h, icon, reconcile, isolatedText } from '../dom.js';
 import { t, language } from '../i18n.js';
 import { buildRows } from '../format.js';
 import { historyOf, typingNames } from '../state.js';
@@ -447,7 +447,7 @@ export function createMessageList({ actions }) {
           h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.is_private ? 'lock' : 'hash')),
           h('h2', { dir: 'auto', text: room.name }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: isolate(room.name) }) }),
+          h('p', { class: 'muted' }, isolatedText(t, 'msg.beginning', { room: room.name })),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );
