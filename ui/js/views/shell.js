@@ -10,7 +10,6 @@ import { createComposer } from './composer.js';
 import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
-import { isolate } from '../bidi.js';
 import { installShortcuts } from './shortcuts.js';
 import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
 import { roomTitle } from '../state.js';
@@ -145,7 +144,9 @@ export function mountChat(root, { store, actions }) {
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];
-    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `${room.kind === 'direct' ? '' : '#'}${isolate(roomTitle(room))} · ` : ''}${t('app.name')}`;
+    // No isolate marks here: room names hold no direction overrides (the server strips them), and
+    // some desktops draw the marks in window titles as boxes.
+    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `${room.kind === 'direct' ? '' : '#'}${roomTitle(room)} · ` : ''}${t('app.name')}`;
     if (document.title !== title) document.title = title;
     if (unread !== lastTotalUnread) {
       lastTotalUnread = unread;
