@@ -9,6 +9,7 @@ mod connections;
 mod context;
 mod error;
 mod events;
+mod excerpt;
 mod fanout;
 mod http;
 mod hub;

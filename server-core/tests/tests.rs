@@ -6,6 +6,7 @@ mod common;
 mod auth;
 mod avatars;
 mod connections;
+mod conversations;
 mod dms;
 mod lifecycle;
 mod limits;

@@ -136,7 +136,7 @@ impl Store {
     }
 
     /// Messages `ids` (deleted or not), in the order given; missing ones are left out.
-    pub(super) async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+    pub async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
         let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
             "where m.id in (select value from json_each(?1))"
         ))

@@ -5,7 +5,7 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Store;
 use crate::error::Result;
-use crate::model::{Attachment, Message, MessageId, MessageType, RoomId, UserId};
+use crate::model::{Attachment, Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
 use crate::time::Millis;
 
 /// A message waiting to be stored.
@@ -26,6 +26,12 @@ pub struct NewMessage {
     pub mention_keys: Vec<String>,
     /// Mentions everyone in the room.
     pub mentions_room: bool,
+    /// The message this one quotes, as checked when it was sent.
+    pub reply_to: Option<ReplyTo>,
+    /// The root of the thread this message replies in.
+    pub thread_id: Option<MessageId>,
+    /// A thread reply shown in the room's timeline too.
+    pub also_to_room: bool,
 }
 
 /// An uploaded file already on disk, to be recorded with its message.
@@ -192,6 +198,9 @@ impl Store {
                     new.client_msg_id.as_deref(),
                     new.meta.as_deref(),
                     new.mentions_room,
+                    new.reply_to.as_ref().map(ReplyTo::id),
+                    new.thread_id,
+                    new.also_to_room,
                 )
             })
             .collect();
@@ -200,9 +209,9 @@ impl Store {
         } else {
             sqlx::query_scalar(
                 r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta,
-                                         mentions_room)
+                                         mentions_room, reply_to_id, thread_id, also_to_room)
                    select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5,
-                          j.value ->> 6
+                          j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9
                    from json_each(?1) j order by j.key
                    returning id"#,
             )
@@ -235,6 +244,7 @@ impl Store {
             .collect();
         let mut mentioned = super::mentions::record(&mut tx, &inserted).await?;
         super::dms::reopen(&mut tx, inserted.iter().map(|(_, n)| n.room_id)).await?;
+        super::threads::record_replies(&mut tx, &inserted, &mentioned).await?;
 
         let mut ids = ids.into_iter();
         let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(batch.len());
@@ -326,7 +336,8 @@ impl Store {
     }
 }
 
-/// One message to insert: room, user, content, type, client id, system event, `@room`.
+/// One message to insert: room, user, content, type, client id, system event, `@room`, the
+/// quoted message, the thread's root, shown in the room too.
 type InsertRow<'a> = (
     RoomId,
     Option<UserId>,
@@ -334,6 +345,9 @@ type InsertRow<'a> = (
     MessageType,
     Option<&'a str>,
     Option<&'a str>,
+    bool,
+    Option<MessageId>,
+    Option<MessageId>,
     bool,
 );
 
@@ -385,6 +399,12 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
         system: new.meta.clone(),
         mentions: Vec::new(),
         mentions_room: new.mentions_room,
+        reply_to: new.reply_to.clone(),
+        thread_id: new.thread_id,
+        also_to_room: new.also_to_room,
+        thread: None,
+        reactions: Vec::new(),
+        is_pinned: false,
         attachment: new.attachment.as_ref().map(|a| {
             Attachment::new(
                 a.id.clone(),
@@ -418,6 +438,9 @@ mod tests {
             attachment: None,
             mention_keys: Vec::new(),
             mentions_room: false,
+            reply_to: None,
+            thread_id: None,
+            also_to_room: false,
         }
     }
 

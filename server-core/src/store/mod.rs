@@ -11,9 +11,12 @@ mod files;
 mod history;
 mod mentions;
 mod messages;
+mod pins;
+mod reactions;
 mod rooms;
 mod rows;
 mod sessions;
+mod threads;
 mod users;
 
 use std::path::Path;
@@ -26,7 +29,9 @@ use sqlx::sqlite::{
 
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
+pub use reactions::ReactOutcome;
 pub use rows::RoomRow;
+pub use threads::FollowedThread;
 pub use users::{NewUser, ProfileUpdate};
 
 use crate::error::{Error, Result};
