@@ -12,6 +12,7 @@ import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
 import { mentionsMe } from './mentions.js';
+import { initialConversations, reduceConversations } from './conversations-state.js';
 import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
 
 export { historyOf, mergeMessages, MAX_LOADED } from './history.js';
@@ -37,6 +38,7 @@ export function initialState() {
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
+    ...initialConversations(),
   };
 }
 
@@ -102,6 +104,11 @@ function stopTyping(state, roomId, userId) {
  * The next state after `action` ({type, ...}). Unknown actions return `state` itself.
  */
 export function reduce(state, action) {
+  // Threads, quote-replies and reactions follow what the rest of the state did.
+  return reduceConversations(reduceCore(state, action), action);
+}
+
+function reduceCore(state, action) {
   switch (action.type) {
     case 'session/start':
       // What the server is and which rooms are muted belong to the server, not the session.

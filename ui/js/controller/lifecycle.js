@@ -101,9 +101,12 @@ export function createLifecycle(ctx) {
       if (state().me) api.rememberUser(state().me.id);
       await ctx.outbox.restoreOutbox();
       if (reconnected) await ctx.catchUp.catchUp(mine);
-      let roomId = state().currentRoomId;
-      if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();
-      if (roomId != null) await ctx.rooms.openRoom(roomId, { refresh: reconnected });
+      // A permalink the page was opened with shows its message; else the room last seen.
+      if (!(await ctx.conversations.openPendingLink())) {
+        let roomId = state().currentRoomId;
+        if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();
+        if (roomId != null) await ctx.rooms.openRoom(roomId, { refresh: reconnected });
+      }
     } finally {
       if (mine === ctx.generation) {
         ctx.syncing = false;

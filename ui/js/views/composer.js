@@ -41,7 +41,12 @@ export function createComposer({ actions, onEditLast = () => false }) {
   const joinText = h('span');
   const joinBtn = h('button', { type: 'button', class: 'btn btn-primary' }, t('room.join'));
   const joinBar = h('div', { class: 'join-bar', hidden: true }, joinText, joinBtn);
-  const el = h('div', { class: 'composer-area' }, form, joinBar);
+  // The message being replied to, above the box; Escape or ✕ stops replying.
+  const replyText = h('span', { class: 'reply-bar-text' });
+  const replyCancel = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('reply.cancel'), title: t('reply.cancel') }, icon('close'));
+  const replyBar = h('div', { class: 'reply-bar', hidden: true }, icon('reply'), replyText, replyCancel);
+  let replyTo = null;
+  const el = h('div', { class: 'composer-area' }, replyBar, form, joinBar);
 
   let room = null;
 
@@ -74,7 +79,8 @@ export function createComposer({ actions, onEditLast = () => false }) {
     if (id == null) return;
     const text = textarea.value.trim();
     if (!text || [...text].length > MAX_CONTENT) return;
-    actions.send(id, text);
+    actions.send(id, text, { replyTo: replyTo?.id ?? null });
+    if (replyTo) actions.setReplyTo(id, null);
     textarea.value = '';
     drafts.delete(id);
     counter.textContent = '';
@@ -105,6 +111,9 @@ export function createComposer({ actions, onEditLast = () => false }) {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && replyTo && current() != null) {
+      event.preventDefault();
+      actions.setReplyTo(current(), null);
     } else if (event.key === 'ArrowUp' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && textarea.value === '') {
       // ↑ in an empty box edits my last message.
       if (onEditLast()) event.preventDefault();
@@ -191,10 +200,26 @@ export function createComposer({ actions, onEditLast = () => false }) {
     });
   }
 
+  replyCancel.addEventListener('click', () => {
+    if (current() != null) actions.setReplyTo(current(), null);
+    textarea.focus();
+  });
+
+  function renderReply(next) {
+    if (next === replyTo) return;
+    const started = next && next.id !== replyTo?.id;
+    replyTo = next;
+    replyBar.hidden = !next;
+    if (!next) return;
+    replyText.replaceChildren(h('strong', { text: t('reply.replyingTo', { user: next.username ?? '?' }) }), ' ', h('span', { class: 'reply-bar-excerpt', dir: 'auto', text: next.content.slice(0, 140) }));
+    if (started) textarea.focus();
+  }
+
   let lastRoom = null;
   function update(state) {
     members = state.members[state.currentRoomId] ?? [];
     me = state.me;
+    renderReply(state.replyTo?.[state.currentRoomId] ?? null);
     const next = state.rooms[state.currentRoomId] ?? null;
     if (next === lastRoom) return;
     const switched = next?.id !== room?.id;

@@ -12,6 +12,7 @@ import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
 import { openProfile } from './people.js';
 import { mentionsMe } from '../mentions.js';
+import { extrasSignature, replyQuote, reactionChips, threadLine, pinMark, messageActions, withLazyActions } from './message-extras.js';
 
 /**
  * The translation `key` with each of `names` (user text) in a `<bdi>` of its own: isolated from
@@ -50,7 +51,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       case 'message': {
         const m = row.message;
         const { state, editing, focusId } = current();
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}`;
+        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}|${extrasSignature(m, state.me?.id)}`;
       }
       case 'pending':
         return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
@@ -82,7 +83,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
 
   function renderSystem(message) {
     const s = message.system;
-    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
+    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed', 'message_pinned'].includes(s.kind);
     const text = known ? sentence(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
     return h(
       'div',
@@ -145,22 +146,33 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const sideTime = row.first ? null : h('time', { class: 'msg-side-time', datetime: m.timestamp, title: fullTime, text: time });
     const canEdit = mine && !m.is_deleted && (m.message_type === 'text' || m.message_type === 'emoji') && current().editing !== m.id;
     const canDelete = !m.is_deleted && (mine || room.is_admin) && current().editing !== m.id;
-    const tools =
-      canEdit || canDelete
-        ? h(
-            'div',
-            { class: 'msg-actions', role: 'group', 'aria-label': t('msg.actions') },
-            canEdit ? h('button', { type: 'button', class: 'icon-btn', tabindex: '-1', 'aria-label': t('msg.edit'), title: t('msg.edit'), onclick: () => startEditing(m.id) }, icon('edit')) : null,
-            canDelete ? h('button', { type: 'button', class: 'icon-btn', tabindex: '-1', 'aria-label': t('msg.delete'), title: t('msg.delete'), onclick: () => deleteMessage(m) }, icon('trash')) : null,
-          )
-        : null;
+    const editing = current().editing === m.id;
+    const tools = () =>
+      messageActions(m, {
+          meId: me?.id,
+          on: {
+            react: (emoji) => actions.toggleReaction(m, emoji),
+            reply: () => actions.setReplyTo(room.id, m),
+            thread: () => actions.openThread(m),
+            copyLink: () => actions.copyLink(m),
+            pin: () => actions.togglePin(m),
+            edit: canEdit ? () => startEditing(m.id) : null,
+            remove: canDelete ? () => deleteMessage(m) : null,
+          },
+        });
+    const names = new Map((current().state.members[room.id] ?? []).map((x) => [x.id, x.username]));
+    const quote = m.is_deleted ? null : replyQuote(m, (id) => actions.jumpToMessage(room.id, id));
+    const chips = reactionChips(m, { meId: me?.id, namesById: names, onToggle: (emoji) => actions.toggleReaction(m, emoji) });
+    const thread = threadLine(m, () => actions.openThread(m));
     const author = !mine && row.first ? h('div', { class: 'msg-avatar', onclick: profile }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
-    return h(
+    const article = h(
       'article',
       { class: classes.filter(Boolean).join(' '), 'data-message-id': m.id, 'data-author': m.username ?? '', 'aria-label': `${m.username ?? ''}, ${time}`, tabindex: '-1' },
       author,
-      h('div', { class: 'msg-main' }, meta, h('div', { class: 'msg-line' }, content, sideTime, tools)),
+      h('div', { class: 'msg-main' }, meta, quote, h('div', { class: 'msg-line' }, content, sideTime, pinMark(m)), chips, thread),
     );
+    if (!editing) withLazyActions(article, tools);
+    return article;
     function authorOf(message) {
       const member = (current().state.members[room.id] ?? []).find((x) => x.id === message.user_id);
       return member ?? { username: message.username, avatar_url: message.user_id === me?.id ? me.avatar_url : null };

@@ -326,7 +326,7 @@ export function createMessageList({ actions }) {
       anchor = null;
     }
     if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
-    const pending = next.outbox.filter((item) => item.roomId === room.id);
+    const pending = next.outbox.filter((item) => item.roomId === room.id && (!item.threadId || item.alsoToRoom));
     const uploads = next.uploads.filter((item) => item.roomId === room.id);
     const built = buildRows(history.items, { pending, uploads, meId: next.me?.id ?? null, newAfterId: slices.newAfter ?? null, hasOlder: history.hasMore });
     const newest = [...pending.map((i) => ({ key: `p:${i.clientMsgId}`, at: i.createdAt })), ...uploads.map((i) => ({ key: `u:${i.clientMsgId}`, at: i.createdAt }))].sort((a, b) => a.at - b.at).pop();

@@ -12,6 +12,8 @@ import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
 import { installShortcuts } from './shortcuts.js';
 import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
+import { createThreadPanel } from './thread-panel.js';
+import { threadsDialog } from './threads.js';
 import { roomTitle } from '../state.js';
 
 const NARROW = '(max-width: 600px)';
@@ -32,12 +34,14 @@ export function mountChat(root, { store, actions }) {
     onSettings: () => settingsDialog({ store, actions }),
     onNewMessage: () => newMessageDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
     onMentions: () => mentionsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onThreads: () => threadsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
     onStatus: () => statusDialog({ store, actions }),
   });
   const messages = createMessageList({ actions });
   const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
   const details = createDetails({ actions, onClose: () => setDetails(false, true) });
   const banner = createBanner({ actions });
+  const thread = createThreadPanel({ actions });
 
   const roomsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn rooms-toggle', 'aria-label': t('header.openRooms'), 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
@@ -59,7 +63,7 @@ export function mountChat(root, { store, actions }) {
   const chat = h('main', { class: 'chat', id: 'chat' }, messages.el, composer.el, h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, icon('upload'), h('span', { text: t('composer.drop') })));
   composer.acceptDrops(chat);
   const scrim = h('div', { class: 'scrim', 'aria-hidden': 'true' });
-  const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, details.el, scrim);
+  const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, thread.el, details.el, scrim);
   const skip = h('a', { class: 'skip-link', href: '#composer-input', text: t('kb.skip') });
   skip.addEventListener('click', (event) => {
     event.preventDefault();
@@ -141,6 +145,7 @@ export function mountChat(root, { store, actions }) {
     sidebar.update(state);
     messages.update(state);
     composer.update(state);
+    thread.update(state);
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];
