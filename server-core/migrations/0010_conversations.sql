@@ -12,6 +12,10 @@ alter table messages add column also_to_room integer not null default 0;
 alter table messages add column pinned_at integer;
 alter table messages add column pinned_by integer references users (id) on delete set null;
 create index messages_thread on messages (thread_id, id) where thread_id is not null;
+-- Unread counts leave out replies kept to their thread (they count in the "Threads" view): the
+-- same covering index as 0003's, for the timeline's messages only.
+create index messages_unread_timeline on messages (room_id, id, user_id)
+    where is_deleted = 0 and message_type != 'system' and (thread_id is null or also_to_room = 1);
 create index messages_pinned on messages (room_id, pinned_at) where pinned_at is not null;
 
 -- One row per person and emoji on a message; `id` orders emoji by first use.

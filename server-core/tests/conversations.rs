@@ -149,6 +149,21 @@ async fn thread_replies_update_their_root_and_page_in_order() {
         .await;
     }
 
+    // Replies kept to the thread are not the room's unread messages; one sent to the room is.
+    let unread = |user: &TestUser| {
+        let token = user.token.clone();
+        let server = &server;
+        async move {
+            server.get(Some(&token), &format!("/api/rooms/{room}")).await.1["room"]["unread_count"].clone()
+        }
+    };
+    assert_eq!(unread(&alice).await, 0);
+    assert_eq!(
+        unread(&bob).await,
+        2,
+        "alice's root and her reply sent to the room too"
+    );
+
     // History includes the replies, marked, and the root's summary; catching up by revision
     // brings the root back with its new count.
     let (_, page) = server

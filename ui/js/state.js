@@ -13,6 +13,7 @@ import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
 import { mentionsMe } from './mentions.js';
 import { initialConversations, reduceConversations } from './conversations-state.js';
+import { inTimeline } from './conversations.js';
 import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
 
 export { historyOf, mergeMessages, MAX_LOADED } from './history.js';
@@ -231,7 +232,8 @@ function reduceCore(state, action) {
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);
-      const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted;
+      // A reply kept to its thread is counted in "Threads", not as the room's unread.
+      const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted && inTimeline(message);
       const seen = action.visible === true && state.currentRoomId === roomId;
       // A closed conversation comes back with its next message.
       let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id), is_hidden: false };

@@ -50,6 +50,17 @@ export function createConversations(ctx) {
     ctx.notify.maybeNotify({ ...message, mentions: [...(message.mentions ?? []), me?.id] }, false);
   }
 
+  /** After a reconnect: replies to the open thread that arrived meanwhile are fetched. */
+  async function refreshThread() {
+    const panel = state().thread;
+    if (!panel) return;
+    try {
+      await loadThread(panel.rootId);
+    } catch (error) {
+      if (error?.code === 'not_found') dispatch({ type: 'thread/close' });
+    }
+  }
+
   /** Whether a new message is one the timeline's notifications should speak of. */
   function notifiesInRoom(message) {
     return inTimeline(message);
@@ -147,6 +158,12 @@ export function createConversations(ctx) {
       }
     },
 
+    /** The pinned messages of `roomId`, most recently pinned first. */
+    async loadPins(roomId) {
+      const { messages } = await api.rooms.pins(roomId);
+      return messages;
+    },
+
     async loadThreads() {
       const mine = ctx.generation;
       const { threads } = await api.threads.list();
@@ -170,5 +187,5 @@ export function createConversations(ctx) {
     },
   };
 
-  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, actions };
+  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, refreshThread, actions };
 }

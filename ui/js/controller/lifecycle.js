@@ -100,7 +100,7 @@ export function createLifecycle(ctx) {
     try {
       if (state().me) api.rememberUser(state().me.id);
       await ctx.outbox.restoreOutbox();
-      if (reconnected) await ctx.catchUp.catchUp(mine);
+      if (reconnected) await Promise.all([ctx.catchUp.catchUp(mine), ctx.conversations.refreshThread()]);
       // A permalink the page was opened with shows its message; else the room last seen.
       if (!(await ctx.conversations.openPendingLink())) {
         let roomId = state().currentRoomId;

@@ -424,4 +424,8 @@ export const en = {
   'threads.none': 'You are not following any threads yet. Reply in a thread to follow it.',
   'threads.unread': ({ n }) => `${n} new`,
   'link.unavailable': 'That message is in a conversation you are not part of',
+  'pins.open': 'Pinned messages',
+  'pins.title': ({ room }) => `Pinned in ${room}`,
+  'pins.none': 'Nothing is pinned here yet. Pin a message from its actions.',
+  'pins.show': 'Show',
 };

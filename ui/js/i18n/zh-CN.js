@@ -421,4 +421,8 @@ export const zh = {
   'threads.none': '你还没有关注任何话题。在话题中回复即可关注。',
   'threads.unread': ({ n }) => `${n} 条新回复`,
   'link.unavailable': '这条消息所在的对话你无权查看',
+  'pins.open': '置顶消息',
+  'pins.title': ({ room }) => `${room} 的置顶消息`,
+  'pins.none': '这里还没有置顶消息。可以在消息的操作中置顶。',
+  'pins.show': '查看',
 };

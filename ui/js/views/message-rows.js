@@ -89,6 +89,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
       h('span', { class: 'system-text' }, text),
+      s?.kind === 'message_pinned' ? h('button', { type: 'button', class: 'link-btn', tabindex: '-1', onclick: () => actions.jumpToMessage(message.room_id, s.message_id) }, t('pins.show')) : null,
       h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
     );
   }

@@ -13,7 +13,7 @@ import { createRoomDialog, settingsDialog } from './settings.js';
 import { installShortcuts } from './shortcuts.js';
 import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
 import { createThreadPanel } from './thread-panel.js';
-import { threadsDialog } from './threads.js';
+import { threadsDialog, pinsDialog } from './threads.js';
 import { roomTitle } from '../state.js';
 
 const NARROW = '(max-width: 600px)';
@@ -45,6 +45,7 @@ export function mountChat(root, { store, actions }) {
 
   const roomsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn rooms-toggle', 'aria-label': t('header.openRooms'), 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
+  const pinsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-pins', 'aria-label': t('pins.open'), title: t('pins.open'), onclick: () => store.state.currentRoomId != null && pinsDialog({ store, actions, roomId: store.state.currentRoomId }) }, icon('pin'));
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
   const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
   const roomName = h('h1', { class: 'topbar-room-name', dir: 'auto' });
@@ -57,7 +58,7 @@ export function mountChat(root, { store, actions }) {
     roomsBtn,
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { class: 'brand-name', text: t('app.name') })),
     h('div', { class: 'topbar-room' }, roomIcon, h('div', { class: 'topbar-room-text' }, roomName, roomMeta)),
-    h('div', { class: 'topbar-actions' }, connDot, detailsBtn, settingsBtn),
+    h('div', { class: 'topbar-actions' }, connDot, pinsBtn, detailsBtn, settingsBtn),
   );
 
   const chat = h('main', { class: 'chat', id: 'chat' }, messages.el, composer.el, h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, icon('upload'), h('span', { text: t('composer.drop') })));

@@ -1,5 +1,6 @@
 // "Threads": the threads I follow, the most recently active first, each with its unread
-// replies; picking one opens its room at the root and the thread beside it.
+// replies; picking one opens its room at the root and the thread beside it. And a room's
+// pinned messages, each jumping to its place in the room.
 
 import { h } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
@@ -62,4 +63,49 @@ export function threadsDialog({ store, actions }) {
       return h('div', { class: 'threads-view' }, status, list);
     },
   }).finally(unsubscribe);
+}
+
+/** The pinned messages of room `roomId`; picking one shows it in the room. */
+export function pinsDialog({ store, actions, roomId }) {
+  const list = h('ul', { class: 'threads-list pins-list' });
+  const status = h('p', { class: 'muted', text: t('msg.loading') });
+  let close = () => {};
+  actions
+    .loadPins(roomId)
+    .then((messages) => {
+      status.textContent = messages.length ? '' : t('pins.none');
+      list.replaceChildren(
+        ...messages.map((m) =>
+          h(
+            'li',
+            {},
+            h(
+              'button',
+              {
+                type: 'button',
+                class: 'threads-item',
+                'data-message-id': m.id,
+                onclick: () => {
+                  close(true);
+                  actions.jumpToMessage(m.room_id, m.id);
+                },
+              },
+              h('span', { class: 'threads-where', text: `${m.username ?? ''} · ${formatRelative(m.timestamp, language(), new Date(), t('thread.justNow'))}` }),
+              h('span', { class: 'threads-text', dir: 'auto', text: m.content || (m.attachment?.file_name ?? '') }),
+            ),
+          ),
+        ),
+      );
+    })
+    .catch((error) => {
+      status.textContent = errorText(error);
+    });
+  return openDialog({
+    title: t('pins.title', { room: roomTitle(store.state.rooms[roomId]) }),
+    className: 'dialog-threads',
+    build: (doClose) => {
+      close = doClose;
+      return h('div', { class: 'threads-view' }, status, list);
+    },
+  });
 }

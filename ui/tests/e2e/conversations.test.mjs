@@ -1,4 +1,5 @@
-// Conversations: a reaction one person adds is seen (and counted, with who) by another; a thread
+// Conversations: a reaction one person adds is seen (and counted, with who) by another; a pin
+// and the room's pins; a thread
 // conversation between two people in the side panel, with the root's "N replies" line; a
 // quote-reply whose quote jumps to the original far back in history; and a permalink copied by
 // one person opening the message, highlighted, in another person's browser.
@@ -40,6 +41,20 @@ test('a reaction added by alice shows on bob’s screen with its count and who r
   await aliceChip.click();
   await chip.locator('.reaction-count', { hasText: /^1$/ }).waitFor();
   await screenshot(bob.page, 'reactions-light-wide');
+});
+
+test('alice pins a message: bob sees the mark and the notice, and finds it in the room’s pins', async () => {
+  const message = row(alice.page, 'Release notes are up');
+  await message.hover();
+  await message.getByRole('button', { name: 'Pin message' }).click();
+  const bobRow = row(bob.page, 'Release notes are up');
+  await bobRow.locator('.pin-mark').waitFor();
+  await bob.page.locator('.system-message_pinned', { hasText: `${names.alice} pinned a message` }).waitFor();
+  await bob.page.getByTestId('open-pins').click();
+  const dialog = bob.page.getByRole('dialog', { name: /^Pinned in/ });
+  await dialog.locator('.threads-item', { hasText: 'Release notes are up' }).click();
+  await dialog.waitFor({ state: 'detached' });
+  await eventually(async () => (await bobRow.getAttribute('class')).includes('focused'), { message: 'the pinned message is shown' });
 });
 
 test('alice and bob talk in a thread: replies stay in the panel and the root counts them', async () => {
