@@ -382,4 +382,16 @@ export const en = {
   'nav.sortName': 'Name',
   'room.favourite': 'Add to favourites',
   'room.unfavourite': 'Remove from favourites',
+  // Markdown in messages and the composer's formatting toolbar.
+  'md.copyCode': 'Copy code',
+  'md.copied': 'Copied',
+  'format.toolbar': 'Formatting',
+  'format.bold': 'Bold',
+  'format.italic': 'Italic',
+  'format.code': 'Inline code',
+  'format.codeBlock': 'Code block',
+  'format.quote': 'Quote',
+  'format.list': 'Bulleted list',
+  'format.link': 'Link',
+  'format.linkText': 'text',
 };

@@ -379,4 +379,16 @@ export const zh = {
   'nav.sortName': '名称',
   'room.favourite': '加入收藏',
   'room.unfavourite': '取消收藏',
+  // Markdown in messages and the composer's formatting toolbar.
+  'md.copyCode': '复制代码',
+  'md.copied': '已复制',
+  'format.toolbar': '格式',
+  'format.bold': '粗体',
+  'format.italic': '斜体',
+  'format.code': '行内代码',
+  'format.codeBlock': '代码块',
+  'format.quote': '引用',
+  'format.list': '无序列表',
+  'format.link': '链接',
+  'format.linkText': '文字',
 };
