@@ -32,14 +32,6 @@ function parse(content) {
   return truncated ? null : tokens;
 }
 
-/** Whether `content` has any Markdown worth drawing (else callers may keep their plain path). */
-export function hasMarkdown(content) {
-  const tokens = parse(content);
-  if (!tokens) return false;
-  if (tokens.length !== 3 || tokens[0].type !== 'paragraph_open') return true;
-  return tokens[1].children.some((child) => child.type !== 'text' && child.type !== 'softbreak');
-}
-
 /**
  * A fragment of block elements (paragraphs, quotes, lists, code blocks) for `content`. Bare
  * addresses become links as in links.js; mentions stay text. Never throws on any input.
