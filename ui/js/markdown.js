@@ -206,10 +206,12 @@ async function copyCode(text, codeEl, button) {
   button.classList.add('copied');
   button.setAttribute('aria-label', label);
   button.title = label;
+  button.replaceChildren(icon('check'));
   setTimeout(() => {
     button.classList.remove('copied');
     button.setAttribute('aria-label', t('md.copyCode'));
     button.title = t('md.copyCode');
+    button.replaceChildren(icon('copy'));
   }, 2000);
 }
 
