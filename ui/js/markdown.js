@@ -175,7 +175,8 @@ function codeBlock(content, info) {
     'div',
     { class: 'md-codeblock' },
     LANGUAGE.test(lang) ? h('span', { class: 'md-code-lang', text: lang }) : null,
-    h('pre', { class: 'md-pre' }, code),
+    // Focusable, so a long line can be scrolled to from the keyboard.
+    h('pre', { class: 'md-pre', tabindex: '0' }, code),
     button,
   );
 }
