@@ -120,39 +120,60 @@ export function formatShortcuts() {
   return FORMATS.filter((f) => f.key).map((f) => [shortcutText(f).replace(/\+/g, ' + '), t(f.label)]);
 }
 
+/** Applies `kind` to `textarea`'s selection as an edit of the browser's (undoable, fires `input`). */
+function format(textarea, kind) {
+  const before = textarea.value;
+  const next = applyFormat(before, textarea.selectionStart ?? before.length, textarea.selectionEnd ?? before.length, kind, { linkText: t('format.linkText') });
+  textarea.focus();
+  if (next.value !== before) edit(textarea, before, next.value);
+  textarea.setSelectionRange(next.start, next.end);
+}
+
+/** Replaces only what changed between `before` and `after`. */
+function edit(textarea, before, after) {
+  let head = 0;
+  while (head < before.length && head < after.length && before[head] === after[head]) head += 1;
+  let tail = 0;
+  while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail += 1;
+  const insert = after.slice(head, after.length - tail);
+  textarea.setSelectionRange(head, before.length - tail);
+  let done = false;
+  try {
+    done = document.execCommand(insert ? 'insertText' : 'delete', false, insert);
+  } catch {
+    done = false;
+  }
+  if (!done || textarea.value !== after) {
+    textarea.value = after;
+    textarea.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+}
+
 /**
- * The toolbar for `textarea`, and its shortcuts while the textarea has focus. Returns `{el,
- * destroy}`. The toolbar is one tab stop; arrow keys move between its buttons.
+ * The formatting shortcuts (Ctrl/⌘+B, I, E, Shift+X) in `textarea` — the composer's, or the box
+ * editing a message. Returns a function that removes them.
+ */
+export function installFormatShortcuts(textarea) {
+  const onKeyDown = (event) => {
+    // Never while an input method is composing (Chinese input).
+    if (event.isComposing || event.keyCode === 229 || event.altKey) return;
+    const mod = isMac() ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
+    if (!mod) return;
+    const key = event.key.toLowerCase();
+    const found = FORMATS.find((f) => f.key && (f.key === key || (f.shift && event.code === `Key${f.key.toUpperCase()}`)) && Boolean(f.shift) === event.shiftKey);
+    if (!found) return;
+    event.preventDefault();
+    format(textarea, found.kind);
+  };
+  textarea.addEventListener('keydown', onKeyDown);
+  return () => textarea.removeEventListener('keydown', onKeyDown);
+}
+
+/**
+ * The toolbar for `textarea`, and its shortcuts. Returns `{el, destroy}`. The toolbar is one
+ * tab stop; arrow keys move between its buttons.
  */
 export function createFormatToolbar(textarea) {
-  function format(kind) {
-    const before = textarea.value;
-    const next = applyFormat(before, textarea.selectionStart ?? before.length, textarea.selectionEnd ?? before.length, kind, { linkText: t('format.linkText') });
-    textarea.focus();
-    if (next.value !== before) edit(before, next.value);
-    textarea.setSelectionRange(next.start, next.end);
-  }
-
-  /** Replaces only what changed, as an edit of the browser's (undoable, fires `input`). */
-  function edit(before, after) {
-    let head = 0;
-    while (head < before.length && head < after.length && before[head] === after[head]) head += 1;
-    let tail = 0;
-    while (tail < before.length - head && tail < after.length - head && before[before.length - 1 - tail] === after[after.length - 1 - tail]) tail += 1;
-    const insert = after.slice(head, after.length - tail);
-    textarea.setSelectionRange(head, before.length - tail);
-    let done = false;
-    try {
-      done = document.execCommand(insert ? 'insertText' : 'delete', false, insert);
-    } catch {
-      done = false;
-    }
-    if (!done || textarea.value !== after) {
-      textarea.value = after;
-      textarea.dispatchEvent(new Event('input', { bubbles: true }));
-    }
-  }
-
   const buttons = FORMATS.map((f) => {
     const keys = shortcutText(f);
     const label = t(f.label);
@@ -168,7 +189,7 @@ export function createFormatToolbar(textarea) {
         'data-format': f.kind,
         // Keeps the selection in the textarea: a click must not move focus before it is read.
         onmousedown: (event) => event.preventDefault(),
-        onclick: () => format(f.kind),
+        onclick: () => format(textarea, f.kind),
       },
       svgIcon(f.paths),
     );
@@ -187,19 +208,6 @@ export function createFormatToolbar(textarea) {
     for (const [i, b] of buttons.entries()) b.tabIndex = i === to ? 0 : -1;
     buttons[to].focus();
   });
-
-  const onKeyDown = (event) => {
-    // Never while an input method is composing (Chinese input).
-    if (event.isComposing || event.keyCode === 229 || event.altKey) return;
-    const mod = isMac() ? event.metaKey && !event.ctrlKey : event.ctrlKey && !event.metaKey;
-    if (!mod) return;
-    const key = event.key.toLowerCase();
-    const found = FORMATS.find((f) => f.key && (f.key === key || (f.shift && event.code === `Key${f.key.toUpperCase()}`)) && Boolean(f.shift) === event.shiftKey);
-    if (!found) return;
-    event.preventDefault();
-    format(found.kind);
-  };
-  textarea.addEventListener('keydown', onKeyDown);
-
-  return { el, destroy: () => textarea.removeEventListener('keydown', onKeyDown) };
+  const destroy = installFormatShortcuts(textarea);
+  return { el, destroy };
 }

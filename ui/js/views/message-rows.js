@@ -7,6 +7,7 @@ import { t, language, errorText } from '../i18n.js';
 import { formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
 import { linkifiedFragment } from '../links.js';
 import { renderMarkdown } from '../markdown.js';
+import { installFormatShortcuts } from './format-toolbar.js';
 import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
@@ -279,6 +280,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       }
     });
     input.addEventListener('input', () => autosize(input));
+    installFormatShortcuts(input);
     const form = h(
       'div',
       { class: 'bubble editing' },

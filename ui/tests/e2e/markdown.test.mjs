@@ -1,7 +1,7 @@
 // Markdown in messages, as two people see it: bold, a code block with its copy button, a list
 // and a quote drawn as such; hostile input (script, an image with onerror, a javascript: link)
 // inert and visible as typed; notifications and the Mentions list without Markdown marks; the
-// composer's toolbar and shortcuts adding the marks.
+// composer's toolbar and shortcuts (and the edit box's shortcuts) adding the marks.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -154,7 +154,7 @@ test('notifications and the Mentions list show the text without Markdown marks',
   await dana.context.close();
 });
 
-test('the composer toolbar and shortcuts add the marks around the selection', async () => {
+test('the composer toolbar and shortcuts (also in the edit box) add the marks around the selection', async () => {
   const { page } = alice;
   const input = page.locator('.composer-input');
   const toolbar = page.getByRole('toolbar', { name: 'Formatting' });
@@ -192,6 +192,16 @@ test('the composer toolbar and shortcuts add the marks around the selection', as
   const link = message(bob.page, 'the docs').locator('a', { hasText: 'the docs' });
   await link.waitFor();
   assert.equal(await link.getAttribute('href'), 'https://example.com/docs');
+
+  // The box editing a message has the shortcuts too.
+  await input.press('ArrowUp');
+  const editor = page.getByLabel('Edit your message');
+  await editor.waitFor();
+  await editor.evaluate((el) => el.select());
+  await editor.press('ControlOrMeta+b');
+  assert.equal(await editor.inputValue(), '**[the docs](https://example.com/docs)**');
+  await editor.press('Enter');
+  await message(bob.page, 'the docs').locator('strong a', { hasText: 'the docs' }).waitFor();
 });
 
 test('no script errors happened in either browser', () => {
