@@ -2,7 +2,7 @@
 // markdown-it (vendored, see js/vendor/) into tokens, and the DOM is built from the tokens with
 // `h()` and text nodes — never HTML — so nothing a sender types can become markup or script.
 // Only a chat-sized subset is parsed: bold, italic, strikethrough, inline code, fenced code
-// blocks, quotes, lists, headings (drawn as bold paragraphs, no larger than the text), links
+// blocks (highlighted by highlight.js), quotes, lists, headings (drawn as bold paragraphs, no larger than the text), links
 // to http(s)/mailto and line breaks. Raw HTML, images, tables, rules and reference definitions
 // are not parsed, so they stay visible as the characters that were typed.
 
@@ -10,6 +10,7 @@ import markdownit from './vendor/markdown-it.js';
 import { h, icon } from './dom.js';
 import { t } from './i18n.js';
 import { safeHref, linkifiedFragment } from './links.js';
+import { highlight } from './highlight.js';
 
 /**
  * How deep quotes and lists may nest. Past it markdown-it stops reading the block (it drops the
@@ -163,11 +164,15 @@ function link(raw) {
   return h('a', { href, title: href, rel: 'noopener noreferrer', target: href.startsWith('mailto:') ? null : '_blank' });
 }
 
-/** A fenced code block: monospace, scrolling sideways, with a button that copies its text. */
+/**
+ * A fenced code block: monospace, scrolling sideways, highlighted when its language is one
+ * highlight.js knows, with a button that copies its text.
+ */
 function codeBlock(content, info) {
   const text = content.endsWith('\n') ? content.slice(0, -1) : content;
   const lang = String(info ?? '').trim().split(/\s+/)[0];
-  const code = h('code', { text });
+  // Highlighted as text in spans whose class is one of highlight.js's few token types.
+  const code = h('code', {}, highlight(text, lang).map((part) => (part.type === 'text' ? part.text : h('span', { class: `hl-${part.type}`, text: part.text }))));
   const label = t('md.copyCode');
   const button = h('button', { type: 'button', class: 'icon-btn md-copy', 'aria-label': label, title: label }, icon('copy'));
   button.addEventListener('click', () => copyCode(text, code, button));

@@ -16,7 +16,7 @@ const [alice, bob] = await openPeople(browser, server, [{ name: names.alice }, {
 /** The stored message whose text contains `text`, in `page`. */
 const message = (page, text) => page.locator('.msg[data-message-id]', { has: page.locator('.msg-text', { hasText: text }) });
 
-test('bold, a code block with a copy button, a list and a quote render as such', async () => {
+test('bold, a highlighted code block with a copy button, a list and a quote render as such', async () => {
   await openRoom(alice.page, LOBBY);
   await openRoom(bob.page, LOBBY);
   const text = [
@@ -48,6 +48,10 @@ test('bold, a code block with a copy button, a list and a quote render as such',
   const pre = body.locator('pre');
   assert.equal(await pre.textContent(), 'cargo build --release\necho "**not bold** <b>not html</b>"');
   assert.equal(await pre.locator('strong, b').count(), 0);
+  // Highlighted: the string in its own colour.
+  const string = pre.locator('.hl-string');
+  assert.equal(await string.textContent(), '"**not bold** <b>not html</b>"');
+  assert.notEqual(await string.evaluate((el) => getComputedStyle(el).color), await pre.evaluate((el) => getComputedStyle(el).color));
   const style = await pre.evaluate((el) => ({ font: getComputedStyle(el).fontFamily, overflow: getComputedStyle(el).overflowX, space: getComputedStyle(el).whiteSpace }));
   assert.match(style.font, /mono|Menlo|Consolas/i);
   assert.equal(style.overflow, 'auto');
