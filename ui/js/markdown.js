@@ -2,14 +2,14 @@
 // markdown-it (vendored, see js/vendor/) into tokens, and the DOM is built from the tokens with
 // `h()` and text nodes — never HTML — so nothing a sender types can become markup or script.
 // Only a chat-sized subset is parsed: bold, italic, strikethrough, inline code, fenced code
-// blocks (highlighted by highlight.js), quotes, lists, headings (drawn as bold paragraphs, no larger than the text), links
-// to http(s)/mailto and line breaks. Raw HTML, images, tables, rules and reference definitions
-// are not parsed, so they stay visible as the characters that were typed.
+// blocks (highlighted by highlight.js), quotes, lists, headings (drawn as bold paragraphs, no
+// larger than the text), links to http(s)/mailto and line breaks. Raw HTML, images, tables,
+// rules and reference definitions are not parsed, so they stay visible as they were typed.
 
 import markdownit from './vendor/markdown-it.js';
 import { h, icon } from './dom.js';
 import { t } from './i18n.js';
-import { safeHref, linkifiedFragment } from './links.js';
+import { safeHref, splitLinks, linkifiedFragment } from './links.js';
 import { highlight } from './highlight.js';
 
 /**
@@ -25,6 +25,35 @@ const md = markdownit('zero', { html: false, linkify: false, typographer: false,
 md.enable(['blockquote', 'fence', 'list', 'heading', 'newline', 'escape', 'backticks', 'strikethrough', 'emphasis', 'link', 'autolink']);
 // A `[label](url)` to anything but http(s)/mailto is not a link at all: it stays as typed.
 md.validateLink = (url) => safeHref(url) !== null;
+md.inline.ruler.after('text', 'bare_address', bareAddress);
+
+const SCHEME_BEFORE = /(?:https?|mailto)$/i;
+// An address runs to a space, or to a `]` that may close a link's label around it.
+const ADDRESS_RUN = /[^\s\]]{1,2048}/y;
+
+/**
+ * Keeps a bare address whole: at the `:` after `http`, `https` or `mailto`, the address (as
+ * links.js finds it) is taken as text, so `*` or `_` in it cannot start emphasis. The text is
+ * linkified when drawn, as before.
+ */
+function bareAddress(state, silent) {
+  const { src, pos } = state;
+  if (src.charCodeAt(pos) !== 0x3a) return false;
+  // Read from the source, not `state.pending`: slicing that long concatenated string would
+  // flatten it at every `:`, which is quadratic.
+  const scheme = SCHEME_BEFORE.exec(src.slice(Math.max(0, pos - 6), pos));
+  if (!scheme) return false;
+  if (scheme[0].toLowerCase() !== 'mailto' && !src.startsWith('//', pos + 1)) return false;
+  const start = pos - scheme[0].length;
+  ADDRESS_RUN.lastIndex = start;
+  const word = ADDRESS_RUN.exec(src);
+  const first = word ? splitLinks(word[0])[0] : null;
+  if (!first || first.type !== 'link' || first.text.length <= scheme[0].length + 1) return false;
+  const end = start + first.text.length;
+  if (!silent) state.pending += src.slice(pos, end);
+  state.pos = end;
+  return true;
+}
 
 /** The block tokens of `content`, or null when it nests too deep to be shown formatted. */
 function parse(content) {
