@@ -1,11 +1,12 @@
 // The composer's formatting toolbar and shortcuts: bold (Ctrl/⌘+B), italic (Ctrl/⌘+I), inline
-// code (Ctrl/⌘+E), code block (Ctrl/⌘+Shift+X), quote, list and link. Each wraps or prefixes
-// the selection with Markdown marks (a second press removes them), so what is sent is still
-// the plain text people could have typed. `applyFormat` is pure; the toolbar edits the textarea
+// code (Ctrl/⌘+E), code block (Ctrl/⌘+Shift+X), quote, list and link (also by pasting an
+// address over selected text). Each wraps or prefixes the selection with Markdown marks (a
+// second press removes them), so what is sent is still the plain text people could have typed. `applyFormat` is pure; the toolbar edits the textarea
 // through the browser's own editing so Ctrl/⌘+Z undoes a format like typing.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
+import { safeHref } from '../links.js';
 
 const isMac = () => /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '');
 
@@ -150,8 +151,28 @@ function edit(textarea, before, after) {
 }
 
 /**
+ * `value` with the selection `start`–`end` made a link to `pasted`, when that is one http(s) or
+ * mailto address and the selection is a label (not empty, one line, not an address itself);
+ * else null.
+ */
+export function pasteAsLink(value, start, end, pasted) {
+  const text = String(value ?? '');
+  const url = String(pasted ?? '').trim();
+  const label = text.slice(start, end);
+  if (start >= end || !url || /\s/.test(url) || label.includes('\n') || safeHref(label.trim())) return null;
+  const href = safeHref(url);
+  if (!href) return null;
+  // Brackets would end the link's address early.
+  const dest = href.replace(/\(/g, '%28').replace(/\)/g, '%29');
+  const insert = `[${label}](${dest})`;
+  const caret = start + insert.length;
+  return { value: text.slice(0, start) + insert + text.slice(end), start: caret, end: caret };
+}
+
+/**
  * The formatting shortcuts (Ctrl/⌘+B, I, E, Shift+X) in `textarea` — the composer's, or the box
- * editing a message. Returns a function that removes them.
+ * editing a message — and pasting an address over selected text to link it. Returns a function
+ * that removes them.
  */
 export function installFormatShortcuts(textarea) {
   const onKeyDown = (event) => {
@@ -165,8 +186,20 @@ export function installFormatShortcuts(textarea) {
     event.preventDefault();
     format(textarea, found.kind);
   };
+  const onPaste = (event) => {
+    const before = textarea.value;
+    const next = pasteAsLink(before, textarea.selectionStart, textarea.selectionEnd, event.clipboardData?.getData('text/plain'));
+    if (!next) return;
+    event.preventDefault();
+    edit(textarea, before, next.value);
+    textarea.setSelectionRange(next.start, next.end);
+  };
   textarea.addEventListener('keydown', onKeyDown);
-  return () => textarea.removeEventListener('keydown', onKeyDown);
+  textarea.addEventListener('paste', onPaste);
+  return () => {
+    textarea.removeEventListener('keydown', onKeyDown);
+    textarea.removeEventListener('paste', onPaste);
+  };
 }
 
 /**

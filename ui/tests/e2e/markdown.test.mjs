@@ -195,7 +195,18 @@ test('the composer toolbar and shortcuts (also in the edit box) add the marks ar
   await input.press('Enter');
   const link = message(bob.page, 'the docs').locator('a', { hasText: 'the docs' });
   await link.waitFor();
+
+  // Pasting an address over selected text links it.
+  await input.fill('see the notes');
+  await input.evaluate((el) => {
+    el.setSelectionRange(4, 13);
+    const data = new DataTransfer();
+    data.setData('text/plain', 'https://example.com/notes');
+    el.dispatchEvent(new ClipboardEvent('paste', { clipboardData: data, bubbles: true, cancelable: true }));
+  });
+  assert.equal(await input.inputValue(), 'see [the notes](https://example.com/notes)');
   assert.equal(await link.getAttribute('href'), 'https://example.com/docs');
+  await input.fill('');
 
   // The box editing a message has the shortcuts too.
   await input.press('ArrowUp');

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { installFakeDom } from './fake-dom.js';
 
 installFakeDom();
-const { applyFormat } = await import('../../js/views/format-toolbar.js');
+const { applyFormat, pasteAsLink } = await import('../../js/views/format-toolbar.js');
 
 /** Formats `marked` ("[" and "]" mark the selection) and shows the result the same way. */
 function fmt(marked, kind) {
@@ -46,4 +46,15 @@ test('a link keeps the selected text as its label and selects the address to typ
   assert.equal(fmt('read [the docs] please', 'link'), 'read [the docs]([https://]) please');
   assert.equal(fmt('[https://example.com]', 'link'), '[[text]](https://example.com)');
   assert.equal(fmt('[]', 'link'), '[text]([https://])');
+});
+
+test('pasting an address over selected text links the text', () => {
+  assert.deepEqual(pasteAsLink('read the docs now', 5, 13, 'https://example.com/docs'), { value: 'read [the docs](https://example.com/docs) now', start: 41, end: 41 });
+  assert.equal(pasteAsLink('x', 0, 1, ' https://en.wikipedia.org/wiki/Rust_(language) ').value, '[x](https://en.wikipedia.org/wiki/Rust_%28language%29)');
+  // Anything else pastes as usual.
+  assert.equal(pasteAsLink('read the docs', 5, 5, 'https://example.com'), null, 'nothing selected');
+  assert.equal(pasteAsLink('read the docs', 0, 4, 'not an address'), null);
+  assert.equal(pasteAsLink('read the docs', 0, 4, 'javascript:alert(1)'), null);
+  assert.equal(pasteAsLink('https://a.example', 0, 17, 'https://b.example'), null, 'an address over an address');
+  assert.equal(pasteAsLink('one\ntwo', 0, 7, 'https://b.example'), null, 'a label of several lines');
 });
