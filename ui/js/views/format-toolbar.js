@@ -1,8 +1,9 @@
 // The composer's formatting toolbar and shortcuts: bold (Ctrl/⌘+B), italic (Ctrl/⌘+I), inline
 // code (Ctrl/⌘+E), code block (Ctrl/⌘+Shift+X), quote, list and link (also by pasting an
 // address over selected text). Each wraps or prefixes the selection with Markdown marks (a
-// second press removes them), so what is sent is still the plain text people could have typed. `applyFormat` is pure; the toolbar edits the textarea
-// through the browser's own editing so Ctrl/⌘+Z undoes a format like typing.
+// second press removes them), so what is sent is still the plain text people could have typed.
+// `applyFormat` is pure; the textarea is edited through the browser's own editing, so Ctrl/⌘+Z
+// undoes a format like typing.
 
 import { h } from '../dom.js';
 import { t } from '../i18n.js';
@@ -21,9 +22,10 @@ const FORMATS = [
   { kind: 'link', label: 'format.link', paths: ['M10 13a5 5 0 0 0 7.5.5l3-3a5 5 0 0 0-7-7l-1.7 1.7', 'M14 11a5 5 0 0 0-7.5-.5l-3 3a5 5 0 0 0 7 7l1.7-1.7'] },
 ];
 
-const INLINE_MARKS = { bold: '**', italic: '_', code: '`' };
+const INLINE_MARKS = { bold: '**', code: '`' };
 const LINE_MARKS = { quote: '> ', list: '- ' };
 const URL_LIKE = /^(https?:\/\/|mailto:)\S+$/i;
+const WORD_CHAR = /[\p{L}\p{N}]/u;
 
 /**
  * `value` with the selection `start`–`end` formatted as `kind`; returns the new `{value, start,
@@ -36,6 +38,13 @@ export function applyFormat(value, start, end, kind, { linkText = 'text' } = {})
   const to = Math.min(Math.max(start, end), text.length);
   const selected = text.slice(from, to);
   if (kind === 'code' && selected.includes('\n')) return applyFormat(text, from, to, 'codeBlock');
+  if (kind === 'italic') {
+    // Already in single stars (not a bold's double ones): take them off.
+    if (text[from - 1] === '*' && text[to] === '*' && text[from - 2] !== '*' && text[to + 1] !== '*') return wrapInline(text, from, to, '*');
+    // `_` does not work inside a word (snake_case stays as typed, as does Chinese text): `*` does.
+    const inWord = WORD_CHAR.test(text[from - 1] ?? '') || WORD_CHAR.test(text[to] ?? '');
+    return wrapInline(text, from, to, inWord ? '*' : '_');
+  }
   if (INLINE_MARKS[kind]) return wrapInline(text, from, to, INLINE_MARKS[kind]);
   if (LINE_MARKS[kind]) return prefixLines(text, from, to, LINE_MARKS[kind]);
   if (kind === 'codeBlock') {

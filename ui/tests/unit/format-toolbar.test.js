@@ -21,6 +21,13 @@ test('bold, italic and inline code wrap the selection and unwrap it again', () =
   assert.equal(fmt('ship **[it]** now', 'bold'), 'ship [it] now');
   assert.equal(fmt('ship [**it**] now', 'bold'), 'ship [it] now');
   assert.equal(fmt('ship [it] now', 'italic'), 'ship _[it]_ now');
+  assert.equal(fmt('ship _[it]_ now', 'italic'), 'ship [it] now');
+  // Inside a word `_` would not be italic: `*` is used, and taken off again.
+  assert.equal(fmt('un[believ]able', 'italic'), 'un*[believ]*able');
+  assert.equal(fmt('un*[believ]*able', 'italic'), 'un[believ]able');
+  assert.equal(fmt('这是[重点]内容', 'italic'), '这是*[重点]*内容');
+  // Italic inside bold adds marks rather than eating the bold's.
+  assert.equal(fmt('**[both]**', 'italic'), '**_[both]_**');
   assert.equal(fmt('run [npm ci] first', 'code'), 'run `[npm ci]` first');
   // Nothing selected: empty marks with the caret between them.
   assert.equal(fmt('a []', 'bold'), 'a **[]**');

@@ -21,6 +21,7 @@ const html = (content) => serialize(render(content), { attributes: ['href', 'tit
 test('bold, italic, strikethrough and inline code', () => {
   assert.equal(html('**bold** *it* _also_ ~~gone~~ `a < b`'), '<div><p><strong>bold</strong> <em>it</em> <em>also</em> <s>gone</s> <code class="md-code">a < b</code></p></div>');
   assert.equal(html('***both***'), '<div><p><em><strong>both</strong></em></p></div>');
+  assert.equal(html('un*believ*able 这是*重点*内容 **_both_**'), '<div><p>un<em>believ</em>able 这是<em>重点</em>内容 <strong><em>both</em></strong></p></div>');
 });
 
 test('a fenced code block is monospace text with its language and a copy button', () => {
