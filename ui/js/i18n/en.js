@@ -428,4 +428,16 @@ export const en = {
   'pins.title': ({ room }) => `Pinned in ${room}`,
   'pins.none': 'Nothing is pinned here yet. Pin a message from its actions.',
   'pins.show': 'Show',
+  // Markdown in messages and the composer's formatting toolbar.
+  'md.copyCode': 'Copy code',
+  'md.copied': 'Copied',
+  'format.toolbar': 'Formatting',
+  'format.bold': 'Bold',
+  'format.italic': 'Italic',
+  'format.code': 'Inline code',
+  'format.codeBlock': 'Code block',
+  'format.quote': 'Quote',
+  'format.list': 'Bulleted list',
+  'format.link': 'Link',
+  'format.linkText': 'text',
 };

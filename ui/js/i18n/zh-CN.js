@@ -425,4 +425,16 @@ export const zh = {
   'pins.title': ({ room }) => `${room} 的置顶消息`,
   'pins.none': '这里还没有置顶消息。可以在消息的操作中置顶。',
   'pins.show': '查看',
+  // Markdown in messages and the composer's formatting toolbar.
+  'md.copyCode': '复制代码',
+  'md.copied': '已复制',
+  'format.toolbar': '格式',
+  'format.bold': '粗体',
+  'format.italic': '斜体',
+  'format.code': '行内代码',
+  'format.codeBlock': '代码块',
+  'format.quote': '引用',
+  'format.list': '无序列表',
+  'format.link': '链接',
+  'format.linkText': '文字',
 };

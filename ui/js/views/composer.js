@@ -2,7 +2,7 @@
 // interrupted), emoji picker, uploads (image and file buttons, pasting images, dropping any
 // file; text already typed goes along as the caption), typing notices, and a per-room draft.
 // Rooms I have not joined show a Join bar instead. `@` offers the room's members
-// (mention-picker.js).
+// (mention-picker.js); a toolbar and shortcuts add Markdown marks (format-toolbar.js).
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
@@ -11,6 +11,7 @@ import { autosize } from './message-rows.js';
 import { roomTitle } from '../state.js';
 import { toast } from './toast.js';
 import { createMentionPicker } from './mention-picker.js';
+import { createFormatToolbar } from './format-toolbar.js';
 
 const MAX_CONTENT = 4000;
 const drafts = new Map(); // room id → unsent text; survives re-renders and room switches
@@ -30,11 +31,13 @@ export function createComposer({ actions, onEditLast = () => false }) {
   let members = [];
   let me = null;
   const mentions = createMentionPicker({ textarea, members: () => members, me: () => me, onPicked: () => changed() });
+  const formatting = createFormatToolbar(textarea);
   const form = h(
     'form',
     { class: 'composer', novalidate: true },
     picker.el,
     mentions.el,
+    formatting.el,
     h('div', { class: 'composer-box' }, imageBtn, fileBtn, emojiBtn, textarea, send),
     h('div', { class: 'composer-foot' }, hint, counter),
   );
@@ -242,5 +245,10 @@ export function createComposer({ actions, onEditLast = () => false }) {
     }
   }
 
-  return { el, update, acceptDrops, focus: () => textarea.focus(), destroy: () => document.removeEventListener('mousedown', onOutsideClick) };
+  function destroy() {
+    document.removeEventListener('mousedown', onOutsideClick);
+    formatting.destroy();
+  }
+
+  return { el, update, acceptDrops, focus: () => textarea.focus(), destroy };
 }

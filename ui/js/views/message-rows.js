@@ -6,6 +6,8 @@ import { h, icon, avatar } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
 import { formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
 import { linkifiedFragment } from '../links.js';
+import { renderMarkdown } from '../markdown.js';
+import { installFormatShortcuts } from './format-toolbar.js';
 import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
@@ -31,6 +33,12 @@ export function sentence(key, names) {
       const i = marks.indexOf(part);
       return i < 0 ? part : h('bdi', { dir: 'auto', text: names[keys[i]] });
     });
+}
+
+/** A message's text: big emoji on their own, else its Markdown drawn (see markdown.js). */
+function messageText(content, emoji) {
+  if (emoji || isEmojiOnly(content)) return h('p', { class: 'msg-text msg-emoji', dir: 'auto' }, linkifiedFragment(content));
+  return h('div', { class: 'msg-text', dir: 'auto' }, renderMarkdown(content));
 }
 
 /**
@@ -99,17 +107,10 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     if (message.attachment) {
       const media = isImageAttachment(message) ? attachments.image(message) : attachments.file(message);
       const body = h('div', { class: 'msg-attachment' }, media);
-      if (message.content) {
-        const caption = h('p', { class: 'msg-text msg-caption', dir: 'auto' });
-        caption.append(linkifiedFragment(message.content));
-        body.append(caption);
-      }
+      if (message.content) body.append(h('div', { class: 'msg-text msg-caption', dir: 'auto' }, renderMarkdown(message.content)));
       return body;
     }
-    const big = message.message_type === 'emoji' || isEmojiOnly(message.content);
-    const p = h('p', { class: `msg-text${big ? ' msg-emoji' : ''}`, dir: 'auto' });
-    p.append(linkifiedFragment(message.content));
-    return p;
+    return messageText(message.content, message.message_type === 'emoji');
   }
 
   function renderMessage(row, room) {
@@ -184,8 +185,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const item = row.item;
     const status = item.status;
     const statusText = status === 'failed' ? `${t('msg.failed')}: ${errorText(item.error ?? { code: 'timeout' })}` : status === 'sending' ? t('msg.sending') : t('msg.queued');
-    const p = h('p', { class: `msg-text${isEmojiOnly(item.content) ? ' msg-emoji' : ''}`, dir: 'auto' });
-    p.append(linkifiedFragment(item.content));
+    const p = messageText(item.content, false);
     const statusEl = h(
       'div',
       { class: `msg-status status-${status}`, role: status === 'failed' ? 'alert' : null },
@@ -222,7 +222,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
           { class: 'upload-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': t('upload.progressLabel', { name }) },
           h('span', { class: 'upload-bar-fill' }),
         );
-    const caption = item.caption ? h('p', { class: 'msg-text msg-caption', dir: 'auto' }, linkifiedFragment(item.caption)) : null;
+    const caption = item.caption ? h('div', { class: 'msg-text msg-caption', dir: 'auto' }, renderMarkdown(item.caption)) : null;
     const bubble = h(
       'div',
       { class: 'bubble bubble-attachment bubble-upload' },
@@ -293,6 +293,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       }
     });
     input.addEventListener('input', () => autosize(input));
+    installFormatShortcuts(input);
     const form = h(
       'div',
       { class: 'bubble editing' },

@@ -8,6 +8,7 @@ import { toast } from './toast.js';
 import { fuzzyFilter } from '../fuzzy.js';
 import { sidebarOrder, roomTitle } from '../state.js';
 import { openDialog } from './dialogs.js';
+import { formatShortcuts } from './format-toolbar.js';
 
 const isMac = () => /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '');
 
@@ -175,6 +176,7 @@ export function installShortcuts({ store, actions, openRoom }) {
       ['↑ / ↓ / Home / End', t('kb.moveMessages')],
       ['Tab', t('kb.messageActions')],
       [`${mod} + /`, t('kb.showHelp')],
+      ...formatShortcuts(),
     ];
     return openDialog({
       title: t('kb.help'),

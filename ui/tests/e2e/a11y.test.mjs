@@ -21,7 +21,7 @@ async function expectAccessible(page, where, within = null) {
   assert.deepEqual(violations, [], `${where}:\n  ${violations.join('\n  ')}`);
 }
 
-/** A room with the things the chat draws: others' and my messages, system rows, a private pill. */
+/** A room with the things the chat draws: others' and my messages (Markdown too), system rows, a private pill. */
 async function populated(colorScheme, viewport) {
   const other = await registerViaApi(server, uniqueName('vera'));
   const client = await openClient(browser, server, { colorScheme, viewport, bypassCSP: true }); // axe is injected as a script
@@ -30,6 +30,10 @@ async function populated(colorScheme, viewport) {
   const { body } = await rest(server, 'POST', '/api/rooms', { name: uniqueName('secret'), is_private: true, description: 'Private things' }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/members`, { username: name }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/messages`, { content: 'Hello from Vera' }, other.token);
+  // Markdown: highlighted code (a block wider than the column, so it scrolls), a quote, a list
+  // and a link.
+  const markdown = ['**Plan** for `v2`:', '```sh', `cargo build --release ${'--features all '.repeat(12)}&& echo "done" 42 # built`, '```', '> ship it', '', '1. test', '2. [tag](https://example.com/tag)'];
+  await rest(server, 'POST', `/api/rooms/${body.room.id}/messages`, { content: markdown.join('\n') }, other.token);
   // A direct message that mentions me: the Direct messages section, its presence dot and the
   // red mention badge are checked with the rest.
   const { body: found } = await rest(server, 'GET', `/api/users?q=${encodeURIComponent(name)}&limit=1`, undefined, other.token);
