@@ -17,6 +17,7 @@ pub mod people;
 pub mod presence;
 pub mod retention;
 pub mod rooms;
+pub mod search;
 pub mod seed;
 mod throttle;
 mod typing;

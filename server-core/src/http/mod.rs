@@ -11,6 +11,7 @@ mod health;
 mod mentions;
 mod messages;
 mod rooms;
+mod search;
 mod users;
 
 use std::convert::Infallible;
@@ -56,6 +57,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(files::routes(ctx.clone()))
             .unify()
             .or(avatars::routes(ctx.clone()))
+            .unify()
+            .or(search::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

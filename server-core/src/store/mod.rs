@@ -13,6 +13,7 @@ mod mentions;
 mod messages;
 mod rooms;
 mod rows;
+mod search;
 mod sessions;
 mod users;
 
@@ -27,6 +28,7 @@ use sqlx::sqlite::{
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
 pub use rows::RoomRow;
+pub use search::{SearchFilter, SearchHit};
 pub use users::{NewUser, ProfileUpdate};
 
 use crate::error::{Error, Result};
@@ -101,11 +103,13 @@ impl Store {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(options);
-        Ok(Store {
+        let store = Store {
             read,
             write,
             checkpointer,
-        })
+        };
+        store.backfill_search().await?;
+        Ok(store)
     }
 
     /// Copies committed pages from the write-ahead log into the database file, so the log does
