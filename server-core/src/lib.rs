@@ -15,6 +15,7 @@ mod http;
 mod hub;
 mod logging;
 mod model;
+pub mod search;
 mod server;
 mod store;
 mod time;

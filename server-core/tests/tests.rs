@@ -19,4 +19,5 @@ mod realtime;
 mod retention;
 mod robustness;
 mod rooms;
+mod search;
 mod uploads;

@@ -19,6 +19,7 @@ pub mod presence;
 pub mod reactions;
 pub mod retention;
 pub mod rooms;
+pub mod search;
 pub mod seed;
 pub mod threads;
 mod throttle;

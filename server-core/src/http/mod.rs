@@ -13,6 +13,7 @@ mod messages;
 mod pins;
 mod reactions;
 mod rooms;
+mod search;
 mod threads;
 mod users;
 
@@ -65,6 +66,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(pins::routes(ctx.clone()))
             .unify()
             .or(threads::routes(ctx.clone()))
+            .unify()
+            .or(search::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

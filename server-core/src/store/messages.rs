@@ -1,5 +1,6 @@
 //! SQL for messages: batched appends (the single writer's transaction), edits and soft
-//! deletes. Reading history is in `history.rs`.
+//! deletes, each indexed for search in its own transaction. Reading history is in
+//! `history.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -242,6 +243,11 @@ impl Store {
                     .map(|(n, _)| n),
             )
             .collect();
+        let searchable: Vec<(MessageId, &str, MessageType)> = inserted
+            .iter()
+            .map(|(id, n)| (*id, n.content.as_str(), n.message_type))
+            .collect();
+        super::search::index(&mut tx, &searchable).await?;
         let mut mentioned = super::mentions::record(&mut tx, &inserted).await?;
         super::dms::reopen(&mut tx, inserted.iter().map(|(_, n)| n.room_id)).await?;
         super::threads::record_replies(&mut tx, &inserted, &mentioned).await?;
@@ -287,21 +293,22 @@ impl Store {
         now: Millis,
     ) -> Result<Option<Message>> {
         let mut tx = self.write.begin().await?;
-        let updated = sqlx::query(concat!(
+        let updated: Option<MessageType> = sqlx::query_scalar(concat!(
             next_rev!(),
             "update messages set content = ?2, edited_at = ?3, mentions_room = ?4, ",
-            "rev = (select rev from next) where id = ?1 and is_deleted = 0"
+            "rev = (select rev from next) where id = ?1 and is_deleted = 0 returning message_type"
         ))
         .bind(id)
         .bind(content)
         .bind(now)
         .bind(mentions_room)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
+        let Some(kind) = updated else {
             return Ok(None);
-        }
+        };
         super::mentions::replace(&mut tx, id, mention_keys).await?;
+        super::search::reindex(&mut tx, id, content, kind).await?;
         tx.commit().await?;
         self.message(id).await
     }

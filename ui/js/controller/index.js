@@ -12,7 +12,7 @@
 // - uploads.js        files being uploaded, with progress, cancel and retry
 // - notify.js         system notifications and the unread count
 // - preferences.js    language, theme, notification settings, muted rooms
-// - people.js         people, direct conversations, my status, mentions
+// - people.js         people, direct conversations, my status, mentions, message search
 // - conversations.js  threads, reactions, quote-replies, pins, permalinks
 // - desktop.js        the desktop app: first run, choosing a server, the built-in server
 

@@ -130,6 +130,11 @@ export const dms = {
   close: (id) => request('POST', `/api/dms/${enc(id)}/close`),
 };
 
+export const search = {
+  /** Messages matching `q` in my rooms: `{results: [{message, room, highlights}], next_cursor}`. */
+  messages: ({ q, cursor, limit, sort } = {}) => request('GET', `/api/search${query({ q, cursor, limit, sort })}`),
+};
+
 export const mentions = {
   /** Messages mentioning me, newest first: `{messages, has_more}`. */
   list: ({ before, limit } = {}) => request('GET', `/api/mentions${query({ before, limit })}`),

@@ -11,6 +11,7 @@ import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
 import { installShortcuts } from './shortcuts.js';
+import { createSearch } from './search.js';
 import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
 import { createThreadPanel } from './thread-panel.js';
 import { threadsDialog, pinsDialog } from './threads.js';
@@ -42,6 +43,7 @@ export function mountChat(root, { store, actions }) {
   const details = createDetails({ actions, onClose: () => setDetails(false, true) });
   const banner = createBanner({ actions });
   const thread = createThreadPanel({ actions });
+  const search = createSearch({ store, actions });
 
   const roomsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn rooms-toggle', 'aria-label': t('header.openRooms'), 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
@@ -58,6 +60,7 @@ export function mountChat(root, { store, actions }) {
     roomsBtn,
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { class: 'brand-name', text: t('app.name') })),
     h('div', { class: 'topbar-room' }, roomIcon, h('div', { class: 'topbar-room-text' }, roomName, roomMeta)),
+    search.el,
     h('div', { class: 'topbar-actions' }, connDot, pinsBtn, detailsBtn, settingsBtn),
   );
 
@@ -70,11 +73,12 @@ export function mountChat(root, { store, actions }) {
     event.preventDefault();
     composer.focus();
   });
-  const shell = h('div', { class: 'shell' }, skip, header, banner.el, workspace);
+  const shell = h('div', { class: 'shell' }, skip, header, search.panel, banner.el, workspace);
   root.replaceChildren(shell);
   const shortcuts = installShortcuts({
     store,
     actions,
+    focusSearch: () => search.focus(),
     openRoom: (id) => {
       actions.openRoom(id);
       if (media(NARROW)) setRooms(false);
