@@ -55,6 +55,18 @@ function bareAddress(state, silent) {
   return true;
 }
 
+const MARKDOWN_HINT = /[*_~`[\]<>#\\\r\0]|^(?:[-+]|\d{1,9}[.)])(?:[ \t]|$)|^\s|\s$/m;
+
+/**
+ * Whether `content` may hold Markdown: a mark character, a list or quote starting a line, a
+ * blank line, spaces at a line's edge (where the parser would drop them), or characters the
+ * parser normalizes. Most chat messages hold none of these; they are one paragraph of text, so
+ * they skip the parser and draw the same as it would draw them (tests/unit/markdown.test.js).
+ */
+export function mayHoldMarkdown(content) {
+  return MARKDOWN_HINT.test(content);
+}
+
 /** The block tokens of `content`, or null when it nests too deep to be shown formatted. */
 function parse(content) {
   const tokens = md.parse(String(content ?? ''), {});
@@ -67,6 +79,17 @@ function parse(content) {
  * addresses become links as in links.js; mentions stay text. Never throws on any input.
  */
 export function renderMarkdown(content) {
+  const text = String(content ?? '');
+  if (text && !mayHoldMarkdown(text)) {
+    const fragment = document.createDocumentFragment();
+    fragment.append(h('p', {}, linkifiedFragment(text)));
+    return fragment;
+  }
+  return renderParsed(text);
+}
+
+/** `renderMarkdown` always through the parser (the tests compare its shortcut with this). */
+export function renderParsed(content) {
   const fragment = document.createDocumentFragment();
   const tokens = parse(content);
   if (!tokens) {
@@ -255,7 +278,9 @@ async function copyCode(text, codeEl, button) {
  * excerpts. A link keeps its label; code keeps its text.
  */
 export function plainText(content) {
-  const tokens = parse(content);
+  const text = String(content ?? '');
+  if (!mayHoldMarkdown(text)) return oneLine(text);
+  const tokens = parse(text);
   if (!tokens) return oneLine(String(content ?? ''));
   const parts = [];
   for (const token of tokens) {

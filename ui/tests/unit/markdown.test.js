@@ -7,7 +7,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { installFakeDom, serialize } from './fake-dom.js';
 
 const dom = installFakeDom();
-const { renderMarkdown, plainText } = await import('../../js/markdown.js');
+const { renderMarkdown, renderParsed, mayHoldMarkdown, plainText } = await import('../../js/markdown.js');
 const { vendoredSource } = await import('../../../tools/vendor-markdown-it.mjs');
 
 /** `content` rendered into a div. */
@@ -82,6 +82,36 @@ test('line breaks are kept; a heading is a bold paragraph; HTML, images, tables 
 test('mentions and names with underscores stay as typed', () => {
   assert.equal(html('@alice ping @bob_the_builder about snake_case_name'), '<div><p>@alice ping @bob_the_builder about snake_case_name</p></div>');
   assert.equal(plainText('**@alice** look'), '@alice look');
+});
+
+test('text without Markdown skips the parser and draws exactly as the parser would', () => {
+  // A fixed pseudo-random sequence, so a failure can be reproduced.
+  let seed = 20261130;
+  const next = () => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed / 2147483648;
+  };
+  const alphabet = ['a', 'Z', 'h', 't', 'p', 's', '中', '文', '😀', '1', '9', '0', '.', ')', '(', '-', '+', '=', ' ', ' ', '\t', '\n', '\n', ':', '/', '@', '!', '?', '"', "'", '&', '%', '$', '|', ',', '\u3000', '\u00a0'];
+  const seen = { fast: 0, parsed: 0 };
+  for (let i = 0; i < 4000; i += 1) {
+    const length = 1 + Math.floor(next() * 40);
+    let text = Array.from({ length }, () => alphabet[Math.floor(next() * alphabet.length)]).join('');
+    if (next() < 0.3) text = `see https://example.com/${text.replace(/\s/g, '')} ok`;
+    if (mayHoldMarkdown(text)) {
+      seen.parsed += 1;
+      continue;
+    }
+    seen.fast += 1;
+    const fast = document.createElement('div');
+    fast.append(renderMarkdown(text));
+    const parsed = document.createElement('div');
+    parsed.append(renderParsed(text));
+    assert.equal(serialize(fast, { attributes: ['href'] }), serialize(parsed, { attributes: ['href'] }), JSON.stringify(text));
+  }
+  assert.ok(seen.fast > 500 && seen.parsed > 500, JSON.stringify(seen));
+  assert.equal(mayHoldMarkdown('Morning! Shall we go through the launch checklist?'), false);
+  assert.equal(mayHoldMarkdown('第一行\n第二行'), false);
+  for (const text of ['**b**', 'a\n\nb', '- x', '1. x', '> q', '# h', 'a  \nb', ' lead', 'trail ', '\ttab', 'a\r\nb']) assert.equal(mayHoldMarkdown(text), true, JSON.stringify(text));
 });
 
 const ALLOWED_TAGS = new Set(['div', 'p', 'strong', 'em', 's', 'code', 'pre', 'blockquote', 'ul', 'ol', 'li', 'a', 'br', 'span', 'button', 'svg', 'path']);
