@@ -24,7 +24,7 @@ use crate::store::{SearchFilter, SearchHit};
 pub const DEFAULT_LIMIT: u32 = 20;
 pub const MAX_LIMIT: u32 = 50;
 /// Matches ranked for `sort=relevance`.
-pub const WINDOW: u32 = 500;
+pub const WINDOW: u32 = 300;
 
 /// How results are ordered.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -179,7 +179,7 @@ export function installShortcuts({ store, actions, openRoom, focusSearch = () =>
     const mod = isMac() ? '⌘' : 'Ctrl';
     const rows = [
       [`${mod} + K`, t('kb.quick')],
-      [`${mod} + F  /  /`, t('kb.search')],
+      [`${mod} + F  ·  /`, t('kb.search')],
       ['Alt + ↑ / ↓', t('kb.prevNextRoom')],
       ['Alt + Shift + ↑ / ↓', t('kb.prevNextUnread')],
       ['↑', t('kb.editLast')],
