@@ -292,6 +292,31 @@ async fn filters_narrow_the_results() {
 }
 
 #[tokio::test]
+async fn is_pinned_finds_only_what_was_pinned_and_stops_when_unpinned() {
+    let (server, alice, room) = setup().await;
+    let pinned = server.say(&alice, room, "release checklist for v2").await;
+    server.say(&alice, room, "release party photos").await;
+    let pin = format!("/api/messages/{}/pin", pinned["id"]);
+    let (status, body) = server.put(Some(&alice.token), &pin, json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    assert_eq!(
+        found(&server, &alice, "release is:pinned").await,
+        ["release checklist for v2"]
+    );
+    // A filter alone searches too; the pin's own system message is not a result.
+    assert_eq!(
+        found(&server, &alice, "is:pinned").await,
+        ["release checklist for v2"]
+    );
+    assert_eq!(found(&server, &alice, "release").await.len(), 2);
+
+    let (status, body) = server.delete(Some(&alice.token), &pin).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(found(&server, &alice, "release is:pinned").await.is_empty());
+}
+
+#[tokio::test]
 async fn private_rooms_and_direct_messages_stay_private() {
     let (server, alice, public) = setup().await;
     let bob = server.register("bob").await;
@@ -463,9 +488,9 @@ async fn bad_queries_get_clear_errors() {
     );
     assert!(refused(&server, &alice, "x has:gif").await.contains("has:gif"));
     assert!(
-        refused(&server, &alice, "x is:pinned")
+        refused(&server, &alice, "x is:starred")
             .await
-            .contains("is:pinned")
+            .contains("is:starred")
     );
     assert!(
         refused(&server, &alice, &"部署".repeat(2000))

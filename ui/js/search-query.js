@@ -20,8 +20,9 @@ export function highlightParts(content, highlights = []) {
   return parts;
 }
 
-const FILTERS = ['from:', 'in:', 'has:', 'before:', 'after:', 'on:'];
+const FILTERS = ['from:', 'in:', 'has:', 'is:', 'before:', 'after:', 'on:'];
 const HAS = ['file', 'image', 'link'];
+const IS = ['pinned'];
 
 /**
  * The filter word ending at `caret` in `value` and what it could become: `{start, end, items:
@@ -47,6 +48,7 @@ export function filterSuggestions(value, caret, { people = [], rooms = [] } = {}
   if (lower.startsWith('from:')) return pick('from:', people, quote);
   if (lower.startsWith('in:')) return pick('in:', rooms, quote);
   if (lower.startsWith('has:')) return pick('has:', HAS, (x) => x);
+  if (lower.startsWith('is:')) return pick('is:', IS, (x) => x);
   const keys = FILTERS.filter((f) => f.startsWith(lower) && f !== lower);
   return keys.length && !word.includes(':') ? { start, end, items: keys.map((k) => ({ label: k, insert: k })) } : null;
 }

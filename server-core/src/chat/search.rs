@@ -200,6 +200,7 @@ async fn filter_for(ctx: &AppContext, caller: &Caller, query: &Query) -> Result<
         has_attachment: query.has.file,
         has_image: query.has.image,
         has_link: query.has.link,
+        pinned: query.pinned,
         ..SearchFilter::default()
     };
     if let Some(name) = &query.from {

@@ -25,6 +25,8 @@ pub struct Query {
     pub after: Option<NaiveDate>,
     pub on: Option<NaiveDate>,
     pub has: Has,
+    /// `is:pinned`: only pinned messages.
+    pub pinned: bool,
 }
 
 /// The `has:` filters given.
@@ -189,9 +191,7 @@ fn filter(query: &mut Query, key: &str, value: &str) -> Result<(), Invalid> {
                 return Err(Invalid(format!("{part}: has: takes file, image or link")));
             }
         },
-        "is" if value == "pinned" => {
-            return Err(Invalid(format!("{part}: pinned messages are not supported yet")));
-        }
+        "is" if value == "pinned" => query.pinned = true,
         "is" => return Err(Invalid(format!("{part}: is: takes pinned"))),
         _ => return Err(Invalid(format!("{part}: unknown filter {key}:"))),
     }
@@ -303,6 +303,7 @@ mod tests {
         assert_eq!(q.room.as_deref(), Some("team plans"));
         assert_eq!(q.on, NaiveDate::from_ymd_opt(2026, 3, 1));
         assert!(q.has.link && !q.has.file);
+        assert!(!q.pinned && parse("is:pinned").unwrap().pinned);
         assert!(parse("from:bob").unwrap().fts().is_none());
         // URLs and times are text, not filters.
         assert_eq!(parse("https://example.com").unwrap().include.len(), 1);
@@ -315,7 +316,7 @@ mod tests {
         assert!(error("before:2026-13-01").contains("before:2026-13-01"));
         assert!(error("on:yesterday").contains("YYYY-MM-DD"));
         assert!(error("has:video").contains("has:video"));
-        assert!(error("is:pinned").contains("not supported yet"));
+        assert!(error("is:starred").contains("is:starred"));
         assert!(error(&"a".repeat(4000)).contains("too long"));
         assert!(error(r#"- "" -"#).contains("nothing to search"));
         assert!(error("🎉").contains("nothing to search"));

@@ -30,6 +30,8 @@ pub struct SearchFilter {
     pub has_attachment: bool,
     pub has_image: bool,
     pub has_link: bool,
+    /// Only pinned messages.
+    pub pinned: bool,
 }
 
 /// A message that matched, with what ranking needs.
@@ -41,7 +43,7 @@ pub struct SearchHit {
 }
 
 /// The conditions every search shares, after its `where`: `?1` the searcher, `?3` the highest
-/// id, `?4`–`?9` the filters (see `SearchFilter`).
+/// id, `?4`–`?9` and `?11` the filters (see `SearchFilter`).
 macro_rules! search_conditions {
     () => {
         concat!(
@@ -52,6 +54,7 @@ macro_rules! search_conditions {
             "and (?8 = 0 or exists (select 1 from attachments a where a.message_id = m.id ",
             "and (?8 = 1 or a.is_image = 1))) ",
             "and (?9 = 0 or m.content like '%://%' or m.content like '%www.%') ",
+            "and (?11 = 0 or m.pinned_at is not null) ",
         )
     };
 }
@@ -92,6 +95,7 @@ impl Store {
             .bind(attachment)
             .bind(filter.has_link)
             .bind(i64::from(limit))
+            .bind(filter.pinned)
             .fetch_all(&self.read)
             .await?)
     }

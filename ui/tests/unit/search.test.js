@@ -27,4 +27,6 @@ test('from: offers people and in: offers rooms, completing the word at the caret
   assert.deepEqual(filterSuggestions('fr', 2, lists).items.map((i) => i.label), ['from:']);
   assert.equal(filterSuggestions('部署', 2, lists), null);
   assert.equal(filterSuggestions('from:zed', 8, lists), null);
+  assert.deepEqual(filterSuggestions('i', 1, lists).items.map((i) => i.label), ['in:', 'is:']);
+  assert.deepEqual(filterSuggestions('is:p', 4, lists).items.map((i) => i.insert), ['is:pinned ']);
 });
