@@ -591,3 +591,61 @@ fn urlencode(s: &str) -> String {
         })
         .collect()
 }
+
+#[tokio::test]
+async fn a_client_that_was_away_catches_up_on_missed_replies_and_reactions() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&server, &alice, &[&bob], "away").await;
+    let root = server.say(&alice, room, "plan").await["id"].as_i64().unwrap();
+    // Alice's client reads the latest page, then goes away.
+    let (_, page) = server
+        .get(Some(&alice.token), &format!("/api/rooms/{room}/messages"))
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let rev = page["changes_rev"].as_i64().unwrap();
+
+    let (_, reply) = send(
+        &server,
+        &bob,
+        room,
+        json!({"content": "in the thread", "thread_id": root}),
+    )
+    .await;
+    server
+        .put(
+            Some(&bob.token),
+            &format!("/api/messages/{root}/reactions/%F0%9F%91%8D"),
+            json!({}),
+        )
+        .await;
+
+    // Back: `after=` brings the reply, marked as the thread's; `changed_after=` the root with its
+    // reply count and the reaction.
+    let (_, newer) = server
+        .get(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}/messages?after={last}"),
+        )
+        .await;
+    let missed = &newer["messages"][0];
+    assert_eq!(missed["id"], reply["message"]["id"], "{newer}");
+    assert_eq!(missed["thread_id"], root);
+    let (_, changes) = server
+        .get(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}/messages?changed_after={rev}"),
+        )
+        .await;
+    let changed = changes["messages"].as_array().unwrap();
+    assert_eq!(
+        changed.len(),
+        1,
+        "the root once, however often it changed: {changes}"
+    );
+    assert_eq!(changed[0]["thread"]["reply_count"], 1);
+    assert_eq!(changed[0]["reactions"][0]["emoji"], "👍");
+}

@@ -66,6 +66,16 @@ export function createConversations(ctx) {
     return inTimeline(message);
   }
 
+  /**
+   * After a jump to `messageId` in `roomId`: a reply kept to its thread is not in the
+   * timeline, so its thread opens beside it (the timeline shows the page around it).
+   */
+  function revealInThread(roomId, messageId) {
+    const message = state().history[roomId]?.items.find((m) => m.id === messageId);
+    if (message && !inTimeline(message)) return actions.openThread(message);
+    return Promise.resolve();
+  }
+
   /** After `ready`: a permalink the page was opened with (or navigated to) is shown. */
   async function openPendingLink() {
     const link = pendingLink;
@@ -76,6 +86,7 @@ export function createConversations(ctx) {
       return false;
     }
     await ctx.rooms.openRoom(link.roomId, { around: link.messageId });
+    await revealInThread(link.roomId, link.messageId);
     return true;
   }
 
@@ -187,5 +198,5 @@ export function createConversations(ctx) {
     },
   };
 
-  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, refreshThread, actions };
+  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, refreshThread, revealInThread, actions };
 }

@@ -154,6 +154,18 @@ test('a permalink copied by alice opens the message, highlighted, in a newcomerâ
   await carol.context.close();
 });
 
+test('a link to a reply kept in a thread opens that thread beside the room', async () => {
+  const { token } = await registerViaApi(server, uniqueName('seed'));
+  const lobby = await roomId(server, token, LOBBY);
+  const root = (await rest(server, 'POST', `/api/rooms/${lobby}/messages`, { content: 'Offsite venue?' }, token)).body.message;
+  const reply = (await rest(server, 'POST', `/api/rooms/${lobby}/messages`, { content: 'The lake house', thread_id: root.id }, token)).body.message;
+  await bob.page.evaluate(([room, id]) => { location.hash = `#/rooms/${room}/messages/${id}`; }, [lobby, reply.id]);
+  const panel = bob.page.locator('#thread-panel');
+  await panel.locator('.thread-root .msg-text', { hasText: 'Offsite venue?' }).waitFor();
+  await panel.locator(`.thread-replies .msg[data-message-id="${reply.id}"]`).waitFor();
+  await bob.page.getByTestId('close-thread').click();
+});
+
 test('no page errors', () => {
   for (const client of [alice, bob]) assert.deepEqual(client.errors.map(String), []);
 });
