@@ -45,7 +45,8 @@ export function createConversations(ctx) {
       markThreadRead(message.thread_id);
       return;
     }
-    if (!state().followed.loaded) actions.loadThreads().catch(() => {});
+    // A thread new to the list (I was just mentioned in it): the server has its count.
+    if (!state().followed.items.some((f) => f.root.id === message.thread_id)) actions.loadThreads().catch(() => {});
     const me = state().me;
     ctx.notify.maybeNotify({ ...message, mentions: [...(message.mentions ?? []), me?.id] }, false);
   }

@@ -86,13 +86,23 @@ test('alice and bob talk in a thread: replies stay in the panel and the root cou
   await timeline(alice.page, 'And I the second').waitFor();
   await screenshot(alice.page, 'thread-panel-light-wide');
 
-  // Alice follows the thread (she started it): it is in her Threads view.
+  // Alice follows the thread (she started it): a reply while it is closed counts on the Threads
+  // button and in the Threads view, and opening it from there reads it.
   await alice.page.getByTestId('close-thread').click();
   await panel.waitFor({ state: 'hidden' });
-  await alice.page.getByTestId('open-threads').click();
+  await bobPanel.getByLabel('Reply in this thread').fill('Done, looks fine');
+  await bobPanel.getByLabel('Reply in this thread').press('Enter');
+  const threadsButton = alice.page.getByTestId('open-threads');
+  await threadsButton.locator('.threads-badge', { hasText: /^1$/ }).waitFor();
+  await threadsButton.click();
   const dialog = alice.page.getByRole('dialog', { name: 'Threads' });
-  await dialog.locator('.threads-item', { hasText: 'Who can review the budget?' }).waitFor();
-  await alice.page.keyboard.press('Escape');
+  const item = dialog.locator('.threads-item', { hasText: 'Who can review the budget?' });
+  await item.locator('.threads-unread', { hasText: '1 new' }).waitFor();
+  await item.click();
+  await panel.locator('.thread-replies .msg-text', { hasText: 'Done, looks fine' }).waitFor();
+  await threadsButton.locator('.threads-badge').waitFor({ state: 'detached' });
+  await alice.page.getByTestId('close-thread').click();
+  await bob.page.getByTestId('close-thread').click();
 });
 
 test('a quote-reply shows the quoted text; clicking it jumps back to the original and highlights it', async () => {
