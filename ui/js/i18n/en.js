@@ -428,4 +428,5 @@ export const en = {
   'pins.title': ({ room }) => `Pinned in ${room}`,
   'pins.none': 'Nothing is pinned here yet. Pin a message from its actions.',
   'pins.show': 'Show',
+  'thread.repliedIn': 'Replied in a thread',
 };

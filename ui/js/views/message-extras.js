@@ -76,6 +76,16 @@ export function threadLine(message, onOpen, now = new Date()) {
   );
 }
 
+/** Under a thread reply also sent to the room: "Replied in a thread", opening it. */
+export function threadReplyNote(message, onOpen) {
+  return h(
+    'button',
+    { type: 'button', class: 'thread-line thread-reply-note', tabindex: '-1', 'data-thread-root': message.thread_id, onclick: onOpen },
+    icon('thread'),
+    h('span', { class: 'thread-last', text: t('thread.repliedIn') }),
+  );
+}
+
 /** The pin mark beside a pinned message's time. */
 export function pinMark(message) {
   return message.is_pinned ? h('span', { class: 'pin-mark', title: t('msg.isPinned'), 'aria-label': t('msg.isPinned') }, icon('pin')) : null;

@@ -21,6 +21,7 @@ export function createThreadPanel({ actions }) {
   const rows = createRowViews({
     actions,
     attachments,
+    inThread: true,
     current: () => ({ state, editing, focusId: null }),
     startEditing: (id) => {
       editing = id;

@@ -84,6 +84,7 @@ test('alice and bob talk in a thread: replies stay in the panel and the root cou
   await root.locator('.thread-line', { hasText: '2 replies' }).waitFor();
   // Sent to the room too: it shows in alice's timeline as well.
   await timeline(alice.page, 'And I the second').waitFor();
+  await row(alice.page, 'And I the second').locator('.thread-reply-note', { hasText: 'Replied in a thread' }).waitFor();
   await screenshot(alice.page, 'thread-panel-light-wide');
 
   // Alice follows the thread (she started it): a reply while it is closed counts on the Threads
