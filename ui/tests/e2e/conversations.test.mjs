@@ -174,6 +174,11 @@ test('a link to a reply kept in a thread opens that thread beside the room', asy
   const panel = bob.page.locator('#thread-panel');
   await panel.locator('.thread-root .msg-text', { hasText: 'Offsite venue?' }).waitFor();
   await panel.locator(`.thread-replies .msg[data-message-id="${reply.id}"]`).waitFor();
+  // On a phone the thread takes the whole width.
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  await eventually(async () => (await panel.boundingBox()).width === 390, { message: 'the thread panel is full width' });
+  await screenshot(bob.page, 'thread-panel-light-narrow');
+  await bob.page.setViewportSize({ width: 1280, height: 800 });
   await bob.page.getByTestId('close-thread').click();
 });
 
