@@ -157,9 +157,12 @@ export function createConversations(ctx) {
       }
     },
 
-    /** Copies the web address that opens `message`; true if the clipboard took it. */
+    /**
+     * Copies the web address that opens `message` — on its server's web client, so the same
+     * link works from a browser and from the desktop app; true if the clipboard took it.
+     */
     async copyLink(message) {
-      const url = permalinkUrl(env.location?.href ?? '', message.room_id, message.id);
+      const url = permalinkUrl(`${api.serverUrl().replace(/\/+$/, '')}/`, message.room_id, message.id);
       try {
         await env.navigator.clipboard.writeText(url);
         ui.toast(t('msg.linkCopied'));
