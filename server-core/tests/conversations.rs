@@ -571,6 +571,40 @@ async fn followers_hear_new_replies_and_count_them_until_read() {
     assert!(threads(&carol).await.is_empty());
     assert_eq!(threads(&alice).await[0]["unread_count"], 1);
 
+    // Someone who left the room hears nothing more of its threads, followed or not.
+    let (status, _) = server
+        .put(
+            Some(&carol.token),
+            &format!("/api/messages/{root}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .post(Some(&carol.token), &format!("/api/rooms/{room}/leave"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    send(
+        &server,
+        &bob,
+        room,
+        json!({"content": "after carol left", "thread_id": root}),
+    )
+    .await;
+    alice_ws
+        .expect_where("thread_reply", |f| {
+            f["data"]["message"]["content"] == "after carol left"
+        })
+        .await;
+    carol_ws
+        .expect_none("thread_reply", Duration::from_millis(300))
+        .await;
+    assert!(threads(&carol).await.is_empty());
+    let (status, _) = server
+        .post(Some(&carol.token), &format!("/api/rooms/{room}/join"), json!({}))
+        .await;
+    assert!(status.is_success());
+
     // Following again brings it back.
     server
         .put(
