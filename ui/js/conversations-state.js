@@ -43,6 +43,13 @@ function findMessage(state, roomId, messageId) {
 }
 
 export function reduceConversations(state, action) {
+  const next = reduceAction(state, action);
+  // A room that went (left, removed from, gone after a reconnect) takes its thread panel along.
+  if (next.thread && !next.rooms[next.thread.roomId]) return { ...next, thread: null };
+  return next;
+}
+
+function reduceAction(state, action) {
   switch (action.type) {
     case 'session/start':
       return { ...state, ...initialConversations() };
