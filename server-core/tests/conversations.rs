@@ -225,6 +225,12 @@ async fn thread_replies_update_their_root_and_page_in_order() {
         .await;
     assert_eq!(texts(&rest), ["more 0", "more 1", "more 2"]);
     assert_eq!(rest["has_more"], false);
+    for bad in ["after=soon", "limit=0", "limit=201"] {
+        let (status, body) = server
+            .get(Some(&bob.token), &format!("/api/messages/{root_id}/thread?{bad}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
 
     // A deleted reply leaves the count.
     let gone = rest["messages"][2]["id"].as_i64().unwrap();
