@@ -141,6 +141,26 @@ export function withLazyActions(row, build) {
   for (const type of ['pointermove', 'pointerdown', 'focusin', 'contextmenu']) row.addEventListener(type, ensure);
 }
 
+/**
+ * Runs `redraw()` (which may replace rows of `container`) and, if that took away the focused
+ * control of a message, focuses the same control of its new row: reacting or pinning from the
+ * keyboard redraws the message, and focus must not fall back to the page.
+ */
+export function keepingFocus(container, redraw) {
+  const active = document.activeElement;
+  const row = active && container.contains(active) ? active.closest('[data-key]') : null;
+  const key = row?.dataset.key;
+  const control = active?.dataset?.action ? `[data-action="${CSS.escape(active.dataset.action)}"]` : active?.dataset?.emoji ? `.${active.classList.contains('reaction-chip') ? 'reaction-chip' : 'quick-reaction'}[data-emoji="${CSS.escape(active.dataset.emoji)}"]` : null;
+  redraw();
+  if (!key || active.isConnected) return;
+  const fresh = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (!fresh) return;
+  // The bar is built on focus: focusing the row first builds it and makes its buttons tab stops.
+  fresh.focus({ preventScroll: true });
+  const again = control ? fresh.querySelector(control) : null;
+  again?.focus({ preventScroll: true });
+}
+
 /** The full emoji picker as a popover beside `anchor`; the picked emoji is a reaction. */
 function openPicker(anchor, onPick) {
   document.querySelector('.reaction-picker')?.remove();

@@ -41,6 +41,21 @@ test('a reaction added by alice shows on bob’s screen with its count and who r
   await aliceChip.click();
   await chip.locator('.reaction-count', { hasText: /^1$/ }).waitFor();
   await screenshot(bob.page, 'reactions-light-wide');
+
+  // From the keyboard: Tab from the focused message reaches its reaction chips, then its
+  // actions; Enter toggles a reaction and focus stays on it while the message is drawn again.
+  const bobRow = row(bob.page, 'Release notes are up');
+  await bobRow.focus();
+  const label = () => bob.page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+  await bob.page.keyboard.press('Tab');
+  assert.equal(await label(), '👍 1 reaction');
+  await bob.page.keyboard.press('Tab');
+  assert.equal(await label(), 'React with 👍');
+  await bob.page.keyboard.press('Enter');
+  await bobRow.locator('.reaction-chip').waitFor({ state: 'detached' });
+  assert.equal(await label(), 'React with 👍', 'focus stays on the reaction button');
+  await bob.page.keyboard.press('Enter');
+  await bobRow.locator('.reaction-chip[aria-pressed="true"]').waitFor();
 });
 
 test('alice pins a message: bob sees the mark and the notice, and finds it in the room’s pins', async () => {
