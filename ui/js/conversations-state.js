@@ -16,10 +16,12 @@ export function initialConversations() {
   };
 }
 
-function updateMessage(state, message) {
+/** `message` as it now is, in the thread panel and the followed threads (and, with
+ * `inHistory`, the room's loaded history: the core reducer already did that for edits). */
+function updateMessage(state, message, inHistory = false) {
   let next = state;
   const h = state.history[message.room_id];
-  if (h && h.items.some((m) => m.id === message.id)) {
+  if (inHistory && h && h.items.some((m) => m.id === message.id)) {
     next = withHistory(next, message.room_id, (cur) => ({ items: mergeMessages(cur.items, [message]) }));
   }
   const panel = next.thread;
@@ -94,7 +96,8 @@ function reduceAction(state, action) {
       return updateMessage(state, action.message);
 
     case 'history/changed':
-      return (action.messages ?? []).reduce(updateMessage, state);
+      if (!state.thread && state.followed.items.length === 0) return state;
+      return (action.messages ?? []).reduce((next, message) => updateMessage(next, message), state);
 
     case 'message/deleted': {
       const panel = state.thread;
@@ -110,7 +113,7 @@ function reduceAction(state, action) {
     case 'reactions/updated': {
       const message = findMessage(state, action.roomId, action.messageId);
       if (!message) return state;
-      return updateMessage(state, { ...message, reactions: action.reactions });
+      return updateMessage(state, { ...message, reactions: action.reactions }, true);
     }
 
     case 'threads/loaded':
