@@ -152,7 +152,8 @@ export function keepingFocus(container, redraw) {
   const key = row?.dataset.key;
   const control = active?.dataset?.action ? `[data-action="${CSS.escape(active.dataset.action)}"]` : active?.dataset?.emoji ? `.${active.classList.contains('reaction-chip') ? 'reaction-chip' : 'quick-reaction'}[data-emoji="${CSS.escape(active.dataset.emoji)}"]` : null;
   redraw();
-  if (!key || active.isConnected) return;
+  // Only a control: a row redrawn under focus is the list's own business (jumps place focus).
+  if (!key || !control || active.isConnected) return;
   const fresh = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
   if (!fresh) return;
   // The bar is built on focus: focusing the row first builds it and makes its buttons tab stops.
