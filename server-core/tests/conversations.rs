@@ -225,6 +225,12 @@ async fn thread_replies_update_their_root_and_page_in_order() {
         .await;
     assert_eq!(texts(&rest), ["more 0", "more 1", "more 2"]);
     assert_eq!(rest["has_more"], false);
+    for bad in ["after=soon", "limit=0", "limit=201"] {
+        let (status, body) = server
+            .get(Some(&bob.token), &format!("/api/messages/{root_id}/thread?{bad}"))
+            .await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{bad}: {body}");
+    }
 
     // A deleted reply leaves the count.
     let gone = rest["messages"][2]["id"].as_i64().unwrap();
@@ -571,6 +577,40 @@ async fn followers_hear_new_replies_and_count_them_until_read() {
     assert!(threads(&carol).await.is_empty());
     assert_eq!(threads(&alice).await[0]["unread_count"], 1);
 
+    // Someone who left the room hears nothing more of its threads, followed or not.
+    let (status, _) = server
+        .put(
+            Some(&carol.token),
+            &format!("/api/messages/{root}/follow"),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, _) = server
+        .post(Some(&carol.token), &format!("/api/rooms/{room}/leave"), json!({}))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    send(
+        &server,
+        &bob,
+        room,
+        json!({"content": "after carol left", "thread_id": root}),
+    )
+    .await;
+    alice_ws
+        .expect_where("thread_reply", |f| {
+            f["data"]["message"]["content"] == "after carol left"
+        })
+        .await;
+    carol_ws
+        .expect_none("thread_reply", Duration::from_millis(300))
+        .await;
+    assert!(threads(&carol).await.is_empty());
+    let (status, _) = server
+        .post(Some(&carol.token), &format!("/api/rooms/{room}/join"), json!({}))
+        .await;
+    assert!(status.is_success());
+
     // Following again brings it back.
     server
         .put(
@@ -590,4 +630,62 @@ fn urlencode(s: &str) -> String {
             _ => format!("%{b:02X}"),
         })
         .collect()
+}
+
+#[tokio::test]
+async fn a_client_that_was_away_catches_up_on_missed_replies_and_reactions() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = room_with(&server, &alice, &[&bob], "away").await;
+    let root = server.say(&alice, room, "plan").await["id"].as_i64().unwrap();
+    // Alice's client reads the latest page, then goes away.
+    let (_, page) = server
+        .get(Some(&alice.token), &format!("/api/rooms/{room}/messages"))
+        .await;
+    let last = page["messages"].as_array().unwrap().last().unwrap()["id"]
+        .as_i64()
+        .unwrap();
+    let rev = page["changes_rev"].as_i64().unwrap();
+
+    let (_, reply) = send(
+        &server,
+        &bob,
+        room,
+        json!({"content": "in the thread", "thread_id": root}),
+    )
+    .await;
+    server
+        .put(
+            Some(&bob.token),
+            &format!("/api/messages/{root}/reactions/%F0%9F%91%8D"),
+            json!({}),
+        )
+        .await;
+
+    // Back: `after=` brings the reply, marked as the thread's; `changed_after=` the root with its
+    // reply count and the reaction.
+    let (_, newer) = server
+        .get(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}/messages?after={last}"),
+        )
+        .await;
+    let missed = &newer["messages"][0];
+    assert_eq!(missed["id"], reply["message"]["id"], "{newer}");
+    assert_eq!(missed["thread_id"], root);
+    let (_, changes) = server
+        .get(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}/messages?changed_after={rev}"),
+        )
+        .await;
+    let changed = changes["messages"].as_array().unwrap();
+    assert_eq!(
+        changed.len(),
+        1,
+        "the root once, however often it changed: {changes}"
+    );
+    assert_eq!(changed[0]["thread"]["reply_count"], 1);
+    assert_eq!(changed[0]["reactions"][0]["emoji"], "👍");
 }

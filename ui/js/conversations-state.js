@@ -16,10 +16,12 @@ export function initialConversations() {
   };
 }
 
-function updateMessage(state, message) {
+/** `message` as it now is, in the thread panel and the followed threads (and, with
+ * `inHistory`, the room's loaded history: the core reducer already did that for edits). */
+function updateMessage(state, message, inHistory = false) {
   let next = state;
   const h = state.history[message.room_id];
-  if (h && h.items.some((m) => m.id === message.id)) {
+  if (inHistory && h && h.items.some((m) => m.id === message.id)) {
     next = withHistory(next, message.room_id, (cur) => ({ items: mergeMessages(cur.items, [message]) }));
   }
   const panel = next.thread;
@@ -43,6 +45,13 @@ function findMessage(state, roomId, messageId) {
 }
 
 export function reduceConversations(state, action) {
+  const next = reduceAction(state, action);
+  // A room that went (left, removed from, gone after a reconnect) takes its thread panel along.
+  if (next.thread && !next.rooms[next.thread.roomId]) return { ...next, thread: null };
+  return next;
+}
+
+function reduceAction(state, action) {
   switch (action.type) {
     case 'session/start':
       return { ...state, ...initialConversations() };
@@ -87,7 +96,8 @@ export function reduceConversations(state, action) {
       return updateMessage(state, action.message);
 
     case 'history/changed':
-      return (action.messages ?? []).reduce(updateMessage, state);
+      if (!state.thread && state.followed.items.length === 0) return state;
+      return (action.messages ?? []).reduce((next, message) => updateMessage(next, message), state);
 
     case 'message/deleted': {
       const panel = state.thread;
@@ -103,7 +113,7 @@ export function reduceConversations(state, action) {
     case 'reactions/updated': {
       const message = findMessage(state, action.roomId, action.messageId);
       if (!message) return state;
-      return updateMessage(state, { ...message, reactions: action.reactions });
+      return updateMessage(state, { ...message, reactions: action.reactions }, true);
     }
 
     case 'threads/loaded':

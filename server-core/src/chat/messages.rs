@@ -97,9 +97,10 @@ pub async fn send(
         also_to_room: draft.also_to_room,
     };
     let mut message = prepare(caller, room_id, draft)?;
-    super::threads::link(ctx, &mut message, links).await?;
-    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user.
+    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user. Before
+    // the links are looked up, so a flood of bad ones costs its sender, not the database.
     ctx.limits.take(caller.user_id, Action::Message)?;
+    super::threads::link(ctx, &mut message, links).await?;
     ctx.typing.stop(&*ctx.fanout, room_id, caller.user_id);
     match origin {
         None => ctx.log.append(message).await.map(Some),

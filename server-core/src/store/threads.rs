@@ -152,10 +152,14 @@ impl Store {
         Ok(())
     }
 
-    /// Everyone following the thread of `root`.
+    /// Everyone following the thread of `root` who is still a member of its room (someone who
+    /// left a private room must not hear its replies).
     pub async fn thread_followers(&self, root: MessageId) -> Result<Vec<UserId>> {
         Ok(sqlx::query_scalar(
-            r#"select user_id from thread_follows where root_id = ?1 and is_following = 1"#,
+            r#"select f.user_id from thread_follows f
+               join messages r on r.id = f.root_id
+               join room_memberships m on m.room_id = r.room_id and m.user_id = f.user_id
+               where f.root_id = ?1 and f.is_following = 1"#,
         )
         .bind(root)
         .fetch_all(&self.write)

@@ -45,7 +45,8 @@ export function createConversations(ctx) {
       markThreadRead(message.thread_id);
       return;
     }
-    if (!state().followed.loaded) actions.loadThreads().catch(() => {});
+    // A thread new to the list (I was just mentioned in it): the server has its count.
+    if (!state().followed.items.some((f) => f.root.id === message.thread_id)) actions.loadThreads().catch(() => {});
     const me = state().me;
     ctx.notify.maybeNotify({ ...message, mentions: [...(message.mentions ?? []), me?.id] }, false);
   }
@@ -66,6 +67,16 @@ export function createConversations(ctx) {
     return inTimeline(message);
   }
 
+  /**
+   * After a jump to `messageId` in `roomId`: a reply kept to its thread is not in the
+   * timeline, so its thread opens beside it (the timeline shows the page around it).
+   */
+  function revealInThread(roomId, messageId) {
+    const message = state().history[roomId]?.items.find((m) => m.id === messageId);
+    if (message && !inTimeline(message)) return actions.openThread(message);
+    return Promise.resolve();
+  }
+
   /** After `ready`: a permalink the page was opened with (or navigated to) is shown. */
   async function openPendingLink() {
     const link = pendingLink;
@@ -76,6 +87,7 @@ export function createConversations(ctx) {
       return false;
     }
     await ctx.rooms.openRoom(link.roomId, { around: link.messageId });
+    await revealInThread(link.roomId, link.messageId);
     return true;
   }
 
@@ -145,9 +157,12 @@ export function createConversations(ctx) {
       }
     },
 
-    /** Copies the web address that opens `message`; true if the clipboard took it. */
+    /**
+     * Copies the web address that opens `message` — on its server's web client, so the same
+     * link works from a browser and from the desktop app; true if the clipboard took it.
+     */
     async copyLink(message) {
-      const url = permalinkUrl(env.location?.href ?? '', message.room_id, message.id);
+      const url = permalinkUrl(`${api.serverUrl().replace(/\/+$/, '')}/`, message.room_id, message.id);
       try {
         await env.navigator.clipboard.writeText(url);
         ui.toast(t('msg.linkCopied'));
@@ -187,5 +202,5 @@ export function createConversations(ctx) {
     },
   };
 
-  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, refreshThread, actions };
+  return { onThreadReply, notifiesInRoom, openPendingLink, markThreadRead, refreshThread, revealInThread, actions };
 }

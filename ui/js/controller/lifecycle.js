@@ -43,6 +43,8 @@ export function createLifecycle(ctx) {
     clearInterval(tickTimer);
     tickTimer = setInterval(tick, 1000);
     loadServerInfo();
+    // The followed threads' unread replies, for the Threads button (not worth failing for).
+    ctx.conversations.actions.loadThreads().catch(() => {});
   }
 
   /** Asks the server for its upload limit and retention (again, if the first try failed). */
@@ -97,6 +99,8 @@ export function createLifecycle(ctx) {
     dispatch({ type: 'connection', status: reconnected ? 'syncing' : 'online' });
     ctx.socket?.send('get_online_users', {});
     loadServerInfo();
+    // The followed threads' unread replies, for the Threads button (not worth failing for).
+    ctx.conversations.actions.loadThreads().catch(() => {});
     try {
       if (state().me) api.rememberUser(state().me.id);
       await ctx.outbox.restoreOutbox();

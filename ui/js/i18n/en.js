@@ -439,6 +439,7 @@ export const en = {
   'pins.title': ({ room }) => `Pinned in ${room}`,
   'pins.none': 'Nothing is pinned here yet. Pin a message from its actions.',
   'pins.show': 'Show',
+  'thread.repliedIn': 'Replied in a thread',
   // Markdown in messages and the composer's formatting toolbar.
   'md.copyCode': 'Copy code',
   'md.copied': 'Copied',

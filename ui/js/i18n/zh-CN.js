@@ -436,6 +436,7 @@ export const zh = {
   'pins.title': ({ room }) => `${room} 的置顶消息`,
   'pins.none': '这里还没有置顶消息。可以在消息的操作中置顶。',
   'pins.show': '查看',
+  'thread.repliedIn': '回复于话题',
   // Markdown in messages and the composer's formatting toolbar.
   'md.copyCode': '复制代码',
   'md.copied': '已复制',

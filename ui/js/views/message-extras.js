@@ -76,6 +76,16 @@ export function threadLine(message, onOpen, now = new Date()) {
   );
 }
 
+/** Under a thread reply also sent to the room: "Replied in a thread", opening it. */
+export function threadReplyNote(message, onOpen) {
+  return h(
+    'button',
+    { type: 'button', class: 'thread-line thread-reply-note', tabindex: '-1', 'data-thread-root': message.thread_id, onclick: onOpen },
+    icon('thread'),
+    h('span', { class: 'thread-last', text: t('thread.repliedIn') }),
+  );
+}
+
 /** The pin mark beside a pinned message's time. */
 export function pinMark(message) {
   return message.is_pinned ? h('span', { class: 'pin-mark', title: t('msg.isPinned'), 'aria-label': t('msg.isPinned') }, icon('pin')) : null;
@@ -129,6 +139,27 @@ export function withLazyActions(row, build) {
   };
   // Before the list's own focus handling (which makes the actions tab stops) sees the event.
   for (const type of ['pointermove', 'pointerdown', 'focusin', 'contextmenu']) row.addEventListener(type, ensure);
+}
+
+/**
+ * Runs `redraw()` (which may replace rows of `container`) and, if that took away the focused
+ * control of a message, focuses the same control of its new row: reacting or pinning from the
+ * keyboard redraws the message, and focus must not fall back to the page.
+ */
+export function keepingFocus(container, redraw) {
+  const active = document.activeElement;
+  const row = active && container.contains(active) ? active.closest('[data-key]') : null;
+  const key = row?.dataset.key;
+  const control = active?.dataset?.action ? `[data-action="${CSS.escape(active.dataset.action)}"]` : active?.dataset?.emoji ? `.${active.classList.contains('reaction-chip') ? 'reaction-chip' : 'quick-reaction'}[data-emoji="${CSS.escape(active.dataset.emoji)}"]` : null;
+  redraw();
+  // Only a control: a row redrawn under focus is the list's own business (jumps place focus).
+  if (!key || !control || active.isConnected) return;
+  const fresh = container.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (!fresh) return;
+  // The bar is built on focus: focusing the row first builds it and makes its buttons tab stops.
+  fresh.focus({ preventScroll: true });
+  const again = control ? fresh.querySelector(control) : null;
+  again?.focus({ preventScroll: true });
 }
 
 /** The full emoji picker as a popover beside `anchor`; the picked emoji is a reaction. */

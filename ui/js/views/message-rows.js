@@ -14,7 +14,7 @@ import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
 import { openProfile } from './people.js';
 import { mentionsMe } from '../mentions.js';
-import { extrasSignature, replyQuote, reactionChips, threadLine, pinMark, messageActions, withLazyActions } from './message-extras.js';
+import { extrasSignature, replyQuote, reactionChips, threadLine, threadReplyNote, pinMark, messageActions, withLazyActions } from './message-extras.js';
 
 /**
  * The translation `key` with each of `names` (user text) in a `<bdi>` of its own: isolated from
@@ -46,7 +46,7 @@ function messageText(content, emoji) {
  * client state, the id of the message being edited and of the message jumped to); `startEditing(id)` and `stopEditing()` belong to
  * the list, which re-renders.
  */
-export function createRowViews({ actions, attachments, current, startEditing, stopEditing }) {
+export function createRowViews({ actions, attachments, current, startEditing, stopEditing, inThread = false }) {
   function signature(row, canModerate) {
     const lang = language();
     switch (row.kind) {
@@ -152,6 +152,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const tools = () =>
       messageActions(m, {
           meId: me?.id,
+          inThread,
           on: {
             react: (emoji) => actions.toggleReaction(m, emoji),
             reply: () => actions.setReplyTo(room.id, m),
@@ -165,7 +166,8 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const names = new Map((current().state.members[room.id] ?? []).map((x) => [x.id, x.username]));
     const quote = m.is_deleted ? null : replyQuote(m, (id) => actions.jumpToMessage(room.id, id));
     const chips = reactionChips(m, { meId: me?.id, namesById: names, onToggle: (emoji) => actions.toggleReaction(m, emoji) });
-    const thread = threadLine(m, () => actions.openThread(m));
+    // In the timeline, a reply also sent to the room says which thread it answers.
+    const thread = inThread ? null : m.thread_id != null ? threadReplyNote(m, () => actions.openThread(m)) : threadLine(m, () => actions.openThread(m));
     const author = !mine && row.first ? h('div', { class: 'msg-avatar', onclick: profile }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
     const article = h(
       'article',

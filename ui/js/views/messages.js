@@ -11,6 +11,7 @@ import { historyOf, typingNames, roomTitle } from '../state.js';
 import { nextWindow, carryWindow, openingWindow, pickAnchor, anchoredScrollTop, atBottom, visibleRange } from '../timeline-window.js';
 import { createAttachmentViews } from './attachments.js';
 import { createRowViews, sentence } from './message-rows.js';
+import { keepingFocus } from './message-extras.js';
 import { installRovingFocus } from './timeline-focus.js';
 import { isolate } from '../bidi.js';
 
@@ -157,7 +158,7 @@ export function createMessageList({ actions }) {
   /** Renders the rows of the window, and tells assistive technology where each message is. */
   function renderWindow() {
     const room = state.rooms[roomId];
-    reconcile(rowsEl, rows.slice(win.start, win.end), (row) => renderRow(row, room));
+    keepingFocus(rowsEl, () => reconcile(rowsEl, rows.slice(win.start, win.end), (row) => renderRow(row, room)));
     const setsize = history.hasMore || history.hasNewer ? '-1' : String(messageCount);
     for (const child of rowsEl.children) {
       const pos = positions.get(child.dataset.key);

@@ -121,7 +121,17 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
   let lastMe = null;
   let lastPresence = null;
   let lastPeople = null;
+  let lastFollowed = null;
   function update(state) {
+    if (state.followed !== lastFollowed) {
+      // Unread replies in followed threads: a count on the Threads button, in its name too.
+      lastFollowed = state.followed;
+      const unread = state.followed.items.reduce((sum, f) => sum + (f.unread_count ?? 0), 0);
+      threadsBtn.querySelector('.threads-badge')?.remove();
+      if (unread > 0) threadsBtn.append(h('span', { class: 'badge threads-badge', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }));
+      const label = unread > 0 ? `${t('threads.open')}, ${t('threads.unread', { n: unread })}` : t('threads.open');
+      threadsBtn.setAttribute('aria-label', label);
+    }
     if (state.rooms !== lastRooms || state.currentRoomId !== lastCurrent || state.muted !== lastMuted || state.favourites !== lastFavourites || state.roomSort !== lastSort || state.presence !== lastPeople) {
       lastRooms = state.rooms;
       lastCurrent = state.currentRoomId;

@@ -6,6 +6,7 @@ import { h, icon, reconcile } from '../dom.js';
 import { t } from '../i18n.js';
 import { createRowViews, autosize } from './message-rows.js';
 import { createAttachmentViews } from './attachments.js';
+import { keepingFocus } from './message-extras.js';
 import { isolate } from '../bidi.js';
 import { roomTitle } from '../state.js';
 
@@ -21,6 +22,7 @@ export function createThreadPanel({ actions }) {
   const rows = createRowViews({
     actions,
     attachments,
+    inThread: true,
     current: () => ({ state, editing, focusId: null }),
     startEditing: (id) => {
       editing = id;
@@ -120,7 +122,7 @@ export function createThreadPanel({ actions }) {
       .map((item) => ({ kind: 'pending', key: `p:${item.clientMsgId}`, item, first: true, last: true }));
     const all = [...replies, ...pending].map((r) => ({ ...r, sig: rows.signature(r, room.is_admin) }));
     const stick = list.parentElement && body.scrollHeight - body.scrollTop - body.clientHeight < 40;
-    reconcile(list, all, (r) => rows.renderRow(r, room));
+    keepingFocus(list, () => reconcile(list, all, (r) => rows.renderRow(r, room)));
     const n = panel.items.filter((m) => !m.is_deleted).length;
     count.textContent = n ? t('thread.replies', { n }) : '';
     status.textContent = panel.loaded ? (n ? '' : t('thread.none')) : t('thread.loading');

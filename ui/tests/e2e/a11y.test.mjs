@@ -1,5 +1,6 @@
 // Accessibility checked by axe-core (from npm) on the sign-in page, the chat in light and dark,
-// a phone-sized chat and every dialog: any serious or critical violation fails the suite.
+// reactions and the thread panel, a phone-sized chat and every dialog: any serious or critical
+// violation fails the suite.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -67,6 +68,18 @@ for (const colorScheme of ['light', 'dark']) {
     await expectAccessible(page, `editing (${colorScheme})`);
     await page.getByLabel('Edit your message').press('Escape');
 
+    // Reactions, a message's action bar and the thread panel.
+    const theirs = page.locator('.msg.theirs').last();
+    await theirs.hover();
+    await theirs.getByRole('button', { name: 'React with 👍' }).click();
+    await theirs.locator('.reaction-chip').waitFor();
+    await theirs.hover();
+    await expectAccessible(page, `reactions and actions (${colorScheme})`);
+    await theirs.getByRole('button', { name: 'Reply in thread' }).click();
+    await page.locator('#thread-panel').waitFor();
+    await expectAccessible(page, `thread panel (${colorScheme})`);
+    await page.getByTestId('close-thread').click();
+
     const dialogs = [
       ['delete confirmation', async () => {
         await page.locator('.msg.mine').last().hover();
@@ -79,6 +92,8 @@ for (const colorScheme of ['light', 'dark']) {
       ['profile card', () => page.locator('.msg-author.person-link').first().click()],
       ['new message', () => page.getByTestId('new-message').click()],
       ['mentions', () => page.getByTestId('open-mentions').click()],
+      ['threads', () => page.getByTestId('open-threads').click()],
+      ['pins', () => page.getByTestId('open-pins').click()],
       ['status', () => page.getByTestId('set-status').click()],
     ];
     for (const [name, open] of dialogs) {

@@ -41,6 +41,21 @@ test('a reaction added by alice shows on bob’s screen with its count and who r
   await aliceChip.click();
   await chip.locator('.reaction-count', { hasText: /^1$/ }).waitFor();
   await screenshot(bob.page, 'reactions-light-wide');
+
+  // From the keyboard: Tab from the focused message reaches its reaction chips, then its
+  // actions; Enter toggles a reaction and focus stays on it while the message is drawn again.
+  const bobRow = row(bob.page, 'Release notes are up');
+  await bobRow.focus();
+  const label = () => bob.page.evaluate(() => document.activeElement.getAttribute('aria-label'));
+  await bob.page.keyboard.press('Tab');
+  assert.equal(await label(), '👍 1 reaction');
+  await bob.page.keyboard.press('Tab');
+  assert.equal(await label(), 'React with 👍');
+  await bob.page.keyboard.press('Enter');
+  await bobRow.locator('.reaction-chip').waitFor({ state: 'detached' });
+  assert.equal(await label(), 'React with 👍', 'focus stays on the reaction button');
+  await bob.page.keyboard.press('Enter');
+  await bobRow.locator('.reaction-chip[aria-pressed="true"]').waitFor();
 });
 
 test('alice pins a message: bob sees the mark and the notice, and finds it in the room’s pins', async () => {
@@ -84,15 +99,26 @@ test('alice and bob talk in a thread: replies stay in the panel and the root cou
   await root.locator('.thread-line', { hasText: '2 replies' }).waitFor();
   // Sent to the room too: it shows in alice's timeline as well.
   await timeline(alice.page, 'And I the second').waitFor();
+  await row(alice.page, 'And I the second').locator('.thread-reply-note', { hasText: 'Replied in a thread' }).waitFor();
   await screenshot(alice.page, 'thread-panel-light-wide');
 
-  // Alice follows the thread (she started it): it is in her Threads view.
+  // Alice follows the thread (she started it): a reply while it is closed counts on the Threads
+  // button and in the Threads view, and opening it from there reads it.
   await alice.page.getByTestId('close-thread').click();
   await panel.waitFor({ state: 'hidden' });
-  await alice.page.getByTestId('open-threads').click();
+  await bobPanel.getByLabel('Reply in this thread').fill('Done, looks fine');
+  await bobPanel.getByLabel('Reply in this thread').press('Enter');
+  const threadsButton = alice.page.getByTestId('open-threads');
+  await threadsButton.locator('.threads-badge', { hasText: /^1$/ }).waitFor();
+  await threadsButton.click();
   const dialog = alice.page.getByRole('dialog', { name: 'Threads' });
-  await dialog.locator('.threads-item', { hasText: 'Who can review the budget?' }).waitFor();
-  await alice.page.keyboard.press('Escape');
+  const item = dialog.locator('.threads-item', { hasText: 'Who can review the budget?' });
+  await item.locator('.threads-unread', { hasText: '1 new' }).waitFor();
+  await item.click();
+  await panel.locator('.thread-replies .msg-text', { hasText: 'Done, looks fine' }).waitFor();
+  await threadsButton.locator('.threads-badge').waitFor({ state: 'detached' });
+  await alice.page.getByTestId('close-thread').click();
+  await bob.page.getByTestId('close-thread').click();
 });
 
 test('a quote-reply shows the quoted text; clicking it jumps back to the original and highlights it', async () => {
@@ -152,6 +178,23 @@ test('a permalink copied by alice opens the message, highlighted, in a newcomer�
   assert.ok(await seen.isVisible());
   await screenshot(carol.page, 'permalink-light-wide');
   await carol.context.close();
+});
+
+test('a link to a reply kept in a thread opens that thread beside the room', async () => {
+  const { token } = await registerViaApi(server, uniqueName('seed'));
+  const lobby = await roomId(server, token, LOBBY);
+  const root = (await rest(server, 'POST', `/api/rooms/${lobby}/messages`, { content: 'Offsite venue?' }, token)).body.message;
+  const reply = (await rest(server, 'POST', `/api/rooms/${lobby}/messages`, { content: 'The lake house', thread_id: root.id }, token)).body.message;
+  await bob.page.evaluate(([room, id]) => { location.hash = `#/rooms/${room}/messages/${id}`; }, [lobby, reply.id]);
+  const panel = bob.page.locator('#thread-panel');
+  await panel.locator('.thread-root .msg-text', { hasText: 'Offsite venue?' }).waitFor();
+  await panel.locator(`.thread-replies .msg[data-message-id="${reply.id}"]`).waitFor();
+  // On a phone the thread takes the whole width.
+  await bob.page.setViewportSize({ width: 390, height: 844 });
+  await eventually(async () => (await panel.boundingBox()).width === 390, { message: 'the thread panel is full width' });
+  await screenshot(bob.page, 'thread-panel-light-narrow');
+  await bob.page.setViewportSize({ width: 1280, height: 800 });
+  await bob.page.getByTestId('close-thread').click();
 });
 
 test('no page errors', () => {

@@ -39,7 +39,7 @@ test('permalinks round-trip and anything else is not one', () => {
 });
 
 test('the thread panel collects its replies, live ones too, and follows edits, reactions and deletes', () => {
-  let s = initialState();
+  let s = reduce(initialState(), { type: 'session/ready', user: { id: 7 }, rooms: [{ id: 1, name: 'a', is_member: true }] });
   s = reduce(s, { type: 'history/loaded', roomId: 1, messages: [msg(1), msg(2, { thread_id: 1 }), msg(3)], hasMore: false, direction: 'latest', changesRev: 0 });
   s = reduce(s, { type: 'thread/open', root: msg(1) });
   assert.deepEqual(s.thread.items.map((m) => m.id), [2], 'replies already loaded show at once');
@@ -91,4 +91,15 @@ test('a queued reply keeps what it answers across a reload', async () => {
   assert.deepEqual([item.replyTo, item.threadId, item.alsoToRoom], [4, 2, true]);
   const [plain] = restore(serialize(enqueue([], { roomId: 1, content: 'x', clientMsgId: 'c-2' })));
   assert.deepEqual([plain.replyTo, plain.threadId, plain.alsoToRoom], [null, null, false]);
+});
+
+test('the thread panel closes when its room goes', () => {
+  let s = initialState();
+  s = reduce(s, { type: 'session/ready', user: { id: 7 }, rooms: [{ id: 1, name: 'a', is_member: true }, { id: 2, name: 'b', is_member: true }] });
+  s = reduce(s, { type: 'thread/open', root: msg(1) });
+  assert.equal(s.thread.rootId, 1);
+  s = reduce(s, { type: 'room/removed', roomId: 2 });
+  assert.notEqual(s.thread, null, 'another room going changes nothing');
+  s = reduce(s, { type: 'room/removed', roomId: 1 });
+  assert.equal(s.thread, null);
 });
