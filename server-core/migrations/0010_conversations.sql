@@ -1,4 +1,4 @@
--- Replies, threads, reactions, pins and thread following (issue 14).
+-- Replies, threads, reactions, pins and thread following.
 
 -- An inline quote-reply names the message it answers. No foreign key: when the original is
 -- gone (retention), the reply still says it answered something, shown as deleted.

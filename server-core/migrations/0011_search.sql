@@ -1,4 +1,4 @@
--- Full-text search (issue 15). The index holds text already segmented in Rust (src/search/):
+-- Full-text search. The index holds text already segmented in Rust (src/search/):
 -- `body` has words (folded, stemmed) and CJK bigrams in order, `chars` every CJK character.
 -- Contentless: the text is in `messages`; the index keeps only what it needs to match, keyed
 -- by the message id. `contentless_delete` lets a message's entry be deleted by id alone.
