@@ -62,6 +62,23 @@ export function parsePermalink(hash) {
   return Number.isSafeInteger(roomId) && Number.isSafeInteger(messageId) ? { roomId, messageId } : null;
 }
 
+/**
+ * `{roomId, messageId}` when `href` is a permalink of the server at `serverUrl` (its web client's
+ * address plus a permalink hash), else null: such links open in place rather than in a new tab.
+ */
+export function ownPermalink(href, serverUrl) {
+  let url;
+  let server;
+  try {
+    url = new URL(href);
+    server = new URL(serverUrl);
+  } catch {
+    return null;
+  }
+  if (url.origin !== server.origin || url.pathname.replace(/\/+$/, '') !== server.pathname.replace(/\/+$/, '')) return null;
+  return parsePermalink(url.hash);
+}
+
 /** The full web address of a permalink, from the page's address without its hash. */
 export function permalinkUrl(pageUrl, roomId, messageId) {
   return `${String(pageUrl).split('#')[0]}${permalink(roomId, messageId)}`;

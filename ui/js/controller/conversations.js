@@ -5,7 +5,7 @@
 
 import * as api from '../net/index.js';
 import { errorText, t } from '../i18n.js';
-import { hasReacted, withReaction, parsePermalink, permalinkUrl, inTimeline } from '../conversations.js';
+import { hasReacted, withReaction, parsePermalink, permalinkUrl, ownPermalink, inTimeline } from '../conversations.js';
 
 const THREAD_PAGE = 200;
 
@@ -99,6 +99,18 @@ export function createConversations(ctx) {
   });
 
   const actions = {
+    /**
+     * Opens `href` in place when it is a link to a message on this server (pasted into a
+     * message, say) and says so; anything else is left to the browser or the platform.
+     */
+    openOwnLink(href) {
+      const link = ownPermalink(href, api.serverUrl());
+      if (!link) return false;
+      pendingLink = link;
+      if (state().me && ctx.socket) openPendingLink().catch(fail);
+      return true;
+    },
+
     /** Adds my `emoji` to `message`, or removes it if I had it. */
     async toggleReaction(message, emoji) {
       const me = state().me?.id;

@@ -1,8 +1,9 @@
 // Conversations: a reaction one person adds is seen (and counted, with who) by another; a pin
 // and the room's pins; a thread
 // conversation between two people in the side panel, with the root's "N replies" line; a
-// quote-reply whose quote jumps to the original far back in history; and a permalink copied by
-// one person opening the message, highlighted, in another person's browser.
+// quote-reply whose quote jumps to the original far back in history; a permalink copied by
+// one person opening the message, highlighted, in another person's browser, and opening in place
+// when it is clicked in a message.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -178,6 +179,28 @@ test('a permalink copied by alice opens the message, highlighted, in a newcomerâ
   assert.ok(await seen.isVisible());
   await screenshot(carol.page, 'permalink-light-wide');
   await carol.context.close();
+});
+
+test('a link to a message, pasted into a message, opens it in place rather than in a new tab', async () => {
+  const { token } = await registerViaApi(server, uniqueName('seed'));
+  const lobby = await roomId(server, token, LOBBY);
+  const target = (await rest(server, 'POST', `/api/rooms/${lobby}/messages`, { content: 'The agreed budget is 40k' }, token)).body.message;
+  await seedMessages(server, token, lobby, 80, { label: (i) => `Later ${i}` });
+  const link = `${server.url}/#/rooms/${lobby}/messages/${target.id}`;
+
+  // Bob pastes the link into a message of his own (sending shows the newest page).
+  const { page, context } = bob;
+  await openRoom(page, LOBBY);
+  await sendMessage(page, `See [the budget](${link}) and also ${link}`);
+  const pasted = page.locator('.messages .msg[data-message-id] .msg-text', { hasText: 'See the budget and also' });
+  await pasted.waitFor();
+  const pagesBefore = context.pages().length;
+  await pasted.getByRole('link', { name: 'the budget' }).click();
+  const seen = page.locator(`.msg[data-message-id="${target.id}"]`);
+  await seen.waitFor();
+  await eventually(async () => (await seen.getAttribute('class')).includes('focused'), { message: 'the linked message is highlighted' });
+  assert.equal(context.pages().length, pagesBefore, 'no new tab opened');
+  assert.equal(await messageBubbles(page, 'Later 79').count(), 0, 'the room opened at the message, not at its newest page');
 });
 
 test('a link to a reply kept in a thread opens that thread beside the room', async () => {

@@ -1,7 +1,7 @@
 // Replies, threads, reactions and permalinks as data, and the reducer's part for them.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { inTimeline, hasReacted, withReaction, reactorNames, repliesOf, permalink, parsePermalink, permalinkUrl } from '../../js/conversations.js';
+import { inTimeline, hasReacted, withReaction, reactorNames, repliesOf, permalink, parsePermalink, permalinkUrl, ownPermalink } from '../../js/conversations.js';
 import { initialState, reduce } from '../../js/state.js';
 import { buildRows } from '../../js/format.js';
 
@@ -36,6 +36,20 @@ test('permalinks round-trip and anything else is not one', () => {
     assert.equal(parsePermalink(bad), null, bad);
   }
   assert.equal(permalinkUrl('https://chat.example/app/?x=1#/old', 3, 41), 'https://chat.example/app/?x=1#/rooms/3/messages/41');
+});
+
+test('a link is this server’s permalink only on its own origin and path', () => {
+  const server = 'http://192.168.1.20:8080/';
+  assert.deepEqual(ownPermalink('http://192.168.1.20:8080/#/rooms/3/messages/41', server), { roomId: 3, messageId: 41 });
+  assert.deepEqual(ownPermalink('http://192.168.1.20:8080/#/rooms/3/messages/41', 'http://192.168.1.20:8080'), { roomId: 3, messageId: 41 });
+  for (const other of [
+    'http://192.168.1.21:8080/#/rooms/3/messages/41', // another server
+    'https://192.168.1.20:8080/#/rooms/3/messages/41', // another scheme is another origin
+    'http://192.168.1.20:8080/wiki/#/rooms/3/messages/41', // another page on the host
+    'http://192.168.1.20:8080/#/rooms/3', // not a message
+    'mailto:a@b.c',
+    'not a url',
+  ]) assert.equal(ownPermalink(other, server), null, other);
 });
 
 test('the thread panel collects its replies, live ones too, and follows edits, reactions and deletes', () => {
