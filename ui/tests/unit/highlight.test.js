@@ -65,7 +65,7 @@ function growth(fn, small, large) {
   fn(small);
   fn(large);
   let best = Infinity;
-  for (let attempt = 0; attempt < 3 && best >= 6; attempt += 1) {
+  for (let attempt = 0; attempt < 5 && best >= 6; attempt += 1) {
     best = Math.min(best, fastest(() => fn(large)) / Math.max(fastest(() => fn(small)), 0.05));
   }
   return best;
@@ -77,8 +77,9 @@ test('any input comes back exactly, in time linear in its length', () => {
       const code = make(4000);
       assert.equal(joined(code, lang), code, `${name} in ${lang}`);
       const ratio = growth((code) => highlight(code, lang), make(10000), make(40000));
-      // Linear: ~4× for 4× the input; quadratic would be ~16×.
-      assert.ok(ratio < 8, `${name} in ${lang}: 4× the input took ${ratio.toFixed(1)}× as long`);
+      // Linear: ~4× for 4× the input; quadratic would be ~16×. Garbage collection counts as CPU
+      // time here and has taken a linear case to 9× once, hence the margin.
+      assert.ok(ratio < 10, `${name} in ${lang}: 4× the input took ${ratio.toFixed(1)}× as long`);
     }
   }
 });

@@ -241,7 +241,7 @@ function growth(fn, small, large) {
   fn(small);
   fn(large);
   let best = Infinity;
-  for (let attempt = 0; attempt < 3 && best >= 6; attempt += 1) {
+  for (let attempt = 0; attempt < 5 && best >= 6; attempt += 1) {
     best = Math.min(best, fastest(() => fn(large)) / Math.max(fastest(() => fn(small)), 0.05));
   }
   return best;
@@ -249,7 +249,8 @@ function growth(fn, small, large) {
 
 test('rendering time grows linearly with the input, also for pathological input', () => {
   // Linear work takes ~4× as long for 4× the input, quadratic ~16×. The bound sits between
-  // them, generous for a noisy shared machine.
+  // them, generous for a noisy shared machine: garbage collection runs on this thread and counts
+  // as CPU time, and has been seen to take a linear case to 9× once.
   const ratios = {};
   for (const [name, make] of Object.entries(PATHOLOGICAL)) {
     const small = make(5000);
@@ -257,8 +258,8 @@ test('rendering time grows linearly with the input, also for pathological input'
     const ratio = growth(render, small, large);
     ratios[name] = ratio;
     const plainRatio = growth(plainText, small, large);
-    assert.ok(ratio < 8, `${name}: 4× the input took ${ratio.toFixed(1)}× as long to render`);
-    assert.ok(plainRatio < 8, `${name}: 4× the input took ${plainRatio.toFixed(1)}× as long for plainText`);
+    assert.ok(ratio < 10, `${name}: 4× the input took ${ratio.toFixed(1)}× as long to render`);
+    assert.ok(plainRatio < 10, `${name}: 4× the input took ${plainRatio.toFixed(1)}× as long for plainText`);
   }
   if (process.env.CONFAB_PRINT_RATIOS) console.log(Object.fromEntries(Object.entries(ratios).map(([k, v]) => [k, Number(v.toFixed(2))])));
 });
