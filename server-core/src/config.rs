@@ -363,6 +363,32 @@ pub enum Command {
     /// Exit 0 if the server configured by these flags answers its health check (for container
     /// and service-manager health checks).
     Health,
+    /// Manage accounts on this data dir, whether the server is running or not.
+    Admin {
+        #[command(subcommand)]
+        action: AdminAction,
+    },
+}
+
+/// `confab-server admin …`: changes take effect at once on a running server.
+#[derive(Debug, Subcommand)]
+pub enum AdminAction {
+    /// List every account with its role and status.
+    List,
+    /// Create an account and print its one-time password (it must be changed at first sign-in).
+    CreateUser {
+        name: String,
+        /// Make it a server administrator.
+        #[arg(long)]
+        admin: bool,
+    },
+    /// Sign an account out everywhere and print a one-time password that must be changed at
+    /// the next sign-in.
+    ResetPassword { name: String },
+    /// Make an account a server administrator.
+    Promote { name: String },
+    /// Take the administrator role from an account (never from the last one).
+    Demote { name: String },
 }
 
 impl Args {

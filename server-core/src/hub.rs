@@ -270,6 +270,14 @@ impl Hub {
         }
     }
 
+    /// The sessions that have a live connection right now.
+    pub fn session_ids(&self) -> Vec<SessionId> {
+        let mut ids: Vec<_> = self.read().conns.values().map(|conn| conn.session).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        ids
+    }
+
     /// Whether `user` has a live connection right now.
     pub fn is_online(&self, user: UserId) -> bool {
         self.read().users.contains_key(&user)

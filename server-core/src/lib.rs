@@ -21,9 +21,10 @@ mod store;
 mod time;
 mod ws;
 
+pub use chat::admin::cli::run as admin_command;
 pub use chat::retention::Report as CleanupReport;
 pub use config::{
-    Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, Timing, create_private_dir,
+    AdminAction, Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, Timing, create_private_dir,
 };
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};

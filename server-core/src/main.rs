@@ -1,7 +1,7 @@
 //! `confab-server`: the standalone Confab server for an office LAN. Parses the command line,
 //! sets up logging (terminal and daily files under `<data-dir>/logs/`), then either serves —
 //! printing where to reach it and shutting down cleanly on Ctrl-C / SIGTERM — or runs a
-//! one-off command such as `cleanup`.
+//! one-off command such as `cleanup` or `admin`.
 
 use std::process::ExitCode;
 
@@ -26,6 +26,7 @@ async fn main() -> ExitCode {
     let result = match args.command {
         Some(Command::Cleanup { dry_run }) => cleanup(&config, dry_run).await,
         Some(Command::Health) => health(&config),
+        Some(Command::Admin { ref action }) => admin(&config, action).await,
         None => serve(config).await,
     };
     match result {
@@ -97,6 +98,11 @@ async fn serve(config: Config) -> server_core::Result<()> {
     for url in server.urls() {
         banner.push_str(&format!("  {url}\n"));
     }
+    if let Some(url) = server.setup_url() {
+        banner.push_str(&format!(
+            "\nThis server has no administrator yet. Open this one-time link to create the first\nadministrator account (or to make your signed-in account one):\n  {url}\n\n"
+        ));
+    }
     banner.push_str("Press Ctrl-C to stop.\n");
     let mut stdout = std::io::stdout();
     let _ = std::io::Write::write_all(&mut stdout, banner.as_bytes())
@@ -104,6 +110,12 @@ async fn serve(config: Config) -> server_core::Result<()> {
     signals.wait().await;
     eprintln!("confab-server: shutting down…");
     server.shutdown().await
+}
+
+async fn admin(config: &Config, action: &server_core::AdminAction) -> server_core::Result<()> {
+    let report = server_core::admin_command(config, action).await?;
+    print!("{report}");
+    Ok(())
 }
 
 async fn cleanup(config: &Config, dry_run: bool) -> server_core::Result<()> {

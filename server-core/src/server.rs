@@ -30,7 +30,7 @@ use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
 use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
-use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, admin, seed};
 use crate::config::Config;
 use crate::connections::{self, Admission, Counted};
 use crate::context::AppContext;
@@ -105,6 +105,15 @@ impl Server {
             sockets: TaskTracker::new(),
         };
         seed::run(&ctx, local_addr.ip()).await?;
+        let setup_code = admin::setup::prepare(&ctx.store).await?;
+        let setup_url = setup_code.as_ref().map(|code| {
+            let base = urls_for(local_addr).into_iter().next().unwrap_or_default();
+            format!("{base}#/setup/{code}")
+        });
+        if let Some(url) = &setup_url {
+            // The log, like the console, is the operator's: the code never goes over the network.
+            tracing::warn!(%url, "this server has no administrator: open this one-time link to create the first one");
+        }
 
         let stop_background = CancellationToken::new();
         let background = vec![
@@ -126,6 +135,7 @@ impl Server {
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
             tokio::spawn(checkpoints(ctx.store.clone(), stop_background.clone())),
+            tokio::spawn(admin::watch::run(ctx.clone(), stop_background.clone())),
             tokio::spawn(retention(&ctx).schedule(stop_background.clone())),
         ];
         let limits = connections::effective_limits(&ctx.config.connections, connections::open_file_limit());
@@ -165,6 +175,7 @@ impl Server {
             background,
             stop_writer,
             writer_task: Some(writer_task),
+            setup_url,
         })
     }
 }
@@ -182,6 +193,7 @@ pub struct RunningServer {
     background: Vec<JoinHandle<()>>,
     stop_writer: CancellationToken,
     writer_task: Option<JoinHandle<()>>,
+    setup_url: Option<String>,
 }
 
 impl RunningServer {
@@ -194,6 +206,17 @@ impl RunningServer {
     /// interface, each LAN address too.
     pub fn urls(&self) -> Vec<String> {
         urls_for(self.local_addr)
+    }
+
+    /// The one-time link that makes the first administrator, while the server has none (as it
+    /// was when the server started).
+    pub fn setup_url(&self) -> Option<&str> {
+        self.setup_url.as_deref()
+    }
+
+    /// The code in [`Self::setup_url`].
+    pub fn setup_code(&self) -> Option<&str> {
+        self.setup_url.as_deref().and_then(|url| url.rsplit('/').next())
     }
 
     /// Runs the retention job now (as the daily schedule would); with `dry_run`, only reports

@@ -30,6 +30,9 @@ pub struct Issued {
     pub expires_at: Millis,
     /// Lets this device through the login throttle for this account later (see `throttle`).
     pub device_token: String,
+    /// Signed in with a temporary password an administrator set: the client must have its
+    /// owner choose a new one now.
+    pub password_change_required: bool,
 }
 
 /// Registration input.
@@ -39,6 +42,9 @@ pub struct Registration<'a> {
     pub email: Option<&'a str>,
     /// The client's address: registrations are limited per address.
     pub addr: Option<IpAddr>,
+    /// The first-administrator setup code (see `admin::setup`): the account becomes the
+    /// server's administrator.
+    pub setup_code: Option<&'a str>,
 }
 
 /// Creates an account (a member of the default rooms, announced there) and logs it in.
@@ -48,7 +54,24 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
         .check_new(input.password, &username.key, "password")?;
     let email = validate::email(input.email)?;
     ctx.limits.register(input.addr)?;
-    let (me, rooms) = create_user(ctx, &username, input.password, email.as_deref(), false).await?;
+    if let Some(code) = input.setup_code {
+        super::admin::setup::consume(ctx, code).await?;
+    }
+    let is_admin = input.setup_code.is_some();
+    let created = create_user(ctx, &username, input.password, email.as_deref(), is_admin).await;
+    let (me, rooms) = match (created, input.setup_code) {
+        (Ok(created), _) => created,
+        (Err(e), Some(code)) => {
+            super::admin::setup::restore(ctx, code).await?;
+            return Err(e);
+        }
+        (Err(e), None) => return Err(e),
+    };
+    if is_admin {
+        tracing::info!(user_id = me.user.id, username = %me.user.username, "the first administrator registered with the setup code");
+        let actor = (me.user.id, me.user.username.as_str());
+        super::admin::audit(ctx, actor, "register_admin", Some(&me.user.username), input.addr).await;
+    }
     for room in rooms {
         super::rooms::announce_member(ctx, room.id, me.user.id).await;
         let event = SystemEvent::MemberJoined {
@@ -121,7 +144,9 @@ pub async fn login(ctx: &AppContext, input: Login<'_>) -> Result<Issued> {
         .me(credentials.id)
         .await?
         .ok_or(Error::InvalidCredentials)?;
-    issue(ctx, me, input.remember, &key).await
+    let mut issued = issue(ctx, me, input.remember, &key).await?;
+    issued.password_change_required = credentials.must_change_password;
+    Ok(issued)
 }
 
 async fn issue(ctx: &AppContext, user: Me, remember: bool, key: &str) -> Result<Issued> {
@@ -143,6 +168,7 @@ async fn issue(ctx: &AppContext, user: Me, remember: bool, key: &str) -> Result<
         user,
         expires_at,
         device_token: ctx.throttle.device_token(key),
+        password_change_required: false,
     })
 }
 

@@ -2,6 +2,7 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod admin;
 pub mod avatars;
 pub mod bidi;
 pub mod connections;

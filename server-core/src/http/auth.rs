@@ -81,6 +81,9 @@ struct SessionBody {
     #[serde(serialize_with = "time::ser")]
     expires_at: Millis,
     device_token: String,
+    /// Only present (and `true`) after signing in with a temporary password.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    password_change_required: bool,
 }
 
 impl From<Issued> for SessionBody {
@@ -90,6 +93,7 @@ impl From<Issued> for SessionBody {
             user: issued.user,
             expires_at: issued.expires_at,
             device_token: issued.device_token,
+            password_change_required: issued.password_change_required,
         }
     }
 }
@@ -105,6 +109,8 @@ struct RegisterBody {
     password: String,
     #[serde(default)]
     email: Option<String>,
+    #[serde(default)]
+    setup_code: Option<String>,
 }
 
 /// POST /api/auth/register — create an account (member of the default rooms) and log in.
@@ -115,6 +121,7 @@ async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody
         password: &body.password,
         email: body.email.as_deref(),
         addr: ip,
+        setup_code: body.setup_code.as_deref(),
     };
     let issued = accounts::register(&ctx, input).await?;
     Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))

@@ -2,6 +2,7 @@
 //! the embedded web client into one warp filter, with the filters they share and the single
 //! rejection handler that turns unmatched requests into JSON errors.
 
+mod admin;
 mod assets;
 mod auth;
 mod avatars;
@@ -68,6 +69,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(threads::routes(ctx.clone()))
             .unify()
             .or(search::routes(ctx.clone()))
+            .unify()
+            .or(admin::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

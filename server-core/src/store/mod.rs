@@ -5,6 +5,7 @@
 #[macro_use]
 mod sql;
 
+mod admin;
 mod attachments;
 mod dms;
 mod files;
@@ -28,6 +29,7 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use admin::{AccountRow, AuditEntry, Demotion};
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
 pub use reactions::ReactOutcome;

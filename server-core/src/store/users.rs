@@ -24,6 +24,8 @@ pub struct NewUser<'a> {
 pub struct Credentials {
     pub id: UserId,
     pub password_hash: String,
+    /// Set by an administrator's password reset until the owner chooses a new one.
+    pub must_change_password: bool,
 }
 
 /// A profile edit: `None` leaves a field alone, `Some(None)` clears it.
@@ -90,18 +92,18 @@ impl Store {
 
     /// Login data for the account whose normalized name is `username_key`.
     pub async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
-        Ok(
-            sqlx::query_as(r#"select id, password_hash from users where username_key = ?1"#)
-                .bind(username_key)
-                .fetch_optional(&self.read)
-                .await?,
+        Ok(sqlx::query_as(
+            r#"select id, password_hash, must_change_password from users where username_key = ?1"#,
         )
+        .bind(username_key)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// Login data for account `id`.
     pub async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
         Ok(
-            sqlx::query_as(r#"select id, password_hash from users where id = ?1"#)
+            sqlx::query_as(r#"select id, password_hash, must_change_password from users where id = ?1"#)
                 .bind(id)
                 .fetch_optional(&self.read)
                 .await?,
@@ -191,7 +193,7 @@ impl Store {
 
     /// Replaces the password hash of account `id`.
     pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
-        sqlx::query(r#"update users set password_hash = ?2 where id = ?1"#)
+        sqlx::query(r#"update users set password_hash = ?2, must_change_password = 0 where id = ?1"#)
             .bind(id)
             .bind(password_hash)
             .execute(&self.write)

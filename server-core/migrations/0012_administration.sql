@@ -1,0 +1,38 @@
+-- Server administration. `users.is_admin` (since 0001) already means "server administrator";
+-- the API calls it `is_server_admin`.
+--
+-- A deactivated account keeps its messages but cannot sign in; reactivation clears the time.
+alter table users add column deactivated_at integer;
+-- Set by a password reset: the temporary password signs in once and must then be changed.
+alter table users add column must_change_password integer not null default 0;
+
+-- Invites for the `invite` registration policy. Only a SHA-256 of each code is stored.
+create table invites (
+    id          integer primary key,
+    code_hash   blob    not null unique,
+    created_by  integer references users (id) on delete set null,
+    created_at  integer not null,
+    expires_at  integer,
+    max_uses    integer,
+    uses        integer not null default 0,
+    revoked_at  integer
+);
+
+-- Every administrative action: who, what, on what, when, from where.
+create table audit_log (
+    id         integer primary key autoincrement,
+    actor_id   integer references users (id) on delete set null,
+    -- Kept so the entry still says who after the account is gone; `cli` for the command line.
+    actor_name text    not null,
+    action     text    not null,
+    target     text,
+    detail     text,
+    address    text,
+    created_at integer not null
+);
+create index audit_log_time on audit_log (created_at);
+
+-- Bumped by anything that changes accounts or sessions outside the running server (the
+-- `confab-server admin` commands): the server polls it and closes sockets whose sessions
+-- were revoked.
+insert into server_meta (key, value) values ('admin.revision', '0');

@@ -1,0 +1,203 @@
+//! SQL for server administration: the first-administrator setup code, the administrator role,
+//! password resets, the audit log and the revision counter that tells a running server about
+//! changes made by the `confab-server admin` commands.
+
+use sqlx::FromRow;
+
+use super::Store;
+use crate::error::Result;
+use crate::model::{SessionId, UserId};
+use crate::time::Millis;
+
+const SETUP_CODE: &str = "admin.setup_code";
+const REVISION: &str = "admin.revision";
+
+/// An account as the administration commands list it.
+#[derive(Debug, FromRow)]
+pub struct AccountRow {
+    pub id: UserId,
+    pub username: String,
+    pub is_admin: bool,
+    pub deactivated_at: Option<Millis>,
+    pub created_at: Millis,
+    pub last_seen: Option<Millis>,
+}
+
+/// One audit log entry to write.
+#[derive(Debug)]
+pub struct AuditEntry<'a> {
+    pub actor_id: Option<UserId>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+/// Why a demotion did not happen.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Demotion {
+    Done,
+    NotAdmin,
+    LastAdmin,
+}
+
+impl Store {
+    /// Active (not deactivated) server administrators.
+    pub async fn admin_count(&self) -> Result<i64> {
+        Ok(
+            sqlx::query_scalar(r#"select count(*) from users where is_admin = 1 and deactivated_at is null"#)
+                .fetch_one(&self.read)
+                .await?,
+        )
+    }
+
+    /// Replaces the setup code with one hashing to `hash` (hex), or removes it (`None`).
+    pub async fn set_setup_code(&self, hash: Option<&str>) -> Result<()> {
+        match hash {
+            Some(hash) => self.set_meta(SETUP_CODE, hash).await,
+            None => {
+                sqlx::query(r#"delete from server_meta where key = ?1"#)
+                    .bind(SETUP_CODE)
+                    .execute(&self.write)
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    /// Uses up the setup code if it hashes to `hash` and no administrator exists yet; whether
+    /// it did. One statement, so two people racing with the same code cannot both win.
+    pub async fn consume_setup_code(&self, hash: &str) -> Result<bool> {
+        let done = sqlx::query(
+            r#"delete from server_meta where key = ?1 and value = ?2
+               and not exists (select 1 from users where is_admin = 1 and deactivated_at is null)"#,
+        )
+        .bind(SETUP_CODE)
+        .bind(hash)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Makes `id` a server administrator, or not; whether anything changed. Demoting never
+    /// leaves the server without an active administrator (checked in the same statement).
+    pub async fn promote(&self, id: UserId) -> Result<bool> {
+        let done = sqlx::query(r#"update users set is_admin = 1 where id = ?1 and is_admin = 0"#)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Takes the administrator role from `id`, unless it is the last active administrator.
+    pub async fn demote(&self, id: UserId) -> Result<Demotion> {
+        let done = sqlx::query(
+            r#"update users set is_admin = 0
+               where id = ?1 and is_admin = 1
+                 and (select count(*) from users
+                      where is_admin = 1 and deactivated_at is null and id != ?1) > 0"#,
+        )
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        if done.rows_affected() == 1 {
+            return Ok(Demotion::Done);
+        }
+        let is_admin: Option<bool> = sqlx::query_scalar(r#"select is_admin from users where id = ?1"#)
+            .bind(id)
+            .fetch_optional(&self.write)
+            .await?;
+        Ok(if is_admin == Some(true) {
+            Demotion::LastAdmin
+        } else {
+            Demotion::NotAdmin
+        })
+    }
+
+    /// Sets a temporary password that must be changed at the next sign-in and revokes every
+    /// session of `id`; returns the revoked sessions.
+    pub async fn reset_password(&self, id: UserId, hash: &str) -> Result<Vec<SessionId>> {
+        let mut tx = self.write.begin().await?;
+        sqlx::query(r#"update users set password_hash = ?2, must_change_password = 1 where id = ?1"#)
+            .bind(id)
+            .bind(hash)
+            .execute(&mut *tx)
+            .await?;
+        let revoked = sqlx::query_scalar(r#"delete from sessions where user_id = ?1 returning id"#)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(revoked)
+    }
+
+    /// Every account, oldest first.
+    pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, is_admin, deactivated_at, created_at, last_seen
+               from users order by id"#,
+        )
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// The account whose normalized name is `username_key`.
+    pub async fn account_by_key(&self, username_key: &str) -> Result<Option<AccountRow>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, is_admin, deactivated_at, created_at, last_seen
+               from users where username_key = ?1"#,
+        )
+        .bind(username_key)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
+    /// Writes one entry to the audit log.
+    pub async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
+        sqlx::query(
+            r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
+               values (?1, ?2, ?3, ?4, ?5, ?6)"#,
+        )
+        .bind(entry.actor_id)
+        .bind(entry.actor_name)
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.address)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// The number of the last change to accounts or sessions made outside the server.
+    pub async fn admin_revision(&self) -> Result<i64> {
+        let value: Option<String> = sqlx::query_scalar(r#"select value from server_meta where key = ?1"#)
+            .bind(REVISION)
+            .fetch_optional(&self.read)
+            .await?;
+        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+    }
+
+    /// Tells a running server that accounts or sessions changed behind its back.
+    pub async fn bump_admin_revision(&self) -> Result<()> {
+        sqlx::query(
+            r#"insert into server_meta (key, value) values (?1, '1')
+               on conflict (key) do update set value = cast(value as integer) + 1"#,
+        )
+        .bind(REVISION)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Which of `ids` are still live sessions.
+    pub async fn live_sessions(&self, ids: &[SessionId]) -> Result<Vec<SessionId>> {
+        let ids = serde_json::to_string(ids).map_err(|e| crate::error::Error::Internal(e.to_string()))?;
+        Ok(
+            sqlx::query_scalar(r#"select id from sessions where id in (select value from json_each(?1))"#)
+                .bind(ids)
+                .fetch_all(&self.read)
+                .await?,
+        )
+    }
+}
