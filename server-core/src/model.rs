@@ -76,6 +76,38 @@ pub struct Me {
     pub email: Option<String>,
 }
 
+/// An account as server administrators see it.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct AdminUser {
+    pub id: UserId,
+    pub username: String,
+    pub email: Option<String>,
+    #[sqlx(rename = "is_admin")]
+    pub is_server_admin: bool,
+    pub is_deactivated: bool,
+    pub is_online: bool,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub last_seen: Option<Millis>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+}
+
+/// One administrative action in the audit log.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct AuditRecord {
+    pub id: i64,
+    /// `null` for the command line, or an account since deleted.
+    pub actor_id: Option<UserId>,
+    /// The account's name then, or `cli`.
+    pub actor_name: String,
+    pub action: String,
+    pub target: Option<String>,
+    /// The client's address, when the action came over the network.
+    pub address: Option<String>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+}
+
 /// Who is making a request: the user behind a valid session.
 #[derive(Clone, Debug)]
 pub struct Caller {

@@ -139,6 +139,13 @@ pub async fn login(ctx: &AppContext, input: Login<'_>) -> Result<Issued> {
         return Err(Error::InvalidCredentials);
     };
     super::seed::refuse_demo_password(ctx, &key, input.password)?;
+    // Only after the password proved who is asking: nobody else learns the account's state.
+    if credentials.is_deactivated {
+        return Err(Error::forbidden(
+            "account_deactivated",
+            "this account has been deactivated; ask a server administrator",
+        ));
+    }
     let me = ctx
         .store
         .me(credentials.id)

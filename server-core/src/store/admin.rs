@@ -6,7 +6,7 @@ use sqlx::FromRow;
 
 use super::Store;
 use crate::error::Result;
-use crate::model::{SessionId, UserId};
+use crate::model::{AdminUser, SessionId, UserId};
 use crate::time::Millis;
 
 const SETUP_CODE: &str = "admin.setup_code";
@@ -23,21 +23,13 @@ pub struct AccountRow {
     pub last_seen: Option<Millis>,
 }
 
-/// One audit log entry to write.
-#[derive(Debug)]
-pub struct AuditEntry<'a> {
-    pub actor_id: Option<UserId>,
-    pub actor_name: &'a str,
-    pub action: &'a str,
-    pub target: Option<&'a str>,
-    pub address: Option<&'a str>,
-}
-
-/// Why a demotion did not happen.
+/// What a demotion or deactivation did.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Demotion {
     Done,
+    /// Nothing to do: not an administrator (or, deactivating, already deactivated).
     NotAdmin,
+    /// Refused: the last active administrator.
     LastAdmin,
 }
 
@@ -131,6 +123,76 @@ impl Store {
         Ok(revoked)
     }
 
+    /// Deactivates `id` and revokes its sessions (returned), unless it is the last active
+    /// administrator. Messages stay.
+    pub async fn deactivate(&self, id: UserId, now: Millis) -> Result<(Demotion, Vec<SessionId>)> {
+        let mut tx = self.write.begin().await?;
+        let done = sqlx::query(
+            r#"update users set deactivated_at = ?2
+               where id = ?1 and deactivated_at is null
+                 and (is_admin = 0 or (select count(*) from users
+                      where is_admin = 1 and deactivated_at is null and id != ?1) > 0)"#,
+        )
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            let row: Option<(bool, Option<Millis>)> =
+                sqlx::query_as(r#"select is_admin, deactivated_at from users where id = ?1"#)
+                    .bind(id)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+            let outcome = match row {
+                Some((true, None)) => Demotion::LastAdmin,
+                _ => Demotion::NotAdmin,
+            };
+            return Ok((outcome, Vec::new()));
+        }
+        let revoked = sqlx::query_scalar(r#"delete from sessions where user_id = ?1 returning id"#)
+            .bind(id)
+            .fetch_all(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok((Demotion::Done, revoked))
+    }
+
+    /// Lets a deactivated account sign in again; whether it was deactivated.
+    pub async fn reactivate(&self, id: UserId) -> Result<bool> {
+        let done = sqlx::query(
+            r#"update users set deactivated_at = null where id = ?1 and deactivated_at is not null"#,
+        )
+        .bind(id)
+        .execute(&self.write)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Accounts as administrators see them, oldest first; `q` filters by a part of the name.
+    pub async fn admin_users(&self, q: &str, limit: u32) -> Result<Vec<AdminUser>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, email, is_admin, deactivated_at is not null as is_deactivated,
+                      is_online, last_seen, created_at
+               from users where instr(username_key, ?1) > 0 order by id limit ?2"#,
+        )
+        .bind(q)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+
+    /// One account as administrators see it.
+    pub async fn admin_user(&self, id: UserId) -> Result<Option<AdminUser>> {
+        Ok(sqlx::query_as(
+            r#"select id, username, email, is_admin, deactivated_at is not null as is_deactivated,
+                      is_online, last_seen, created_at
+               from users where id = ?1"#,
+        )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
+    }
+
     /// Every account, oldest first.
     pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
         Ok(sqlx::query_as(
@@ -150,23 +212,6 @@ impl Store {
         .bind(username_key)
         .fetch_optional(&self.read)
         .await?)
-    }
-
-    /// Writes one entry to the audit log.
-    pub async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
-        sqlx::query(
-            r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
-               values (?1, ?2, ?3, ?4, ?5, ?6)"#,
-        )
-        .bind(entry.actor_id)
-        .bind(entry.actor_name)
-        .bind(entry.action)
-        .bind(entry.target)
-        .bind(entry.address)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(())
     }
 
     /// The number of the last change to accounts or sessions made outside the server.

@@ -7,6 +7,7 @@ mod sql;
 
 mod admin;
 mod attachments;
+mod audit;
 mod dms;
 mod files;
 mod history;
@@ -29,7 +30,8 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use admin::{AccountRow, AuditEntry, Demotion};
+pub use admin::{AccountRow, Demotion};
+pub use audit::AuditEntry;
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
 pub use reactions::ReactOutcome;

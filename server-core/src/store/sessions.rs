@@ -43,7 +43,7 @@ impl Store {
         Ok(sqlx::query_as(
             r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at
                from sessions s join users u on u.id = s.user_id
-               where s.token_hash = ?1 and s.expires_at > ?2"#,
+               where s.token_hash = ?1 and s.expires_at > ?2 and u.deactivated_at is null"#,
         )
         .bind(token_hash)
         .bind(now)

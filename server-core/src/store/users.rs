@@ -26,6 +26,7 @@ pub struct Credentials {
     pub password_hash: String,
     /// Set by an administrator's password reset until the owner chooses a new one.
     pub must_change_password: bool,
+    pub is_deactivated: bool,
 }
 
 /// A profile edit: `None` leaves a field alone, `Some(None)` clears it.
@@ -93,7 +94,8 @@ impl Store {
     /// Login data for the account whose normalized name is `username_key`.
     pub async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
         Ok(sqlx::query_as(
-            r#"select id, password_hash, must_change_password from users where username_key = ?1"#,
+            r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
+               from users where username_key = ?1"#,
         )
         .bind(username_key)
         .fetch_optional(&self.read)
@@ -102,12 +104,13 @@ impl Store {
 
     /// Login data for account `id`.
     pub async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
-        Ok(
-            sqlx::query_as(r#"select id, password_hash, must_change_password from users where id = ?1"#)
-                .bind(id)
-                .fetch_optional(&self.read)
-                .await?,
+        Ok(sqlx::query_as(
+            r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
+               from users where id = ?1"#,
         )
+        .bind(id)
+        .fetch_optional(&self.read)
+        .await?)
     }
 
     /// The account `id` as its owner sees it.

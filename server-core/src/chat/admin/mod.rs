@@ -4,13 +4,49 @@
 
 pub mod cli;
 pub mod setup;
+pub mod users;
 pub mod watch;
 
 use std::net::IpAddr;
 
 use crate::context::AppContext;
-use crate::model::UserId;
+use crate::error::{Error, Result};
+use crate::model::{AuditRecord, Caller, UserId};
 use crate::store::AuditEntry;
+
+/// The most audit entries one page holds.
+const MAX_AUDIT_PAGE: u32 = 200;
+
+/// Refuses everyone but server administrators with `403 not_server_admin`.
+pub fn require(caller: &Caller) -> Result<()> {
+    if caller.is_server_admin {
+        Ok(())
+    } else {
+        Err(Error::forbidden(
+            "not_server_admin",
+            "only a server administrator may do this",
+        ))
+    }
+}
+
+/// Audit entries older than the entry `before` (newest first), at most `limit` (default 50).
+pub async fn audit_log(
+    ctx: &AppContext,
+    caller: &Caller,
+    before: Option<i64>,
+    limit: Option<u32>,
+) -> Result<Vec<AuditRecord>> {
+    require(caller)?;
+    let limit = limit.unwrap_or(50);
+    if !(1..=MAX_AUDIT_PAGE).contains(&limit) {
+        return Err(Error::invalid(
+            "invalid_limit",
+            "limit",
+            format!("limit must be 1 to {MAX_AUDIT_PAGE}"),
+        ));
+    }
+    ctx.store.audit_page(before, limit).await
+}
 
 /// Records an administrative action by `actor` (id, name). A failed write is logged, never
 /// fatal: the action itself already happened.

@@ -1,0 +1,47 @@
+//! SQL for the audit log of administrative actions.
+
+use super::Store;
+use crate::error::Result;
+use crate::model::{AuditRecord, UserId};
+use crate::time::Millis;
+
+/// One audit log entry to write.
+#[derive(Debug)]
+pub struct AuditEntry<'a> {
+    pub actor_id: Option<UserId>,
+    pub actor_name: &'a str,
+    pub action: &'a str,
+    pub target: Option<&'a str>,
+    pub address: Option<&'a str>,
+}
+
+impl Store {
+    /// Writes one entry to the audit log.
+    pub async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
+        sqlx::query(
+            r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
+               values (?1, ?2, ?3, ?4, ?5, ?6)"#,
+        )
+        .bind(entry.actor_id)
+        .bind(entry.actor_name)
+        .bind(entry.action)
+        .bind(entry.target)
+        .bind(entry.address)
+        .bind(now)
+        .execute(&self.write)
+        .await?;
+        Ok(())
+    }
+
+    /// Entries older than `before` (an id; all when `None`), newest first.
+    pub async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
+        Ok(sqlx::query_as(
+            r#"select id, actor_id, actor_name, action, target, address, created_at
+               from audit_log where id < ?1 order by id desc limit ?2"#,
+        )
+        .bind(before.unwrap_or(i64::MAX))
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
+    }
+}
