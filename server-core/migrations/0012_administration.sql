@@ -6,10 +6,12 @@ alter table users add column deactivated_at integer;
 -- Set by a password reset: the temporary password signs in once and must then be changed.
 alter table users add column must_change_password integer not null default 0;
 
--- Invites for the `invite` registration policy. Only a SHA-256 of each code is stored.
+-- Invites for the `invite` registration policy. The code is stored as it is, unlike tokens:
+-- administrators list invites to hand them out again, and a code only admits one registration
+-- (up to `max_uses`) on a server whose policy asks for one.
 create table invites (
     id          integer primary key,
-    code_hash   blob    not null unique,
+    code        text    not null unique,
     created_by  integer references users (id) on delete set null,
     created_at  integer not null,
     expires_at  integer,
@@ -31,6 +33,10 @@ create table audit_log (
     created_at integer not null
 );
 create index audit_log_time on audit_log (created_at);
+
+-- Settings administrators choose at run time live in `server_meta` as `settings.<name>`
+-- (server_name, registration, retention_days, max_upload_mb); a missing key means "the
+-- command-line default".
 
 -- Bumped by anything that changes accounts or sessions outside the running server (the
 -- `confab-server admin` commands): the server polls it and closes sockets whose sessions

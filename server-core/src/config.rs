@@ -134,9 +134,49 @@ pub struct Config {
     pub retention_days: u32,
     /// Rate limits and quotas.
     pub limits: Limits,
+    /// Who may create an account, until an administrator chooses (then the database's
+    /// setting wins, as for the server name, retention and upload size).
+    pub registration: RegistrationPolicy,
+    /// Shown on the sign-in page and in discovery, until an administrator names the server.
+    pub server_name: String,
     /// The server's clock; tests shift it.
     pub clock: Clock,
 }
+
+/// Who may create an account.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RegistrationPolicy {
+    /// Anyone who can reach the server.
+    #[default]
+    Open,
+    /// Only with an invite an administrator made.
+    Invite,
+    /// Only administrators create accounts.
+    Closed,
+}
+
+impl RegistrationPolicy {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RegistrationPolicy::Open => "open",
+            RegistrationPolicy::Invite => "invite",
+            RegistrationPolicy::Closed => "closed",
+        }
+    }
+
+    pub fn parse(value: &str) -> Option<RegistrationPolicy> {
+        match value {
+            "open" => Some(RegistrationPolicy::Open),
+            "invite" => Some(RegistrationPolicy::Invite),
+            "closed" => Some(RegistrationPolicy::Closed),
+            _ => None,
+        }
+    }
+}
+
+/// Default `--server-name`.
+pub const DEFAULT_SERVER_NAME: &str = "Confab";
 
 /// Default `--max-upload-mb`.
 pub const DEFAULT_MAX_UPLOAD_MB: u64 = 10;
@@ -157,6 +197,8 @@ impl Config {
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             retention_days: DEFAULT_RETENTION_DAYS,
             limits: Limits::default(),
+            registration: RegistrationPolicy::default(),
+            server_name: DEFAULT_SERVER_NAME.to_owned(),
             clock: Clock::system(),
         }
     }
@@ -258,6 +300,15 @@ pub struct Args {
         global = true
     )]
     pub max_upload_mb: u64,
+
+    /// Who may create an account: anyone (open), people with an invite (invite), or only
+    /// administrators (closed). A first-start default: the administrators' setting wins.
+    #[arg(long, env = "CONFAB_REGISTRATION", value_enum, default_value_t = RegistrationPolicy::Open, global = true)]
+    pub registration: RegistrationPolicy,
+
+    /// The server's name on the sign-in page, until an administrator changes it.
+    #[arg(long, env = "CONFAB_SERVER_NAME", default_value = DEFAULT_SERVER_NAME, global = true)]
+    pub server_name: String,
 
     /// Delete messages and their files after this many days (0 keeps everything).
     #[arg(
@@ -411,6 +462,8 @@ impl Args {
             },
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             retention_days: self.retention_days,
+            registration: self.registration,
+            server_name: self.server_name.clone(),
             limits: Limits {
                 rate_limits: self.rate_limits,
                 messages: self.message_rate,

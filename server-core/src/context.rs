@@ -7,6 +7,7 @@ use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
 use crate::blocking::BlockingPool;
+use crate::chat::admin::settings::Settings;
 use crate::chat::avatars::Avatars;
 use crate::chat::decode_budget::DecodeBudget;
 use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing};
@@ -19,6 +20,8 @@ use crate::time::Clock;
 #[derive(Clone)]
 pub struct AppContext {
     pub config: Arc<Config>,
+    /// What administrators chose at run time (name, registration, retention, upload size).
+    pub settings: Settings,
     pub clock: Clock,
     pub store: Store,
     pub files: FileStore,

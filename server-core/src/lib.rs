@@ -24,7 +24,8 @@ mod ws;
 pub use chat::admin::cli::run as admin_command;
 pub use chat::retention::Report as CleanupReport;
 pub use config::{
-    AdminAction, Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, Timing, create_private_dir,
+    AdminAction, Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, RegistrationPolicy, Timing,
+    create_private_dir,
 };
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};

@@ -92,6 +92,23 @@ pub struct AdminUser {
     pub created_at: Millis,
 }
 
+/// An invite to register under the `invite` policy.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct Invite {
+    pub id: i64,
+    pub code: String,
+    pub created_by: Option<UserId>,
+    pub created_by_name: Option<String>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+    #[serde(serialize_with = "time::ser_opt")]
+    pub expires_at: Option<Millis>,
+    /// `null`: unlimited.
+    pub max_uses: Option<u32>,
+    pub uses: u32,
+    pub is_revoked: bool,
+}
+
 /// One administrative action in the audit log.
 #[derive(Clone, Debug, Serialize, FromRow)]
 pub struct AuditRecord {

@@ -86,7 +86,9 @@ impl Server {
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
+        let settings = admin::settings::Settings::load(&store, &config).await?;
         let ctx = AppContext {
+            settings,
             typing: Typing::new(config.timing.typing_ttl),
             limits: Limiter::new(config.limits.clone()),
             config: Arc::new(config),
@@ -368,6 +370,7 @@ fn retention(ctx: &AppContext) -> Retention {
         files: ctx.files.clone(),
         logs_dir: ctx.config.logs_dir(),
         retention_days: ctx.config.retention_days,
+        settings: Some(ctx.settings.clone()),
         clock: ctx.clock.clone(),
         fanout: Some(ctx.fanout.clone()),
     }
@@ -381,7 +384,10 @@ pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
         files: FileStore::open(config.uploads_dir()).await?,
         store: store.clone(),
         logs_dir: config.logs_dir(),
-        retention_days: config.retention_days,
+        retention_days: admin::settings::stored_retention_days(&store)
+            .await?
+            .unwrap_or(config.retention_days),
+        settings: None,
         clock: config.clock.clone(),
         // Another process: a running server's clients learn of it when they next connect.
         fanout: None,

@@ -8,7 +8,7 @@ use server_core::Profile;
 use crate::common::{PASSWORD, TestServer, TestUser, WAIT};
 
 /// A production-like server (no demo accounts) whose first account, `boss`, is its administrator.
-async fn server_with_admin() -> (TestServer, TestUser) {
+pub async fn server_with_admin() -> (TestServer, TestUser) {
     let server = TestServer::start_with(|config| config.profile = Profile::Production).await;
     let code = server.server().setup_code().expect("setup code").to_owned();
     let (status, body) = server

@@ -10,6 +10,7 @@ use sha2::{Digest, Sha256};
 
 use super::throttle::{Attempt, Device};
 use super::validate;
+use crate::config::RegistrationPolicy;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::hub::close;
@@ -45,6 +46,8 @@ pub struct Registration<'a> {
     /// The first-administrator setup code (see `admin::setup`): the account becomes the
     /// server's administrator.
     pub setup_code: Option<&'a str>,
+    /// An invite, needed under the `invite` policy.
+    pub invite: Option<&'a str>,
 }
 
 /// Creates an account (a member of the default rooms, announced there) and logs it in.
@@ -54,24 +57,74 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
         .check_new(input.password, &username.key, "password")?;
     let email = validate::email(input.email)?;
     ctx.limits.register(input.addr)?;
-    if let Some(code) = input.setup_code {
-        super::admin::setup::consume(ctx, code).await?;
-    }
-    let is_admin = input.setup_code.is_some();
-    let created = create_user(ctx, &username, input.password, email.as_deref(), is_admin).await;
-    let (me, rooms) = match (created, input.setup_code) {
-        (Ok(created), _) => created,
-        (Err(e), Some(code)) => {
-            super::admin::setup::restore(ctx, code).await?;
+    let ticket = admit(ctx, &input).await?;
+    let is_admin = matches!(ticket, Ticket::Setup(_));
+    let (me, rooms) = match create_user(ctx, &username, input.password, email.as_deref(), is_admin).await {
+        Ok(created) => created,
+        Err(e) => {
+            ticket.give_back(ctx).await?;
             return Err(e);
         }
-        (Err(e), None) => return Err(e),
     };
     if is_admin {
         tracing::info!(user_id = me.user.id, username = %me.user.username, "the first administrator registered with the setup code");
         let actor = (me.user.id, me.user.username.as_str());
         super::admin::audit(ctx, actor, "register_admin", Some(&me.user.username), input.addr).await;
     }
+    welcome(ctx, &me, rooms).await;
+    issue(ctx, me, false, &username.key).await
+}
+
+/// What let a registration through, used up before the account is created and given back
+/// if it could not be.
+enum Ticket<'a> {
+    Open,
+    Setup(&'a str),
+    Invite(&'a str),
+}
+
+impl Ticket<'_> {
+    async fn give_back(&self, ctx: &AppContext) -> Result<()> {
+        match self {
+            Ticket::Open => Ok(()),
+            Ticket::Setup(code) => super::admin::setup::restore(ctx, code).await,
+            Ticket::Invite(code) => super::admin::invites::give_back(ctx, code).await,
+        }
+    }
+}
+
+/// The registration policy: the setup code always admits (it makes the first administrator);
+/// an invite admits under `open` and `invite`; nothing else admits under `invite` or `closed`.
+async fn admit<'a>(ctx: &AppContext, input: &Registration<'a>) -> Result<Ticket<'a>> {
+    if let Some(code) = input.setup_code {
+        super::admin::setup::consume(ctx, code).await?;
+        return Ok(Ticket::Setup(code));
+    }
+    let policy = ctx.settings.get().registration;
+    let closed = || {
+        Error::forbidden(
+            "registration_closed",
+            match policy {
+                RegistrationPolicy::Closed => {
+                    "this server does not accept new accounts; ask an administrator to create yours"
+                }
+                _ => "this server accepts new accounts only with an invite; ask an administrator for one",
+            },
+        )
+    };
+    match (input.invite, policy) {
+        (_, RegistrationPolicy::Closed) => Err(closed()),
+        (Some(code), _) => {
+            super::admin::invites::take(ctx, code).await?;
+            Ok(Ticket::Invite(code))
+        }
+        (None, RegistrationPolicy::Invite) => Err(closed()),
+        (None, RegistrationPolicy::Open) => Ok(Ticket::Open),
+    }
+}
+
+/// Tells the default rooms a new account joined them.
+pub async fn welcome(ctx: &AppContext, me: &Me, rooms: Vec<crate::store::RoomRow>) {
     for room in rooms {
         super::rooms::announce_member(ctx, room.id, me.user.id).await;
         let event = SystemEvent::MemberJoined {
@@ -80,7 +133,6 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
         };
         ctx.log.post_system(room.id, &room.name, &event).await;
     }
-    issue(ctx, me, false, &username.key).await
 }
 
 /// Creates an account without logging in; used for registration and the demo accounts.

@@ -26,7 +26,7 @@ pub async fn connect(ctx: &AppContext, caller: &Caller) -> Result<Registration> 
 pub async fn ready(ctx: &AppContext, caller: &Caller, reference: Option<&str>) -> Result<Frame> {
     let me = accounts::me(ctx, caller).await?;
     let rooms = rooms::list(ctx, caller).await?;
-    let starts = retention::history_starts(&ctx.store, ctx.config.retention_days).await?;
+    let starts = retention::history_starts(&ctx.store, ctx.settings.get().retention_days).await?;
     Ok(events::ready(&me, &rooms, starts, reference))
 }
 

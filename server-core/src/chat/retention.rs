@@ -12,6 +12,7 @@ use std::time::{Duration, SystemTime};
 use chrono::{DateTime, Days, Local, NaiveTime, TimeZone};
 use tokio_util::sync::CancellationToken;
 
+use super::admin::settings::Settings;
 use crate::config::LOG_RETENTION_DAYS;
 use crate::error::Result;
 use crate::events;
@@ -60,6 +61,9 @@ pub struct Retention {
     pub logs_dir: PathBuf,
     /// 0 keeps messages forever (logs and unreferenced uploads are still cleaned).
     pub retention_days: u32,
+    /// A running server's settings, whose retention (changed at run time) wins over
+    /// `retention_days`.
+    pub settings: Option<Settings>,
     pub clock: Clock,
     /// Connected clients, told what expired so they stop showing it (none for the CLI).
     pub fanout: Option<Arc<dyn Fanout>>,
@@ -70,8 +74,12 @@ impl Retention {
     pub async fn run(&self, dry_run: bool) -> Result<Report> {
         let now = self.clock.now();
         let mut report = Report::default();
-        if self.retention_days > 0 {
-            let cutoff = now - i64::from(self.retention_days) * DAY_MS;
+        let retention_days = self
+            .settings
+            .as_ref()
+            .map_or(self.retention_days, |s| s.get().retention_days);
+        if retention_days > 0 {
+            let cutoff = now - i64::from(retention_days) * DAY_MS;
             if dry_run {
                 let (messages, files, bytes) = self.store.count_messages_before(cutoff).await?;
                 report.messages = messages.unsigned_abs();

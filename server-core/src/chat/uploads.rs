@@ -101,7 +101,7 @@ pub async fn admit(ctx: &AppContext, caller: &Caller, room_id: RoomId) -> Result
 /// disk's free space. Checked, like [`admit`], before a byte of the body is read.
 pub fn charge(ctx: &AppContext, caller: &Caller, length: Option<u64>) -> Result<()> {
     ctx.limits.take(caller.user_id, Action::Message)?;
-    let limit = ctx.config.max_upload_bytes;
+    let limit = ctx.settings.get().max_upload_bytes;
     let incoming = length.unwrap_or(limit).min(limit);
     ctx.limits
         .upload_allowed(caller.user_id, incoming, &ctx.config.uploads_dir())

@@ -111,6 +111,8 @@ struct RegisterBody {
     email: Option<String>,
     #[serde(default)]
     setup_code: Option<String>,
+    #[serde(default)]
+    invite: Option<String>,
 }
 
 /// POST /api/auth/register — create an account (member of the default rooms) and log in.
@@ -122,6 +124,7 @@ async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody
         email: body.email.as_deref(),
         addr: ip,
         setup_code: body.setup_code.as_deref(),
+        invite: body.invite.as_deref(),
     };
     let issued = accounts::register(&ctx, input).await?;
     Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))

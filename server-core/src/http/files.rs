@@ -71,7 +71,7 @@ where
     let caller = caller?;
     // Refuse before reading a byte of a body that cannot be accepted.
     uploads::admit(&ctx, &caller, id).await?;
-    let limit = ctx.config.max_upload_bytes;
+    let limit = ctx.settings.get().max_upload_bytes;
     if length.is_some_and(|length| length > limit + FORM_OVERHEAD) {
         return Err(too_large(limit));
     }

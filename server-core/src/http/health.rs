@@ -8,6 +8,7 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use super::json;
+use crate::config::RegistrationPolicy;
 use crate::context::AppContext;
 
 #[derive(Serialize)]
@@ -25,22 +26,29 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
 #[derive(Serialize)]
 struct Info {
     version: &'static str,
+    /// The name administrators gave the server, for the sign-in page.
+    server_name: String,
+    /// `open`, `invite` or `closed`: whether the sign-in page offers registration.
+    registration: RegistrationPolicy,
     /// Messages are deleted after this many days; 0: never.
     retention_days: u32,
     max_upload_bytes: u64,
 }
 
-/// GET /api/info — `{version, retention_days, max_upload_bytes}`.
+/// GET /api/info — `{version, server_name, registration, retention_days, max_upload_bytes}`.
 fn info(ctx: AppContext) -> BoxedFilter<(Response,)> {
     warp::path!("info")
         .and(warp::get())
         .map(move || {
+            let settings = ctx.settings.get();
             json(
                 StatusCode::OK,
                 &Info {
                     version: crate::VERSION,
-                    retention_days: ctx.config.retention_days,
-                    max_upload_bytes: ctx.config.max_upload_bytes,
+                    server_name: settings.server_name,
+                    registration: settings.registration,
+                    retention_days: settings.retention_days,
+                    max_upload_bytes: settings.max_upload_bytes,
                 },
             )
         })

@@ -193,6 +193,15 @@ impl Store {
         .await?)
     }
 
+    /// Makes the account's owner choose a new password at the next sign-in.
+    pub async fn require_password_change(&self, id: UserId) -> Result<()> {
+        sqlx::query(r#"update users set must_change_password = 1 where id = ?1"#)
+            .bind(id)
+            .execute(&self.write)
+            .await?;
+        Ok(())
+    }
+
     /// Every account, oldest first.
     pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
         Ok(sqlx::query_as(

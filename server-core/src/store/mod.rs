@@ -11,6 +11,7 @@ mod audit;
 mod dms;
 mod files;
 mod history;
+mod invites;
 mod mentions;
 mod messages;
 mod pins;
@@ -19,6 +20,7 @@ mod rooms;
 mod rows;
 mod search;
 mod sessions;
+mod settings;
 mod threads;
 mod users;
 
@@ -33,6 +35,7 @@ use sqlx::sqlite::{
 pub use admin::{AccountRow, Demotion};
 pub use audit::AuditEntry;
 pub use files::FileStore;
+pub use invites::NewInvite;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
 pub use reactions::ReactOutcome;
 pub use rows::RoomRow;

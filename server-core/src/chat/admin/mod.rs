@@ -3,6 +3,8 @@
 //! running server notices what those commands changed (`watch`).
 
 pub mod cli;
+pub mod invites;
+pub mod settings;
 pub mod setup;
 pub mod users;
 pub mod watch;

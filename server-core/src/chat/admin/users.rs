@@ -4,7 +4,7 @@
 use std::net::IpAddr;
 
 use super::{audit, cli, require};
-use crate::chat::validate;
+use crate::chat::{accounts, validate};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::hub::close;
@@ -19,6 +19,38 @@ pub async fn list(ctx: &AppContext, caller: &Caller, q: &str) -> Result<Vec<Admi
     require(caller)?;
     let q = validate::login_key(q).map_err(|_| Error::bad_request("invalid_query", "q is too long"))?;
     ctx.store.admin_users(&q, MAX_LISTED).await
+}
+
+/// An account an administrator creates.
+pub struct NewAccount<'a> {
+    pub username: &'a str,
+    pub email: Option<&'a str>,
+    pub is_server_admin: bool,
+}
+
+/// Creates an account (a member of the default rooms, announced there) with a temporary
+/// password, returned for the administrator to pass on; it must be changed at first sign-in.
+pub async fn create(
+    ctx: &AppContext,
+    caller: &Caller,
+    new: &NewAccount<'_>,
+    addr: Option<IpAddr>,
+) -> Result<(AdminUser, String)> {
+    require(caller)?;
+    let username = validate::new_username(new.username)?;
+    let email = validate::email(new.email)?;
+    let password = cli::temporary_password()?;
+    let (me, rooms) =
+        accounts::create_user(ctx, &username, &password, email.as_deref(), new.is_server_admin).await?;
+    ctx.store.require_password_change(me.user.id).await?;
+    accounts::welcome(ctx, &me, rooms).await;
+    let action = if new.is_server_admin {
+        "create_admin"
+    } else {
+        "create_user"
+    };
+    audit(ctx, actor(caller), action, Some(&me.user.username), addr).await;
+    Ok((target(ctx, me.user.id).await?, password))
 }
 
 /// Signs `id` out everywhere (sockets closed at once) and refuses its sign-ins until it is

@@ -1,6 +1,9 @@
 //! Routes under `/api/admin/`: server administration. Everyone but server administrators gets
-//! `403 not_server_admin` (decided in `chat::admin`). Users live in `users.rs`.
+//! `403 not_server_admin` (decided in `chat::admin`). Accounts, settings and invites
+//! have their own modules.
 
+mod invites;
+mod settings;
 mod users;
 
 use std::net::IpAddr;
@@ -32,7 +35,11 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
     route(claim)
         .or(route(audit))
         .unify()
-        .or(users::routes(ctx))
+        .or(users::routes(ctx.clone()))
+        .unify()
+        .or(settings::routes(ctx.clone()))
+        .unify()
+        .or(invites::routes(ctx))
         .unify()
         .boxed()
 }

@@ -8,7 +8,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::super::{authed, client_ip, json, route};
+use super::super::{authed, client_ip, json, json_body, route};
 use crate::chat::admin::users;
 use crate::context::AppContext;
 use crate::error::Result;
@@ -22,10 +22,21 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .then(list);
     let act = warp::path!("admin" / "users" / UserId / String)
         .and(warp::post())
-        .and(authed(ctx))
+        .and(authed(ctx.clone()))
         .and(client_ip())
         .then(act);
-    route(list).or(route(act)).unify().boxed()
+    let create = warp::path!("admin" / "users")
+        .and(warp::post())
+        .and(authed(ctx.clone()))
+        .and(client_ip())
+        .and(json_body::<CreateBody>())
+        .then(create);
+    route(list)
+        .or(route(act))
+        .unify()
+        .or(route(create))
+        .unify()
+        .boxed()
 }
 
 #[derive(Deserialize)]
@@ -42,6 +53,47 @@ struct UsersBody {
 #[derive(Serialize)]
 struct UserBody {
     user: AdminUser,
+}
+
+#[derive(Deserialize)]
+struct CreateBody {
+    username: String,
+    #[serde(default)]
+    email: Option<String>,
+    #[serde(default)]
+    is_server_admin: bool,
+}
+
+#[derive(Serialize)]
+struct CreatedBody {
+    user: AdminUser,
+    temporary_password: String,
+}
+
+/// POST /api/admin/users `{username, email?, is_server_admin?}` — create an account (under any
+/// registration policy); answers it with a temporary password to pass on, which must be
+/// changed at first sign-in.
+async fn create(
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+    body: Result<CreateBody>,
+) -> Result<Response> {
+    let caller = caller?;
+    let body = body?;
+    let new = users::NewAccount {
+        username: &body.username,
+        email: body.email.as_deref(),
+        is_server_admin: body.is_server_admin,
+    };
+    let (user, temporary_password) = users::create(&ctx, &caller, &new, ip).await?;
+    Ok(json(
+        StatusCode::CREATED,
+        &CreatedBody {
+            user,
+            temporary_password,
+        },
+    ))
 }
 
 #[derive(Serialize)]

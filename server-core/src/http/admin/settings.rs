@@ -1,0 +1,47 @@
+//! Routes for `/api/admin/settings`: the server's settings at run time.
+
+use std::net::IpAddr;
+
+use http::StatusCode;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::super::{authed, client_ip, json, json_body, route};
+use crate::chat::admin::settings::{self, Edit};
+use crate::context::AppContext;
+use crate::error::Result;
+use crate::model::Caller;
+
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    let get = warp::path!("admin" / "settings")
+        .and(warp::get())
+        .and(authed(ctx.clone()))
+        .then(get);
+    let put = warp::path!("admin" / "settings")
+        .and(warp::put())
+        .and(authed(ctx))
+        .and(client_ip())
+        .and(json_body::<Edit>())
+        .then(put);
+    route(get).or(route(put)).unify().boxed()
+}
+
+/// GET /api/admin/settings — `{server_name, registration, retention_days, max_upload_mb,
+/// default_room_ids}`.
+async fn get(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let view = settings::view(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &view))
+}
+
+/// PUT /api/admin/settings — change any of them (absent fields stay); answers them all.
+async fn put(
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+    body: Result<Edit>,
+) -> Result<Response> {
+    let caller = caller?;
+    let view = settings::update(&ctx, &caller, body?, ip).await?;
+    Ok(json(StatusCode::OK, &view))
+}
