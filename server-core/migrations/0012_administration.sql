@@ -6,6 +6,9 @@ alter table users add column deactivated_at integer;
 -- Set by a password reset: the temporary password signs in once and must then be changed.
 alter table users add column must_change_password integer not null default 0;
 
+-- An archived room is read-only for everyone until it is unarchived.
+alter table rooms add column archived_at integer;
+
 -- Invites for the `invite` registration policy. The code is stored as it is, unlike tokens:
 -- administrators list invites to hand them out again, and a code only admits one registration
 -- (up to `max_uses`) on a server whose policy asks for one.

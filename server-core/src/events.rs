@@ -163,6 +163,40 @@ pub fn room_joined(
     )
 }
 
+/// `room_updated` {room: {id, name, description, is_private, is_archived}}: what changed about a
+/// room, in the fields every viewer shares (clients merge them into their copy).
+pub fn room_updated(room: &Room) -> Frame {
+    #[derive(Serialize)]
+    struct Shared<'a> {
+        id: RoomId,
+        name: &'a str,
+        description: &'a str,
+        is_private: bool,
+        is_archived: bool,
+    }
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room: Shared<'a>,
+    }
+    let room = Shared {
+        id: room.id,
+        name: &room.name,
+        description: &room.description,
+        is_private: room.is_private,
+        is_archived: room.is_archived,
+    };
+    frame("room_updated", Data { room }, None)
+}
+
+/// `room_deleted` {room_id}: the room is gone; clients drop it.
+pub fn room_deleted(room_id: RoomId) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        room_id: RoomId,
+    }
+    frame("room_deleted", Data { room_id }, None)
+}
+
 /// `room_created` {room}: a new public room, as a non-member sees it.
 pub fn room_created(room: &Room) -> Frame {
     #[derive(Serialize)]

@@ -92,6 +92,26 @@ pub struct AdminUser {
     pub created_at: Millis,
 }
 
+/// A room as server administrators see it: never its content.
+#[derive(Clone, Debug, Serialize, FromRow)]
+pub struct AdminRoom {
+    pub id: RoomId,
+    /// `null` for a direct conversation: its people are its name, and its privacy is theirs.
+    pub name: Option<String>,
+    pub kind: RoomKind,
+    pub is_private: bool,
+    pub is_default: bool,
+    pub is_archived: bool,
+    pub member_count: i64,
+    pub created_by: Option<UserId>,
+    pub created_by_name: Option<String>,
+    #[serde(serialize_with = "time::ser")]
+    pub created_at: Millis,
+    /// When the last message was sent, if any is left.
+    #[serde(serialize_with = "time::ser_opt")]
+    pub last_activity: Option<Millis>,
+}
+
 /// An invite to register under the `invite` policy.
 #[derive(Clone, Debug, Serialize, FromRow)]
 pub struct Invite {
@@ -159,6 +179,8 @@ pub struct Room {
     pub mention_count: i64,
     /// A direct conversation I closed; the next message in it opens it again.
     pub is_hidden: bool,
+    /// Read-only for everyone (a server administrator archived it).
+    pub is_archived: bool,
     /// A direct room's other participants.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[sqlx(skip)]
@@ -373,6 +395,14 @@ pub enum SystemEvent {
         by_id: UserId,
         by_username: String,
     },
+    RoomArchived {
+        by_id: UserId,
+        by_username: String,
+    },
+    RoomUnarchived {
+        by_id: UserId,
+        by_username: String,
+    },
 }
 
 impl SystemEvent {
@@ -398,6 +428,12 @@ impl SystemEvent {
             }
             SystemEvent::MessagePinned { by_username, .. } => {
                 format!("{by_username} pinned a message to {room}")
+            }
+            SystemEvent::RoomArchived { by_username, .. } => {
+                format!("{by_username} archived {room}: it is read-only now")
+            }
+            SystemEvent::RoomUnarchived { by_username, .. } => {
+                format!("{by_username} unarchived {room}")
             }
         }
     }

@@ -114,6 +114,14 @@ pub async fn send(
     }
 }
 
+/// The refusal to change an archived room.
+pub fn room_archived() -> Error {
+    Error::forbidden(
+        "room_archived",
+        "this room is archived: it can be read but not changed",
+    )
+}
+
 /// The one place an append's outcome becomes what people see, for REST, WebSocket and
 /// uploads alike: a new message goes to its room (the sending socket's copy carries its `ref`),
 /// a repeat or a refusal only to the sending socket, and the sender's answer is returned.
@@ -138,6 +146,7 @@ pub(super) fn announce(
         )),
         // A private room is not admitted to exist.
         Ok(AppendOutcome::NoSuchRoom) => Err(Error::not_found("room")),
+        Ok(AppendOutcome::Archived) => Err(room_archived()),
         Err(e) => Err(e),
     };
     match (&answer, origin) {

@@ -93,6 +93,9 @@ pub async fn admit(ctx: &AppContext, caller: &Caller, room_id: RoomId) -> Result
             "join this room before posting in it",
         ));
     }
+    if room.is_archived {
+        return Err(super::messages::room_archived());
+    }
     Ok(())
 }
 

@@ -56,6 +56,8 @@ pub enum AppendOutcome {
     NotMember,
     /// No room the sender can see: it does not exist, or it is private and they are not in it.
     NoSuchRoom,
+    /// The room is archived: read-only for everyone.
+    Archived,
 }
 
 /// Which slice of a room's history to read.
@@ -155,6 +157,25 @@ impl Store {
             .collect()
         };
 
+        // Archived rooms take no one's messages (system messages still record what happened).
+        let sent_to: BTreeSet<RoomId> = batch
+            .iter()
+            .filter(|m| m.user_id.is_some())
+            .map(|m| m.room_id)
+            .collect();
+        let archived: HashSet<RoomId> = if sent_to.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar(
+                r#"select id from rooms where id in (select value from json_each(?1)) and archived_at is not null"#,
+            )
+            .bind(json_param(&sent_to))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+        };
+
         // Decide each message's fate in order; `Insert` ones are stored below.
         enum Fate {
             // Boxed: rare (retries, non-members), and a message is large.
@@ -175,6 +196,8 @@ impl Store {
                 } else {
                     AppendOutcome::NoSuchRoom
                 }))
+            } else if new.user_id.is_some() && archived.contains(&new.room_id) {
+                Fate::Done(Box::new(AppendOutcome::Archived))
             } else if let Some(&first) = key.and_then(|k| first_in_batch.get(&k)) {
                 Fate::SameAs(first)
             } else {
@@ -274,6 +297,7 @@ impl Store {
                     }
                     AppendOutcome::NotMember => AppendOutcome::NotMember,
                     AppendOutcome::NoSuchRoom => AppendOutcome::NoSuchRoom,
+                    AppendOutcome::Archived => AppendOutcome::Archived,
                 },
             };
             outcomes.push(outcome);

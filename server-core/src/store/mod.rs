@@ -16,6 +16,7 @@ mod mentions;
 mod messages;
 mod pins;
 mod reactions;
+mod room_admin;
 mod rooms;
 mod rows;
 mod search;

@@ -35,7 +35,8 @@ select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
                  and x.is_deleted = 0 and x.user_id is not ?1
                limit ?4))
        end as mention_count,
-       coalesce(m.is_hidden, 0) as is_hidden
+       coalesce(m.is_hidden, 0) as is_hidden,
+       r.archived_at is not null as is_archived
 from rooms r
 left join room_memberships m on m.room_id = r.id and m.user_id = ?1
 where (r.is_private = 0 or m.user_id is not null) and (?3 is null or r.id = ?3)

@@ -4,6 +4,7 @@
 
 pub mod cli;
 pub mod invites;
+pub mod rooms;
 pub mod settings;
 pub mod setup;
 pub mod users;

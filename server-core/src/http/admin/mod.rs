@@ -3,6 +3,7 @@
 //! have their own modules.
 
 mod invites;
+mod rooms;
 mod settings;
 mod users;
 
@@ -39,7 +40,9 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .unify()
         .or(settings::routes(ctx.clone()))
         .unify()
-        .or(invites::routes(ctx))
+        .or(invites::routes(ctx.clone()))
+        .unify()
+        .or(rooms::routes(ctx))
         .unify()
         .boxed()
 }
