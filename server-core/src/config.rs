@@ -414,6 +414,18 @@ pub enum Command {
     /// Exit 0 if the server configured by these flags answers its health check (for container
     /// and service-manager health checks).
     Health,
+    /// Write one archive of the whole server (database snapshot, uploads, avatars) to FILE,
+    /// whether the server is running or not.
+    Backup {
+        /// Where to write the archive (a .tar file).
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore an archive made by `backup` into --data-dir, which must be empty or missing.
+    Restore {
+        /// The archive.
+        file: PathBuf,
+    },
     /// Manage accounts on this data dir, whether the server is running or not.
     Admin {
         #[command(subcommand)]

@@ -2,6 +2,7 @@
 //! HTTP and WebSocket, stored in SQLite. The `confab-server` binary and the desktop app both
 //! start it through [`Server::start`].
 
+pub mod backup;
 mod blocking;
 mod chat;
 pub mod config;

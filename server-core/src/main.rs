@@ -19,14 +19,17 @@ async fn main() -> ExitCode {
     let config = args.config();
     // A health check only reads an answer: it must not create the data dir or its log files
     // (it often runs as another user, or in a read-only container).
+    // Nor may a restore, whose data dir must still be empty when it starts.
     let _log_guard = match args.command {
-        Some(Command::Health) => None,
+        Some(Command::Health | Command::Restore { .. }) => None,
         _ => init_logging(&config),
     };
     let result = match args.command {
         Some(Command::Cleanup { dry_run }) => cleanup(&config, dry_run).await,
         Some(Command::Health) => health(&config),
         Some(Command::Admin { ref action }) => admin(&config, action).await,
+        Some(Command::Backup { ref out }) => backup(&config, out).await,
+        Some(Command::Restore { ref file }) => restore(&config, file).await,
         None => serve(config).await,
     };
     match result {
@@ -115,6 +118,31 @@ async fn serve(config: Config) -> server_core::Result<()> {
 async fn admin(config: &Config, action: &server_core::AdminAction) -> server_core::Result<()> {
     let report = server_core::admin_command(config, action).await?;
     print!("{report}");
+    Ok(())
+}
+
+async fn backup(config: &Config, out: &std::path::Path) -> server_core::Result<()> {
+    let done = server_core::backup::backup_to_file(config, out, |p| {
+        // One line, rewritten: files and megabytes so far.
+        eprint!("\rbacking up: {} files, {:.1} MB", p.files, p.bytes as f64 / 1e6);
+    })
+    .await?;
+    eprintln!();
+    println!(
+        "Wrote {} ({} files, {:.1} MB).",
+        out.display(),
+        done.files,
+        done.bytes as f64 / 1e6
+    );
+    Ok(())
+}
+
+async fn restore(config: &Config, file: &std::path::Path) -> server_core::Result<()> {
+    let files = server_core::backup::restore(file, &config.data_dir).await?;
+    println!(
+        "Restored {files} files into {}. Start the server with --data-dir {0}.",
+        config.data_dir.display()
+    );
     Ok(())
 }
 

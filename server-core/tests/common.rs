@@ -72,6 +72,17 @@ impl TestServer {
         }
     }
 
+    /// Wraps a server started elsewhere (e.g. on a restored data dir); `dir` is kept alive.
+    pub fn adopt(server: RunningServer, dir: TempDir, config: Config, base: String) -> TestServer {
+        TestServer {
+            server: Some(server),
+            dir,
+            config,
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn server(&self) -> &RunningServer {
         self.server.as_ref().expect("server is running")
     }

@@ -125,6 +125,19 @@ impl Store {
         Ok(store)
     }
 
+    /// Writes a consistent copy of the whole database to `path` (which must not exist), from
+    /// one read transaction: writers carry on meanwhile.
+    pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
+        let path = path
+            .to_str()
+            .ok_or_else(|| Error::Internal("the data dir's path is not UTF-8".into()))?;
+        sqlx::query("vacuum into ?1")
+            .bind(path)
+            .execute(&self.checkpointer)
+            .await?;
+        Ok(())
+    }
+
     /// Copies committed pages from the write-ahead log into the database file, so the log does
     /// not grow without end. Passive: it neither waits for nor blocks readers or the writer.
     pub async fn checkpoint(&self) -> Result<()> {

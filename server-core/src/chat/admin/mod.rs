@@ -2,6 +2,7 @@
 //! (`setup`), the `confab-server admin` commands that work on the data dir (`cli`), and how a
 //! running server notices what those commands changed (`watch`).
 
+pub mod backup;
 pub mod cli;
 pub mod invites;
 pub mod rooms;

@@ -2,6 +2,7 @@
 //! `403 not_server_admin` (decided in `chat::admin`). Accounts, settings and invites
 //! have their own modules.
 
+mod backup;
 mod invites;
 mod rooms;
 mod settings;
@@ -42,7 +43,9 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .unify()
         .or(invites::routes(ctx.clone()))
         .unify()
-        .or(rooms::routes(ctx))
+        .or(rooms::routes(ctx.clone()))
+        .unify()
+        .or(backup::routes(ctx))
         .unify()
         .boxed()
 }

@@ -1,0 +1,48 @@
+//! `GET /api/admin/backup`: the whole server as one tar archive, streamed.
+
+use std::net::IpAddr;
+
+use http::{HeaderValue, header};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::super::{authed, client_ip, route};
+use crate::backup;
+use crate::chat::admin::backup as admin_backup;
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::model::Caller;
+
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    route(
+        warp::path!("admin" / "backup")
+            .and(warp::get())
+            .and(authed(ctx))
+            .and(client_ip())
+            .then(download),
+    )
+}
+
+/// GET /api/admin/backup — a consistent archive of the database and every file, written while
+/// the server keeps serving.
+async fn download(ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
+    let snapshot = admin_backup::start(&ctx, &caller?, ip).await?;
+    let mut chunks = backup::stream(snapshot, (*ctx.config).clone());
+    let body = futures_util::stream::poll_fn(move |cx| chunks.poll_recv(cx));
+    let mut response = warp::Reply::into_response(warp::reply::stream(body));
+    let date = crate::time::rfc3339(ctx.clock.now());
+    let name = format!("confab-backup-{}.tar", &date[..10]);
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/x-tar"),
+    );
+    headers.insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_str(&format!("attachment; filename=\"{name}\""))
+            .map_err(|e| Error::Internal(e.to_string()))?,
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(response)
+}
