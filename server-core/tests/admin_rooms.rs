@@ -154,3 +154,51 @@ async fn deleting_a_room_tells_its_members_and_removes_its_files() {
         })
         .await;
 }
+
+#[tokio::test]
+async fn stats_count_people_activity_and_messages_per_day() {
+    let (server, boss) = server_with_admin().await;
+    let alice = server.register("alice").await;
+    let lobby = server.room_id(&alice, "大厅").await;
+    for i in 0..3 {
+        server.say(&alice, lobby, &format!("hello {i}")).await;
+    }
+    let (status, body) = server.get(Some(&alice.token), "/api/admin/stats").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "not_server_admin");
+
+    let (status, stats) = server.get(Some(&boss.token), "/api/admin/stats").await;
+    assert_eq!(status, StatusCode::OK, "{stats}");
+    assert_eq!(stats["people"], 2);
+    assert_eq!(stats["messages"], 3);
+    let days = stats["messages_per_day"].as_array().unwrap();
+    assert_eq!(days.len(), 30);
+    // All three today (or, sent just before midnight UTC, in the last two days).
+    let recent: i64 = days[28..].iter().map(|d| d["messages"].as_i64().unwrap()).sum();
+    assert_eq!(recent, 3, "{stats}");
+    assert!(days[29]["date"].as_str().unwrap().len() == 10, "{stats}");
+    assert!(stats["database_bytes"].as_u64().unwrap() > 0);
+    assert!(stats["free_disk_bytes"].as_u64().unwrap() > 0);
+}
+
+#[tokio::test]
+async fn people_export_their_own_messages_and_nobody_elses() {
+    let (server, boss) = server_with_admin().await;
+    let alice = server.register("alice").await;
+    let lobby = server.room_id(&alice, "大厅").await;
+    server.say(&alice, lobby, "mine to keep").await;
+    server.say(&boss, lobby, "not alice's").await;
+    let (status, export) = server.get(Some(&alice.token), "/api/me/export").await;
+    assert_eq!(status, StatusCode::OK, "{export}");
+    assert_eq!(export["user"]["username"], "alice");
+    let contents: Vec<_> = export["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["content"].clone())
+        .collect();
+    assert_eq!(contents, vec![json!("mine to keep")]);
+    assert_eq!(export["messages"][0]["room_name"], "大厅");
+    let (status, _) = server.get(None, "/api/me/export").await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}

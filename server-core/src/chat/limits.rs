@@ -358,7 +358,7 @@ impl Limiter {
 
 /// Free bytes for unprivileged users on the file system holding `dir`.
 #[cfg(unix)]
-fn free_disk_bytes(dir: &Path) -> std::io::Result<u64> {
+pub(crate) fn free_disk_bytes(dir: &Path) -> std::io::Result<u64> {
     use std::os::unix::ffi::OsStrExt;
     let path = std::ffi::CString::new(dir.as_os_str().as_bytes())
         .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidInput, e))?;
@@ -377,7 +377,7 @@ fn free_disk_bytes(dir: &Path) -> std::io::Result<u64> {
 }
 
 #[cfg(not(unix))]
-fn free_disk_bytes(_dir: &Path) -> std::io::Result<u64> {
+pub(crate) fn free_disk_bytes(_dir: &Path) -> std::io::Result<u64> {
     Err(std::io::Error::new(
         std::io::ErrorKind::Unsupported,
         "free disk space is only read on Unix",

@@ -8,6 +8,7 @@ pub mod bidi;
 pub mod connections;
 pub mod decode_budget;
 pub mod dms;
+pub mod export;
 pub mod limits;
 mod log;
 pub mod media;

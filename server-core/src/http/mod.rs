@@ -7,6 +7,7 @@ mod assets;
 mod auth;
 mod avatars;
 mod dms;
+mod export;
 mod files;
 mod health;
 mod mentions;
@@ -71,6 +72,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(search::routes(ctx.clone()))
             .unify()
             .or(admin::routes(ctx.clone()))
+            .unify()
+            .or(export::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

@@ -22,6 +22,7 @@ mod rows;
 mod search;
 mod sessions;
 mod settings;
+mod stats;
 mod threads;
 mod users;
 
@@ -41,6 +42,7 @@ pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging
 pub use reactions::ReactOutcome;
 pub use rows::RoomRow;
 pub use search::{SearchFilter, SearchHit};
+pub use stats::ExportedMessage;
 pub use threads::FollowedThread;
 pub use users::{NewUser, ProfileUpdate};
 

@@ -8,6 +8,7 @@ pub mod invites;
 pub mod rooms;
 pub mod settings;
 pub mod setup;
+pub mod stats;
 pub mod users;
 pub mod watch;
 

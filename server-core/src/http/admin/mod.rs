@@ -34,8 +34,14 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .and(authed(ctx.clone()))
         .and(warp::query::<AuditQuery>())
         .then(audit);
+    let stats = warp::path!("admin" / "stats")
+        .and(warp::get())
+        .and(authed(ctx.clone()))
+        .then(stats);
     route(claim)
         .or(route(audit))
+        .unify()
+        .or(route(stats))
         .unify()
         .or(users::routes(ctx.clone()))
         .unify()
@@ -66,6 +72,12 @@ async fn claim(
     let caller = caller?;
     setup::claim(&ctx, &caller, &body?.setup_code, ip).await?;
     Ok(no_content())
+}
+
+/// GET /api/admin/stats — people, activity, messages per day for 30 days, sizes on disk.
+async fn stats(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let stats = admin::stats::get(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &stats))
 }
 
 #[derive(Deserialize)]

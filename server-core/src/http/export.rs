@@ -1,0 +1,33 @@
+//! `GET /api/me/export`: my own messages as one JSON file.
+
+use http::{HeaderValue, StatusCode, header};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{authed, json, route};
+use crate::chat::export;
+use crate::context::AppContext;
+use crate::error::Result;
+use crate::model::Caller;
+
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    route(
+        warp::path!("me" / "export")
+            .and(warp::get())
+            .and(authed(ctx))
+            .then(download),
+    )
+}
+
+/// GET /api/me/export — `{exported_at, user, messages}`: every message I sent that still
+/// exists, oldest first, as an attachment.
+async fn download(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let export = export::mine(&ctx, &caller?).await?;
+    let mut response = json(StatusCode::OK, &export);
+    response.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"confab-export.json\""),
+    );
+    Ok(response)
+}
