@@ -399,6 +399,29 @@ pub enum SystemEvent {
         by_id: UserId,
         by_username: String,
     },
+    /// A room admin changed the room: only the fields that changed are present.
+    RoomUpdated {
+        by_id: UserId,
+        by_username: String,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        is_private: Option<bool>,
+    },
+    AdminAdded {
+        user_id: UserId,
+        username: String,
+        by_id: UserId,
+        by_username: String,
+    },
+    AdminRemoved {
+        user_id: UserId,
+        username: String,
+        by_id: UserId,
+        by_username: String,
+    },
     RoomUnarchived {
         by_id: UserId,
         by_username: String,
@@ -435,6 +458,37 @@ impl SystemEvent {
             SystemEvent::RoomUnarchived { by_username, .. } => {
                 format!("{by_username} unarchived {room}")
             }
+            SystemEvent::RoomUpdated {
+                by_username,
+                name,
+                description,
+                is_private,
+                ..
+            } => {
+                let mut changes = Vec::new();
+                if let Some(name) = name {
+                    changes.push(format!("renamed the room to {name}"));
+                }
+                if description.is_some() {
+                    changes.push("changed the description".to_owned());
+                }
+                match is_private {
+                    Some(true) => changes.push("made the room private".to_owned()),
+                    Some(false) => changes.push("made the room public".to_owned()),
+                    None => {}
+                }
+                format!("{by_username} {}", changes.join(" and "))
+            }
+            SystemEvent::AdminAdded {
+                username,
+                by_username,
+                ..
+            } => format!("{by_username} made {username} an admin of {room}"),
+            SystemEvent::AdminRemoved {
+                username,
+                by_username,
+                ..
+            } => format!("{by_username} removed {username} as an admin of {room}"),
         }
     }
 }

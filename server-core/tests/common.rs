@@ -146,6 +146,10 @@ impl TestServer {
         self.call(reqwest::Method::POST, token, path, Some(body)).await
     }
 
+    pub async fn patch(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::PATCH, token, path, Some(body)).await
+    }
+
     pub async fn put(&self, token: Option<&str>, path: &str, body: Value) -> (StatusCode, Value) {
         self.call(reqwest::Method::PUT, token, path, Some(body)).await
     }

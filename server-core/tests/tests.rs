@@ -5,6 +5,7 @@ mod common;
 
 mod admin;
 mod admin_backup;
+mod admin_room_settings;
 mod admin_rooms;
 mod admin_settings;
 mod admin_users;

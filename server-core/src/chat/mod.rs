@@ -20,6 +20,7 @@ pub mod pins;
 pub mod presence;
 pub mod reactions;
 pub mod retention;
+pub mod room_settings;
 pub mod rooms;
 pub mod search;
 pub mod seed;

@@ -56,7 +56,7 @@ fn refuse_direct(room: &Room) -> Result<()> {
 
 /// Room `id`, which the caller must administer: 404 if invisible, 400 for a direct
 /// conversation (its people are what it is), 403 if not an admin.
-async fn administered(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
+pub(super) async fn administered(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room> {
     let room = get(ctx, caller, id).await?;
     refuse_direct(&room)?;
     if !room.is_admin {

@@ -14,6 +14,7 @@ mod mentions;
 mod messages;
 mod pins;
 mod reactions;
+mod room_settings;
 mod rooms;
 mod search;
 mod threads;
@@ -74,6 +75,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(admin::routes(ctx.clone()))
             .unify()
             .or(export::routes(ctx.clone()))
+            .unify()
+            .or(room_settings::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote
@@ -82,7 +85,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
     let cors = warp::cors()
         .allow_any_origin()
         .allow_headers(["authorization", "content-type"])
-        .allow_methods(["GET", "POST", "PUT", "DELETE"])
+        .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .max_age(600);
     let api = api.with(cors).map(Reply::into_response);
     api.or(crate::ws::route(ctx))

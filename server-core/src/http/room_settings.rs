@@ -1,0 +1,59 @@
+//! Routes for room admins: `PATCH /api/rooms/{id}` and `PUT|DELETE /api/rooms/{id}/admins/{user_id}`.
+
+use http::StatusCode;
+use serde::Serialize;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{authed, json, json_body, no_content, route};
+use crate::chat::room_settings::{self, Patch};
+use crate::context::AppContext;
+use crate::error::Result;
+use crate::model::{Caller, Room, RoomId, UserId};
+
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    let patch = warp::path!("rooms" / RoomId)
+        .and(warp::patch())
+        .and(authed(ctx.clone()))
+        .and(json_body::<Patch>())
+        .then(patch);
+    let promote = warp::path!("rooms" / RoomId / "admins" / UserId)
+        .and(warp::put())
+        .and(authed(ctx.clone()))
+        .then(promote);
+    let demote = warp::path!("rooms" / RoomId / "admins" / UserId)
+        .and(warp::delete())
+        .and(authed(ctx))
+        .then(demote);
+    route(patch)
+        .or(route(promote))
+        .unify()
+        .or(route(demote))
+        .unify()
+        .boxed()
+}
+
+#[derive(Serialize)]
+struct RoomBody {
+    room: Room,
+}
+
+/// PATCH /api/rooms/{id} `{name?, description?, is_private?}` — a room admin changes the room.
+async fn patch(id: RoomId, ctx: AppContext, caller: Result<Caller>, body: Result<Patch>) -> Result<Response> {
+    let caller = caller?;
+    let room = room_settings::update(&ctx, &caller, id, body?).await?;
+    Ok(json(StatusCode::OK, &RoomBody { room }))
+}
+
+/// PUT /api/rooms/{id}/admins/{user_id} — make a member a room admin.
+async fn promote(id: RoomId, user: UserId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    room_settings::set_admin(&ctx, &caller?, id, user, true).await?;
+    Ok(no_content())
+}
+
+/// DELETE /api/rooms/{id}/admins/{user_id} — a room admin is one no more (never the last).
+async fn demote(id: RoomId, user: UserId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    room_settings::set_admin(&ctx, &caller?, id, user, false).await?;
+    Ok(no_content())
+}
