@@ -57,6 +57,8 @@ pub struct User {
     #[serde(skip)]
     #[sqlx(rename = "chosen_status")]
     pub chosen_status: Status,
+    /// A server administrator deactivated the account: their messages stay, marked so.
+    pub is_deactivated: bool,
 }
 
 impl User {
@@ -213,6 +215,8 @@ pub struct Member {
     pub status_text: Option<String>,
     #[serde(skip)]
     pub chosen_status: Status,
+    /// Deactivated by a server administrator.
+    pub is_deactivated: bool,
 }
 
 impl Member {

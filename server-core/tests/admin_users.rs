@@ -138,6 +138,22 @@ async fn deactivation_closes_live_sockets_refuses_sign_in_and_keeps_messages() {
         .get(Some(&boss.token), &format!("/api/rooms/{lobby}/messages"))
         .await;
     assert!(history.to_string().contains("still here afterwards"), "{history}");
+    // Everyone can tell the author is deactivated: on the profile and in the member list.
+    let (_, profile) = server
+        .get(Some(&boss.token), &format!("/api/users/{}", alice.id))
+        .await;
+    assert_eq!(profile["user"]["is_deactivated"], true, "{profile}");
+    let (_, members) = server
+        .get(Some(&boss.token), &format!("/api/rooms/{lobby}/members"))
+        .await;
+    let member = members["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == alice.id)
+        .unwrap()
+        .clone();
+    assert_eq!(member["is_deactivated"], true, "{member}");
 
     let (status, body) = act(&server, &boss, &alice, "reactivate").await;
     assert_eq!(status, StatusCode::OK, "{body}");

@@ -212,7 +212,7 @@ impl Store {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
                       case when u.is_online then u.status else 'offline' end as status, u.status_text,
-                      u.status as chosen_status
+                      u.status as chosen_status, u.deactivated_at is not null as is_deactivated
                from room_memberships m join users u on u.id = m.user_id
                where m.room_id = ?1
                order by m.is_admin desc, u.username_key"#,
@@ -227,7 +227,7 @@ impl Store {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
                       case when u.is_online then u.status else 'offline' end as status, u.status_text,
-                      u.status as chosen_status
+                      u.status as chosen_status, u.deactivated_at is not null as is_deactivated
                from room_memberships m join users u on u.id = m.user_id
                where m.room_id = ?1 and m.user_id = ?2"#,
         )

@@ -8,7 +8,7 @@ macro_rules! user_columns {
         concat!(
             "u.id, u.username, u.avatar_url, u.is_admin, u.is_online, u.last_seen, u.created_at, ",
             "case when u.is_online then u.status else 'offline' end as status, u.status_text, ",
-            "u.status as chosen_status"
+            "u.status as chosen_status, u.deactivated_at is not null as is_deactivated"
         )
     };
 }

@@ -85,6 +85,7 @@ impl Store {
                 status: Status::Offline,
                 status_text: None,
                 chosen_status: Status::Online,
+                is_deactivated: false,
             },
             email: new.email.map(str::to_owned),
         };
