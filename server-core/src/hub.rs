@@ -33,6 +33,8 @@ pub mod close {
     pub const TOO_BIG: u16 = 1009;
     /// Not authenticated, or the session was revoked or expired.
     pub const UNAUTHORIZED: u16 = 4401;
+    /// Authenticated, but the account must replace a temporary password first.
+    pub const PASSWORD_CHANGE_REQUIRED: u16 = 4403;
     /// No frame for the idle timeout.
     pub const IDLE: u16 = 4408;
     /// The user opened more sockets than allowed; this, their oldest, made room.

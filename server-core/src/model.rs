@@ -156,6 +156,8 @@ pub struct Caller {
     pub is_server_admin: bool,
     /// When the session stops being valid.
     pub expires_at: Millis,
+    /// Signed in with a temporary password: only changing it (and signing out) is allowed.
+    pub must_change_password: bool,
 }
 
 /// A room as one particular user sees it.

@@ -187,6 +187,27 @@ async fn a_password_reset_signs_out_and_the_temporary_password_must_be_changed()
     let (status, body) = login(&server, "alice", &temporary).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body["password_change_required"], true);
+    let token = body["token"].as_str().unwrap().to_owned();
+    // Until it is replaced, the temporary password opens nothing but the change itself.
+    let (status, body) = server.get(Some(&token), "/api/rooms").await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert_eq!(body["error"]["code"], "password_change_required");
+    let (status, _) = server.get(Some(&token), "/api/auth/me").await;
+    assert_eq!(status, StatusCode::OK);
+    let mut refused = server.ws_raw().await;
+    refused.send("auth", json!({"token": token})).await;
+    let error = refused.expect("error").await;
+    assert_eq!(error["data"]["code"], "password_change_required");
+    let (status, body) = server
+        .put(
+            Some(&token),
+            "/api/auth/change-password",
+            json!({"current_password": temporary, "new_password": "brand-new-secret-9"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = server.get(Some(&token), "/api/rooms").await;
+    assert_eq!(status, StatusCode::OK);
     assert!(
         audit_actions(&server, &boss)
             .await

@@ -252,7 +252,21 @@ pub async fn authenticate(ctx: &AppContext, token: &str) -> Result<Caller> {
         username: session.username,
         is_server_admin: session.is_admin,
         expires_at: session.expires_at,
+        must_change_password: session.must_change_password,
     })
+}
+
+/// Refuses a caller who signed in with a temporary password and has not replaced it yet:
+/// everything but changing it, signing out and reading their own account answers
+/// `403 password_change_required`.
+pub fn require_own_password(caller: Caller) -> Result<Caller> {
+    if caller.must_change_password {
+        return Err(Error::forbidden(
+            "password_change_required",
+            "choose a new password first (PUT /api/auth/change-password)",
+        ));
+    }
+    Ok(caller)
 }
 
 /// Revokes the caller's session and closes its sockets.

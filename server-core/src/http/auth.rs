@@ -9,7 +9,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, client_ip, json, json_body, no_content, present, route, with_ctx};
+use super::{authed, authed_any, client_ip, json, json_body, no_content, present, route, with_ctx};
 use crate::chat::accounts::{self, Issued, Login, ProfileEdit, Registration};
 use crate::chat::people::{self, StatusChoice};
 use crate::context::AppContext;
@@ -31,11 +31,12 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .and(client_ip())
         .and(json_body::<LoginBody>())
         .then(login);
+    let any = || authed_any(ctx.clone());
     let logout = warp::path!("auth" / "logout")
         .and(warp::post())
-        .and(authed())
+        .and(any())
         .then(logout);
-    let me = warp::path!("auth" / "me").and(warp::get()).and(authed()).then(me);
+    let me = warp::path!("auth" / "me").and(warp::get()).and(any()).then(me);
     let profile = warp::path!("auth" / "profile")
         .and(warp::put())
         .and(authed())
@@ -43,7 +44,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .then(profile);
     let change_password = warp::path!("auth" / "change-password")
         .and(warp::put())
-        .and(authed())
+        .and(any())
         .and(client_ip())
         .and(json_body::<ChangePasswordBody>())
         .then(change_password);
@@ -54,7 +55,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .then(status);
     let check = warp::path!("auth" / "check")
         .and(warp::get())
-        .and(authed())
+        .and(any())
         .then(check);
     route(register)
         .or(route(login))

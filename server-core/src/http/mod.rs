@@ -133,7 +133,25 @@ pub fn with_ctx(ctx: AppContext) -> impl Filter<Extract = (AppContext,), Error =
 
 /// The context and the caller behind the request's bearer token (or why there is none).
 /// Never rejects, so a bad token answers 401 instead of falling through to other routes.
+/// A caller who must still replace a temporary password gets `403 password_change_required`.
 pub fn authed(
+    ctx: AppContext,
+) -> impl Filter<Extract = (AppContext, Result<Caller>), Error = Infallible> + Clone {
+    with_ctx(ctx)
+        .and(warp::header::headers_cloned())
+        .then(|ctx: AppContext, headers: http::HeaderMap| async move {
+            let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            let caller = bearer(&ctx, header)
+                .await
+                .and_then(accounts::require_own_password);
+            (ctx, caller)
+        })
+        .untuple_one()
+}
+
+/// [`authed`] that lets through a caller who must still replace a temporary password: for
+/// changing it, signing out and reading their own account.
+pub fn authed_any(
     ctx: AppContext,
 ) -> impl Filter<Extract = (AppContext, Result<Caller>), Error = Infallible> + Clone {
     with_ctx(ctx)

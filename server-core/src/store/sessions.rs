@@ -15,6 +15,8 @@ pub struct SessionRecord {
     pub username: String,
     pub is_admin: bool,
     pub expires_at: Millis,
+    /// The account signed in with a temporary password it has not replaced yet.
+    pub must_change_password: bool,
 }
 
 impl Store {
@@ -41,7 +43,8 @@ impl Store {
     /// The unexpired session whose token hashes to `token_hash`.
     pub async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
         Ok(sqlx::query_as(
-            r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at
+            r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
+                      u.must_change_password
                from sessions s join users u on u.id = s.user_id
                where s.token_hash = ?1 and s.expires_at > ?2 and u.deactivated_at is null"#,
         )

@@ -102,8 +102,22 @@ async fn authenticate(ctx: &AppContext, socket: &mut Socket) -> Option<(Caller, 
         Ok(ClientFrame {
             event: ClientEvent::Auth { token },
             reference,
-        }) => match accounts::authenticate(ctx, &token).await {
+        }) => match accounts::authenticate(ctx, &token)
+            .await
+            .and_then(accounts::require_own_password)
+        {
             Ok(caller) => Some((caller, reference)),
+            Err(e @ Error::Forbidden { .. }) => {
+                reject(
+                    socket,
+                    &e,
+                    reference.as_deref(),
+                    tungstenite_close(close::PASSWORD_CHANGE_REQUIRED),
+                    "password change required",
+                )
+                .await;
+                None
+            }
             Err(Error::Unauthorized) => {
                 reject(
                     socket,
