@@ -160,6 +160,12 @@ impl RunningServer {
         self.ctx.hub.connection_count()
     }
 
+    /// The people (user ids) with at least one live connection right now, for a host that
+    /// wants to say who would be cut off.
+    pub fn connected_people(&self) -> Vec<crate::model::UserId> {
+        self.ctx.hub.online_user_ids()
+    }
+
     /// Stops gracefully: no new connections; every socket closed with 1001; in-flight requests
     /// finish (up to the configured grace period); every accepted message is stored; the
     /// database is checkpointed and closed.

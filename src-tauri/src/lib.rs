@@ -8,6 +8,7 @@ mod commands;
 pub mod downloads;
 pub mod error;
 pub mod host;
+pub mod lifecycle;
 pub mod notifications;
 pub mod picker;
 pub mod remote;
@@ -47,6 +48,8 @@ pub struct Desktop {
     pub picks: Picks,
     pending: Mutex<Vec<Incoming>>,
     exiting: AtomicBool,
+    /// The account this app's window uses on its own built-in server: (session token, user id).
+    me: Mutex<Option<(String, i64)>>,
 }
 
 impl Desktop {
@@ -68,6 +71,16 @@ impl Desktop {
             .map_err(|e| error::Error::Settings(e.to_string()))?;
         *settings = changed.clone();
         Ok(changed)
+    }
+
+    /// The session token kept for `server`, if any.
+    pub fn session_token(&self, server: &str) -> Option<String> {
+        self.settings
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .sessions
+            .get(server)
+            .cloned()
     }
 
     pub fn take_notice(&self) -> Option<String> {
@@ -268,6 +281,7 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         picks: Picks::default(),
         pending: Mutex::new(Vec::new()),
         exiting: AtomicBool::new(false),
+        me: Mutex::new(None),
     })
 }
 
@@ -303,6 +317,11 @@ pub fn run() {
     let app = tauri::Builder::default()
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                lifecycle::on_close_requested(window, api);
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::get_settings,
             commands::update_settings,
@@ -324,8 +343,10 @@ pub fn run() {
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
             app.manage(state);
+            app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
+            lifecycle::watch_hosting(app.handle());
             if host_mode {
                 start_host(app.handle());
             }

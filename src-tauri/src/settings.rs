@@ -92,6 +92,8 @@ pub struct Settings {
     /// `None` follows the operating system.
     pub language: Option<Language>,
     pub theme: Theme,
+    /// Closing the window hides it to the tray instead of quitting (always so while hosting).
+    pub close_to_tray: bool,
     /// Session token per server URL, so a restart does not ask to log in again.
     pub sessions: BTreeMap<String, String>,
 }
@@ -107,6 +109,7 @@ impl Default for Settings {
             notifications: NotificationSettings::default(),
             language: None,
             theme: Theme::default(),
+            close_to_tray: true,
             sessions: BTreeMap::new(),
         }
     }
@@ -150,6 +153,7 @@ impl Settings {
         take(fields, "notifications", &mut settings.notifications, &mut reset);
         take(fields, "language", &mut settings.language, &mut reset);
         take(fields, "theme", &mut settings.theme, &mut reset);
+        take(fields, "close_to_tray", &mut settings.close_to_tray, &mut reset);
         take(fields, "sessions", &mut settings.sessions, &mut reset);
         // Values that parse but make no sense are reset too.
         if settings
@@ -230,6 +234,9 @@ impl Settings {
         if let Some(theme) = patch.theme {
             self.theme = theme;
         }
+        if let Some(close_to_tray) = patch.close_to_tray {
+            self.close_to_tray = close_to_tray;
+        }
         Ok(())
     }
 
@@ -261,6 +268,7 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     pub language: Option<Option<Language>>,
     pub theme: Option<Theme>,
+    pub close_to_tray: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -370,6 +378,10 @@ mod tests {
             }
         );
         assert_eq!(settings.notifications.level, NotifyLevel::All);
+        assert!(
+            settings.close_to_tray,
+            "closing the window keeps Confab in the tray"
+        );
         assert!(notice.is_none());
     }
 
@@ -390,6 +402,7 @@ mod tests {
                 }),
                 language: Some(Some(Language::Chinese)),
                 theme: Some(Theme::Dark),
+                close_to_tray: Some(false),
             })
             .unwrap();
         settings

@@ -10,7 +10,7 @@ use crate::notifications::Incoming;
 use crate::picker::{self, PickedInfo};
 use crate::remote::{self, ServerInfo};
 use crate::settings::{Mode, Settings, SettingsPatch, normalize_url};
-use crate::{Desktop, downloads, exit_gracefully, queue_notification};
+use crate::{Desktop, downloads, queue_notification};
 
 /// Everything the web client needs to start: settings (without any session tokens), the
 /// address to talk to, its saved session, and any notice about how settings were loaded.
@@ -231,8 +231,9 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
     Ok(path.display().to_string())
 }
 
-/// Quits the app, stopping the built-in server cleanly first.
+/// Quits the app (asking first if colleagues use the built-in server), stopping the built-in
+/// server cleanly.
 #[tauri::command]
 pub fn quit(app: AppHandle) {
-    exit_gracefully(&app);
+    crate::lifecycle::request_quit(&app);
 }

@@ -116,6 +116,40 @@ async function waitForTray(predicate, what) {
   throw new Error(`tray icon: ${what} (last: ${JSON.stringify(last ?? trayItem())})`);
 }
 
+/** Ids of the X windows whose title matches `title` (a regular expression); visible ones only. */
+function xWindows(title) {
+  const found = spawnSync('xdotool', ['search', '--onlyvisible', '--name', title], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.split('\n').filter(Boolean) : [];
+}
+
+async function waitForWindows(title, wanted, what) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ids = xWindows(title);
+    if (wanted(ids)) return ids;
+    await sleep(200);
+  }
+  throw new Error(`windows titled ${title}: ${what} (now ${JSON.stringify(xWindows(title))})`);
+}
+
+const up = (base) => fetch(`${base}/api/health`).then((r) => r.ok, () => false);
+
+/** A colleague's live connection: a WebSocket signed in with `token`; resolves once ready. */
+function connectColleague(base, token) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+    const timer = setTimeout(() => reject(new Error('the colleague never got ready')), 15_000);
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ event: 'auth', data: { token } })));
+    socket.addEventListener('message', (message) => {
+      if (JSON.parse(message.data).event === 'ready') {
+        clearTimeout(timer);
+        resolve(socket);
+      }
+    });
+    socket.addEventListener('error', () => reject(new Error('the colleague could not connect')));
+  });
+}
+
 async function textOfMessages(wd) {
   return wd.execute(
     "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map(e => e.textContent)",
@@ -148,6 +182,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const password = 'desktop-pass-42';
   let elsewhere;
+  let colleague;
   try {
     step('first run shows the welcome screen');
     await wd.start(app);
@@ -205,9 +240,11 @@ async function main() {
     elsewhere = null;
 
     step('a message in another room shows on the tray icon');
-    const item = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered with two menu entries');
+    const item = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'registered with three menu entries');
     const menuLabels = trayMenu(item).entries.map((e) => e.label);
-    if (menuLabels.join('|') !== 'Open Confab|Quit Confab') throw new Error(`tray menu: ${JSON.stringify(menuLabels)}`);
+    if (menuLabels.join('|') !== `Hosting on port ${port} · 0 people connected|Open Confab|Quit Confab`) {
+      throw new Error(`tray menu: ${JSON.stringify(menuLabels)}`);
+    }
     const unreadBefore = Number(trayLabel(item) || 0);
     const otherRoom = rooms.find((r) => r.id !== room.id);
     await api(base, 'POST', `/api/rooms/${otherRoom.id}/messages`, { token: bob.token, body: { content: `over in ${otherRoom.name}` } });
@@ -245,9 +282,40 @@ async function main() {
     const title = await wd.title();
     console.log(`desktop e2e: window title "${title}"`);
 
-    step('quit');
+    step('a colleague connects: the tray counts them (not me)');
+    colleague = await connectColleague(base, bob.token);
+    await waitForTray((tray) => trayMenu(tray).entries[0]?.label === `Hosting on port ${port} · 1 person connected`, 'counts 1 person connected');
+
+    step('closing the window hides it to the tray; the server keeps answering');
+    const [mainWindow] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
+    spawnSync('python3', ['src-tauri/tests/e2e/close-window.py', mainWindow], { stdio: 'inherit' });
+    await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden after the close button');
+    if (!(await up(base))) throw new Error('the built-in server stopped when the window closed');
+    await sleep(1000);
+    if (!(await up(base))) throw new Error('the built-in server stopped after the window closed');
+    const hiddenTray = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'still in the tray');
+    const open = trayMenu(hiddenTray).entries.find((e) => e.label === 'Open Confab');
+    gdbus(hiddenTray.service, trayMenu(hiddenTray).menu, 'com.canonical.dbusmenu.Event', String(open.id), 'clicked', '<0>', '0');
+    await waitForWindows('^Confab', (ids) => ids.length === 1, 'shown again by "Open Confab"');
+    await wd.waitFor('.composer-input', { timeout: 20_000 });
+
+    step('quitting while a colleague is connected asks first; "Keep running" keeps it running');
     await wd.execute("document.querySelector('[data-testid=open-settings]').click()");
     await wd.click('[data-testid=settings-quit]');
+    const [question] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown');
+    windowScreenshot(join(artifacts, 'quit-question.png'));
+    spawnSync('xdotool', ['windowfocus', '--sync', question], { stdio: 'ignore' });
+    spawnSync('xdotool', ['key', '--window', question, 'Escape'], { stdio: 'inherit' });
+    await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 0, 'the question goes away');
+    await sleep(500);
+    if (!(await up(base))) throw new Error('the server stopped although the person chose to keep running');
+
+    step('quit: confirmed while the colleague is connected');
+    // The settings dialog is still open behind the question that went away.
+    await wd.click('[data-testid=settings-quit]');
+    const [again] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown again');
+    spawnSync('xdotool', ['windowfocus', '--sync', again], { stdio: 'ignore' });
+    spawnSync('xdotool', ['key', '--window', again, 'Return'], { stdio: 'inherit' });
     const database = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'server', 'confab.db');
     const stopped = Date.now() + 20_000;
     while (Date.now() < stopped) {
@@ -275,10 +343,10 @@ async function main() {
     writeFileSync(join(artifacts, 'after-restart.png'), await wd.screenshot());
 
     step('quit from the tray menu');
-    const again = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered again after the restart');
-    const { menu, entries } = trayMenu(again);
+    const restarted = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'registered again after the restart');
+    const { menu, entries } = trayMenu(restarted);
     const quit = entries.find((e) => e.label === 'Quit Confab');
-    gdbus(again.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
+    gdbus(restarted.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
     const gone = Date.now() + 20_000;
     while (Date.now() < gone && (await fetch(`${base}/api/health`).then(() => true, () => false))) await sleep(200);
     if (await fetch(`${base}/api/health`).then(() => true, () => false)) {
@@ -294,6 +362,7 @@ async function main() {
     throw error;
   } finally {
     elsewhere?.kill();
+    colleague?.close();
     await wd.end();
   }
 }
