@@ -52,6 +52,7 @@ fn main() {
             "set_unread_count",
             "save_download",
             "quit",
+            "take_links",
         ]),
     ))
     .expect("running tauri-build");

@@ -9,6 +9,7 @@ pub mod downloads;
 pub mod error;
 pub mod host;
 pub mod lifecycle;
+pub mod links;
 pub mod notifications;
 pub mod picker;
 pub mod remote;
@@ -48,6 +49,8 @@ pub struct Desktop {
     pub picks: Picks,
     pending: Mutex<Vec<Incoming>>,
     exiting: AtomicBool,
+    /// `confab://` links waiting for the web client.
+    pub links: links::Inbox,
     /// The account this app's window uses on its own built-in server: (session token, user id).
     me: Mutex<Option<(String, i64)>>,
 }
@@ -232,6 +235,50 @@ pub fn show_main_window(app: &AppHandle) {
     }
 }
 
+/// Hands `confab://` links to the web client: now if it listens, else when it asks.
+pub fn deliver_links(app: &AppHandle, links: Vec<String>) {
+    #[derive(Clone, Serialize)]
+    struct Links {
+        links: Vec<String>,
+    }
+    if links.is_empty() {
+        return;
+    }
+    tracing::info!(?links, "confab link received");
+    let desktop = app.state::<Desktop>();
+    if !desktop.links.push(links.clone()) {
+        let _ = app.emit_to(MAIN, "confab-link", Links { links });
+    }
+}
+
+/// Makes this app the handler of `confab://` links. Installers register the scheme (the .deb's
+/// desktop entry, the macOS bundle, the Windows installers); a build run from elsewhere (a
+/// developer's, an AppImage) registers itself for the current user.
+fn register_scheme(app: &AppHandle) {
+    #[cfg(any(target_os = "linux", windows))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let installed = std::env::current_exe()
+            .map(|exe| exe.starts_with("/usr") || exe.starts_with("/opt"))
+            .unwrap_or(false);
+        if !installed {
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::warn!(error = %e, "registering the confab:// scheme failed");
+            }
+        }
+    }
+    #[cfg(target_os = "macos")]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let handle = app.clone();
+        // macOS hands links to the running app as events, not arguments.
+        app.deep_link().on_open_url(move |event| {
+            let urls = event.urls().iter().map(|u| u.to_string()).collect::<Vec<_>>();
+            deliver_links(&handle, links::accept(urls));
+        });
+    }
+}
+
 /// Stops the built-in server (if any), then exits. Called once; later calls do nothing.
 pub fn exit_gracefully(app: &AppHandle) {
     let desktop = app.state::<Desktop>();
@@ -282,6 +329,7 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         pending: Mutex::new(Vec::new()),
         exiting: AtomicBool::new(false),
         me: Mutex::new(None),
+        links: links::Inbox::default(),
     })
 }
 
@@ -315,6 +363,13 @@ pub fn run() {
         )
         .try_init();
     let app = tauri::Builder::default()
+        // First, so a second launch hands over before building anything of its own.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            tracing::info!("a second launch handed over to this one");
+            show_main_window(app);
+            deliver_links(app, links::accept(args.iter().skip(1)));
+        }))
+        .plugin(tauri_plugin_deep_link::init())
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .on_window_event(|window, event| {
@@ -337,6 +392,7 @@ pub fn run() {
             commands::set_unread_count,
             commands::save_download,
             commands::quit,
+            commands::take_links,
         ])
         .setup(|app| {
             let state = load_state(app.handle())?;
@@ -347,6 +403,8 @@ pub fn run() {
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
             lifecycle::watch_hosting(app.handle());
+            register_scheme(app.handle());
+            deliver_links(app.handle(), links::accept(std::env::args().skip(1)));
             if host_mode {
                 start_host(app.handle());
             }

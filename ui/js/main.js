@@ -6,6 +6,7 @@ import * as api from './api.js';
 import { createStore } from './state.js';
 import { createController } from './controller.js';
 import { createUi } from './views/app.js';
+import { watchDesktopEvents } from './views/desktop-events.js';
 
 const config = globalThis.__CONFAB_CONFIG__;
 if (config) api.configure(config);
@@ -15,3 +16,4 @@ const ui = createUi({ root: document.getElementById('app'), store });
 const controller = createController({ store, ui });
 ui.bind(controller.actions);
 controller.start();
+watchDesktopEvents();

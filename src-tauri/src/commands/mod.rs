@@ -231,6 +231,13 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
     Ok(path.display().to_string())
 }
 
+/// The `confab://` links that arrived before the web client listened; later ones come as
+/// `confab-link` events.
+#[tauri::command]
+pub fn take_links(desktop: State<'_, Desktop>) -> Vec<String> {
+    desktop.links.take()
+}
+
 /// Quits the app (asking first if colleagues use the built-in server), stopping the built-in
 /// server cleanly.
 #[tauri::command]

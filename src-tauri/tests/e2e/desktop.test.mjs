@@ -299,6 +299,18 @@ async function main() {
     await waitForWindows('^Confab', (ids) => ids.length === 1, 'shown again by "Open Confab"');
     await wd.waitFor('.composer-input', { timeout: 20_000 });
 
+    step('a second launch with a confab:// link focuses the first and hands it the link');
+    const [shownAgain] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
+    spawnSync('python3', ['src-tauri/tests/e2e/close-window.py', shownAgain], { stdio: 'inherit' });
+    await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden again');
+    const link = `confab://join?host=127.0.0.1&port=${port}&fp=e2e-test`;
+    const second = spawnSync(app, [link], { encoding: 'utf8', timeout: 20_000 });
+    writeFileSync(join(artifacts, 'second-launch.log'), `${second.stdout}\n${second.stderr}`);
+    if (second.status !== 0) throw new Error(`the second launch did not hand over and exit: ${second.status} ${second.error ?? ''}`);
+    await waitForWindows('^Confab', (ids) => ids.length === 1, 'the first window is shown by the second launch');
+    const arrived = await wd.waitUntil('return document.body.dataset.lastLink', [], { what: 'the link reaches the web client', timeout: 20_000 });
+    if (arrived !== link) throw new Error(`the web client got ${arrived}, not ${link}`);
+
     step('quitting while a colleague is connected asks first; "Keep running" keeps it running');
     await wd.execute("document.querySelector('[data-testid=open-settings]').click()");
     await wd.click('[data-testid=settings-quit]');
