@@ -13,6 +13,7 @@ pub mod links;
 pub mod notifications;
 pub mod picker;
 pub mod remote;
+pub mod secrets;
 pub mod settings;
 pub mod tray;
 
@@ -51,6 +52,10 @@ pub struct Desktop {
     exiting: AtomicBool,
     /// `confab://` links waiting for the web client.
     pub links: links::Inbox,
+    /// Session tokens: in the OS credential store, or in memory only without one.
+    pub tokens: secrets::TokenStore,
+    /// Whether the person was told this run that sign-ins are not kept.
+    told_no_store: AtomicBool,
     /// The account this app's window uses on its own built-in server: (session token, user id).
     me: Mutex<Option<(String, i64)>>,
 }
@@ -78,12 +83,12 @@ impl Desktop {
 
     /// The session token kept for `server`, if any.
     pub fn session_token(&self, server: &str) -> Option<String> {
-        self.settings
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .sessions
-            .get(server)
-            .cloned()
+        self.tokens.get(server)
+    }
+
+    /// True the first time this run that a token could only be kept in memory.
+    pub fn first_unkept_token(&self) -> bool {
+        !self.tokens.persistent() && !self.told_no_store.swap(true, Ordering::SeqCst)
     }
 
     pub fn take_notice(&self) -> Option<String> {
@@ -313,8 +318,21 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
     let store = app
         .store(STORE_FILE)
         .map_err(|e| error::Error::Settings(e.to_string()))?;
-    let (settings, notice) = Settings::from_stored(store.get(STORE_KEY).as_ref());
+    let (mut settings, notice) = Settings::from_stored(store.get(STORE_KEY).as_ref());
     notices.extend(notice);
+    let tokens = secrets::TokenStore::open(secrets::SERVICE);
+    let told_no_store = AtomicBool::new(false);
+    if !settings.sessions.is_empty() {
+        // Earlier versions kept tokens in the settings file: move them out, then rewrite it.
+        let migration = tokens.migrate(&mut settings.sessions);
+        tracing::info!(?migration, "session tokens moved out of the settings file");
+        store.set(STORE_KEY, settings.to_stored());
+        store.save().map_err(|e| error::Error::Settings(e.to_string()))?;
+        if migration.to_memory > 0 {
+            told_no_store.store(true, Ordering::SeqCst);
+            notices.push(secrets::NO_STORE_NOTICE.to_owned());
+        }
+    }
     Ok(Desktop {
         settings: Mutex::new(settings),
         notice: Mutex::new(if notices.is_empty() {
@@ -328,6 +346,8 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         picks: Picks::default(),
         pending: Mutex::new(Vec::new()),
         exiting: AtomicBool::new(false),
+        tokens,
+        told_no_store,
         me: Mutex::new(None),
         links: links::Inbox::default(),
     })

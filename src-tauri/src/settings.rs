@@ -94,7 +94,9 @@ pub struct Settings {
     pub theme: Theme,
     /// Closing the window hides it to the tray instead of quitting (always so while hosting).
     pub close_to_tray: bool,
-    /// Session token per server URL, so a restart does not ask to log in again.
+    /// Session tokens an older version kept in this file, read only to move them to the OS
+    /// credential store (`secrets`); never written back.
+    #[serde(skip_serializing)]
     pub sessions: BTreeMap<String, String>,
 }
 
@@ -405,9 +407,6 @@ mod tests {
                 close_to_tray: Some(false),
             })
             .unwrap();
-        settings
-            .sessions
-            .insert("http://chat.example.com:8443".into(), "tok".into());
         let stored = settings.to_stored();
         assert_eq!(stored["language"], "zh-CN");
         let (read, notice) = Settings::from_stored(Some(&stored));
@@ -415,6 +414,19 @@ mod tests {
         assert!(notice.is_none());
         assert!(read.is_muted("http://chat.example.com:8443", 4));
         assert_eq!(read.recent_servers, ["http://chat.example.com:8443"]);
+    }
+
+    #[test]
+    fn session_tokens_are_read_from_old_files_but_never_written() {
+        let old = json!({"version": 1, "sessions": {"http://chat.example.com": "tok"}});
+        let (mut settings, _) = Settings::from_stored(Some(&old));
+        assert_eq!(
+            settings.sessions["http://chat.example.com"], "tok",
+            "found, to migrate"
+        );
+        assert!(settings.to_stored().get("sessions").is_none());
+        settings.sessions.clear();
+        assert!(!settings.to_stored().to_string().contains("tok\""));
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! validates what it receives from the webview.
 
 use serde::Serialize;
-use tauri::{AppHandle, Manager, State, WebviewWindow};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
 use crate::error::{Error, Result};
 use crate::host::HostStatus;
@@ -26,15 +26,13 @@ pub struct Startup {
     version: &'static str,
 }
 
-fn startup(mut settings: Settings, host: HostStatus, notice: Option<String>) -> Startup {
+fn startup(desktop: &Desktop, mut settings: Settings, host: HostStatus, notice: Option<String>) -> Startup {
     let server_url = match settings.mode {
         Some(Mode::Remote) => settings.server_url.clone(),
         Some(Mode::Host) => Some(settings.host_url()),
         None => None,
     };
-    let session_token = server_url
-        .as_ref()
-        .and_then(|url| settings.sessions.get(url).cloned());
+    let session_token = server_url.as_ref().and_then(|url| desktop.session_token(url));
     settings.sessions.clear();
     Startup {
         settings,
@@ -50,7 +48,7 @@ fn startup(mut settings: Settings, host: HostStatus, notice: Option<String>) -> 
 pub async fn get_settings(desktop: State<'_, Desktop>) -> Result<Startup> {
     let notice = desktop.take_notice();
     let host = desktop.host.status().await;
-    Ok(startup(desktop.settings(), host, notice))
+    Ok(startup(&desktop, desktop.settings(), host, notice))
 }
 
 /// Applies a settings change. Choosing host mode, or changing its port or LAN exposure, starts
@@ -79,11 +77,18 @@ pub async fn update_settings(
             desktop.host.status().await
         }
     };
-    Ok(startup(settings, host, None))
+    Ok(startup(&desktop, settings, host, None))
 }
 
+/// Keeps a session token in the OS credential store (or, without one, in memory for this run,
+/// telling the web client once with a `credential-store-missing` event).
 #[tauri::command]
-pub fn remember_session(desktop: State<'_, Desktop>, server: String, token: String) -> Result<()> {
+pub fn remember_session(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    server: String,
+    token: String,
+) -> Result<()> {
     let server = normalize_url(&server)?;
     if token.is_empty()
         || token.len() > 128
@@ -93,20 +98,21 @@ pub fn remember_session(desktop: State<'_, Desktop>, server: String, token: Stri
     {
         return Err(Error::invalid("invalid_token", "that is not a session token"));
     }
-    desktop.update(|s| {
-        s.sessions.insert(server, token);
-        Ok(())
-    })?;
+    desktop.tokens.set(&server, &token);
+    if desktop.first_unkept_token() {
+        let _ = app.emit_to(
+            crate::MAIN,
+            "credential-store-missing",
+            crate::secrets::NO_STORE_NOTICE,
+        );
+    }
     Ok(())
 }
 
 #[tauri::command]
 pub fn forget_session(desktop: State<'_, Desktop>, server: String) -> Result<()> {
     let server = normalize_url(&server)?;
-    desktop.update(|s| {
-        s.sessions.remove(&server);
-        Ok(())
-    })?;
+    desktop.tokens.remove(&server);
     Ok(())
 }
 

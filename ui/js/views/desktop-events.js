@@ -29,4 +29,8 @@ export function watchDesktopEvents() {
     .listen('confab-link', (payload) => received(payload?.links))
     .then(() => api.desktop.takeLinks())
     .then(received, () => {});
+  // Said once per run, when a sign-in could only be kept until Confab quits.
+  api.desktop.listen('credential-store-missing', (message) => {
+    if (typeof message === 'string') toast(message, { kind: 'error', timeout: 15_000 });
+  });
 }
