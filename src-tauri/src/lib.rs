@@ -284,6 +284,28 @@ fn register_scheme(app: &AppHandle) {
     }
 }
 
+/// The argument the login item starts the app with: straight to the tray, no window.
+pub const HIDDEN_ARG: &str = "--hidden";
+
+/// Registers or removes the login item to match the settings.
+pub fn apply_start_at_login(app: &AppHandle, settings: &Settings) {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let wanted = settings.starts_at_login();
+    if launcher.is_enabled().unwrap_or(!wanted) == wanted {
+        return;
+    }
+    let result = if wanted {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    match result {
+        Ok(()) => tracing::info!(wanted, "start at login updated"),
+        Err(e) => tracing::warn!(error = %e, "changing start at login failed"),
+    }
+}
+
 /// Stops the built-in server (if any), then exits. Called once; later calls do nothing.
 pub fn exit_gracefully(app: &AppHandle) {
     let desktop = app.state::<Desktop>();
@@ -355,8 +377,11 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
 
 fn open_main_window(app: &AppHandle) -> tauri::Result<()> {
     let opener = app.clone();
+    // Started at login: straight to the tray; the tray or a second launch shows the window.
+    let hidden = std::env::args().any(|arg| arg == HIDDEN_ARG);
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Confab")
+        .visible(!hidden)
         .inner_size(1180.0, 760.0)
         .min_inner_size(380.0, 520.0)
         // Only the bundled UI is ever shown in the window (only it has IPC); web links open
@@ -390,6 +415,10 @@ pub fn run() {
             deliver_links(app, links::accept(args.iter().skip(1)));
         }))
         .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_ARG]),
+        ))
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
         .on_window_event(|window, event| {
@@ -418,6 +447,7 @@ pub fn run() {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
+            apply_start_at_login(app.handle(), &state.settings());
             app.manage(state);
             app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;

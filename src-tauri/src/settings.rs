@@ -94,6 +94,9 @@ pub struct Settings {
     pub theme: Theme,
     /// Closing the window hides it to the tray instead of quitting (always so while hosting).
     pub close_to_tray: bool,
+    /// Start (hidden, in the tray) when the person logs in; `None` until they choose, which
+    /// means on while hosting and off otherwise.
+    pub start_at_login: Option<bool>,
     /// Session tokens an older version kept in this file, read only to move them to the OS
     /// credential store (`secrets`); never written back.
     #[serde(skip_serializing)]
@@ -112,6 +115,7 @@ impl Default for Settings {
             language: None,
             theme: Theme::default(),
             close_to_tray: true,
+            start_at_login: None,
             sessions: BTreeMap::new(),
         }
     }
@@ -156,6 +160,7 @@ impl Settings {
         take(fields, "language", &mut settings.language, &mut reset);
         take(fields, "theme", &mut settings.theme, &mut reset);
         take(fields, "close_to_tray", &mut settings.close_to_tray, &mut reset);
+        take(fields, "start_at_login", &mut settings.start_at_login, &mut reset);
         take(fields, "sessions", &mut settings.sessions, &mut reset);
         // Values that parse but make no sense are reset too.
         if settings
@@ -239,6 +244,9 @@ impl Settings {
         if let Some(close_to_tray) = patch.close_to_tray {
             self.close_to_tray = close_to_tray;
         }
+        if let Some(start_at_login) = patch.start_at_login {
+            self.start_at_login = Some(start_at_login);
+        }
         Ok(())
     }
 
@@ -248,6 +256,11 @@ impl Settings {
             .muted_rooms
             .get(server)
             .is_some_and(|rooms| rooms.contains(&room))
+    }
+
+    /// Whether the app should start at login: the person's choice, else on while hosting.
+    pub fn starts_at_login(&self) -> bool {
+        self.start_at_login.unwrap_or(self.mode == Some(Mode::Host))
     }
 
     /// The URL of the server the app talks to in host mode.
@@ -271,6 +284,7 @@ pub struct SettingsPatch {
     pub language: Option<Option<Language>>,
     pub theme: Option<Theme>,
     pub close_to_tray: Option<bool>,
+    pub start_at_login: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -405,6 +419,7 @@ mod tests {
                 language: Some(Some(Language::Chinese)),
                 theme: Some(Theme::Dark),
                 close_to_tray: Some(false),
+                start_at_login: Some(true),
             })
             .unwrap();
         let stored = settings.to_stored();
@@ -427,6 +442,22 @@ mod tests {
         assert!(settings.to_stored().get("sessions").is_none());
         settings.sessions.clear();
         assert!(!settings.to_stored().to_string().contains("tok\""));
+    }
+
+    #[test]
+    fn start_at_login_is_on_while_hosting_unless_chosen() {
+        let mut settings = Settings::default();
+        assert!(!settings.starts_at_login(), "not before the first-run choice");
+        settings.mode = Some(Mode::Host);
+        assert!(
+            settings.starts_at_login(),
+            "colleagues need the server after a reboot"
+        );
+        settings.start_at_login = Some(false);
+        assert!(!settings.starts_at_login(), "the person's choice wins");
+        settings.mode = Some(Mode::Remote);
+        settings.start_at_login = Some(true);
+        assert!(settings.starts_at_login());
     }
 
     #[test]

@@ -64,6 +64,9 @@ pub async fn update_settings(
     if settings.language != before.language {
         crate::tray::relabel(&app, settings.language);
     }
+    if settings.starts_at_login() != before.starts_at_login() {
+        crate::apply_start_at_login(&app, &settings);
+    }
     let host = match settings.mode {
         Some(Mode::Host) if before.mode != Some(Mode::Host) || before.host != settings.host => {
             desktop

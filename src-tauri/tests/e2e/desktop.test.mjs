@@ -9,7 +9,7 @@
 
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebDriver, sleep } from './webdriver.mjs';
 
@@ -150,6 +150,21 @@ function connectColleague(base, token) {
   });
 }
 
+/** Waits for the XDG autostart entry that starts Confab hidden at login; returns its text. */
+async function waitForLoginItem() {
+  const dir = join(process.env.XDG_CONFIG_HOME, 'autostart');
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const entries = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.desktop')) : [];
+    for (const entry of entries) {
+      const text = readFileSync(join(dir, entry), 'utf8');
+      if (/^Exec=.*confab-desktop.* --hidden/m.test(text)) return text;
+    }
+    await sleep(200);
+  }
+  throw new Error(`no login item starting Confab with --hidden in ${dir}`);
+}
+
 async function textOfMessages(wd) {
   return wd.execute(
     "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map(e => e.textContent)",
@@ -196,6 +211,8 @@ async function main() {
     await wd.waitFor('[data-testid=welcome-hosted]', { timeout: 30_000 });
     const health = await api(base, 'GET', '/api/health');
     if (health.service !== 'confab') throw new Error('the built-in server is not answering');
+    // Hosting turns on starting at login (hidden, in the tray) unless the person chose otherwise.
+    await waitForLoginItem();
     await wd.click('[data-testid=welcome-continue]');
 
     step('register');

@@ -12,11 +12,15 @@ const WORDS = {
     title: 'Desktop app',
     closeToTray: 'Keep Confab running in the tray when I close the window',
     closeToTrayHint: 'Always on while this computer hosts the chat, so colleagues stay connected.',
+    startAtLogin: 'Start Confab when I log in (in the tray, without a window)',
+    startAtLoginHint: 'On by default while this computer hosts the chat.',
   },
   'zh-CN': {
     title: '桌面应用',
     closeToTray: '关闭窗口时让 Confab 在托盘中继续运行',
     closeToTrayHint: '本机运行服务器时始终开启，同事不会掉线。',
+    startAtLogin: '登录时启动 Confab（在托盘中，不打开窗口）',
+    startAtLoginHint: '本机运行服务器时默认开启。',
   },
 };
 
@@ -57,6 +61,13 @@ export function desktopSection({ desktop }) {
       label: w.closeToTray,
       hint: w.closeToTrayHint,
       checked: settings.close_to_tray ?? true,
+    }),
+    toggle({
+      id: 'settings-start-at-login',
+      key: 'start_at_login',
+      label: w.startAtLogin,
+      hint: w.startAtLoginHint,
+      checked: settings.start_at_login ?? settings.mode === 'host',
     }),
   );
 }
