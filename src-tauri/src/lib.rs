@@ -11,6 +11,7 @@ pub mod host;
 pub mod lifecycle;
 pub mod links;
 pub mod notifications;
+pub mod origin;
 pub mod picker;
 pub mod remote;
 pub mod secrets;

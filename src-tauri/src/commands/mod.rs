@@ -216,7 +216,8 @@ pub fn set_unread_count(
 
 /// Saves a downloaded attachment into the person's Downloads folder. The body is the file's
 /// bytes; the `x-file-name` header its percent-encoded name — a name, never a path: only its
-/// last component is used, and existing files are never overwritten. Returns where it went.
+/// last component is used, and existing files are never overwritten. The saved file carries the
+/// OS's "downloaded from" mark naming the chat server. Returns where it went.
 #[tauri::command]
 pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result<String> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
@@ -237,6 +238,14 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
     std::fs::create_dir_all(&folder)?;
     let path = downloads::destination(&folder, name.as_deref());
     std::fs::write(&path, bytes)?;
+    let settings = app.state::<Desktop>().settings();
+    let from = match settings.mode {
+        Some(Mode::Host) => Some(settings.host_url()),
+        _ => settings.server_url.clone(),
+    };
+    if let Err(e) = crate::origin::mark(&path, from.as_deref().unwrap_or("about:unknown")) {
+        tracing::warn!(error = %e, path = %path.display(), "could not mark the download's origin");
+    }
     Ok(path.display().to_string())
 }
 

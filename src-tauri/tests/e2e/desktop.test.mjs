@@ -290,6 +290,9 @@ async function main() {
     if (!existsSync(saved) || readFileSync(saved, 'utf8') !== notes) {
       throw new Error(`the download did not arrive at ${saved}`);
     }
+    // The OS's "downloaded from" mark names the chat server, so file managers warn before running it.
+    const mark = spawnSync('python3', ['-c', 'import os, sys; print(os.getxattr(sys.argv[1], "user.xdg.origin.url").decode())', saved], { encoding: 'utf8' });
+    if (mark.stdout.trim() !== base) throw new Error(`the download's origin mark is ${JSON.stringify(mark.stdout.trim())} (${mark.stderr.trim()}), not ${base}`);
 
     step('screenshots');
     await sleep(300);
