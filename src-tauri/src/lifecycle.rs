@@ -119,11 +119,21 @@ pub fn request_quit(app: &AppHandle) {
     });
 }
 
+/// A dialog button's label. GTK reads a leading `_` as the keyboard shortcut (Alt+Q quits; a
+/// message dialog has no default button, and its selectable text takes the focus first).
+fn button(label: &str) -> String {
+    if cfg!(all(unix, not(target_os = "macos"))) {
+        format!("_{label}")
+    } else {
+        label.to_owned()
+    }
+}
+
 /// Shows `question` in a native dialog over the window; true when the person chose to quit.
 async fn confirm(app: &AppHandle, question: QuitQuestion) -> bool {
     let (tx, rx) = tokio::sync::oneshot::channel();
     let window = app.get_webview_window(MAIN);
-    let quit = question.quit.to_owned();
+    let quit = button(question.quit);
     // GTK dialogs must be created on the main thread; the wait happens elsewhere.
     let shown = app.run_on_main_thread(move || {
         let mut dialog = rfd::AsyncMessageDialog::new()
@@ -131,8 +141,8 @@ async fn confirm(app: &AppHandle, question: QuitQuestion) -> bool {
             .set_title(question.title)
             .set_description(question.message)
             .set_buttons(rfd::MessageButtons::OkCancelCustom(
-                question.quit.to_owned(),
-                question.keep.to_owned(),
+                button(question.quit),
+                button(question.keep),
             ));
         if let Some(window) = window.as_ref() {
             dialog = dialog.set_parent(window);

@@ -1,10 +1,15 @@
 // End-to-end test of the real desktop app (run by scripts/desktop-e2e, which provides the X
 // display, the D-Bus session with a notification service, and tauri-driver):
-// first run → host mode → register → send a message → a second client answers over HTTP →
+// first run → host mode (a login item appears) → register (the session token is in the Secret
+// Service, not in the settings file) → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
 // right title and a plain-text body → a message in another room shows on the tray icon → a
-// shared file downloads → quit → start again → the history is still there → quit from the
-// tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
+// shared file downloads, marked with where it came from → a colleague connects and the tray
+// counts them → closing the window hides it to the tray while the server keeps answering →
+// "Open Confab" brings it back → a second launch with a confab:// link shows the first window
+// and hands it the link → quitting asks first while the colleague is connected ("Keep running"
+// keeps it running; "Quit" quits) → start again → signed in (token from the Secret Service) and
+// the history is still there → quit from the tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
 
 import { spawnSync, spawn } from 'node:child_process';
@@ -165,6 +170,17 @@ async function waitForLoginItem() {
   throw new Error(`no login item starting Confab with --hidden in ${dir}`);
 }
 
+/** The session token the app keeps for `server` in the Secret Service (read as any program would). */
+async function waitForSecret(server) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const found = spawnSync('secret-tool', ['lookup', 'service', 'chat.confab.desktop', 'username', server], { encoding: 'utf8' });
+    if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
+    await sleep(200);
+  }
+  throw new Error(`no session token for ${server} in the Secret Service`);
+}
+
 async function textOfMessages(wd) {
   return wd.execute(
     "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map(e => e.textContent)",
@@ -225,6 +241,12 @@ async function main() {
     await wd.click('#auth-panel button[type=submit]');
     await wd.waitFor('.composer-input', { timeout: 30_000 });
     await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+
+    step('the session token is in the Secret Service, not in the settings file');
+    const token = await waitForSecret(base);
+    const settingsFile = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'settings.json');
+    if (!existsSync(settingsFile)) throw new Error(`no settings file at ${settingsFile}`);
+    if (readFileSync(settingsFile, 'utf8').includes(token)) throw new Error('the session token is in the settings file');
 
     step('send a message');
     await wd.type('.composer-input', 'Hello from the desktop app');
@@ -337,7 +359,7 @@ async function main() {
     const [question] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown');
     windowScreenshot(join(artifacts, 'quit-question.png'));
     spawnSync('xdotool', ['windowfocus', '--sync', question], { stdio: 'ignore' });
-    spawnSync('xdotool', ['key', '--window', question, 'Escape'], { stdio: 'inherit' });
+    spawnSync('xdotool', ['key', 'Escape'], { stdio: 'inherit' });
     await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 0, 'the question goes away');
     await sleep(500);
     if (!(await up(base))) throw new Error('the server stopped although the person chose to keep running');
@@ -347,7 +369,8 @@ async function main() {
     await wd.click('[data-testid=settings-quit]');
     const [again] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown again');
     spawnSync('xdotool', ['windowfocus', '--sync', again], { stdio: 'ignore' });
-    spawnSync('xdotool', ['key', '--window', again, 'Return'], { stdio: 'inherit' });
+    // "Quit" is the dialog's Alt+Q (its mnemonic).
+    spawnSync('xdotool', ['key', 'alt+q'], { stdio: 'inherit' });
     const database = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'server', 'confab.db');
     const stopped = Date.now() + 20_000;
     while (Date.now() < stopped) {
