@@ -53,6 +53,7 @@ fn main() {
             "save_download",
             "quit",
             "take_links",
+            "keep_awake_status",
         ]),
     ))
     .expect("running tauri-build");

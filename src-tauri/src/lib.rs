@@ -4,6 +4,7 @@
 //! survive restarts. Everything that can be is Tauri-free (`settings`, `host`, `notifications`,
 //! `picker`, `remote`, the words of `tray`) and tested on its own; this file wires it to Tauri.
 
+pub mod awake;
 mod commands;
 pub mod downloads;
 pub mod error;
@@ -57,6 +58,8 @@ pub struct Desktop {
     pub tokens: secrets::TokenStore,
     /// Whether the person was told this run that sign-ins are not kept.
     told_no_store: AtomicBool,
+    /// Whether the OS was asked not to sleep while hosting (`awake`).
+    pub awake: Mutex<lifecycle::Awake>,
     /// The account this app's window uses on its own built-in server: (session token, user id).
     me: Mutex<Option<(String, i64)>>,
 }
@@ -372,6 +375,7 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         tokens,
         told_no_store,
         me: Mutex::new(None),
+        awake: Mutex::new(lifecycle::Awake::Off),
         links: links::Inbox::default(),
     })
 }
@@ -443,6 +447,7 @@ pub fn run() {
             commands::save_download,
             commands::quit,
             commands::take_links,
+            commands::keep_awake_status,
         ])
         .setup(|app| {
             let state = load_state(app.handle())?;

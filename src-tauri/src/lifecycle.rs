@@ -6,7 +6,7 @@
 use std::sync::PoisonError;
 use std::time::Duration;
 
-use tauri::{AppHandle, Manager};
+use tauri::{AppHandle, Emitter, Manager};
 
 use crate::settings::{Language, Settings};
 use crate::{Desktop, MAIN, exit_gracefully, remote, tray};
@@ -162,8 +162,56 @@ async fn confirm(app: &AppHandle, question: QuitQuestion) -> bool {
     }
 }
 
-/// Keeps the tray's hosting line current: started once, it looks every couple of seconds and
-/// changes the menu only when the words change.
+/// Whether the OS was asked not to sleep while hosting.
+#[derive(Debug, Default)]
+pub enum Awake {
+    /// Not hosting, or the person turned it off.
+    #[default]
+    Off,
+    /// Held: the computer does not sleep while this lives.
+    Held(crate::awake::Inhibitor),
+    /// Asked, but nothing on this system takes such requests.
+    Unavailable,
+}
+
+impl Awake {
+    /// What the host panel says: "on", "off" or "unavailable".
+    pub fn word(&self) -> &'static str {
+        match self {
+            Awake::Off => "off",
+            Awake::Held(_) => "on",
+            Awake::Unavailable => "unavailable",
+        }
+    }
+}
+
+/// Takes or lets go of the "don't sleep" lock to match `wanted`; asks the OS at most once per
+/// hosting spell, so a system without logind is not asked every few seconds.
+async fn keep_awake(app: &AppHandle, wanted: bool) {
+    let desktop = app.state::<Desktop>();
+    let asked = !matches!(
+        *desktop.awake.lock().unwrap_or_else(PoisonError::into_inner),
+        Awake::Off
+    );
+    if wanted == asked {
+        return;
+    }
+    let next = if wanted {
+        match tauri::async_runtime::spawn_blocking(crate::awake::inhibit).await {
+            Ok(Some(inhibitor)) => Awake::Held(inhibitor),
+            _ => Awake::Unavailable,
+        }
+    } else {
+        Awake::Off
+    };
+    let word = next.word();
+    *desktop.awake.lock().unwrap_or_else(PoisonError::into_inner) = next;
+    let _ = app.emit_to(MAIN, "keep-awake", word);
+}
+
+/// Keeps the tray's hosting line current (changing the menu only when the words change) and
+/// the "don't sleep" lock held exactly while hosting with it wanted: started once, it looks
+/// every couple of seconds.
 pub fn watch_hosting(app: &AppHandle) {
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
@@ -178,6 +226,7 @@ pub fn watch_hosting(app: &AppHandle) {
                 }),
                 _ => None,
             };
+            keep_awake(&app, hosting.is_some() && desktop.settings().keep_awake).await;
             if shown.as_ref() != Some(&hosting) {
                 tray::show_hosting(&app, hosting.clone(), desktop.settings().language);
                 shown = Some(hosting);

@@ -97,6 +97,8 @@ pub struct Settings {
     /// Start (hidden, in the tray) when the person logs in; `None` until they choose, which
     /// means on while hosting and off otherwise.
     pub start_at_login: Option<bool>,
+    /// While hosting, ask the OS not to sleep (colleagues' chat runs on this computer).
+    pub keep_awake: bool,
     /// Session tokens an older version kept in this file, read only to move them to the OS
     /// credential store (`secrets`); never written back.
     #[serde(skip_serializing)]
@@ -116,6 +118,7 @@ impl Default for Settings {
             theme: Theme::default(),
             close_to_tray: true,
             start_at_login: None,
+            keep_awake: true,
             sessions: BTreeMap::new(),
         }
     }
@@ -161,6 +164,7 @@ impl Settings {
         take(fields, "theme", &mut settings.theme, &mut reset);
         take(fields, "close_to_tray", &mut settings.close_to_tray, &mut reset);
         take(fields, "start_at_login", &mut settings.start_at_login, &mut reset);
+        take(fields, "keep_awake", &mut settings.keep_awake, &mut reset);
         take(fields, "sessions", &mut settings.sessions, &mut reset);
         // Values that parse but make no sense are reset too.
         if settings
@@ -247,6 +251,9 @@ impl Settings {
         if let Some(start_at_login) = patch.start_at_login {
             self.start_at_login = Some(start_at_login);
         }
+        if let Some(keep_awake) = patch.keep_awake {
+            self.keep_awake = keep_awake;
+        }
         Ok(())
     }
 
@@ -285,6 +292,7 @@ pub struct SettingsPatch {
     pub theme: Option<Theme>,
     pub close_to_tray: Option<bool>,
     pub start_at_login: Option<bool>,
+    pub keep_awake: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -420,6 +428,7 @@ mod tests {
                 theme: Some(Theme::Dark),
                 close_to_tray: Some(false),
                 start_at_login: Some(true),
+                keep_awake: Some(false),
             })
             .unwrap();
         let stored = settings.to_stored();

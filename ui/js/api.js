@@ -246,6 +246,8 @@ export const desktop = {
   quit: () => invoke('quit'),
   /** `confab://` links the app was opened with before this page listened for `confab-link`. */
   takeLinks: () => invoke('take_links'),
+  /** `'on'`, `'off'` or `'unavailable'`: whether the OS was asked not to sleep while hosting. */
+  keepAwakeStatus: () => invoke('keep_awake_status'),
   /** Calls `handler(payload)` for each app event `name`; resolves with an unlisten function. */
   async listen(name, handler) {
     const api = tauri();

@@ -144,6 +144,16 @@ pub async fn host_status(desktop: State<'_, Desktop>) -> Result<HostStatus> {
     Ok(desktop.host.status().await)
 }
 
+/// Whether the OS was asked not to sleep while hosting: "on", "off" or "unavailable".
+#[tauri::command]
+pub fn keep_awake_status(desktop: State<'_, Desktop>) -> &'static str {
+    desktop
+        .awake
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .word()
+}
+
 /// Opens the OS file dialog (filtered to images) and keeps the chosen image; `None` if the
 /// person cancelled.
 #[tauri::command]

@@ -14,6 +14,12 @@ const WORDS = {
     closeToTrayHint: 'Always on while this computer hosts the chat, so colleagues stay connected.',
     startAtLogin: 'Start Confab when I log in (in the tray, without a window)',
     startAtLoginHint: 'On by default while this computer hosts the chat.',
+    keepAwake: 'Keep this computer awake while it hosts the chat',
+    awake: {
+      on: 'This computer will not sleep while it hosts the chat.',
+      off: 'This computer may sleep; colleagues lose the chat while it does.',
+      unavailable: 'This system takes no "don’t sleep" requests: change its power settings so it stays on while hosting.',
+    },
   },
   'zh-CN': {
     title: '桌面应用',
@@ -21,6 +27,12 @@ const WORDS = {
     closeToTrayHint: '本机运行服务器时始终开启，同事不会掉线。',
     startAtLogin: '登录时启动 Confab（在托盘中，不打开窗口）',
     startAtLoginHint: '本机运行服务器时默认开启。',
+    keepAwake: '本机运行服务器时保持唤醒',
+    awake: {
+      on: '本机运行服务器期间不会休眠。',
+      off: '本机可能休眠；休眠时同事无法聊天。',
+      unavailable: '此系统不接受“保持唤醒”请求：请在电源设置中让它在运行服务器时保持开启。',
+    },
   },
 };
 
@@ -47,6 +59,26 @@ function toggle({ id, key, label, hint, checked }) {
   return h('div', { class: 'field' }, h('label', { class: 'check', for: id }, box, h('span', { text: label })), hint ? h('p', { class: 'field-hint', text: hint }) : null);
 }
 
+/** The "keep awake" switch with what the system said, kept current by `keep-awake` events. */
+function keepAwake(settings, w) {
+  const status = h('p', { class: 'field-hint', role: 'status', 'data-testid': 'settings-keep-awake-status' });
+  const show = (word) => {
+    status.textContent = w.awake[word] ?? '';
+    status.dataset.state = word ?? '';
+  };
+  api.desktop.keepAwakeStatus().then(show, () => {});
+  api.desktop.listen('keep-awake', show).then((unlisten) => {
+    const stop = () => (status.isConnected ? setTimeout(stop, 5000) : unlisten());
+    setTimeout(stop, 5000);
+  });
+  return h(
+    'div',
+    { class: 'stack' },
+    toggle({ id: 'settings-keep-awake', key: 'keep_awake', label: w.keepAwake, checked: settings.keep_awake ?? true }),
+    status,
+  );
+}
+
 /** The section; `desktop` is the app's startup state (`get_settings`). */
 export function desktopSection({ desktop }) {
   const settings = desktop?.settings ?? {};
@@ -69,5 +101,6 @@ export function desktopSection({ desktop }) {
       hint: w.startAtLoginHint,
       checked: settings.start_at_login ?? settings.mode === 'host',
     }),
+    settings.mode === 'host' ? keepAwake(settings, w) : null,
   );
 }
