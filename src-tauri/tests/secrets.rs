@@ -1,60 +1,17 @@
 //! The token store against a real Secret Service: a private D-Bus session bus with
-//! `gnome-keyring-daemon` unlocked for the test, then one with no credential store at all.
-//! (Both in one test: the bus address is process-wide.)
+//! `gnome-keyring-daemon` unlocked for the test. (`no_secret_service.rs` has the other case.)
+
+mod common;
 
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader, Write};
+use std::io::Write;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Reaped, private_bus};
+
 use confab_desktop::secrets::{Migration, TokenStore};
-
-/// A process killed when the test ends, whatever happens.
-struct Reaped(Child);
-
-impl Drop for Reaped {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// A private session bus that starts no services on demand (so nothing answers for the Secret
-/// Service unless the test starts it); returns the daemon and its address.
-fn private_bus(dir: &Path) -> (Reaped, String) {
-    let config = dir.join("bus.conf");
-    std::fs::write(
-        &config,
-        format!(
-            r#"<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
- "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
-<busconfig>
-  <type>session</type>
-  <listen>unix:dir={}</listen>
-  <auth>EXTERNAL</auth>
-  <policy context="default">
-    <allow send_destination="*" eavesdrop="true"/>
-    <allow eavesdrop="true"/>
-    <allow own="*"/>
-  </policy>
-</busconfig>"#,
-            dir.display()
-        ),
-    )
-    .unwrap();
-    let mut daemon = Command::new("dbus-daemon")
-        .arg(format!("--config-file={}", config.display()))
-        .args(["--nofork", "--print-address=1"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .expect("dbus-daemon (package dbus) is needed");
-    let mut address = String::new();
-    BufReader::new(daemon.stdout.take().unwrap())
-        .read_line(&mut address)
-        .unwrap();
-    (Reaped(daemon), address.trim().to_owned())
-}
 
 fn use_bus(address: &str) {
     // SAFETY: this test binary has one test, and it sets the variable before any thread that
@@ -88,7 +45,7 @@ fn keyring_daemon(home: &Path) -> Reaped {
 }
 
 #[test]
-fn tokens_live_in_the_secret_service_or_only_in_memory() {
+fn tokens_live_in_the_secret_service_and_survive_a_restart() {
     let service = format!("confab-test-{}", std::process::id());
 
     // With a Secret Service: tokens go there, an old settings file's tokens move there, and a
@@ -134,18 +91,4 @@ fn tokens_live_in_the_secret_service_or_only_in_memory() {
         "signing out forgets it in the keychain too"
     );
     restarted.remove("http://chat.example.com");
-
-    // With no credential store on the bus: the store says so and keeps tokens in memory only.
-    let bare = tempfile::tempdir().unwrap();
-    let (_bare_bus, bare_address) = private_bus(bare.path());
-    use_bus(&bare_address);
-    let store = TokenStore::open(&service);
-    assert!(!store.persistent(), "no Secret Service here");
-    store.set("http://127.0.0.1:8080", "token-two");
-    assert_eq!(store.get("http://127.0.0.1:8080").as_deref(), Some("token-two"));
-    assert_eq!(
-        TokenStore::open(&service).get("http://127.0.0.1:8080"),
-        None,
-        "a restart without a credential store starts signed out"
-    );
 }

@@ -328,7 +328,7 @@ async function main() {
 
     step('closing the window hides it to the tray; the server keeps answering');
     const [mainWindow] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
-    spawnSync('python3', ['src-tauri/tests/e2e/close-window.py', mainWindow], { stdio: 'inherit' });
+    spawnSync('/usr/bin/python3', ['src-tauri/tests/e2e/close-window.py', mainWindow], { stdio: 'inherit' });
     await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden after the close button');
     if (!(await up(base))) throw new Error('the built-in server stopped when the window closed');
     await sleep(1000);
@@ -341,7 +341,7 @@ async function main() {
 
     step('a second launch with a confab:// link focuses the first and hands it the link');
     const [shownAgain] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
-    spawnSync('python3', ['src-tauri/tests/e2e/close-window.py', shownAgain], { stdio: 'inherit' });
+    spawnSync('/usr/bin/python3', ['src-tauri/tests/e2e/close-window.py', shownAgain], { stdio: 'inherit' });
     await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden again');
     const link = `confab://join?host=127.0.0.1&port=${port}&fp=e2e-test`;
     const second = spawnSync(app, [link], { encoding: 'utf8', timeout: 20_000 });
