@@ -37,7 +37,7 @@ pub struct Launch {
 
 enum Handle {
     Process(Child),
-    Confab(server_core::RunningServer),
+    Confab(Box<server_core::RunningServer>),
     Ceiling(RunningCeiling),
     Attached,
 }
@@ -63,12 +63,14 @@ impl Target {
             config.bind = "127.0.0.1:0".parse().map_err(|e| Error::setup(format!("{e}")))?;
             config.profile = server_core::Profile::Testing;
             config.retention_days = 0;
+            // The scenarios send as fast as the server takes it (see docs/performance.md).
+            config.limits.rate_limits = false;
             let server = server_core::Server::start(config).await?;
             return Ok(Target {
                 dialect: Dialect::Confab,
                 base: format!("http://{}", server.local_addr()),
                 pid: None,
-                handle: Handle::Confab(server),
+                handle: Handle::Confab(Box::new(server)),
             });
         }
         if !launch.server_bin.exists() {
@@ -87,6 +89,8 @@ impl Target {
                 "testing",
                 "--retention-days",
                 "0",
+                "--rate-limits",
+                "off",
             ])
             .arg("--data-dir")
             .arg(data_dir);

@@ -24,6 +24,7 @@ type Job = Box<dyn FnOnce() + Send>;
 #[derive(Clone)]
 pub struct BlockingPool {
     jobs: Sender<Job>,
+    threads: usize,
 }
 
 impl std::fmt::Debug for BlockingPool {
@@ -48,7 +49,7 @@ impl Default for BlockingPool {
                 tracing::error!(error = %e, "starting a CPU worker thread failed");
             }
         }
-        BlockingPool { jobs }
+        BlockingPool { jobs, threads: cores }
     }
 }
 
@@ -82,6 +83,11 @@ fn lower_priority() {
 fn lower_priority() {}
 
 impl BlockingPool {
+    /// How many jobs run at once.
+    pub fn threads(&self) -> usize {
+        self.threads
+    }
+
     /// Runs `work` on one of the pool's threads once one is free.
     ///
     /// # Errors

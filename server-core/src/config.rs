@@ -5,9 +5,13 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use clap::builder::TypedValueParser;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::time::Clock;
+
+mod limits;
+pub use limits::*;
 
 /// Which defaults a server runs with, as in the old Flask app's `FLASK_ENV`.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
@@ -48,8 +52,14 @@ pub struct Timing {
     pub typing_ttl: Duration,
     /// Presence changes are announced at most this often (the first one at once).
     pub presence_interval: Duration,
+    /// A connected person whose sockets send nothing but pings for this long shows as away
+    /// (unless they chose a status other than online); zero: never.
+    pub away_after: Duration,
     /// How long shutdown waits for in-flight requests and sockets before dropping them.
     pub shutdown_grace: Duration,
+    /// A connection must send a complete request head this soon after it is accepted, and
+    /// again this soon after each answer on a kept-alive connection; otherwise it is closed.
+    pub head_timeout: Duration,
 }
 
 impl Default for Timing {
@@ -59,7 +69,51 @@ impl Default for Timing {
             idle_timeout: Duration::from_secs(60),
             typing_ttl: Duration::from_secs(6),
             presence_interval: Duration::from_secs(1),
+            away_after: Duration::from_secs(10 * 60),
             shutdown_grace: Duration::from_secs(10),
+            // A browser sends a request head in one packet, well under a second after
+            // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
+            // too. Longer only lets silent connections hold file descriptors.
+            head_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Caps on the TCP connections the server holds at once: plain HTTP (kept alive between
+/// requests) and WebSocket alike, since each holds a file descriptor.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConnectionLimits {
+    /// Connections at once from everyone. At start it is lowered to what the process's
+    /// open-file limit leaves room for.
+    pub max_total: usize,
+    /// Connections at once from one client address; 0 means no per-address cap (e.g. behind a
+    /// reverse proxy on another machine, where every client has the proxy's address). At start
+    /// it is lowered to a quarter of `max_total`, so no one address can take every slot.
+    pub max_per_address: usize,
+    /// Addresses the per-address cap does not apply to: this machine's own, where a reverse
+    /// proxy or the desktop app's own window connect from. They still count towards
+    /// `max_total`.
+    pub uncapped_addresses: Vec<IpAddr>,
+}
+
+/// Default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: usize = 16_384;
+/// Default `--max-connections-per-address`.
+pub const DEFAULT_MAX_CONNECTIONS_PER_ADDRESS: usize = 256;
+
+impl Default for ConnectionLimits {
+    /// An office of a few hundred people, each with a browser (up to 6 HTTP connections plus a
+    /// WebSocket per tab) and the desktop app, is 2,000–6,000 connections; `confab-bench idle`
+    /// holds 10,000. One address may be a NAT for a meeting room or a guest Wi-Fi: 256 is
+    /// about ten people with all their tabs and devices.
+    fn default() -> Self {
+        ConnectionLimits {
+            max_total: DEFAULT_MAX_CONNECTIONS,
+            max_per_address: DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+            uncapped_addresses: vec![
+                IpAddr::V4(Ipv4Addr::LOCALHOST),
+                IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
         }
     }
 }
@@ -73,10 +127,13 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub profile: Profile,
     pub timing: Timing,
+    pub connections: ConnectionLimits,
     /// Largest uploaded file, in bytes.
     pub max_upload_bytes: u64,
     /// Messages (and their files) older than this many days are deleted; 0 keeps everything.
     pub retention_days: u32,
+    /// Rate limits and quotas.
+    pub limits: Limits,
     /// The server's clock; tests shift it.
     pub clock: Clock,
 }
@@ -96,8 +153,10 @@ impl Config {
             data_dir: data_dir.into(),
             profile: Profile::default(),
             timing: Timing::default(),
+            connections: ConnectionLimits::default(),
             max_upload_bytes: DEFAULT_MAX_UPLOAD_MB * 1024 * 1024,
             retention_days: DEFAULT_RETENTION_DAYS,
+            limits: Limits::default(),
             clock: Clock::system(),
         }
     }
@@ -110,6 +169,12 @@ impl Config {
     /// Folder of uploaded files inside the data dir.
     pub fn uploads_dir(&self) -> PathBuf {
         self.data_dir.join("uploads")
+    }
+
+    /// Folder of avatar pictures inside the data dir (apart from uploads: retention never
+    /// sweeps them).
+    pub fn avatars_dir(&self) -> PathBuf {
+        self.data_dir.join("avatars")
     }
 
     /// Folder of the server's log files inside the data dir.
@@ -203,6 +268,87 @@ pub struct Args {
         global = true
     )]
     pub retention_days: u32,
+
+    /// Most connections (HTTP and WebSocket) open at once; more are refused at once.
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..),
+        global = true
+    )]
+    pub max_connections: usize,
+
+    /// Most connections open at once from one client address (0: no per-address cap).
+    #[arg(
+        long,
+        env = "CONFAB_MAX_CONNECTIONS_PER_ADDRESS",
+        value_name = "N",
+        default_value_t = DEFAULT_MAX_CONNECTIONS_PER_ADDRESS,
+        global = true
+    )]
+    pub max_connections_per_address: usize,
+
+    /// `off` switches off the per-user and per-address rate limits, the registration limit,
+    /// the rooms-per-day cap and the upload quota, for load tests and test suites.
+    #[arg(
+        long,
+        env = "CONFAB_RATE_LIMITS",
+        value_name = "on|off",
+        default_value = "on",
+        action = clap::ArgAction::Set,
+        value_parser = clap::builder::BoolishValueParser::new(),
+        help_heading = "Limits",
+        global = true
+    )]
+    pub rate_limits: bool,
+
+    /// Messages and uploads per user: BURST/PERIOD (REST and WebSocket together).
+    #[arg(long, env = "CONFAB_MESSAGE_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub message_rate: Rate,
+
+    /// Edits and deletes per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_EDIT_RATE", value_name = "N/PERIOD", default_value = "30/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub edit_rate: Rate,
+
+    /// Reactions per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REACTION_RATE", value_name = "N/PERIOD", default_value = "60/1m",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub reaction_rate: Rate,
+
+    /// Typing notifications per user: BURST/PERIOD.
+    #[arg(long, env = "CONFAB_TYPING_RATE", value_name = "N/PERIOD", default_value = "30/30s",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub typing_rate: Rate,
+
+    /// Registrations per client address (IPv6: per /64): BURST/PERIOD.
+    #[arg(long, env = "CONFAB_REGISTRATION_RATE", value_name = "N/PERIOD", default_value = "20/1h",
+          value_parser = parse_rate, help_heading = "Limits", global = true)]
+    pub registration_rate: Rate,
+
+    /// Rooms one user may create in any 24 hours.
+    #[arg(long, env = "CONFAB_ROOMS_PER_DAY", value_name = "N", default_value_t = DEFAULT_ROOMS_PER_DAY,
+          help_heading = "Limits", global = true)]
+    pub rooms_per_day: u32,
+
+    /// Live sockets per user; one more closes the oldest (close code 4429).
+    #[arg(long, env = "CONFAB_SOCKETS_PER_USER", value_name = "N", default_value_t = DEFAULT_SOCKETS_PER_USER,
+          value_parser = clap::value_parser!(u16).range(1..).map(usize::from),
+          help_heading = "Limits", global = true)]
+    pub sockets_per_user: usize,
+
+    /// Megabytes one user may upload in any 24 hours (0: no quota).
+    #[arg(long, env = "CONFAB_UPLOAD_QUOTA_MB", value_name = "MB", default_value_t = DEFAULT_UPLOAD_QUOTA_MB,
+          help_heading = "Limits", global = true)]
+    pub upload_quota_mb: u64,
+
+    /// Refuse uploads while the uploads folder's disk has less free space than this (0: never).
+    #[arg(long, env = "CONFAB_MIN_FREE_DISK_MB", value_name = "MB", default_value_t = DEFAULT_MIN_FREE_DISK_MB,
+          help_heading = "Limits", global = true)]
+    pub min_free_disk_mb: u64,
 }
 
 /// What `confab-server` does besides serving.
@@ -232,8 +378,25 @@ impl Args {
             data_dir: self.data_dir.clone(),
             profile: self.profile,
             timing: Timing::default(),
+            connections: ConnectionLimits {
+                max_total: self.max_connections,
+                max_per_address: self.max_connections_per_address,
+                ..ConnectionLimits::default()
+            },
             max_upload_bytes: self.max_upload_mb * 1024 * 1024,
             retention_days: self.retention_days,
+            limits: Limits {
+                rate_limits: self.rate_limits,
+                messages: self.message_rate,
+                edits: self.edit_rate,
+                reactions: self.reaction_rate,
+                typing: self.typing_rate,
+                registrations: self.registration_rate,
+                rooms_per_day: self.rooms_per_day,
+                sockets_per_user: self.sockets_per_user,
+                upload_bytes_per_day: self.upload_quota_mb * MB,
+                min_free_disk_bytes: self.min_free_disk_mb * MB,
+            },
             clock: Clock::system(),
         }
     }
@@ -277,10 +440,87 @@ mod tests {
     }
 
     #[test]
+    fn connection_caps() {
+        let config = parse(&[]).unwrap().config();
+        assert_eq!(config.connections, ConnectionLimits::default());
+        let config = parse(&["--max-connections", "500", "--max-connections-per-address", "0"])
+            .unwrap()
+            .config();
+        assert_eq!(config.connections.max_total, 500);
+        assert_eq!(config.connections.max_per_address, 0);
+        assert!(parse(&["--max-connections", "0"]).is_err());
+    }
+
+    #[test]
     fn cleanup_subcommand_takes_global_flags() {
         let args = parse(&["cleanup", "--dry-run", "--data-dir", "/srv/confab"]).unwrap();
         assert!(matches!(args.command, Some(Command::Cleanup { dry_run: true })));
         assert_eq!(args.data_dir, PathBuf::from("/srv/confab"));
+    }
+
+    #[test]
+    fn limits_default_on_and_parse() {
+        let limits = parse(&[]).unwrap().config().limits;
+        assert!(limits.rate_limits);
+        assert_eq!(limits.messages, DEFAULT_MESSAGE_RATE);
+        assert_eq!(limits.registrations, DEFAULT_REGISTRATION_RATE);
+        assert_eq!(limits.edits, DEFAULT_EDIT_RATE);
+        assert_eq!(limits.reactions, DEFAULT_REACTION_RATE);
+        assert_eq!(limits.typing, DEFAULT_TYPING_RATE);
+        assert_eq!(limits.sockets_per_user, 10);
+        assert_eq!(limits.upload_bytes_per_day, 500 * MB);
+        assert_eq!(limits.min_free_disk_bytes, 512 * MB);
+        // The flags' defaults are the embedder's defaults.
+        let embedded = Limits::default();
+        assert_eq!(
+            (
+                embedded.messages,
+                embedded.rooms_per_day,
+                embedded.sockets_per_user
+            ),
+            (limits.messages, limits.rooms_per_day, limits.sockets_per_user)
+        );
+
+        let limits = parse(&[
+            "--rate-limits",
+            "off",
+            "--message-rate",
+            "5/10s",
+            "--registration-rate",
+            "3/h",
+            "--sockets-per-user",
+            "2",
+            "--upload-quota-mb",
+            "0",
+        ])
+        .unwrap()
+        .config()
+        .limits;
+        assert!(!limits.rate_limits);
+        assert_eq!(limits.messages, Rate::new(5, Duration::from_secs(10)));
+        assert_eq!(limits.registrations, Rate::new(3, Duration::from_secs(3600)));
+        assert_eq!(limits.sockets_per_user, 2);
+        assert_eq!(limits.upload_bytes_per_day, 0);
+        assert!(parse(&["--sockets-per-user", "0"]).is_err());
+        assert!(parse(&["--rate-limits", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn rates_parse_with_units() {
+        assert_eq!(parse_rate("30/30s"), Ok(Rate::new(30, Duration::from_secs(30))));
+        assert_eq!(parse_rate("30/1m"), Ok(Rate::new(30, Duration::from_secs(60))));
+        assert_eq!(parse_rate("60/min"), Ok(Rate::new(60, Duration::from_secs(60))));
+        assert_eq!(
+            parse_rate(" 20/2h "),
+            Ok(Rate::new(20, Duration::from_secs(7200)))
+        );
+        for bad in ["30", "0/1m", "5/0s", "5/1d", "x/1m", "5/m1", ""] {
+            assert!(parse_rate(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            parse_rate(&DEFAULT_MESSAGE_RATE.to_string()),
+            Ok(DEFAULT_MESSAGE_RATE)
+        );
     }
 
     #[test]

@@ -7,8 +7,11 @@ use std::sync::Arc;
 use tokio_util::task::TaskTracker;
 
 use crate::blocking::BlockingPool;
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing};
+use crate::chat::avatars::Avatars;
+use crate::chat::decode_budget::DecodeBudget;
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing};
 use crate::config::Config;
+use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::store::{FileStore, Store};
 use crate::time::Clock;
@@ -21,10 +24,18 @@ pub struct AppContext {
     pub files: FileStore,
     /// Decodes uploaded images, a few at a time.
     pub decoders: BlockingPool,
+    /// Memory the image decodes in flight may hold together.
+    pub decode_budget: DecodeBudget,
+    pub avatars: Avatars,
+    /// The live connections on this server: registration, presence and session control.
     pub hub: Hub,
+    /// Where `chat/` publishes events (the hub today; see [`Fanout`]).
+    pub fanout: Arc<dyn Fanout>,
     pub log: MessageLog,
     pub passwords: Passwords,
     pub throttle: LoginThrottle,
+    /// Rate limits and quotas of users and client addresses.
+    pub limits: Limiter,
     pub presence: Presence,
     pub typing: Typing,
     /// Live WebSocket connections, so shutdown can wait for them to close.

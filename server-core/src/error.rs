@@ -6,6 +6,8 @@ use std::net::SocketAddr;
 use http::StatusCode;
 use serde::Serialize;
 
+use crate::store::Conflict;
+
 /// Result with Confab's [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -44,8 +46,24 @@ pub enum Error {
     PayloadTooLarge { limit: usize },
     #[error("too many failed attempts; try again in {retry_after} seconds")]
     TooManyAttempts { retry_after: u64 },
+    /// A per-user or per-address limit (`chat::limits`): `message` says which.
+    #[error("{message}; try again in {retry_after} seconds")]
+    RateLimited { message: &'static str, retry_after: u64 },
+    /// The caller's upload quota for the last 24 hours is used up.
+    #[error(
+        "you have used your upload allowance of {quota_mb} MB per 24 hours; try again in {retry_after} seconds"
+    )]
+    UploadQuota { quota_mb: u64, retry_after: u64 },
+    /// The disk holding uploads is nearly full.
+    #[error(
+        "the server is almost out of disk space, so it is not accepting files; ask its administrator to free some"
+    )]
+    InsufficientStorage,
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// The password-hashing queue is full; the client should retry after a moment.
+    #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
+    Busy { retry_after: u64 },
     #[error("could not listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -108,9 +126,10 @@ impl Error {
             Error::NotFound { .. } => StatusCode::NOT_FOUND,
             Error::Conflict { .. } => StatusCode::CONFLICT,
             Error::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Error::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            Error::TooManyAttempts { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Error::ShuttingDown => StatusCode::SERVICE_UNAVAILABLE,
+            Error::PayloadTooLarge { .. } | Error::UploadQuota { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            Error::TooManyAttempts { .. } | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
+            Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
@@ -131,12 +150,27 @@ impl Error {
             Error::MethodNotAllowed => "method_not_allowed",
             Error::PayloadTooLarge { .. } => "payload_too_large",
             Error::TooManyAttempts { .. } => "too_many_attempts",
+            Error::RateLimited { .. } => "rate_limited",
+            Error::UploadQuota { .. } => "upload_quota_exceeded",
+            Error::InsufficientStorage => "insufficient_storage",
             Error::ShuttingDown => "shutting_down",
+            Error::Busy { .. } => "server_busy",
             Error::Bind { .. }
             | Error::Database(_)
             | Error::Migrate(_)
             | Error::Io(_)
             | Error::Internal(_) => "internal",
+        }
+    }
+
+    /// Seconds until the client may try again, for the errors that have such a time.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Error::TooManyAttempts { retry_after }
+            | Error::Busy { retry_after }
+            | Error::RateLimited { retry_after, .. }
+            | Error::UploadQuota { retry_after, .. } => Some(*retry_after),
+            _ => None,
         }
     }
 
@@ -153,17 +187,17 @@ impl Error {
         } else {
             self.to_string()
         };
-        let (field, retry_after) = match self {
-            Error::Invalid { field, .. } | Error::Conflict { field, .. } => (*field, None),
-            Error::InvalidCredentials => (Some("password"), None),
-            Error::TooManyAttempts { retry_after } => (None, Some(*retry_after)),
-            _ => (None, None),
+        let field = match self {
+            Error::Invalid { field, .. } | Error::Conflict { field, .. } => *field,
+            Error::InvalidCredentials => Some("password"),
+            Error::UploadQuota { .. } | Error::InsufficientStorage => Some("file"),
+            _ => None,
         };
         ErrorBody {
             code: self.code(),
             message,
             field,
-            retry_after,
+            retry_after: self.retry_after(),
         }
     }
 }
@@ -175,7 +209,8 @@ pub struct ErrorBody {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<&'static str>,
-    /// Seconds until the client may try again (only with `too_many_attempts`).
+    /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
+    /// `rate_limited`, `upload_quota_exceeded`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -190,7 +225,7 @@ impl warp::Reply for Error {
         let mut response =
             warp::reply::with_status(warp::reply::json(&Envelope { error: self.body() }), status)
                 .into_response();
-        if let Error::TooManyAttempts { retry_after } = self {
+        if let Some(retry_after) = self.retry_after() {
             response
                 .headers_mut()
                 .insert(http::header::RETRY_AFTER, http::HeaderValue::from(retry_after));
@@ -199,24 +234,24 @@ impl warp::Reply for Error {
     }
 }
 
-/// Turns a unique-constraint violation into a 409 that names the field.
-pub trait ResultExt<T> {
-    /// If this is a violation of the unique index or column `constraint`, return `conflict()`.
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T>;
-}
-
-impl<T, E: Into<Error>> ResultExt<T> for std::result::Result<T, E> {
-    fn on_unique(self, constraint: &str, conflict: impl FnOnce() -> Error) -> Result<T> {
-        self.map_err(|e| match e.into() {
-            // SQLite names the column ("users.username_key") or, for an expression index,
-            // the index ("index 'users_email_key'").
-            Error::Database(sqlx::Error::Database(db))
-                if db.is_unique_violation() && db.message().contains(constraint) =>
-            {
-                conflict()
+impl From<Conflict> for Error {
+    /// A 409 that names the field the clash is about.
+    fn from(conflict: Conflict) -> Self {
+        match conflict {
+            Conflict::RoomName => Error::conflict(
+                "room_name_taken",
+                Some("name"),
+                "a room with that name already exists",
+            ),
+            Conflict::Username => {
+                Error::conflict("username_taken", Some("username"), "that username is taken")
             }
-            other => other,
-        })
+            Conflict::UsernameLookAlike => Error::conflict(
+                "username_taken",
+                Some("username"),
+                "that username looks too much like an existing one",
+            ),
+        }
     }
 }
 
@@ -258,5 +293,56 @@ mod tests {
         let response = Error::TooManyAttempts { retry_after: 42 }.into_response();
         assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
         assert_eq!(response.headers()[http::header::RETRY_AFTER], "42");
+    }
+
+    #[tokio::test]
+    async fn limits_answer_429_413_and_507_with_their_codes() {
+        let limited = Error::RateLimited {
+            message: "slow down",
+            retry_after: 3,
+        };
+        let quota = Error::UploadQuota {
+            quota_mb: 500,
+            retry_after: 600,
+        };
+        for (error, status, code, retry) in [
+            (limited, StatusCode::TOO_MANY_REQUESTS, "rate_limited", Some("3")),
+            (
+                quota,
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "upload_quota_exceeded",
+                Some("600"),
+            ),
+            (
+                Error::InsufficientStorage,
+                StatusCode::INSUFFICIENT_STORAGE,
+                "insufficient_storage",
+                None,
+            ),
+        ] {
+            let response = error.into_response();
+            assert_eq!(response.status(), status);
+            assert_eq!(
+                response
+                    .headers()
+                    .get(http::header::RETRY_AFTER)
+                    .map(|v| v.to_str().unwrap()),
+                retry
+            );
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            assert_eq!(json["error"]["code"], code);
+            assert_eq!(json["error"]["retry_after"].as_str(), None);
+            assert_eq!(
+                json["error"]["retry_after"]
+                    .as_u64()
+                    .map(|s| s.to_string())
+                    .as_deref(),
+                retry
+            );
+        }
     }
 }

@@ -186,7 +186,7 @@ pub fn typing_update(room_id: RoomId, user_id: UserId, username: &str, is_typing
     )
 }
 
-/// `user_status_update` {user_id, username, is_online, last_seen}.
+/// `user_status_update` {user_id, username, is_online, last_seen, status, status_text}.
 pub fn user_status_update(status: &UserStatus) -> Frame {
     frame("user_status_update", status, None)
 }
@@ -209,11 +209,12 @@ pub fn online_users_update(users: &[User], reference: Option<&str>) -> Frame {
     frame("online_users_update", Data { users }, reference)
 }
 
-/// `room_read` {room_id, last_read_message_id, unread_count}: my read marker moved.
+/// `room_read` {room_id, last_read_message_id, unread_count, mention_count}: my read marker moved.
 pub fn room_read(
     room_id: RoomId,
     last_read_message_id: MessageId,
     unread_count: i64,
+    mention_count: i64,
     reference: Option<&str>,
 ) -> Frame {
     #[derive(Serialize)]
@@ -221,6 +222,7 @@ pub fn room_read(
         room_id: RoomId,
         last_read_message_id: MessageId,
         unread_count: i64,
+        mention_count: i64,
     }
     frame(
         "room_read",
@@ -228,9 +230,19 @@ pub fn room_read(
             room_id,
             last_read_message_id,
             unread_count,
+            mention_count,
         },
         reference,
     )
+}
+
+/// `dm_closed` {room_id}: I closed this direct conversation (on this or another device).
+pub fn dm_closed(room_id: RoomId, reference: Option<&str>) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        room_id: RoomId,
+    }
+    frame("dm_closed", Data { room_id }, reference)
 }
 
 /// `pong` {server_time}.

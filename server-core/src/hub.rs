@@ -2,14 +2,17 @@
 //! fan-out of serialized events to them. Every connection has a bounded outgoing queue; the hub
 //! only ever `try_send`s into it, never awaits and never holds its lock across an `.await`. A
 //! connection whose queue is full is a client that stopped reading: it is cut off, not buffered.
+//! The hub is the first implementation of [`Fanout`]: `chat/` says who receives an event, the
+//! hub only delivers it.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use tokio::sync::{Notify, mpsc};
 
-use crate::events::Frame;
+use crate::events::{self, Frame};
+use crate::fanout::{Audience, Fanout, Scope};
 use crate::model::{RoomId, SessionId, UserId};
 
 pub type ConnId = u64;
@@ -32,21 +35,8 @@ pub mod close {
     pub const UNAUTHORIZED: u16 = 4401;
     /// No frame for the idle timeout.
     pub const IDLE: u16 = 4408;
-}
-
-/// Who a broadcast skips.
-#[derive(Clone, Copy, Debug)]
-pub enum Except {
-    Nobody,
-    Conn(ConnId),
-    User(UserId),
-}
-
-/// The socket a request came from, and the `ref` its reply must echo. REST requests have none.
-#[derive(Clone, Copy, Debug)]
-pub struct Origin<'a> {
-    pub conn: ConnId,
-    pub reference: Option<&'a str>,
+    /// The user opened more sockets than allowed; this, their oldest, made room.
+    pub const TOO_MANY_SOCKETS: u16 = 4429;
 }
 
 /// A connection's end of its registration.
@@ -57,6 +47,23 @@ pub struct Registration {
     pub kill: Arc<Notify>,
     /// This was the user's first live connection: they just came online.
     pub came_online: bool,
+    /// Answers to this connection's own requests.
+    pub replies: Replies,
+}
+
+/// A connection's way to answer its own requests (`pong`, a malformed frame's `error`) through
+/// its queue, behind whatever the hub already queued for it. Answering the asker is not an
+/// audience decision, so the transport may do it.
+#[derive(Clone)]
+pub struct Replies {
+    hub: Hub,
+    conn: ConnId,
+}
+
+impl Replies {
+    pub fn send(&self, frame: &Frame) {
+        self.hub.to_conn(self.conn, frame);
+    }
 }
 
 /// What the hub knew about a connection that went away.
@@ -95,6 +102,8 @@ struct Inner {
     state: RwLock<State>,
     next_id: AtomicU64,
     queue_capacity: usize,
+    /// Live connections one user may have; registering one more closes their oldest.
+    sockets_per_user: AtomicUsize,
 }
 
 impl Hub {
@@ -105,8 +114,14 @@ impl Hub {
                 state: RwLock::default(),
                 next_id: AtomicU64::new(1),
                 queue_capacity,
+                sockets_per_user: AtomicUsize::new(usize::MAX),
             }),
         }
+    }
+
+    /// Caps the live connections of one user (at least 1; unlimited until set).
+    pub fn set_sockets_per_user(&self, cap: usize) {
+        self.inner.sockets_per_user.store(cap.max(1), Ordering::Relaxed);
     }
 
     fn read(&self) -> RwLockReadGuard<'_, State> {
@@ -117,7 +132,9 @@ impl Hub {
         self.inner.state.write().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Registers an authenticated connection of `user`, subscribed to `rooms`.
+    /// Registers an authenticated connection of `user`, subscribed to `rooms`. Beyond the
+    /// user's socket cap their oldest connections are closed with
+    /// [`close::TOO_MANY_SOCKETS`] and stop counting as theirs at once.
     pub fn register(&self, user: UserId, session: SessionId, rooms: Vec<RoomId>) -> Registration {
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, outbound) = mpsc::channel(self.inner.queue_capacity);
@@ -129,6 +146,8 @@ impl Hub {
         let user_conns = state.users.entry(user).or_default();
         user_conns.push(id);
         let came_online = user_conns.len() == 1;
+        let cap = self.inner.sockets_per_user.load(Ordering::Relaxed);
+        let evicted: Vec<ConnId> = user_conns.drain(..user_conns.len().saturating_sub(cap)).collect();
         state.conns.insert(
             id,
             Conn {
@@ -140,11 +159,27 @@ impl Hub {
                 rooms,
             },
         );
+        let unreachable: Vec<ConnId> = evicted
+            .into_iter()
+            .filter(|old| {
+                state.conns.get(old).is_some_and(|conn| {
+                    let farewell =
+                        Outbound::Close(close::TOO_MANY_SOCKETS, "too many connections for this account");
+                    conn.tx.try_send(farewell).is_err()
+                })
+            })
+            .collect();
+        drop(state);
+        self.kill_all(&unreachable);
         Registration {
             id,
             outbound,
             kill,
             came_online,
+            replies: Replies {
+                hub: self.clone(),
+                conn: id,
+            },
         }
     }
 
@@ -174,96 +209,6 @@ impl Hub {
         })
     }
 
-    /// Subscribes every connection of `user` to `room`.
-    pub fn subscribe(&self, user: UserId, room: RoomId) {
-        let mut state = self.write();
-        let State { conns, rooms, users } = &mut *state;
-        let Some(ids) = users.get(&user) else { return };
-        let members = rooms.entry(room).or_default();
-        for id in ids {
-            let Some(conn) = conns.get_mut(id) else { continue };
-            if !conn.rooms.contains(&room) {
-                conn.rooms.push(room);
-                members.push((*id, user, conn.tx.clone()));
-            }
-        }
-    }
-
-    /// Unsubscribes every connection of `user` from `room`.
-    pub fn unsubscribe(&self, user: UserId, room: RoomId) {
-        let mut state = self.write();
-        let State { conns, rooms, users } = &mut *state;
-        if let Some(ids) = users.get(&user) {
-            for id in ids {
-                if let Some(conn) = conns.get_mut(id) {
-                    conn.rooms.retain(|r| *r != room);
-                }
-            }
-        }
-        if let Some(members) = rooms.get_mut(&room) {
-            members.retain(|(_, member, _)| *member != user);
-            if members.is_empty() {
-                rooms.remove(&room);
-            }
-        }
-    }
-
-    /// Sends `frame` to every connection subscribed to `room`, except `except`.
-    pub fn to_room(&self, room: RoomId, frame: &Frame, except: Except) {
-        let mut overflowed = Vec::new();
-        {
-            let state = self.read();
-            let Some(members) = state.rooms.get(&room) else {
-                return;
-            };
-            for (id, user, tx) in members {
-                let skip = match except {
-                    Except::Nobody => false,
-                    Except::Conn(c) => c == *id,
-                    Except::User(u) => u == *user,
-                };
-                if !skip && !offer(tx, frame) {
-                    overflowed.push(*id);
-                }
-            }
-        }
-        self.kill_all(&overflowed);
-    }
-
-    /// Sends the event built by `frame` to `room`; the origin socket (if any) gets its own copy
-    /// carrying its `ref`, whether or not it is subscribed.
-    pub fn to_room_from(
-        &self,
-        room: RoomId,
-        origin: Option<Origin<'_>>,
-        frame: impl Fn(Option<&str>) -> Frame,
-    ) {
-        match origin {
-            None => self.to_room(room, &frame(None), Except::Nobody),
-            Some(origin) => {
-                self.to_room(room, &frame(None), Except::Conn(origin.conn));
-                self.to_conn(origin.conn, &frame(origin.reference));
-            }
-        }
-    }
-
-    /// Sends the event built by `frame` to every socket of `user`; the origin socket's copy
-    /// carries its `ref`.
-    pub fn to_user_from(
-        &self,
-        user: UserId,
-        origin: Option<Origin<'_>>,
-        frame: impl Fn(Option<&str>) -> Frame,
-    ) {
-        match origin {
-            None => self.to_user(user, &frame(None)),
-            Some(origin) => {
-                self.to_user_except(user, origin.conn, &frame(None));
-                self.to_conn(origin.conn, &frame(origin.reference));
-            }
-        }
-    }
-
     /// Whether connection `id` receives events of `room`.
     pub fn is_subscribed(&self, id: ConnId, room: RoomId) -> bool {
         self.read()
@@ -272,18 +217,8 @@ impl Hub {
             .is_some_and(|conn| conn.rooms.contains(&room))
     }
 
-    /// Sends `frame` to every connection of `user`.
-    pub fn to_user(&self, user: UserId, frame: &Frame) {
-        self.to_matching(|_, conn| conn.user == user, frame);
-    }
-
-    /// Sends `frame` to every connection of `user` but `except`.
-    pub fn to_user_except(&self, user: UserId, except: ConnId, frame: &Frame) {
-        self.to_matching(|id, conn| conn.user == user && id != except, frame);
-    }
-
     /// Sends `frame` to one connection.
-    pub fn to_conn(&self, id: ConnId, frame: &Frame) {
+    fn to_conn(&self, id: ConnId, frame: &Frame) {
         let overflowed = {
             let state = self.read();
             state.conns.get(&id).is_some_and(|conn| !offer(&conn.tx, frame))
@@ -291,31 +226,6 @@ impl Hub {
         if overflowed {
             self.kill_all(&[id]);
         }
-    }
-
-    /// Sends `frame` to every authenticated connection, except `except`.
-    pub fn to_everyone(&self, frame: &Frame, except: Except) {
-        self.to_matching(
-            |id, conn| match except {
-                Except::Nobody => true,
-                Except::User(u) => conn.user != u,
-                Except::Conn(c) => c != id,
-            },
-            frame,
-        );
-    }
-
-    fn to_matching(&self, wanted: impl Fn(ConnId, &Conn) -> bool, frame: &Frame) {
-        let mut overflowed = Vec::new();
-        {
-            let state = self.read();
-            for (id, conn) in &state.conns {
-                if wanted(*id, conn) && !offer(&conn.tx, frame) {
-                    overflowed.push(*id);
-                }
-            }
-        }
-        self.kill_all(&overflowed);
     }
 
     /// Closes every connection of the given sessions with `code` (after what is queued).
@@ -376,6 +286,80 @@ impl Hub {
     }
 }
 
+impl Fanout for Hub {
+    fn publish(&self, audience: Audience<'_>, frame: &Frame) {
+        let mut overflowed = Vec::new();
+        {
+            let state = self.read();
+            let mut offer_to = |id: ConnId, user: UserId, tx: &Sender| {
+                if !audience.skips(id, user) && !offer(tx, frame) {
+                    overflowed.push(id);
+                }
+            };
+            match audience.scope {
+                Scope::Room(room) => {
+                    for (id, user, tx) in state.rooms.get(&room).into_iter().flatten() {
+                        offer_to(*id, *user, tx);
+                    }
+                }
+                Scope::User(user) => {
+                    for id in state.users.get(&user).into_iter().flatten() {
+                        if let Some(conn) = state.conns.get(id) {
+                            offer_to(*id, conn.user, &conn.tx);
+                        }
+                    }
+                }
+                Scope::Everyone => {
+                    for (id, conn) in &state.conns {
+                        offer_to(*id, conn.user, &conn.tx);
+                    }
+                }
+                Scope::Conn(id) => {
+                    if let Some(conn) = state.conns.get(&id) {
+                        offer_to(id, conn.user, &conn.tx);
+                    }
+                }
+            }
+        }
+        self.kill_all(&overflowed);
+        if let Some(origin) = audience.origin {
+            self.to_conn(origin.conn, &events::with_ref(frame, origin.reference));
+        }
+    }
+
+    fn subscribe(&self, user: UserId, room: RoomId) {
+        let mut state = self.write();
+        let State { conns, rooms, users } = &mut *state;
+        let Some(ids) = users.get(&user) else { return };
+        let members = rooms.entry(room).or_default();
+        for id in ids {
+            let Some(conn) = conns.get_mut(id) else { continue };
+            if !conn.rooms.contains(&room) {
+                conn.rooms.push(room);
+                members.push((*id, user, conn.tx.clone()));
+            }
+        }
+    }
+
+    fn unsubscribe(&self, user: UserId, room: RoomId) {
+        let mut state = self.write();
+        let State { conns, rooms, users } = &mut *state;
+        if let Some(ids) = users.get(&user) {
+            for id in ids {
+                if let Some(conn) = conns.get_mut(id) {
+                    conn.rooms.retain(|r| *r != room);
+                }
+            }
+        }
+        if let Some(members) = rooms.get_mut(&room) {
+            members.retain(|(_, member, _)| *member != user);
+            if members.is_empty() {
+                rooms.remove(&room);
+            }
+        }
+    }
+}
+
 /// Queues `frame` unless the queue is full; false means the receiver is not keeping up.
 /// A closed queue (connection already ending) is not an overflow.
 fn offer(tx: &Sender, frame: &Frame) -> bool {
@@ -388,6 +372,7 @@ fn offer(tx: &Sender, frame: &Frame) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::fanout::Origin;
 
     fn text(s: &str) -> Frame {
         Frame::from(s.to_owned())
@@ -409,18 +394,46 @@ mod tests {
         let mut c = hub.register(2, 21, vec![200]);
         assert!(a.came_online && b.came_online && !c.came_online);
 
-        hub.to_room(100, &text("x"), Except::Nobody);
-        hub.to_room(200, &text("y"), Except::Conn(b.id));
-        hub.to_room(100, &text("z"), Except::User(1));
+        hub.publish(Audience::room(100), &text("x"));
+        hub.publish(Audience::room(200).except_conn(b.id), &text("y"));
+        hub.publish(Audience::room(100).except_user(1), &text("z"));
         assert_eq!(drain(&mut a), ["x"]);
         assert_eq!(drain(&mut b), ["x", "z"]);
         assert_eq!(drain(&mut c), ["y"]);
 
         hub.subscribe(1, 200);
         hub.unsubscribe(2, 200);
-        hub.to_room(200, &text("w"), Except::Nobody);
+        hub.publish(Audience::room(200), &text("w"));
         assert_eq!(drain(&mut a), ["w"]);
         assert!(drain(&mut c).is_empty());
+    }
+
+    #[test]
+    fn the_origin_gets_its_own_copy_with_its_ref() {
+        let hub = Hub::new(8);
+        let mut a = hub.register(1, 10, vec![100]);
+        let mut b = hub.register(1, 11, vec![]);
+        let mut c = hub.register(2, 20, vec![100]);
+        let frame = crate::events::message_deleted(7, 100, None);
+        let origin = Origin {
+            conn: b.id,
+            reference: Some("r1"),
+        };
+        // Not subscribed to the room, the origin still hears its answer, once.
+        hub.publish(Audience::room(100).from(Some(origin)), &frame);
+        assert_eq!(drain(&mut a), [frame.to_string()]);
+        assert_eq!(drain(&mut c), [frame.to_string()]);
+        let answered = crate::events::message_deleted(7, 100, Some("r1"));
+        assert_eq!(drain(&mut b), [answered.to_string()]);
+
+        hub.publish(Audience::user(1).from(Some(origin)), &frame);
+        assert_eq!(drain(&mut a), [frame.to_string()]);
+        assert_eq!(drain(&mut b), [answered.to_string()]);
+        assert!(drain(&mut c).is_empty());
+
+        hub.publish(Audience::everyone().except_user(1), &frame);
+        assert!(drain(&mut a).is_empty() && drain(&mut b).is_empty());
+        assert_eq!(drain(&mut c), [frame.to_string()]);
     }
 
     #[test]
@@ -435,13 +448,41 @@ mod tests {
         assert!(hub.unregister(b.id).is_none());
     }
 
+    #[test]
+    fn a_socket_beyond_the_cap_closes_the_oldest() {
+        let hub = Hub::new(8);
+        hub.set_sockets_per_user(2);
+        let mut first = hub.register(1, 10, vec![]);
+        let mut second = hub.register(1, 10, vec![]);
+        let mut other_user = hub.register(2, 20, vec![]);
+        let mut third = hub.register(1, 11, vec![]);
+        assert!(matches!(
+            first.outbound.try_recv(),
+            Ok(Outbound::Close(close::TOO_MANY_SOCKETS, _))
+        ));
+        assert!(second.outbound.try_recv().is_err());
+        assert!(third.outbound.try_recv().is_err());
+        assert!(other_user.outbound.try_recv().is_err());
+        // The closing socket no longer counts: the user's next socket closes the second.
+        let _fourth = hub.register(1, 11, vec![]);
+        assert!(matches!(
+            second.outbound.try_recv(),
+            Ok(Outbound::Close(close::TOO_MANY_SOCKETS, _))
+        ));
+        assert!(third.outbound.try_recv().is_err());
+        // When the evicted sockets end, the user is still online.
+        assert!(!hub.unregister(first.id).unwrap().went_offline);
+        assert!(!hub.unregister(second.id).unwrap().went_offline);
+        assert!(hub.is_online(1));
+    }
+
     #[tokio::test]
     async fn a_full_queue_kills_only_that_connection() {
         let hub = Hub::new(2);
         let slow = hub.register(1, 10, vec![5]);
         let mut fast = hub.register(2, 20, vec![5]);
         for i in 0..3 {
-            hub.to_room(5, &text(&i.to_string()), Except::Nobody);
+            hub.publish(Audience::room(5), &text(&i.to_string()));
             drain(&mut fast);
         }
         // The slow connection's kill switch fired; the fast one's did not.

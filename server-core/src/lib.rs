@@ -5,11 +5,14 @@
 mod blocking;
 mod chat;
 pub mod config;
+mod connections;
 mod context;
 mod error;
 mod events;
+mod fanout;
 mod http;
 mod hub;
+mod logging;
 mod model;
 mod server;
 mod store;
@@ -17,8 +20,12 @@ mod time;
 mod ws;
 
 pub use chat::retention::Report as CleanupReport;
-pub use config::{Args, Command, Config, Profile, Timing, create_private_dir};
+pub use config::{
+    Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, Timing, create_private_dir,
+};
+pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};
+pub use logging::log_filter;
 pub use server::{RunningServer, Server, cleanup};
 pub use time::Clock;
 

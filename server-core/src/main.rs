@@ -7,14 +7,14 @@ use std::process::ExitCode;
 
 use clap::Parser;
 use server_core::{Args, Command, Config, Server};
+use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
-use tracing_subscriber::{EnvFilter, Layer};
 
 #[tokio::main]
 async fn main() -> ExitCode {
     keep_large_allocations_separate();
-    raise_open_file_limit();
+    server_core::raise_open_file_limit();
     let args = Args::parse();
     let config = args.config();
     // A health check only reads an answer: it must not create the data dir or its log files
@@ -49,31 +49,14 @@ fn keep_large_allocations_separate() {
     }
 }
 
-/// Every socket is a file descriptor, and the usual soft limit (1024) is far below what an
-/// office's worth of connections needs; the hard limit is what the administrator allows, so the
-/// server takes all of it (as Go programs and nginx's `worker_rlimit_nofile` do).
-fn raise_open_file_limit() {
-    #[cfg(unix)]
-    // SAFETY: getrlimit/setrlimit only read and write the struct passed to them.
-    unsafe {
-        let mut limit: libc::rlimit = std::mem::zeroed();
-        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) == 0 && limit.rlim_cur < limit.rlim_max {
-            limit.rlim_cur = limit.rlim_max;
-            libc::setrlimit(libc::RLIMIT_NOFILE, &limit);
-        }
-    }
-}
-
 /// Logs to stderr and to a daily file in the data dir (kept 30 days by the retention job).
-/// Without a writable data dir, logs go to stderr only.
+/// Without a writable data dir, logs go to stderr only. Neither ever gets a token, password or
+/// password hash, whatever `RUST_LOG` asks for (see [`server_core::log_filter`]).
 fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::WorkerGuard> {
-    let filter = || {
-        EnvFilter::try_from_default_env()
-            .unwrap_or_else(|_| EnvFilter::new(config.profile.default_log_filter()))
-    };
+    let default = config.profile.default_log_filter();
     let terminal = tracing_subscriber::fmt::layer()
         .with_writer(std::io::stderr)
-        .with_filter(filter());
+        .with_filter(server_core::log_filter(default));
     let file = config
         .create_data_dir()
         .and_then(|()| std::fs::create_dir_all(config.logs_dir()))
@@ -92,7 +75,7 @@ fn init_logging(config: &Config) -> Option<tracing_appender::non_blocking::Worke
             let file = tracing_subscriber::fmt::layer()
                 .with_ansi(false)
                 .with_writer(writer)
-                .with_filter(filter());
+                .with_filter(server_core::log_filter(default));
             tracing_subscriber::registry().with(terminal).with(file).init();
             Some(guard)
         }

@@ -11,6 +11,31 @@ pub type RoomId = i64;
 pub type MessageId = i64;
 pub type SessionId = i64;
 
+/// A person's presence as others see it: `offline` without a connection, else what they chose.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum Status {
+    #[default]
+    Online,
+    Away,
+    /// Do not disturb: chosen by the person; clients suppress notifications.
+    Dnd,
+    Offline,
+}
+
+impl Status {
+    /// What others see of a person who chose `self`: offline without a connection, away when
+    /// idle (unless they chose away or do-not-disturb themselves).
+    pub fn shown(self, online: bool, idle: bool) -> Status {
+        match self {
+            _ if !online => Status::Offline,
+            Status::Online if idle => Status::Away,
+            chosen => chosen,
+        }
+    }
+}
+
 /// A user as anyone may see them.
 #[derive(Clone, Debug, Serialize, FromRow)]
 pub struct User {
@@ -25,6 +50,21 @@ pub struct User {
     pub last_seen: Option<Millis>,
     #[serde(serialize_with = "time::ser")]
     pub created_at: Millis,
+    /// `online`, `away`, `dnd` or `offline` (see [`User::set_online`]).
+    pub status: Status,
+    pub status_text: Option<String>,
+    /// The status the person chose, shown while they are online.
+    #[serde(skip)]
+    #[sqlx(rename = "chosen_status")]
+    pub chosen_status: Status,
+}
+
+impl User {
+    /// Records whether the user is connected and idle, keeping `status` in step.
+    pub fn set_presence(&mut self, online: bool, idle: bool) {
+        self.is_online = online;
+        self.status = self.chosen_status.shown(online, idle);
+    }
 }
 
 /// A user as they see themselves: with their email.
@@ -65,14 +105,24 @@ pub struct Room {
     pub unread_count: i64,
     pub last_read_message_id: MessageId,
     pub last_message_id: Option<MessageId>,
+    pub kind: RoomKind,
+    /// Unread messages that mention me, plus every unread message of a direct room (capped).
+    pub mention_count: i64,
+    /// A direct conversation I closed; the next message in it opens it again.
+    pub is_hidden: bool,
+    /// A direct room's other participants.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[sqlx(skip)]
+    pub dm_users: Option<Vec<User>>,
 }
 
-/// A room's own row, without any viewer's perspective.
-#[derive(Clone, Debug, FromRow)]
-pub struct RoomRow {
-    pub id: RoomId,
-    pub name: String,
-    pub is_private: bool,
+/// A room is a channel (named; public or private) or a direct conversation between 2–8 people.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[serde(rename_all = "lowercase")]
+#[sqlx(type_name = "text", rename_all = "lowercase")]
+pub enum RoomKind {
+    Channel,
+    Direct,
 }
 
 /// A member of a room.
@@ -88,6 +138,18 @@ pub struct Member {
     pub is_admin: bool,
     #[serde(serialize_with = "time::ser")]
     pub joined_at: Millis,
+    pub status: Status,
+    pub status_text: Option<String>,
+    #[serde(skip)]
+    pub chosen_status: Status,
+}
+
+impl Member {
+    /// Records whether the member is connected and idle, keeping `status` in step.
+    pub fn set_presence(&mut self, online: bool, idle: bool) {
+        self.is_online = online;
+        self.status = self.chosen_status.shown(online, idle);
+    }
 }
 
 /// What a message holds.
@@ -129,6 +191,10 @@ pub struct Message {
     /// The uploaded file of an image or file message.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attachment: Option<Attachment>,
+    /// The members this message mentions by `@name` (never its author).
+    pub mentions: Vec<UserId>,
+    /// Mentions everyone in the room (`@room`, `@all`, `@所有人`).
+    pub mentions_room: bool,
 }
 
 /// An uploaded file as clients see it. Its bytes are at `url` (and a small preview of an image
@@ -165,43 +231,6 @@ impl Attachment {
             size,
             content_type,
         }
-    }
-}
-
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Message {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
-        use sqlx::Row;
-        let attachment = match row.try_get::<Option<String>, _>("att_id")? {
-            Some(id) => {
-                let is_image: bool = row.try_get("att_is_image")?;
-                let dimensions = match (row.try_get("att_width")?, row.try_get("att_height")?) {
-                    (Some(w), Some(h)) if is_image => Some((w, h)),
-                    _ => None,
-                };
-                Some(Attachment::new(
-                    id,
-                    row.try_get("att_file_name")?,
-                    row.try_get("att_size")?,
-                    row.try_get("att_content_type")?,
-                    dimensions,
-                ))
-            }
-            None => None,
-        };
-        Ok(Message {
-            id: row.try_get("id")?,
-            room_id: row.try_get("room_id")?,
-            user_id: row.try_get("user_id")?,
-            username: row.try_get("username")?,
-            content: row.try_get("content")?,
-            message_type: row.try_get("message_type")?,
-            timestamp: row.try_get("timestamp")?,
-            edited_at: row.try_get("edited_at")?,
-            is_deleted: row.try_get("is_deleted")?,
-            client_msg_id: row.try_get("client_msg_id")?,
-            system: row.try_get("meta")?,
-            attachment,
-        })
     }
 }
 
@@ -278,4 +307,6 @@ pub struct UserStatus {
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
     pub last_seen: Option<Millis>,
+    pub status: Status,
+    pub status_text: Option<String>,
 }

@@ -2,16 +2,22 @@
 //! listener and serves HTTP and WebSocket until [`RunningServer::shutdown`], which stops
 //! accepting, closes every socket with 1001, lets in-flight requests finish, stores every
 //! accepted message and checkpoints the database.
+//!
+//! Connections speak HTTP/1.1 only (WebSocket upgrades from it). Cleartext HTTP/2 ("h2c") is
+//! not offered: no browser or webview uses it (they speak HTTP/2 only over TLS), and serving it
+//! would add a second protocol whose idle connections answer keep-alive pings forever, plus
+//! its own floods (rapid reset, CONTINUATION, SETTINGS) to defend, for no client of ours. It
+//! also spared the protocol sniffing that waited, with no timeout, for a silent connection's
+//! first bytes.
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use hyper::body::Incoming;
+use hyper::server::conn::http1;
 use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
-use hyper_util::server::conn::auto;
-use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
@@ -21,11 +27,15 @@ use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
 use crate::blocking::BlockingPool;
+use crate::chat::avatars::Avatars;
+use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
-use crate::chat::{LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
+use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, seed};
 use crate::config::Config;
+use crate::connections::{self, Admission, Counted};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::fanout::Fanout;
 use crate::http;
 use crate::http::ClientAddr;
 use crate::hub::{Hub, close};
@@ -34,12 +44,10 @@ use crate::ws::UpgradeSlot;
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
-/// How often expired sessions and stale login throttles are swept.
+/// How often expired sessions, stale login throttles and full rate-limit buckets are swept.
 const HOUSEKEEPING: Duration = Duration::from_secs(300);
 /// How often the write-ahead log is checkpointed into the database file.
 const CHECKPOINT_EVERY: Duration = Duration::from_secs(1);
-/// A client gets this long to send its request headers.
-const HEADER_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// The Confab server.
 pub struct Server;
@@ -61,23 +69,35 @@ impl Server {
         config.create_data_dir()?;
         let store = Store::open(&config.database_path()).await?;
         let files = FileStore::open(config.uploads_dir()).await?;
+        let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
         // Nobody is connected to a server that is just starting, whatever the last run left.
         store.mark_all_offline(clock.now()).await?;
         store.purge_expired_sessions(clock.now()).await?;
 
         let hub = Hub::new(SOCKET_QUEUE);
-        let (log, writer) = MessageLog::new(store.clone(), hub.clone(), clock.clone());
+        hub.set_sockets_per_user(config.limits.sockets_per_user);
+        if !config.limits.rate_limits {
+            tracing::warn!(
+                "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
+            );
+        }
+        let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
+        let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
         let ctx = AppContext {
             typing: Typing::new(config.timing.typing_ttl),
+            limits: Limiter::new(config.limits.clone()),
             config: Arc::new(config),
             clock,
             store,
             files,
             decoders: BlockingPool::default(),
+            decode_budget: Default::default(),
+            avatars,
             hub,
+            fanout,
             log,
             passwords: Passwords::new().await?,
             throttle: LoginThrottle::default(),
@@ -89,31 +109,56 @@ impl Server {
         let stop_background = CancellationToken::new();
         let background = vec![
             tokio::spawn(ctx.presence.clone().run(
-                ctx.store.clone(),
-                ctx.hub.clone(),
-                ctx.clock.clone(),
-                ctx.config.timing.presence_interval,
+                Watch {
+                    store: ctx.store.clone(),
+                    fanout: ctx.fanout.clone(),
+                    hub: ctx.hub.clone(),
+                    clock: ctx.clock.clone(),
+                    interval: ctx.config.timing.presence_interval,
+                    away_after: ctx.config.timing.away_after,
+                },
                 stop_background.clone(),
             )),
             tokio::spawn(
                 ctx.typing
                     .clone()
-                    .run_expiry(ctx.hub.clone(), stop_background.clone()),
+                    .run_expiry(ctx.fanout.clone(), stop_background.clone()),
             ),
             tokio::spawn(housekeeping(ctx.clone(), stop_background.clone())),
             tokio::spawn(checkpoints(ctx.store.clone(), stop_background.clone())),
             tokio::spawn(retention(&ctx).schedule(stop_background.clone())),
         ];
+        let limits = connections::effective_limits(&ctx.config.connections, connections::open_file_limit());
+        if limits.max_total < ctx.config.connections.max_total {
+            tracing::warn!(
+                max_connections = limits.max_total,
+                max_connections_per_address = limits.max_per_address,
+                "the open-file limit leaves room for fewer connections than configured; \
+                 raise it (e.g. LimitNOFILE= in the systemd unit) to serve more"
+            );
+        }
+        let admission = Admission::new(limits);
+        let connections = Connections {
+            tasks: TaskTracker::new(),
+            drain: CancellationToken::new(),
+        };
         let stop_accepting = CancellationToken::new();
         let accept_task = tokio::spawn(accept(
             listener,
             http::routes(ctx.clone()),
+            Acceptor {
+                admission: admission.clone(),
+                head_timeout: ctx.config.timing.head_timeout,
+                connections: connections.clone(),
+            },
             stop_accepting.clone(),
         ));
         tracing::info!(%local_addr, "confab server started");
         Ok(RunningServer {
             local_addr,
             ctx,
+            admission,
+            connections,
             stop_accepting,
             accept_task: Some(accept_task),
             stop_background,
@@ -129,8 +174,10 @@ impl Server {
 pub struct RunningServer {
     local_addr: SocketAddr,
     ctx: AppContext,
+    admission: Admission,
+    connections: Connections,
     stop_accepting: CancellationToken,
-    accept_task: Option<JoinHandle<GracefulShutdown>>,
+    accept_task: Option<JoinHandle<()>>,
     stop_background: CancellationToken,
     background: Vec<JoinHandle<()>>,
     stop_writer: CancellationToken,
@@ -166,22 +213,29 @@ impl RunningServer {
         self.ctx.hub.online_user_ids()
     }
 
+    /// Number of TCP connections held right now (HTTP and WebSocket, authenticated or not).
+    pub fn open_connections(&self) -> usize {
+        self.admission.open()
+    }
+
     /// Stops gracefully: no new connections; every socket closed with 1001; in-flight requests
     /// finish (up to the configured grace period); every accepted message is stored; the
     /// database is checkpointed and closed.
     pub async fn shutdown(mut self) -> Result<()> {
         let grace = self.ctx.config.timing.shutdown_grace;
         self.stop_accepting.cancel();
-        let graceful = match self.accept_task.take() {
-            Some(task) => task.await.ok(),
-            None => None,
-        };
+        if let Some(task) = self.accept_task.take() {
+            let _ = task.await;
+        }
         self.ctx.sockets.close();
         self.ctx.hub.close_all(close::GOING_AWAY, "server shutting down");
-        if let Some(graceful) = graceful {
-            if tokio::time::timeout(grace, graceful.shutdown()).await.is_err() {
-                tracing::warn!("some HTTP requests were still running after {grace:?}");
-            }
+        self.connections.drain.cancel();
+        self.connections.tasks.close();
+        if tokio::time::timeout(grace, self.connections.tasks.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!("some HTTP requests were still running after {grace:?}");
         }
         if tokio::time::timeout(grace, self.ctx.sockets.wait())
             .await
@@ -214,18 +268,34 @@ impl Drop for RunningServer {
     }
 }
 
-/// Accepts connections until `stop`; returns the handle that waits for them to finish.
+/// The HTTP connections being served, and the signal that asks them to finish.
+#[derive(Clone)]
+struct Connections {
+    tasks: TaskTracker,
+    /// Cancelled at shutdown: each connection finishes the request it is serving, then closes.
+    drain: CancellationToken,
+}
+
+/// What the accept loop needs besides the listener and the routes.
+struct Acceptor {
+    admission: Admission,
+    head_timeout: Duration,
+    connections: Connections,
+}
+
+/// Accepts connections until `stop`, each within the caps or refused at once.
 async fn accept(
     listener: TcpListener,
     routes: BoxedFilter<(Response,)>,
+    acceptor: Acceptor,
     stop: CancellationToken,
-) -> GracefulShutdown {
-    let graceful = GracefulShutdown::new();
-    let mut builder = auto::Builder::new(TokioExecutor::new());
+) {
+    let mut builder = http1::Builder::new();
+    // Hyper starts this timer as soon as it polls a connection, and again whenever a kept-alive
+    // connection goes back to waiting: a connection that sends nothing is closed after it.
     builder
-        .http1()
         .timer(TokioTimer::new())
-        .header_read_timeout(HEADER_TIMEOUT);
+        .header_read_timeout(acceptor.head_timeout);
     loop {
         let (stream, peer) = tokio::select! {
             () = stop.cancelled() => break,
@@ -239,6 +309,10 @@ async fn accept(
                 }
             },
         };
+        let Ok(slot) = acceptor.admission.admit(peer.ip(), Instant::now()) else {
+            connections::refuse(stream);
+            continue;
+        };
         let _ = stream.set_nodelay(true);
         let routes = routes.clone();
         let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
@@ -251,15 +325,24 @@ async fn accept(
             let mut filtered = warp::service(routes.clone());
             filtered.call(request)
         });
-        let connection = builder.serve_connection_with_upgrades(TokioIo::new(stream), service);
-        let connection = graceful.watch(connection.into_owned());
-        tokio::spawn(async move {
-            if let Err(e) = connection.await {
+        let connection = builder
+            .serve_connection(TokioIo::new(Counted::new(stream, slot)), service)
+            .with_upgrades();
+        let drain = acceptor.connections.drain.clone();
+        acceptor.connections.tasks.spawn(async move {
+            tokio::pin!(connection);
+            let result = tokio::select! {
+                result = connection.as_mut() => result,
+                () = drain.cancelled() => {
+                    connection.as_mut().graceful_shutdown();
+                    connection.await
+                }
+            };
+            if let Err(e) = result {
                 tracing::debug!(error = %e, "connection ended with an error");
             }
         });
     }
-    graceful
 }
 
 fn retention(ctx: &AppContext) -> Retention {
@@ -269,7 +352,7 @@ fn retention(ctx: &AppContext) -> Retention {
         logs_dir: ctx.config.logs_dir(),
         retention_days: ctx.config.retention_days,
         clock: ctx.clock.clone(),
-        hub: Some(ctx.hub.clone()),
+        fanout: Some(ctx.fanout.clone()),
     }
 }
 
@@ -284,7 +367,7 @@ pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
         retention_days: config.retention_days,
         clock: config.clock.clone(),
         // Another process: a running server's clients learn of it when they next connect.
-        hub: None,
+        fanout: None,
     };
     let report = retention.run(dry_run).await;
     store.close().await;
@@ -299,6 +382,7 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
             () = stop.cancelled() => return,
         }
         ctx.throttle.prune_all(Instant::now());
+        ctx.limits.prune(Instant::now());
         match ctx.store.purge_expired_sessions(ctx.clock.now()).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),

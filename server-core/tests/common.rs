@@ -40,7 +40,10 @@ pub fn test_timing() -> Timing {
         idle_timeout: Duration::from_secs(60),
         typing_ttl: Duration::from_millis(800),
         presence_interval: Duration::from_millis(100),
+        // Long enough that no test sees anyone go away unless it shortens it.
+        away_after: Duration::from_secs(600),
         shutdown_grace: Duration::from_secs(5),
+        head_timeout: Duration::from_secs(5),
     }
 }
 
@@ -55,6 +58,8 @@ impl TestServer {
         config.bind = "127.0.0.1:0".parse().unwrap();
         config.profile = Profile::Testing;
         config.timing = test_timing();
+        // Tests send faster than people; the limits have their own tests (`limits.rs`).
+        config.limits.rate_limits = false;
         adjust(&mut config);
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());

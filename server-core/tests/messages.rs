@@ -108,6 +108,79 @@ async fn history_pages_backwards_and_catches_up_forwards() {
 }
 
 #[tokio::test]
+async fn history_around_a_message_shows_it_in_context_and_pages_on_both_sides() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let mallory = server.register("mallory").await;
+    let room = server.create_room(&alice, "deep", true).await;
+    for i in 0..60 {
+        server.say(&alice, room, &format!("message {i}")).await;
+    }
+    let path = format!("/api/rooms/{room}/messages");
+    let (_, everything) = server.get(Some(&alice.token), &format!("{path}?limit=200")).await;
+    let all = ids(&everything);
+    let target = all[20];
+
+    // Half before it, the message itself and the rest after, oldest first.
+    let (status, page) = server
+        .get(Some(&alice.token), &format!("{path}?around={target}&limit=10"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(ids(&page), all[15..25].to_vec());
+    assert_eq!(page["has_more"], true, "older messages exist: {page}");
+    assert_eq!(page["has_newer"], true, "newer messages exist: {page}");
+    assert!(page["changes_rev"].is_i64());
+
+    // Paging on from either end continues without gaps or repeats.
+    let (_, older) = server
+        .get(Some(&alice.token), &format!("{path}?before={}&limit=10", all[15]))
+        .await;
+    assert_eq!(ids(&older), all[5..15].to_vec());
+    let (_, newer) = server
+        .get(Some(&alice.token), &format!("{path}?after={}&limit=10", all[24]))
+        .await;
+    assert_eq!(ids(&newer), all[25..35].to_vec());
+
+    // Near either end the other side fills the page, and says it reached the end.
+    let (_, first) = server
+        .get(Some(&alice.token), &format!("{path}?around={}&limit=10", all[1]))
+        .await;
+    assert_eq!(ids(&first), all[..10].to_vec());
+    assert_eq!(
+        (first["has_more"].clone(), first["has_newer"].clone()),
+        (json!(false), json!(true))
+    );
+    let last = *all.last().unwrap();
+    let (_, latest) = server
+        .get(Some(&alice.token), &format!("{path}?around={last}&limit=10"))
+        .await;
+    assert_eq!(ids(&latest), all[all.len() - 10..].to_vec());
+    assert_eq!(
+        (latest["has_more"].clone(), latest["has_newer"].clone()),
+        (json!(true), json!(false))
+    );
+    // Plain pages keep their shape.
+    assert!(everything.get("has_newer").is_none(), "{everything}");
+
+    // Bad combinations and limits are refused; someone outside the private room sees nothing.
+    for (query, code) in [
+        (format!("around={target}&before={last}"), "invalid_query"),
+        (format!("around={target}&after=1"), "invalid_query"),
+        (format!("around={target}&changed_after=0"), "invalid_query"),
+        (format!("around={target}&limit=0"), "invalid_limit"),
+        ("around=abc".to_owned(), "invalid_query"),
+    ] {
+        let (status, body) = server.get(Some(&alice.token), &format!("{path}?{query}")).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query} → {body}");
+        assert_eq!(body["error"]["code"], code, "{query} → {body}");
+    }
+    let (status, _) = server
+        .get(Some(&mallory.token), &format!("{path}?around={target}"))
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
 async fn content_rules() {
     let server = TestServer::start().await;
     let alice = server.register("alice").await;

@@ -59,7 +59,7 @@ async fn creating_rooms_and_name_rules() {
         .post(
             Some(&bob.token),
             "/api/rooms",
-            json!({"name": "design", "is_private": true}),
+            json!({"name": "design", "is_private": false}),
         )
         .await;
     assert_eq!(status, StatusCode::CONFLICT);
@@ -75,6 +75,38 @@ async fn creating_rooms_and_name_rules() {
     }
     let (status, _) = server.post(None, "/api/rooms", json!({"name": "anon"})).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+/// Creating a room never tells whether a private room of that name exists: names are unique
+/// among public rooms only.
+#[tokio::test]
+async fn room_names_reveal_no_private_room() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    server.create_room(&alice, "Merger Plans", true).await;
+
+    for (who, private) in [(&bob, true), (&bob, false), (&carol, true)] {
+        let (status, body) = server
+            .post(
+                Some(&who.token),
+                "/api/rooms",
+                json!({"name": "merger plans", "is_private": private}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "private={private}: {body}");
+    }
+    // Public names stay unique, so a public room is still found by its name.
+    let (status, body) = server
+        .post(
+            Some(&carol.token),
+            "/api/rooms",
+            json!({"name": "MERGER PLANS", "is_private": false}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert_eq!(body["error"]["code"], "room_name_taken");
 }
 
 #[tokio::test]

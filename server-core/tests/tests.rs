@@ -4,8 +4,15 @@
 mod common;
 
 mod auth;
+mod avatars;
+mod connections;
+mod dms;
 mod lifecycle;
+mod limits;
+mod logs;
+mod mentions;
 mod messages;
+mod people;
 mod presence;
 mod realtime;
 mod retention;

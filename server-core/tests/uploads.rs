@@ -412,3 +412,109 @@ async fn a_retried_upload_is_stored_once() {
     assert_eq!(info["max_upload_bytes"], 10 * 1024 * 1024);
     assert_eq!(info["retention_days"], 7);
 }
+
+/// EXIF (big-endian TIFF) saying "rotate 90° clockwise to display" (orientation 6).
+fn exif_rotate_90() -> Vec<u8> {
+    let mut tiff = b"MM\0\x2a\0\0\0\x08".to_vec();
+    tiff.extend_from_slice(&[0, 1]); // one entry
+    tiff.extend_from_slice(&[0x01, 0x12, 0, 3, 0, 0, 0, 1, 0, 6, 0, 0]); // orientation = 6
+    tiff.extend_from_slice(&[0, 0, 0, 0]); // no next IFD
+    tiff
+}
+
+/// A `width`×`height` JPEG carrying [`exif_rotate_90`].
+fn rotated_jpeg(width: u32, height: u32) -> Vec<u8> {
+    use image::ImageEncoder;
+    let pixels = image::RgbImage::from_fn(width, height, |x, _| image::Rgb([(x % 256) as u8, 90, 160]));
+    let mut bytes = Vec::new();
+    let mut encoder = image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80);
+    encoder.set_exif_metadata(exif_rotate_90()).unwrap();
+    encoder
+        .write_image(&pixels, width, height, image::ExtendedColorType::Rgb8)
+        .unwrap();
+    bytes
+}
+
+/// A `side`×`side` grey PNG written row by row: a few hundred KB on disk, `side`² bytes and more
+/// once decoded.
+fn huge_png(side: u32) -> Vec<u8> {
+    let mut bytes = Vec::new();
+    {
+        let mut encoder = png::Encoder::new(&mut bytes, side, side);
+        encoder.set_color(png::ColorType::Grayscale);
+        let mut writer = encoder.write_header().unwrap();
+        let mut stream = writer.stream_writer().unwrap();
+        let row = vec![200u8; side as usize];
+        for _ in 0..side {
+            std::io::Write::write_all(&mut stream, &row).unwrap();
+        }
+        stream.finish().unwrap();
+    }
+    bytes
+}
+
+/// Decompression bombs: an image declaring more than 48 megapixels is refused from its header,
+/// before a pixel is decoded (today's code decoded an 11000×11000 PNG into 374 MB, a
+/// 12000×12000 JPEG into 862 MB).
+#[tokio::test]
+async fn images_over_48_megapixels_are_refused_before_decoding() {
+    let (server, alice, room) = setup().await;
+    let before = files_under(&server.config.uploads_dir()).len();
+
+    let png = huge_png(11_000);
+    assert!(
+        png.len() < 2 * 1024 * 1024,
+        "the bomb is small on disk: {}",
+        png.len()
+    );
+    let (status, body) = server.upload(&alice, room, "bomb.png", &png, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "image_too_large");
+    assert_eq!(body["error"]["field"], "file");
+
+    // A small JPEG whose frame header is rewritten to declare 12000×12000.
+    let mut jpeg = rotated_jpeg(16, 16);
+    let sof = jpeg
+        .windows(2)
+        .position(|w| w == [0xFF, 0xC0])
+        .expect("a baseline frame header");
+    jpeg[sof + 5..sof + 9].copy_from_slice(&[0x2E, 0xE0, 0x2E, 0xE0]);
+    let (status, body) = server.upload(&alice, room, "bomb.jpg", &jpeg, &[]).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert_eq!(body["error"]["code"], "image_too_large");
+
+    // Nothing was stored, and the server still takes ordinary pictures.
+    assert_eq!(files_under(&server.config.uploads_dir()).len(), before);
+    let (status, body) = server
+        .upload(
+            &alice,
+            room,
+            "ok.png",
+            &picture(image::ImageFormat::Png, false),
+            &[],
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+}
+
+/// A photo taken sideways is shown upright: its size and thumbnail follow the EXIF orientation
+/// (the thumbnail is turned, not the original).
+#[tokio::test]
+async fn exif_orientation_turns_the_thumbnail() {
+    let (server, alice, room) = setup().await;
+    let (status, body) = server
+        .upload(&alice, room, "sideways.jpg", &rotated_jpeg(640, 320), &[])
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let attachment = &body["message"]["attachment"];
+    assert_eq!(
+        (attachment["width"].as_i64(), attachment["height"].as_i64()),
+        (Some(320), Some(640))
+    );
+    let (status, _, thumbnail) = server
+        .fetch(&alice, attachment["thumbnail_url"].as_str().unwrap())
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let thumbnail = image::load_from_memory(&thumbnail).unwrap();
+    assert_eq!((thumbnail.width(), thumbnail.height()), (160, 320));
+}

@@ -57,6 +57,10 @@ impl Host {
         } else {
             IpAddr::V4(Ipv4Addr::LOCALHOST)
         };
+        // Each colleague's browser and app hold several connections, and the usual soft limit
+        // (256 on macOS, 1024 on Linux) would run out long before the server's own caps.
+        let open_files = server_core::raise_open_file_limit();
+        tracing::debug!(?open_files, "open-file limit for the built-in server");
         let mut config = Config::new(data_dir);
         config.bind = SocketAddr::new(ip, port);
         // Never demo accounts with known passwords on someone's laptop.

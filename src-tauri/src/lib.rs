@@ -2,13 +2,14 @@
 //! a Confab server elsewhere or hosts one in-process (`server_core`), and adds what a browser
 //! cannot do well: a native image picker, OS notifications, a tray icon, and settings that
 //! survive restarts. Everything that can be is Tauri-free (`settings`, `host`, `notifications`,
-//! `picker`, `remote`, the words of `tray`) and tested on its own; this file wires it to Tauri.
+//! `picker`, `remote`, `idle`, the words of `tray`) and tested on its own; this file wires it to Tauri.
 
 pub mod awake;
 mod commands;
 pub mod downloads;
 pub mod error;
 pub mod host;
+pub mod idle;
 pub mod lifecycle;
 pub mod links;
 pub mod notifications;
@@ -28,6 +29,9 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, RunEvent, WebviewUrl, WebviewWindowBuilder, Wry};
 use tauri_plugin_opener::OpenerExt;
 use tauri_plugin_store::{Store, StoreExt};
+use tracing_subscriber::Layer;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::error::Result;
 use crate::host::Host;
@@ -406,11 +410,9 @@ fn open_main_window(app: &AppHandle) -> tauri::Result<()> {
 
 /// Runs the app until it quits.
 pub fn run() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+    // The built-in server logs here too: the same filter keeps tokens and passwords out.
+    let _ = tracing_subscriber::registry()
+        .with(tracing_subscriber::fmt::layer().with_filter(server_core::log_filter("info")))
         .try_init();
     let app = tauri::Builder::default()
         // First, so a second launch hands over before building anything of its own.
@@ -461,6 +463,10 @@ pub fn run() {
             lifecycle::watch_hosting(app.handle());
             register_scheme(app.handle());
             deliver_links(app.handle(), links::accept(std::env::args().skip(1)));
+            let handle = app.handle().clone();
+            idle::watch(move |idle| {
+                let _ = handle.emit_to(MAIN, "machine-idle", serde_json::json!({ "idle": idle }));
+            });
             if host_mode {
                 start_host(app.handle());
             }

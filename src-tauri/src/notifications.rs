@@ -25,8 +25,16 @@ pub struct Incoming {
     pub message_type: String,
     #[serde(default)]
     pub file_name: Option<String>,
-    /// The logged-in user's name, to recognize mentions.
+    /// The logged-in user's name, to recognize mentions when `mentions_me` is absent.
     pub my_username: String,
+    /// Whether the message mentions me, as the web client read it from the server's `mentions`
+    /// and `mentions_room` (the rule lives there, once); absent from an older web client, when
+    /// the text is searched for `@my_username` instead.
+    #[serde(default)]
+    pub mentions_me: Option<bool>,
+    /// A direct conversation: every message in it notifies like a mention.
+    #[serde(default)]
+    pub direct: bool,
     /// The room open on screen, if any.
     #[serde(default)]
     pub active_room: Option<i64>,
@@ -59,7 +67,12 @@ pub fn wanted(settings: &Settings, message: &Incoming, window_focused: bool) -> 
     }
     match settings.notifications.level {
         NotifyLevel::All => true,
-        NotifyLevel::Mentions => mentions(&message.content, &message.my_username),
+        NotifyLevel::Mentions => {
+            message.direct
+                || message
+                    .mentions_me
+                    .unwrap_or_else(|| mentions(&message.content, &message.my_username))
+        }
         NotifyLevel::None => false,
     }
 }
@@ -136,10 +149,13 @@ pub fn summarize(batch: &[Incoming]) -> Option<Summary> {
         }
     }
     let (title, body) = if batch.len() == 1 {
-        (
-            format!("{} · {}", plain(&latest.sender), plain(&latest.room_name)),
-            line_of(latest),
-        )
+        // A direct conversation is named after its people: the sender alone says where.
+        let title = if latest.direct {
+            plain(&latest.sender)
+        } else {
+            format!("{} · {}", plain(&latest.sender), plain(&latest.room_name))
+        };
+        (title, line_of(latest))
     } else if rooms.len() == 1 {
         let title = if zh {
             format!("{} · {} 条新消息", plain(&latest.room_name), batch.len())
@@ -198,6 +214,8 @@ mod tests {
             message_type: "text".into(),
             file_name: None,
             my_username: "alice".into(),
+            mentions_me: None,
+            direct: false,
             active_room: Some(1),
             lang: Some("en".into()),
         }
@@ -234,6 +252,28 @@ mod tests {
         ));
         settings.notifications.level = NotifyLevel::None;
         assert!(!wanted(&settings, &message("bob", (2, "tech"), "@alice"), false));
+
+        settings.notifications.level = NotifyLevel::Mentions;
+        let dm = Incoming {
+            direct: true,
+            mentions_me: Some(false),
+            ..message("bob", (5, "bob"), "lunch?")
+        };
+        assert!(wanted(&settings, &dm, false), "a direct message is a mention");
+        let by_server = |content: &str, mentions_me| Incoming {
+            mentions_me: Some(mentions_me),
+            ..message("bob", (2, "tech"), content)
+        };
+        assert!(
+            wanted(&settings, &by_server("@room standup", true), false),
+            "the server's word: @room mentions everyone"
+        );
+        assert!(
+            !wanted(&settings, &by_server("@alice", false), false),
+            "the server's word, even over the text"
+        );
+        settings.notifications.level = NotifyLevel::None;
+        assert!(!wanted(&settings, &dm, false), "none is none");
 
         settings.notifications.level = NotifyLevel::All;
         settings
@@ -304,5 +344,12 @@ mod tests {
         assert_eq!(summary.body, "tech: 2\nrandom: 1");
         assert_eq!(summary.room_id, 2, "a click opens the latest message's room");
         assert!(summarize(&[]).is_none());
+
+        let dm = Incoming {
+            direct: true,
+            ..message("bob", (5, "bob"), "lunch?")
+        };
+        let summary = summarize(&[dm]).unwrap();
+        assert_eq!((summary.title.as_str(), summary.body.as_str()), ("bob", "lunch?"));
     }
 }

@@ -77,6 +77,7 @@ const ICONS = {
   server: ['M20 2H4a2 2 0 0 0-2 2v4a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V4a2 2 0 0 0-2-2z', 'M20 14H4a2 2 0 0 0-2 2v4a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2v-4a2 2 0 0 0-2-2z', 'M6 6h.01', 'M6 18h.01'],
   globe: ['M12 22a10 10 0 1 0 0-20 10 10 0 0 0 0 20z', 'M2 12h20', 'M12 2a15.3 15.3 0 0 1 4 10 15.3 15.3 0 0 1-4 10 15.3 15.3 0 0 1-4-10 15.3 15.3 0 0 1 4-10z'],
   check: ['M20 6 9 17l-5-5'],
+  at: ['M12 16a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M16 8v5a3 3 0 0 0 6 0v-1a10 10 0 1 0-3.9 7.9'],
   userPlus: ['M16 21v-2a4 4 0 0 0-4-4H5a4 4 0 0 0-4 4v2', 'M8.5 11a4 4 0 1 0 0-8 4 4 0 0 0 0 8z', 'M20 8v6', 'M23 11h-6'],
 };
 
@@ -89,6 +90,15 @@ export function reconcile(container, items, render) {
   const existing = new Map();
   for (const child of container.children) {
     if (child.dataset.key !== undefined) existing.set(child.dataset.key, child);
+  }
+  // Children that leave go first. Otherwise, when one leaves at the start (a timeline window
+  // sliding down by a row), every child after it would be moved in front of it, one by one,
+  // and the whole list laid out again.
+  const wanted = new Set(items.map((item) => item.key));
+  for (const [key, child] of existing) {
+    if (wanted.has(key)) continue;
+    child.remove();
+    existing.delete(key);
   }
   const keep = new Set();
   let previous = null;
@@ -134,21 +144,28 @@ export function initials(name) {
   return (ascii ? chars.slice(0, 2).join('') : chars[0]).toUpperCase();
 }
 
-/** A round avatar: the picture at `avatar_url` (http/https only) or coloured initials. */
+let loadAvatar = null;
+
+/** How avatar pictures are downloaded (`url → Promise<object URL>`); set once at start. */
+export function setAvatarLoader(loader) {
+  loadAvatar = loader;
+}
+
+/**
+ * A round avatar: coloured initials, replaced by the picture once it has loaded. Only pictures
+ * the loader accepts (the server's own avatar URLs) are ever requested.
+ */
 export function avatar(user, size = 'md') {
   const name = user?.username ?? '?';
   const el = h('span', { class: `avatar avatar-${size}`, 'aria-hidden': 'true' });
   el.style.setProperty('--hue', String(hueFor(name)));
+  el.textContent = initials(name);
   const url = user?.avatar_url;
-  if (url && /^https?:\/\//i.test(url)) {
-    const img = h('img', { src: url, alt: '', loading: 'lazy', referrerpolicy: 'no-referrer', decoding: 'async' });
-    img.addEventListener('error', () => {
-      img.remove();
-      el.textContent = initials(name);
-    });
-    el.append(img);
-  } else {
-    el.textContent = initials(name);
+  if (url && loadAvatar) {
+    loadAvatar(url).then(
+      (src) => el.replaceChildren(h('img', { src, alt: '', decoding: 'async' })),
+      () => {},
+    );
   }
   return el;
 }

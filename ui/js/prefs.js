@@ -3,7 +3,7 @@
 // Nothing secret lives here; the session token is the network module's business.
 
 const KEY = 'confab.prefs';
-const defaults = { language: 'auto', theme: 'system', notifications: false, notifyLevel: 'all', mutedRooms: {}, lastRoom: {}, recentEmoji: [] };
+const defaults = { language: 'auto', theme: 'system', notifications: false, notifyLevel: 'all', mutedRooms: {}, favouriteRooms: {}, roomSort: 'name', lastRoom: {}, recentEmoji: [] };
 
 function storage() {
   try {

@@ -8,6 +8,10 @@
 // - `sending`: sent on a live socket, waiting for its `new_message`;
 // - `failed`: refused by the server or given up on; shown with Retry / Discard.
 
+import { newClientMsgId, updatePending, removePending, acknowledgePending } from './pending.js';
+
+export { newClientMsgId };
+
 /** Sends of one message without an acknowledgement before it is marked failed. */
 export const MAX_ATTEMPTS = 5;
 /** How long a sent message may wait for its acknowledgement before it is sent again. */
@@ -15,15 +19,6 @@ export const ACK_TIMEOUT_MS = 10_000;
 
 /** Server error codes after which sending the same message again may succeed. */
 const TRANSIENT_CODES = new Set(['internal', 'shutting_down', 'network', 'timeout']);
-
-let sequence = 0;
-
-/** A fresh client message id: `c-<time>-<sequence>-<random>`, within the protocol's charset. */
-export function newClientMsgId(now = Date.now(), random = Math.random) {
-  sequence = (sequence + 1) % 1_679_616;
-  const noise = Math.floor(random() * 2_176_782_336).toString(36);
-  return `c-${now.toString(36)}-${sequence.toString(36)}-${noise}`;
-}
 
 /** Adds a message to the end of the outbox. */
 export function enqueue(outbox, { roomId, content, messageType = 'text', clientMsgId = newClientMsgId(), now = Date.now() }) {
@@ -41,16 +36,6 @@ export function enqueue(outbox, { roomId, content, messageType = 'text', clientM
   return [...outbox, item];
 }
 
-function update(outbox, clientMsgId, change) {
-  let changed = false;
-  const next = outbox.map((item) => {
-    if (item.clientMsgId !== clientMsgId) return item;
-    changed = true;
-    return { ...item, ...change(item) };
-  });
-  return changed ? next : outbox;
-}
-
 /** The items to send now, oldest first: queued ones and sent ones whose ack is overdue. */
 export function dueForSending(outbox, now = Date.now()) {
   return outbox.filter(
@@ -63,7 +48,7 @@ export function dueForSending(outbox, now = Date.now()) {
  * an acknowledgement is marked failed instead; returns the new outbox.
  */
 export function markSending(outbox, clientMsgId, now = Date.now()) {
-  return update(outbox, clientMsgId, (item) =>
+  return updatePending(outbox, clientMsgId, (item) =>
     item.attempts >= MAX_ATTEMPTS
       ? { status: 'failed', error: { code: 'timeout' } }
       : { status: 'sending', attempts: item.attempts + 1, sentAt: now },
@@ -72,18 +57,12 @@ export function markSending(outbox, clientMsgId, now = Date.now()) {
 
 /** The server stored the message: it leaves the outbox. */
 export function acknowledge(outbox, clientMsgId) {
-  const next = outbox.filter((item) => item.clientMsgId !== clientMsgId);
-  return next.length === outbox.length ? outbox : next;
+  return removePending(outbox, clientMsgId);
 }
 
 /** Acknowledges every item whose id appears on one of `messages` written by `userId`. */
 export function acknowledgeStored(outbox, messages, userId) {
-  if (outbox.length === 0) return outbox;
-  let next = outbox;
-  for (const message of messages) {
-    if (message.client_msg_id && message.user_id === userId) next = acknowledge(next, message.client_msg_id);
-  }
-  return next;
+  return acknowledgePending(outbox, messages, userId);
 }
 
 /**
@@ -92,7 +71,7 @@ export function acknowledgeStored(outbox, messages, userId) {
  */
 export function reject(outbox, clientMsgId, error) {
   const transient = TRANSIENT_CODES.has(error?.code);
-  return update(outbox, clientMsgId, (item) =>
+  return updatePending(outbox, clientMsgId, (item) =>
     transient && item.attempts < MAX_ATTEMPTS ? { status: 'queued', sentAt: null } : { status: 'failed', error },
   );
 }
@@ -105,7 +84,7 @@ export function requeueInFlight(outbox) {
 
 /** The person asked to retry a failed message: same client_msg_id, fresh attempts. */
 export function retry(outbox, clientMsgId) {
-  return update(outbox, clientMsgId, () => ({ status: 'queued', attempts: 0, sentAt: null, error: null }));
+  return updatePending(outbox, clientMsgId, () => ({ status: 'queued', attempts: 0, sentAt: null, error: null }));
 }
 
 /** The person gave up on a message. */

@@ -10,6 +10,11 @@
 
 import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
+import { withoutRoom } from './pending.js';
+import { mentionsMe } from './mentions.js';
+import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
+
+export { historyOf, mergeMessages, MAX_LOADED } from './history.js';
 
 /** How long a `typing_update` is believed without being repeated (the server's TTL is ~6 s). */
 export const TYPING_BELIEF_MS = 8000;
@@ -26,71 +31,17 @@ export function initialState() {
     uploads: [],
     server: null, // what the server says about itself: {version, retention_days, max_upload_bytes}
     muted: {}, // room id → true for rooms whose notifications are muted on this device
+    favourites: {}, // room id → true for rooms this person pinned at the top of the list
+    roomSort: 'name', // how the room list is ordered: 'name' or 'activity'
+    mentions: { items: [], hasMore: true, loaded: false }, // "Recent mentions", newest first
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
   };
 }
 
-// `changesRev`: the room's edit-and-delete revision from the first page this client loaded (or
-// its last catch-up). While connected, live events keep messages current; after a reconnect,
-// everything changed since this revision is fetched again. Later pages never advance it, so a
-// change made while a dead socket went unnoticed is fetched too (applying one twice is harmless).
-const emptyHistory = Object.freeze({ items: [], loaded: false, hasMore: true, loadingOlder: false, changesRev: null });
-
-/** The history record of `roomId` (an empty one when nothing is loaded). */
-export function historyOf(state, roomId) {
-  return state.history[roomId] ?? emptyHistory;
-}
-
-/** Merges `incoming` messages into `items` (both sorted by id); later copies replace earlier. */
-export function mergeMessages(items, incoming) {
-  if (incoming.length === 0) return items;
-  const sorted = [...incoming].sort((a, b) => a.id - b.id);
-  if (items.length === 0 || sorted[0].id > items[items.length - 1].id) {
-    const unique = [];
-    for (const m of sorted) {
-      if (unique.length && unique[unique.length - 1].id === m.id) unique[unique.length - 1] = m;
-      else unique.push(m);
-    }
-    return items.length ? [...items, ...unique] : unique;
-  }
-  const byId = new Map(items.map((m) => [m.id, m]));
-  for (const m of sorted) byId.set(m.id, m);
-  return [...byId.values()].sort((a, b) => a.id - b.id);
-}
-
-function setIn(obj, key, value) {
-  return { ...obj, [key]: value };
-}
-
-function without(obj, key) {
-  if (!(key in obj)) return obj;
-  const next = { ...obj };
-  delete next[key];
-  return next;
-}
-
-function withHistory(state, roomId, change) {
-  const current = historyOf(state, roomId);
-  return { ...state, history: setIn(state.history, roomId, { ...current, ...change(current) }) };
-}
-
-function meId(state) {
-  return state.me ? state.me.id : null;
-}
-
 function isChat(message) {
   return message.message_type !== 'system' && message.user_id != null;
-}
-
-function addMessages(state, roomId, messages, change = {}) {
-  const next = withHistory(state, roomId, (h) => ({ items: mergeMessages(h.items, messages), ...change }));
-  return {
-    ...next,
-    outbox: outbox.acknowledgeStored(next.outbox, messages, meId(state)),
-    uploads: uploads.acknowledgeUploads(next.uploads, messages, meId(state)),
-  };
 }
 
 function roomFromServer(existing, room) {
@@ -110,8 +61,8 @@ function dropRoom(state, roomId) {
     members: without(state.members, roomId),
     typing: without(state.typing, roomId),
     newAfter: without(state.newAfter, roomId),
-    outbox: state.outbox.filter((item) => item.roomId !== roomId),
-    uploads: state.uploads.filter((item) => item.roomId !== roomId),
+    outbox: withoutRoom(state.outbox, roomId),
+    uploads: withoutRoom(state.uploads, roomId),
     currentRoomId: state.currentRoomId === roomId ? null : state.currentRoomId,
   };
 }
@@ -127,10 +78,17 @@ function setPresence(state, entries, { live = false } = {}) {
   let changed = false;
   for (const e of entries) {
     if (!live && presence[e.user_id]?.live) continue;
-    presence[e.user_id] = { is_online: Boolean(e.is_online), last_seen: e.last_seen ?? null, live };
+    const online = Boolean(e.is_online);
+    const status = online ? (e.status && e.status !== 'offline' ? e.status : 'online') : 'offline';
+    presence[e.user_id] = { is_online: online, last_seen: e.last_seen ?? null, status, status_text: e.status_text ?? null, live };
     changed = true;
   }
   return changed ? { ...state, presence } : state;
+}
+
+/** A presence entry from a User or Member object. */
+function presenceEntry(u) {
+  return { user_id: u.id, is_online: u.is_online, last_seen: u.last_seen, status: u.status, status_text: u.status_text };
 }
 
 function stopTyping(state, roomId, userId) {
@@ -147,7 +105,7 @@ export function reduce(state, action) {
   switch (action.type) {
     case 'session/start':
       // What the server is and which rooms are muted belong to the server, not the session.
-      return { ...initialState(), me: action.user ?? null, outbox: action.outbox ?? [], server: state.server, muted: state.muted };
+      return { ...initialState(), me: action.user ?? null, outbox: action.outbox ?? [], server: state.server, muted: state.muted, favourites: state.favourites, roomSort: state.roomSort };
 
     case 'server/info':
       return { ...state, server: action.info ?? null };
@@ -157,6 +115,13 @@ export function reduce(state, action) {
       for (const id of action.rooms ?? []) muted[id] = true;
       const same = Object.keys(muted).length === Object.keys(state.muted).length && Object.keys(muted).every((id) => state.muted[id]);
       return same ? state : { ...state, muted };
+    }
+
+    case 'sidebar/prefs': {
+      const favourites = {};
+      for (const id of action.favourites ?? []) favourites[id] = true;
+      const roomSort = action.sort === 'activity' ? 'activity' : 'name';
+      return { ...state, favourites, roomSort };
     }
 
     case 'session/ready': {
@@ -196,7 +161,7 @@ export function reduce(state, action) {
       const { room, members = null, messages = [], changesRev = null } = action;
       let next = { ...state, rooms: setIn(state.rooms, room.id, room) };
       if (members) next = { ...next, members: setIn(next.members, room.id, members) };
-      next = setPresence(next, (members ?? []).map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      next = setPresence(next, (members ?? []).map(presenceEntry));
       const loaded = historyOf(state, room.id).loaded;
       return addMessages(next, room.id, messages, loaded ? {} : { loaded: true, hasMore: messages.length >= 50, changesRev });
     }
@@ -208,7 +173,9 @@ export function reduce(state, action) {
       const room = state.rooms[action.roomId];
       let newAfter = {};
       if (room && room.is_member && room.unread_count > 0) newAfter = { [room.id]: room.last_read_message_id };
-      return { ...state, currentRoomId: action.roomId, newAfter };
+      // A room left while reading far back opens again at its newest messages.
+      const history = state.currentRoomId !== action.roomId && state.history[action.roomId]?.hasNewer ? without(state.history, action.roomId) : state.history;
+      return { ...state, currentRoomId: action.roomId, newAfter, history };
     }
 
     case 'room/read': {
@@ -217,75 +184,53 @@ export function reduce(state, action) {
       const last = Math.max(room.last_read_message_id ?? 0, action.lastReadMessageId ?? 0);
       return {
         ...state,
-        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0 }),
+        rooms: setIn(state.rooms, room.id, { ...room, last_read_message_id: last, unread_count: action.unreadCount ?? 0, mention_count: action.mentionCount ?? 0 }),
       };
     }
 
-    case 'history/changed': {
-      // Messages edited or deleted while this client was away, as they are now; only those
-      // already loaded are replaced (older ones arrive current when paged in).
-      const h = state.history[action.roomId];
-      if (!h) return state;
-      const now = new Map(action.messages.map((m) => [m.id, m]));
-      const items = h.items.some((m) => now.has(m.id)) ? h.items.map((m) => now.get(m.id) ?? m) : h.items;
-      return withHistory(state, action.roomId, () => ({ items, changesRev: action.changesRev }));
+    case 'dm/closed': {
+      const room = state.rooms[action.roomId];
+      if (!room || room.is_hidden) return state;
+      return { ...state, rooms: setIn(state.rooms, room.id, { ...room, is_hidden: true }) };
     }
 
-    case 'history/expired': {
-      // The retention job removed every message sent before `before`: drop them here too, and
-      // with them the promise of older pages (there are none left on the server).
-      const before = Date.parse(action.before);
-      if (!Number.isFinite(before)) return state;
-      let history = state.history;
-      for (const [key, h] of Object.entries(state.history)) {
-        const items = h.items.filter((m) => !(Date.parse(m.timestamp) < before));
-        if (items.length !== h.items.length) history = { ...history, [key]: { ...h, items, hasMore: false } };
-      }
-      return history === state.history ? state : { ...state, history };
+    case 'mentions/loaded': {
+      // `older`: a further page (appended); otherwise the newest page replaces the list.
+      const items = action.older ? [...state.mentions.items, ...action.messages] : action.messages;
+      return { ...state, mentions: { items, hasMore: Boolean(action.hasMore), loaded: true } };
     }
 
+    case 'history/changed':
+    case 'history/expired':
     case 'history/reset':
-      // Too far behind to page forward: forget the room's messages and load the newest again.
-      return { ...state, history: without(state.history, action.roomId) };
-
     case 'history/loading':
-      return withHistory(state, action.roomId, () => ({ loadingOlder: action.value }));
-
-    case 'history/loaded': {
-      // `direction`: 'latest' (first page), 'before' (older page) or 'after' (catching up).
-      const { roomId, messages, hasMore, direction, changesRev } = action;
-      const change = { loaded: true };
-      if (historyOf(state, roomId).changesRev == null && Number.isInteger(changesRev)) change.changesRev = changesRev;
-      if (direction === 'latest') {
-        const h = historyOf(state, roomId);
-        change.hasMore = h.loaded && h.items.length && messages.length && h.items[0].id < messages[0].id ? h.hasMore : hasMore;
-      } else if (direction === 'before') {
-        change.hasMore = hasMore;
-        change.loadingOlder = false;
-      }
-      let next = addMessages(state, roomId, messages, change);
-      const room = next.rooms[roomId];
-      const newest = messages.length ? messages[messages.length - 1].id : 0;
-      if (room && newest > (room.last_message_id ?? 0)) {
-        next = { ...next, rooms: setIn(next.rooms, roomId, { ...room, last_message_id: newest }) };
-      }
-      return next;
-    }
+    case 'history/around':
+    case 'history/focus':
+    case 'history/loadingNewer':
+    case 'history/follow':
+    case 'history/loaded':
+      // History pages, jumps and the bounded stretch of each room: history.js.
+      return reduceHistory(state, action);
 
     case 'message/new': {
       const { message } = action;
       const roomId = message.room_id;
       const room = state.rooms[roomId];
-      const known = historyOf(state, roomId).items.some((m) => m.id === message.id);
-      let next = addMessages(state, roomId, [message]);
+      const h = historyOf(state, roomId);
+      const known = h.items.some((m) => m.id === message.id);
+      // Past a gap (far back, or after a jump) a new message is fetched when the reader pages
+      // down to it.
+      let next = h.hasNewer && !known ? acknowledgeStored(state, [message]) : addMessages(state, roomId, [message], {}, h.loaded && !h.follow);
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);
       const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted;
       const seen = action.visible === true && state.currentRoomId === roomId;
-      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id) };
+      // A closed conversation comes back with its next message.
+      let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id), is_hidden: false };
       if (fresh && fromOther && !seen && room.is_member) {
         updated = { ...updated, unread_count: Math.min(1000, (room.unread_count ?? 0) + 1) };
+        if (room.kind === 'direct' || mentionsMe(message, state.me)) updated.mention_count = Math.min(1000, (room.mention_count ?? 0) + 1);
         if (state.currentRoomId === roomId && !(roomId in next.newAfter)) {
           next = { ...next, newAfter: setIn(next.newAfter, roomId, room.last_message_id ?? message.id - 1) };
         }
@@ -314,13 +259,13 @@ export function reduce(state, action) {
 
     case 'members/loaded': {
       const next = { ...state, members: setIn(state.members, action.roomId, action.members) };
-      return setPresence(next, action.members.map((m) => ({ user_id: m.id, is_online: m.is_online, last_seen: m.last_seen })));
+      return setPresence(next, action.members.map(presenceEntry));
     }
 
     case 'member/joined': {
       const { roomId, user } = action;
       const room = state.rooms[roomId];
-      let next = setPresence(state, [{ user_id: user.id, is_online: user.is_online, last_seen: user.last_seen }]);
+      let next = setPresence(state, [presenceEntry(user)]);
       const list = state.members[roomId];
       const already = list ? list.some((m) => m.id === user.id) : false;
       if (list) next = { ...next, members: setIn(next.members, roomId, already ? list.map((m) => (m.id === user.id ? user : m)) : [...list, user]) };
@@ -342,8 +287,8 @@ export function reduce(state, action) {
           ...next,
           rooms: setIn(next.rooms, roomId, { ...room, is_member: false, is_admin: false, unread_count: 0, member_count: Math.max(0, (room.member_count ?? 1) - 1) }),
           members: without(next.members, roomId),
-          outbox: next.outbox.filter((item) => item.roomId !== roomId),
-          uploads: next.uploads.filter((item) => item.roomId !== roomId),
+          outbox: withoutRoom(next.outbox, roomId),
+          uploads: withoutRoom(next.uploads, roomId),
         };
       }
       let next = stopTyping(state, roomId, user.id);
@@ -361,7 +306,7 @@ export function reduce(state, action) {
     case 'presence/online': {
       // A snapshot of who is online: everybody else we only know from snapshots is offline.
       const online = new Set(action.users.map((u) => u.id));
-      const entries = action.users.map((u) => ({ user_id: u.id, is_online: true, last_seen: u.last_seen }));
+      const entries = action.users.map((u) => ({ ...presenceEntry(u), is_online: true }));
       for (const [id, p] of Object.entries(state.presence)) {
         if (p.is_online && !online.has(Number(id))) entries.push({ user_id: Number(id), is_online: false, last_seen: p.last_seen });
       }
@@ -384,6 +329,14 @@ export function reduce(state, action) {
         }
       }
       return next;
+    }
+
+    case 'outbox/restore': {
+      // Saved on this device by an earlier visit: added unless already here, oldest first.
+      const known = new Set(state.outbox.map((i) => i.clientMsgId));
+      const items = action.items.filter((i) => !known.has(i.clientMsgId)).map((i) => (i.status === 'sending' ? { ...i, status: 'queued' } : i));
+      if (items.length === 0) return state;
+      return { ...state, outbox: [...items, ...state.outbox].sort((a, b) => a.createdAt - b.createdAt) };
     }
 
     case 'outbox/add':
@@ -421,31 +374,8 @@ export function reduce(state, action) {
   }
 }
 
-/** Who is typing in `roomId`, oldest first, as usernames. */
-export function typingNames(state, roomId) {
-  const users = state.typing[roomId];
-  return users ? Object.values(users).map((u) => u.username) : [];
-}
-
-/** The rooms this person is in, and the public ones they could join, each sorted by name. */
-export function roomSections(state) {
-  const all = Object.values(state.rooms);
-  const byName = (a, b) => a.name.localeCompare(b.name) || a.id - b.id;
-  return {
-    mine: all.filter((r) => r.is_member).sort(byName),
-    discover: all.filter((r) => !r.is_member && !r.is_private).sort(byName),
-  };
-}
-
-/**
- * Whether `user` is online: myself while connected; others from presence (live events first,
- * then snapshots) and finally the member record.
- */
-export function isOnline(state, user) {
-  if (state.me && user.id === state.me.id) return state.connection.status === 'online' || state.connection.status === 'syncing';
-  const p = state.presence[user.id];
-  return p ? p.is_online : Boolean(user.is_online);
-}
+// Reading the state (views and the controller): kept beside the reducer, in their own module.
+export { typingNames, roomSections, sidebarOrder, roomTitle, statusOf, isOnline } from './selectors.js';
 
 /** A store: the current state, `dispatch`, and subscribers called once per batch of actions. */
 export function createStore(initial = initialState(), { schedule = (fn) => queueMicrotask(fn) } = {}) {

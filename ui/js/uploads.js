@@ -1,13 +1,13 @@
 // Uploads in progress: files being sent to a room, drawn as pending messages with a progress
 // bar until the server stores them. Like the outbox, each upload has a `client_msg_id` chosen
-// once and reused on retry, so a retried upload is stored at most once. Pure functions over an
-// array of items (oldest first); the controller holds the File objects and the requests.
+// once and reused on retry, so a retried upload is stored at most once. Pending items
+// (pending.js) with progress; the controller holds the File objects and the requests.
 //
 // An item's `status`:
 // - `uploading`: the request is running; `progress` goes from 0 to 1 (null while unknown);
 // - `failed`: refused by the server or the network; shown with Retry / Discard.
 
-import { newClientMsgId } from './queue.js';
+import { newClientMsgId, updatePending, removePending, acknowledgePending } from './pending.js';
 
 /** The image types the server recognizes (and makes thumbnails of). */
 export const IMAGE_TYPES = new Set(['image/png', 'image/jpeg', 'image/gif', 'image/webp']);
@@ -47,48 +47,30 @@ export function addUpload(uploads, { roomId, name, size, type, caption = '', pre
   return [...uploads, item];
 }
 
-function update(uploads, clientMsgId, change) {
-  let changed = false;
-  const next = uploads.map((item) => {
-    if (item.clientMsgId !== clientMsgId) return item;
-    const updated = { ...item, ...change(item) };
-    if (Object.keys(updated).every((k) => updated[k] === item[k])) return item;
-    changed = true;
-    return updated;
-  });
-  return changed ? next : uploads;
-}
-
 /** Progress of a running upload: `fraction` 0–1 (clamped; never goes backwards). */
 export function setProgress(uploads, clientMsgId, fraction) {
   const value = Math.min(1, Math.max(0, Number(fraction) || 0));
-  return update(uploads, clientMsgId, (item) =>
+  return updatePending(uploads, clientMsgId, (item) =>
     item.status === 'uploading' ? { progress: Math.max(item.progress ?? 0, value) } : {},
   );
 }
 
 /** The upload failed with `error` ({code, message}). */
 export function failUpload(uploads, clientMsgId, error) {
-  return update(uploads, clientMsgId, () => ({ status: 'failed', error: error ?? { code: 'internal' } }));
+  return updatePending(uploads, clientMsgId, () => ({ status: 'failed', error: error ?? { code: 'internal' } }));
 }
 
 /** The person retries a failed upload: same client_msg_id, progress from zero. */
 export function retryUpload(uploads, clientMsgId) {
-  return update(uploads, clientMsgId, () => ({ status: 'uploading', progress: null, error: null }));
+  return updatePending(uploads, clientMsgId, () => ({ status: 'uploading', progress: null, error: null }));
 }
 
 /** The upload is done (stored), cancelled or discarded: it leaves the list. */
 export function removeUpload(uploads, clientMsgId) {
-  const next = uploads.filter((item) => item.clientMsgId !== clientMsgId);
-  return next.length === uploads.length ? uploads : next;
+  return removePending(uploads, clientMsgId);
 }
 
 /** Removes the uploads whose stored messages (written by `userId`) are among `messages`. */
 export function acknowledgeUploads(uploads, messages, userId) {
-  if (uploads.length === 0) return uploads;
-  let next = uploads;
-  for (const message of messages) {
-    if (message.client_msg_id && message.user_id === userId) next = removeUpload(next, message.client_msg_id);
-  }
-  return next;
+  return acknowledgePending(uploads, messages, userId);
 }

@@ -8,9 +8,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use super::throttle::{Attempt, Device};
 use super::validate;
 use crate::context::AppContext;
-use crate::error::{Error, Result, ResultExt};
+use crate::error::{Error, Result};
 use crate::hub::close;
 use crate::model::{Caller, Me, SystemEvent};
 use crate::store::{NewUser, ProfileUpdate};
@@ -27,6 +28,8 @@ pub struct Issued {
     pub token: String,
     pub user: Me,
     pub expires_at: Millis,
+    /// Lets this device through the login throttle for this account later (see `throttle`).
+    pub device_token: String,
 }
 
 /// Registration input.
@@ -34,13 +37,17 @@ pub struct Registration<'a> {
     pub username: &'a str,
     pub password: &'a str,
     pub email: Option<&'a str>,
+    /// The client's address: registrations are limited per address.
+    pub addr: Option<IpAddr>,
 }
 
-/// Creates an account (a member of every public room, announced there) and logs it in.
+/// Creates an account (a member of the default rooms, announced there) and logs it in.
 pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issued> {
-    let username = validate::username(input.username)?;
-    validate::new_password(input.password, "password")?;
+    let username = validate::new_username(input.username)?;
+    ctx.passwords
+        .check_new(input.password, &username.key, "password")?;
     let email = validate::email(input.email)?;
+    ctx.limits.register(input.addr)?;
     let (me, rooms) = create_user(ctx, &username, input.password, email.as_deref(), false).await?;
     for room in rooms {
         super::rooms::announce_member(ctx, room.id, me.user.id).await;
@@ -50,7 +57,7 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
         };
         ctx.log.post_system(room.id, &room.name, &event).await;
     }
-    issue(ctx, me, false).await
+    issue(ctx, me, false, &username.key).await
 }
 
 /// Creates an account without logging in; used for registration and the demo accounts.
@@ -60,62 +67,64 @@ pub async fn create_user(
     password: &str,
     email: Option<&str>,
     is_admin: bool,
-) -> Result<(Me, Vec<crate::model::RoomRow>)> {
+) -> Result<(Me, Vec<crate::store::RoomRow>)> {
     let password_hash = ctx.passwords.hash(password.to_owned()).await?;
     let new = NewUser {
         username: &username.display,
         username_key: &username.key,
+        username_skeleton: &username.skeleton,
         email,
         password_hash: &password_hash,
         is_admin,
     };
-    ctx.store
-        .create_user(&new, ctx.clock.now())
-        .await
-        .on_unique("users.username_key", || {
-            Error::conflict("username_taken", Some("username"), "that username is taken")
-        })
-        .on_unique("users_email_key", || {
-            Error::conflict(
-                "email_taken",
-                Some("email"),
-                "that email is already used by another account",
-            )
-        })
+    // Emails are deliberately not unique: a conflict would tell anyone which addresses have
+    // accounts here (see docs/security.md).
+    ctx.store.create_user(&new, ctx.clock.now()).await
+}
+
+/// Login input.
+pub struct Login<'a> {
+    pub username: &'a str,
+    pub password: &'a str,
+    pub remember: bool,
+    /// The device token an earlier login or registration on this device received.
+    pub device_token: Option<&'a str>,
+    pub addr: Option<IpAddr>,
 }
 
 /// Checks a username and password and opens a session. Unknown users and wrong passwords get
-/// the same answer after the same work; five failures per name and address lock it for a while.
-pub async fn login(
-    ctx: &AppContext,
-    username: &str,
-    password: &str,
-    remember: bool,
-    addr: Option<IpAddr>,
-) -> Result<Issued> {
-    let key = validate::name_key(username.trim());
+/// the same answer after the same work; repeated failures are slowed down by the throttle.
+pub async fn login(ctx: &AppContext, input: Login<'_>) -> Result<Issued> {
+    // Before any lookup or hashing, so the name's length costs nothing.
+    let key = validate::login_key(input.username)?;
+    let attempt = Attempt {
+        account: &key,
+        addr: input.addr,
+        device: ctx.throttle.device(&key, input.device_token),
+    };
     ctx.throttle
-        .check(&key, addr, Instant::now())
+        .check(&attempt, Instant::now())
         .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
     let credentials = ctx.store.credentials_by_key(&key).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
-    if !ctx.passwords.verify(password.to_owned(), hash).await? {
-        ctx.throttle.fail(&key, addr, Instant::now());
+    if !ctx.passwords.verify(input.password.to_owned(), hash).await? {
+        ctx.throttle.fail(&attempt, Instant::now());
         return Err(Error::InvalidCredentials);
     }
-    ctx.throttle.succeed(&key, addr);
+    ctx.throttle.succeed(&attempt);
     let Some(credentials) = credentials else {
         return Err(Error::InvalidCredentials);
     };
+    super::seed::refuse_demo_password(ctx, &key, input.password)?;
     let me = ctx
         .store
         .me(credentials.id)
         .await?
         .ok_or(Error::InvalidCredentials)?;
-    issue(ctx, me, remember).await
+    issue(ctx, me, input.remember, &key).await
 }
 
-async fn issue(ctx: &AppContext, user: Me, remember: bool) -> Result<Issued> {
+async fn issue(ctx: &AppContext, user: Me, remember: bool, key: &str) -> Result<Issued> {
     let mut raw = [0u8; 32];
     getrandom::fill(&mut raw).map_err(|e| Error::Internal(format!("random: {e}")))?;
     let token = URL_SAFE_NO_PAD.encode(raw);
@@ -133,20 +142,12 @@ async fn issue(ctx: &AppContext, user: Me, remember: bool) -> Result<Issued> {
         token,
         user,
         expires_at,
+        device_token: ctx.throttle.device_token(key),
     })
 }
 
 fn token_hash(token: &str) -> [u8; 32] {
     Sha256::digest(token.as_bytes()).into()
-}
-
-/// The caller behind `Authorization: Bearer <token>`; 401 for anything else.
-pub async fn authenticate_header(ctx: &AppContext, header: Option<&str>) -> Result<Caller> {
-    let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
-        .map(str::trim)
-        .ok_or(Error::Unauthorized)?;
-    authenticate(ctx, token).await
 }
 
 /// The caller owning `token`; 401 if it is unknown, revoked or expired.
@@ -186,10 +187,17 @@ pub async fn change_password(
     new: &str,
     addr: Option<IpAddr>,
 ) -> Result<()> {
-    validate::new_password(new, "new_password")?;
     let key = validate::name_key(&caller.username);
+    ctx.passwords.check_new(new, &key, "new_password")?;
+    // A signed-in session is a known device: an attacker elsewhere cannot lock its owner out
+    // of changing the password, and five wrong guesses from the session stop it guessing.
+    let attempt = Attempt {
+        account: &key,
+        addr,
+        device: Some(Device::session(caller.session_id)),
+    };
     ctx.throttle
-        .check(&key, addr, Instant::now())
+        .check(&attempt, Instant::now())
         .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
     let credentials = ctx
         .store
@@ -201,7 +209,7 @@ pub async fn change_password(
         .verify(current.to_owned(), Some(credentials.password_hash))
         .await?
     {
-        ctx.throttle.fail(&key, addr, Instant::now());
+        ctx.throttle.fail(&attempt, Instant::now());
         return Err(Error::invalid(
             "wrong_password",
             "current_password",
@@ -225,28 +233,27 @@ pub struct ProfileEdit<'a> {
     pub avatar_url: Option<Option<&'a str>>,
 }
 
-/// Updates the caller's email and/or avatar URL.
+/// Updates the caller's email; `avatar_url` may only clear the avatar or repeat the current
+/// one (avatars are uploaded, see [`super::avatars`]). Any valid email is accepted, even one
+/// another account uses, so the answer never reveals whose addresses are registered.
 pub async fn update_profile(ctx: &AppContext, caller: &Caller, edit: ProfileEdit<'_>) -> Result<Me> {
+    let email = edit.email.map(validate::email).transpose()?;
+    if let Some(url) = edit.avatar_url {
+        super::avatars::from_profile(ctx, caller, url).await?;
+    }
     let update = ProfileUpdate {
-        email: edit.email.map(validate::email).transpose()?,
-        avatar_url: edit.avatar_url.map(validate::avatar_url).transpose()?,
+        email,
+        avatar_url: None,
     };
     ctx.store
         .update_profile(caller.user_id, &update)
-        .await
-        .on_unique("users_email_key", || {
-            Error::conflict(
-                "email_taken",
-                Some("email"),
-                "that email is already used by another account",
-            )
-        })?
+        .await?
         .ok_or(Error::Unauthorized)
 }
 
 /// The caller's own account, online as the hub sees it now.
 pub async fn me(ctx: &AppContext, caller: &Caller) -> Result<Me> {
     let mut me = ctx.store.me(caller.user_id).await?.ok_or(Error::Unauthorized)?;
-    me.user.is_online = ctx.hub.is_online(caller.user_id);
+    super::presence::settle(ctx, &mut me.user);
     Ok(me)
 }

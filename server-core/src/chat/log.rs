@@ -4,12 +4,15 @@
 //! One commit per batch instead of per message is what lets a burst of senders be durable and
 //! fast at once.
 
+use std::sync::Arc;
+
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use super::messages::{self, Sent};
 use crate::error::{Error, Result};
-use crate::events;
-use crate::hub::{ConnId, Except, Hub};
+use crate::fanout::{Fanout, Origin};
+use crate::hub::ConnId;
 use crate::model::{MessageType, RoomId, SystemEvent};
 use crate::store::{AppendOutcome, NewMessage, Store};
 use crate::time::Clock;
@@ -19,17 +22,29 @@ const MAX_BATCH: usize = 512;
 /// Messages waiting for the writer before senders wait too (backpressure).
 const QUEUE: usize = 8192;
 
-/// Where the outcome of an append goes.
-pub enum Reply {
-    /// Back to an awaiting caller (REST handlers, system messages).
-    Caller(oneshot::Sender<Result<AppendOutcome>>),
-    /// Straight to the sending socket, echoing its `ref`; the socket does not wait.
+/// Who is waiting for an append's outcome.
+enum Asker {
+    /// A caller awaiting the answer (REST handlers, uploads, system messages).
+    Caller(oneshot::Sender<Result<Sent>>),
+    /// A socket, answered by an event carrying its `ref`; it does not wait.
     Socket { conn: ConnId, reference: Option<String> },
+}
+
+impl Asker {
+    fn origin(&self) -> Option<Origin<'_>> {
+        match self {
+            Asker::Caller(_) => None,
+            Asker::Socket { conn, reference } => Some(Origin {
+                conn: *conn,
+                reference: reference.as_deref(),
+            }),
+        }
+    }
 }
 
 struct Append {
     message: NewMessage,
-    reply: Reply,
+    asker: Asker,
 }
 
 /// Handle for queueing messages; cheap to clone.
@@ -38,25 +53,25 @@ pub struct MessageLog {
     tx: mpsc::Sender<Append>,
 }
 
-/// The writer's side, returned by [`MessageLog::spawn`].
+/// The writer's side, returned by [`MessageLog::new`].
 pub struct Writer {
     rx: mpsc::Receiver<Append>,
     store: Store,
-    hub: Hub,
+    fanout: Arc<dyn Fanout>,
     clock: Clock,
 }
 
 impl MessageLog {
     /// Creates the log and its writer. Start the writer with [`Writer::spawn`]; it ends once
     /// every queued message is stored after its `stop` resolves.
-    pub fn new(store: Store, hub: Hub, clock: Clock) -> (MessageLog, Writer) {
+    pub fn new(store: Store, fanout: Arc<dyn Fanout>, clock: Clock) -> (MessageLog, Writer) {
         let (tx, rx) = mpsc::channel(QUEUE);
         (
             MessageLog { tx },
             Writer {
                 rx,
                 store,
-                hub,
+                fanout,
                 clock,
             },
         )
@@ -74,33 +89,35 @@ impl MessageLog {
             client_msg_id: None,
             meta: serde_json::to_string(event).ok(),
             attachment: None,
+            mention_keys: Vec::new(),
+            mentions_room: false,
         };
         if let Err(e) = self.append(message).await {
             tracing::warn!(error = %e, room_id, "posting a system message failed");
         }
     }
 
-    /// Stores `message`, announces it if new, and returns what happened.
-    pub async fn append(&self, message: NewMessage) -> Result<AppendOutcome> {
+    /// Stores `message`, announces it if new, and returns what the sender is told.
+    pub async fn append(&self, message: NewMessage) -> Result<Sent> {
         let (tx, rx) = oneshot::channel();
-        self.enqueue(message, Reply::Caller(tx)).await?;
+        self.enqueue(message, Asker::Caller(tx)).await?;
         rx.await.map_err(|_| Error::ShuttingDown)?
     }
 
-    /// Queues `message` from socket `conn`; the socket gets its `new_message` (or `error`)
-    /// with `reference` once the message is stored.
+    /// Queues `message` from socket `conn` without waiting; the socket gets its `new_message`
+    /// (or `error`) with `reference` once the message is stored.
     pub async fn append_from_socket(
         &self,
         message: NewMessage,
         conn: ConnId,
         reference: Option<String>,
     ) -> Result<()> {
-        self.enqueue(message, Reply::Socket { conn, reference }).await
+        self.enqueue(message, Asker::Socket { conn, reference }).await
     }
 
-    async fn enqueue(&self, message: NewMessage, reply: Reply) -> Result<()> {
+    async fn enqueue(&self, message: NewMessage, asker: Asker) -> Result<()> {
         self.tx
-            .send(Append { message, reply })
+            .send(Append { message, asker })
             .await
             .map_err(|_| Error::ShuttingDown)
     }
@@ -136,8 +153,8 @@ impl Writer {
     }
 
     async fn write(&self, batch: Vec<Append>) {
-        let (messages, replies): (Vec<NewMessage>, Vec<Reply>) =
-            batch.into_iter().map(|a| (a.message, a.reply)).unzip();
+        let (messages, askers): (Vec<NewMessage>, Vec<Asker>) =
+            batch.into_iter().map(|a| (a.message, a.asker)).unzip();
         let outcomes: Vec<Result<AppendOutcome>> =
             match self.store.append_messages(&messages, self.clock.now()).await {
                 Ok(outcomes) => outcomes.into_iter().map(Ok).collect(),
@@ -157,41 +174,12 @@ impl Writer {
                 }
                 Err(e) => vec![Err(e)],
             };
-        for ((message, reply), outcome) in messages.iter().zip(replies).zip(outcomes) {
-            self.deliver(message, reply, outcome).await;
-        }
-    }
-
-    async fn deliver(&self, message: &NewMessage, reply: Reply, outcome: Result<AppendOutcome>) {
-        // Serialized once: the room's copy, and (with its `ref` spliced in) the sender's.
-        let mut broadcast = None;
-        if let Ok(AppendOutcome::Created(stored)) = &outcome {
-            let except = match &reply {
-                Reply::Socket { conn, .. } => Except::Conn(*conn),
-                Reply::Caller(_) => Except::Nobody,
-            };
-            let frame = events::new_message(stored, None);
-            self.hub.to_room(stored.room_id, &frame, except);
-            broadcast = Some(frame);
-        }
-        match reply {
-            Reply::Caller(tx) => {
-                let _ = tx.send(outcome);
-            }
-            Reply::Socket { conn, reference } => {
-                let reference = reference.as_deref();
-                let frame = match (outcome, broadcast) {
-                    (Ok(AppendOutcome::Created(_)), Some(frame)) => events::with_ref(&frame, reference),
-                    (Ok(AppendOutcome::Created(m) | AppendOutcome::Duplicate(m)), _) => {
-                        events::new_message(&m, reference)
-                    }
-                    (Ok(AppendOutcome::NotMember), _) => {
-                        let error = super::messages::not_member_error(&self.store, message.room_id).await;
-                        events::error(&error.body(), reference)
-                    }
-                    (Err(e), _) => events::error(&e.body(), reference),
-                };
-                self.hub.to_conn(conn, &frame);
+        // After the commit, in id order: the room hears of each new message, its sender gets
+        // the answer.
+        for (asker, outcome) in askers.into_iter().zip(outcomes) {
+            let answer = messages::announce(&*self.fanout, outcome, asker.origin());
+            if let Asker::Caller(tx) = asker {
+                let _ = tx.send(answer);
             }
         }
     }

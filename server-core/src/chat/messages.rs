@@ -3,13 +3,14 @@
 
 use serde::Deserialize;
 
+use super::limits::Action;
 use super::validate;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::events;
-use crate::hub::Origin;
+use crate::fanout::{Audience, Fanout, Origin};
 use crate::model::{Caller, Message, MessageId, MessageType, RoomId};
-use crate::store::{AppendOutcome, HistoryPage, NewMessage, Paging, Store};
+use crate::store::{AppendOutcome, HistoryPage, NewMessage, Paging};
 
 pub const DEFAULT_PAGE: u32 = 50;
 pub const MAX_PAGE: u32 = 200;
@@ -45,6 +46,7 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
             ));
         }
     }
+    let written = super::mentions::written(&content);
     Ok(NewMessage {
         room_id,
         user_id: Some(caller.user_id),
@@ -54,35 +56,84 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
         client_msg_id: validate::client_msg_id(draft.client_msg_id.as_deref())?,
         meta: None,
         attachment: None,
+        mention_keys: written.keys,
+        mentions_room: written.room,
     })
 }
 
-/// Posts a message and returns it with whether it is new (false: a retried `client_msg_id`).
+/// A stored message as its sender learns of it.
+#[derive(Debug)]
+pub struct Sent {
+    pub message: Message,
+    /// False for a retried `client_msg_id`: `message` is the one stored the first time.
+    pub created: bool,
+}
+
+/// Posts a message: the sender stops typing and the message goes to the log. A REST caller
+/// (`origin` is `None`) waits and gets [`Sent`]; a socket does not wait (`Ok(None)`): it is
+/// answered with `new_message` or `error` carrying its `ref` once the message is stored.
 pub async fn send(
     ctx: &AppContext,
     caller: &Caller,
     room_id: RoomId,
     draft: Draft,
-) -> Result<(Message, bool)> {
+    origin: Option<Origin<'_>>,
+) -> Result<Option<Sent>> {
     let message = prepare(caller, room_id, draft)?;
-    ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
-    match ctx.log.append(message).await? {
-        AppendOutcome::Created(m) => Ok((m, true)),
-        AppendOutcome::Duplicate(m) => Ok((m, false)),
-        AppendOutcome::NotMember => Err(not_member_error(&ctx.store, room_id).await),
+    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user.
+    ctx.limits.take(caller.user_id, Action::Message)?;
+    ctx.typing.stop(&*ctx.fanout, room_id, caller.user_id);
+    match origin {
+        None => ctx.log.append(message).await.map(Some),
+        Some(origin) => {
+            let reference = origin.reference.map(str::to_owned);
+            ctx.log
+                .append_from_socket(message, origin.conn, reference)
+                .await?;
+            Ok(None)
+        }
     }
 }
 
-/// Why a user could not post in `room`: 403 for a public room they left, 404 otherwise (a
-/// private room is not admitted to exist).
-pub async fn not_member_error(store: &Store, room: RoomId) -> Error {
-    match store.room_row(room).await {
-        Ok(Some(row)) if !row.is_private => {
-            Error::forbidden("not_a_member", "join this room before posting in it")
-        }
-        Ok(_) => Error::not_found("room"),
-        Err(e) => e,
+/// The one place an append's outcome becomes what people see, for REST, WebSocket and
+/// uploads alike: a new message goes to its room (the sending socket's copy carries its `ref`),
+/// a repeat or a refusal only to the sending socket, and the sender's answer is returned.
+/// Called by the message log's writer after each commit, in id order; never touches storage.
+pub(super) fn announce(
+    fanout: &dyn Fanout,
+    outcome: Result<AppendOutcome>,
+    origin: Option<Origin<'_>>,
+) -> Result<Sent> {
+    let answer = match outcome {
+        Ok(AppendOutcome::Created(message)) => Ok(Sent {
+            message,
+            created: true,
+        }),
+        Ok(AppendOutcome::Duplicate(message)) => Ok(Sent {
+            message,
+            created: false,
+        }),
+        Ok(AppendOutcome::NotMember) => Err(Error::forbidden(
+            "not_a_member",
+            "join this room before posting in it",
+        )),
+        // A private room is not admitted to exist.
+        Ok(AppendOutcome::NoSuchRoom) => Err(Error::not_found("room")),
+        Err(e) => Err(e),
+    };
+    match (&answer, origin) {
+        (Ok(sent), _) if sent.created => fanout.publish(
+            Audience::room(sent.message.room_id).from(origin),
+            &events::new_message(&sent.message, None),
+        ),
+        (Ok(sent), Some(origin)) => fanout.publish(
+            Audience::origin(origin),
+            &events::new_message(&sent.message, None),
+        ),
+        (Err(e), Some(origin)) => fanout.publish(Audience::origin(origin), &events::error(&e.body(), None)),
+        (_, None) => {}
     }
+    answer
 }
 
 /// Validated paging parameters.
@@ -116,6 +167,19 @@ pub async fn history(
 ) -> Result<HistoryPage> {
     super::rooms::get(ctx, caller, room_id).await?;
     ctx.store.history(room_id, paging).await
+}
+
+/// The page of a visible room's history around message `around` (to show it in context).
+pub async fn history_around(
+    ctx: &AppContext,
+    caller: &Caller,
+    room_id: RoomId,
+    around: MessageId,
+    limit: Option<u32>,
+) -> Result<HistoryPage> {
+    let paging = paging(None, None, limit)?;
+    super::rooms::get(ctx, caller, room_id).await?;
+    ctx.store.history_around(room_id, around, paging.limit).await
 }
 
 /// Messages of a visible room edited or deleted after revision `after` (from an earlier page's
@@ -159,6 +223,7 @@ pub async fn edit(
     content: &str,
     origin: Option<Origin<'_>>,
 ) -> Result<Message> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, _) = visible(ctx, caller, id).await?;
     if message.is_deleted {
         return Err(Error::not_found("message"));
@@ -177,14 +242,16 @@ pub async fn edit(
         ));
     }
     let content = validate::content(content)?;
+    let written = super::mentions::written(&content);
     let updated = ctx
         .store
-        .edit_message(id, &content, ctx.clock.now())
+        .edit_message(id, &content, &written.keys, written.room, ctx.clock.now())
         .await?
         .ok_or(Error::not_found("message"))?;
-    ctx.hub.to_room_from(updated.room_id, origin, |reference| {
-        events::message_updated(&updated, reference)
-    });
+    ctx.fanout.publish(
+        Audience::room(updated.room_id).from(origin),
+        &events::message_updated(&updated, None),
+    );
     Ok(updated)
 }
 
@@ -196,6 +263,7 @@ pub async fn delete(
     id: MessageId,
     origin: Option<Origin<'_>>,
 ) -> Result<()> {
+    ctx.limits.take(caller.user_id, Action::Edit)?;
     let (message, room) = visible(ctx, caller, id).await?;
     let is_author = message.user_id == Some(caller.user_id);
     if !is_author && !room.is_admin {
@@ -213,16 +281,15 @@ pub async fn delete(
         }
     }
     let room_id = message.room_id;
-    match (deleted, origin) {
-        (true, _) => ctx.hub.to_room_from(room_id, origin, |reference| {
-            events::message_deleted(id, room_id, reference)
-        }),
-        // Already deleted: nothing to announce, but the asking socket still gets its reply.
-        (false, Some(origin)) => ctx.hub.to_conn(
-            origin.conn,
-            &events::message_deleted(id, room_id, origin.reference),
-        ),
-        (false, None) => {}
+    // Already deleted: nothing to announce, but the asking socket still gets its reply.
+    let audience = if deleted {
+        Some(Audience::room(room_id).from(origin))
+    } else {
+        origin.map(Audience::origin)
+    };
+    if let Some(audience) = audience {
+        ctx.fanout
+            .publish(audience, &events::message_deleted(id, room_id, None));
     }
     Ok(())
 }

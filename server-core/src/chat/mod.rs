@@ -2,9 +2,18 @@
 //! WebSocket protocol so both behave and broadcast identically.
 
 pub mod accounts;
+pub mod avatars;
+pub mod bidi;
+pub mod connections;
+pub mod decode_budget;
+pub mod dms;
+pub mod limits;
 mod log;
+pub mod media;
+pub mod mentions;
 pub mod messages;
 mod passwords;
+pub mod people;
 pub mod presence;
 pub mod retention;
 pub mod rooms;
@@ -14,6 +23,7 @@ mod typing;
 pub mod uploads;
 pub mod validate;
 
+pub use limits::Limiter;
 pub use log::MessageLog;
 pub use passwords::Passwords;
 pub use presence::Presence;

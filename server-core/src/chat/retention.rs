@@ -6,6 +6,7 @@
 //! starts (`history_expired`), and `ready` says so to those who connect later.
 
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use chrono::{DateTime, Days, Local, NaiveTime, TimeZone};
@@ -14,7 +15,7 @@ use tokio_util::sync::CancellationToken;
 use crate::config::LOG_RETENTION_DAYS;
 use crate::error::Result;
 use crate::events;
-use crate::hub::{Except, Hub};
+use crate::fanout::{Audience, Fanout};
 use crate::store::{FileStore, Store};
 use crate::time::{Clock, Millis};
 
@@ -61,7 +62,7 @@ pub struct Retention {
     pub retention_days: u32,
     pub clock: Clock,
     /// Connected clients, told what expired so they stop showing it (none for the CLI).
-    pub hub: Option<Hub>,
+    pub fanout: Option<Arc<dyn Fanout>>,
 }
 
 impl Retention {
@@ -92,8 +93,8 @@ impl Retention {
                     tokio::time::sleep(BREATHER).await;
                 }
                 if report.messages > 0 {
-                    if let Some(hub) = &self.hub {
-                        hub.to_everyone(&events::history_expired(cutoff), Except::Nobody);
+                    if let Some(fanout) = &self.fanout {
+                        fanout.publish(Audience::everyone(), &events::history_expired(cutoff));
                     }
                 }
             }

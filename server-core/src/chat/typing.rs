@@ -9,7 +9,7 @@ use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
 use crate::events;
-use crate::hub::{Except, Hub};
+use crate::fanout::{Audience, Fanout};
 use crate::model::{RoomId, UserId};
 
 /// Who types where: (room, user) → (when it lapses, their name).
@@ -34,35 +34,33 @@ impl Typing {
     }
 
     /// `user` is typing in `room`: tells the room's other members unless it already knew.
-    pub fn start(&self, hub: &Hub, room: RoomId, user: UserId, username: &str) {
+    pub fn start(&self, fanout: &dyn Fanout, room: RoomId, user: UserId, username: &str) {
         let deadline = Instant::now() + self.ttl;
         let fresh = self
             .lock()
             .insert((room, user), (deadline, username.to_owned()))
             .is_none();
         if fresh {
-            hub.to_room(
-                room,
+            fanout.publish(
+                Audience::room(room).except_user(user),
                 &events::typing_update(room, user, username, true),
-                Except::User(user),
             );
         }
     }
 
     /// `user` stopped typing in `room` (or sent their message).
-    pub fn stop(&self, hub: &Hub, room: RoomId, user: UserId) {
+    pub fn stop(&self, fanout: &dyn Fanout, room: RoomId, user: UserId) {
         let removed = self.lock().remove(&(room, user));
         if let Some((_, username)) = removed {
-            hub.to_room(
-                room,
+            fanout.publish(
+                Audience::room(room).except_user(user),
                 &events::typing_update(room, user, &username, false),
-                Except::User(user),
             );
         }
     }
 
     /// `user` disconnected: they stop typing everywhere.
-    pub fn stop_everywhere(&self, hub: &Hub, user: UserId) {
+    pub fn stop_everywhere(&self, fanout: &dyn Fanout, user: UserId) {
         let rooms: Vec<RoomId> = self
             .lock()
             .keys()
@@ -70,12 +68,12 @@ impl Typing {
             .map(|(room, _)| *room)
             .collect();
         for room in rooms {
-            self.stop(hub, room, user);
+            self.stop(fanout, room, user);
         }
     }
 
     /// Expires stale indicators until `stop` is cancelled.
-    pub async fn run_expiry(self, hub: Hub, stop: CancellationToken) {
+    pub async fn run_expiry(self, fanout: Arc<dyn Fanout>, stop: CancellationToken) {
         let tick = (self.ttl / 4).max(Duration::from_millis(50));
         let mut interval = tokio::time::interval(tick);
         interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -98,10 +96,9 @@ impl Typing {
                     .collect()
             };
             for (room, user, username) in expired {
-                hub.to_room(
-                    room,
+                fanout.publish(
+                    Audience::room(room).except_user(user),
                     &events::typing_update(room, user, &username, false),
-                    Except::User(user),
                 );
             }
         }

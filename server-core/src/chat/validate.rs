@@ -1,5 +1,5 @@
 //! Validation and normalization of everything people type: usernames, passwords, emails,
-//! avatar URLs, room names and message content. Each check names the field it judges.
+//! room names and message content. Each check names the field it judges.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -11,24 +11,82 @@ pub const CONTENT_CHARS: std::ops::RangeInclusive<usize> = 1..=4000;
 pub const ROOM_NAME_CHARS: std::ops::RangeInclusive<usize> = 1..=64;
 pub const DESCRIPTION_CHARS: usize = 500;
 const EMAIL_MAX: usize = 254;
-const URL_MAX: usize = 2048;
 const CLIENT_MSG_ID_MAX: usize = 64;
 
-/// A username in canonical form (NFC) plus the key that makes uniqueness ignore case.
+/// Names nobody may register: they look like the server speaking, or like a mention of many.
+pub const RESERVED_USERNAMES: [&str; 8] = [
+    "admin", "system", "confab", "root", "everyone", "here", "room", "all",
+];
+
+/// A username in canonical form (NFKC), the key that makes uniqueness ignore case, and the
+/// skeleton that makes it ignore look-alike letters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Username {
     pub display: String,
     pub key: String,
+    pub skeleton: String,
 }
 
-/// The lookup key of a name: NFC, then lowercase, so "Alice" and "ALICE" collide in any script.
+/// The lookup key of a name: NFKC, then lowercase, so "Alice", "ALICE" and full-width
+/// "ａｌｉｃｅ" collide in any script.
 pub fn name_key(name: &str) -> String {
-    name.nfc().collect::<String>().to_lowercase()
+    name.nfkc().collect::<String>().to_lowercase()
 }
 
-/// 3–32 letters (any script), digits, `_`, `-` or `.`.
+/// A name as it is stored and shown: trimmed, NFKC.
+pub fn canonical_name(raw: &str) -> String {
+    raw.trim().nfkc().collect()
+}
+
+/// The Unicode TR39 skeleton of a name: two names with the same skeleton look alike ("alice",
+/// "аlice" with a Cyrillic а, "aIice" with a capital I). Case is left alone, as TR39 does: the
+/// key already makes names unique ignoring case.
+pub fn name_skeleton(name: &str) -> String {
+    unicode_security::skeleton(name).collect()
+}
+
+/// The lookup key of a name typed at login. Anything longer than a username can be is refused
+/// before it is normalized, looked up or counted.
+pub fn login_key(raw: &str) -> Result<String> {
+    let too_long = || {
+        Error::invalid(
+            "invalid_username",
+            "username",
+            format!("no username is longer than {} characters", USERNAME_CHARS.end()),
+        )
+    };
+    // Four bytes per character, and room for combining marks that normalization composes.
+    if raw.len() > USERNAME_CHARS.end() * 4 * 4 {
+        return Err(too_long());
+    }
+    let key = name_key(raw.trim());
+    if key.chars().count() > *USERNAME_CHARS.end() {
+        return Err(too_long());
+    }
+    Ok(key)
+}
+
+/// A name someone registers: a valid [`username`] that is not reserved, nor a look-alike of
+/// a reserved one.
+pub fn new_username(raw: &str) -> Result<Username> {
+    let username = username(raw)?;
+    let folded = name_skeleton(&username.key);
+    if RESERVED_USERNAMES.iter().any(|reserved| {
+        let reserved = name_skeleton(reserved);
+        reserved == username.skeleton || reserved == folded
+    }) {
+        return Err(Error::conflict(
+            "username_taken",
+            Some("username"),
+            "that username is reserved",
+        ));
+    }
+    Ok(username)
+}
+
+/// 3–32 letters (any script), digits, `_`, `-` or `.`, after NFKC normalization.
 pub fn username(raw: &str) -> Result<Username> {
-    let display: String = raw.trim().nfc().collect();
+    let display = canonical_name(raw);
     let len = display.chars().count();
     if !USERNAME_CHARS.contains(&len) {
         return Err(Error::invalid(
@@ -48,7 +106,12 @@ pub fn username(raw: &str) -> Result<Username> {
         ));
     }
     let key = display.to_lowercase();
-    Ok(Username { display, key })
+    let skeleton = name_skeleton(&display);
+    Ok(Username {
+        display,
+        key,
+        skeleton,
+    })
 }
 
 /// 8–128 characters; checked on passwords people choose, not on login attempts.
@@ -91,30 +154,10 @@ pub fn email(raw: Option<&str>) -> Result<Option<String>> {
     Ok(Some(email.to_owned()))
 }
 
-/// An optional avatar URL: empty means none; otherwise an absolute `http(s)` URL.
-pub fn avatar_url(raw: Option<&str>) -> Result<Option<String>> {
-    let Some(raw) = raw.map(str::trim).filter(|u| !u.is_empty()) else {
-        return Ok(None);
-    };
-    http_url(raw, "avatar_url", "invalid_avatar_url").map(Some)
-}
-
-/// An absolute `http:` or `https:` URL of sensible length.
-pub fn http_url(raw: &str, field: &'static str, code: &'static str) -> Result<String> {
-    let invalid = || Error::invalid(code, field, "must be an http:// or https:// address");
-    if raw.len() > URL_MAX {
-        return Err(invalid());
-    }
-    let url = url::Url::parse(raw).map_err(|_| invalid())?;
-    if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
-        return Err(invalid());
-    }
-    Ok(url.into())
-}
-
-/// A room name: 1–64 characters after trimming, no control characters.
+/// A room name: 1–64 characters after trimming, no control characters; direction controls
+/// and marks are dropped (see [`super::bidi`]).
 pub fn room_name(raw: &str) -> Result<(String, String)> {
-    let name: String = raw.trim().nfc().collect();
+    let name: String = super::bidi::strip_from_name(raw).trim().nfc().collect();
     let len = name.chars().count();
     if !ROOM_NAME_CHARS.contains(&len) {
         return Err(Error::invalid(
@@ -134,9 +177,10 @@ pub fn room_name(raw: &str) -> Result<(String, String)> {
     Ok((name, key))
 }
 
-/// A room description: up to 500 characters after trimming.
+/// A room description: up to 500 characters after trimming, without direction controls.
 pub fn description(raw: Option<&str>) -> Result<String> {
-    let description = raw.unwrap_or_default().trim();
+    let description = super::bidi::strip_from_prose(raw.unwrap_or_default());
+    let description = description.trim();
     if description.chars().count() > DESCRIPTION_CHARS {
         return Err(Error::invalid(
             "invalid_description",
@@ -224,6 +268,41 @@ mod tests {
     }
 
     #[test]
+    fn look_alike_and_compatibility_forms_collide() {
+        let alice = username("alice").unwrap();
+        // Full-width letters are the same name after NFKC.
+        let full_width = username("ａｌｉｃｅ").unwrap();
+        assert_eq!(full_width.display, "alice");
+        assert_eq!(full_width.key, alice.key);
+        // Cyrillic а, a capital I for l, Cyrillic і: different keys, same skeleton.
+        for spoof in ["\u{430}lice", "aIice", "al\u{456}ce"] {
+            let spoof = username(spoof).unwrap();
+            assert_ne!(spoof.key, alice.key);
+            assert_eq!(spoof.skeleton, alice.skeleton, "{}", spoof.display);
+        }
+        assert_ne!(username("alicia").unwrap().skeleton, alice.skeleton);
+    }
+
+    #[test]
+    fn reserved_names_and_their_look_alikes_are_refused() {
+        for name in [
+            "admin",
+            "ADMIN",
+            "\u{430}dmin",
+            "everyone",
+            "Here",
+            "root",
+            "ａｌｌ",
+        ] {
+            let err = new_username(name).unwrap_err();
+            assert_eq!(err.code(), "username_taken", "{name}");
+        }
+        assert!(new_username("administrator").is_ok());
+        // The demo accounts are made with the lenient check.
+        assert!(username("admin").is_ok());
+    }
+
+    #[test]
     fn passwords_are_8_to_128_characters() {
         assert!(new_password("1234567", "password").is_err());
         assert!(new_password("12345678", "password").is_ok());
@@ -238,21 +317,6 @@ mod tests {
         assert_eq!(email(Some("a@b.co")).unwrap().as_deref(), Some("a@b.co"));
         for bad in ["a", "a@b", "@b.co", "a@b@c.co", "a b@c.co", "a@.co", "a@co."] {
             assert!(email(Some(bad)).is_err(), "{bad}");
-        }
-    }
-
-    #[test]
-    fn avatar_urls_must_be_http() {
-        assert_eq!(avatar_url(Some("")).unwrap(), None);
-        assert!(avatar_url(Some("https://example.com/a.png")).unwrap().is_some());
-        for bad in [
-            "javascript:alert(1)",
-            "data:image/png;base64,AAAA",
-            "ftp://x/y",
-            "/relative.png",
-            "file:///etc/passwd",
-        ] {
-            assert!(avatar_url(Some(bad)).is_err(), "{bad}");
         }
     }
 
@@ -284,5 +348,13 @@ mod tests {
         assert!(room_name("   ").is_err());
         assert!(room_name(&"x".repeat(65)).is_err());
         assert!(room_name("a\nb").is_err());
+    }
+
+    #[test]
+    fn room_names_and_descriptions_lose_direction_overrides() {
+        let (name, key) = room_name("\u{202E}gnp.exe spoof").unwrap();
+        assert_eq!((name.as_str(), key.as_str()), ("gnp.exe spoof", "gnp.exe spoof"));
+        assert!(room_name("\u{202E}\u{200F}").is_err(), "nothing visible is left");
+        assert_eq!(description(Some("see \u{202E}fdp.exe")).unwrap(), "see fdp.exe");
     }
 }

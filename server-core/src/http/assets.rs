@@ -14,9 +14,10 @@ use warp::reply::Response;
 struct Ui;
 
 /// What the web client may load when served by Confab itself: only its own scripts and styles,
-/// API and socket on this origin, avatars from anywhere on the web.
+/// API and socket on this origin, and images from here (avatars and attachments arrive through
+/// the API as `blob:`s). No other site is ever asked for an image, so none learns who is reading.
 const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
-    img-src 'self' data: blob: http: https:; connect-src 'self' ws: wss:; \
+    img-src 'self' data: blob:; connect-src 'self' ws: wss:; \
     object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
 
 /// GET (or HEAD) /{path} — a file of the web client; `/` is `index.html`. Anything else (including

@@ -1,4 +1,7 @@
-//! Routes under `/api/auth/`: register, login, logout, me, profile, change-password, check.
+//! Routes under `/api/auth/`: register, login, logout, me, profile, status, change-password,
+//! check.
+
+use std::net::IpAddr;
 
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
@@ -6,26 +9,67 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, client_ip, json, json_body, no_content, present, respond, with_ctx};
-use crate::chat::accounts::{self, Issued, ProfileEdit, Registration};
+use super::{authed, client_ip, json, json_body, no_content, present, route, with_ctx};
+use crate::chat::accounts::{self, Issued, Login, ProfileEdit, Registration};
+use crate::chat::people::{self, StatusChoice};
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::{Caller, Me};
 use crate::time::{self, Millis};
 
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    register(ctx.clone())
-        .or(login(ctx.clone()))
+    let authed = || authed(ctx.clone());
+    let register = warp::path!("auth" / "register")
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(client_ip())
+        .and(json_body::<RegisterBody>())
+        .then(register);
+    let login = warp::path!("auth" / "login")
+        .and(warp::post())
+        .and(with_ctx(ctx.clone()))
+        .and(client_ip())
+        .and(json_body::<LoginBody>())
+        .then(login);
+    let logout = warp::path!("auth" / "logout")
+        .and(warp::post())
+        .and(authed())
+        .then(logout);
+    let me = warp::path!("auth" / "me").and(warp::get()).and(authed()).then(me);
+    let profile = warp::path!("auth" / "profile")
+        .and(warp::put())
+        .and(authed())
+        .and(json_body::<ProfileBody>())
+        .then(profile);
+    let change_password = warp::path!("auth" / "change-password")
+        .and(warp::put())
+        .and(authed())
+        .and(client_ip())
+        .and(json_body::<ChangePasswordBody>())
+        .then(change_password);
+    let status = warp::path!("auth" / "status")
+        .and(warp::put())
+        .and(authed())
+        .and(json_body::<StatusChoice>())
+        .then(status);
+    let check = warp::path!("auth" / "check")
+        .and(warp::get())
+        .and(authed())
+        .then(check);
+    route(register)
+        .or(route(login))
         .unify()
-        .or(logout(ctx.clone()))
+        .or(route(logout))
         .unify()
-        .or(me(ctx.clone()))
+        .or(route(me))
         .unify()
-        .or(profile(ctx.clone()))
+        .or(route(profile))
         .unify()
-        .or(change_password(ctx.clone()))
+        .or(route(change_password))
         .unify()
-        .or(check(ctx))
+        .or(route(check))
+        .unify()
+        .or(route(status))
         .unify()
         .boxed()
 }
@@ -36,6 +80,7 @@ struct SessionBody {
     user: Me,
     #[serde(serialize_with = "time::ser")]
     expires_at: Millis,
+    device_token: String,
 }
 
 impl From<Issued> for SessionBody {
@@ -44,6 +89,7 @@ impl From<Issued> for SessionBody {
             token: issued.token,
             user: issued.user,
             expires_at: issued.expires_at,
+            device_token: issued.device_token,
         }
     }
 }
@@ -61,28 +107,17 @@ struct RegisterBody {
     email: Option<String>,
 }
 
-/// POST /api/auth/register — create an account (member of every public room) and log in.
-fn register(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "register")
-        .and(warp::post())
-        .and(with_ctx(ctx))
-        .and(json_body::<RegisterBody>())
-        .then(|ctx: AppContext, body: Result<RegisterBody>| async move {
-            respond(
-                async {
-                    let body = body?;
-                    let input = Registration {
-                        username: &body.username,
-                        password: &body.password,
-                        email: body.email.as_deref(),
-                    };
-                    let issued = accounts::register(&ctx, input).await?;
-                    Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))
-                }
-                .await,
-            )
-        })
-        .boxed()
+/// POST /api/auth/register — create an account (member of the default rooms) and log in.
+async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody>) -> Result<Response> {
+    let body = body?;
+    let input = Registration {
+        username: &body.username,
+        password: &body.password,
+        email: body.email.as_deref(),
+        addr: ip,
+    };
+    let issued = accounts::register(&ctx, input).await?;
+    Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))
 }
 
 #[derive(Deserialize)]
@@ -91,61 +126,43 @@ struct LoginBody {
     password: String,
     #[serde(default)]
     remember: bool,
+    #[serde(default)]
+    device_token: Option<String>,
 }
 
 /// POST /api/auth/login — exchange a username and password for a session token.
-fn login(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "login")
-        .and(warp::post())
-        .and(with_ctx(ctx))
-        .and(client_ip())
-        .and(json_body::<LoginBody>())
-        .then(|ctx: AppContext, ip, body: Result<LoginBody>| async move {
-            respond(
-                async {
-                    let body = body?;
-                    let issued =
-                        accounts::login(&ctx, &body.username, &body.password, body.remember, ip).await?;
-                    Ok(json(StatusCode::OK, &SessionBody::from(issued)))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn login(ctx: AppContext, ip: Option<IpAddr>, body: Result<LoginBody>) -> Result<Response> {
+    let body = body?;
+    let input = Login {
+        username: &body.username,
+        password: &body.password,
+        remember: body.remember,
+        device_token: body.device_token.as_deref(),
+        addr: ip,
+    };
+    let issued = accounts::login(&ctx, input).await?;
+    Ok(json(StatusCode::OK, &SessionBody::from(issued)))
 }
 
 /// POST /api/auth/logout — revoke this session (its sockets are closed).
-fn logout(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "logout")
-        .and(warp::post())
-        .and(authed(ctx))
-        .then(|ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    accounts::logout(&ctx, &caller?).await?;
-                    Ok(no_content())
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn logout(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    accounts::logout(&ctx, &caller?).await?;
+    Ok(no_content())
 }
 
 /// GET /api/auth/me — the logged-in account, with its email.
-fn me(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "me")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let user = accounts::me(&ctx, &caller?).await?;
-                    Ok(json(StatusCode::OK, &UserBody { user }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn me(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let user = accounts::me(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
+}
+
+/// PUT /api/auth/status — set my status (`online`, `away`, `dnd`) and its text; everyone
+/// connected hears `user_status_update`.
+async fn status(ctx: AppContext, caller: Result<Caller>, body: Result<StatusChoice>) -> Result<Response> {
+    let caller = caller?;
+    people::set_status(&ctx, &caller, body?, None).await?;
+    let user = accounts::me(&ctx, &caller).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
 #[derive(Deserialize)]
@@ -157,29 +174,15 @@ struct ProfileBody {
 }
 
 /// PUT /api/auth/profile — change email and/or avatar URL (`null` or `""` clears).
-fn profile(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "profile")
-        .and(warp::put())
-        .and(authed(ctx))
-        .and(json_body::<ProfileBody>())
-        .then(
-            |ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = body?;
-                        let edit = ProfileEdit {
-                            email: body.email.as_ref().map(Option::as_deref),
-                            avatar_url: body.avatar_url.as_ref().map(Option::as_deref),
-                        };
-                        let user = accounts::update_profile(&ctx, &caller, edit).await?;
-                        Ok(json(StatusCode::OK, &UserBody { user }))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn profile(ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBody>) -> Result<Response> {
+    let caller = caller?;
+    let body = body?;
+    let edit = ProfileEdit {
+        email: body.email.as_ref().map(Option::as_deref),
+        avatar_url: body.avatar_url.as_ref().map(Option::as_deref),
+    };
+    let user = accounts::update_profile(&ctx, &caller, edit).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
 #[derive(Deserialize)]
@@ -189,33 +192,16 @@ struct ChangePasswordBody {
 }
 
 /// PUT /api/auth/change-password — set a new password; every other session is revoked.
-fn change_password(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "change-password")
-        .and(warp::put())
-        .and(authed(ctx))
-        .and(client_ip())
-        .and(json_body::<ChangePasswordBody>())
-        .then(
-            |ctx: AppContext, caller: Result<Caller>, ip, body: Result<ChangePasswordBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = body?;
-                        accounts::change_password(
-                            &ctx,
-                            &caller,
-                            &body.current_password,
-                            &body.new_password,
-                            ip,
-                        )
-                        .await?;
-                        Ok(no_content())
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn change_password(
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+    body: Result<ChangePasswordBody>,
+) -> Result<Response> {
+    let caller = caller?;
+    let body = body?;
+    accounts::change_password(&ctx, &caller, &body.current_password, &body.new_password, ip).await?;
+    Ok(no_content())
 }
 
 #[derive(Serialize)]
@@ -225,25 +211,14 @@ struct CheckBody {
 }
 
 /// GET /api/auth/check — whether the request's token is valid; never 401.
-fn check(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "check")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let user = match caller {
-                        Ok(caller) => Some(accounts::me(&ctx, &caller).await?),
-                        Err(_) => None,
-                    };
-                    let body = CheckBody {
-                        authenticated: user.is_some(),
-                        user,
-                    };
-                    Ok(json(StatusCode::OK, &body))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn check(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let user = match caller {
+        Ok(caller) => Some(accounts::me(&ctx, &caller).await?),
+        Err(_) => None,
+    };
+    let body = CheckBody {
+        authenticated: user.is_some(),
+        user,
+    };
+    Ok(json(StatusCode::OK, &body))
 }

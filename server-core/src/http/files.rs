@@ -1,43 +1,31 @@
-//! Routes for uploaded files: posting an upload to a room, and fetching a file or an image's
-//! thumbnail. Files are served only to members of the room they were posted in, with headers
-//! that keep a browser from ever running them: `nosniff`, a sandboxing CSP, and a download
-//! (`attachment`) for everything that is not one of the four image types.
+//! Routes for uploaded files: posting an upload to a room (the multipart form is parsed here,
+//! the file streamed to a temporary file), and fetching a file or an image's thumbnail. Files
+//! are served with headers that keep a browser from ever running them: `nosniff`, a sandboxing
+//! CSP, and a download (`attachment`) for everything that is not one of the four image types.
 
 use bytes::{Buf, Bytes};
 use futures_util::{Stream, StreamExt};
-use http::{HeaderValue, StatusCode, header};
-use serde::Serialize;
+use http::{HeaderValue, header};
+use tokio::io::AsyncWriteExt;
 use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, json, respond};
-use crate::chat::{rooms, uploads};
+use super::{authed, route};
+use crate::chat::uploads::{self, DownloadBody, TempFile, Upload, display_file_name};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::model::{Caller, Message, RoomId};
-use crate::store::FileStore;
+use crate::model::{Caller, RoomId};
+
+/// Multipart framing and the small text parts, on top of the file itself.
+const FORM_OVERHEAD: u64 = 64 * 1024;
+/// Largest text part (`caption`, `client_msg_id`).
+const MAX_TEXT_PART: usize = 16 * 1024;
 
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    upload(ctx.clone())
-        .or(download(ctx.clone()))
-        .unify()
-        .or(thumbnail(ctx))
-        .unify()
-        .boxed()
-}
-
-#[derive(Serialize)]
-struct MessageBody {
-    message: Message,
-}
-
-/// POST /api/rooms/{id}/uploads — multipart form with a `file` part and optional `caption` and
-/// `client_msg_id` parts; stores the file and posts it as an image or file message.
-fn upload(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "uploads")
+    let upload = warp::path!("rooms" / RoomId / "uploads")
         .and(warp::post())
-        .and(authed(ctx))
+        .and(authed(ctx.clone()))
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::header::optional::<u64>("content-length"))
         .and(warp::body::stream())
@@ -47,26 +35,50 @@ fn upload(ctx: AppContext) -> BoxedFilter<(Response,)> {
              caller: Result<Caller>,
              content_type: Option<String>,
              length: Option<u64>,
-             body| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = as_bytes(body);
-                        let (message, created) =
-                            uploads::receive(&ctx, &caller, id, content_type.as_deref(), length, body)
-                                .await?;
-                        let status = if created {
-                            StatusCode::CREATED
-                        } else {
-                            StatusCode::OK
-                        };
-                        Ok(json(status, &MessageBody { message }))
-                    }
-                    .await,
-                )
-            },
-        )
+             body| upload(id, ctx, caller, content_type, length, as_bytes(body)),
+        );
+    let download = warp::path!("files" / String)
+        .and(warp::get())
+        .and(authed(ctx.clone()))
+        .then(download);
+    let thumbnail = warp::path!("files" / String / "thumbnail")
+        .and(warp::get())
+        .and(authed(ctx))
+        .then(thumbnail);
+    route(upload)
+        .or(route(download))
+        .unify()
+        .or(route(thumbnail))
+        .unify()
         .boxed()
+}
+
+/// POST /api/rooms/{id}/uploads — multipart form with a `file` part and optional `caption` and
+/// `client_msg_id` parts; stores the file and posts it as an image or file message (201; 200
+/// with the original for a repeated `client_msg_id`).
+async fn upload<S, E>(
+    id: RoomId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    content_type: Option<String>,
+    length: Option<u64>,
+    body: S,
+) -> Result<Response>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let caller = caller?;
+    // Refuse before reading a byte of a body that cannot be accepted.
+    uploads::admit(&ctx, &caller, id).await?;
+    let limit = ctx.config.max_upload_bytes;
+    if length.is_some_and(|length| length > limit + FORM_OVERHEAD) {
+        return Err(too_large(limit));
+    }
+    uploads::charge(&ctx, &caller, length)?;
+    let form = read_form(&ctx, content_type.as_deref(), body, limit).await?;
+    let sent = uploads::receive(&ctx, &caller, id, form).await?;
+    Ok(super::messages::sent_reply(sent))
 }
 
 /// warp's body chunks as `Bytes`.
@@ -78,89 +90,162 @@ where
     body.map(|chunk| chunk.map(|mut buf| buf.copy_to_bytes(buf.remaining())))
 }
 
+/// The RFC 5987 `filename*=UTF-8''…` of a part, which some clients send instead of `filename`.
+fn extended_file_name(headers: &http::HeaderMap) -> Option<String> {
+    let disposition = headers.get(http::header::CONTENT_DISPOSITION)?.to_str().ok()?;
+    let encoded = disposition
+        .split(';')
+        .map(str::trim)
+        .find_map(|param| param.strip_prefix("filename*="))?;
+    let (charset, rest) = encoded.split_once('\'')?;
+    let (_language, value) = rest.split_once('\'')?;
+    if !charset.eq_ignore_ascii_case("utf-8") {
+        return None;
+    }
+    percent_encoding::percent_decode_str(value)
+        .decode_utf8()
+        .ok()
+        .map(|name| name.into_owned())
+}
+
+fn multipart_error(e: multer::Error, limit: u64) -> Error {
+    match e {
+        multer::Error::StreamSizeExceeded { .. } | multer::Error::FieldSizeExceeded { .. } => {
+            too_large(limit)
+        }
+        other => Error::bad_request("invalid_upload", format!("the upload could not be read: {other}")),
+    }
+}
+
+fn too_large(limit: u64) -> Error {
+    Error::PayloadTooLarge {
+        limit: usize::try_from(limit).unwrap_or(usize::MAX),
+    }
+}
+
+/// Reads an upload form: the `file` part straight into a temporary file (at most `limit`
+/// bytes), the small text parts into memory, anything else skipped.
+async fn read_form<S, E>(ctx: &AppContext, content_type: Option<&str>, body: S, limit: u64) -> Result<Upload>
+where
+    S: Stream<Item = std::result::Result<Bytes, E>> + Send + 'static,
+    E: Into<Box<dyn std::error::Error + Send + Sync>> + 'static,
+{
+    let boundary = content_type
+        .and_then(|ct| multer::parse_boundary(ct).ok())
+        .ok_or_else(|| Error::bad_request("invalid_upload", "an upload must be multipart/form-data"))?;
+    let constraints = multer::Constraints::new().size_limit(
+        multer::SizeLimit::new()
+            .whole_stream(limit + FORM_OVERHEAD)
+            .per_field(limit),
+    );
+    let mut multipart = multer::Multipart::with_constraints(body, boundary, constraints);
+    let mut form = Upload {
+        file: None,
+        caption: None,
+        client_msg_id: None,
+    };
+    while let Some(mut field) = multipart
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(e, limit))?
+    {
+        match field.name() {
+            Some("file") => {
+                if form.file.is_some() {
+                    return Err(Error::invalid(
+                        "too_many_files",
+                        "file",
+                        "send one file per upload",
+                    ));
+                }
+                let name = match field.file_name() {
+                    Some(name) => display_file_name(Some(name)),
+                    None => display_file_name(extended_file_name(field.headers()).as_deref()),
+                };
+                let (mut temp, mut out) = TempFile::create(ctx, name).await?;
+                let mut size: u64 = 0;
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                    size += chunk.len() as u64;
+                    if size > limit {
+                        return Err(too_large(limit));
+                    }
+                    out.write_all(&chunk).await?;
+                }
+                out.flush().await?;
+                temp.size = size;
+                form.file = Some(temp);
+            }
+            Some(name @ ("caption" | "client_msg_id")) => {
+                let name = name.to_owned();
+                let mut text = Vec::new();
+                while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(e, limit))? {
+                    text.extend_from_slice(&chunk);
+                    if text.len() > MAX_TEXT_PART {
+                        return Err(Error::invalid(
+                            "invalid_content",
+                            "caption",
+                            "caption is too long",
+                        ));
+                    }
+                }
+                let text = String::from_utf8(text).map_err(|_| {
+                    Error::bad_request("invalid_upload", format!("{name} must be UTF-8 text"))
+                })?;
+                if name == "caption" {
+                    form.caption = Some(text);
+                } else {
+                    form.client_msg_id = Some(text);
+                }
+            }
+            // Parts Confab does not know are skipped, not stored.
+            _ => {
+                while field
+                    .chunk()
+                    .await
+                    .map_err(|e| multipart_error(e, limit))?
+                    .is_some()
+                {}
+            }
+        }
+    }
+    Ok(form)
+}
+
 /// GET /api/files/{id} — the uploaded file itself.
-fn download(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("files" / String)
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|id: String, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(serve(&ctx, caller, &id, false).await)
-        })
-        .boxed()
+async fn download(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    serve(&ctx, &caller?, &id, false).await
 }
 
 /// GET /api/files/{id}/thumbnail — an image's preview, at most 320 px on its longer side.
-fn thumbnail(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("files" / String / "thumbnail")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|id: String, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(serve(&ctx, caller, &id, true).await)
-        })
-        .boxed()
+async fn thumbnail(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    serve(&ctx, &caller?, &id, true).await
 }
 
-async fn serve(ctx: &AppContext, caller: Result<Caller>, id: &str, thumbnail: bool) -> Result<Response> {
-    let caller = caller?;
-    if !FileStore::is_valid_id(id) {
-        return Err(Error::not_found("file"));
-    }
-    let attachment = ctx.store.attachment(id).await?.ok_or(Error::not_found("file"))?;
-    // Members only, and a room one cannot see is not admitted to hold files.
-    match rooms::get(ctx, &caller, attachment.room_id).await {
-        Ok(room) if room.is_member => {}
-        Ok(_) | Err(Error::NotFound { .. }) => return Err(Error::not_found("file")),
-        Err(e) => return Err(e),
-    }
-    if thumbnail && !attachment.is_image {
-        return Err(Error::not_found("thumbnail"));
-    }
-    let missing = |e: std::io::Error| match e.kind() {
-        std::io::ErrorKind::NotFound => Error::not_found("file"),
-        _ => Error::Io(e),
-    };
-    let (mut response, content_type, length) = if thumbnail {
-        let bytes = tokio::fs::read(ctx.files.thumbnail_path(id)?)
-            .await
-            .map_err(missing)?;
-        let content_type = uploads::ImageKind::sniff(&bytes).map_or("image/jpeg", |k| k.content_type());
-        let length = bytes.len() as u64;
-        (Response::new(bytes.into()), content_type.to_owned(), length)
-    } else {
-        let file = tokio::fs::File::open(ctx.files.path(id)?)
-            .await
-            .map_err(missing)?;
-        let length = file.metadata().await?.len();
-        let stream = tokio_util::io::ReaderStream::new(file);
-        // Only the four image types are served as what they are; anything else is bytes to save.
-        let content_type = if attachment.is_image {
-            attachment.content_type.clone()
-        } else {
-            "application/octet-stream".to_owned()
-        };
-        (
-            warp::Reply::into_response(warp::reply::stream(stream)),
-            content_type,
-            length,
-        )
+async fn serve(ctx: &AppContext, caller: &Caller, id: &str, thumbnail: bool) -> Result<Response> {
+    let download = uploads::open(ctx, caller, id, thumbnail).await?;
+    let (mut response, length) = match download.body {
+        DownloadBody::Bytes(bytes) => {
+            let length = bytes.len() as u64;
+            (Response::new(bytes.into()), length)
+        }
+        DownloadBody::File { file, length } => {
+            let stream = tokio_util::io::ReaderStream::new(file);
+            (warp::Reply::into_response(warp::reply::stream(stream)), length)
+        }
     };
     let headers = response.headers_mut();
     let value = |v: &str| HeaderValue::from_str(v).map_err(|e| Error::Internal(e.to_string()));
-    headers.insert(header::CONTENT_TYPE, value(&content_type)?);
+    headers.insert(header::CONTENT_TYPE, value(&download.content_type)?);
     headers.insert(header::CONTENT_LENGTH, HeaderValue::from(length));
     headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
-    let disposition = if attachment.is_image {
-        "inline"
-    } else {
-        "attachment"
-    };
+    let disposition = if download.is_image { "inline" } else { "attachment" };
     headers.insert(
         header::CONTENT_DISPOSITION,
-        value(&content_disposition(disposition, &attachment.file_name))?,
+        value(&content_disposition(disposition, &download.file_name))?,
     );
     headers.insert(
         header::CACHE_CONTROL,
@@ -202,7 +287,7 @@ fn content_disposition(kind: &str, file_name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::content_disposition;
+    use super::{content_disposition, extended_file_name};
 
     #[test]
     fn dispositions_quote_safely() {
@@ -210,5 +295,22 @@ mod tests {
             content_disposition("attachment", "报告 \"final\".pdf"),
             "attachment; filename=\"__ _final_.pdf\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A%20%22final%22.pdf"
         );
+    }
+
+    #[test]
+    fn extended_file_names_are_decoded() {
+        let mut headers = http::HeaderMap::new();
+        headers.insert(
+            http::header::CONTENT_DISPOSITION,
+            "form-data; name=\"file\"; filename*=UTF-8''%E6%8A%A5%E5%91%8A.pdf"
+                .parse()
+                .unwrap(),
+        );
+        assert_eq!(extended_file_name(&headers).as_deref(), Some("报告.pdf"));
+        headers.insert(
+            http::header::CONTENT_DISPOSITION,
+            "form-data; name=\"file\"".parse().unwrap(),
+        );
+        assert_eq!(extended_file_name(&headers), None);
     }
 }

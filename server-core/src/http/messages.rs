@@ -9,19 +9,39 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, json, json_body, no_content, respond};
+use super::{authed, json, json_body, no_content, route};
 use crate::chat::messages::{self, Draft};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::model::{Caller, Message, MessageId, RoomId};
 
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    history(ctx.clone())
-        .or(send(ctx.clone()))
+    let authed = || authed(ctx.clone());
+    let history = warp::path!("rooms" / RoomId / "messages")
+        .and(warp::get())
+        .and(warp::query::<HashMap<String, String>>())
+        .and(authed())
+        .then(history);
+    let send = warp::path!("rooms" / RoomId / "messages")
+        .and(warp::post())
+        .and(authed())
+        .and(json_body::<Draft>())
+        .then(send);
+    let edit = warp::path!("messages" / MessageId)
+        .and(warp::put())
+        .and(authed())
+        .and(json_body::<EditBody>())
+        .then(edit);
+    let delete = warp::path!("messages" / MessageId)
+        .and(warp::delete())
+        .and(authed())
+        .then(delete);
+    route(history)
+        .or(route(send))
         .unify()
-        .or(edit(ctx.clone()))
+        .or(route(edit))
         .unify()
-        .or(delete(ctx))
+        .or(route(delete))
         .unify()
         .boxed()
 }
@@ -30,6 +50,9 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
 struct HistoryBody {
     messages: Vec<Message>,
     has_more: bool,
+    /// Only for an `around` page: newer messages exist past it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    has_newer: Option<bool>,
     changes_rev: i64,
 }
 
@@ -38,47 +61,50 @@ struct MessageBody {
     message: Message,
 }
 
-/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first; or
-/// `?changed_after=REV&limit=` — the messages edited or deleted since an earlier page.
-fn history(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "messages")
-        .and(warp::get())
-        .and(warp::query::<HashMap<String, String>>())
-        .and(authed(ctx))
-        .then(
-            |id: RoomId, query: HashMap<String, String>, ctx: AppContext, caller: Result<Caller>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let before = number(&query, "before")?;
-                        let after = number(&query, "after")?;
-                        let limit = number(&query, "limit")?;
-                        let page = match number(&query, "changed_after")? {
-                            Some(_) if before.is_some() || after.is_some() => {
-                                return Err(Error::invalid(
-                                    "invalid_query",
-                                    "changed_after",
-                                    "changed_after cannot be combined with before or after",
-                                ));
-                            }
-                            Some(rev) => messages::changes(&ctx, &caller, id, rev, limit).await?,
-                            None => {
-                                let paging = messages::paging(before, after, limit)?;
-                                messages::history(&ctx, &caller, id, paging).await?
-                            }
-                        };
-                        let body = HistoryBody {
-                            messages: page.messages,
-                            has_more: page.has_more,
-                            changes_rev: page.changes_rev,
-                        };
-                        Ok(json(StatusCode::OK, &body))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first;
+/// `?around=MESSAGE&limit=` — the page around one message; or `?changed_after=REV&limit=` — the
+/// messages edited or deleted since an earlier page.
+async fn history(
+    id: RoomId,
+    query: HashMap<String, String>,
+    ctx: AppContext,
+    caller: Result<Caller>,
+) -> Result<Response> {
+    let caller = caller?;
+    let before = number(&query, "before")?;
+    let after = number(&query, "after")?;
+    let limit = number(&query, "limit")?;
+    let around = number(&query, "around")?;
+    let changed_after = number(&query, "changed_after")?;
+    if around.is_some() && (before.is_some() || after.is_some() || changed_after.is_some()) {
+        return Err(Error::invalid(
+            "invalid_query",
+            "around",
+            "around cannot be combined with before, after or changed_after",
+        ));
+    }
+    let page = match (changed_after, around) {
+        (Some(_), _) if before.is_some() || after.is_some() => {
+            return Err(Error::invalid(
+                "invalid_query",
+                "changed_after",
+                "changed_after cannot be combined with before or after",
+            ));
+        }
+        (Some(rev), _) => messages::changes(&ctx, &caller, id, rev, limit).await?,
+        (None, Some(around)) => messages::history_around(&ctx, &caller, id, around, limit).await?,
+        (None, None) => {
+            let paging = messages::paging(before, after, limit)?;
+            messages::history(&ctx, &caller, id, paging).await?
+        }
+    };
+    let body = HistoryBody {
+        messages: page.messages,
+        has_more: page.has_more,
+        has_newer: page.has_newer,
+        changes_rev: page.changes_rev,
+    };
+    Ok(json(StatusCode::OK, &body))
 }
 
 /// Query parameter `name` as a number. Parsed here rather than by warp's query filter, whose
@@ -95,29 +121,28 @@ fn number<T: std::str::FromStr>(query: &HashMap<String, String>, name: &'static 
 
 /// POST /api/rooms/{id}/messages — post a message (201; 200 with the original for a repeated
 /// `client_msg_id`).
-fn send(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "messages")
-        .and(warp::post())
-        .and(authed(ctx))
-        .and(json_body::<Draft>())
-        .then(
-            |id: RoomId, ctx: AppContext, caller: Result<Caller>, draft: Result<Draft>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let (message, created) = messages::send(&ctx, &caller, id, draft?).await?;
-                        let status = if created {
-                            StatusCode::CREATED
-                        } else {
-                            StatusCode::OK
-                        };
-                        Ok(json(status, &MessageBody { message }))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn send(id: RoomId, ctx: AppContext, caller: Result<Caller>, draft: Result<Draft>) -> Result<Response> {
+    let caller = caller?;
+    let sent = messages::send(&ctx, &caller, id, draft?, None)
+        .await?
+        .ok_or_else(|| Error::Internal("a REST send was not answered".into()))?;
+    Ok(sent_reply(sent))
+}
+
+/// The answer to a stored send or upload: `201` with the message when it was created, `200`
+/// when a retried `client_msg_id` found the one stored before.
+pub(super) fn sent_reply(sent: messages::Sent) -> Response {
+    let status = if sent.created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    json(
+        status,
+        &MessageBody {
+            message: sent.message,
+        },
+    )
 }
 
 #[derive(Deserialize)]
@@ -126,41 +151,19 @@ struct EditBody {
 }
 
 /// PUT /api/messages/{id} — edit my own message.
-fn edit(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("messages" / MessageId)
-        .and(warp::put())
-        .and(authed(ctx))
-        .and(json_body::<EditBody>())
-        .then(
-            |id: MessageId, ctx: AppContext, caller: Result<Caller>, body: Result<EditBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let message = messages::edit(&ctx, &caller, id, &body?.content, None).await?;
-                        Ok(json(StatusCode::OK, &MessageBody { message }))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn edit(
+    id: MessageId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    body: Result<EditBody>,
+) -> Result<Response> {
+    let caller = caller?;
+    let message = messages::edit(&ctx, &caller, id, &body?.content, None).await?;
+    Ok(json(StatusCode::OK, &MessageBody { message }))
 }
 
 /// DELETE /api/messages/{id} — delete a message (its author or the room's admin).
-fn delete(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("messages" / MessageId)
-        .and(warp::delete())
-        .and(authed(ctx))
-        .then(
-            |id: MessageId, ctx: AppContext, caller: Result<Caller>| async move {
-                respond(
-                    async {
-                        messages::delete(&ctx, &caller?, id, None).await?;
-                        Ok(no_content())
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn delete(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    messages::delete(&ctx, &caller?, id, None).await?;
+    Ok(no_content())
 }

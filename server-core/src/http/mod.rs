@@ -4,8 +4,11 @@
 
 mod assets;
 mod auth;
+mod avatars;
+mod dms;
 mod files;
 mod health;
+mod mentions;
 mod messages;
 mod rooms;
 mod users;
@@ -46,7 +49,13 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .unify()
             .or(users::routes(ctx.clone()))
             .unify()
+            .or(dms::routes(ctx.clone()))
+            .unify()
+            .or(mentions::routes(ctx.clone()))
+            .unify()
             .or(files::routes(ctx.clone()))
+            .unify()
+            .or(avatars::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote
@@ -110,7 +119,7 @@ pub fn authed(
         .and(warp::header::headers_cloned())
         .then(|ctx: AppContext, headers: http::HeaderMap| async move {
             let header = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
-            let caller = accounts::authenticate_header(&ctx, header).await;
+            let caller = bearer(&ctx, header).await;
             (ctx, caller)
         })
         .untuple_one()
@@ -183,9 +192,34 @@ pub fn no_content() -> Response {
     StatusCode::NO_CONTENT.into_response()
 }
 
-/// The response for a handler's result: its reply, or its error as JSON.
-pub fn respond(result: Result<Response>) -> Response {
-    result.unwrap_or_else(Error::into_response)
+/// The one adapter between handlers and warp: a handler's reply, or its error as JSON. A
+/// handler that ran and failed must answer here, never reject (a rejection would fall through
+/// to the other routes).
+pub fn respond<R: Reply>(result: Result<R>) -> Response {
+    match result {
+        Ok(reply) => reply.into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// A route: `filter` extracts the request's parts and calls its named handler, whose
+/// `Result` becomes the response through [`respond`].
+pub fn route<F, R>(filter: F) -> BoxedFilter<(Response,)>
+where
+    F: Filter<Extract = (Result<R>,), Error = Rejection> + Clone + Send + Sync + 'static,
+    R: Reply + 'static,
+{
+    filter.map(respond).boxed()
+}
+
+/// The caller behind the bearer token in the `Authorization` header value; 401 for anything
+/// but `Bearer <token>`.
+async fn bearer(ctx: &AppContext, header: Option<&str>) -> Result<Caller> {
+    let token = header
+        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .map(str::trim)
+        .ok_or(Error::Unauthorized)?;
+    accounts::authenticate(ctx, token).await
 }
 
 /// Deserializes a field that may be absent (`None`), `null` (`Some(None)`) or a value.

@@ -7,29 +7,66 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use super::{authed, json, json_body, no_content, respond};
+use super::{authed, json, json_body, no_content, route};
 use crate::chat::rooms::{self, NewRoom};
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::{Caller, Member, MessageId, Room, RoomId, UserId};
 
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    list(ctx.clone())
-        .or(create(ctx.clone()))
+    let authed = || authed(ctx.clone());
+    let list = warp::path!("rooms").and(warp::get()).and(authed()).then(list);
+    let create = warp::path!("rooms")
+        .and(warp::post())
+        .and(authed())
+        .and(json_body::<CreateBody>())
+        .then(create);
+    let get = warp::path!("rooms" / RoomId)
+        .and(warp::get())
+        .and(authed())
+        .then(get);
+    let join = warp::path!("rooms" / RoomId / "join")
+        .and(warp::post())
+        .and(authed())
+        .then(join);
+    let leave = warp::path!("rooms" / RoomId / "leave")
+        .and(warp::post())
+        .and(authed())
+        .then(leave);
+    let members = warp::path!("rooms" / RoomId / "members")
+        .and(warp::get())
+        .and(authed())
+        .then(members);
+    let add_member = warp::path!("rooms" / RoomId / "members")
+        .and(warp::post())
+        .and(authed())
+        .and(json_body::<AddMemberBody>())
+        .then(add_member);
+    let remove_member = warp::path!("rooms" / RoomId / "members" / UserId)
+        .and(warp::delete())
+        .and(authed())
+        .then(remove_member);
+    let mark_read = warp::path!("rooms" / RoomId / "read")
+        .and(warp::post())
+        .and(authed())
+        .and(json_body::<ReadBody>())
+        .then(mark_read);
+    route(list)
+        .or(route(create))
         .unify()
-        .or(get(ctx.clone()))
+        .or(route(get))
         .unify()
-        .or(join(ctx.clone()))
+        .or(route(join))
         .unify()
-        .or(leave(ctx.clone()))
+        .or(route(leave))
         .unify()
-        .or(members(ctx.clone()))
+        .or(route(members))
         .unify()
-        .or(add_member(ctx.clone()))
+        .or(route(add_member))
         .unify()
-        .or(remove_member(ctx.clone()))
+        .or(route(remove_member))
         .unify()
-        .or(mark_read(ctx))
+        .or(route(mark_read))
         .unify()
         .boxed()
 }
@@ -45,20 +82,9 @@ struct RoomsBody {
 }
 
 /// GET /api/rooms — public rooms and my private rooms, with membership and unread counts.
-fn list(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let rooms = rooms::list(&ctx, &caller?).await?;
-                    Ok(json(StatusCode::OK, &RoomsBody { rooms }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let rooms = rooms::list(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &RoomsBody { rooms }))
 }
 
 #[derive(Deserialize)]
@@ -71,85 +97,34 @@ struct CreateBody {
 }
 
 /// POST /api/rooms — create a room; its creator becomes its admin.
-fn create(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms")
-        .and(warp::post())
-        .and(authed(ctx))
-        .and(json_body::<CreateBody>())
-        .then(
-            |ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = body?;
-                        let input = NewRoom {
-                            name: &body.name,
-                            description: body.description.as_deref(),
-                            is_private: body.is_private,
-                        };
-                        let room = rooms::create(&ctx, &caller, input).await?;
-                        Ok(json(StatusCode::CREATED, &RoomBody { room }))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn create(ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody>) -> Result<Response> {
+    let caller = caller?;
+    let body = body?;
+    let input = NewRoom {
+        name: &body.name,
+        description: body.description.as_deref(),
+        is_private: body.is_private,
+    };
+    let room = rooms::create(&ctx, &caller, input).await?;
+    Ok(json(StatusCode::CREATED, &RoomBody { room }))
 }
 
 /// GET /api/rooms/{id} — one room as I see it.
-fn get(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId)
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|id: RoomId, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let room = rooms::get(&ctx, &caller?, id).await?;
-                    Ok(json(StatusCode::OK, &RoomBody { room }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn get(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let room = rooms::get(&ctx, &caller?, id).await?;
+    Ok(json(StatusCode::OK, &RoomBody { room }))
 }
 
 /// POST /api/rooms/{id}/join — join a public room.
-fn join(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "join")
-        .and(warp::post())
-        .and(authed(ctx))
-        .then(|id: RoomId, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let caller = caller?;
-                    let (room, newly) = rooms::join(&ctx, &caller, id).await?;
-                    if newly {
-                        rooms::send_room_joined(&ctx, &room, rooms::Audience::User(caller.user_id)).await?;
-                    }
-                    Ok(json(StatusCode::OK, &RoomBody { room }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn join(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let room = rooms::join(&ctx, &caller?, id, None).await?;
+    Ok(json(StatusCode::OK, &RoomBody { room }))
 }
 
 /// POST /api/rooms/{id}/leave — leave a room.
-fn leave(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "leave")
-        .and(warp::post())
-        .and(authed(ctx))
-        .then(|id: RoomId, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    rooms::leave(&ctx, &caller?, id, None).await?;
-                    Ok(no_content())
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn leave(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    rooms::leave(&ctx, &caller?, id, None).await?;
+    Ok(no_content())
 }
 
 #[derive(Serialize)]
@@ -163,20 +138,9 @@ struct MemberBody {
 }
 
 /// GET /api/rooms/{id}/members — the room's members, with admin and online flags.
-fn members(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "members")
-        .and(warp::get())
-        .and(authed(ctx))
-        .then(|id: RoomId, ctx: AppContext, caller: Result<Caller>| async move {
-            respond(
-                async {
-                    let members = rooms::members(&ctx, &caller?, id).await?;
-                    Ok(json(StatusCode::OK, &MembersBody { members }))
-                }
-                .await,
-            )
-        })
-        .boxed()
+async fn members(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let members = rooms::members(&ctx, &caller?, id).await?;
+    Ok(json(StatusCode::OK, &MembersBody { members }))
 }
 
 #[derive(Deserialize)]
@@ -185,44 +149,26 @@ struct AddMemberBody {
 }
 
 /// POST /api/rooms/{id}/members — add a user to a room I administer.
-fn add_member(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "members")
-        .and(warp::post())
-        .and(authed(ctx))
-        .and(json_body::<AddMemberBody>())
-        .then(
-            |id: RoomId, ctx: AppContext, caller: Result<Caller>, body: Result<AddMemberBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = body?;
-                        let member = rooms::add_member(&ctx, &caller, id, &body.username).await?;
-                        Ok(json(StatusCode::CREATED, &MemberBody { member }))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn add_member(
+    id: RoomId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    body: Result<AddMemberBody>,
+) -> Result<Response> {
+    let caller = caller?;
+    let member = rooms::add_member(&ctx, &caller, id, &body?.username).await?;
+    Ok(json(StatusCode::CREATED, &MemberBody { member }))
 }
 
 /// DELETE /api/rooms/{id}/members/{user_id} — remove a member from a room I administer.
-fn remove_member(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "members" / UserId)
-        .and(warp::delete())
-        .and(authed(ctx))
-        .then(
-            |id: RoomId, user: UserId, ctx: AppContext, caller: Result<Caller>| async move {
-                respond(
-                    async {
-                        rooms::remove_member(&ctx, &caller?, id, user).await?;
-                        Ok(no_content())
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn remove_member(
+    id: RoomId,
+    user: UserId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+) -> Result<Response> {
+    rooms::remove_member(&ctx, &caller?, id, user).await?;
+    Ok(no_content())
 }
 
 #[derive(Deserialize)]
@@ -231,23 +177,13 @@ struct ReadBody {
 }
 
 /// POST /api/rooms/{id}/read — move my read marker forward; unread counts follow.
-fn mark_read(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("rooms" / RoomId / "read")
-        .and(warp::post())
-        .and(authed(ctx))
-        .and(json_body::<ReadBody>())
-        .then(
-            |id: RoomId, ctx: AppContext, caller: Result<Caller>, body: Result<ReadBody>| async move {
-                respond(
-                    async {
-                        let caller = caller?;
-                        let body = body?;
-                        let marker = rooms::mark_read(&ctx, &caller, id, body.message_id, None).await?;
-                        Ok(json(StatusCode::OK, &marker))
-                    }
-                    .await,
-                )
-            },
-        )
-        .boxed()
+async fn mark_read(
+    id: RoomId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    body: Result<ReadBody>,
+) -> Result<Response> {
+    let caller = caller?;
+    let marker = rooms::mark_read(&ctx, &caller, id, body?.message_id, None).await?;
+    Ok(json(StatusCode::OK, &marker))
 }

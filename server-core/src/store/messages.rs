@@ -1,5 +1,5 @@
-//! SQL for messages: batched appends (the single writer's transaction), history pages by id,
-//! edits and soft deletes.
+//! SQL for messages: batched appends (the single writer's transaction), edits and soft
+//! deletes. Reading history is in `history.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
@@ -22,6 +22,10 @@ pub struct NewMessage {
     pub meta: Option<String>,
     /// The stored upload of an image or file message.
     pub attachment: Option<NewAttachment>,
+    /// Name keys written after `@`: the room's members with these keys are mentioned.
+    pub mention_keys: Vec<String>,
+    /// Mentions everyone in the room.
+    pub mentions_room: bool,
 }
 
 /// An uploaded file already on disk, to be recorded with its message.
@@ -41,8 +45,10 @@ pub enum AppendOutcome {
     Created(Message),
     /// The sender already sent this `client_msg_id`; here is the stored message.
     Duplicate(Message),
-    /// The sender is not a member of the room (or the room does not exist).
+    /// The sender is not a member of this public room.
     NotMember,
+    /// No room the sender can see: it does not exist, or it is private and they are not in it.
+    NoSuchRoom,
 }
 
 /// Which slice of a room's history to read.
@@ -60,39 +66,12 @@ pub struct HistoryPage {
     /// More messages exist past the page's far end: older ones for the latest page or a
     /// `before` page, newer ones for an `after` page; for changes, more changes.
     pub has_more: bool,
+    /// For a page around a message (`Store::history_around`), whether newer messages exist past
+    /// its newest; `has_more` then speaks of older ones.
+    pub has_newer: Option<bool>,
     /// The room's edit-and-delete revision this page is current to: ask for changes after it
     /// (`Store::changes`) to learn of edits and deletes made since.
     pub changes_rev: i64,
-}
-
-/// A `with` clause naming `next(rev)`: the revision the next edit or delete of message `?1`
-/// takes in its room (revisions only grow; the single writer makes max + 1 safe).
-macro_rules! next_rev {
-    () => {
-        concat!(
-            "with next(rev) as (select coalesce(max(r.rev), 0) + 1 from messages r ",
-            "where r.room_id = (select room_id from messages where id = ?1) and r.rev > 0) "
-        )
-    };
-}
-
-macro_rules! select_messages {
-    ($($rest:literal)*) => {
-        select_messages!(from "messages m" $($rest)*)
-    };
-    // Messages joined to the tables in `from` (which must name `messages m`).
-    (from $from:literal $($rest:literal)*) => {
-        concat!(
-            "select m.id, m.room_id, m.user_id, u.username, m.content, m.message_type, m.timestamp, ",
-            "m.edited_at, m.is_deleted, m.client_msg_id, m.meta, ",
-            "a.id as att_id, a.file_name as att_file_name, a.size as att_size, ",
-            "a.content_type as att_content_type, a.is_image as att_is_image, ",
-            "a.width as att_width, a.height as att_height ",
-            "from ", $from, " left join users u on u.id = m.user_id ",
-            "left join attachments a on a.message_id = m.id ",
-            $($rest),*
-        )
-    };
 }
 
 impl Store {
@@ -149,6 +128,26 @@ impl Store {
                 .collect()
         };
 
+        // Why a refused sender was refused, looked up only when someone was: a public room
+        // they are not in, or a room they cannot see.
+        let refused: BTreeSet<RoomId> = batch
+            .iter()
+            .filter(|m| m.user_id.is_some_and(|u| !members.contains(&(m.room_id, u))))
+            .map(|m| m.room_id)
+            .collect();
+        let public: HashSet<RoomId> = if refused.is_empty() {
+            HashSet::new()
+        } else {
+            sqlx::query_scalar(
+                r#"select id from rooms where id in (select value from json_each(?1)) and is_private = 0"#,
+            )
+            .bind(json_param(&refused))
+            .fetch_all(&mut *tx)
+            .await?
+            .into_iter()
+            .collect()
+        };
+
         // Decide each message's fate in order; `Insert` ones are stored below.
         enum Fate {
             // Boxed: rare (retries, non-members), and a message is large.
@@ -164,7 +163,11 @@ impl Store {
             let fate = if let Some(stored) = key.and_then(|(u, c)| earlier.get(&(u, c.to_owned()))) {
                 Fate::Done(Box::new(AppendOutcome::Duplicate(stored.clone())))
             } else if new.user_id.is_some_and(|u| !members.contains(&(new.room_id, u))) {
-                Fate::Done(Box::new(AppendOutcome::NotMember))
+                Fate::Done(Box::new(if public.contains(&new.room_id) {
+                    AppendOutcome::NotMember
+                } else {
+                    AppendOutcome::NoSuchRoom
+                }))
             } else if let Some(&first) = key.and_then(|k| first_in_batch.get(&k)) {
                 Fate::SameAs(first)
             } else {
@@ -188,6 +191,7 @@ impl Store {
                     new.message_type,
                     new.client_msg_id.as_deref(),
                     new.meta.as_deref(),
+                    new.mentions_room,
                 )
             })
             .collect();
@@ -195,8 +199,10 @@ impl Store {
             Vec::new()
         } else {
             sqlx::query_scalar(
-                r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta)
-                   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5
+                r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta,
+                                         mentions_room)
+                   select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5,
+                          j.value ->> 6
                    from json_each(?1) j order by j.key
                    returning id"#,
             )
@@ -216,6 +222,20 @@ impl Store {
             )));
         }
 
+        let inserted: Vec<(MessageId, &NewMessage)> = ids
+            .iter()
+            .copied()
+            .zip(
+                batch
+                    .iter()
+                    .zip(&fates)
+                    .filter(|(_, f)| matches!(f, Fate::Insert))
+                    .map(|(n, _)| n),
+            )
+            .collect();
+        let mut mentioned = super::mentions::record(&mut tx, &inserted).await?;
+        super::dms::reopen(&mut tx, inserted.iter().map(|(_, n)| n.room_id)).await?;
+
         let mut ids = ids.into_iter();
         let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(batch.len());
         for (new, fate) in batch.iter().zip(fates) {
@@ -228,13 +248,16 @@ impl Store {
                     if let Some(attachment) = &new.attachment {
                         insert_attachment(&mut tx, id, new.room_id, attachment, now).await?;
                     }
-                    AppendOutcome::Created(stored_message(id, new, now))
+                    let mut message = stored_message(id, new, now);
+                    message.mentions = mentioned.remove(&id).unwrap_or_default();
+                    AppendOutcome::Created(message)
                 }
                 Fate::SameAs(first) => match &outcomes[first] {
                     AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => {
                         AppendOutcome::Duplicate(m.clone())
                     }
                     AppendOutcome::NotMember => AppendOutcome::NotMember,
+                    AppendOutcome::NoSuchRoom => AppendOutcome::NoSuchRoom,
                 },
             };
             outcomes.push(outcome);
@@ -243,115 +266,33 @@ impl Store {
         Ok(outcomes)
     }
 
-    /// A page of `room`'s history, oldest first. Without bounds, the newest messages.
-    pub async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
-        // Read before the page: a change made in between is then fetched again later, never missed.
-        let changes_rev = self.changes_rev(room).await?;
-        let limit = i64::from(paging.limit);
-        let mut messages: Vec<Message> = match paging.after {
-            // Forward from `after` (catching up): oldest first straight from the index.
-            Some(after) => {
-                sqlx::query_as(select_messages!(
-                    "where m.room_id = ?1 and m.id > ?2 and m.id < ?3 order by m.id asc limit ?4"
-                ))
-                .bind(room)
-                .bind(after)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-            // Backward from `before` (or from the newest): newest first, reversed below.
-            None => {
-                sqlx::query_as(select_messages!(
-                    "where m.room_id = ?1 and m.id < ?2 order by m.id desc limit ?3"
-                ))
-                .bind(room)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
-                .fetch_all(&self.read)
-                .await?
-            }
-        };
-        let has_more = messages.len() > paging.limit as usize;
-        messages.truncate(paging.limit as usize);
-        if paging.after.is_none() {
-            messages.reverse();
-        }
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            changes_rev,
-        })
-    }
-
-    /// The newest edit-or-delete revision in `room` (0 if nothing was ever changed).
-    pub async fn changes_rev(&self, room: RoomId) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar(
-                r#"select coalesce(max(rev), 0) from messages where room_id = ?1 and rev > 0"#,
-            )
-            .bind(room)
-            .fetch_one(&self.read)
-            .await?,
-        )
-    }
-
-    /// Messages of `room` edited or deleted after revision `after`, in revision order, at most
-    /// `limit`: each as it is now (a deleted one as its tombstone). `changes_rev` is where to
-    /// continue: the last change returned when there are more, else the room's newest.
-    pub async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
-        let newest = self.changes_rev(room).await?;
-        let revs: Vec<(MessageId, i64)> = sqlx::query_as(
-            r#"select id, rev from messages where room_id = ?1 and rev > ?2 order by rev limit ?3"#,
-        )
-        .bind(room)
-        .bind(after)
-        .bind(i64::from(limit) + 1)
-        .fetch_all(&self.read)
-        .await?;
-        let has_more = revs.len() > limit as usize;
-        let revs = &revs[..revs.len().min(limit as usize)];
-        let ids: Vec<MessageId> = revs.iter().map(|(id, _)| *id).collect();
-        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
-            "where m.id in (select value from json_each(?1))"
-        ))
-        .bind(serde_json::to_string(&ids).unwrap_or_default())
-        .fetch_all(&self.read)
-        .await?;
-        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
-        let last = revs.last().map_or(0, |(_, rev)| *rev);
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            changes_rev: if has_more { last } else { newest.max(last) },
-        })
-    }
-
-    /// Message `id`, deleted or not.
-    pub async fn message(&self, id: MessageId) -> Result<Option<Message>> {
-        Ok(sqlx::query_as(select_messages!("where m.id = ?1"))
-            .bind(id)
-            .fetch_optional(&self.write)
-            .await?)
-    }
-
-    /// Replaces the content of a live message and stamps `edited_at`; `None` if it is gone.
-    pub async fn edit_message(&self, id: MessageId, content: &str, now: Millis) -> Result<Option<Message>> {
+    /// Replaces the content of a live message, stamps `edited_at` and replaces its mentions
+    /// (`mention_keys`, `mentions_room` as in [`NewMessage`]); `None` if it is gone.
+    pub async fn edit_message(
+        &self,
+        id: MessageId,
+        content: &str,
+        mention_keys: &[String],
+        mentions_room: bool,
+        now: Millis,
+    ) -> Result<Option<Message>> {
+        let mut tx = self.write.begin().await?;
         let updated = sqlx::query(concat!(
             next_rev!(),
-            "update messages set content = ?2, edited_at = ?3, rev = (select rev from next) ",
-            "where id = ?1 and is_deleted = 0"
+            "update messages set content = ?2, edited_at = ?3, mentions_room = ?4, ",
+            "rev = (select rev from next) where id = ?1 and is_deleted = 0"
         ))
         .bind(id)
         .bind(content)
         .bind(now)
-        .execute(&self.write)
+        .bind(mentions_room)
+        .execute(&mut *tx)
         .await?;
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
+        super::mentions::replace(&mut tx, id, mention_keys).await?;
+        tx.commit().await?;
         self.message(id).await
     }
 
@@ -370,6 +311,11 @@ impl Store {
         if updated.rows_affected() == 0 {
             return Ok(None);
         }
+        super::mentions::replace(&mut tx, id, &[]).await?;
+        sqlx::query(r#"update messages set mentions_room = 0 where id = ?1"#)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
         let files: Vec<String> =
             sqlx::query_scalar(r#"delete from attachments where message_id = ?1 returning id"#)
                 .bind(id)
@@ -378,80 +324,9 @@ impl Store {
         tx.commit().await?;
         Ok(Some(files))
     }
-
-    /// The id of `user`'s message with `client_msg_id`, if they sent one.
-    pub async fn message_by_client_id(&self, user: UserId, client_msg_id: &str) -> Result<Option<Message>> {
-        Ok(
-            sqlx::query_as(select_messages!("where m.user_id = ?1 and m.client_msg_id = ?2"))
-                .bind(user)
-                .bind(client_msg_id)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    /// The stored attachment `id`: its room, name, content type and whether it is an image.
-    pub async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
-        Ok(sqlx::query_as(
-            r#"select room_id, file_name, content_type, is_image from attachments where id = ?1"#,
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
-    }
-
-    /// Whether an attachment row `id` exists (the file sweep keeps only those).
-    pub async fn attachment_exists(&self, id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar(r#"select exists (select 1 from attachments where id = ?1)"#)
-                .bind(id)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
-    /// transaction. Returns how many went and the ids of their attachments.
-    pub async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
-        let mut tx = self.write.begin().await?;
-        let files: Vec<String> = sqlx::query_scalar(
-            r#"select a.id from attachments a
-               where a.message_id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let deleted = sqlx::query(
-            r#"delete from messages where id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok((deleted, files))
-    }
-
-    /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
-    pub async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
-        let messages: i64 = sqlx::query_scalar(r#"select count(*) from messages where timestamp < ?1"#)
-            .bind(cutoff)
-            .fetch_one(&self.read)
-            .await?;
-        let (files, bytes): (i64, i64) = sqlx::query_as(
-            r#"select count(*), coalesce(sum(a.size), 0) from attachments a
-               join messages m on m.id = a.message_id where m.timestamp < ?1"#,
-        )
-        .bind(cutoff)
-        .fetch_one(&self.read)
-        .await?;
-        Ok((messages, files, bytes))
-    }
 }
 
-/// One message to insert: room, user, content, type, client id, system event.
+/// One message to insert: room, user, content, type, client id, system event, `@room`.
 type InsertRow<'a> = (
     RoomId,
     Option<UserId>,
@@ -459,10 +334,11 @@ type InsertRow<'a> = (
     MessageType,
     Option<&'a str>,
     Option<&'a str>,
+    bool,
 );
 
 /// A batch as one JSON array parameter (its items are plain numbers and strings).
-fn json_param(value: &impl serde::Serialize) -> String {
+pub(super) fn json_param(value: &impl serde::Serialize) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
 }
 
@@ -507,6 +383,8 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
         is_deleted: false,
         client_msg_id: new.client_msg_id.clone(),
         system: new.meta.clone(),
+        mentions: Vec::new(),
+        mentions_room: new.mentions_room,
         attachment: new.attachment.as_ref().map(|a| {
             Attachment::new(
                 a.id.clone(),
@@ -516,40 +394,6 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
                 a.dimensions,
             )
         }),
-    }
-}
-
-/// An attachment row, for serving its file.
-#[derive(Debug, sqlx::FromRow)]
-pub struct StoredAttachment {
-    pub room_id: RoomId,
-    pub file_name: String,
-    pub content_type: String,
-    pub is_image: bool,
-}
-
-impl Store {
-    /// A server fact stored under `key`.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar(r#"select value from server_meta where key = ?1"#)
-                .bind(key)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
-
-    /// Stores a server fact under `key`.
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            r#"insert into server_meta (key, value) values (?1, ?2)
-               on conflict (key) do update set value = excluded.value"#,
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        Ok(())
     }
 }
 
@@ -572,6 +416,8 @@ mod tests {
             client_msg_id: client_msg_id.map(str::to_owned),
             meta: user.is_none().then(|| r#"{"kind":"room_created"}"#.to_owned()),
             attachment: None,
+            mention_keys: Vec::new(),
+            mentions_room: false,
         }
     }
 
@@ -586,6 +432,7 @@ mod tests {
         let user = NewUser {
             username: "alice",
             username_key: "alice",
+            username_skeleton: "alice",
             email: None,
             password_hash: "x",
             is_admin: false,

@@ -2,9 +2,17 @@
 //! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
 //! cheaper than lock retries) and a small pool of read-only connections for everything else.
 
+#[macro_use]
+mod sql;
+
+mod attachments;
+mod dms;
 mod files;
+mod history;
+mod mentions;
 mod messages;
 mod rooms;
+mod rows;
 mod sessions;
 mod users;
 
@@ -18,9 +26,39 @@ use sqlx::sqlite::{
 
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
+pub use rows::RoomRow;
 pub use users::{NewUser, ProfileUpdate};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
+
+/// A write that clashes with what is stored, said in domain terms so no caller needs to know
+/// a constraint's name or a driver's error (see `From<Conflict> for Error`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    RoomName,
+    Username,
+    /// The username's confusable skeleton (TR39) matches an existing account's.
+    UsernameLookAlike,
+}
+
+/// A unique violation as the [`Conflict`] it means; any other error as it is.
+fn conflict(e: sqlx::Error) -> Error {
+    // SQLite names the column ("users.username_key") or, for an expression index, the index
+    // ("index 'rooms_name_key'"). Emails are deliberately not unique (docs/security.md).
+    const UNIQUE: [(&str, Conflict); 3] = [
+        ("rooms.name_key", Conflict::RoomName),
+        ("users.username_key", Conflict::Username),
+        ("users.username_skeleton", Conflict::UsernameLookAlike),
+    ];
+    if let sqlx::Error::Database(db) = &e {
+        if db.is_unique_violation() {
+            if let Some((_, which)) = UNIQUE.iter().find(|(name, _)| db.message().contains(name)) {
+                return Error::from(*which);
+            }
+        }
+    }
+    Error::from(e)
+}
 
 /// Handle to the database; cheap to clone.
 #[derive(Clone, Debug)]
@@ -95,3 +133,75 @@ impl Store {
 
 /// Upper bound of unread counts: enough for a badge, cheap to count.
 pub const UNREAD_CAP: i64 = 1000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Migration 0008 rebuilds `rooms`; with foreign keys on, a careless rebuild would cascade
+    /// into every membership and message. A database written before it keeps them all, and its
+    /// default rooms stay default.
+    #[tokio::test]
+    async fn rebuilding_rooms_keeps_members_and_messages() {
+        let dir = tempfile::tempdir().unwrap();
+        let options = SqliteConnectOptions::from_str("sqlite:")
+            .unwrap()
+            .filename(dir.path().join("old.db"))
+            .create_if_missing(true)
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(1)
+            .connect_with(options)
+            .await
+            .unwrap();
+        sqlx::migrate!("./migrations").run_to(7, &pool).await.unwrap();
+        sqlx::raw_sql(
+            r#"insert into users (id, username, username_key, password_hash, avatar_url, created_at)
+                   values (1, 'alice', 'alice', 'x', 'https://tracker.example/a.png', 0);
+               insert into rooms (id, name, name_key, is_private, created_at)
+                   values (7, 'Plans', 'plans', 1, 0);
+               insert into rooms (id, name, name_key, description, created_at, is_default)
+                   values (8, char(0x202E) || 'gnp.exe', 'spoof', 'a' || char(0x2067) || 'b', 0, 1);
+               insert into room_memberships (room_id, user_id, joined_at) values (7, 1, 0);
+               insert into messages (room_id, user_id, content, message_type, timestamp)
+                   values (7, 1, 'hello', 'text', 0);"#,
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool.close().await;
+
+        let store = Store::open(&dir.path().join("old.db")).await.unwrap();
+        let count = |sql: &'static str| {
+            let read = store.read.clone();
+            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&read).await.unwrap() }
+        };
+        assert_eq!(
+            count("select count(*) from room_memberships where room_id = 7").await,
+            1
+        );
+        assert_eq!(count("select count(*) from messages where room_id = 7").await, 1);
+        let public = store.create_room("plans", "plans", "", false, 1, 0).await;
+        assert!(public.is_ok(), "a public room may share a private room's name");
+        let again = store.create_room("Plans", "plans", "", false, 1, 0).await;
+        assert!(again.is_err(), "public names stay unique");
+        assert_eq!(count("pragma foreign_keys").await, 1, "foreign keys are back on");
+        assert_eq!(
+            count("select is_default from rooms where id = 8").await,
+            1,
+            "default rooms stay default"
+        );
+        let spoof: (String, String) = sqlx::query_as("select name, description from rooms where id = 8")
+            .fetch_one(&store.read)
+            .await
+            .unwrap();
+        assert_eq!(
+            spoof,
+            ("gnp.exe".to_owned(), "ab".to_owned()),
+            "direction overrides are gone"
+        );
+        let me = store.me(1).await.unwrap().unwrap();
+        assert_eq!(me.user.avatar_url, None, "links to other sites are dropped");
+        store.close().await;
+    }
+}

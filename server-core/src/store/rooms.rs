@@ -3,11 +3,12 @@
 
 use super::{Store, UNREAD_CAP};
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomRow, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, RoomKind, UserId};
 use crate::time::Millis;
 
 /// The room list as user ?1 sees it (server admin flag ?2), optionally just room ?3. Private
-/// rooms appear only to their members.
+/// rooms (direct ones among them) appear only to their members. A direct room's mention count
+/// is its unread count, filled in by [`settle`].
 const ROOMS_FOR: &str = r#"
 select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
        (select count(*) from room_memberships c where c.room_id = r.id) as member_count,
@@ -21,7 +22,19 @@ select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
                  and x.message_type != 'system' and x.user_id is not ?1
                limit ?4))
        end as unread_count,
-       (select max(x.id) from messages x where x.room_id = r.id) as last_message_id
+       (select max(x.id) from messages x where x.room_id = r.id) as last_message_id,
+       r.kind,
+       case when m.user_id is null or r.kind = 'direct' then 0 else
+           (select count(*) from (
+               select mm.message_id from message_mentions mm
+               where mm.user_id = ?1 and mm.room_id = r.id and mm.message_id > m.last_read_message_id
+               union
+               select x.id from messages x
+               where x.room_id = r.id and x.id > m.last_read_message_id and x.mentions_room = 1
+                 and x.is_deleted = 0 and x.user_id is not ?1
+               limit ?4))
+       end as mention_count,
+       coalesce(m.is_hidden, 0) as is_hidden
 from rooms r
 left join room_memberships m on m.room_id = r.id and m.user_id = ?1
 where (r.is_private = 0 or m.user_id is not null) and (?3 is null or r.id = ?3)
@@ -29,7 +42,8 @@ order by r.id
 "#;
 
 impl Store {
-    /// Creates a room unless one with the same normalized name exists; returns whether it did.
+    /// Creates a default room (a public one every new account joins) unless a public one with
+    /// the same normalized name exists; returns whether it did.
     pub async fn ensure_room(
         &self,
         name: &str,
@@ -38,8 +52,9 @@ impl Store {
         now: Millis,
     ) -> Result<bool> {
         let result = sqlx::query(
-            r#"insert into rooms (name, name_key, description, created_at) values (?1, ?2, ?3, ?4)
-               on conflict (name_key) do nothing"#,
+            r#"insert into rooms (name, name_key, description, created_at, is_default)
+               values (?1, ?2, ?3, ?4, 1)
+               on conflict (name_key) where is_private = 0 do nothing"#,
         )
         .bind(name)
         .bind(name_key)
@@ -50,8 +65,8 @@ impl Store {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Creates a room with `creator` as its admin member. A taken name surfaces as a unique
-    /// violation on `rooms.name_key`.
+    /// Creates a room with `creator` as its admin member. Names are unique among public rooms
+    /// only; a taken public name is [`Conflict::RoomName`](super::Conflict::RoomName).
     pub async fn create_room(
         &self,
         name: &str,
@@ -73,7 +88,8 @@ impl Store {
         .bind(creator)
         .bind(now)
         .fetch_one(&mut *tx)
-        .await?;
+        .await
+        .map_err(super::conflict)?;
         sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, is_admin) values (?1, ?2, ?3, 1)"#,
         )
@@ -88,34 +104,62 @@ impl Store {
 
     /// Every room `user` may see, with their membership, admin rights and unread count.
     pub async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>> {
-        Ok(sqlx::query_as(ROOMS_FOR)
+        let mut rooms = sqlx::query_as(ROOMS_FOR)
             .bind(user)
             .bind(server_admin)
             .bind(None::<RoomId>)
             .bind(UNREAD_CAP)
             .fetch_all(&self.read)
-            .await?)
+            .await?;
+        self.settle(user, &mut rooms).await?;
+        Ok(rooms)
+    }
+
+    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
+    /// and count every unread message as a mention.
+    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
+        let direct: Vec<RoomId> = rooms
+            .iter()
+            .filter(|r| r.kind == RoomKind::Direct)
+            .map(|r| r.id)
+            .collect();
+        if direct.is_empty() {
+            return Ok(());
+        }
+        let mut people = self.dm_users(user, &direct).await?;
+        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
+            room.mention_count = room.unread_count;
+            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
+        }
+        Ok(())
     }
 
     /// Room `room` as `user` sees it; `None` if it does not exist or is private to others.
     pub async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>> {
-        Ok(sqlx::query_as(ROOMS_FOR)
+        let mut room: Option<Room> = sqlx::query_as(ROOMS_FOR)
             .bind(user)
             .bind(server_admin)
             .bind(room)
             .bind(UNREAD_CAP)
             .fetch_optional(&self.read)
-            .await?)
+            .await?;
+        if let Some(room) = &mut room {
+            self.settle(user, std::slice::from_mut(room)).await?;
+        }
+        Ok(room)
     }
 
-    /// The room's own row.
-    pub async fn room_row(&self, room: RoomId) -> Result<Option<RoomRow>> {
-        Ok(
-            sqlx::query_as(r#"select id, name, is_private from rooms where id = ?1"#)
-                .bind(room)
-                .fetch_optional(&self.read)
-                .await?,
+    /// When `user` created their rooms created after `since`: the newest `limit` of them.
+    pub async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
+        Ok(sqlx::query_scalar(
+            r#"select created_at from rooms where created_by = ?1 and created_at > ?2
+               order by created_at desc limit ?3"#,
         )
+        .bind(user)
+        .bind(since)
+        .bind(limit)
+        .fetch_all(&self.read)
+        .await?)
     }
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before
@@ -164,7 +208,9 @@ impl Store {
     /// The members of `room`, admins first, then by name.
     pub async fn members(&self, room: RoomId) -> Result<Vec<Member>> {
         Ok(sqlx::query_as(
-            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at
+            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
+                      case when u.is_online then u.status else 'offline' end as status, u.status_text,
+                      u.status as chosen_status
                from room_memberships m join users u on u.id = m.user_id
                where m.room_id = ?1
                order by m.is_admin desc, u.username_key"#,
@@ -177,7 +223,9 @@ impl Store {
     /// One member of `room`.
     pub async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>> {
         Ok(sqlx::query_as(
-            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at
+            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
+                      case when u.is_online then u.status else 'offline' end as status, u.status_text,
+                      u.status as chosen_status
                from room_memberships m join users u on u.id = m.user_id
                where m.room_id = ?1 and m.user_id = ?2"#,
         )
@@ -198,13 +246,15 @@ impl Store {
     }
 
     /// Moves `user`'s read marker in `room` forward to `message` (never backwards, never past
-    /// the newest message). Returns the new marker and unread count, or `None` if not a member.
+    /// the newest message). Returns the new marker, unread count and mention count (every
+    /// unread message of a direct room), or `None` if not a member.
     pub async fn mark_read(
         &self,
         room: RoomId,
         user: UserId,
         message: MessageId,
-    ) -> Result<Option<(MessageId, i64)>> {
+    ) -> Result<Option<(MessageId, i64, i64)>> {
+        let mut conn = self.write.acquire().await?;
         let marker: Option<MessageId> = sqlx::query_scalar(
             r#"update room_memberships
                set last_read_message_id = max(last_read_message_id,
@@ -215,7 +265,7 @@ impl Store {
         .bind(room)
         .bind(user)
         .bind(message)
-        .fetch_optional(&self.write)
+        .fetch_optional(&mut *conn)
         .await?;
         let Some(marker) = marker else {
             return Ok(None);
@@ -231,8 +281,17 @@ impl Store {
         .bind(user)
         .bind(marker)
         .bind(UNREAD_CAP)
-        .fetch_one(&self.write)
+        .fetch_one(&mut *conn)
         .await?;
-        Ok(Some((marker, unread)))
+        let direct: bool = sqlx::query_scalar(r#"select kind = 'direct' from rooms where id = ?1"#)
+            .bind(room)
+            .fetch_one(&mut *conn)
+            .await?;
+        let mentions = if direct {
+            unread
+        } else {
+            super::mentions::unread(&mut conn, user, room, marker).await?
+        };
+        Ok(Some((marker, unread, mentions)))
     }
 }

@@ -21,11 +21,12 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
-use crate::chat::{accounts, messages, retention, rooms};
+use crate::chat::{accounts, connections, dms, messages, people, presence, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::events::{self, Frame};
-use crate::hub::{ConnId, Origin, Outbound, close};
+use crate::fanout::Origin;
+use crate::hub::{ConnId, Outbound, Replies, close};
 use crate::model::Caller;
 use crate::time;
 
@@ -56,24 +57,20 @@ async fn open(
     mut socket: Socket,
 ) -> Option<(Connection, mpsc::Receiver<Outbound>, Arc<Notify>)> {
     let (caller, reference) = authenticate(&ctx, &mut socket).await?;
-    let user = caller.user_id;
-    let room_ids = match ctx.store.member_room_ids(user).await {
-        Ok(ids) => ids,
+    // Register before taking the snapshot for `ready`, so no event falls in between; events
+    // queued meanwhile are delivered after `ready` (clients de-duplicate by id).
+    let registration = match connections::connect(&ctx, &caller).await {
+        Ok(registration) => registration,
         Err(e) => {
             reject(&mut socket, &e, None, tungstenite_close(1011), "server error").await;
             return None;
         }
     };
-    // Register before taking the snapshot for `ready`, so no event falls in between; events
-    // queued meanwhile are delivered after `ready` (clients de-duplicate by id).
-    let registration = ctx.hub.register(user, caller.session_id, room_ids);
-    if registration.came_online {
-        ctx.presence.changed(user, true);
-    }
     let mut connection = Connection {
         ctx,
         caller,
         conn: registration.id,
+        replies: registration.replies,
         socket,
     };
     if connection.send_ready(reference.as_deref()).await {
@@ -208,6 +205,7 @@ struct Connection {
     ctx: AppContext,
     caller: Caller,
     conn: ConnId,
+    replies: Replies,
     socket: Socket,
 }
 
@@ -221,23 +219,11 @@ impl Connection {
     /// Unregisters from the hub: typing stops, and presence learns if this was the user's
     /// last socket.
     fn leave(&self) {
-        let ctx = &self.ctx;
-        if let Some(departure) = ctx.hub.unregister(self.conn) {
-            ctx.typing.stop_everywhere(&ctx.hub, departure.user_id);
-            if departure.went_offline {
-                ctx.presence.changed(departure.user_id, false);
-            }
-        }
+        connections::disconnect(&self.ctx, self.conn);
     }
 
     async fn send_ready(&mut self, reference: Option<&str>) -> bool {
-        let snapshot = async {
-            let me = accounts::me(&self.ctx, &self.caller).await?;
-            let rooms = rooms::list(&self.ctx, &self.caller).await?;
-            let starts = retention::history_starts(&self.ctx.store, self.ctx.config.retention_days).await?;
-            Ok::<_, Error>(events::ready(&me, &rooms, starts, reference))
-        };
-        match snapshot.await {
+        match connections::ready(&self.ctx, &self.caller, reference).await {
             Ok(frame) => send_now(&mut self.socket, &frame).await.is_ok(),
             Err(e) => {
                 reject(
@@ -342,7 +328,7 @@ impl Connection {
     }
 
     fn reply(&self, frame: &Frame) {
-        self.ctx.hub.to_conn(self.conn, frame);
+        self.replies.send(frame);
     }
 
     async fn handle(&mut self, text: &str) {
@@ -366,6 +352,10 @@ impl Connection {
             conn: self.conn,
             reference,
         });
+        // Anything but the client's own keep-alive is the person doing something.
+        if !matches!(event, ClientEvent::Ping) {
+            ctx.presence.active(caller.user_id);
+        }
         match event {
             ClientEvent::Auth { .. } => {
                 return Err(Error::bad_request(
@@ -375,32 +365,15 @@ impl Connection {
             }
             ClientEvent::Ping => self.reply(&events::pong(reference)),
             ClientEvent::GetOnlineUsers => {
-                let users = crate::chat::presence::online_users(&ctx.store, &ctx.hub).await?;
+                let users = presence::online_users(ctx).await?;
                 self.reply(&events::online_users_update(&users, reference));
             }
             ClientEvent::JoinRoom { room_id } => {
-                let (room, newly) = rooms::join(ctx, caller, room_id).await?;
-                let audience = if newly {
-                    rooms::Audience::SocketAndUser {
-                        conn: self.conn,
-                        reference,
-                        user: caller.user_id,
-                    }
-                } else {
-                    rooms::Audience::Socket {
-                        conn: self.conn,
-                        reference,
-                    }
-                };
-                rooms::send_room_joined(ctx, &room, audience).await?;
+                rooms::join(ctx, caller, room_id, origin).await?;
             }
             ClientEvent::LeaveRoom { room_id } => rooms::leave(ctx, caller, room_id, origin).await?,
             ClientEvent::SendMessage { room_id, draft } => {
-                let message = messages::prepare(caller, room_id, draft)?;
-                ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
-                ctx.log
-                    .append_from_socket(message, self.conn, reference.map(str::to_owned))
-                    .await?;
+                messages::send(ctx, caller, room_id, draft, origin).await?;
             }
             ClientEvent::EditMessage { message_id, content } => {
                 messages::edit(ctx, caller, message_id, &content, origin).await?;
@@ -412,25 +385,20 @@ impl Connection {
                 rooms::mark_read(ctx, caller, room_id, message_id, origin).await?;
             }
             ClientEvent::TypingStart { room_id } => {
-                self.subscribed(room_id)?;
-                ctx.typing
-                    .start(&ctx.hub, room_id, caller.user_id, &caller.username);
+                connections::typing(ctx, caller, self.conn, room_id, true)?;
             }
             ClientEvent::TypingStop { room_id } => {
-                self.subscribed(room_id)?;
-                ctx.typing.stop(&ctx.hub, room_id, caller.user_id);
+                connections::typing(ctx, caller, self.conn, room_id, false)?;
+            }
+            ClientEvent::OpenDm { user_ids } => {
+                dms::open(ctx, caller, &user_ids, origin).await?;
+            }
+            ClientEvent::CloseDm { room_id } => dms::close(ctx, caller, room_id, origin).await?,
+            ClientEvent::SetStatus { choice } => {
+                people::set_status(ctx, caller, choice, origin).await?;
             }
         }
         Ok(())
-    }
-
-    /// Typing needs no database trip: the hub knows which rooms this socket is in.
-    fn subscribed(&self, room: crate::model::RoomId) -> Result<(), Error> {
-        if self.ctx.hub.is_subscribed(self.conn, room) {
-            Ok(())
-        } else {
-            Err(Error::not_found("room"))
-        }
     }
 }
 

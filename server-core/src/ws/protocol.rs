@@ -6,8 +6,9 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::chat::messages::Draft;
+use crate::chat::people::StatusChoice;
 use crate::error::Error;
-use crate::model::{MessageId, MessageType, RoomId};
+use crate::model::{MessageId, RoomId, UserId};
 
 const MAX_REF: usize = 64;
 
@@ -30,6 +31,9 @@ pub enum ClientEvent {
     TypingStart { room_id: RoomId },
     TypingStop { room_id: RoomId },
     GetOnlineUsers,
+    OpenDm { user_ids: Vec<UserId> },
+    CloseDm { room_id: RoomId },
+    SetStatus { choice: StatusChoice },
     Ping,
 }
 
@@ -62,11 +66,8 @@ struct InRoom {
 #[derive(Deserialize)]
 struct Send {
     room_id: RoomId,
-    content: String,
-    #[serde(default)]
-    message_type: Option<MessageType>,
-    #[serde(default)]
-    client_msg_id: Option<String>,
+    #[serde(flatten)]
+    draft: Draft,
 }
 
 #[derive(Deserialize)]
@@ -78,6 +79,11 @@ struct Edit {
 #[derive(Deserialize)]
 struct OneMessage {
     message_id: MessageId,
+}
+
+#[derive(Deserialize)]
+struct People {
+    user_ids: Vec<UserId>,
 }
 
 #[derive(Deserialize)]
@@ -119,11 +125,7 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         "leave_room" => data_of::<InRoom>(data).map(|d| ClientEvent::LeaveRoom { room_id: d.room_id }),
         "send_message" => data_of::<Send>(data).map(|d| ClientEvent::SendMessage {
             room_id: d.room_id,
-            draft: Draft {
-                content: d.content,
-                message_type: d.message_type,
-                client_msg_id: d.client_msg_id,
-            },
+            draft: d.draft,
         }),
         "edit_message" => data_of::<Edit>(data).map(|d| ClientEvent::EditMessage {
             message_id: d.message_id,
@@ -139,6 +141,9 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         "typing_start" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStart { room_id: d.room_id }),
         "typing_stop" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStop { room_id: d.room_id }),
         "get_online_users" => Ok(ClientEvent::GetOnlineUsers),
+        "open_dm" => data_of::<People>(data).map(|d| ClientEvent::OpenDm { user_ids: d.user_ids }),
+        "close_dm" => data_of::<InRoom>(data).map(|d| ClientEvent::CloseDm { room_id: d.room_id }),
+        "set_status" => data_of::<StatusChoice>(data).map(|choice| ClientEvent::SetStatus { choice }),
         "ping" => Ok(ClientEvent::Ping),
         other => Err(Error::bad_request(
             "unknown_event",
@@ -205,6 +210,34 @@ mod tests {
             parse(r#"{"event":"ping","data":{}}"#).unwrap().event,
             ClientEvent::Ping
         ));
+    }
+
+    #[test]
+    fn parses_direct_message_and_status_events() {
+        assert!(matches!(
+            parse(r#"{"event":"open_dm","data":{"user_ids":[2,3]}}"#).unwrap().event,
+            ClientEvent::OpenDm { user_ids } if user_ids == [2, 3]
+        ));
+        assert!(matches!(
+            parse(r#"{"event":"close_dm","data":{"room_id":4}}"#)
+                .unwrap()
+                .event,
+            ClientEvent::CloseDm { room_id: 4 }
+        ));
+        match parse(r#"{"event":"set_status","data":{"status":"dnd","status_text":"focus"}}"#)
+            .unwrap()
+            .event
+        {
+            ClientEvent::SetStatus { choice } => {
+                assert_eq!(choice.status, crate::model::Status::Dnd);
+                assert_eq!(choice.status_text.as_deref(), Some("focus"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(
+            code(r#"{"event":"set_status","data":{"status":"asleep"}}"#),
+            "invalid_data"
+        );
     }
 
     #[test]

@@ -3,13 +3,16 @@
 // first run → host mode (a login item appears) → register (the session token is in the Secret
 // Service, not in the settings file) → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
-// right title and a plain-text body → a message in another room shows on the tray icon → a
-// shared file downloads, marked with where it came from → a colleague connects and the tray
-// counts them → closing the window hides it to the tray while the server keeps answering →
+// right title and a plain-text body → at the "mentions only" level, a plain message stays quiet
+// while `@room` and a direct message notify → the screen saver starting shows the person as
+// away to others, and online again when it stops → a message in another room shows on the tray
+// icon → a shared file downloads, marked with where it came from → a colleague connects and the
+// tray counts them → closing the window hides it to the tray while the server keeps answering →
 // "Open Confab" brings it back → a second launch with a confab:// link shows the first window
 // and hands it the link → quitting asks first while the colleague is connected ("Keep running"
 // keeps it running; "Quit" quits) → start again → signed in (token from the Secret Service) and
-// the history is still there → quit from the tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
+// the history is still there → quit from the tray menu. The tray is the app's real
+// StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
 
 import { spawnSync, spawn } from 'node:child_process';
@@ -59,6 +62,16 @@ function notifications() {
     const strings = [...call.matchAll(/^\s*string "((?:[^"\\]|\\.)*)"/gm)].map((m) => m[1]);
     return { app: strings[0], summary: strings[2], body: strings[3], raw: call };
   });
+}
+
+/** Waits (at most 20 s) until `check()` resolves true. */
+async function waitUntil(check, what) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await sleep(200);
+  }
+  throw new Error(`timed out: ${what}`);
 }
 
 async function waitForNotification(predicate, what) {
@@ -275,6 +288,39 @@ async function main() {
       throw new Error(`notification body is not escaped plain text: ${JSON.stringify(shown.body)}`);
     }
     if (shown.app !== 'Confab') throw new Error(`notification app name: ${shown.app}`);
+
+    step('only mentions: a plain message stays quiet, @room and a direct message notify');
+    const level = await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('update_settings', { patch: { notify_level: 'mentions' } }).then(() => done('ok'), (e) => done(JSON.stringify(e)))",
+    );
+    if (level !== 'ok') throw new Error(`setting the notification level failed: ${level}`);
+    await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: bob.token, body: { content: 'just chatting, nobody in particular' } });
+    // `@room` is a mention only by the server's word (the text never names mei).
+    await api(base, 'POST', `/api/rooms/${room.id}/messages`, { token: bob.token, body: { content: '@room standup in five' } });
+    await waitForNotification((n) => n.summary === `bob · ${room.name}` && n.body === '@room standup in five', 'for @room');
+    const { users } = await api(base, 'GET', '/api/users?q=mei', { token: bob.token });
+    const mei = users.find((u) => u.username === 'mei');
+    const { room: dm } = await api(base, 'POST', '/api/dms', { token: bob.token, body: { user_ids: [mei.id] } });
+    await api(base, 'POST', `/api/rooms/${dm.id}/messages`, { token: bob.token, body: { content: 'Are you free for a call? 📞' } });
+    // A direct conversation is named after its people: the title is the sender alone.
+    await waitForNotification((n) => n.summary === 'bob' && n.body === 'Are you free for a call? 📞', 'titled "bob" for the direct message');
+    const quiet = notifications().filter((n) => n.raw.includes('just chatting'));
+    if (quiet.length) throw new Error(`a plain message notified at the mentions level: ${JSON.stringify(quiet.map((n) => n.summary))}`);
+    await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('update_settings', { patch: { notify_level: 'all' } }).then(() => done('ok'), (e) => done(JSON.stringify(e)))",
+    );
+
+    step('the screen saver starting shows mei as away to others, and back online when it stops');
+    const screenSaver = (active) => {
+      const sent = spawnSync('dbus-send', ['--session', '--type=signal', '/org/freedesktop/ScreenSaver', 'org.freedesktop.ScreenSaver.ActiveChanged', `boolean:${active}`], { stdio: 'inherit' });
+      if (sent.status !== 0) throw new Error('dbus-send failed');
+    };
+    const statusOfMei = async () => (await api(base, 'GET', `/api/users/${mei.id}`, { token: bob.token })).user.status;
+    if ((await statusOfMei()) !== 'online') throw new Error(`mei is ${await statusOfMei()} before the screen saver`);
+    screenSaver(true);
+    await waitUntil(async () => (await statusOfMei()) === 'away', 'mei shows as away');
+    screenSaver(false);
+    await waitUntil(async () => (await statusOfMei()) === 'online', 'mei is online again');
     elsewhere.kill();
     elsewhere = null;
 

@@ -40,7 +40,7 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
 
   const form = h(
     'form',
-    { class: 'auth-form', id: 'auth-panel', role: 'tabpanel', novalidate: true },
+    { class: 'auth-form', novalidate: true },
     heading,
     noticeEl,
     username.el,
@@ -71,7 +71,9 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
         h('button', { type: 'button', class: 'link-btn', 'data-testid': 'auth-change-server', onclick: () => actions.chooseServer() }, t('auth.changeServer')),
       )
     : null;
-  const card = h('div', { class: 'auth-card' }, h('div', { class: 'auth-card-top' }, tabs, langSelect), form, serverLine);
+  // The tab panel wraps the form (a <form> keeps its own role for assistive technology).
+  const panel = h('div', { id: 'auth-panel', role: 'tabpanel' }, form);
+  const card = h('div', { class: 'auth-card' }, h('div', { class: 'auth-card-top' }, tabs, langSelect), panel, serverLine);
   const hero = h(
     'section',
     { class: 'auth-hero' },
@@ -101,7 +103,7 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
     tabRegister.setAttribute('aria-selected', String(!isLogin));
     tabLogin.tabIndex = isLogin ? 0 : -1;
     tabRegister.tabIndex = isLogin ? -1 : 0;
-    form.setAttribute('aria-labelledby', isLogin ? 'tab-login' : 'tab-register');
+    panel.setAttribute('aria-labelledby', isLogin ? 'tab-login' : 'tab-register');
     heading.textContent = t(isLogin ? 'auth.login.title' : 'auth.register.title');
     submit.textContent = t(isLogin ? 'auth.submit.login' : 'auth.submit.register');
     confirm.el.hidden = isLogin;

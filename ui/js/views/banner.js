@@ -31,7 +31,7 @@ export function createBanner({ actions }) {
     clearInterval(countdown);
     countdown = null;
     const status = connection?.status ?? 'connecting';
-    retry.hidden = status !== 'reconnecting';
+    retry.hidden = status !== 'reconnecting' && status !== 'displaced';
     queued.textContent = outboxCount > 0 && status !== 'online' ? t('conn.queued', { n: outboxCount }) : '';
     if (status === 'online') {
       el.dataset.state = showReconnected ? 'reconnected' : 'online';
@@ -53,6 +53,10 @@ export function createBanner({ actions }) {
       return;
     }
     el.hidden = false;
+    if (status === 'displaced') {
+      text.textContent = t('conn.displaced');
+      return;
+    }
     const tick = () => {
       const seconds = connection?.retryAt ? Math.ceil((connection.retryAt - Date.now()) / 1000) : 0;
       text.textContent = status === 'reconnecting' && seconds > 0 ? t('conn.reconnectingIn', { s: seconds }) : t('conn.reconnecting');

@@ -1,19 +1,22 @@
 // Writing messages: Enter sends, Shift+Enter breaks the line (and an IME composition is never
 // interrupted), emoji picker, uploads (image and file buttons, pasting images, dropping any
 // file; text already typed goes along as the caption), typing notices, and a per-room draft.
-// Rooms I have not joined show a Join bar instead.
+// Rooms I have not joined show a Join bar instead. `@` offers the room's members
+// (mention-picker.js).
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
 import { createEmojiPicker } from './emoji-picker.js';
-import { autosize } from './messages.js';
+import { autosize } from './message-rows.js';
+import { roomTitle } from '../state.js';
 import { toast } from './toast.js';
+import { createMentionPicker } from './mention-picker.js';
 
 const MAX_CONTENT = 4000;
 const drafts = new Map(); // room id → unsent text; survives re-renders and room switches
 
-export function createComposer({ actions }) {
-  const textarea = h('textarea', { class: 'composer-input', rows: 1, enterkeyhint: 'send' });
+export function createComposer({ actions, onEditLast = () => false }) {
+  const textarea = h('textarea', { class: 'composer-input', id: 'composer-input', rows: 1, enterkeyhint: 'send' });
   const send = h('button', { type: 'submit', class: 'send-btn', 'aria-label': t('composer.send'), title: t('composer.send') }, icon('send'));
   const imageBtn = h('button', { type: 'button', class: 'icon-btn', id: 'composer-image', 'aria-label': t('composer.image'), title: t('composer.imageHint') }, icon('image'));
   const fileBtn = h('button', { type: 'button', class: 'icon-btn', id: 'composer-file', 'aria-label': t('composer.file'), title: t('composer.fileHint') }, icon('paperclip'));
@@ -24,10 +27,14 @@ export function createComposer({ actions }) {
     onPick: (char) => insert(char),
     onClose: () => closePicker(true),
   });
+  let members = [];
+  let me = null;
+  const mentions = createMentionPicker({ textarea, members: () => members, me: () => me, onPicked: () => changed() });
   const form = h(
     'form',
     { class: 'composer', novalidate: true },
     picker.el,
+    mentions.el,
     h('div', { class: 'composer-box' }, imageBtn, fileBtn, emojiBtn, textarea, send),
     h('div', { class: 'composer-foot' }, hint, counter),
   );
@@ -92,10 +99,15 @@ export function createComposer({ actions }) {
     submit();
   });
   textarea.addEventListener('keydown', (event) => {
+    if (mentions.onKey(event)) return;
     // keyCode 229: an IME is composing (Chinese input); Enter picks a candidate, never sends.
-    if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
+    if (event.isComposing || event.keyCode === 229) return;
+    if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'ArrowUp' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && textarea.value === '') {
+      // ↑ in an empty box edits my last message.
+      if (onEditLast()) event.preventDefault();
     }
   });
   textarea.addEventListener('input', changed);
@@ -181,6 +193,8 @@ export function createComposer({ actions }) {
 
   let lastRoom = null;
   function update(state) {
+    members = state.members[state.currentRoomId] ?? [];
+    me = state.me;
     const next = state.rooms[state.currentRoomId] ?? null;
     if (next === lastRoom) return;
     const switched = next?.id !== room?.id;
@@ -188,14 +202,15 @@ export function createComposer({ actions }) {
     room = next;
     el.hidden = !room;
     if (!room) return;
-    const label = t('composer.label', { room: room.name });
+    const label = t('composer.label', { room: roomTitle(room) });
     textarea.setAttribute('aria-label', label);
-    textarea.placeholder = t('composer.placeholder', { room: room.name });
+    textarea.placeholder = t('composer.placeholder', { room: roomTitle(room) });
     form.hidden = !room.is_member;
     joinBar.hidden = room.is_member;
     joinText.textContent = t('composer.preview', { room: room.name });
     if (switched) {
       closePicker(false);
+      mentions.close();
       textarea.value = drafts.get(room.id) ?? '';
       counter.textContent = '';
       autosize(textarea);

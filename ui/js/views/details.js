@@ -1,13 +1,15 @@
 // The room details panel: what the room is, how long its history is kept, muting its
 // notifications on this device, who is in it and who is online right now (live), adding and
-// removing members for room admins, and leaving or joining the room.
+// removing members for room admins, leaving or joining the room (closing a conversation), and
+// each member's profile card.
 
 import { h, icon, avatar, reconcile } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
 import { formatRelative } from '../format.js';
-import { isOnline } from '../state.js';
+import { isOnline, roomTitle, statusOf } from '../state.js';
 import { confirmDialog, field } from './dialogs.js';
 import { toast } from './toast.js';
+import { openProfile, presenceDot } from './people.js';
 
 export function createDetails({ actions, onClose }) {
   const title = h('h2', { class: 'details-title' });
@@ -23,7 +25,8 @@ export function createDetails({ actions, onClose }) {
     h('span', { class: 'switch-label', text: t('room.mute') }),
     muteState,
   );
-  const muteRow = h('div', { class: 'mute-row' }, muteBtn, h('p', { class: 'field-hint', text: t('room.muteHint') }));
+  const favouriteBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-small favourite-toggle', 'aria-pressed': 'false', text: t('room.favourite') });
+  const muteRow = h('div', { class: 'mute-row' }, muteBtn, h('p', { class: 'field-hint', text: t('room.muteHint') }), favouriteBtn);
   const close = h('button', { type: 'button', class: 'icon-btn details-close', 'aria-label': t('dialog.close'), onclick: onClose }, icon('close'));
 
   const addField = field({ label: t('members.add'), name: 'member', placeholder: t('members.addPlaceholder'), maxlength: 32 });
@@ -92,6 +95,11 @@ export function createDetails({ actions, onClose }) {
   leaveBtn.addEventListener('click', async () => {
     if (!room) return;
     const target = room;
+    if (target.kind === 'direct') {
+      // A conversation is closed, not left: it comes back with its next message.
+      actions.closeDm(target.id).catch((error) => toast(errorText(error), { kind: 'error' }));
+      return;
+    }
     const ok = await confirmDialog({
       title: t('room.leave'),
       message: t('room.confirmLeave', { room: target.name }),
@@ -107,6 +115,9 @@ export function createDetails({ actions, onClose }) {
     }
   });
 
+  favouriteBtn.addEventListener('click', () => {
+    if (room) actions.setFavourite(room.id, favouriteBtn.getAttribute('aria-pressed') !== 'true');
+  });
   muteBtn.addEventListener('click', () => {
     if (!room) return;
     actions.setMuted(room.id, muteBtn.getAttribute('aria-checked') !== 'true');
@@ -121,9 +132,9 @@ export function createDetails({ actions, onClose }) {
     }
   });
 
-  function renderMember({ member, online, me, canRemove }) {
+  function renderMember({ member, online, me, canRemove, presence }) {
     const status = online
-      ? t('members.onlineNow')
+      ? [t(`status.${presence.status}`), presence.status_text].filter(Boolean).join(' · ')
       : member.last_seen
         ? t('members.lastSeen', { when: formatRelative(member.last_seen, language(), new Date(), t('members.justNow')) })
         : t('members.offlineNow');
@@ -143,10 +154,10 @@ export function createDetails({ actions, onClose }) {
     return h(
       'li',
       { class: `member${online ? ' online' : ''}`, 'data-user': member.username, 'data-online': String(online) },
-      h('span', { class: 'avatar-wrap' }, avatar(member, 'sm'), h('span', { class: `presence-dot ${online ? 'online' : 'offline'}`, 'aria-hidden': 'true' })),
+      h('span', { class: 'avatar-wrap' }, avatar(member, 'sm'), presenceDot(presence.status)),
       h(
-        'span',
-        { class: 'member-text' },
+        'button',
+        { type: 'button', class: 'member-text person-link', title: t('people.profile'), onclick: () => openProfile({ userId: member.id, me, actions }) },
         h(
           'span',
           { class: 'member-name' },
@@ -180,16 +191,18 @@ export function createDetails({ actions, onClose }) {
   function update(state) {
     lastState = state;
     const next = state.rooms[state.currentRoomId] ?? null;
-    const nextSlices = { room: next, members: next ? state.members[next.id] : null, presence: state.presence, me: state.me, connection: state.connection, lang: language(), server: state.server, muted: state.muted };
+    const nextSlices = { room: next, members: next ? state.members[next.id] : null, presence: state.presence, me: state.me, connection: state.connection, lang: language(), server: state.server, muted: state.muted, favourites: state.favourites };
     if (Object.keys(nextSlices).every((k) => nextSlices[k] === slices[k])) return;
     slices = nextSlices;
     room = next;
     el.classList.toggle('empty', !room);
     if (!room) return;
-    title.textContent = room.name;
-    badge.textContent = room.is_private ? t('room.private') : t('room.public');
+    const direct = room.kind === 'direct';
+    title.textContent = roomTitle(room);
+    badge.textContent = direct ? t('room.direct') : room.is_private ? t('room.private') : t('room.public');
+    leaveBtn.lastChild.textContent = direct ? t('people.close') : t('room.leave');
     badge.className = `pill ${room.is_private ? 'pill-private' : ''}`;
-    description.textContent = room.description || t('room.noDescription');
+    description.textContent = room.description || (direct ? '' : t('room.noDescription'));
     description.classList.toggle('muted', !room.description);
     count.textContent = t('room.members', { n: room.member_count ?? 0 });
     const days = state.server?.retention_days ?? 0;
@@ -197,6 +210,11 @@ export function createDetails({ actions, onClose }) {
     retention.textContent = days > 0 ? t('room.retention', { n: days }) : '';
     muteRow.hidden = !room.is_member;
     muteBtn.setAttribute('aria-checked', String(Boolean(state.muted[room.id])));
+    const favourite = Boolean(state.favourites?.[room.id]);
+    favouriteBtn.setAttribute('aria-pressed', String(favourite));
+    // Conversations have their own section; only rooms are pinned among the favourites.
+    favouriteBtn.hidden = room.kind === 'direct';
+    favouriteBtn.textContent = favourite ? t('room.unfavourite') : t('room.favourite');
     addForm.hidden = !room.is_admin || !room.is_member;
     leaveBtn.hidden = !room.is_member;
     joinBtn.hidden = room.is_member;
@@ -217,7 +235,8 @@ export function createDetails({ actions, onClose }) {
       const seen = state.presence[member.id]?.last_seen ?? member.last_seen;
       const m = { ...member, last_seen: seen };
       const minute = Math.floor(Date.now() / 60_000); // "last seen 5 minutes ago" ages
-      return { key: String(member.id), sig: `${isOn}|${seen}|${member.is_admin}|${canRemove}|${member.avatar_url}|${language()}|${minute}`, member: m, online: isOn, me: state.me, canRemove };
+      const presence = statusOf(state, member);
+      return { key: String(member.id), sig: `${isOn}|${seen}|${member.is_admin}|${canRemove}|${member.avatar_url}|${language()}|${minute}|${presence.status}|${presence.status_text}`, member: m, online: isOn, me: state.me, canRemove, presence };
     };
     reconcile(onlineList, online.map((m) => item(m, true)), renderMember);
     reconcile(offlineList, offline.map((m) => item(m, false)), renderMember);

@@ -1,93 +1,269 @@
-// The message list of the open room: day separators, author groups, the "new messages"
-// divider, system notices, edited/deleted markers, pictures and files, pending and failed sends
-// and uploads (with progress, Cancel and Retry), in-place editing, loading older pages on
-// scroll-up, and keeping the scroll position honest while it changes.
+// The message list of the open room: which rows it has (author groups, day separators, the
+// "new messages" divider, pending sends and uploads), the bounded window of them that is
+// rendered, loading older and newer pages at its ends, keeping the scroll position honest while
+// it changes, the message jumped to (from "Mentions"), the unread bar and the typing line. How
+// each row is drawn is in message-rows.js; keyboard and touch handling in timeline-focus.js.
 
-import { h, icon, avatar, reconcile } from '../dom.js';
-import { t, language, errorText } from '../i18n.js';
-import { buildRows, formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
-import { linkifiedFragment } from '../links.js';
-import { historyOf, typingNames } from '../state.js';
-import { isEmojiOnly } from '../emoji.js';
-import { confirmDialog } from './dialogs.js';
-import { toast } from './toast.js';
-import { createAttachmentViews, isImageAttachment } from './attachments.js';
+import { h, icon, reconcile } from '../dom.js';
+import { t, language } from '../i18n.js';
+import { buildRows } from '../format.js';
+import { historyOf, typingNames, roomTitle } from '../state.js';
+import { nextWindow, carryWindow, openingWindow, pickAnchor, anchoredScrollTop, atBottom, visibleRange } from '../timeline-window.js';
+import { createAttachmentViews } from './attachments.js';
+import { createRowViews, sentence } from './message-rows.js';
+import { installRovingFocus } from './timeline-focus.js';
+import { isolate } from '../bidi.js';
+
+export { autosize } from './message-rows.js';
 
 /** Within this many pixels of the bottom counts as "reading the newest messages". */
 const STICKY_PX = 80;
-/** Start loading older messages when scrolled this close to the top. */
+/** Start loading older (or newer) messages when scrolled this close to the loaded end. */
 const LOAD_OLDER_PX = 200;
+
+/** Rows that anchor the reading position: messages, pending sends and uploads. */
+const anchorable = (key) => key.startsWith('m:') || key.startsWith('p:') || key.startsWith('u:');
 
 export function createMessageList({ actions }) {
   const top = h('div', { class: 'messages-top' });
   const rowsEl = h('div', { class: 'message-rows' });
-  const scroller = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions', tabindex: '0' }, top, rowsEl);
+  const bottom = h('div', { class: 'messages-bottom' });
+  // No tab stop of its own: one message at a time is (roving focus, see rove()).
+  const scroller = h('div', { class: 'messages', role: 'log', 'aria-live': 'polite', 'aria-relevant': 'additions' }, top, rowsEl, bottom);
   const jump = h('button', { type: 'button', class: 'jump-latest', hidden: true, 'aria-label': t('msg.jumpToNew') }, h('span', { text: t('msg.jumpLabel') }), icon('down'));
   const typingEl = h('div', { class: 'typing-indicator', 'aria-live': 'polite' });
-  const el = h('div', { class: 'message-pane' }, scroller, jump, typingEl);
+  const unreadText = h('span');
+  const unreadBar = h(
+    'div',
+    { class: 'unread-bar', role: 'status', hidden: true },
+    unreadText,
+    h('button', { type: 'button', class: 'link-btn unread-jump', onclick: () => jumpToFirstUnread() }, icon('down'), t('unread.jump')),
+    h('button', { type: 'button', class: 'link-btn unread-mark', onclick: () => markRead() }, icon('check'), t('unread.markRead')),
+  );
+  const el = h('div', { class: 'message-pane' }, unreadBar, scroller, jump, typingEl);
 
   let roomId = null;
   let state = null;
+  let history = null;
   let editing = null; // id of the message being edited
-  let lastBottomKey = null;
   let lastSlices = {};
   let placed = false; // whether the open room got its first scroll position (needs its history)
+  // The bounded timeline: every row of the loaded history (`rows`, keyed), the rendered window
+  // [win.start, win.end) of them, and the row that anchors the reading position.
+  let rows = [];
+  let keys = [];
+  let win = { start: 0, end: 0 };
+  let anchor = null;
+  let pinned = true; // the reader is at the newest messages (and stays there as they arrive)
+  let visibleSpan = 20; // how many rows the viewport showed last (to keep margins around it)
+  let following = true; // what the controller was last told about `pinned`
+  let settledTop = 0; // scrollTop where this view last put the reading position
+  let lastFocus = null; // the jump (`history.focus`) last scrolled to
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
     scroller,
   });
+  const { signature, renderRow } = createRowViews({ actions, attachments, current: () => ({ state, editing, focusId: history?.focus?.id ?? null }), startEditing, stopEditing });
 
   jump.addEventListener('click', () => {
-    scrollToBottom();
+    pinned = true;
+    if (history?.hasNewer) actions.jumpToLatest(roomId);
+    else {
+      win = nextWindow({ count: rows.length, ...win, first: rows.length - 1 - visibleSpan, last: rows.length - 1, pinned: true });
+      renderWindow();
+      scrollToBottom();
+    }
     jump.hidden = true;
   });
 
-  // Whether the reader is at the newest messages; images that finish loading keep them there.
-  let pinned = true;
-  rowsEl.addEventListener('load', () => {
-    if (pinned) scrollToBottom();
-  }, true);
+  // Anything that changes the height of the rendered rows (a picture loading, an edit, a
+  // deletion, the window moving) puts the anchor back where the reader saw it, or keeps the
+  // newest messages in view. Corrections happen after layout and before paint: no jump is seen.
+  const resizes = new ResizeObserver(() => restore());
+  resizes.observe(rowsEl);
+  resizes.observe(top);
+  resizes.observe(bottom);
 
-  scroller.addEventListener('scroll', () => {
-    pinned = nearBottom();
-    if (!state || roomId == null) return;
-    if (nearBottom()) {
+  // Scrolling (and rows arriving) moves the window at most once a frame.
+  let scrollQueued = false;
+  function queueScrollCheck() {
+    if (scrollQueued) return;
+    scrollQueued = true;
+    requestAnimationFrame(() => {
+      scrollQueued = false;
+      onScroll();
+    });
+  }
+  scroller.addEventListener('scroll', queueScrollCheck);
+
+  function onScroll() {
+    if (!state || roomId == null || !history) return;
+    pinned = atBottom(scroller, STICKY_PX) && win.end === rows.length && !history.hasNewer;
+    if (pinned !== following) {
+      following = pinned;
+      actions.follow(roomId, pinned);
+    }
+    if (pinned) {
       jump.hidden = true;
       actions.roomVisible();
     }
-    if (scroller.scrollTop < LOAD_OLDER_PX) actions.loadOlder(roomId);
-  });
+    const measured = measure();
+    const visible = visibleRange(measured, scroller.scrollTop, scroller.clientHeight);
+    visibleSpan = Math.max(0, visible.last - visible.first);
+    const next = nextWindow({ count: rows.length, ...win, first: win.start + visible.first, last: win.start + Math.max(visible.first, visible.last), pinned });
+    anchor = pickAnchor(measured, scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
+    if (!unreadBar.hidden && dividerInView()) unreadBar.hidden = true;
+    if (next.start !== win.start || next.end !== win.end) {
+      win = next;
+      renderWindow();
+      restore();
+    }
+    if (win.start === 0 && scroller.scrollTop < LOAD_OLDER_PX) actions.loadOlder(roomId);
+    if (history.hasNewer && win.end === rows.length && scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < LOAD_OLDER_PX) actions.loadNewer(roomId);
+  }
 
-  function nearBottom() {
-    return scroller.scrollHeight - scroller.scrollTop - scroller.clientHeight < STICKY_PX;
+  /** The rendered rows' keys and positions in the scrolled content (one layout read). */
+  function measure() {
+    const out = [];
+    for (const child of rowsEl.children) {
+      const key = child.dataset.key;
+      if (key !== undefined) out.push({ key, top: child.offsetTop, height: child.offsetHeight });
+    }
+    return out;
   }
 
   function scrollToBottom() {
     scroller.scrollTop = scroller.scrollHeight;
+    settledTop = scroller.scrollTop;
+  }
+
+  /** Puts the reading position back: the bottom when pinned, else the anchor row's offset. */
+  function restore() {
+    if (!placed || roomId == null) return;
+    if (pinned) {
+      scrollToBottom();
+      return;
+    }
+    if (!anchor) return;
+    const row = rowsEl.querySelector(`[data-key="${CSS.escape(anchor.key)}"]`);
+    if (!row) return;
+    const wanted = anchoredScrollTop(anchor, row.offsetTop, scroller);
+    if (Math.abs(scroller.scrollTop - wanted) >= 1) scroller.scrollTop = wanted;
+    settledTop = scroller.scrollTop;
+  }
+
+  /** Renders the rows of the window, and tells assistive technology where each message is. */
+  function renderWindow() {
+    const room = state.rooms[roomId];
+    reconcile(rowsEl, rows.slice(win.start, win.end), (row) => renderRow(row, room));
+    const setsize = history.hasMore || history.hasNewer ? '-1' : String(messageCount);
+    for (const child of rowsEl.children) {
+      const pos = positions.get(child.dataset.key);
+      if (pos === undefined) continue;
+      if (child.getAttribute('aria-posinset') !== String(pos)) child.setAttribute('aria-posinset', String(pos));
+      if (child.getAttribute('aria-setsize') !== setsize) child.setAttribute('aria-setsize', setsize);
+    }
+    renderTop(room, history, state.server);
+    renderBottom(history);
+    rove();
+  }
+
+  const roving = installRovingFocus(rowsEl);
+  const rove = roving.rove;
+
+  /** Whether the "new messages" divider is on screen (or above it, already read past). */
+  function dividerInView() {
+    const divider = rowsEl.querySelector('.new-divider');
+    if (!divider) return false;
+    const top = divider.offsetTop - scroller.scrollTop;
+    return top >= -divider.offsetHeight && top <= scroller.clientHeight;
+  }
+
+  let seekUnread = false;
+  function jumpToFirstUnread() {
+    unreadBar.hidden = true;
+    const index = keys.indexOf('new');
+    if (index >= 0) {
+      placeAtDivider(index);
+      return;
+    }
+    seekUnread = true;
+    actions.loadFirstUnread(roomId);
+  }
+
+  function placeAtDivider(index) {
+    pinned = false;
+    win = openingWindow(rows.length, index);
+    renderWindow();
+    const divider = rowsEl.querySelector('.new-divider');
+    if (divider) scroller.scrollTop = Math.max(0, divider.offsetTop - 24);
+    anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
+    rowsEl.querySelector('.new-divider + [tabindex]')?.focus({ preventScroll: true });
   }
 
   /**
-   * The first message at least partly visible, and its offset, to restore after a change.
-   * Day separators are skipped: when older messages of the same day arrive, the separator
-   * keeps its key but moves to the top.
+   * Renders the window around row `index` (the message jumped to), puts it in the middle of the
+   * pane and flashes it (again, when the same message is jumped to twice); it stays outlined.
    */
-  function anchor() {
-    const top = scroller.scrollTop;
-    for (const child of rowsEl.children) {
-      const key = child.dataset.key ?? '';
-      if (!key.startsWith('m:') && !key.startsWith('p:')) continue;
-      if (child.offsetTop + child.offsetHeight > top) return { key, offset: child.offsetTop - top };
+  function placeAtFocus(index) {
+    pinned = false;
+    placed = true;
+    win = openingWindow(rows.length, index);
+    renderWindow();
+    const row = rowsEl.querySelector(`[data-key="${CSS.escape(keys[index])}"]`);
+    if (row) {
+      scroller.scrollTop = Math.max(0, row.offsetTop - Math.max(0, scroller.clientHeight - row.offsetHeight) / 2);
+      row.classList.remove('flash');
+      void row.offsetWidth; // restarts the animation
+      row.classList.add('flash');
     }
-    return null;
+    anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
+    settledTop = scroller.scrollTop;
   }
+
+  function markRead() {
+    unreadBar.hidden = true;
+    actions.markRoomRead(roomId);
+  }
+
+  /** The bar offering the first unread message, when it is above what the room opened on. */
+  function renderUnreadBar(room, newAfter) {
+    const unread = room.unread_count ?? 0;
+    if (unread === 0 || newAfter == null) {
+      unreadBar.hidden = true;
+      return;
+    }
+    unreadText.textContent = t('room.unread', { n: unread });
+  }
+
+  /** Starts editing my newest editable message (↑ in an empty composer); false if none. */
+  function editLast() {
+    if (!history || !state?.me) return false;
+    const mine = [...history.items].reverse().find((m) => m.user_id === state.me.id && !m.is_deleted && (m.message_type === 'text' || m.message_type === 'emoji'));
+    if (!mine) return false;
+    const index = keys.indexOf(`m:${mine.id}`);
+    if (index < 0) return false;
+    if (index < win.start || index >= win.end) {
+      win = { start: Math.max(0, index - 30), end: Math.min(rows.length, index + 30) };
+      pinned = false;
+    }
+    startEditing(mine.id);
+    rowsEl.querySelector(`[data-message-id="${mine.id}"]`)?.scrollIntoView({ block: 'nearest' });
+    return true;
+  }
+
+  let positions = new Map();
+  let messageCount = 0;
 
   function update(next) {
     const room = next.rooms[next.currentRoomId] ?? null;
-    const history = room ? historyOf(next, room.id) : null;
+    const nextHistory = room ? historyOf(next, room.id) : null;
     const slices = {
       room,
-      history,
+      history: nextHistory,
       outbox: next.outbox,
       uploads: next.uploads,
       server: next.server,
@@ -105,7 +281,12 @@ export function createMessageList({ actions }) {
     renderTyping(next, room);
     if (!room) {
       roomId = null;
+      history = null;
+      rows = [];
+      keys = [];
+      win = { start: 0, end: 0 };
       rowsEl.replaceChildren();
+      bottom.replaceChildren();
       attachments.releaseAll();
       top.replaceChildren(h('p', { class: 'empty-state', text: t('chat.noRoom') }));
       scroller.removeAttribute('aria-label');
@@ -117,47 +298,97 @@ export function createMessageList({ actions }) {
       editing = null;
       rowsEl.replaceChildren();
       attachments.releaseAll();
-      lastBottomKey = null;
       placed = false;
+      pinned = true;
+      following = true;
+      anchor = null;
       jump.hidden = true;
+      keys = [];
+      roving.reset();
+      seekUnread = false;
+      unreadBar.hidden = true;
     }
-    scroller.setAttribute('aria-label', t('msg.list', { room: room.name }));
+    const previousHistory = switched ? null : history;
+    history = nextHistory;
+    scroller.setAttribute('aria-label', t('msg.list', { room: isolate(roomTitle(room)) }));
 
-    const wasNearBottom = switched || nearBottom();
-    const keep = wasNearBottom ? null : anchor();
+    // Scrolled since the position was last put in place, before the scroll event (handled with
+    // the next frame) said so: the rows scrolled to are what must stay in place (not those of
+    // the last frame), and a reader who left the bottom no longer follows the newest messages.
+    if (placed && Math.abs(scroller.scrollTop - settledTop) >= 1) {
+      if (pinned && !atBottom(scroller, STICKY_PX)) pinned = false;
+      if (!pinned) anchor = null;
+    }
+    // The newest messages replaced a stretch that did not reach them because the reader asked
+    // for them (the "new messages" button, or sending from far back): show them from the bottom.
+    if (previousHistory?.hasNewer && !history.hasNewer && history.follow) {
+      pinned = true;
+      anchor = null;
+    }
+    if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
     const pending = next.outbox.filter((item) => item.roomId === room.id);
     const uploads = next.uploads.filter((item) => item.roomId === room.id);
-    const rows = buildRows(history.items, { pending, uploads, meId: next.me?.id ?? null, newAfterId: slices.newAfter ?? null, hasOlder: history.hasMore });
+    const built = buildRows(history.items, { pending, uploads, meId: next.me?.id ?? null, newAfterId: slices.newAfter ?? null, hasOlder: history.hasMore });
     const newest = [...pending.map((i) => ({ key: `p:${i.clientMsgId}`, at: i.createdAt })), ...uploads.map((i) => ({ key: `u:${i.clientMsgId}`, at: i.createdAt }))].sort((a, b) => a.at - b.at).pop();
-    const ownPendingAdded = Boolean(newest) && !rowsEl.querySelector(`[data-key="${CSS.escape(newest.key)}"]`);
+    const ownPendingAdded = placed && Boolean(newest) && !keys.includes(newest.key);
 
-    renderTop(room, history, next.server);
     const canModerate = room.is_admin;
-    const items = rows.map((row) => ({ ...row, sig: signature(row, canModerate) }));
-    reconcile(rowsEl, items, (row) => renderRow(row, room));
-    for (const item of uploads) showProgress(item);
-    attachments.sweep();
+    const previousKeys = keys;
+    const previousBottom = keys.length ? keys[keys.length - 1] : null;
+    rows = built.map((row) => ({ ...row, sig: signature(row, canModerate) }));
+    keys = rows.map((row) => row.key);
+    positions = new Map();
+    messageCount = 0;
+    for (const row of rows) {
+      if (row.kind === 'message' || row.kind === 'system' || row.kind === 'pending' || row.kind === 'upload') positions.set(row.key, ++messageCount);
+    }
+    if (ownPendingAdded) pinned = true;
 
-    const previousBottom = lastBottomKey;
-    lastBottomKey = items.length ? items[items.length - 1].key : null;
-    if (!placed) {
+    renderUnreadBar(room, slices.newAfter);
+    const focusIndex = history.loaded && history.focus && history.focus !== lastFocus ? keys.indexOf(`m:${history.focus.id}`) : -1;
+    if (focusIndex >= 0) {
+      lastFocus = history.focus;
+      placeAtFocus(focusIndex);
+    } else if (seekUnread && history.loaded && keys.includes('new')) {
+      seekUnread = false;
+      placeAtDivider(keys.indexOf('new'));
+    } else if (!placed) {
       // A freshly opened room starts at the "new messages" divider, or else at the bottom.
-      const divider = rowsEl.querySelector('.new-divider');
-      if (divider) scroller.scrollTop = Math.max(0, divider.offsetTop - 24);
+      const divider = keys.indexOf('new');
+      win = openingWindow(rows.length, divider >= 0 ? divider : null);
+      renderWindow();
+      const dividerEl = rowsEl.querySelector('.new-divider');
+      if (dividerEl) scroller.scrollTop = Math.max(0, dividerEl.offsetTop - 24);
       else scrollToBottom();
       placed = history.loaded;
-      pinned = nearBottom();
-    } else if (wasNearBottom || ownPendingAdded) {
-      scrollToBottom();
-      pinned = true;
-      jump.hidden = true;
-    } else if (keep) {
-      const el = rowsEl.querySelector(`[data-key="${CSS.escape(keep.key)}"]`);
-      if (el) scroller.scrollTop = el.offsetTop - keep.offset;
-      if (previousBottom !== lastBottomKey) jump.hidden = false;
+      pinned = !dividerEl && !history.hasNewer;
+      anchor = pinned ? null : pickAnchor(measure(), scroller.scrollTop, anchorable);
+      settledTop = scroller.scrollTop;
+      // Unread messages above what is on screen: offer to jump to the first of them.
+      if (placed && (room.unread_count ?? 0) > 0 && slices.newAfter != null && !dividerInView()) unreadBar.hidden = false;
+    } else {
+      win = pinned
+        ? nextWindow({ count: rows.length, ...carryWindow(previousKeys, keys, win, anchor?.key ?? previousBottom), first: rows.length - 1 - visibleSpan, last: rows.length - 1, pinned: true })
+        : carryWindow(previousKeys, keys, win, anchor?.key ?? null);
+      if (!pinned && anchor) {
+        // Rows that arrived next to the reader (a page above) are rendered before the anchor is
+        // put back, so there is room above it to scroll into.
+        const at = keys.indexOf(anchor.key);
+        if (at >= 0) win = nextWindow({ count: rows.length, ...win, first: at, last: Math.min(rows.length - 1, at + visibleSpan) });
+      }
+      renderWindow();
+      restore();
+      if (pinned) jump.hidden = true;
+      else if (previousBottom !== keys[keys.length - 1] || history.hasNewer) jump.hidden = false;
     }
+    // Not at the newest (read far back, or after a jump): the way back to them.
+    if (history.loaded && history.hasNewer) jump.hidden = false;
+    for (const item of uploads) showProgress(item);
+    attachments.sweep();
+    // Rows loaded above or below may be needed on screen already (the reader waits at an edge).
+    if (placed) queueScrollCheck();
     // A short history that does not fill the pane cannot be scrolled up: fetch more now.
-    if (history.loaded && history.hasMore && !history.loadingOlder && scroller.scrollHeight <= scroller.clientHeight + LOAD_OLDER_PX) {
+    if (history.loaded && history.hasMore && !history.loadingOlder && win.start === 0 && scroller.scrollHeight <= scroller.clientHeight + LOAD_OLDER_PX) {
       actions.loadOlder(room.id);
     }
   }
@@ -176,8 +407,17 @@ export function createMessageList({ actions }) {
     }
   }
 
+  function renderBottom(history) {
+    const want = history.hasNewer && win.end === rows.length;
+    if (want === (bottom.childElementCount > 0)) return;
+    if (want) bottom.replaceChildren(h('p', { class: 'messages-status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('msg.loadingNewer')));
+    else bottom.replaceChildren();
+  }
+
   function renderTop(room, history, server) {
-    if (!history.loaded) {
+    if (win.start > 0 && history.loaded) {
+      if (top.childElementCount) top.replaceChildren();
+    } else if (!history.loaded) {
       top.replaceChildren(h('p', { class: 'messages-status', text: t('msg.loading') }));
     } else if (history.loadingOlder) {
       top.replaceChildren(h('p', { class: 'messages-status' }, h('span', { class: 'spinner', 'aria-hidden': 'true' }), t('msg.loadingOlder')));
@@ -186,10 +426,10 @@ export function createMessageList({ actions }) {
         h(
           'div',
           { class: 'room-intro' },
-          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.is_private ? 'lock' : 'hash')),
-          h('h2', { text: room.name }),
+          h('span', { class: 'room-intro-icon', 'aria-hidden': 'true' }, icon(room.kind === 'direct' ? 'users' : room.is_private ? 'lock' : 'hash')),
+          h('h2', { dir: 'auto', text: roomTitle(room) }),
           room.description ? h('p', { text: room.description }) : null,
-          h('p', { class: 'muted', text: t('msg.beginning', { room: room.name }) }),
+          h('p', { class: 'muted' }, sentence('msg.beginning', { room: roomTitle(room) })),
           server?.retention_days > 0 ? h('p', { class: 'muted retention-note', text: t('room.retention', { n: server.retention_days }) }) : null,
         ),
       );
@@ -210,261 +450,6 @@ export function createMessageList({ actions }) {
     typingEl.append(h('span', { class: 'typing-dots', 'aria-hidden': 'true' }, h('i'), h('i'), h('i')), h('span', { text }));
   }
 
-  function signature(row, canModerate) {
-    const lang = language();
-    switch (row.kind) {
-      case 'day':
-        return `${lang}|${new Date().toDateString()}`;
-      case 'new':
-        return lang;
-      case 'system':
-        return `${lang}`;
-      case 'message': {
-        const m = row.message;
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}`;
-      }
-      case 'pending':
-        return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
-      case 'upload':
-        return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
-      default:
-        return '';
-    }
-  }
-
-  function renderRow(row, room) {
-    switch (row.kind) {
-      case 'day':
-        return h('div', { class: 'day-divider', role: 'separator' }, h('span', { text: formatDay(row.timestamp, language(), new Date(), { today: t('day.today'), yesterday: t('day.yesterday') }) }));
-      case 'new':
-        return h('div', { class: 'new-divider', role: 'separator' }, h('span', { text: t('msg.newDivider') }));
-      case 'system':
-        return renderSystem(row.message);
-      case 'message':
-        return renderMessage(row, room);
-      case 'pending':
-        return renderPending(row);
-      case 'upload':
-        return renderUpload(row);
-      default:
-        return h('div');
-    }
-  }
-
-  function renderSystem(message) {
-    const s = message.system;
-    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
-    const text = known ? t(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
-    return h(
-      'div',
-      { class: `system-row system-${s?.kind ?? 'other'}`, 'data-message-id': message.id },
-      h('span', { class: 'system-text', text }),
-      h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
-    );
-  }
-
-  function messageBody(message) {
-    if (message.is_deleted) return h('p', { class: 'msg-text msg-deleted-text' }, icon('trash'), h('span', { text: t('msg.deleted') }));
-    if (message.attachment) {
-      const media = isImageAttachment(message) ? attachments.image(message) : attachments.file(message);
-      const body = h('div', { class: 'msg-attachment' }, media);
-      if (message.content) {
-        const caption = h('p', { class: 'msg-text msg-caption' });
-        caption.append(linkifiedFragment(message.content));
-        body.append(caption);
-      }
-      return body;
-    }
-    const big = message.message_type === 'emoji' || isEmojiOnly(message.content);
-    const p = h('p', { class: `msg-text${big ? ' msg-emoji' : ''}` });
-    p.append(linkifiedFragment(message.content));
-    return p;
-  }
-
-  function renderMessage(row, room) {
-    const m = row.message;
-    const me = state.me;
-    const mine = row.mine;
-    const classes = ['msg', mine ? 'mine' : 'theirs', row.first ? 'first' : 'cont', row.last ? 'last' : '', m.is_deleted ? 'deleted' : ''];
-    const time = formatTime(m.timestamp, language());
-    const fullTime = formatDateTime(m.timestamp, language());
-    const meta = row.first
-      ? h(
-          'div',
-          { class: 'msg-meta' },
-          h('span', { class: 'msg-author', text: mine ? t('msg.you') : m.username ?? '?' }),
-          h('time', { datetime: m.timestamp, title: fullTime, text: time }),
-        )
-      : null;
-    let content;
-    if (editing === m.id && !m.is_deleted) {
-      content = renderEditor(m);
-    } else {
-      const body = messageBody(m);
-      const kind = body.classList.contains('msg-emoji') ? ' bubble-emoji' : body.classList.contains('msg-attachment') ? ' bubble-attachment' : '';
-      content = h('div', { class: `bubble${kind}` }, body);
-      if (m.edited_at && !m.is_deleted) {
-        content.append(h('span', { class: 'msg-edited', title: t('msg.editedAt', { when: formatDateTime(m.edited_at, language()) }), text: `(${t('msg.edited')})` }));
-      }
-    }
-    const sideTime = row.first ? null : h('time', { class: 'msg-side-time', datetime: m.timestamp, title: fullTime, text: time });
-    const canEdit = mine && !m.is_deleted && (m.message_type === 'text' || m.message_type === 'emoji') && editing !== m.id;
-    const canDelete = !m.is_deleted && (mine || room.is_admin) && editing !== m.id;
-    const tools =
-      canEdit || canDelete
-        ? h(
-            'div',
-            { class: 'msg-actions', role: 'group', 'aria-label': t('msg.actions') },
-            canEdit ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('msg.edit'), title: t('msg.edit'), onclick: () => startEditing(m.id) }, icon('edit')) : null,
-            canDelete ? h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('msg.delete'), title: t('msg.delete'), onclick: () => deleteMessage(m) }, icon('trash')) : null,
-          )
-        : null;
-    const author = !mine && row.first ? h('div', { class: 'msg-avatar' }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
-    return h(
-      'article',
-      { class: classes.filter(Boolean).join(' '), 'data-message-id': m.id, 'data-author': m.username ?? '', 'aria-label': `${m.username ?? ''}, ${time}` },
-      author,
-      h('div', { class: 'msg-main' }, meta, h('div', { class: 'msg-line' }, content, sideTime, tools)),
-    );
-    function authorOf(message) {
-      const member = (state.members[room.id] ?? []).find((x) => x.id === message.user_id);
-      return member ?? { username: message.username, avatar_url: message.user_id === me?.id ? me.avatar_url : null };
-    }
-  }
-
-  function renderPending(row) {
-    const item = row.item;
-    const status = item.status;
-    const statusText = status === 'failed' ? `${t('msg.failed')}: ${errorText(item.error ?? { code: 'timeout' })}` : status === 'sending' ? t('msg.sending') : t('msg.queued');
-    const p = h('p', { class: `msg-text${isEmojiOnly(item.content) ? ' msg-emoji' : ''}` });
-    p.append(linkifiedFragment(item.content));
-    const statusEl = h(
-      'div',
-      { class: `msg-status status-${status}`, role: status === 'failed' ? 'alert' : null },
-      icon(status === 'failed' ? 'alert' : 'clock'),
-      h('span', { text: statusText }),
-      status === 'failed' ? h('button', { type: 'button', class: 'link-btn', onclick: () => actions.retry(item.clientMsgId) }, icon('retry'), t('msg.retry')) : null,
-      status === 'failed' ? h('button', { type: 'button', class: 'link-btn', onclick: () => actions.discard(item.clientMsgId) }, t('msg.discard')) : null,
-    );
-    return h(
-      'article',
-      { class: `msg mine pending ${status === 'failed' ? 'failed' : ''} ${row.first ? 'first' : 'cont'} ${row.last ? 'last' : ''}`, 'data-client-msg-id': item.clientMsgId, 'data-status': status },
-      h('div', { class: 'msg-avatar' }),
-      h(
-        'div',
-        { class: 'msg-main' },
-        row.first ? h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author', text: t('msg.you') })) : null,
-        h('div', { class: 'msg-line' }, h('div', { class: `bubble${p.classList.contains('msg-emoji') ? ' bubble-emoji' : ''}` }, p)),
-        statusEl,
-      ),
-    );
-  }
-
-  function renderUpload(row) {
-    const item = row.item;
-    const failed = item.status === 'failed';
-    const name = item.name;
-    const preview = item.previewUrl
-      ? h('img', { class: 'upload-preview', src: item.previewUrl, alt: name })
-      : h('span', { class: 'msg-file-icon', 'aria-hidden': 'true' }, icon('file'));
-    const bar = failed
-      ? null
-      : h(
-          'div',
-          { class: 'upload-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': t('upload.progressLabel', { name }) },
-          h('span', { class: 'upload-bar-fill' }),
-        );
-    const caption = item.caption ? h('p', { class: 'msg-text msg-caption' }, linkifiedFragment(item.caption)) : null;
-    const bubble = h(
-      'div',
-      { class: 'bubble bubble-attachment bubble-upload' },
-      h(
-        'div',
-        { class: 'msg-attachment' },
-        h('div', { class: 'upload-card' }, preview, h('span', { class: 'msg-file-text' }, h('span', { class: 'msg-file-name', text: name, title: name }), h('span', { class: 'msg-file-size', text: formatBytes(item.size, language()) }))),
-        bar,
-        caption,
-      ),
-    );
-    const statusEl = failed
-      ? h(
-          'div',
-          { class: 'msg-status status-failed', role: 'alert' },
-          icon('alert'),
-          h('span', { text: `${t('upload.failed')}: ${errorText(item.error ?? { code: 'internal' })}` }),
-          h('button', { type: 'button', class: 'link-btn upload-retry', onclick: () => actions.retryUpload(item.clientMsgId) }, icon('retry'), t('msg.retry')),
-          h('button', { type: 'button', class: 'link-btn upload-discard', onclick: () => actions.cancelUpload(item.clientMsgId) }, t('msg.discard')),
-        )
-      : h(
-          'div',
-          { class: 'msg-status status-uploading' },
-          icon('upload'),
-          h('span', { text: t('upload.uploading') }),
-          h('span', { class: 'upload-percent' }),
-          h('button', { type: 'button', class: 'link-btn upload-cancel', 'aria-label': t('upload.cancelNamed', { name }), onclick: () => actions.cancelUpload(item.clientMsgId) }, t('upload.cancel')),
-        );
-    return h(
-      'article',
-      { class: `msg mine pending upload ${failed ? 'failed' : ''} ${row.first ? 'first' : 'cont'} ${row.last ? 'last' : ''}`, 'data-client-msg-id': item.clientMsgId, 'data-status': item.status },
-      h('div', { class: 'msg-avatar' }),
-      h('div', { class: 'msg-main' }, row.first ? h('div', { class: 'msg-meta' }, h('span', { class: 'msg-author', text: t('msg.you') })) : null, h('div', { class: 'msg-line' }, bubble), statusEl),
-    );
-  }
-
-  function renderEditor(message) {
-    const input = h('textarea', { class: 'edit-input', rows: 1, 'aria-label': t('msg.editLabel'), maxlength: 4000 });
-    input.value = message.content;
-    const save = async () => {
-      const content = input.value.trim();
-      if (content === message.content) {
-        stopEditing();
-        return;
-      }
-      if (!content) {
-        toast(t('err.code.invalid_content'), { kind: 'error' });
-        return;
-      }
-      input.disabled = true;
-      try {
-        await actions.edit(message.id, content);
-        stopEditing();
-      } catch (error) {
-        input.disabled = false;
-        toast(errorText(error), { kind: 'error' });
-        input.focus();
-      }
-    };
-    input.addEventListener('keydown', (event) => {
-      if (event.key === 'Enter' && !event.shiftKey && !event.isComposing && event.keyCode !== 229) {
-        event.preventDefault();
-        save();
-      } else if (event.key === 'Escape') {
-        event.preventDefault();
-        event.stopPropagation();
-        stopEditing();
-      }
-    });
-    input.addEventListener('input', () => autosize(input));
-    const form = h(
-      'div',
-      { class: 'bubble editing' },
-      input,
-      h(
-        'div',
-        { class: 'edit-bar' },
-        h('span', { class: 'muted', text: t('msg.editHint') }),
-        h('button', { type: 'button', class: 'btn btn-ghost btn-small', onclick: stopEditing }, t('msg.cancel')),
-        h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: save }, t('msg.save')),
-      ),
-    );
-    queueMicrotask(() => {
-      autosize(input);
-      input.focus();
-      input.setSelectionRange(input.value.length, input.value.length);
-    });
-    return form;
-  }
-
   function startEditing(id) {
     editing = id;
     lastSlices = {};
@@ -476,17 +461,8 @@ export function createMessageList({ actions }) {
     editing = null;
     lastSlices = {};
     update(state);
-    rowsEl.querySelector(`[data-message-id="${id}"] .msg-actions button`)?.focus();
-  }
-
-  async function deleteMessage(message) {
-    const ok = await confirmDialog({ title: t('msg.delete'), message: t('msg.confirmDelete'), confirmLabel: t('dialog.delete'), danger: true });
-    if (!ok) return;
-    try {
-      await actions.remove(message);
-    } catch (error) {
-      toast(errorText(error), { kind: 'error' });
-    }
+    const row = rowsEl.querySelector(`[data-message-id="${id}"]`);
+    (row?.querySelector('.msg-actions button') ?? row)?.focus();
   }
 
   return {
@@ -498,14 +474,9 @@ export function createMessageList({ actions }) {
       if (state) update(state);
     },
     scrollToBottom,
+    editLast,
     destroy() {
       attachments.releaseAll();
     },
   };
-}
-
-/** Grows a textarea with its content, up to the CSS max-height. */
-export function autosize(textarea) {
-  textarea.style.height = 'auto';
-  textarea.style.height = `${textarea.scrollHeight}px`;
 }

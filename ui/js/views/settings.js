@@ -76,18 +76,47 @@ export function settingsDialog({ store, actions }) {
       // Profile
       const preview = h('div', { class: 'profile-preview' }, avatar(me, 'lg'), h('strong', { text: me.username ?? '' }));
       const email = field({ label: t('settings.email'), name: 'email', type: 'email', autocomplete: 'email', value: me.email ?? '' });
-      const avatarUrl = field({ label: t('settings.avatar'), name: 'avatar_url', type: 'url', hint: t('settings.avatarHint'), value: me.avatar_url ?? '' });
+      // The avatar is a picture uploaded to the server, never a link (see js/avatars.js).
+      const showUser = (user) => {
+        preview.replaceChildren(avatar(user, 'lg'), h('strong', { text: user.username ?? '' }));
+        avatarRemove.hidden = !user.avatar_url;
+      };
+      const avatarAction = async (run, button) => {
+        button.disabled = true;
+        try {
+          const user = await run();
+          if (user) {
+            showUser(user);
+            toast(t('settings.saved'));
+          }
+        } catch (error) {
+          toast(errorText(error), { kind: 'error' });
+        } finally {
+          button.disabled = false;
+        }
+      };
+      const avatarUpload = h('button', { type: 'button', class: 'btn' }, t('settings.avatarUpload'));
+      const avatarRemove = h('button', { type: 'button', class: 'btn', hidden: !me.avatar_url }, t('settings.avatarRemove'));
+      avatarUpload.addEventListener('click', () => avatarAction(() => actions.pickAvatar(), avatarUpload));
+      avatarRemove.addEventListener('click', () => avatarAction(() => actions.removeAvatar(), avatarRemove));
+      const avatarRow = h(
+        'div',
+        { class: 'stack' },
+        h('span', { class: 'field-label', text: t('settings.avatar') }),
+        h('div', { class: 'dialog-actions' }, avatarUpload, avatarRemove),
+        h('p', { class: 'muted', text: t('settings.avatarHint') }),
+      );
       const profileSave = h('button', { type: 'submit', class: 'btn btn-primary' }, t('settings.saveProfile'));
-      const profileForm = h('form', { class: 'stack', novalidate: true }, preview, email.el, avatarUrl.el, h('div', { class: 'dialog-actions' }, profileSave));
+      const profileForm = h('form', { class: 'stack', novalidate: true }, preview, avatarRow, email.el, h('div', { class: 'dialog-actions' }, profileSave));
       profileForm.addEventListener('submit', async (event) => {
         event.preventDefault();
         profileSave.disabled = true;
         try {
-          const user = await actions.updateProfile({ email: email.input.value.trim() || null, avatar_url: avatarUrl.input.value.trim() || null });
-          preview.replaceChildren(avatar(user, 'lg'), h('strong', { text: user.username }));
+          const user = await actions.updateProfile({ email: email.input.value.trim() || null });
+          showUser(user);
           toast(t('settings.saved'));
         } catch (error) {
-          const target = fieldFor({ email, avatar_url: avatarUrl }, error);
+          const target = fieldFor({ email }, error);
           if (target) target.setError(errorText(error));
           else toast(errorText(error), { kind: 'error' });
         } finally {

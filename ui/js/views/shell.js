@@ -10,6 +10,9 @@ import { createComposer } from './composer.js';
 import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
+import { installShortcuts } from './shortcuts.js';
+import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
+import { roomTitle } from '../state.js';
 
 const NARROW = '(max-width: 600px)';
 const WIDE = '(min-width: 1101px)';
@@ -27,9 +30,12 @@ export function mountChat(root, { store, actions }) {
     },
     onCreateRoom: () => createRoomDialog({ actions }).then(() => media(NARROW) && setRooms(false)),
     onSettings: () => settingsDialog({ store, actions }),
+    onNewMessage: () => newMessageDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onMentions: () => mentionsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onStatus: () => statusDialog({ store, actions }),
   });
   const messages = createMessageList({ actions });
-  const composer = createComposer({ actions });
+  const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
   const details = createDetails({ actions, onClose: () => setDetails(false, true) });
   const banner = createBanner({ actions });
 
@@ -37,7 +43,7 @@ export function mountChat(root, { store, actions }) {
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
   const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
-  const roomName = h('h1', { class: 'topbar-room-name' });
+  const roomName = h('h1', { class: 'topbar-room-name', dir: 'auto' });
   const roomMeta = h('p', { class: 'topbar-room-meta' });
   const connDot = h('span', { class: 'conn-dot', role: 'img' });
 
@@ -54,8 +60,21 @@ export function mountChat(root, { store, actions }) {
   composer.acceptDrops(chat);
   const scrim = h('div', { class: 'scrim', 'aria-hidden': 'true' });
   const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, details.el, scrim);
-  const shell = h('div', { class: 'shell' }, header, banner.el, workspace);
+  const skip = h('a', { class: 'skip-link', href: '#composer-input', text: t('kb.skip') });
+  skip.addEventListener('click', (event) => {
+    event.preventDefault();
+    composer.focus();
+  });
+  const shell = h('div', { class: 'shell' }, skip, header, banner.el, workspace);
   root.replaceChildren(shell);
+  const shortcuts = installShortcuts({
+    store,
+    actions,
+    openRoom: (id) => {
+      actions.openRoom(id);
+      if (media(NARROW)) setRooms(false);
+    },
+  });
 
   function setRooms(open, returnFocus = false) {
     roomsOpen = open;
@@ -101,8 +120,8 @@ export function mountChat(root, { store, actions }) {
     const room = state.rooms[state.currentRoomId] ?? null;
     if (room !== lastRoom) {
       lastRoom = room;
-      roomIcon.replaceChildren(icon(room?.is_private ? 'lock' : 'hash'));
-      roomName.textContent = room?.name ?? t('app.name');
+      roomIcon.replaceChildren(icon(room?.kind === 'direct' ? 'users' : room?.is_private ? 'lock' : 'hash'));
+      roomName.textContent = room ? roomTitle(room) : t('app.name');
       roomMeta.textContent = room ? [t('room.members', { n: room.member_count ?? 0 }), room.description].filter(Boolean).join(' · ') : '';
     }
     if (state.connection !== lastConnection) {
@@ -125,7 +144,9 @@ export function mountChat(root, { store, actions }) {
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];
-    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `#${room.name} · ` : ''}${t('app.name')}`;
+    // No isolate marks here: room names hold no direction overrides (the server strips them), and
+    // some desktops draw the marks in window titles as boxes.
+    const title = `${unread > 0 ? `(${unread > 999 ? '999+' : unread}) ` : ''}${room ? `${room.kind === 'direct' ? '' : '#'}${roomTitle(room)} · ` : ''}${t('app.name')}`;
     if (document.title !== title) document.title = title;
     if (unread !== lastTotalUnread) {
       lastTotalUnread = unread;
@@ -139,6 +160,7 @@ export function mountChat(root, { store, actions }) {
   return {
     destroy() {
       unsubscribe();
+      shortcuts.destroy();
       banner.destroy();
       messages.destroy();
       details.destroy();

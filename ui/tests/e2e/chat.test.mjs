@@ -2,33 +2,18 @@
 // deletes, HTML shown as text, safe links, emoji, unread badges, notifications, and
 // screenshots of the main views. (Pictures and files: uploads.test.mjs.)
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
+  startSuite, openPeople, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
   eventually, uniqueName, screenshot, rest,
 } from './helpers.mjs';
 
-let server;
-let browser;
-let alice;
-let bob;
 const names = { alice: uniqueName('alice'), bob: uniqueName('bob') };
 const ROOM = 'Project Phoenix';
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  alice = await openClient(browser, server);
-  bob = await openClient(browser, server);
-  await registerViaUi(alice.page, names.alice);
-  await registerViaUi(bob.page, names.bob);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
+const [alice, bob] = await openPeople(browser, server, [{ name: names.alice }, { name: names.bob }]);
 
 test('a new public room appears for others, who can preview and join it', async () => {
   const { page } = alice;

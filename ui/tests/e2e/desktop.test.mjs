@@ -5,25 +5,14 @@
 // localStorage, notifications and the unread count handed to the app, links opened by the
 // system, settings persisted through update_settings, and the app's events.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  eventually, uniqueName, screenshot, makePng, TIMEOUT,
+  startSuite, openClient, registerViaUi, openRoom, sendMessage, messageBubbles, eventually,
+  uniqueName, screenshot, makePng, TIMEOUT,
 } from './helpers.mjs';
 
-let server;
-let browser;
-
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 /**
  * Installs the fake app. Its settings live in localStorage under `fake-tauri` (standing in for
@@ -304,7 +293,7 @@ test('in the app: notifications and the unread count go to the app, links open i
   const casual = rooms.find((r) => r.name === '随便聊聊').id;
   assert.deepEqual(message, {
     server: server.url, room_id: casual, room_name: '随便聊聊', sender: otherName, content: `Coffee @${me}? https://example.com/menu`,
-    message_type: 'text', file_name: null, my_username: me, active_room: rooms.find((r) => r.name === '大厅').id, lang: 'en',
+    message_type: 'text', file_name: null, my_username: me, mentions_me: true, direct: false, active_room: rooms.find((r) => r.name === '大厅').id, lang: 'en',
   });
   await eventually(async () => (await calls(page, 'set_unread_count')).some((c) => c.count === 1), { message: 'unread count reported' });
 

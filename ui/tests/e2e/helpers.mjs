@@ -1,6 +1,7 @@
-// Shared e2e machinery: start/stop/restart a real confab-server on a free port with a fresh data
-// dir, launch headless Chromium (playwright-core, system chromium), register users through the
-// UI, talk to the REST API directly, and wait for conditions instead of sleeping.
+// Shared e2e machinery: each test file's server and browser (`startSuite`), start/stop/restart a
+// real confab-server on a free port with a fresh data dir, launch headless Chromium
+// (playwright-core, system chromium), register users through the UI, talk to the REST API
+// directly, and wait for conditions instead of sleeping.
 
 import { spawn } from 'node:child_process';
 import { deflateSync } from 'node:zlib';
@@ -48,7 +49,8 @@ function spawnServer(bind, dataDir, extraArgs = []) {
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`confab-server not found at ${SERVER_BIN}; build it (cargo build --bin confab-server) or set CONFAB_SERVER_BIN`);
   }
-  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', 'testing', ...extraArgs], {
+  // Rate limits off: the tests act faster than people do (the limits are tested in server-core).
+  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', 'testing', '--rate-limits', 'off', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
@@ -65,7 +67,7 @@ function spawnServer(bind, dataDir, extraArgs = []) {
   }));
   const url = new Promise((resolve, reject) => {
     let out = '';
-    const timer = setTimeout(() => reject(new Error(`confab-server did not start within 20 s\n${stderr}`)), 20_000);
+    const timer = setTimeout(() => reject(new Error(`confab-server did not start within 60 s\n${stderr}`)), 60_000);
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = out.match(/http:\/\/[^\s/]+:(\d+)\//);
@@ -132,6 +134,34 @@ export async function startServer({ args = [] } = {}) {
     },
   };
   return server;
+}
+
+/**
+ * This test file's server (`startServer(options)`) and headless browser, closed again after
+ * its last test. Call once at the top level of a test file:
+ * `const { server, browser } = await startSuite();`.
+ */
+export async function startSuite(options = {}) {
+  const { after } = await import('node:test');
+  const server = await startServer(options);
+  let browser = null;
+  after(async () => {
+    await browser?.close();
+    await server.dispose();
+  });
+  browser = await launchBrowser();
+  return { server, browser };
+}
+
+/**
+ * One browser context per person (`{name, ...openClient options}`), opened in order, then each
+ * signed up through the UI in the same order; resolves with the clients.
+ */
+export async function openPeople(browser, server, people) {
+  const clients = [];
+  for (const { name, ...options } of people) clients.push(await openClient(browser, server, options));
+  for (const [i, { name }] of people.entries()) await registerViaUi(clients[i].page, name);
+  return clients;
 }
 
 export function delay(ms) {
@@ -329,4 +359,27 @@ export function makePng(width, height, { from = [91, 91, 240], to = [217, 70, 23
     pngChunk('IDAT', deflateSync(Buffer.concat(rows))),
     pngChunk('IEND', Buffer.alloc(0)),
   ]);
+}
+
+/**
+ * Posts `count` messages to `roomId` as `token`, `parallel` at a time (ids follow completion
+ * order, so `label(i)` need not match id order); resolves when all are stored.
+ */
+export async function seedMessages(server, token, roomId, count, { label = (i) => `Seed ${i}`, parallel = 32 } = {}) {
+  let next = 1;
+  const worker = async () => {
+    while (next <= count) {
+      const i = next;
+      next += 1;
+      for (let attempt = 0; ; attempt += 1) {
+        // A kept-alive connection the server has just closed fails the request; the retry
+        // carries the same client_msg_id, so the message is still stored once.
+        const sent = await rest(server, 'POST', `/api/rooms/${roomId}/messages`, { content: label(i), client_msg_id: `seed-${roomId}-${i}` }, token).catch((error) => ({ status: 0, body: String(error.cause ?? error) }));
+        if (sent.status === 201 || sent.status === 200) break;
+        if (attempt >= 20) throw new Error(`seeding message ${i} failed: ${sent.status} ${JSON.stringify(sent.body)}`);
+        await delay(sent.status === 429 ? 1000 : 50);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: parallel }, worker));
 }

@@ -1,26 +1,16 @@
 // History: the newest page loads when a room opens; older pages load as the reader scrolls up
 // (`before=` paging) without losing their place, until the beginning of the room.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, registerViaApi, openRoom, rest, eventually, uniqueName,
+  startSuite, openClient, registerViaUi, registerViaApi, openRoom, rest, eventually, uniqueName,
 } from './helpers.mjs';
 
-let server;
-let browser;
 const TOTAL = 130;
 const label = (i) => `History line ${String(i).padStart(3, '0')}`;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 test('scrolling up pages in older messages, in order, each once, keeping the reading position', async () => {
   const writer = await registerViaApi(server, uniqueName('quinn'));

@@ -3,25 +3,15 @@
 // `changed_after=` (edits and deletes made meanwhile), and messages that fail being marked and
 // retried without duplicates.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  rest, roomId, eventually, uniqueName, screenshot,
+  startSuite, openClient, registerViaUi, openRoom, sendMessage, messageBubbles, rest, roomId,
+  eventually, uniqueName, screenshot,
 } from './helpers.mjs';
 
-let server;
-let browser;
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
 
 /** Waits until exactly `n` stored copies of `text` are shown, and checks that stays true. */
 async function expectCount(page, text, n = 1) {

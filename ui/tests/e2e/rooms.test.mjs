@@ -1,33 +1,18 @@
 // Rooms and membership: private rooms stay invisible to non-members, room admins add and remove
 // people from the details panel (with errors beside the field), and leaving a room.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  rest, eventually, uniqueName, screenshot,
+  startSuite, openPeople, openRoom, sendMessage, messageBubbles, rest, eventually, uniqueName,
+  screenshot,
 } from './helpers.mjs';
 
-let server;
-let browser;
-let owner;
-let guest;
 const names = { owner: uniqueName('olga'), guest: uniqueName('pete') };
 const SECRET = 'Secret plans';
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  owner = await openClient(browser, server);
-  guest = await openClient(browser, server);
-  await registerViaUi(owner.page, names.owner);
-  await registerViaUi(guest.page, names.guest);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
+const [owner, guest] = await openPeople(browser, server, [{ name: names.owner }, { name: names.guest }]);
 
 async function createRoom(page, name, { isPrivate = false, description = '' } = {}) {
   await page.getByRole('button', { name: 'New room' }).click();
@@ -121,6 +106,23 @@ test('leaving a public room moves it back to Discover and tells the others', asy
   await guest.page.locator('.toast', { hasText: 'You left #Open plans' }).waitFor();
   assert.equal(await guest.page.locator('.toast', { hasText: 'You are no longer in #Open plans' }).count(), 0);
   assert.notEqual(await guest.page.locator('.topbar-room-name').textContent(), 'Open plans');
+});
+
+test('a direction override is dropped from room names and kept inside its message', async () => {
+  const ownerToken = await owner.page.evaluate(() => sessionStorage.getItem('confab.session:same-origin'));
+  const created = await rest(server, 'POST', '/api/rooms', { name: '\u202egnp.exe spoof' }, ownerToken);
+  assert.equal(created.status, 201);
+  assert.equal(created.body.room.name, 'gnp.exe spoof', 'the override is gone from the name');
+  await roomItem(owner.page, 'gnp.exe spoof').waitFor();
+  await openRoom(owner.page, 'gnp.exe spoof');
+  await sendMessage(owner.page, '\u202egnp.exe spoof');
+  const bubble = messageBubbles(owner.page, '\u202egnp.exe spoof');
+  await bubble.waitFor();
+  // The body keeps what was written, in an isolated element whose direction is its own.
+  assert.equal(await bubble.getAttribute('dir'), 'auto');
+  assert.equal(await bubble.evaluate((el) => getComputedStyle(el).unicodeBidi), 'isolate');
+  const author = owner.page.locator('.msg-author').first();
+  if (await author.count()) assert.equal(await author.evaluate((el) => getComputedStyle(el).unicodeBidi), 'isolate');
 });
 
 test('no script errors happened', () => {

@@ -4,18 +4,14 @@
 // Cancel, and Retry with the same client_msg_id; object URLs released when the room changes;
 // the retention note; and a file over the server's limit refused before anything is sent.
 
-import { test, before, after } from 'node:test';
+import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import {
-  startServer, launchBrowser, openClient, registerViaUi, openRoom, sendMessage, messageBubbles,
-  eventually, uniqueName, screenshot, makePng, rest, roomId,
+  startSuite, openPeople, startServer, openClient, registerViaUi, openRoom, sendMessage,
+  messageBubbles, eventually, uniqueName, screenshot, makePng, rest, roomId,
 } from './helpers.mjs';
 
-let server;
-let browser;
-let alice;
-let bob;
 const names = { alice: uniqueName('alice'), bob: uniqueName('bob') };
 const ROOM = '大厅';
 const WHITEBOARD = makePng(800, 600);
@@ -39,21 +35,10 @@ function trackObjectUrls(context) {
   });
 }
 
-before(async () => {
-  server = await startServer();
-  browser = await launchBrowser();
-  alice = await openClient(browser, server);
-  bob = await openClient(browser, server, { setup: trackObjectUrls });
-  await registerViaUi(alice.page, names.alice);
-  await registerViaUi(bob.page, names.bob);
-  await openRoom(alice.page, ROOM);
-  await openRoom(bob.page, ROOM);
-});
-
-after(async () => {
-  await browser?.close();
-  await server?.dispose();
-});
+const { server, browser } = await startSuite();
+const [alice, bob] = await openPeople(browser, server, [{ name: names.alice }, { name: names.bob, setup: trackObjectUrls }]);
+await openRoom(alice.page, ROOM);
+await openRoom(bob.page, ROOM);
 
 /** The stored message row (on `page`) whose attachment is called `name`. */
 function attachmentRow(page, name) {

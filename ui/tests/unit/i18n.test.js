@@ -40,6 +40,17 @@ test('too many attempts says how long to wait', () => {
   setLanguage('en');
 });
 
+test('rate limits and the upload quota say how long to wait', () => {
+  setLanguage('en');
+  assert.equal(errorText({ code: 'rate_limited', retryAfter: 3 }), 'That was faster than this server allows. Please wait 3 seconds and try again.');
+  // WebSocket errors carry the server's own field name.
+  assert.match(errorText({ code: 'upload_quota_exceeded', retry_after: 3600 }), /60 minutes/);
+  assert.match(errorText({ code: 'insufficient_storage' }), /disk space/);
+  setLanguage('zh-CN');
+  assert.equal(errorText({ code: 'rate_limited', retryAfter: 3 }), '操作太频繁，请等待 3 秒 后再试。');
+  setLanguage('en');
+});
+
 test('plural-aware strings', () => {
   setLanguage('en');
   assert.equal(t('room.members', { n: 1 }), '1 member');

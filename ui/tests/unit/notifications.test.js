@@ -3,7 +3,7 @@
 // same way in Rust; the web client only reports messages to it.)
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mentions, shouldNotify, isFromOthers, NOTIFY_LEVELS } from '../../js/notifications.js';
+import { mentions, shouldNotify, isFromOthers, desktopReport, NOTIFY_LEVELS } from '../../js/notifications.js';
 
 const ME = { id: 1, username: 'Mei' };
 const msg = (extra = {}) => ({ id: 5, room_id: 3, user_id: 2, username: 'bob', content: 'hello', message_type: 'text', is_deleted: false, ...extra });
@@ -49,4 +49,23 @@ test('what the desktop app is told about: anything from someone else', () => {
   assert.equal(isFromOthers(msg({ user_id: 1 }), ME), false);
   assert.equal(isFromOthers(msg({ message_type: 'system', user_id: null }), ME), false);
   assert.equal(isFromOthers(null, ME), false);
+});
+
+test('the server’s mentions decide when it sent them; direct messages notify like mentions; do not disturb silences all', () => {
+  // The text says @mei, but the server found no member called so in this room.
+  assert.equal(shouldNotify(msg({ content: '@mei look', mentions: [], mentions_room: false }), { level: 'mentions' }, away), false);
+  assert.equal(shouldNotify(msg({ content: 'look', mentions: [ME.id], mentions_room: false }), { level: 'mentions' }, away), true);
+  assert.equal(shouldNotify(msg({ content: '@room look', mentions: [], mentions_room: true }), { level: 'mentions' }, away), true);
+  assert.equal(shouldNotify(msg({ content: 'hi', mentions: [] }), { level: 'mentions' }, { ...away, direct: true }), true);
+  assert.equal(shouldNotify(msg({ content: 'hi', mentions: [ME.id] }), { level: 'all', dnd: true }, { ...away, direct: true }), false);
+});
+
+test('the desktop app is told whether a message mentions me (the server’s word) and is direct; nothing in do not disturb', () => {
+  assert.deepEqual(desktopReport(msg({ content: 'look', mentions: [ME.id], mentions_room: false }), { me: ME }), { direct: false, mentions_me: true });
+  assert.deepEqual(desktopReport(msg({ content: '@mei look', mentions: [], mentions_room: false }), { me: ME }), { direct: false, mentions_me: false });
+  assert.deepEqual(desktopReport(msg({ content: '@room', mentions: [], mentions_room: true }), { me: ME }), { direct: false, mentions_me: true });
+  assert.deepEqual(desktopReport(msg({ content: 'lunch?', mentions: [] }), { me: ME, direct: true }), { direct: true, mentions_me: false });
+  assert.equal(desktopReport(msg({ content: 'lunch?' }), { me: { ...ME, status: 'dnd' }, direct: true }), null, 'do not disturb');
+  assert.equal(desktopReport(msg({ user_id: ME.id }), { me: ME }), null, 'my own');
+  assert.equal(desktopReport(msg(), { me: ME, isMember: false }), null, 'not my room');
 });

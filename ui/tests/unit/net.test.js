@@ -2,7 +2,7 @@
 // desktop app uses to point the client at a server chosen at run time).
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { backoffDelay, configure, apiUrl, socketUrl, ApiError } from '../../js/api.js';
+import { backoffDelay, configure, apiUrl, socketUrl, ApiError } from '../../js/net/index.js';
 
 test('reconnect backoff doubles from 0.5 s to a 30 s cap, with jitter', () => {
   const low = (attempt) => backoffDelay(attempt, { random: () => 0 });
@@ -43,7 +43,7 @@ test('errors carry the server’s code, field and wait time', () => {
 // ---------------------------------------------------------------------------------------------
 // Platforms, sessions and uploads
 
-import { capabilities, platformName, saveSession, loadSession, clearSession, sessionRemembered, desktop, notify, setUnreadCount, openExternal, savePlatformSettings, uploadFile, fetchFile, pickImage } from '../../js/api.js';
+import { capabilities, platformName, saveSession, loadSession, clearSession, sessionRemembered, desktop, notify, setUnreadCount, openExternal, savePlatformSettings, uploadFile, fetchFile, pickImage } from '../../js/net/index.js';
 
 function memoryStorage() {
   const data = new Map();
@@ -265,4 +265,36 @@ test('fetchFile downloads with the token from the configured server', async () =
   assert.deepEqual(requests[0], ['http://10.0.0.5:8080/api/files/abc/thumbnail', 'Bearer tok']);
   await assert.rejects(fetchFile('/api/files/gone'), (e) => e.status === 404 && e.code === 'not_found');
   configure({ baseUrl: '' });
+});
+
+import { auth } from '../../js/net/index.js';
+
+test('sign-ins keep the device token per server and username and send it back', async () => {
+  delete globalThis.__TAURI__;
+  globalThis.localStorage = memoryStorage();
+  globalThis.sessionStorage = memoryStorage();
+  usePlatform();
+  configure({ baseUrl: '' });
+  const sent = [];
+  globalThis.fetch = async (url, options) => {
+    const body = JSON.parse(options.body);
+    sent.push(body);
+    return new Response(JSON.stringify({ token: 't', user: {}, device_token: `dev-${body.username}` }), { status: 200 });
+  };
+  await auth.register('Alice', 'correct-horse-42');
+  await auth.login('alice', 'correct-horse-42', false);
+  await auth.login('bob', 'correct-horse-42', false);
+  assert.equal(sent[1].device_token, 'dev-Alice', 'alice’s browser proves it signed in before');
+  assert.equal(sent[2].device_token, undefined, 'no token for a name never used here');
+  assert.equal(localStorage.getItem('confab.device:same-origin:bob'), 'dev-bob');
+});
+
+test('password errors say which rule the password broke', async () => {
+  const { errorText } = await import('../../js/i18n.js');
+  const common = errorText({ code: 'invalid_password', message: 'this password is on the list of the 20,000 most common passwords' });
+  const name = errorText({ code: 'invalid_password', message: 'the password must not contain the username' });
+  const length = errorText({ code: 'invalid_password', message: 'password must be 8 to 128 characters long' });
+  assert.match(common, /common|常见/);
+  assert.match(name, /username|用户名/);
+  assert.match(length, /8–128/);
 });

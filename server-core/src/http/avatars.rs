@@ -1,0 +1,151 @@
+//! Routes for profile pictures: uploading and removing one's own, and fetching anyone's.
+//! Served like attachments (signed-in people only, `nosniff`, a sandboxing CSP), as PNGs this
+//! server encoded itself.
+
+use bytes::{Buf, Bytes, BytesMut};
+use futures_util::{Stream, StreamExt};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::{authed, json, respond};
+use crate::chat::avatars::{self, MAX_AVATAR_BYTES};
+use crate::context::AppContext;
+use crate::error::{Error, Result};
+use crate::model::{Caller, Me};
+use crate::store::FileStore;
+
+pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    upload(ctx.clone())
+        .or(remove(ctx.clone()))
+        .unify()
+        .or(fetch(ctx))
+        .unify()
+        .boxed()
+}
+
+#[derive(Serialize)]
+struct UserBody {
+    user: Me,
+}
+
+/// PUT /api/auth/avatar — the body is the picture itself (PNG, JPEG, GIF or WebP, at most
+/// 8 MiB); it becomes a 256×256 PNG and the caller's `avatar_url`.
+fn upload(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    warp::path!("auth" / "avatar")
+        .and(warp::put())
+        .and(authed(ctx))
+        .and(warp::header::optional::<u64>("content-length"))
+        .and(warp::body::stream())
+        .then(
+            |ctx: AppContext, caller: Result<Caller>, length: Option<u64>, body| async move {
+                respond(upload_avatar(ctx, caller, length, body).await)
+            },
+        )
+        .boxed()
+}
+
+async fn upload_avatar<S, B>(
+    ctx: AppContext,
+    caller: Result<Caller>,
+    length: Option<u64>,
+    body: S,
+) -> Result<Response>
+where
+    S: Stream<Item = Result<B, warp::Error>>,
+    B: Buf,
+{
+    let caller = caller?;
+    let picture = read_picture(length, body).await?;
+    let user = avatars::set(&ctx, &caller, picture).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
+}
+
+/// DELETE /api/auth/avatar — remove the caller's avatar.
+fn remove(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    warp::path!("auth" / "avatar")
+        .and(warp::delete())
+        .and(authed(ctx))
+        .then(|ctx: AppContext, caller: Result<Caller>| async move {
+            respond(remove_avatar(ctx, caller).await)
+        })
+        .boxed()
+}
+
+async fn remove_avatar(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
+    let user = avatars::remove(&ctx, &caller?).await?;
+    Ok(json(StatusCode::OK, &UserBody { user }))
+}
+
+/// GET /api/avatars/{id} — somebody's current avatar, as PNG.
+fn fetch(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    warp::path!("avatars" / String)
+        .and(warp::get())
+        .and(authed(ctx))
+        .then(|id: String, ctx: AppContext, caller: Result<Caller>| async move {
+            respond(serve(ctx, caller, id).await)
+        })
+        .boxed()
+}
+
+async fn serve(ctx: AppContext, caller: Result<Caller>, id: String) -> Result<Response> {
+    caller?;
+    if !FileStore::is_valid_id(&id) || !avatars::in_use(&ctx, &id).await? {
+        return Err(Error::not_found("avatar"));
+    }
+    let bytes = tokio::fs::read(ctx.avatars.path(&id)?)
+        .await
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found("avatar"),
+            _ => Error::Io(e),
+        })?;
+    let mut response = Response::new(bytes.into());
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    // A new picture gets a new id, so a fetched one never changes.
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, max-age=31536000, immutable"),
+    );
+    Ok(response)
+}
+
+/// The request body, refused with `413 payload_too_large` past [`MAX_AVATAR_BYTES`].
+async fn read_picture<S, B>(length: Option<u64>, body: S) -> Result<Bytes>
+where
+    S: Stream<Item = Result<B, warp::Error>>,
+    B: Buf,
+{
+    let too_large = || Error::PayloadTooLarge {
+        limit: MAX_AVATAR_BYTES,
+    };
+    if length.is_some_and(|l| l > MAX_AVATAR_BYTES as u64) {
+        return Err(too_large());
+    }
+    let mut body = std::pin::pin!(body);
+    let mut buffer = BytesMut::new();
+    while let Some(chunk) = body.next().await {
+        let mut chunk =
+            chunk.map_err(|e| Error::bad_request("invalid_body", format!("reading the body failed: {e}")))?;
+        if buffer.len() + chunk.remaining() > MAX_AVATAR_BYTES {
+            return Err(too_large());
+        }
+        while chunk.has_remaining() {
+            let part = chunk.chunk();
+            buffer.extend_from_slice(part);
+            let n = part.len();
+            chunk.advance(n);
+        }
+    }
+    if buffer.is_empty() {
+        return Err(Error::bad_request("empty_file", "the picture is empty"));
+    }
+    Ok(buffer.freeze())
+}

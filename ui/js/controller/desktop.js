@@ -1,0 +1,203 @@
+// The desktop app (capabilities serverChoice / hostMode): the first-run choice of a server,
+// switching servers, the built-in server (host mode), the app's events (the machine going idle
+// or locked sets me away), and its settings
+// mirrored into this page's preferences. `ctx.desktopState` is the app's latest word.
+
+import * as api from '../net/index.js';
+import { errorText } from '../i18n.js';
+import { savePrefs } from '../prefs.js';
+import { prefsFromDesktop, startupPlan, sameServer } from '../platform-settings.js';
+
+export function createDesktop(ctx) {
+  const { ui, state } = ctx;
+  let desktopListeners = false;
+
+  async function startDesktop() {
+    let startup;
+    try {
+      startup = await api.desktop.startup();
+    } catch (error) {
+      ui.showWelcome({ startup: null });
+      ui.toast(errorText(error), { kind: 'error', timeout: 15_000 });
+      return;
+    }
+    ctx.desktopState = startup;
+    adoptDesktopSettings(startup.settings);
+    if (startup.notice) ui.toast(startup.notice, { timeout: 20_000 });
+    listenToDesktop();
+    const plan = startupPlan(startup);
+    if (plan.stage === 'welcome') {
+      ui.showWelcome({ startup });
+      return;
+    }
+    useServer(plan.serverUrl);
+    if (startup.settings?.mode === 'host' && !startup.host?.running) ensureHost();
+    ctx.lifecycle.resume();
+  }
+
+  /** Copies the app's settings into this page's preferences and applies them. */
+  function adoptDesktopSettings(settings) {
+    if (!settings) return;
+    savePrefs(prefsFromDesktop(settings));
+    ctx.preferences.applyPrefs();
+  }
+
+  function listenToDesktop() {
+    if (desktopListeners) return;
+    desktopListeners = true;
+    api.desktop.listen('open-room', (payload) => {
+      const roomId = Number(payload?.room_id);
+      if (!payload || !sameServer(payload.server, api.serverUrl()) || !ctx.socket) return;
+      if (state().rooms[roomId]) ctx.rooms.openRoom(roomId);
+    });
+    api.desktop.listen('machine-idle', (payload) => machineIdle(Boolean(payload?.idle)));
+    api.desktop.listen('host-status', (payload) => {
+      if (!payload || !ctx.desktopState) return;
+      ctx.desktopState = { ...ctx.desktopState, host: payload.status ?? ctx.desktopState.host };
+      if (payload.error) ui.showHostProblem(payload.error);
+      else if (payload.status?.running) ui.clearHostProblem();
+      ui.desktopChanged?.();
+    });
+  }
+
+  /**
+   * The machine went idle or locked (its screen saver started), or came back: while it lasts I
+   * show as away — only when I was plainly online, so a status I chose (dnd, away) is kept.
+   */
+  let autoAway = false;
+  async function machineIdle(idle) {
+    const me = state().me;
+    if (!me) return;
+    try {
+      if (idle && (me.status ?? 'online') === 'online') {
+        autoAway = true;
+        await ctx.people.actions.setStatus('away', me.status_text ?? '');
+      } else if (!idle && autoAway) {
+        autoAway = false;
+        if (me.status === 'away') await ctx.people.actions.setStatus('online', me.status_text ?? '');
+      }
+    } catch {
+      // Offline: the server's own idle timer and presence take over; the next change tries again.
+    }
+  }
+
+  /** Host mode but the built-in server is not (yet) running: start it, or say why it cannot. */
+  async function ensureHost() {
+    try {
+      const host = await api.desktop.hostStart();
+      ctx.desktopState = { ...ctx.desktopState, host };
+      ui.clearHostProblem();
+      ui.desktopChanged?.();
+    } catch (error) {
+      ui.showHostProblem(error);
+    }
+  }
+
+  function useServer(url) {
+    api.configure({ baseUrl: url });
+    ctx.preferences.applyPrefs();
+  }
+
+  /**
+   * Moves this window to the server of `startup` (the answer of update_settings). With
+   * `keepSession` (the same server under a new address: the built-in server's port changed) the
+   * current session goes along; otherwise the saved session of the new server is resumed.
+   */
+  function moveToServer(startup, { keepSession = false } = {}) {
+    ctx.desktopState = startup;
+    const token = api.currentToken();
+    const remembered = api.sessionRemembered();
+    const url = startup.server_url;
+    if (!url) return;
+    const same = sameServer(url, api.serverUrl()) && api.hasServer();
+    if (same && ctx.socket) return;
+    ctx.lifecycle.suspendSession();
+    useServer(url);
+    if (keepSession && token) {
+      api.saveSession(token, remembered);
+      ctx.lifecycle.startSession(null);
+    } else {
+      ctx.lifecycle.resume();
+    }
+  }
+
+  const actions = {
+    /** The app's settings, built-in server status and current server (null in a browser). */
+    desktopState: () => ctx.desktopState,
+
+    /** Checks a server address and, if Confab answers, makes it the server to use. */
+    async connectServer(address) {
+      const info = await api.desktop.checkServer(address);
+      const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: info.url });
+      ui.clearHostProblem();
+      moveToServer(startup);
+      return startup;
+    },
+
+    /**
+     * Runs the server here (`{port, lan}`); resolves with the app's answer (host status and
+     * addresses). `enter` moves this window to it at once; otherwise call `enterServer()`.
+     */
+    async hostHere({ port, lan }, { enter = true } = {}) {
+      const before = ctx.desktopState;
+      const wasHost = before?.settings?.mode === 'host';
+      const unchanged = wasHost && before.settings.host?.port === port && before.settings.host?.lan === lan;
+      let startup;
+      if (unchanged) {
+        // The same port and exposure: update_settings would not restart it; start it directly.
+        const host = await api.desktop.hostStart();
+        startup = { ...before, host };
+      } else {
+        try {
+          startup = await api.desktop.updateSettings({ mode: 'host', host_port: port, host_lan: lan });
+        } catch (error) {
+          // The app saved the choice even though the server could not start: stay in step.
+          ctx.desktopState = await api.desktop.startup().catch(() => ctx.desktopState);
+          throw error;
+        }
+        // Settings that were already saved (an earlier failed start) do not restart it.
+        if (!startup.host?.running) startup = { ...startup, host: await api.desktop.hostStart() };
+      }
+      ctx.desktopState = startup;
+      ui.clearHostProblem();
+      if (enter) moveToServer(startup, { keepSession: wasHost });
+      ui.desktopChanged?.();
+      return startup;
+    },
+
+    /** Back to the choice of server (from the sign-in screen). */
+    chooseServer() {
+      ui.showWelcome({ startup: ctx.desktopState });
+    },
+
+    /** After the first-run choice: go on to sign in (or resume) on the chosen server. */
+    enterServer() {
+      if (ctx.desktopState?.server_url) moveToServer(ctx.desktopState);
+    },
+
+    async hostStop() {
+      const host = await api.desktop.hostStop();
+      ctx.desktopState = { ...ctx.desktopState, host };
+      ui.desktopChanged?.();
+      return host;
+    },
+
+    async hostStart() {
+      const host = await api.desktop.hostStart();
+      ctx.desktopState = { ...ctx.desktopState, host };
+      ui.clearHostProblem();
+      ui.desktopChanged?.();
+      return host;
+    },
+
+    async refreshHost() {
+      const host = await api.desktop.hostStatus();
+      ctx.desktopState = { ...ctx.desktopState, host };
+      return host;
+    },
+
+    quit: () => api.desktop.quit(),
+  };
+
+  return { startDesktop, actions };
+}

@@ -1,0 +1,117 @@
+// The desktop app (Tauri): the only code that calls `invoke`. Its platform services (native
+// picker, notifications, downloads, settings), its own commands (`desktop.*`) and the session
+// tokens it handed over at start.
+
+import { DESKTOP_CAPABILITIES, normalizeServer } from '../platform-settings.js';
+import { ApiError } from './errors.js';
+import { chooseFiles } from './browser.js';
+
+/** Tauri's global API when this page runs inside the desktop app. */
+export function tauri() {
+  const api = globalThis.__TAURI__;
+  return typeof api?.core?.invoke === 'function' ? api : null;
+}
+
+/** Turns a rejected `invoke` (`{code, message}`, or a bare string) into an ApiError. */
+function desktopError(error) {
+  if (error instanceof ApiError) return error;
+  if (error && typeof error === 'object' && typeof error.code === 'string') return new ApiError(0, { code: error.code, message: error.message ?? '' });
+  return new ApiError(0, { code: 'desktop', message: String(error?.message ?? error ?? 'desktop error') });
+}
+
+async function invoke(command, args, options) {
+  const api = tauri();
+  if (!api) throw new ApiError(0, { code: 'desktop', message: 'not running in the desktop app' });
+  try {
+    return await api.core.invoke(command, args, options);
+  } catch (error) {
+    throw desktopError(error);
+  }
+}
+
+/** Session tokens the desktop app handed over at start, per server. */
+const desktopTokens = new Map();
+
+/** The token the desktop app keeps for `server` (null when it keeps none). */
+export function desktopToken(server) {
+  return desktopTokens.get(normalizeServer(server)) || null;
+}
+
+function rememberStartup(startup) {
+  if (startup?.server_url) desktopTokens.set(normalizeServer(startup.server_url), startup.session_token || null);
+  return startup;
+}
+
+export function desktopPlatform() {
+  return {
+    name: 'desktop',
+    capabilities: DESKTOP_CAPABILITIES,
+    /** The native dialog; the app checks the file and hands over its bytes. */
+    async pickImage({ maxBytes } = {}) {
+      const info = await invoke('pick_image', { maxBytes: maxBytes || null });
+      if (!info) return null;
+      const bytes = await invoke('take_picked_image', { id: info.id });
+      const data = bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes) ? bytes : new Uint8Array(bytes ?? []);
+      return new File([data], info.name || 'image', { type: info.content_type || 'application/octet-stream' });
+    },
+    pickFiles: () => chooseFiles({ multiple: true }),
+    // The operating system asks, if it asks at all; the app's settings decide.
+    notificationPermission: () => 'granted',
+    requestNotificationPermission: async () => 'granted',
+    /** Reports a new message; the app decides (preferences, mutes, focus) and coalesces. */
+    notify({ message }) {
+      if (message) invoke('notify', { message }).catch(() => {});
+    },
+    setUnreadCount(count) {
+      invoke('set_unread_count', { count: Math.max(0, Math.min(9999, Math.floor(count) || 0)) }).catch(() => {});
+    },
+    /**
+     * The webview cannot save blob downloads itself: the app writes the bytes into the Downloads
+     * folder (given a name, never a path) and says where.
+     */
+    async saveFile(blob, name) {
+      const bytes = new Uint8Array(await blob.arrayBuffer());
+      const path = await invoke('save_download', bytes, { headers: { 'x-file-name': encodeURIComponent(name) } });
+      return { path };
+    },
+    /** Web and mail links open in the person's browser / mail program, never in the app. */
+    openExternal(url) {
+      invoke('plugin:opener|open_url', { url }).catch(() => {});
+      return true;
+    },
+    saveSettings: (patch) => invoke('update_settings', { patch }).then(rememberStartup),
+    /** Keeps (`token`) or forgets (null) the session for `server` in the app's settings. */
+    rememberSession(server, token) {
+      const call = token ? invoke('remember_session', { server, token }) : invoke('forget_session', { server });
+      call.catch(() => {});
+      if (token) desktopTokens.set(normalizeServer(server), token);
+      else desktopTokens.delete(normalizeServer(server));
+    },
+  };
+}
+
+/**
+ * The desktop app's own commands (only with `capabilities().serverChoice`). Each returns a
+ * promise; failures reject with an ApiError whose code is the app's (`port_in_use`, …).
+ */
+export const desktop = {
+  /** `{settings, server_url, session_token, host, notice, version}`. */
+  startup: () => invoke('get_settings').then(rememberStartup),
+  updateSettings: (patch) => invoke('update_settings', { patch }).then(rememberStartup),
+  /** `{url, version}`: the normalized address of a Confab server that answered. */
+  checkServer: (url) => invoke('check_server', { url }),
+  hostStart: () => invoke('host_start'),
+  hostStop: () => invoke('host_stop'),
+  hostStatus: () => invoke('host_status'),
+  quit: () => invoke('quit'),
+  /** `confab://` links the app was opened with before this page listened for `confab-link`. */
+  takeLinks: () => invoke('take_links'),
+  /** `'on'`, `'off'` or `'unavailable'`: whether the OS was asked not to sleep while hosting. */
+  keepAwakeStatus: () => invoke('keep_awake_status'),
+  /** Calls `handler(payload)` for each app event `name`; resolves with an unlisten function. */
+  async listen(name, handler) {
+    const api = tauri();
+    if (!api?.event?.listen) return () => {};
+    return api.event.listen(name, (event) => handler(event?.payload ?? null));
+  },
+};
