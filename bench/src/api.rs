@@ -203,6 +203,25 @@ impl Api {
         Ok((page.messages.len(), body.len()))
     }
 
+    /// GET /api/search?q= — how many results the first page has.
+    pub async fn search(&self, token: &str, q: &str) -> Result<usize> {
+        #[derive(Deserialize)]
+        struct Page {
+            results: Vec<serde::de::IgnoredAny>,
+        }
+        let response = self
+            .http
+            .get(self.url(&format!("/api/search?q={}", percent_encode(q))))
+            .bearer_auth(token)
+            .send()
+            .await?;
+        if response.status() != StatusCode::OK {
+            return Err(unexpected("search", response.status(), response).await);
+        }
+        let page: Page = serde_json::from_slice(&response.bytes().await?)?;
+        Ok(page.results.len())
+    }
+
     /// GET /api/users/online — the ids of users with a live socket.
     pub async fn online_user_ids(&self, token: &str) -> Result<Vec<i64>> {
         #[derive(Deserialize)]
@@ -234,4 +253,14 @@ async fn expect<T: serde::de::DeserializeOwned>(
 async fn unexpected(what: &str, status: StatusCode, response: reqwest::Response) -> Error {
     let body = response.text().await.unwrap_or_default();
     Error::protocol(format!("{what}: HTTP {status}: {body}"))
+}
+
+/// `s` as a URL query value: unreserved ASCII as is, every other byte as `%XX`.
+fn percent_encode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }

@@ -111,6 +111,8 @@ pub enum Command {
     Slow(SlowArgs),
     /// 7. Random history pages in a room of a million messages.
     History(HistoryArgs),
+    /// 8. Searches of every kind over a million Chinese and English messages.
+    Search(SearchArgs),
     /// Every scenario in turn, at default sizes.
     All(AllArgs),
     /// Build (or rebuild) the cached data set the scenarios copy.
@@ -235,6 +237,19 @@ pub struct HistoryArgs {
     /// Messages per page [default: 50].
     #[arg(long)]
     pub page: Option<u32>,
+}
+
+#[derive(Clone, Debug, Default, Args)]
+pub struct SearchArgs {
+    /// Messages to search [default: 1000000].
+    #[arg(long)]
+    pub messages: Option<u64>,
+    /// Seconds of requests per query class [default: 10].
+    #[arg(long)]
+    pub duration_secs: Option<f64>,
+    /// Requests in flight at once [default: 4].
+    #[arg(long)]
+    pub concurrency: Option<usize>,
 }
 
 #[derive(Clone, Debug, Default, Args)]

@@ -6,6 +6,7 @@ pub mod api;
 pub mod ceiling;
 pub mod cli;
 pub mod client;
+pub mod corpus;
 pub mod dataset;
 pub mod error;
 pub mod report;
@@ -44,6 +45,7 @@ async fn scenarios(command: &Command, env: &Env) -> Result<Vec<Report>> {
         Command::Storm(args) => vec![scenario::storm::run(env, args).await?],
         Command::Slow(args) => vec![scenario::slow::run(env, args).await?],
         Command::History(args) => vec![scenario::history::run(env, args).await?],
+        Command::Search(args) => vec![scenario::search::run(env, args).await?],
         Command::All(args) => all(env, args).await?,
         Command::Prepare(args) => {
             prepare(env, args).await?;
@@ -86,6 +88,7 @@ async fn all(env: &Env, args: &AllArgs) -> Result<Vec<Report>> {
     };
     then!(scenario::slow::run(env, &slow));
     then!(scenario::history::run(env, &Default::default()));
+    then!(scenario::search::run(env, &Default::default()));
     Ok(reports)
 }
 

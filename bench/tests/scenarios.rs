@@ -81,3 +81,22 @@ fn history_pages_come_back_full() {
     assert_eq!(row["extra"]["short_pages"], 0, "{report}");
     assert_eq!(row["messages"]["errors"], 0, "{report}");
 }
+
+#[test]
+fn every_search_class_answers() {
+    let report = run_tiny("search");
+    let rows = rows(&report, "confab");
+    assert_eq!(rows.len(), 7, "{report}");
+    for row in rows {
+        assert!(row["extra"]["requests"].as_u64().unwrap() > 0, "{report}");
+        assert_eq!(row["messages"]["errors"], 0, "{report}");
+        assert!(
+            row["extra"]["mean_results"].as_f64().unwrap() > 0.0,
+            "nothing found: {row}"
+        );
+    }
+    assert!(
+        report["summary"]["index_to_messages_ratio"].as_f64().unwrap() > 0.0,
+        "{report}"
+    );
+}

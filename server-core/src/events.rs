@@ -6,7 +6,7 @@ use serde::Serialize;
 use tokio_tungstenite::tungstenite::Utf8Bytes;
 
 use crate::error::ErrorBody;
-use crate::model::{Me, Member, Message, MessageId, Room, RoomId, User, UserId, UserStatus};
+use crate::model::{Me, Member, Message, MessageId, Reaction, Room, RoomId, User, UserId, UserStatus};
 use crate::time::{self, Millis};
 
 /// One serialized event, cheap to clone.
@@ -90,6 +90,40 @@ pub fn new_message(message: &Message, reference: Option<&str>) -> Frame {
 /// `message_updated` {message}.
 pub fn message_updated(message: &Message, reference: Option<&str>) -> Frame {
     frame("message_updated", MessageData { message }, reference)
+}
+
+/// `reactions_updated` {room_id, message_id, reactions}: a message's reactions as they now are.
+pub fn reactions_updated(room_id: RoomId, message_id: MessageId, reactions: &[Reaction]) -> Frame {
+    #[derive(Serialize)]
+    struct Data<'a> {
+        room_id: RoomId,
+        message_id: MessageId,
+        reactions: &'a [Reaction],
+    }
+    frame(
+        "reactions_updated",
+        Data {
+            room_id,
+            message_id,
+            reactions,
+        },
+        None,
+    )
+}
+
+/// `thread_reply` {message}: a new reply in a thread the receiver follows.
+pub fn thread_reply(message: &Message) -> Frame {
+    frame("thread_reply", MessageData { message }, None)
+}
+
+/// `thread_read` {room_id, root_id}: the receiver read that thread on one of their devices.
+pub fn thread_read(room_id: RoomId, root_id: MessageId) -> Frame {
+    #[derive(Serialize)]
+    struct Data {
+        room_id: RoomId,
+        root_id: MessageId,
+    }
+    frame("thread_read", Data { room_id, root_id }, None)
 }
 
 /// `message_deleted` {message_id, room_id}.

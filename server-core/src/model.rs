@@ -195,6 +195,63 @@ pub struct Message {
     pub mentions: Vec<UserId>,
     /// Mentions everyone in the room (`@room`, `@all`, `@所有人`).
     pub mentions_room: bool,
+    /// The message this one quotes (an inline reply).
+    pub reply_to: Option<ReplyTo>,
+    /// The root of the thread this message replies in.
+    pub thread_id: Option<MessageId>,
+    /// A thread reply that is also shown in the room's timeline.
+    pub also_to_room: bool,
+    /// For a thread's root: its replies so far (`None` until the first one).
+    pub thread: Option<ThreadSummary>,
+    /// Reactions, each emoji in the order it was first used.
+    pub reactions: Vec<Reaction>,
+    pub is_pinned: bool,
+}
+
+/// What a reply shows of the message it quotes.
+#[derive(Clone, Debug, Serialize)]
+#[serde(untagged)]
+pub enum ReplyTo {
+    Live {
+        id: MessageId,
+        user_id: Option<UserId>,
+        username: Option<String>,
+        /// The original's text without Markdown marks, at most 140 characters.
+        excerpt: String,
+    },
+    Deleted {
+        id: MessageId,
+        is_deleted: bool,
+    },
+}
+
+impl ReplyTo {
+    /// The quoted message's id.
+    pub fn id(&self) -> MessageId {
+        match self {
+            ReplyTo::Live { id, .. } | ReplyTo::Deleted { id, .. } => *id,
+        }
+    }
+}
+
+/// A thread as its root shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThreadSummary {
+    pub reply_count: i64,
+    #[serde(serialize_with = "time::ser")]
+    pub last_reply_at: Millis,
+    /// Everyone who replied, in no particular order.
+    pub participant_ids: Vec<UserId>,
+}
+
+/// One emoji's reactions on a message.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Reaction {
+    /// One emoji, or a `:shortcode:`.
+    pub emoji: String,
+    pub count: i64,
+    /// Who reacted.
+    pub user_ids: Vec<UserId>,
 }
 
 /// An uploaded file as clients see it. Its bytes are at `url` (and a small preview of an image
@@ -262,6 +319,11 @@ pub enum SystemEvent {
         by_id: UserId,
         by_username: String,
     },
+    MessagePinned {
+        message_id: MessageId,
+        by_id: UserId,
+        by_username: String,
+    },
 }
 
 impl SystemEvent {
@@ -284,6 +346,9 @@ impl SystemEvent {
                 ..
             } => {
                 format!("{by_username} removed {username} from {room}")
+            }
+            SystemEvent::MessagePinned { by_username, .. } => {
+                format!("{by_username} pinned a message to {room}")
             }
         }
     }

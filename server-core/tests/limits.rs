@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server_core::config::{DEFAULT_EDIT_RATE, DEFAULT_MESSAGE_RATE, DEFAULT_TYPING_RATE};
+use server_core::config::{
+    DEFAULT_EDIT_RATE, DEFAULT_MESSAGE_RATE, DEFAULT_REACTION_RATE, DEFAULT_TYPING_RATE,
+};
 use server_core::{Clock, Config, Rate};
 
 use crate::common::{Next, TestServer, WAIT, WsClient, files_under};
@@ -237,6 +239,56 @@ async fn typing_toggles_beyond_the_burst_are_refused_not_broadcast() {
 }
 
 /// Edits and deletes share one bucket, over REST and WebSocket.
+#[tokio::test]
+async fn reactions_beyond_the_burst_answer_429_and_change_nothing() {
+    let rate = burst_only(DEFAULT_REACTION_RATE);
+    let server = limited(|c| c.limits.reactions = rate).await;
+    let alice = server.register("alice").await;
+    let lobby = server.room_id(&alice, "大厅").await;
+    let id = server.say(&alice, lobby, "vote").await["id"].as_i64().unwrap();
+    let path = |add: bool| {
+        format!(
+            "/api/messages/{id}/reactions/{}",
+            if add { "%F0%9F%91%8D" } else { "%F0%9F%91%8E" }
+        )
+    };
+
+    // Toggling one reaction on and off: each change is a broadcast and a revision.
+    for i in 0..rate.burst {
+        let (status, body) = if i % 2 == 0 {
+            server.put(Some(&alice.token), &path(true), json!({})).await
+        } else {
+            server.delete(Some(&alice.token), &path(true)).await
+        };
+        assert_eq!(status, StatusCode::OK, "reaction {i}: {body}");
+    }
+    let (status, body) = server.put(Some(&alice.token), &path(false), json!({})).await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS, "{body}");
+    assert_rate_limited(&[body["error"].clone()], 3600);
+
+    let mut a = server.ws(&alice).await;
+    a.send_ref("add_reaction", json!({"message_id": id, "emoji": "👎"}), "r")
+        .await;
+    let error = a.expect("error").await;
+    assert_eq!(error["ref"], "r");
+    assert_rate_limited(&[error["data"].clone()], 3600);
+    let (_, history) = server
+        .get(Some(&alice.token), &format!("/api/rooms/{lobby}/messages"))
+        .await;
+    let stored = history["messages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == id)
+        .unwrap()
+        .clone();
+    assert_eq!(
+        stored["reactions"],
+        json!([]),
+        "the refused reactions were not stored"
+    );
+}
+
 #[tokio::test]
 async fn edits_and_deletes_beyond_the_burst_answer_429() {
     let rate = burst_only(DEFAULT_EDIT_RATE);

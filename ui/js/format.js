@@ -2,6 +2,8 @@
 // the rows the message list draws (day separators, the "new messages" divider, author groups).
 // Pure: no DOM, no network; the clock and the locale are parameters.
 
+import { inTimeline } from './conversations.js';
+
 /** Consecutive messages by one author within this gap share one header. */
 export const GROUP_GAP_MS = 5 * 60 * 1000;
 
@@ -119,6 +121,8 @@ export function buildRows(messages, { pending = [], uploads = [], meId = null, n
   };
 
   for (const message of messages) {
+    // Thread replies live in their thread (unless also sent to the room).
+    if (!inTimeline(message)) continue;
     startDay(message.timestamp);
     const isSystem = message.message_type === 'system' || message.user_id == null;
     if (!dividerPlaced && message.id > newAfterId && !isSystem && message.user_id !== meId) {

@@ -21,12 +21,16 @@ export const ACK_TIMEOUT_MS = 10_000;
 const TRANSIENT_CODES = new Set(['internal', 'shutting_down', 'network', 'timeout']);
 
 /** Adds a message to the end of the outbox. */
-export function enqueue(outbox, { roomId, content, messageType = 'text', clientMsgId = newClientMsgId(), now = Date.now() }) {
+export function enqueue(outbox, { roomId, content, messageType = 'text', clientMsgId = newClientMsgId(), now = Date.now(), replyTo = null, threadId = null, alsoToRoom = false }) {
   const item = {
     clientMsgId,
     roomId,
     content,
     messageType,
+    // What it answers: a quoted message id, a thread's root id, shown in the room too.
+    replyTo,
+    threadId,
+    alsoToRoom,
     status: 'queued',
     attempts: 0,
     createdAt: now,
@@ -94,8 +98,8 @@ export function discard(outbox, clientMsgId) {
 
 /** The outbox as JSON, for keeping it across a reload. */
 export function serialize(outbox) {
-  return JSON.stringify(outbox.map(({ clientMsgId, roomId, content, messageType, status, attempts, createdAt, error }) => ({
-    clientMsgId, roomId, content, messageType, status, attempts, createdAt, error,
+  return JSON.stringify(outbox.map(({ clientMsgId, roomId, content, messageType, status, attempts, createdAt, error, replyTo, threadId, alsoToRoom }) => ({
+    clientMsgId, roomId, content, messageType, status, attempts, createdAt, error, replyTo, threadId, alsoToRoom,
   })));
 }
 
@@ -120,5 +124,8 @@ export function restore(json) {
       createdAt: Number.isFinite(i.createdAt) ? i.createdAt : Date.now(),
       sentAt: null,
       error: i.status === 'failed' ? i.error ?? null : null,
+      replyTo: Number.isInteger(i.replyTo) ? i.replyTo : null,
+      threadId: Number.isInteger(i.threadId) ? i.threadId : null,
+      alsoToRoom: i.alsoToRoom === true,
     }));
 }

@@ -12,6 +12,8 @@ import * as outbox from './queue.js';
 import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
 import { mentionsMe } from './mentions.js';
+import { initialConversations, reduceConversations } from './conversations-state.js';
+import { inTimeline } from './conversations.js';
 import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
 
 export { historyOf, mergeMessages, MAX_LOADED } from './history.js';
@@ -37,6 +39,7 @@ export function initialState() {
     currentRoomId: null,
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
+    ...initialConversations(),
   };
 }
 
@@ -102,6 +105,11 @@ function stopTyping(state, roomId, userId) {
  * The next state after `action` ({type, ...}). Unknown actions return `state` itself.
  */
 export function reduce(state, action) {
+  // Threads, quote-replies and reactions follow what the rest of the state did.
+  return reduceConversations(reduceCore(state, action), action);
+}
+
+function reduceCore(state, action) {
   switch (action.type) {
     case 'session/start':
       // What the server is and which rooms are muted belong to the server, not the session.
@@ -224,7 +232,8 @@ export function reduce(state, action) {
       if (message.user_id != null) next = stopTyping(next, roomId, message.user_id);
       if (!room || known) return next;
       const fresh = message.id > (room.last_message_id ?? 0);
-      const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted;
+      // A reply kept to its thread is counted in "Threads", not as the room's unread.
+      const fromOther = isChat(message) && message.user_id !== meId(state) && !message.is_deleted && inTimeline(message);
       const seen = action.visible === true && state.currentRoomId === roomId;
       // A closed conversation comes back with its next message.
       let updated = { ...room, last_message_id: Math.max(room.last_message_id ?? 0, message.id), is_hidden: false };

@@ -7,6 +7,7 @@ pub mod fanout;
 pub mod history;
 pub mod idle;
 pub mod office;
+pub mod search;
 pub mod slow;
 pub mod storm;
 

@@ -37,8 +37,6 @@ pub enum Action {
     /// Editing or deleting a message.
     Edit,
     /// Adding or removing a reaction.
-    // The bucket is configured, documented and tested now; reactions themselves come later.
-    #[allow(dead_code)]
     Reaction,
     /// A `typing_start` or `typing_stop`.
     Typing,

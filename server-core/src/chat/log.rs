@@ -91,6 +91,9 @@ impl MessageLog {
             attachment: None,
             mention_keys: Vec::new(),
             mentions_room: false,
+            reply_to: None,
+            thread_id: None,
+            also_to_room: false,
         };
         if let Err(e) = self.append(message).await {
             tracing::warn!(error = %e, room_id, "posting a system message failed");
@@ -176,11 +179,20 @@ impl Writer {
             };
         // After the commit, in id order: the room hears of each new message, its sender gets
         // the answer.
+        let mut replies = Vec::new();
         for (asker, outcome) in askers.into_iter().zip(outcomes) {
             let answer = messages::announce(&*self.fanout, outcome, asker.origin());
+            if let Ok(sent) = &answer {
+                if sent.created && sent.message.thread_id.is_some() {
+                    replies.push(sent.message.clone());
+                }
+            }
             if let Asker::Caller(tx) = asker {
                 let _ = tx.send(answer);
             }
+        }
+        if !replies.is_empty() {
+            super::threads::announce_replies(&self.store, &*self.fanout, &replies).await;
         }
     }
 }

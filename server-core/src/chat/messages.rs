@@ -23,6 +23,15 @@ pub struct Draft {
     pub message_type: Option<MessageType>,
     #[serde(default)]
     pub client_msg_id: Option<String>,
+    /// A message of the same room this one quotes.
+    #[serde(default)]
+    pub reply_to: Option<MessageId>,
+    /// A message of the same room whose thread this one replies in.
+    #[serde(default)]
+    pub thread_id: Option<MessageId>,
+    /// A thread reply shown in the room's timeline too.
+    #[serde(default)]
+    pub also_to_room: bool,
 }
 
 /// Validates a draft into a message ready for the log.
@@ -58,6 +67,9 @@ pub fn prepare(caller: &Caller, room_id: RoomId, draft: Draft) -> Result<NewMess
         attachment: None,
         mention_keys: written.keys,
         mentions_room: written.room,
+        reply_to: None,
+        thread_id: None,
+        also_to_room: false,
     })
 }
 
@@ -79,9 +91,16 @@ pub async fn send(
     draft: Draft,
     origin: Option<Origin<'_>>,
 ) -> Result<Option<Sent>> {
-    let message = prepare(caller, room_id, draft)?;
-    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user.
+    let links = super::threads::Links {
+        reply_to: draft.reply_to,
+        thread_id: draft.thread_id,
+        also_to_room: draft.also_to_room,
+    };
+    let mut message = prepare(caller, room_id, draft)?;
+    // Here, not in the transports: REST, WebSocket and uploads share one bucket per user. Before
+    // the links are looked up, so a flood of bad ones costs its sender, not the database.
     ctx.limits.take(caller.user_id, Action::Message)?;
+    super::threads::link(ctx, &mut message, links).await?;
     ctx.typing.stop(&*ctx.fanout, room_id, caller.user_id);
     match origin {
         None => ctx.log.append(message).await.map(Some),
@@ -204,7 +223,11 @@ pub async fn changes(
 }
 
 /// A message the caller can see (in a room visible to them), deleted or not.
-async fn visible(ctx: &AppContext, caller: &Caller, id: MessageId) -> Result<(Message, crate::model::Room)> {
+pub(super) async fn visible(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: MessageId,
+) -> Result<(Message, crate::model::Room)> {
     let message = ctx.store.message(id).await?.ok_or(Error::not_found("message"))?;
     let room = super::rooms::get(ctx, caller, message.room_id)
         .await
@@ -212,6 +235,26 @@ async fn visible(ctx: &AppContext, caller: &Caller, id: MessageId) -> Result<(Me
             Error::NotFound { .. } => Error::not_found("message"),
             other => other,
         })?;
+    Ok((message, room))
+}
+
+/// A live message in a room the caller belongs to: what reacting, pinning and following need.
+/// Outsiders of a private room learn nothing (404); of a public one, that they must join (403).
+pub(super) async fn member_message(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: MessageId,
+) -> Result<(Message, crate::model::Room)> {
+    let (message, room) = visible(ctx, caller, id).await?;
+    if message.is_deleted {
+        return Err(Error::not_found("message"));
+    }
+    if !room.is_member {
+        return Err(Error::forbidden(
+            "not_a_member",
+            "join this room before doing that",
+        ));
+    }
     Ok((message, room))
 }
 
@@ -290,6 +333,14 @@ pub async fn delete(
     if let Some(audience) = audience {
         ctx.fanout
             .publish(audience, &events::message_deleted(id, room_id, None));
+    }
+    // A deleted reply changes its thread's summary.
+    if let (true, Some(root)) = (deleted, message.thread_id) {
+        ctx.store.touch_root(root).await?;
+        if let Some(root) = ctx.store.message(root).await? {
+            ctx.fanout
+                .publish(Audience::room(room_id), &events::message_updated(&root, None));
+        }
     }
     Ok(())
 }

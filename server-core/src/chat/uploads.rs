@@ -161,6 +161,9 @@ pub async fn receive(ctx: &AppContext, caller: &Caller, room_id: RoomId, upload:
         }),
         mention_keys: written.keys,
         mentions_room: written.room,
+        reply_to: None,
+        thread_id: None,
+        also_to_room: false,
     };
     let answer = ctx.log.append(message).await;
     if answer.as_ref().is_ok_and(|sent| sent.created) {

@@ -10,7 +10,11 @@ mod files;
 mod health;
 mod mentions;
 mod messages;
+mod pins;
+mod reactions;
 mod rooms;
+mod search;
+mod threads;
 mod users;
 
 use std::convert::Infallible;
@@ -56,6 +60,14 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
             .or(files::routes(ctx.clone()))
             .unify()
             .or(avatars::routes(ctx.clone()))
+            .unify()
+            .or(reactions::routes(ctx.clone()))
+            .unify()
+            .or(pins::routes(ctx.clone()))
+            .unify()
+            .or(threads::routes(ctx.clone()))
+            .unify()
+            .or(search::routes(ctx.clone()))
             .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote

@@ -136,9 +136,12 @@ impl Store {
     }
 
     /// Messages `ids` (deleted or not), in the order given; missing ones are left out.
-    pub(super) async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+    pub async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+        // The ids drive the join: with `m.id in (select …)` SQLite scanned the whole table,
+        // a quarter of a second at a million messages (search results, mentions).
         let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
-            "where m.id in (select value from json_each(?1))"
+            from "json_each(?1) j cross join messages m"
+            "where m.id = j.value"
         ))
         .bind(json_param(&ids))
         .fetch_all(&self.read)

@@ -1,11 +1,12 @@
 //! SQL for messages: batched appends (the single writer's transaction), edits and soft
-//! deletes. Reading history is in `history.rs`.
+//! deletes, each indexed for search in its own transaction. Reading history is in
+//! `history.rs`.
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use super::Store;
 use crate::error::Result;
-use crate::model::{Attachment, Message, MessageId, MessageType, RoomId, UserId};
+use crate::model::{Attachment, Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
 use crate::time::Millis;
 
 /// A message waiting to be stored.
@@ -26,6 +27,12 @@ pub struct NewMessage {
     pub mention_keys: Vec<String>,
     /// Mentions everyone in the room.
     pub mentions_room: bool,
+    /// The message this one quotes, as checked when it was sent.
+    pub reply_to: Option<ReplyTo>,
+    /// The root of the thread this message replies in.
+    pub thread_id: Option<MessageId>,
+    /// A thread reply shown in the room's timeline too.
+    pub also_to_room: bool,
 }
 
 /// An uploaded file already on disk, to be recorded with its message.
@@ -192,6 +199,9 @@ impl Store {
                     new.client_msg_id.as_deref(),
                     new.meta.as_deref(),
                     new.mentions_room,
+                    new.reply_to.as_ref().map(ReplyTo::id),
+                    new.thread_id,
+                    new.also_to_room,
                 )
             })
             .collect();
@@ -200,9 +210,9 @@ impl Store {
         } else {
             sqlx::query_scalar(
                 r#"insert into messages (room_id, user_id, content, message_type, timestamp, client_msg_id, meta,
-                                         mentions_room)
+                                         mentions_room, reply_to_id, thread_id, also_to_room)
                    select j.value ->> 0, j.value ->> 1, j.value ->> 2, j.value ->> 3, ?2, j.value ->> 4, j.value ->> 5,
-                          j.value ->> 6
+                          j.value ->> 6, j.value ->> 7, j.value ->> 8, j.value ->> 9
                    from json_each(?1) j order by j.key
                    returning id"#,
             )
@@ -233,8 +243,14 @@ impl Store {
                     .map(|(n, _)| n),
             )
             .collect();
+        let searchable: Vec<(MessageId, &str, MessageType)> = inserted
+            .iter()
+            .map(|(id, n)| (*id, n.content.as_str(), n.message_type))
+            .collect();
+        super::search::index(&mut tx, &searchable).await?;
         let mut mentioned = super::mentions::record(&mut tx, &inserted).await?;
         super::dms::reopen(&mut tx, inserted.iter().map(|(_, n)| n.room_id)).await?;
+        super::threads::record_replies(&mut tx, &inserted, &mentioned).await?;
 
         let mut ids = ids.into_iter();
         let mut outcomes: Vec<AppendOutcome> = Vec::with_capacity(batch.len());
@@ -277,21 +293,22 @@ impl Store {
         now: Millis,
     ) -> Result<Option<Message>> {
         let mut tx = self.write.begin().await?;
-        let updated = sqlx::query(concat!(
+        let updated: Option<MessageType> = sqlx::query_scalar(concat!(
             next_rev!(),
             "update messages set content = ?2, edited_at = ?3, mentions_room = ?4, ",
-            "rev = (select rev from next) where id = ?1 and is_deleted = 0"
+            "rev = (select rev from next) where id = ?1 and is_deleted = 0 returning message_type"
         ))
         .bind(id)
         .bind(content)
         .bind(now)
         .bind(mentions_room)
-        .execute(&mut *tx)
+        .fetch_optional(&mut *tx)
         .await?;
-        if updated.rows_affected() == 0 {
+        let Some(kind) = updated else {
             return Ok(None);
-        }
+        };
         super::mentions::replace(&mut tx, id, mention_keys).await?;
+        super::search::reindex(&mut tx, id, content, kind).await?;
         tx.commit().await?;
         self.message(id).await
     }
@@ -326,7 +343,8 @@ impl Store {
     }
 }
 
-/// One message to insert: room, user, content, type, client id, system event, `@room`.
+/// One message to insert: room, user, content, type, client id, system event, `@room`, the
+/// quoted message, the thread's root, shown in the room too.
 type InsertRow<'a> = (
     RoomId,
     Option<UserId>,
@@ -334,6 +352,9 @@ type InsertRow<'a> = (
     MessageType,
     Option<&'a str>,
     Option<&'a str>,
+    bool,
+    Option<MessageId>,
+    Option<MessageId>,
     bool,
 );
 
@@ -385,6 +406,12 @@ fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
         system: new.meta.clone(),
         mentions: Vec::new(),
         mentions_room: new.mentions_room,
+        reply_to: new.reply_to.clone(),
+        thread_id: new.thread_id,
+        also_to_room: new.also_to_room,
+        thread: None,
+        reactions: Vec::new(),
+        is_pinned: false,
         attachment: new.attachment.as_ref().map(|a| {
             Attachment::new(
                 a.id.clone(),
@@ -418,6 +445,9 @@ mod tests {
             attachment: None,
             mention_keys: Vec::new(),
             mentions_room: false,
+            reply_to: None,
+            thread_id: None,
+            also_to_room: false,
         }
     }
 

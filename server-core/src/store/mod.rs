@@ -11,9 +11,13 @@ mod files;
 mod history;
 mod mentions;
 mod messages;
+mod pins;
+mod reactions;
 mod rooms;
 mod rows;
+mod search;
 mod sessions;
+mod threads;
 mod users;
 
 use std::path::Path;
@@ -26,7 +30,10 @@ use sqlx::sqlite::{
 
 pub use files::FileStore;
 pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
+pub use reactions::ReactOutcome;
 pub use rows::RoomRow;
+pub use search::{SearchFilter, SearchHit};
+pub use threads::FollowedThread;
 pub use users::{NewUser, ProfileUpdate};
 
 use crate::error::{Error, Result};
@@ -101,11 +108,13 @@ impl Store {
             .max_connections(1)
             .acquire_timeout(Duration::from_secs(30))
             .connect_lazy_with(options);
-        Ok(Store {
+        let store = Store {
             read,
             write,
             checkpointer,
-        })
+        };
+        store.backfill_search().await?;
+        Ok(store)
     }
 
     /// Copies committed pages from the write-ahead log into the database file, so the log does

@@ -19,7 +19,8 @@ select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
            (select count(*) from (
                select 1 from messages x
                where x.room_id = r.id and x.id > m.last_read_message_id and x.is_deleted = 0
-                 and x.message_type != 'system' and x.user_id is not ?1
+                 and x.message_type != 'system' and (x.thread_id is null or x.also_to_room = 1)
+                 and x.user_id is not ?1
                limit ?4))
        end as unread_count,
        (select max(x.id) from messages x where x.room_id = r.id) as last_message_id,
@@ -274,7 +275,8 @@ impl Store {
             r#"select count(*) from (
                    select 1 from messages
                    where room_id = ?1 and id > ?3 and is_deleted = 0
-                     and message_type != 'system' and user_id is not ?2
+                     and message_type != 'system' and (thread_id is null or also_to_room = 1)
+                     and user_id is not ?2
                    limit ?4)"#,
         )
         .bind(room)

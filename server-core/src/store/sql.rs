@@ -36,9 +36,21 @@ macro_rules! select_messages {
             "(select json_group_array(mm.user_id) from message_mentions mm where mm.message_id = m.id) as mentions, ",
             "a.id as att_id, a.file_name as att_file_name, a.size as att_size, ",
             "a.content_type as att_content_type, a.is_image as att_is_image, ",
-            "a.width as att_width, a.height as att_height ",
+            "a.width as att_width, a.height as att_height, ",
+            "m.reply_to_id, m.thread_id, m.also_to_room, m.pinned_at, ",
+            "rm.id as rt_id, rm.user_id as rt_user_id, ru.username as rt_username, ",
+            "rm.content as rt_content, rm.is_deleted as rt_deleted, rm.message_type as rt_type, ",
+            // A root's live replies; `reply_count` 0 means no thread yet.
+            "(select json_object('reply_count', count(*), 'last_reply_at', coalesce(max(t.timestamp), 0), ",
+            "'participant_ids', json_group_array(distinct t.user_id)) ",
+            "from messages t where t.thread_id = m.id and t.is_deleted = 0 and t.user_id is not null) as thread, ",
+            // Each emoji as [emoji, count, user ids, first use]; sorted by first use when decoded.
+            "(select json_group_array(json_array(r.emoji, r.n, json(r.users), r.first)) from ",
+            "(select emoji, count(*) as n, json_group_array(user_id) as users, min(id) as first ",
+            "from message_reactions where message_id = m.id group by emoji) r) as reactions ",
             "from ", $from, " left join users u on u.id = m.user_id ",
             "left join attachments a on a.message_id = m.id ",
+            "left join messages rm on rm.id = m.reply_to_id left join users ru on ru.id = rm.user_id ",
             $($rest),*
         )
     };

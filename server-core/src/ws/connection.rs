@@ -21,7 +21,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
-use crate::chat::{accounts, connections, dms, messages, people, presence, rooms};
+use crate::chat::{accounts, connections, dms, messages, people, presence, reactions, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
 use crate::events::{self, Frame};
@@ -380,6 +380,12 @@ impl Connection {
             }
             ClientEvent::DeleteMessage { message_id } => {
                 messages::delete(ctx, caller, message_id, origin).await?;
+            }
+            ClientEvent::AddReaction { message_id, emoji } => {
+                reactions::react(ctx, caller, message_id, &emoji, true, origin).await?;
+            }
+            ClientEvent::RemoveReaction { message_id, emoji } => {
+                reactions::react(ctx, caller, message_id, &emoji, false, origin).await?;
             }
             ClientEvent::MarkRead { room_id, message_id } => {
                 rooms::mark_read(ctx, caller, room_id, message_id, origin).await?;

@@ -27,6 +27,8 @@ pub enum ClientEvent {
     SendMessage { room_id: RoomId, draft: Draft },
     EditMessage { message_id: MessageId, content: String },
     DeleteMessage { message_id: MessageId },
+    AddReaction { message_id: MessageId, emoji: String },
+    RemoveReaction { message_id: MessageId, emoji: String },
     MarkRead { room_id: RoomId, message_id: MessageId },
     TypingStart { room_id: RoomId },
     TypingStop { room_id: RoomId },
@@ -82,6 +84,12 @@ struct OneMessage {
 }
 
 #[derive(Deserialize)]
+struct React {
+    message_id: MessageId,
+    emoji: String,
+}
+
+#[derive(Deserialize)]
 struct People {
     user_ids: Vec<UserId>,
 }
@@ -133,6 +141,14 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         }),
         "delete_message" => data_of::<OneMessage>(data).map(|d| ClientEvent::DeleteMessage {
             message_id: d.message_id,
+        }),
+        "add_reaction" => data_of::<React>(data).map(|d| ClientEvent::AddReaction {
+            message_id: d.message_id,
+            emoji: d.emoji,
+        }),
+        "remove_reaction" => data_of::<React>(data).map(|d| ClientEvent::RemoveReaction {
+            message_id: d.message_id,
+            emoji: d.emoji,
         }),
         "mark_read" => data_of::<Read>(data).map(|d| ClientEvent::MarkRead {
             room_id: d.room_id,
@@ -210,6 +226,37 @@ mod tests {
             parse(r#"{"event":"ping","data":{}}"#).unwrap().event,
             ClientEvent::Ping
         ));
+    }
+
+    #[test]
+    fn parses_replies_and_reactions() {
+        let frame = parse(
+            r#"{"event":"send_message","data":{"room_id":3,"content":"hi","reply_to":7,"thread_id":5,"also_to_room":true}}"#,
+        )
+        .unwrap();
+        match frame.event {
+            ClientEvent::SendMessage { draft, .. } => {
+                assert_eq!(
+                    (draft.reply_to, draft.thread_id, draft.also_to_room),
+                    (Some(7), Some(5), true)
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        assert!(matches!(
+            parse(r#"{"event":"add_reaction","data":{"message_id":9,"emoji":"👍"}}"#).unwrap().event,
+            ClientEvent::AddReaction { message_id: 9, emoji } if emoji == "👍"
+        ));
+        assert!(matches!(
+            parse(r#"{"event":"remove_reaction","data":{"message_id":9,"emoji":":tada:"}}"#)
+                .unwrap()
+                .event,
+            ClientEvent::RemoveReaction { message_id: 9, .. }
+        ));
+        assert_eq!(
+            code(r#"{"event":"add_reaction","data":{"message_id":9}}"#),
+            "invalid_data"
+        );
     }
 
     #[test]

@@ -23,6 +23,15 @@ export function createEvents(ctx) {
       case 'message_deleted':
         dispatch({ type: 'message/deleted', roomId: data.room_id, messageId: data.message_id });
         break;
+      case 'reactions_updated':
+        dispatch({ type: 'reactions/updated', roomId: data.room_id, messageId: data.message_id, reactions: data.reactions ?? [] });
+        break;
+      case 'thread_reply':
+        ctx.conversations.onThreadReply(data.message);
+        break;
+      case 'thread_read':
+        dispatch({ type: 'threads/read', rootId: data.root_id });
+        break;
       case 'history_expired':
         dispatch({ type: 'history/expired', before: data.before });
         break;
@@ -71,7 +80,8 @@ export function createEvents(ctx) {
     dispatch({ type: 'message/new', message, visible });
     ctx.outbox.persistOutbox();
     if (message.room_id === state().currentRoomId && visible) ctx.rooms.scheduleMarkRead();
-    ctx.notify.maybeNotify(message, visible);
+    // A reply kept to its thread notifies its followers through `thread_reply` instead.
+    if (ctx.conversations.notifiesInRoom(message)) ctx.notify.maybeNotify(message, visible);
   }
 
   /** My status set on another device (or this one) reaches my own account too. */

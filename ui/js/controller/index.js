@@ -12,7 +12,8 @@
 // - uploads.js        files being uploaded, with progress, cancel and retry
 // - notify.js         system notifications and the unread count
 // - preferences.js    language, theme, notification settings, muted rooms
-// - people.js         people, direct conversations, my status, mentions
+// - people.js         people, direct conversations, my status, mentions, message search
+// - conversations.js  threads, reactions, quote-replies, pins, permalinks
 // - desktop.js        the desktop app: first run, choosing a server, the built-in server
 
 import * as api from '../net/index.js';
@@ -27,6 +28,7 @@ import { createNotify } from './notify.js';
 import { createPreferences } from './preferences.js';
 import { createPeople } from './people.js';
 import { createDesktop } from './desktop.js';
+import { createConversations } from './conversations.js';
 
 export function createController({ store, ui, env = globalThis }) {
   /**
@@ -65,6 +67,7 @@ export function createController({ store, ui, env = globalThis }) {
   ctx.uploads = createUploads(ctx);
   ctx.desktop = createDesktop(ctx);
   ctx.people = createPeople(ctx);
+  ctx.conversations = createConversations(ctx);
 
   function start() {
     const { preferences, rooms, typing, lifecycle } = ctx;
@@ -90,6 +93,7 @@ export function createController({ store, ui, env = globalThis }) {
     ...ctx.uploads.actions,
     ...ctx.preferences.actions,
     ...ctx.people.actions,
+    ...ctx.conversations.actions,
 
     /** What this platform can do (views show features by it). */
     capabilities: () => ({ ...ctx.caps }),

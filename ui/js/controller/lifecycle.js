@@ -43,6 +43,8 @@ export function createLifecycle(ctx) {
     clearInterval(tickTimer);
     tickTimer = setInterval(tick, 1000);
     loadServerInfo();
+    // The followed threads' unread replies, for the Threads button (not worth failing for).
+    ctx.conversations.actions.loadThreads().catch(() => {});
   }
 
   /** Asks the server for its upload limit and retention (again, if the first try failed). */
@@ -97,13 +99,18 @@ export function createLifecycle(ctx) {
     dispatch({ type: 'connection', status: reconnected ? 'syncing' : 'online' });
     ctx.socket?.send('get_online_users', {});
     loadServerInfo();
+    // The followed threads' unread replies, for the Threads button (not worth failing for).
+    ctx.conversations.actions.loadThreads().catch(() => {});
     try {
       if (state().me) api.rememberUser(state().me.id);
       await ctx.outbox.restoreOutbox();
-      if (reconnected) await ctx.catchUp.catchUp(mine);
-      let roomId = state().currentRoomId;
-      if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();
-      if (roomId != null) await ctx.rooms.openRoom(roomId, { refresh: reconnected });
+      if (reconnected) await Promise.all([ctx.catchUp.catchUp(mine), ctx.conversations.refreshThread()]);
+      // A permalink the page was opened with shows its message; else the room last seen.
+      if (!(await ctx.conversations.openPendingLink())) {
+        let roomId = state().currentRoomId;
+        if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();
+        if (roomId != null) await ctx.rooms.openRoom(roomId, { refresh: reconnected });
+      }
     } finally {
       if (mine === ctx.generation) {
         ctx.syncing = false;

@@ -6,6 +6,7 @@ import { language, t } from '../i18n.js';
 import { loadPrefs } from '../prefs.js';
 import { shouldNotify, isFromOthers, desktopReport } from '../notifications.js';
 import { roomTitle } from '../state.js';
+import { plainText } from '../markdown.js';
 
 export function createNotify(ctx) {
   const { store, state, caps } = ctx;
@@ -20,9 +21,9 @@ export function createNotify(ctx) {
     }
   });
 
-  /** What a notification says about `message`: its text, or what was sent. */
+  /** What a notification says about `message`: its text without Markdown marks, or what was sent. */
   function notificationBody(message) {
-    const caption = (message.content ?? '').slice(0, 200);
+    const caption = plainText(message.content).slice(0, 200);
     if (message.message_type === 'image') return caption ? `${t('notify.image')} ${caption}` : t('notify.image');
     if (message.message_type === 'file') return `${t('notify.file')} ${message.attachment?.file_name ?? caption}`;
     return caption;
@@ -43,7 +44,8 @@ export function createNotify(ctx) {
           room_id: room.id,
           room_name: roomTitle(room),
           sender: message.username ?? '',
-          content: message.content ?? '',
+          // The app shows it as one line: the text without Markdown marks.
+          content: plainText(message.content),
           message_type: message.message_type,
           file_name: message.attachment?.file_name ?? null,
           my_username: s.me?.username ?? '',

@@ -64,7 +64,15 @@ export function createOutbox(ctx) {
       if (updated?.status !== 'sending') continue; // given up after too many attempts
       const sent = socket.send(
         'send_message',
-        { room_id: item.roomId, content: item.content, message_type: item.messageType, client_msg_id: item.clientMsgId },
+        {
+          room_id: item.roomId,
+          content: item.content,
+          message_type: item.messageType,
+          client_msg_id: item.clientMsgId,
+          reply_to: item.replyTo ?? undefined,
+          thread_id: item.threadId ?? undefined,
+          also_to_room: item.alsoToRoom || undefined,
+        },
         item.clientMsgId,
       );
       if (!sent) {
@@ -76,14 +84,18 @@ export function createOutbox(ctx) {
   }
 
   const actions = {
-    /** Queues a message; it is sent now if connected, otherwise when the connection is back. */
-    send(roomId, content) {
+    /**
+     * Queues a message; it is sent now if connected, otherwise when the connection is back.
+     * `replyTo`: the id of a message it quotes; `threadId`: the thread it replies in (then
+     * `alsoToRoom` shows it in the timeline too).
+     */
+    send(roomId, content, { replyTo = null, threadId = null, alsoToRoom = false } = {}) {
       // NUL characters are invisible and refused by the server; drop them instead of failing.
       const text = content.replace(/\0/g, '').trim();
       if (!text) return false;
-      dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text' } });
+      dispatch({ type: 'outbox/add', item: { roomId, content: text, messageType: isEmojiOnly(text) ? 'emoji' : 'text', replyTo, threadId, alsoToRoom: Boolean(threadId) && alsoToRoom } });
       // Reading far back or after a jump: what I send shows below the newest messages, so go there.
-      if (historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId).catch(() => {});
+      if (!threadId && historyOf(state(), roomId).hasNewer) ctx.catchUp.actions.jumpToLatest(roomId).catch(() => {});
       typing.sent();
       persistOutbox();
       flushOutbox();

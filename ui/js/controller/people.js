@@ -1,5 +1,5 @@
 // People and conversations: finding someone, their profile, opening (or creating) a direct
-// conversation and closing it, my status, and the "Mentions" list.
+// conversation and closing it, my status, the "Mentions" list, and searching messages.
 
 import * as api from '../net/index.js';
 
@@ -45,6 +45,9 @@ export function createPeople(ctx) {
       dispatch({ type: 'me/updated', user });
       return user;
     },
+
+    /** A page of messages matching `q` (the next one with `cursor`); kept by the search view. */
+    searchMessages: ({ q, cursor }) => api.search.messages({ q, cursor, limit: 20 }),
 
     /** The newest page of my mentions, or (`older`) the page after the last one loaded. */
     async loadMentions({ older = false } = {}) {

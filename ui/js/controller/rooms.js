@@ -101,7 +101,7 @@ export function createRooms(ctx) {
   const actions = {
     openRoom: (roomId) => openRoom(roomId),
     /** Opens `roomId` at message `messageId` (from "Mentions"), highlighted. */
-    jumpToMessage: (roomId, messageId) => openRoom(roomId, { around: messageId }),
+    jumpToMessage: (roomId, messageId) => openRoom(roomId, { around: messageId }).then(() => ctx.conversations.revealInThread(roomId, messageId)),
 
     async createRoom({ name, description, isPrivate }) {
       const { room } = await api.rooms.create({ name, description, isPrivate });

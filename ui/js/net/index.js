@@ -18,6 +18,6 @@ export {
   saveSession, loadSession, clearSession, currentToken, sessionRemembered,
   saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost,
 } from './session.js';
-export { auth, rooms, messages, users, dms, mentions, serverInfo } from './rest.js';
+export { auth, rooms, messages, users, dms, mentions, threads, search, serverInfo } from './rest.js';
 export { uploadFile, fetchFile } from './files.js';
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS, READY_TIMEOUT_MS, backoffDelay, openSocket } from './socket.js';

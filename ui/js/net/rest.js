@@ -91,13 +91,30 @@ export const rooms = {
   /** A page of history (`before`/`after` ids, or `around` one), or what was edited or deleted since `changedAfter`. */
   messages: (id, { before, after, around, changedAfter, limit } = {}) =>
     request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, around, changed_after: changedAfter, limit })}`),
-  send: (id, { content, messageType, clientMsgId }) =>
-    request('POST', `/api/rooms/${enc(id)}/messages`, { content, message_type: messageType, client_msg_id: clientMsgId }),
+  send: (id, { content, messageType, clientMsgId, replyTo, threadId, alsoToRoom }) =>
+    request('POST', `/api/rooms/${enc(id)}/messages`, { content, message_type: messageType, client_msg_id: clientMsgId, reply_to: replyTo ?? undefined, thread_id: threadId ?? undefined, also_to_room: alsoToRoom || undefined }),
+  /** The room's pinned messages, most recently pinned first: `{messages}`. */
+  pins: (id) => request('GET', `/api/rooms/${enc(id)}/pins`),
 };
 
 export const messages = {
   edit: (id, content) => request('PUT', `/api/messages/${enc(id)}`, { content }),
   remove: (id) => request('DELETE', `/api/messages/${enc(id)}`),
+  /** Adds (or removes) my `emoji` reaction: `{message_id, reactions}`. */
+  react: (id, emoji) => request('PUT', `/api/messages/${enc(id)}/reactions/${enc(emoji)}`),
+  unreact: (id, emoji) => request('DELETE', `/api/messages/${enc(id)}/reactions/${enc(emoji)}`),
+  pin: (id) => request('PUT', `/api/messages/${enc(id)}/pin`),
+  unpin: (id) => request('DELETE', `/api/messages/${enc(id)}/pin`),
+  /** A thread's root and its replies after `after`: `{root, messages, has_more}`. */
+  thread: (id, { after, limit } = {}) => request('GET', `/api/messages/${enc(id)}/thread${query({ after, limit })}`),
+  threadRead: (id) => request('POST', `/api/messages/${enc(id)}/thread/read`),
+  follow: (id) => request('PUT', `/api/messages/${enc(id)}/follow`),
+  unfollow: (id) => request('DELETE', `/api/messages/${enc(id)}/follow`),
+};
+
+export const threads = {
+  /** The threads I follow with their unread replies: `{threads: [{root, unread_count}]}`. */
+  list: () => request('GET', '/api/threads'),
 };
 
 export const users = {
@@ -111,6 +128,11 @@ export const dms = {
   /** The conversation with these people (created the first time): `{room}`. */
   open: (userIds) => request('POST', '/api/dms', { user_ids: userIds }),
   close: (id) => request('POST', `/api/dms/${enc(id)}/close`),
+};
+
+export const search = {
+  /** Messages matching `q` in my rooms: `{results: [{message, room, highlights}], next_cursor}`. */
+  messages: ({ q, cursor, limit, sort } = {}) => request('GET', `/api/search${query({ q, cursor, limit, sort })}`),
 };
 
 export const mentions = {

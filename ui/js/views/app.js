@@ -74,6 +74,13 @@ export function createUi({ root, store }) {
     const link = event.target?.closest?.('a[href]');
     if (!link || link.hasAttribute('download')) return;
     if (!/^(https?|mailto):/i.test(link.href)) return;
+    // A plain click on a link to a message here opens it in place (a modified click still gets
+    // a new tab); in the desktop app too, where the link names the server's web client.
+    const plain = event.type === 'click' && event.button === 0 && !event.ctrlKey && !event.metaKey && !event.shiftKey;
+    if (plain && actions.openOwnLink?.(link.href)) {
+      event.preventDefault();
+      return;
+    }
     if (actions.openExternal(link.href)) event.preventDefault();
   };
   document.addEventListener('click', onLinkClick);

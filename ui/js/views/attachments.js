@@ -11,6 +11,7 @@ import { formatBytes, fitBox } from '../format.js';
 import { createMediaCache } from '../media.js';
 import { openDialog } from './dialogs.js';
 import { toast } from './toast.js';
+import { plainText } from '../markdown.js';
 
 /** Thumbnails are drawn at most this large (the server makes them at most 320 px). */
 const THUMB_MAX = { maxWidth: 320, maxHeight: 320 };
@@ -191,7 +192,7 @@ export function createAttachmentViews({ fetchFile, saveFile, scroller }) {
             status.textContent = `${t('attachment.unavailable')} — ${errorText(error)}`;
           },
         );
-        const caption = message.content ? h('p', { class: 'viewer-caption', text: message.content }) : null;
+        const caption = message.content ? h('p', { class: 'viewer-caption', text: plainText(message.content) }) : null;
         return h(
           'div',
           { class: 'viewer' },

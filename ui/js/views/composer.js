@@ -2,7 +2,7 @@
 // interrupted), emoji picker, uploads (image and file buttons, pasting images, dropping any
 // file; text already typed goes along as the caption), typing notices, and a per-room draft.
 // Rooms I have not joined show a Join bar instead. `@` offers the room's members
-// (mention-picker.js).
+// (mention-picker.js); a toolbar and shortcuts add Markdown marks (format-toolbar.js).
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
@@ -11,6 +11,7 @@ import { autosize } from './message-rows.js';
 import { roomTitle } from '../state.js';
 import { toast } from './toast.js';
 import { createMentionPicker } from './mention-picker.js';
+import { createFormatToolbar } from './format-toolbar.js';
 
 const MAX_CONTENT = 4000;
 const drafts = new Map(); // room id → unsent text; survives re-renders and room switches
@@ -30,18 +31,25 @@ export function createComposer({ actions, onEditLast = () => false }) {
   let members = [];
   let me = null;
   const mentions = createMentionPicker({ textarea, members: () => members, me: () => me, onPicked: () => changed() });
+  const formatting = createFormatToolbar(textarea);
   const form = h(
     'form',
     { class: 'composer', novalidate: true },
     picker.el,
     mentions.el,
+    formatting.el,
     h('div', { class: 'composer-box' }, imageBtn, fileBtn, emojiBtn, textarea, send),
     h('div', { class: 'composer-foot' }, hint, counter),
   );
   const joinText = h('span');
   const joinBtn = h('button', { type: 'button', class: 'btn btn-primary' }, t('room.join'));
   const joinBar = h('div', { class: 'join-bar', hidden: true }, joinText, joinBtn);
-  const el = h('div', { class: 'composer-area' }, form, joinBar);
+  // The message being replied to, above the box; Escape or ✕ stops replying.
+  const replyText = h('span', { class: 'reply-bar-text' });
+  const replyCancel = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('reply.cancel'), title: t('reply.cancel') }, icon('close'));
+  const replyBar = h('div', { class: 'reply-bar', hidden: true }, icon('reply'), replyText, replyCancel);
+  let replyTo = null;
+  const el = h('div', { class: 'composer-area' }, replyBar, form, joinBar);
 
   let room = null;
 
@@ -74,7 +82,8 @@ export function createComposer({ actions, onEditLast = () => false }) {
     if (id == null) return;
     const text = textarea.value.trim();
     if (!text || [...text].length > MAX_CONTENT) return;
-    actions.send(id, text);
+    actions.send(id, text, { replyTo: replyTo?.id ?? null });
+    if (replyTo) actions.setReplyTo(id, null);
     textarea.value = '';
     drafts.delete(id);
     counter.textContent = '';
@@ -105,6 +114,9 @@ export function createComposer({ actions, onEditLast = () => false }) {
     if (event.key === 'Enter' && !event.shiftKey) {
       event.preventDefault();
       submit();
+    } else if (event.key === 'Escape' && replyTo && current() != null) {
+      event.preventDefault();
+      actions.setReplyTo(current(), null);
     } else if (event.key === 'ArrowUp' && !event.shiftKey && !event.altKey && !event.ctrlKey && !event.metaKey && textarea.value === '') {
       // ↑ in an empty box edits my last message.
       if (onEditLast()) event.preventDefault();
@@ -191,10 +203,26 @@ export function createComposer({ actions, onEditLast = () => false }) {
     });
   }
 
+  replyCancel.addEventListener('click', () => {
+    if (current() != null) actions.setReplyTo(current(), null);
+    textarea.focus();
+  });
+
+  function renderReply(next) {
+    if (next === replyTo) return;
+    const started = next && next.id !== replyTo?.id;
+    replyTo = next;
+    replyBar.hidden = !next;
+    if (!next) return;
+    replyText.replaceChildren(h('strong', { text: t('reply.replyingTo', { user: next.username ?? '?' }) }), ' ', h('span', { class: 'reply-bar-excerpt', dir: 'auto', text: next.content.slice(0, 140) }));
+    if (started) textarea.focus();
+  }
+
   let lastRoom = null;
   function update(state) {
     members = state.members[state.currentRoomId] ?? [];
     me = state.me;
+    renderReply(state.replyTo?.[state.currentRoomId] ?? null);
     const next = state.rooms[state.currentRoomId] ?? null;
     if (next === lastRoom) return;
     const switched = next?.id !== room?.id;
@@ -217,5 +245,10 @@ export function createComposer({ actions, onEditLast = () => false }) {
     }
   }
 
-  return { el, update, acceptDrops, focus: () => textarea.focus(), destroy: () => document.removeEventListener('mousedown', onOutsideClick) };
+  function destroy() {
+    document.removeEventListener('mousedown', onOutsideClick);
+    formatting.destroy();
+  }
+
+  return { el, update, acceptDrops, focus: () => textarea.focus(), destroy };
 }

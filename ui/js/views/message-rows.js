@@ -6,12 +6,15 @@ import { h, icon, avatar } from '../dom.js';
 import { t, language, errorText } from '../i18n.js';
 import { formatTime, formatDay, formatDateTime, formatBytes } from '../format.js';
 import { linkifiedFragment } from '../links.js';
+import { renderMarkdown } from '../markdown.js';
+import { installFormatShortcuts } from './format-toolbar.js';
 import { isEmojiOnly } from '../emoji.js';
 import { confirmDialog } from './dialogs.js';
 import { toast } from './toast.js';
 import { isImageAttachment } from './attachments.js';
 import { openProfile } from './people.js';
 import { mentionsMe } from '../mentions.js';
+import { extrasSignature, replyQuote, reactionChips, threadLine, threadReplyNote, pinMark, messageActions, withLazyActions } from './message-extras.js';
 
 /**
  * The translation `key` with each of `names` (user text) in a `<bdi>` of its own: isolated from
@@ -32,12 +35,18 @@ export function sentence(key, names) {
     });
 }
 
+/** A message's text: big emoji on their own, else its Markdown drawn (see markdown.js). */
+function messageText(content, emoji) {
+  if (emoji || isEmojiOnly(content)) return h('p', { class: 'msg-text msg-emoji', dir: 'auto' }, linkifiedFragment(content));
+  return h('div', { class: 'msg-text', dir: 'auto' }, renderMarkdown(content));
+}
+
 /**
  * The row renderers of one message list. `current()` gives `{state, editing, focusId}` (the
  * client state, the id of the message being edited and of the message jumped to); `startEditing(id)` and `stopEditing()` belong to
  * the list, which re-renders.
  */
-export function createRowViews({ actions, attachments, current, startEditing, stopEditing }) {
+export function createRowViews({ actions, attachments, current, startEditing, stopEditing, inThread = false }) {
   function signature(row, canModerate) {
     const lang = language();
     switch (row.kind) {
@@ -50,7 +59,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       case 'message': {
         const m = row.message;
         const { state, editing, focusId } = current();
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}`;
+        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}|${extrasSignature(m, state.me?.id)}`;
       }
       case 'pending':
         return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
@@ -82,12 +91,13 @@ export function createRowViews({ actions, attachments, current, startEditing, st
 
   function renderSystem(message) {
     const s = message.system;
-    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed'].includes(s.kind);
+    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed', 'message_pinned'].includes(s.kind);
     const text = known ? sentence(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
     return h(
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
       h('span', { class: 'system-text' }, text),
+      s?.kind === 'message_pinned' ? h('button', { type: 'button', class: 'link-btn', tabindex: '-1', onclick: () => actions.jumpToMessage(message.room_id, s.message_id) }, t('pins.show')) : null,
       h('time', { datetime: message.timestamp, title: formatDateTime(message.timestamp, language()), text: formatTime(message.timestamp, language()) }),
     );
   }
@@ -97,17 +107,10 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     if (message.attachment) {
       const media = isImageAttachment(message) ? attachments.image(message) : attachments.file(message);
       const body = h('div', { class: 'msg-attachment' }, media);
-      if (message.content) {
-        const caption = h('p', { class: 'msg-text msg-caption', dir: 'auto' });
-        caption.append(linkifiedFragment(message.content));
-        body.append(caption);
-      }
+      if (message.content) body.append(h('div', { class: 'msg-text msg-caption', dir: 'auto' }, renderMarkdown(message.content)));
       return body;
     }
-    const big = message.message_type === 'emoji' || isEmojiOnly(message.content);
-    const p = h('p', { class: `msg-text${big ? ' msg-emoji' : ''}`, dir: 'auto' });
-    p.append(linkifiedFragment(message.content));
-    return p;
+    return messageText(message.content, message.message_type === 'emoji');
   }
 
   function renderMessage(row, room) {
@@ -145,22 +148,35 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const sideTime = row.first ? null : h('time', { class: 'msg-side-time', datetime: m.timestamp, title: fullTime, text: time });
     const canEdit = mine && !m.is_deleted && (m.message_type === 'text' || m.message_type === 'emoji') && current().editing !== m.id;
     const canDelete = !m.is_deleted && (mine || room.is_admin) && current().editing !== m.id;
-    const tools =
-      canEdit || canDelete
-        ? h(
-            'div',
-            { class: 'msg-actions', role: 'group', 'aria-label': t('msg.actions') },
-            canEdit ? h('button', { type: 'button', class: 'icon-btn', tabindex: '-1', 'aria-label': t('msg.edit'), title: t('msg.edit'), onclick: () => startEditing(m.id) }, icon('edit')) : null,
-            canDelete ? h('button', { type: 'button', class: 'icon-btn', tabindex: '-1', 'aria-label': t('msg.delete'), title: t('msg.delete'), onclick: () => deleteMessage(m) }, icon('trash')) : null,
-          )
-        : null;
+    const editing = current().editing === m.id;
+    const tools = () =>
+      messageActions(m, {
+          meId: me?.id,
+          inThread,
+          on: {
+            react: (emoji) => actions.toggleReaction(m, emoji),
+            reply: () => actions.setReplyTo(room.id, m),
+            thread: () => actions.openThread(m),
+            copyLink: () => actions.copyLink(m),
+            pin: () => actions.togglePin(m),
+            edit: canEdit ? () => startEditing(m.id) : null,
+            remove: canDelete ? () => deleteMessage(m) : null,
+          },
+        });
+    const names = new Map((current().state.members[room.id] ?? []).map((x) => [x.id, x.username]));
+    const quote = m.is_deleted ? null : replyQuote(m, (id) => actions.jumpToMessage(room.id, id));
+    const chips = reactionChips(m, { meId: me?.id, namesById: names, onToggle: (emoji) => actions.toggleReaction(m, emoji) });
+    // In the timeline, a reply also sent to the room says which thread it answers.
+    const thread = inThread ? null : m.thread_id != null ? threadReplyNote(m, () => actions.openThread(m)) : threadLine(m, () => actions.openThread(m));
     const author = !mine && row.first ? h('div', { class: 'msg-avatar', onclick: profile }, avatar(authorOf(m), 'md')) : h('div', { class: 'msg-avatar' });
-    return h(
+    const article = h(
       'article',
       { class: classes.filter(Boolean).join(' '), 'data-message-id': m.id, 'data-author': m.username ?? '', 'aria-label': `${m.username ?? ''}, ${time}`, tabindex: '-1' },
       author,
-      h('div', { class: 'msg-main' }, meta, h('div', { class: 'msg-line' }, content, sideTime, tools)),
+      h('div', { class: 'msg-main' }, meta, quote, h('div', { class: 'msg-line' }, content, sideTime, pinMark(m)), chips, thread),
     );
+    if (!editing) withLazyActions(article, tools);
+    return article;
     function authorOf(message) {
       const member = (current().state.members[room.id] ?? []).find((x) => x.id === message.user_id);
       return member ?? { username: message.username, avatar_url: message.user_id === me?.id ? me.avatar_url : null };
@@ -171,8 +187,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
     const item = row.item;
     const status = item.status;
     const statusText = status === 'failed' ? `${t('msg.failed')}: ${errorText(item.error ?? { code: 'timeout' })}` : status === 'sending' ? t('msg.sending') : t('msg.queued');
-    const p = h('p', { class: `msg-text${isEmojiOnly(item.content) ? ' msg-emoji' : ''}`, dir: 'auto' });
-    p.append(linkifiedFragment(item.content));
+    const p = messageText(item.content, false);
     const statusEl = h(
       'div',
       { class: `msg-status status-${status}`, role: status === 'failed' ? 'alert' : null },
@@ -209,7 +224,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
           { class: 'upload-bar', role: 'progressbar', 'aria-valuemin': '0', 'aria-valuemax': '100', 'aria-valuenow': '0', 'aria-label': t('upload.progressLabel', { name }) },
           h('span', { class: 'upload-bar-fill' }),
         );
-    const caption = item.caption ? h('p', { class: 'msg-text msg-caption', dir: 'auto' }, linkifiedFragment(item.caption)) : null;
+    const caption = item.caption ? h('div', { class: 'msg-text msg-caption', dir: 'auto' }, renderMarkdown(item.caption)) : null;
     const bubble = h(
       'div',
       { class: 'bubble bubble-attachment bubble-upload' },
@@ -280,6 +295,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       }
     });
     input.addEventListener('input', () => autosize(input));
+    installFormatShortcuts(input);
     const form = h(
       'div',
       { class: 'bubble editing' },

@@ -11,6 +11,7 @@ import { historyOf, typingNames, roomTitle } from '../state.js';
 import { nextWindow, carryWindow, openingWindow, pickAnchor, anchoredScrollTop, atBottom, visibleRange } from '../timeline-window.js';
 import { createAttachmentViews } from './attachments.js';
 import { createRowViews, sentence } from './message-rows.js';
+import { keepingFocus } from './message-extras.js';
 import { installRovingFocus } from './timeline-focus.js';
 import { isolate } from '../bidi.js';
 
@@ -157,7 +158,7 @@ export function createMessageList({ actions }) {
   /** Renders the rows of the window, and tells assistive technology where each message is. */
   function renderWindow() {
     const room = state.rooms[roomId];
-    reconcile(rowsEl, rows.slice(win.start, win.end), (row) => renderRow(row, room));
+    keepingFocus(rowsEl, () => reconcile(rowsEl, rows.slice(win.start, win.end), (row) => renderRow(row, room)));
     const setsize = history.hasMore || history.hasNewer ? '-1' : String(messageCount);
     for (const child of rowsEl.children) {
       const pos = positions.get(child.dataset.key);
@@ -326,7 +327,7 @@ export function createMessageList({ actions }) {
       anchor = null;
     }
     if (placed && !pinned && !anchor) anchor = pickAnchor(measure(), scroller.scrollTop, anchorable);
-    const pending = next.outbox.filter((item) => item.roomId === room.id);
+    const pending = next.outbox.filter((item) => item.roomId === room.id && (!item.threadId || item.alsoToRoom));
     const uploads = next.uploads.filter((item) => item.roomId === room.id);
     const built = buildRows(history.items, { pending, uploads, meId: next.me?.id ?? null, newAfterId: slices.newAfter ?? null, hasOlder: history.hasMore });
     const newest = [...pending.map((i) => ({ key: `p:${i.clientMsgId}`, at: i.createdAt })), ...uploads.map((i) => ({ key: `u:${i.clientMsgId}`, at: i.createdAt }))].sort((a, b) => a.at - b.at).pop();

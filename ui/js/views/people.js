@@ -7,6 +7,7 @@ import { formatDateTime } from '../format.js';
 import { roomTitle } from '../state.js';
 import { openDialog, field } from './dialogs.js';
 import { toast } from './toast.js';
+import { plainText } from '../markdown.js';
 
 /** The statuses a person can choose, in menu order. */
 export const STATUSES = ['online', 'away', 'dnd'];
@@ -206,7 +207,7 @@ export function mentionsDialog({ store, actions }) {
               },
             },
             h('span', { class: 'mention-where', text: `${m.username ?? ''} · ${roomTitle(store.state.rooms[m.room_id]) || '…'}` }),
-            h('span', { class: 'mention-text', text: m.content }),
+            h('span', { class: 'mention-text', text: plainText(m.content) }),
             h('time', { datetime: m.timestamp, text: formatDateTime(m.timestamp, language()) }),
           ),
         ),

@@ -11,7 +11,10 @@ import { createDetails } from './details.js';
 import { createBanner } from './banner.js';
 import { createRoomDialog, settingsDialog } from './settings.js';
 import { installShortcuts } from './shortcuts.js';
+import { createSearch } from './search.js';
 import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
+import { createThreadPanel } from './thread-panel.js';
+import { threadsDialog, pinsDialog } from './threads.js';
 import { roomTitle } from '../state.js';
 
 const NARROW = '(max-width: 600px)';
@@ -32,15 +35,19 @@ export function mountChat(root, { store, actions }) {
     onSettings: () => settingsDialog({ store, actions }),
     onNewMessage: () => newMessageDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
     onMentions: () => mentionsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
+    onThreads: () => threadsDialog({ store, actions }).then(() => media(NARROW) && setRooms(false)),
     onStatus: () => statusDialog({ store, actions }),
   });
   const messages = createMessageList({ actions });
   const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
   const details = createDetails({ actions, onClose: () => setDetails(false, true) });
   const banner = createBanner({ actions });
+  const thread = createThreadPanel({ actions });
+  const search = createSearch({ store, actions });
 
   const roomsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn rooms-toggle', 'aria-label': t('header.openRooms'), 'aria-controls': 'sidebar', 'aria-expanded': 'false' }, icon('menu'));
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
+  const pinsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-pins', 'aria-label': t('pins.open'), title: t('pins.open'), onclick: () => store.state.currentRoomId != null && pinsDialog({ store, actions, roomId: store.state.currentRoomId }) }, icon('pin'));
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
   const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
   const roomName = h('h1', { class: 'topbar-room-name', dir: 'auto' });
@@ -53,23 +60,25 @@ export function mountChat(root, { store, actions }) {
     roomsBtn,
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { class: 'brand-name', text: t('app.name') })),
     h('div', { class: 'topbar-room' }, roomIcon, h('div', { class: 'topbar-room-text' }, roomName, roomMeta)),
-    h('div', { class: 'topbar-actions' }, connDot, detailsBtn, settingsBtn),
+    search.el,
+    h('div', { class: 'topbar-actions' }, connDot, pinsBtn, detailsBtn, settingsBtn),
   );
 
   const chat = h('main', { class: 'chat', id: 'chat' }, messages.el, composer.el, h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, icon('upload'), h('span', { text: t('composer.drop') })));
   composer.acceptDrops(chat);
   const scrim = h('div', { class: 'scrim', 'aria-hidden': 'true' });
-  const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, details.el, scrim);
+  const workspace = h('div', { class: 'workspace' }, sidebar.el, chat, thread.el, details.el, scrim);
   const skip = h('a', { class: 'skip-link', href: '#composer-input', text: t('kb.skip') });
   skip.addEventListener('click', (event) => {
     event.preventDefault();
     composer.focus();
   });
-  const shell = h('div', { class: 'shell' }, skip, header, banner.el, workspace);
+  const shell = h('div', { class: 'shell' }, skip, header, search.panel, banner.el, workspace);
   root.replaceChildren(shell);
   const shortcuts = installShortcuts({
     store,
     actions,
+    focusSearch: () => search.focus(),
     openRoom: (id) => {
       actions.openRoom(id);
       if (media(NARROW)) setRooms(false);
@@ -141,6 +150,7 @@ export function mountChat(root, { store, actions }) {
     sidebar.update(state);
     messages.update(state);
     composer.update(state);
+    thread.update(state);
     details.update(state);
     const unread = Object.values(state.rooms).reduce((sum, r) => sum + (r.is_member ? r.unread_count ?? 0 : 0), 0);
     const room = state.rooms[state.currentRoomId];

@@ -1,5 +1,5 @@
-// Keyboard shortcuts of the chat screen, the quick switcher (Ctrl/⌘+K) and the list of shortcuts
-// (Ctrl/⌘+/). One keydown listener on the document; none of them fires while an input method is
+// Keyboard shortcuts of the chat screen, the quick switcher (Ctrl/⌘+K), message search (Ctrl/⌘+F
+// or `/`) and the list of shortcuts (Ctrl/⌘+/). One keydown listener on the document; none of them fires while an input method is
 // composing (Chinese input uses arrows and Escape to pick candidates).
 
 import { h } from '../dom.js';
@@ -8,17 +8,21 @@ import { toast } from './toast.js';
 import { fuzzyFilter } from '../fuzzy.js';
 import { sidebarOrder, roomTitle } from '../state.js';
 import { openDialog } from './dialogs.js';
+import { formatShortcuts } from './format-toolbar.js';
 
 const isMac = () => /Mac|iPhone|iPad/.test(globalThis.navigator?.platform ?? '');
+
+/** Whether `el` takes text, so a plain key typed there is text, not a shortcut. */
+const typing = (el) => Boolean(el?.closest?.('input, textarea, select, [contenteditable=""], [contenteditable="true"]'));
 
 /** Whether a keydown belongs to an input method picking characters. */
 export const composing = (event) => event.isComposing || event.keyCode === 229;
 
 /**
- * Installs the shortcuts; `openRoom(id)` shows a room (`actions.openDm` a conversation). Returns `{quickSwitcher, shortcutsDialog,
- * destroy}`.
+ * Installs the shortcuts; `openRoom(id)` shows a room (`actions.openDm` a conversation),
+ * `focusSearch()` focuses message search. Returns `{quickSwitcher, shortcutsDialog, destroy}`.
  */
-export function installShortcuts({ store, actions, openRoom }) {
+export function installShortcuts({ store, actions, openRoom, focusSearch = () => {} }) {
   /** Opens (or starts) the one-to-one conversation with `userId`. */
   const openDm = (userId) => actions.openDm([userId]).catch((error) => toast(errorText(error), { kind: 'error' }));
   let switcherOpen = false;
@@ -48,6 +52,13 @@ export function installShortcuts({ store, actions, openRoom }) {
     } else if (mod && !event.altKey && (event.key === '/' || event.code === 'Slash')) {
       event.preventDefault();
       if (!inDialog) shortcutsDialog();
+    } else if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'f' && !inDialog) {
+      // The browser's find only sees the loaded messages; search sees all of them.
+      event.preventDefault();
+      focusSearch();
+    } else if (event.key === '/' && !mod && !event.altKey && !inDialog && !typing(event.target)) {
+      event.preventDefault();
+      focusSearch();
     } else if (event.altKey && !mod && (event.key === 'ArrowUp' || event.key === 'ArrowDown') && !inDialog) {
       event.preventDefault();
       step(event.key === 'ArrowUp' ? -1 : 1, { unread: event.shiftKey });
@@ -168,6 +179,7 @@ export function installShortcuts({ store, actions, openRoom }) {
     const mod = isMac() ? '⌘' : 'Ctrl';
     const rows = [
       [`${mod} + K`, t('kb.quick')],
+      [`${mod} + F  ·  /`, t('kb.search')],
       ['Alt + ↑ / ↓', t('kb.prevNextRoom')],
       ['Alt + Shift + ↑ / ↓', t('kb.prevNextUnread')],
       ['↑', t('kb.editLast')],
@@ -175,6 +187,7 @@ export function installShortcuts({ store, actions, openRoom }) {
       ['↑ / ↓ / Home / End', t('kb.moveMessages')],
       ['Tab', t('kb.messageActions')],
       [`${mod} + /`, t('kb.showHelp')],
+      ...formatShortcuts(),
     ];
     return openDialog({
       title: t('kb.help'),

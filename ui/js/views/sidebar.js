@@ -9,7 +9,7 @@ import { t } from '../i18n.js';
 import { roomSections, roomTitle, statusOf } from '../state.js';
 import { presenceDot } from './people.js';
 
-export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, onNewMessage, onMentions, onStatus }) {
+export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, onNewMessage, onMentions, onThreads, onStatus }) {
   const favouriteList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-favourites' });
   const favouriteSection = h('section', { class: 'room-section', hidden: true }, h('h3', { id: 'rooms-favourites', class: 'section-title', text: t('nav.favourites') }), favouriteList);
   const mineList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-mine' });
@@ -26,13 +26,14 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
   );
   const markAll = h('button', { type: 'button', class: 'link-btn mark-all-read', hidden: true, onclick: () => actions.markAllRead() }, icon('check'), t('nav.markAllRead'));
   const mentionsBtn = h('button', { type: 'button', class: 'icon-btn icon-btn-soft', 'data-testid': 'open-mentions', 'aria-label': t('mentions.title'), title: t('mentions.title'), onclick: onMentions }, icon('at'));
+  const threadsBtn = h('button', { type: 'button', class: 'icon-btn icon-btn-soft', 'data-testid': 'open-threads', 'aria-label': t('threads.open'), title: t('threads.open'), onclick: onThreads }, icon('thread'));
   const newMessage = h('button', { type: 'button', class: 'icon-btn', 'data-testid': 'new-message', 'aria-label': t('people.newMessage'), title: t('people.newMessage'), onclick: onNewMessage }, icon('plus'));
   const directList = h('ul', { class: 'room-list', 'aria-labelledby': 'rooms-direct' });
 
   const el = h(
     'nav',
     { class: 'sidebar', id: 'sidebar', 'aria-label': t('nav.label') },
-    h('div', { class: 'sidebar-head' }, h('h2', { text: t('nav.rooms') }), mentionsBtn, create),
+    h('div', { class: 'sidebar-head' }, h('h2', { text: t('nav.rooms') }), mentionsBtn, threadsBtn, create),
     h('div', { class: 'sidebar-tools' }, sort, markAll),
     h(
       'div',
@@ -120,7 +121,17 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
   let lastMe = null;
   let lastPresence = null;
   let lastPeople = null;
+  let lastFollowed = null;
   function update(state) {
+    if (state.followed !== lastFollowed) {
+      // Unread replies in followed threads: a count on the Threads button, in its name too.
+      lastFollowed = state.followed;
+      const unread = state.followed.items.reduce((sum, f) => sum + (f.unread_count ?? 0), 0);
+      threadsBtn.querySelector('.threads-badge')?.remove();
+      if (unread > 0) threadsBtn.append(h('span', { class: 'badge threads-badge', 'aria-hidden': 'true', text: unread > 99 ? '99+' : String(unread) }));
+      const label = unread > 0 ? `${t('threads.open')}, ${t('threads.unread', { n: unread })}` : t('threads.open');
+      threadsBtn.setAttribute('aria-label', label);
+    }
     if (state.rooms !== lastRooms || state.currentRoomId !== lastCurrent || state.muted !== lastMuted || state.favourites !== lastFavourites || state.roomSort !== lastSort || state.presence !== lastPeople) {
       lastRooms = state.rooms;
       lastCurrent = state.currentRoomId;

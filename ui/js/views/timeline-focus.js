@@ -17,11 +17,11 @@ export function installRovingFocus(rowsEl) {
     if (!row || row.parentElement !== rowsEl) return;
     focusKey = row.dataset.key;
     rove();
-    for (const button of row.querySelectorAll('.msg-actions button, .person-link')) button.tabIndex = 0;
+    for (const button of row.querySelectorAll('.msg-actions button, .person-link, .reply-quote, .reaction-chip, .thread-line')) button.tabIndex = 0;
   });
   rowsEl.addEventListener('focusout', (event) => {
     const row = event.target.closest('[data-key]');
-    if (row && !row.contains(event.relatedTarget)) for (const button of row.querySelectorAll('.msg-actions button, .person-link')) button.tabIndex = -1;
+    if (row && !row.contains(event.relatedTarget)) for (const button of row.querySelectorAll('.msg-actions button, .person-link, .reply-quote, .reaction-chip, .thread-line')) button.tabIndex = -1;
   });
   rowsEl.addEventListener('keydown', (event) => {
     if (event.isComposing || event.keyCode === 229 || event.altKey || event.ctrlKey || event.metaKey || event.shiftKey) return;

@@ -1,5 +1,6 @@
 // Accessibility checked by axe-core (from npm) on the sign-in page, the chat in light and dark,
-// a phone-sized chat and every dialog: any serious or critical violation fails the suite.
+// reactions and the thread panel, a phone-sized chat and every dialog: any serious or critical
+// violation fails the suite.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -21,7 +22,7 @@ async function expectAccessible(page, where, within = null) {
   assert.deepEqual(violations, [], `${where}:\n  ${violations.join('\n  ')}`);
 }
 
-/** A room with the things the chat draws: others' and my messages, system rows, a private pill. */
+/** A room with the things the chat draws: others' and my messages (Markdown too), system rows, a private pill. */
 async function populated(colorScheme, viewport) {
   const other = await registerViaApi(server, uniqueName('vera'));
   const client = await openClient(browser, server, { colorScheme, viewport, bypassCSP: true }); // axe is injected as a script
@@ -30,6 +31,10 @@ async function populated(colorScheme, viewport) {
   const { body } = await rest(server, 'POST', '/api/rooms', { name: uniqueName('secret'), is_private: true, description: 'Private things' }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/members`, { username: name }, other.token);
   await rest(server, 'POST', `/api/rooms/${body.room.id}/messages`, { content: 'Hello from Vera' }, other.token);
+  // Markdown: highlighted code (a block wider than the column, so it scrolls), a quote, a list
+  // and a link.
+  const markdown = ['**Plan** for `v2`:', '```sh', `cargo build --release ${'--features all '.repeat(12)}&& echo "done" 42 # built`, '```', '> ship it', '', '1. test', '2. [tag](https://example.com/tag)'];
+  await rest(server, 'POST', `/api/rooms/${body.room.id}/messages`, { content: markdown.join('\n') }, other.token);
   // A direct message that mentions me: the Direct messages section, its presence dot and the
   // red mention badge are checked with the rest.
   const { body: found } = await rest(server, 'GET', `/api/users?q=${encodeURIComponent(name)}&limit=1`, undefined, other.token);
@@ -63,6 +68,18 @@ for (const colorScheme of ['light', 'dark']) {
     await expectAccessible(page, `editing (${colorScheme})`);
     await page.getByLabel('Edit your message').press('Escape');
 
+    // Reactions, a message's action bar and the thread panel.
+    const theirs = page.locator('.msg.theirs').last();
+    await theirs.hover();
+    await theirs.getByRole('button', { name: 'React with 👍' }).click();
+    await theirs.locator('.reaction-chip').waitFor();
+    await theirs.hover();
+    await expectAccessible(page, `reactions and actions (${colorScheme})`);
+    await theirs.getByRole('button', { name: 'Reply in thread' }).click();
+    await page.locator('#thread-panel').waitFor();
+    await expectAccessible(page, `thread panel (${colorScheme})`);
+    await page.getByTestId('close-thread').click();
+
     const dialogs = [
       ['delete confirmation', async () => {
         await page.locator('.msg.mine').last().hover();
@@ -75,6 +92,8 @@ for (const colorScheme of ['light', 'dark']) {
       ['profile card', () => page.locator('.msg-author.person-link').first().click()],
       ['new message', () => page.getByTestId('new-message').click()],
       ['mentions', () => page.getByTestId('open-mentions').click()],
+      ['threads', () => page.getByTestId('open-threads').click()],
+      ['pins', () => page.getByTestId('open-pins').click()],
       ['status', () => page.getByTestId('set-status').click()],
     ];
     for (const [name, open] of dialogs) {

@@ -286,13 +286,14 @@ test('in the app: notifications and the unread count go to the app, links open i
   const otherName = uniqueName('eli');
   await registerViaUi(other.page, otherName);
   await openRoom(other.page, '随便聊聊');
-  await sendMessage(other.page, `Coffee @${me}? https://example.com/menu`);
+  await sendMessage(other.page, `**Coffee** @${me}? https://example.com/menu`);
   await eventually(async () => (await calls(page, 'notify')).length === 1, { message: 'notify called' });
   const [{ message }] = await calls(page, 'notify');
   const rooms = await page.evaluate(() => [...document.querySelectorAll('.room-item')].map((b) => ({ id: Number(b.dataset.roomId), name: b.querySelector('.room-name').textContent })));
   const casual = rooms.find((r) => r.name === '随便聊聊').id;
   assert.deepEqual(message, {
-    server: server.url, room_id: casual, room_name: '随便聊聊', sender: otherName, content: `Coffee @${me}? https://example.com/menu`,
+    server: server.url, room_id: casual, room_name: '随便聊聊', sender: otherName, // The app shows one line of text: without the Markdown marks.
+    content: `Coffee @${me}? https://example.com/menu`,
     message_type: 'text', file_name: null, my_username: me, mentions_me: true, direct: false, active_room: rooms.find((r) => r.name === '大厅').id, lang: 'en',
   });
   await eventually(async () => (await calls(page, 'set_unread_count')).some((c) => c.count === 1), { message: 'unread count reported' });

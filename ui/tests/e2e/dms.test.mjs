@@ -138,13 +138,20 @@ test('Mentions jumps to a mention far back in history, highlighted, and pages do
   const say = async (content) => {
     const { status, body } = await rest(server, 'POST', `/api/rooms/${lobbyId}/messages`, { content }, dave.token);
     assert.equal(status, 201, JSON.stringify(body));
+    return body.message.id;
   };
   await say(`@${names.bob} the budget figures are in`);
   const FILLER = 80;
-  for (let i = 0; i < FILLER; i += 1) await say(`filler ${i}`);
+  let newest = 0;
+  for (let i = 0; i < FILLER; i += 1) newest = await say(`filler ${i}`);
 
-  // A fresh start: only the newest page of the lobby is loaded, without the mention.
+  // A fresh start with the lobby read (as if bob had scrolled through it elsewhere): the lobby
+  // opens at its newest page, without the mention. Marked over REST, so the reload cannot race
+  // the client's own read marker.
   const { page } = bob;
+  const token = await page.evaluate(() => sessionStorage.getItem('confab.session:same-origin') ?? localStorage.getItem('confab.session:same-origin'));
+  const read = await rest(server, 'POST', `/api/rooms/${lobbyId}/read`, { message_id: newest }, token);
+  assert.equal(read.status, 200, JSON.stringify(read.body));
   await page.reload();
   await waitForChat(page);
   await openRoom(page, LOBBY);

@@ -154,14 +154,24 @@ test('arrow keys through the room list and the timeline, one tab stop each, and 
   assert.equal(await page.locator('.msg-actions button[tabindex="0"]').count(), 0);
   await page.locator('.message-rows [tabindex="0"]').focus();
   assert.match(await page.evaluate(() => document.activeElement.textContent), /Mine, with actions/);
+  // Tab walks the focused message's actions (reactions first), the edit button among them.
+  const label = () => page.evaluate(() => document.activeElement.getAttribute('aria-label'));
   await page.keyboard.press('Tab');
-  assert.match(await page.evaluate(() => document.activeElement.getAttribute('aria-label')), /^Edit/);
-  await page.keyboard.press('Shift+Tab');
+  assert.match(await label(), /^React with/);
+  let tabs = 1;
+  while (!/^Edit/.test((await label()) ?? '') && tabs < 12) {
+    await page.keyboard.press('Tab');
+    tabs += 1;
+  }
+  assert.match(await label(), /^Edit/);
+  for (let i = 0; i < tabs; i++) await page.keyboard.press('Shift+Tab');
   await page.keyboard.press('ArrowUp');
   assert.match(await page.evaluate(() => document.activeElement.textContent), /Line three/);
   await page.keyboard.press('ArrowUp');
   assert.match(await page.evaluate(() => document.activeElement.textContent), /Line two/);
-  assert.equal(await page.locator('.message-rows [tabindex="0"]').count(), 1, 'still one tab stop');
+  // Every message now has actions: the focused one's are tab stops, no other row is.
+  assert.equal(await page.locator('.message-rows > [tabindex="0"]').count(), 1, 'still one row is a tab stop');
+  assert.equal(await page.locator('.message-rows > :not(:focus) [tabindex="0"]').count(), 0, 'no other row’s actions are tab stops');
 
   // The skip link is the first tab stop and lands in the composer.
   const first = await page.evaluate(() => document.querySelector('a[href], button:not([tabindex="-1"]), input, select, textarea, [tabindex="0"]').className);
