@@ -6,7 +6,6 @@ import * as api from './net/index.js';
 import { createStore } from './state.js';
 import { createController } from './controller/index.js';
 import { createUi } from './views/app.js';
-import { watchDesktopEvents } from './views/desktop-events.js';
 import { setAvatarLoader } from './dom.js';
 import { createAvatarLoader } from './avatars.js';
 
@@ -20,4 +19,3 @@ const ui = createUi({ root: document.getElementById('app'), store });
 const controller = createController({ store, ui });
 ui.bind(controller.actions);
 controller.start();
-watchDesktopEvents();

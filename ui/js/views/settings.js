@@ -210,7 +210,7 @@ export function settingsDialog({ store, actions }) {
         'div',
         { class: 'settings' },
         caps.serverChoice ? serverSection({ actions, close }) : null,
-        caps.quit ? desktopSection({ desktop: actions.desktopState() }) : null,
+        caps.quit ? desktopSection({ desktop: actions.desktopState(), actions }) : null,
         h('section', { class: 'settings-section' }, h('h3', { text: t('settings.profile') }), profileForm),
         h('section', { class: 'settings-section' }, h('h3', { text: t('settings.password') }), passwordForm),
         h(
