@@ -146,7 +146,7 @@ async fn lan_exposure_lists_addresses_to_share() {
 }
 
 /// A live, signed-in WebSocket to the built-in server, as a colleague's client keeps open.
-async fn connect(port: u16, token: &str) -> impl Sized {
+async fn connect(port: u16, token: &str) -> impl Sized + use<> {
     use futures_util::{SinkExt, StreamExt};
     use tokio_tungstenite::tungstenite::Message;
     let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
