@@ -52,6 +52,8 @@ fn main() {
             "set_unread_count",
             "save_download",
             "quit",
+            "take_links",
+            "keep_awake_status",
         ]),
     ))
     .expect("running tauri-build");

@@ -232,6 +232,12 @@ impl RunningServer {
         self.ctx.hub.connection_count()
     }
 
+    /// The people (user ids) with at least one live connection right now, for a host that
+    /// wants to say who would be cut off.
+    pub fn connected_people(&self) -> Vec<crate::model::UserId> {
+        self.ctx.hub.online_user_ids()
+    }
+
     /// Number of TCP connections held right now (HTTP and WebSocket, authenticated or not).
     pub fn open_connections(&self) -> usize {
         self.admission.open()

@@ -4,6 +4,7 @@
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::Serialize;
 use server_core::{Config, Profile, RunningServer, Server};
@@ -15,6 +16,9 @@ use crate::error::{Error, Result};
 #[derive(Default)]
 pub struct Host {
     state: Mutex<Option<Running>>,
+    /// Mirrors `state.is_some()` for callers that cannot wait, such as a window's close
+    /// button handled on the window's thread.
+    running: AtomicBool,
 }
 
 struct Running {
@@ -45,6 +49,7 @@ impl Host {
             }
         }
         if let Some(running) = state.take() {
+            self.running.store(false, Ordering::SeqCst);
             shut_down(running).await;
         }
         let ip = if lan {
@@ -70,14 +75,33 @@ impl Host {
         let status = status_of(&running);
         tracing::info!(port = status.port, lan, "built-in server started");
         *state = Some(running);
+        self.running.store(true, Ordering::SeqCst);
         Ok(status)
     }
 
     /// Stops the server gracefully (every acknowledged message is on disk when this returns).
     pub async fn stop(&self) {
-        if let Some(running) = self.state.lock().await.take() {
+        let mut state = self.state.lock().await;
+        if let Some(running) = state.take() {
+            self.running.store(false, Ordering::SeqCst);
             shut_down(running).await;
         }
+    }
+
+    /// Whether the built-in server runs, without waiting for a start or stop in progress.
+    pub fn is_running(&self) -> bool {
+        self.running.load(Ordering::SeqCst)
+    }
+
+    /// The people (user ids) connected to the built-in server right now; none when it is not
+    /// running.
+    pub async fn connected_people(&self) -> Vec<i64> {
+        self.state
+            .lock()
+            .await
+            .as_ref()
+            .map(|running| running.server.connected_people())
+            .unwrap_or_default()
     }
 
     pub async fn status(&self) -> HostStatus {

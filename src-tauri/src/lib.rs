@@ -4,14 +4,19 @@
 //! survive restarts. Everything that can be is Tauri-free (`settings`, `host`, `notifications`,
 //! `picker`, `remote`, `idle`, the words of `tray`) and tested on its own; this file wires it to Tauri.
 
+pub mod awake;
 mod commands;
 pub mod downloads;
 pub mod error;
 pub mod host;
 pub mod idle;
+pub mod lifecycle;
+pub mod links;
 pub mod notifications;
+pub mod origin;
 pub mod picker;
 pub mod remote;
+pub mod secrets;
 pub mod settings;
 pub mod tray;
 
@@ -51,6 +56,16 @@ pub struct Desktop {
     pub picks: Picks,
     pending: Mutex<Vec<Incoming>>,
     exiting: AtomicBool,
+    /// `confab://` links waiting for the web client.
+    pub links: links::Inbox,
+    /// Session tokens: in the OS credential store, or in memory only without one.
+    pub tokens: secrets::TokenStore,
+    /// Whether the person was told this run that sign-ins are not kept.
+    told_no_store: AtomicBool,
+    /// Whether the OS was asked not to sleep while hosting (`awake`).
+    pub awake: Mutex<lifecycle::Awake>,
+    /// The account this app's window uses on its own built-in server: (session token, user id).
+    me: Mutex<Option<(String, i64)>>,
 }
 
 impl Desktop {
@@ -72,6 +87,16 @@ impl Desktop {
             .map_err(|e| error::Error::Settings(e.to_string()))?;
         *settings = changed.clone();
         Ok(changed)
+    }
+
+    /// The session token kept for `server`, if any.
+    pub fn session_token(&self, server: &str) -> Option<String> {
+        self.tokens.get(server)
+    }
+
+    /// True the first time this run that a token could only be kept in memory.
+    pub fn first_unkept_token(&self) -> bool {
+        !self.tokens.persistent() && !self.told_no_store.swap(true, Ordering::SeqCst)
     }
 
     pub fn take_notice(&self) -> Option<String> {
@@ -223,6 +248,72 @@ pub fn show_main_window(app: &AppHandle) {
     }
 }
 
+/// Hands `confab://` links to the web client: now if it listens, else when it asks.
+pub fn deliver_links(app: &AppHandle, links: Vec<String>) {
+    #[derive(Clone, Serialize)]
+    struct Links {
+        links: Vec<String>,
+    }
+    if links.is_empty() {
+        return;
+    }
+    tracing::info!(?links, "confab link received");
+    let desktop = app.state::<Desktop>();
+    if !desktop.links.push(links.clone()) {
+        let _ = app.emit_to(MAIN, "confab-link", Links { links });
+    }
+}
+
+/// Makes this app the handler of `confab://` links. Installers register the scheme (the .deb's
+/// desktop entry, the macOS bundle, the Windows installers); a build run from elsewhere (a
+/// developer's, an AppImage) registers itself for the current user.
+fn register_scheme(app: &AppHandle) {
+    #[cfg(any(target_os = "linux", windows))]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let installed = std::env::current_exe()
+            .map(|exe| exe.starts_with("/usr") || exe.starts_with("/opt"))
+            .unwrap_or(false);
+        if !installed {
+            if let Err(e) = app.deep_link().register_all() {
+                tracing::warn!(error = %e, "registering the confab:// scheme failed");
+            }
+        }
+    }
+    #[cfg(target_os = "macos")]
+    {
+        use tauri_plugin_deep_link::DeepLinkExt;
+        let handle = app.clone();
+        // macOS hands links to the running app as events, not arguments.
+        app.deep_link().on_open_url(move |event| {
+            let urls = event.urls().iter().map(|u| u.to_string()).collect::<Vec<_>>();
+            deliver_links(&handle, links::accept(urls));
+        });
+    }
+}
+
+/// The argument the login item starts the app with: straight to the tray, no window.
+pub const HIDDEN_ARG: &str = "--hidden";
+
+/// Registers or removes the login item to match the settings.
+pub fn apply_start_at_login(app: &AppHandle, settings: &Settings) {
+    use tauri_plugin_autostart::ManagerExt;
+    let launcher = app.autolaunch();
+    let wanted = settings.starts_at_login();
+    if launcher.is_enabled().unwrap_or(!wanted) == wanted {
+        return;
+    }
+    let result = if wanted {
+        launcher.enable()
+    } else {
+        launcher.disable()
+    };
+    match result {
+        Ok(()) => tracing::info!(wanted, "start at login updated"),
+        Err(e) => tracing::warn!(error = %e, "changing start at login failed"),
+    }
+}
+
 /// Stops the built-in server (if any), then exits. Called once; later calls do nothing.
 pub fn exit_gracefully(app: &AppHandle) {
     let desktop = app.state::<Desktop>();
@@ -257,8 +348,21 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
     let store = app
         .store(STORE_FILE)
         .map_err(|e| error::Error::Settings(e.to_string()))?;
-    let (settings, notice) = Settings::from_stored(store.get(STORE_KEY).as_ref());
+    let (mut settings, notice) = Settings::from_stored(store.get(STORE_KEY).as_ref());
     notices.extend(notice);
+    let tokens = secrets::TokenStore::open(secrets::SERVICE);
+    let told_no_store = AtomicBool::new(false);
+    if !settings.sessions.is_empty() {
+        // Earlier versions kept tokens in the settings file: move them out, then rewrite it.
+        let migration = tokens.migrate(&mut settings.sessions);
+        tracing::info!(?migration, "session tokens moved out of the settings file");
+        store.set(STORE_KEY, settings.to_stored());
+        store.save().map_err(|e| error::Error::Settings(e.to_string()))?;
+        if migration.to_memory > 0 {
+            told_no_store.store(true, Ordering::SeqCst);
+            notices.push(secrets::NO_STORE_NOTICE.to_owned());
+        }
+    }
     Ok(Desktop {
         settings: Mutex::new(settings),
         notice: Mutex::new(if notices.is_empty() {
@@ -272,13 +376,21 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         picks: Picks::default(),
         pending: Mutex::new(Vec::new()),
         exiting: AtomicBool::new(false),
+        tokens,
+        told_no_store,
+        me: Mutex::new(None),
+        awake: Mutex::new(lifecycle::Awake::Off),
+        links: links::Inbox::default(),
     })
 }
 
 fn open_main_window(app: &AppHandle) -> tauri::Result<()> {
     let opener = app.clone();
+    // Started at login: straight to the tray; the tray or a second launch shows the window.
+    let hidden = std::env::args().any(|arg| arg == HIDDEN_ARG);
     WebviewWindowBuilder::new(app, MAIN, WebviewUrl::App("index.html".into()))
         .title("Confab")
+        .visible(!hidden)
         .inner_size(1180.0, 760.0)
         .min_inner_size(380.0, 520.0)
         // Only the bundled UI is ever shown in the window (only it has IPC); web links open
@@ -303,8 +415,24 @@ pub fn run() {
         .with(tracing_subscriber::fmt::layer().with_filter(server_core::log_filter("info")))
         .try_init();
     let app = tauri::Builder::default()
+        // First, so a second launch hands over before building anything of its own.
+        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+            tracing::info!("a second launch handed over to this one");
+            show_main_window(app);
+            deliver_links(app, links::accept(args.iter().skip(1)));
+        }))
+        .plugin(tauri_plugin_deep_link::init())
+        .plugin(tauri_plugin_autostart::init(
+            tauri_plugin_autostart::MacosLauncher::LaunchAgent,
+            Some(vec![HIDDEN_ARG]),
+        ))
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .on_window_event(|window, event| {
+            if let tauri::WindowEvent::CloseRequested { api, .. } = event {
+                lifecycle::on_close_requested(window, api);
+            }
+        })
         .invoke_handler(tauri::generate_handler![
             commands::get_settings,
             commands::update_settings,
@@ -320,14 +448,21 @@ pub fn run() {
             commands::set_unread_count,
             commands::save_download,
             commands::quit,
+            commands::take_links,
+            commands::keep_awake_status,
         ])
         .setup(|app| {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
+            apply_start_at_login(app.handle(), &state.settings());
             app.manage(state);
+            app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
+            lifecycle::watch_hosting(app.handle());
+            register_scheme(app.handle());
+            deliver_links(app.handle(), links::accept(std::env::args().skip(1)));
             let handle = app.handle().clone();
             idle::watch(move |idle| {
                 let _ = handle.emit_to(MAIN, "machine-idle", serde_json::json!({ "idle": idle }));

@@ -65,3 +65,29 @@ fn describe(error: &reqwest::Error) -> String {
         error.to_string()
     }
 }
+
+/// The id of the account `token` signs in to at the server at `url`, if it answers in time.
+pub async fn whoami(url: &str, token: &str) -> Option<i64> {
+    #[derive(Deserialize)]
+    struct Me {
+        user: User,
+    }
+    #[derive(Deserialize)]
+    struct User {
+        id: i64,
+    }
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .ok()?;
+    let response = client
+        .get(format!("{url}/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    if !response.status().is_success() {
+        return None;
+    }
+    response.json::<Me>().await.ok().map(|me| me.user.id)
+}

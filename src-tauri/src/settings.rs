@@ -92,7 +92,16 @@ pub struct Settings {
     /// `None` follows the operating system.
     pub language: Option<Language>,
     pub theme: Theme,
-    /// Session token per server URL, so a restart does not ask to log in again.
+    /// Closing the window hides it to the tray instead of quitting (always so while hosting).
+    pub close_to_tray: bool,
+    /// Start (hidden, in the tray) when the person logs in; `None` until they choose, which
+    /// means on while hosting and off otherwise.
+    pub start_at_login: Option<bool>,
+    /// While hosting, ask the OS not to sleep (colleagues' chat runs on this computer).
+    pub keep_awake: bool,
+    /// Session tokens an older version kept in this file, read only to move them to the OS
+    /// credential store (`secrets`); never written back.
+    #[serde(skip_serializing)]
     pub sessions: BTreeMap<String, String>,
 }
 
@@ -107,6 +116,9 @@ impl Default for Settings {
             notifications: NotificationSettings::default(),
             language: None,
             theme: Theme::default(),
+            close_to_tray: true,
+            start_at_login: None,
+            keep_awake: true,
             sessions: BTreeMap::new(),
         }
     }
@@ -150,6 +162,9 @@ impl Settings {
         take(fields, "notifications", &mut settings.notifications, &mut reset);
         take(fields, "language", &mut settings.language, &mut reset);
         take(fields, "theme", &mut settings.theme, &mut reset);
+        take(fields, "close_to_tray", &mut settings.close_to_tray, &mut reset);
+        take(fields, "start_at_login", &mut settings.start_at_login, &mut reset);
+        take(fields, "keep_awake", &mut settings.keep_awake, &mut reset);
         take(fields, "sessions", &mut settings.sessions, &mut reset);
         // Values that parse but make no sense are reset too.
         if settings
@@ -230,6 +245,15 @@ impl Settings {
         if let Some(theme) = patch.theme {
             self.theme = theme;
         }
+        if let Some(close_to_tray) = patch.close_to_tray {
+            self.close_to_tray = close_to_tray;
+        }
+        if let Some(start_at_login) = patch.start_at_login {
+            self.start_at_login = Some(start_at_login);
+        }
+        if let Some(keep_awake) = patch.keep_awake {
+            self.keep_awake = keep_awake;
+        }
         Ok(())
     }
 
@@ -239,6 +263,11 @@ impl Settings {
             .muted_rooms
             .get(server)
             .is_some_and(|rooms| rooms.contains(&room))
+    }
+
+    /// Whether the app should start at login: the person's choice, else on while hosting.
+    pub fn starts_at_login(&self) -> bool {
+        self.start_at_login.unwrap_or(self.mode == Some(Mode::Host))
     }
 
     /// The URL of the server the app talks to in host mode.
@@ -261,6 +290,9 @@ pub struct SettingsPatch {
     #[serde(default, deserialize_with = "present")]
     pub language: Option<Option<Language>>,
     pub theme: Option<Theme>,
+    pub close_to_tray: Option<bool>,
+    pub start_at_login: Option<bool>,
+    pub keep_awake: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -370,6 +402,10 @@ mod tests {
             }
         );
         assert_eq!(settings.notifications.level, NotifyLevel::All);
+        assert!(
+            settings.close_to_tray,
+            "closing the window keeps Confab in the tray"
+        );
         assert!(notice.is_none());
     }
 
@@ -390,11 +426,11 @@ mod tests {
                 }),
                 language: Some(Some(Language::Chinese)),
                 theme: Some(Theme::Dark),
+                close_to_tray: Some(false),
+                start_at_login: Some(true),
+                keep_awake: Some(false),
             })
             .unwrap();
-        settings
-            .sessions
-            .insert("http://chat.example.com:8443".into(), "tok".into());
         let stored = settings.to_stored();
         assert_eq!(stored["language"], "zh-CN");
         let (read, notice) = Settings::from_stored(Some(&stored));
@@ -402,6 +438,35 @@ mod tests {
         assert!(notice.is_none());
         assert!(read.is_muted("http://chat.example.com:8443", 4));
         assert_eq!(read.recent_servers, ["http://chat.example.com:8443"]);
+    }
+
+    #[test]
+    fn session_tokens_are_read_from_old_files_but_never_written() {
+        let old = json!({"version": 1, "sessions": {"http://chat.example.com": "tok"}});
+        let (mut settings, _) = Settings::from_stored(Some(&old));
+        assert_eq!(
+            settings.sessions["http://chat.example.com"], "tok",
+            "found, to migrate"
+        );
+        assert!(settings.to_stored().get("sessions").is_none());
+        settings.sessions.clear();
+        assert!(!settings.to_stored().to_string().contains("tok\""));
+    }
+
+    #[test]
+    fn start_at_login_is_on_while_hosting_unless_chosen() {
+        let mut settings = Settings::default();
+        assert!(!settings.starts_at_login(), "not before the first-run choice");
+        settings.mode = Some(Mode::Host);
+        assert!(
+            settings.starts_at_login(),
+            "colleagues need the server after a reboot"
+        );
+        settings.start_at_login = Some(false);
+        assert!(!settings.starts_at_login(), "the person's choice wins");
+        settings.mode = Some(Mode::Remote);
+        settings.start_at_login = Some(true);
+        assert!(settings.starts_at_login());
     }
 
     #[test]

@@ -144,3 +144,69 @@ async fn lan_exposure_lists_addresses_to_share() {
     assert!(!local.lan && local.lan_urls.is_empty());
     host.stop().await;
 }
+
+/// A live, signed-in WebSocket to the built-in server, as a colleague's client keeps open.
+async fn connect(port: u16, token: &str) -> impl Sized + use<> {
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_tungstenite::tungstenite::Message;
+    let stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await.unwrap();
+    let (mut socket, _) = tokio_tungstenite::client_async(format!("ws://127.0.0.1:{port}/ws"), stream)
+        .await
+        .unwrap();
+    let auth = json!({"event": "auth", "data": {"token": token}}).to_string();
+    socket.send(Message::text(auth)).await.unwrap();
+    let ready = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while let Some(Ok(message)) = socket.next().await {
+            if message.to_text().is_ok_and(|text| text.contains("\"ready\"")) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+    assert_eq!(ready, Ok(true), "the socket signed in");
+    socket
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_host_knows_who_is_connected() {
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::default();
+    assert!(!host.is_running());
+    assert!(host.connected_people().await.is_empty(), "nobody while stopped");
+    let status = host
+        .start(data.path().to_path_buf(), free_port(), false)
+        .await
+        .unwrap();
+    assert!(host.is_running());
+    let port = status.port.unwrap();
+    let base = status.local_url.unwrap();
+    let mut ids = Vec::new();
+    let mut sockets = Vec::new();
+    for name in ["ana", "ben"] {
+        let (code, body) = post(
+            &format!("{base}/api/auth/register"),
+            None,
+            json!({"username": name, "password": "a-long-password"}),
+        )
+        .await;
+        assert_eq!(code, 201, "{body}");
+        ids.push(body["user"]["id"].as_i64().unwrap());
+        let token = body["token"].as_str().unwrap().to_owned();
+        // Two windows of the same person are still one person.
+        sockets.push(connect(port, &token).await);
+        sockets.push(connect(port, &token).await);
+    }
+    let mut connected = host.connected_people().await;
+    connected.sort_unstable();
+    assert_eq!(connected, ids);
+    assert_eq!(
+        confab_desktop::lifecycle::others(&connected, Some(ids[0])),
+        1,
+        "the person at this computer is not counted"
+    );
+    drop(sockets);
+    host.stop().await;
+    assert!(!host.is_running());
+    assert!(host.connected_people().await.is_empty());
+}

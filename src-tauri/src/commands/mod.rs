@@ -2,7 +2,7 @@
 //! validates what it receives from the webview.
 
 use serde::Serialize;
-use tauri::{AppHandle, Manager, State, WebviewWindow};
+use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
 use crate::error::{Error, Result};
 use crate::host::HostStatus;
@@ -10,7 +10,7 @@ use crate::notifications::Incoming;
 use crate::picker::{self, PickedInfo};
 use crate::remote::{self, ServerInfo};
 use crate::settings::{Mode, Settings, SettingsPatch, normalize_url};
-use crate::{Desktop, downloads, exit_gracefully, queue_notification};
+use crate::{Desktop, downloads, queue_notification};
 
 /// Everything the web client needs to start: settings (without any session tokens), the
 /// address to talk to, its saved session, and any notice about how settings were loaded.
@@ -26,15 +26,13 @@ pub struct Startup {
     version: &'static str,
 }
 
-fn startup(mut settings: Settings, host: HostStatus, notice: Option<String>) -> Startup {
+fn startup(desktop: &Desktop, mut settings: Settings, host: HostStatus, notice: Option<String>) -> Startup {
     let server_url = match settings.mode {
         Some(Mode::Remote) => settings.server_url.clone(),
         Some(Mode::Host) => Some(settings.host_url()),
         None => None,
     };
-    let session_token = server_url
-        .as_ref()
-        .and_then(|url| settings.sessions.get(url).cloned());
+    let session_token = server_url.as_ref().and_then(|url| desktop.session_token(url));
     settings.sessions.clear();
     Startup {
         settings,
@@ -50,7 +48,7 @@ fn startup(mut settings: Settings, host: HostStatus, notice: Option<String>) -> 
 pub async fn get_settings(desktop: State<'_, Desktop>) -> Result<Startup> {
     let notice = desktop.take_notice();
     let host = desktop.host.status().await;
-    Ok(startup(desktop.settings(), host, notice))
+    Ok(startup(&desktop, desktop.settings(), host, notice))
 }
 
 /// Applies a settings change. Choosing host mode, or changing its port or LAN exposure, starts
@@ -66,6 +64,9 @@ pub async fn update_settings(
     if settings.language != before.language {
         crate::tray::relabel(&app, settings.language);
     }
+    if settings.starts_at_login() != before.starts_at_login() {
+        crate::apply_start_at_login(&app, &settings);
+    }
     let host = match settings.mode {
         Some(Mode::Host) if before.mode != Some(Mode::Host) || before.host != settings.host => {
             desktop
@@ -79,11 +80,18 @@ pub async fn update_settings(
             desktop.host.status().await
         }
     };
-    Ok(startup(settings, host, None))
+    Ok(startup(&desktop, settings, host, None))
 }
 
+/// Keeps a session token in the OS credential store (or, without one, in memory for this run,
+/// telling the web client once with a `credential-store-missing` event).
 #[tauri::command]
-pub fn remember_session(desktop: State<'_, Desktop>, server: String, token: String) -> Result<()> {
+pub fn remember_session(
+    app: AppHandle,
+    desktop: State<'_, Desktop>,
+    server: String,
+    token: String,
+) -> Result<()> {
     let server = normalize_url(&server)?;
     if token.is_empty()
         || token.len() > 128
@@ -93,20 +101,21 @@ pub fn remember_session(desktop: State<'_, Desktop>, server: String, token: Stri
     {
         return Err(Error::invalid("invalid_token", "that is not a session token"));
     }
-    desktop.update(|s| {
-        s.sessions.insert(server, token);
-        Ok(())
-    })?;
+    desktop.tokens.set(&server, &token);
+    if desktop.first_unkept_token() {
+        let _ = app.emit_to(
+            crate::MAIN,
+            "credential-store-missing",
+            crate::secrets::NO_STORE_NOTICE,
+        );
+    }
     Ok(())
 }
 
 #[tauri::command]
 pub fn forget_session(desktop: State<'_, Desktop>, server: String) -> Result<()> {
     let server = normalize_url(&server)?;
-    desktop.update(|s| {
-        s.sessions.remove(&server);
-        Ok(())
-    })?;
+    desktop.tokens.remove(&server);
     Ok(())
 }
 
@@ -133,6 +142,16 @@ pub async fn host_stop(desktop: State<'_, Desktop>) -> Result<HostStatus> {
 #[tauri::command]
 pub async fn host_status(desktop: State<'_, Desktop>) -> Result<HostStatus> {
     Ok(desktop.host.status().await)
+}
+
+/// Whether the OS was asked not to sleep while hosting: "on", "off" or "unavailable".
+#[tauri::command]
+pub fn keep_awake_status(desktop: State<'_, Desktop>) -> &'static str {
+    desktop
+        .awake
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+        .word()
 }
 
 /// Opens the OS file dialog (filtered to images) and keeps the chosen image; `None` if the
@@ -207,7 +226,8 @@ pub fn set_unread_count(
 
 /// Saves a downloaded attachment into the person's Downloads folder. The body is the file's
 /// bytes; the `x-file-name` header its percent-encoded name — a name, never a path: only its
-/// last component is used, and existing files are never overwritten. Returns where it went.
+/// last component is used, and existing files are never overwritten. The saved file carries the
+/// OS's "downloaded from" mark naming the chat server. Returns where it went.
 #[tauri::command]
 pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result<String> {
     let tauri::ipc::InvokeBody::Raw(bytes) = request.body() else {
@@ -228,11 +248,27 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
     std::fs::create_dir_all(&folder)?;
     let path = downloads::destination(&folder, name.as_deref());
     std::fs::write(&path, bytes)?;
+    let settings = app.state::<Desktop>().settings();
+    let from = match settings.mode {
+        Some(Mode::Host) => Some(settings.host_url()),
+        _ => settings.server_url.clone(),
+    };
+    if let Err(e) = crate::origin::mark(&path, from.as_deref().unwrap_or("about:unknown")) {
+        tracing::warn!(error = %e, path = %path.display(), "could not mark the download's origin");
+    }
     Ok(path.display().to_string())
 }
 
-/// Quits the app, stopping the built-in server cleanly first.
+/// The `confab://` links that arrived before the web client listened; later ones come as
+/// `confab-link` events.
+#[tauri::command]
+pub fn take_links(desktop: State<'_, Desktop>) -> Vec<String> {
+    desktop.links.take()
+}
+
+/// Quits the app (asking first if colleagues use the built-in server), stopping the built-in
+/// server cleanly.
 #[tauri::command]
 pub fn quit(app: AppHandle) {
-    exit_gracefully(&app);
+    crate::lifecycle::request_quit(&app);
 }

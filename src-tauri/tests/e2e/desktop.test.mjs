@@ -1,17 +1,23 @@
 // End-to-end test of the real desktop app (run by scripts/desktop-e2e, which provides the X
 // display, the D-Bus session with a notification service, and tauri-driver):
-// first run → host mode → register → send a message → a second client answers over HTTP →
+// first run → host mode (a login item appears) → register (the session token is in the Secret
+// Service, not in the settings file) → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
 // right title and a plain-text body → at the "mentions only" level, a plain message stays quiet
 // while `@room` and a direct message notify → the screen saver starting shows the person as
-// away to others, and online again when it stops → a message in another room shows on the tray icon → a
-// shared file downloads → quit → start again → the history is still there → quit from the
-// tray menu. The tray is the app's real StatusNotifierItem, read and clicked over D-Bus through
+// away to others, and online again when it stops → a message in another room shows on the tray
+// icon → a shared file downloads, marked with where it came from → a colleague connects and the
+// tray counts them → closing the window hides it to the tray while the server keeps answering →
+// "Open Confab" brings it back → a second launch with a confab:// link shows the first window
+// and hands it the link → quitting asks first while the colleague is connected ("Keep running"
+// keeps it running; "Quit" quits) → start again → signed in (token from the Secret Service) and
+// the history is still there → quit from the tray menu. The tray is the app's real
+// StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
 
 import { spawnSync, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { existsSync, readFileSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebDriver, sleep } from './webdriver.mjs';
 
@@ -128,6 +134,66 @@ async function waitForTray(predicate, what) {
   throw new Error(`tray icon: ${what} (last: ${JSON.stringify(last ?? trayItem())})`);
 }
 
+/** Ids of the X windows whose title matches `title` (a regular expression); visible ones only. */
+function xWindows(title) {
+  const found = spawnSync('xdotool', ['search', '--onlyvisible', '--name', title], { encoding: 'utf8' });
+  return found.status === 0 ? found.stdout.split('\n').filter(Boolean) : [];
+}
+
+async function waitForWindows(title, wanted, what) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const ids = xWindows(title);
+    if (wanted(ids)) return ids;
+    await sleep(200);
+  }
+  throw new Error(`windows titled ${title}: ${what} (now ${JSON.stringify(xWindows(title))})`);
+}
+
+const up = (base) => fetch(`${base}/api/health`).then((r) => r.ok, () => false);
+
+/** A colleague's live connection: a WebSocket signed in with `token`; resolves once ready. */
+function connectColleague(base, token) {
+  return new Promise((resolve, reject) => {
+    const socket = new WebSocket(`${base.replace('http', 'ws')}/ws`);
+    const timer = setTimeout(() => reject(new Error('the colleague never got ready')), 15_000);
+    socket.addEventListener('open', () => socket.send(JSON.stringify({ event: 'auth', data: { token } })));
+    socket.addEventListener('message', (message) => {
+      if (JSON.parse(message.data).event === 'ready') {
+        clearTimeout(timer);
+        resolve(socket);
+      }
+    });
+    socket.addEventListener('error', () => reject(new Error('the colleague could not connect')));
+  });
+}
+
+/** Waits for the XDG autostart entry that starts Confab hidden at login; returns its text. */
+async function waitForLoginItem() {
+  const dir = join(process.env.XDG_CONFIG_HOME, 'autostart');
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const entries = existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith('.desktop')) : [];
+    for (const entry of entries) {
+      const text = readFileSync(join(dir, entry), 'utf8');
+      if (/^Exec=.*confab-desktop.* --hidden/m.test(text)) return text;
+    }
+    await sleep(200);
+  }
+  throw new Error(`no login item starting Confab with --hidden in ${dir}`);
+}
+
+/** The session token the app keeps for `server` in the Secret Service (read as any program would). */
+async function waitForSecret(server) {
+  const deadline = Date.now() + 20_000;
+  while (Date.now() < deadline) {
+    const found = spawnSync('secret-tool', ['lookup', 'service', 'chat.confab.desktop', 'username', server], { encoding: 'utf8' });
+    if (found.status === 0 && found.stdout.trim()) return found.stdout.trim();
+    await sleep(200);
+  }
+  throw new Error(`no session token for ${server} in the Secret Service`);
+}
+
 async function textOfMessages(wd) {
   return wd.execute(
     "return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map(e => e.textContent)",
@@ -160,6 +226,7 @@ async function main() {
   const base = `http://127.0.0.1:${port}`;
   const password = 'desktop-pass-42';
   let elsewhere;
+  let colleague;
   try {
     step('first run shows the welcome screen');
     await wd.start(app);
@@ -173,6 +240,8 @@ async function main() {
     await wd.waitFor('[data-testid=welcome-hosted]', { timeout: 30_000 });
     const health = await api(base, 'GET', '/api/health');
     if (health.service !== 'confab') throw new Error('the built-in server is not answering');
+    // Hosting turns on starting at login (hidden, in the tray) unless the person chose otherwise.
+    await waitForLoginItem();
     await wd.click('[data-testid=welcome-continue]');
 
     step('register');
@@ -185,6 +254,12 @@ async function main() {
     await wd.click('#auth-panel button[type=submit]');
     await wd.waitFor('.composer-input', { timeout: 30_000 });
     await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+
+    step('the session token is in the Secret Service, not in the settings file');
+    const token = await waitForSecret(base);
+    const settingsFile = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'settings.json');
+    if (!existsSync(settingsFile)) throw new Error(`no settings file at ${settingsFile}`);
+    if (readFileSync(settingsFile, 'utf8').includes(token)) throw new Error('the session token is in the settings file');
 
     step('send a message');
     await wd.type('.composer-input', 'Hello from the desktop app');
@@ -250,9 +325,9 @@ async function main() {
     elsewhere = null;
 
     step('a message in another room shows on the tray icon');
-    const item = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered with two menu entries');
-    const menuLabels = trayMenu(item).entries.map((e) => e.label);
-    if (menuLabels.join('|') !== 'Open Confab|Quit Confab') throw new Error(`tray menu: ${JSON.stringify(menuLabels)}`);
+    // Hosting, and nobody but me (not counted) connected yet.
+    const menuWanted = `Hosting on port ${port} · 0 people connected|Open Confab|Quit Confab`;
+    const item = await waitForTray((tray) => trayMenu(tray).entries.map((e) => e.label).join('|') === menuWanted, `menu ${menuWanted}`);
     const unreadBefore = Number(trayLabel(item) || 0);
     const otherRoom = rooms.find((r) => r.id !== room.id);
     await api(base, 'POST', `/api/rooms/${otherRoom.id}/messages`, { token: bob.token, body: { content: `over in ${otherRoom.name}` } });
@@ -281,6 +356,9 @@ async function main() {
     if (!existsSync(saved) || readFileSync(saved, 'utf8') !== notes) {
       throw new Error(`the download did not arrive at ${saved}`);
     }
+    // The OS's "downloaded from" mark names the chat server, so file managers warn before running it.
+    const mark = spawnSync('python3', ['-c', 'import os, sys; print(os.getxattr(sys.argv[1], "user.xdg.origin.url").decode())', saved], { encoding: 'utf8' });
+    if (mark.stdout.trim() !== base) throw new Error(`the download's origin mark is ${JSON.stringify(mark.stdout.trim())} (${mark.stderr.trim()}), not ${base}`);
 
     step('screenshots');
     await sleep(300);
@@ -290,9 +368,53 @@ async function main() {
     const title = await wd.title();
     console.log(`desktop e2e: window title "${title}"`);
 
-    step('quit');
+    step('a colleague connects: the tray counts them (not me)');
+    colleague = await connectColleague(base, bob.token);
+    await waitForTray((tray) => trayMenu(tray).entries[0]?.label === `Hosting on port ${port} · 1 person connected`, 'counts 1 person connected');
+
+    step('closing the window hides it to the tray; the server keeps answering');
+    const [mainWindow] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
+    spawnSync('/usr/bin/python3', ['src-tauri/tests/e2e/close-window.py', mainWindow], { stdio: 'inherit' });
+    await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden after the close button');
+    if (!(await up(base))) throw new Error('the built-in server stopped when the window closed');
+    await sleep(1000);
+    if (!(await up(base))) throw new Error('the built-in server stopped after the window closed');
+    const hiddenTray = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'still in the tray');
+    const open = trayMenu(hiddenTray).entries.find((e) => e.label === 'Open Confab');
+    gdbus(hiddenTray.service, trayMenu(hiddenTray).menu, 'com.canonical.dbusmenu.Event', String(open.id), 'clicked', '<0>', '0');
+    await waitForWindows('^Confab', (ids) => ids.length === 1, 'shown again by "Open Confab"');
+    await wd.waitFor('.composer-input', { timeout: 20_000 });
+
+    step('a second launch with a confab:// link focuses the first and hands it the link');
+    const [shownAgain] = await waitForWindows('^Confab', (ids) => ids.length === 1, 'one app window');
+    spawnSync('/usr/bin/python3', ['src-tauri/tests/e2e/close-window.py', shownAgain], { stdio: 'inherit' });
+    await waitForWindows('^Confab', (ids) => ids.length === 0, 'hidden again');
+    const link = `confab://join?host=127.0.0.1&port=${port}&fp=e2e-test`;
+    const second = spawnSync(app, [link], { encoding: 'utf8', timeout: 20_000 });
+    writeFileSync(join(artifacts, 'second-launch.log'), `${second.stdout}\n${second.stderr}`);
+    if (second.status !== 0) throw new Error(`the second launch did not hand over and exit: ${second.status} ${second.error ?? ''}`);
+    await waitForWindows('^Confab', (ids) => ids.length === 1, 'the first window is shown by the second launch');
+    const arrived = await wd.waitUntil('return document.body.dataset.lastLink', [], { what: 'the link reaches the web client', timeout: 20_000 });
+    if (arrived !== link) throw new Error(`the web client got ${arrived}, not ${link}`);
+
+    step('quitting while a colleague is connected asks first; "Keep running" keeps it running');
     await wd.execute("document.querySelector('[data-testid=open-settings]').click()");
     await wd.click('[data-testid=settings-quit]');
+    const [question] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown');
+    windowScreenshot(join(artifacts, 'quit-question.png'));
+    spawnSync('xdotool', ['windowfocus', '--sync', question], { stdio: 'ignore' });
+    spawnSync('xdotool', ['key', 'Escape'], { stdio: 'inherit' });
+    await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 0, 'the question goes away');
+    await sleep(500);
+    if (!(await up(base))) throw new Error('the server stopped although the person chose to keep running');
+
+    step('quit: confirmed while the colleague is connected');
+    // The settings dialog is still open behind the question that went away.
+    await wd.click('[data-testid=settings-quit]');
+    const [again] = await waitForWindows('^Quit Confab\\?$', (ids) => ids.length === 1, 'the quit question is shown again');
+    spawnSync('xdotool', ['windowfocus', '--sync', again], { stdio: 'ignore' });
+    // "Quit" is the dialog's Alt+Q (its mnemonic).
+    spawnSync('xdotool', ['key', 'alt+q'], { stdio: 'inherit' });
     const database = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'server', 'confab.db');
     const stopped = Date.now() + 20_000;
     while (Date.now() < stopped) {
@@ -320,10 +442,10 @@ async function main() {
     writeFileSync(join(artifacts, 'after-restart.png'), await wd.screenshot());
 
     step('quit from the tray menu');
-    const again = await waitForTray((tray) => trayMenu(tray).entries.length === 2, 'registered again after the restart');
-    const { menu, entries } = trayMenu(again);
+    const restarted = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'registered again after the restart');
+    const { menu, entries } = trayMenu(restarted);
     const quit = entries.find((e) => e.label === 'Quit Confab');
-    gdbus(again.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
+    gdbus(restarted.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
     const gone = Date.now() + 20_000;
     while (Date.now() < gone && (await fetch(`${base}/api/health`).then(() => true, () => false))) await sleep(200);
     if (await fetch(`${base}/api/health`).then(() => true, () => false)) {
@@ -339,6 +461,7 @@ async function main() {
     throw error;
   } finally {
     elsewhere?.kill();
+    colleague?.close();
     await wd.end();
   }
 }

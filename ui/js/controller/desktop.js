@@ -1,7 +1,8 @@
 // The desktop app (capabilities serverChoice / hostMode): the first-run choice of a server,
 // switching servers, the built-in server (host mode), the app's events (the machine going idle
-// or locked sets me away), and its settings
-// mirrored into this page's preferences. `ctx.desktopState` is the app's latest word.
+// or locked sets me away; `confab://` links it was handed; no password store; whether it keeps
+// the computer awake), and its settings mirrored into this page's preferences.
+// `ctx.desktopState` is the app's latest word.
 
 import * as api from '../net/index.js';
 import { errorText } from '../i18n.js';
@@ -11,6 +12,15 @@ import { prefsFromDesktop, startupPlan, sameServer } from '../platform-settings.
 export function createDesktop(ctx) {
   const { ui, state } = ctx;
   let desktopListeners = false;
+  /** Views showing whether the computer is kept awake, told when the app's answer changes. */
+  const keepAwakeWatchers = new Set();
+
+  /** `confab://` links the app was opened with (its command line, or a second launch). */
+  function linksReceived(links) {
+    for (const link of Array.isArray(links) ? links : []) {
+      if (typeof link === 'string' && link.startsWith('confab:')) ui.linkReceived(link);
+    }
+  }
 
   async function startDesktop() {
     let startup;
@@ -51,6 +61,18 @@ export function createDesktop(ctx) {
       if (state().rooms[roomId]) ctx.rooms.openRoom(roomId);
     });
     api.desktop.listen('machine-idle', (payload) => machineIdle(Boolean(payload?.idle)));
+    // Links that came before this page listened are fetched once, after it does.
+    api.desktop
+      .listen('confab-link', (payload) => linksReceived(payload?.links))
+      .then(() => api.desktop.takeLinks())
+      .then(linksReceived, () => {});
+    // Said once per run, when a sign-in can only be kept until Confab quits.
+    api.desktop.listen('credential-store-missing', (message) => {
+      if (typeof message === 'string') ui.toast(message, { kind: 'error', timeout: 15_000 });
+    });
+    api.desktop.listen('keep-awake', (word) => {
+      for (const watcher of keepAwakeWatchers) watcher(word);
+    });
     api.desktop.listen('host-status', (payload) => {
       if (!payload || !ctx.desktopState) return;
       ctx.desktopState = { ...ctx.desktopState, host: payload.status ?? ctx.desktopState.host };
@@ -197,6 +219,23 @@ export function createDesktop(ctx) {
     },
 
     quit: () => api.desktop.quit(),
+
+    /** Changes one of the app's own settings (`close_to_tray`, …); resolves with its new state. */
+    async updateDesktopSetting(key, value) {
+      const startup = await api.desktop.updateSettings({ [key]: value });
+      ctx.desktopState = startup;
+      return startup;
+    },
+
+    /**
+     * Calls `show(word)` with whether the OS was asked not to sleep while hosting (`'on'`,
+     * `'off'`, `'unavailable'`), now and whenever it changes; returns a function that stops it.
+     */
+    watchKeepAwake(show) {
+      keepAwakeWatchers.add(show);
+      api.desktop.keepAwakeStatus().then(show, () => {});
+      return () => keepAwakeWatchers.delete(show);
+    },
   };
 
   return { startDesktop, actions };

@@ -104,6 +104,10 @@ export const desktop = {
   hostStop: () => invoke('host_stop'),
   hostStatus: () => invoke('host_status'),
   quit: () => invoke('quit'),
+  /** `confab://` links the app was opened with before this page listened for `confab-link`. */
+  takeLinks: () => invoke('take_links'),
+  /** `'on'`, `'off'` or `'unavailable'`: whether the OS was asked not to sleep while hosting. */
+  keepAwakeStatus: () => invoke('keep_awake_status'),
   /** Calls `handler(payload)` for each app event `name`; resolves with an unlisten function. */
   async listen(name, handler) {
     const api = tauri();

@@ -98,6 +98,12 @@ export function createUi({ root, store }) {
     desktopChanged() {
       document.dispatchEvent(new CustomEvent(DESKTOP_CHANGED));
     },
+    /** The desktop app was opened with a `confab://` link: said, and kept on <body> for tests. */
+    linkReceived(link) {
+      console.info('confab link', link);
+      document.body.dataset.lastLink = link;
+      toast(t('desktop.openedWithLink', { link }), { timeout: 10_000 });
+    },
     toast,
   };
 }

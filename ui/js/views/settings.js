@@ -10,6 +10,7 @@ import { NOTIFY_LEVELS } from '../notifications.js';
 import { openDialog, field } from './dialogs.js';
 import { toast } from './toast.js';
 import { connectForm, hostForm, hostAddresses, DESKTOP_CHANGED } from './server.js';
+import { desktopSection } from './desktop-settings.js';
 
 function fieldFor(fields, error) {
   return fields[error?.field] ?? null;
@@ -209,6 +210,7 @@ export function settingsDialog({ store, actions }) {
         'div',
         { class: 'settings' },
         caps.serverChoice ? serverSection({ actions, close }) : null,
+        caps.quit ? desktopSection({ desktop: actions.desktopState(), actions }) : null,
         h('section', { class: 'settings-section' }, h('h3', { text: t('settings.profile') }), profileForm),
         h('section', { class: 'settings-section' }, h('h3', { text: t('settings.password') }), passwordForm),
         h(

@@ -25,7 +25,6 @@ export const composing = (event) => event.isComposing || event.keyCode === 229;
 export function installShortcuts({ store, actions, openRoom, focusSearch = () => {} }) {
   /** Opens (or starts) the one-to-one conversation with `userId`. */
   const openDm = (userId) => actions.openDm([userId]).catch((error) => toast(errorText(error), { kind: 'error' }));
-  let switcherOpen = false;
 
   function step(direction, { unread = false } = {}) {
     const state = store.state;
@@ -48,7 +47,9 @@ export function installShortcuts({ store, actions, openRoom, focusSearch = () =>
     const inDialog = Boolean(document.querySelector('dialog[open]'));
     if (mod && !event.altKey && !event.shiftKey && event.key.toLowerCase() === 'k') {
       event.preventDefault();
-      if (!inDialog && !switcherOpen) quickSwitcher();
+      // Only the open attribute says whether a dialog is up: it goes at once on close, while
+      // the close event is queued behind the next key press (browsers handle input first).
+      if (!inDialog) quickSwitcher();
     } else if (mod && !event.altKey && (event.key === '/' || event.code === 'Slash')) {
       event.preventDefault();
       if (!inDialog) shortcutsDialog();
@@ -98,7 +99,6 @@ export function installShortcuts({ store, actions, openRoom, focusSearch = () =>
   }
 
   function quickSwitcher() {
-    switcherOpen = true;
     // Read when the query changes, not once: rooms and people still arriving (just after
     // signing in, or a room created meanwhile) are found too.
     return openDialog({
@@ -170,8 +170,6 @@ export function installShortcuts({ store, actions, openRoom, focusSearch = () =>
         render();
         return h('div', { class: 'switcher' }, input, list);
       },
-    }).finally(() => {
-      switcherOpen = false;
     });
   }
 

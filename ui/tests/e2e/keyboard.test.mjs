@@ -38,6 +38,20 @@ test('Ctrl+K finds rooms and people, in English and Chinese; Ctrl+/ lists the sh
   await page.keyboard.press('Enter');
   await eventually(async () => (await current(page)) === names[1], { message: 'beta opened' });
 
+  // Ctrl+K straight after picking, before the browser has delivered the switcher's close event,
+  // opens it again rather than being swallowed.
+  await page.keyboard.press('Control+k');
+  await box.fill('alpha' + names[0].slice(-4));
+  await page.evaluate(() => {
+    const input = document.querySelector('.switcher-input');
+    input.dispatchEvent(new KeyboardEvent('keydown', { key: 'Enter', bubbles: true, cancelable: true }));
+    document.body.dispatchEvent(new KeyboardEvent('keydown', { key: 'k', ctrlKey: true, bubbles: true, cancelable: true }));
+  });
+  await eventually(async () => (await current(page)) === names[0], { message: 'alpha opened' });
+  await eventually(async () => (await page.locator('dialog[open] .switcher-input').count()) === 1, { message: 'the switcher opened again' });
+  await page.keyboard.press('Escape');
+  await page.locator('dialog').waitFor({ state: 'detached' });
+
   // Chinese, by characters in order.
   await page.keyboard.press('Control+k');
   await box.fill('设计');

@@ -3,6 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { highlight, languageOf } from '../../js/highlight.js';
+import { growth } from './growth.js';
 
 const typed = (code, lang) => highlight(code, lang).filter((s) => s.type !== 'text').map((s) => `${s.type}:${s.text}`);
 const joined = (code, lang) => highlight(code, lang).map((s) => s.text).join('');
@@ -43,33 +44,6 @@ const HOSTILE = {
   digits: (n) => '1.'.repeat(n / 2),
   unicode: (n) => '汉字😀'.repeat(n / 4),
 };
-
-function fastest(fn, runs = 7) {
-  // CPU time, not wall-clock time: another process taking the CPU (a build, other tests) does
-  // not count, so the ratio below measures the work done.
-  const cpu = () => {
-    const used = process.cpuUsage();
-    return (used.user + used.system) / 1000;
-  };
-  let best = Infinity;
-  for (let i = 0; i < runs; i += 1) {
-    const start = cpu();
-    fn();
-    best = Math.min(best, cpu() - start);
-  }
-  return best;
-}
-
-/** The lowest of a few measured ratios of time on `large` to time on `small` (see markdown.test.js). */
-function growth(fn, small, large) {
-  fn(small);
-  fn(large);
-  let best = Infinity;
-  for (let attempt = 0; attempt < 5 && best >= 6; attempt += 1) {
-    best = Math.min(best, fastest(() => fn(large)) / Math.max(fastest(() => fn(small)), 0.05));
-  }
-  return best;
-}
 
 test('any input comes back exactly, in time linear in its length', () => {
   for (const [name, make] of Object.entries(HOSTILE)) {

@@ -5,6 +5,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, existsSync } from 'node:fs';
 import { installFakeDom, serialize } from './fake-dom.js';
+import { growth } from './growth.js';
 
 const dom = installFakeDom();
 const { renderMarkdown, renderParsed, mayHoldMarkdown, plainText } = await import('../../js/markdown.js');
@@ -215,37 +216,6 @@ test('pathological input: nothing throws, nothing executes, text is kept', () =>
   assert.equal(render('`'.repeat(4000)).textContent, '`'.repeat(4000));
   assert.equal(render('*'.repeat(10000)).textContent.length, 10000);
 });
-
-/** The least CPU time, in ms, of a few runs of `fn`. */
-function fastest(fn, runs = 7) {
-  // CPU time, not wall-clock time: another process taking the CPU (a build, other tests) does
-  // not count, so the ratio below measures the work done.
-  const cpu = () => {
-    const used = process.cpuUsage();
-    return (used.user + used.system) / 1000;
-  };
-  let best = Infinity;
-  for (let i = 0; i < runs; i += 1) {
-    const start = cpu();
-    fn();
-    best = Math.min(best, cpu() - start);
-  }
-  return best;
-}
-
-/**
- * How many times longer `fn` takes on `large` than on `small`: the lowest of a few measurements,
- * so that another process taking the CPU for a moment cannot make linear work look quadratic.
- */
-function growth(fn, small, large) {
-  fn(small);
-  fn(large);
-  let best = Infinity;
-  for (let attempt = 0; attempt < 5 && best >= 6; attempt += 1) {
-    best = Math.min(best, fastest(() => fn(large)) / Math.max(fastest(() => fn(small)), 0.05));
-  }
-  return best;
-}
 
 test('rendering time grows linearly with the input, also for pathological input', () => {
   // Linear work takes ~4× as long for 4× the input, quadratic ~16×. The bound sits between
