@@ -5,13 +5,16 @@
 
 import { en } from './i18n/en.js';
 import { zh } from './i18n/zh-CN.js';
+import { adminEn } from './i18n/admin.en.js';
+import { adminZh } from './i18n/admin.zh-CN.js';
 
 export const LANGUAGES = [
   { code: 'zh-CN', name: '简体中文' },
   { code: 'en', name: 'English' },
 ];
 
-export const dictionaries = { en, 'zh-CN': zh };
+// Administration's words live in their own modules (as its views do).
+export const dictionaries = { en: { ...en, ...adminEn }, 'zh-CN': { ...zh, ...adminZh } };
 
 let current = 'en';
 const listeners = new Set();
@@ -45,7 +48,7 @@ export function onLanguageChange(listener) {
 
 /** The string for `key` in the current language (English, then the key, as fallbacks). */
 export function t(key, params = {}) {
-  const value = dictionaries[current][key] ?? en[key];
+  const value = dictionaries[current][key] ?? dictionaries.en[key];
   if (value === undefined) return key;
   return typeof value === 'function' ? value(params) : value;
 }
@@ -68,6 +71,6 @@ export function errorText(error) {
     return t(`err.code.${code}`, { wait: formatWait(error.retryAfter ?? error.retry_after ?? 60) });
   }
   const key = `err.code.${code}`;
-  if (code && (key in dictionaries[current] || key in en)) return t(key, { message: error?.message || String(code) });
+  if (code && (key in dictionaries[current] || key in dictionaries.en)) return t(key, { message: error?.message || String(code) });
   return t('err.generic', { message: error?.message || String(code || error) });
 }

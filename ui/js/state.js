@@ -13,6 +13,7 @@ import * as uploads from './uploads.js';
 import { withoutRoom } from './pending.js';
 import { mentionsMe } from './mentions.js';
 import { initialConversations, reduceConversations } from './conversations-state.js';
+import { initialAdmin, reduceAdmin } from './admin-state.js';
 import { inTimeline } from './conversations.js';
 import { historyOf, mergeMessages, withHistory, addMessages, acknowledgeStored, reduceHistory, setIn, without, meId } from './history.js';
 
@@ -40,6 +41,7 @@ export function initialState() {
     newAfter: {},
     connection: { status: 'connecting', attempt: 0, retryAt: null, reconnected: false },
     ...initialConversations(),
+    ...initialAdmin(),
   };
 }
 
@@ -105,8 +107,9 @@ function stopTyping(state, roomId, userId) {
  * The next state after `action` ({type, ...}). Unknown actions return `state` itself.
  */
 export function reduce(state, action) {
-  // Threads, quote-replies and reactions follow what the rest of the state did.
-  return reduceConversations(reduceCore(state, action), action);
+  // Threads, quote-replies and reactions follow what the rest of the state did; so does what
+  // the Administration console shows.
+  return reduceAdmin(reduceConversations(reduceCore(state, action), action), action);
 }
 
 function reduceCore(state, action) {

@@ -39,6 +39,12 @@ export function createEvents(ctx) {
         dispatch({ type: 'room/joined', room: data.room, members: data.members, messages: data.messages ?? [], changesRev: data.changes_rev });
         if (data.room.id === state().currentRoomId) ctx.rooms.scheduleMarkRead();
         break;
+      case 'room_updated':
+        ctx.admin.onRoomUpdated(data.room);
+        break;
+      case 'room_deleted':
+        ctx.admin.onRoomDeleted(data.room_id);
+        break;
       case 'room_created':
         dispatch({ type: 'room/created', room: data.room });
         break;

@@ -15,6 +15,8 @@
 // - people.js         people, direct conversations, my status, mentions, message search
 // - conversations.js  threads, reactions, quote-replies, pins, permalinks
 // - desktop.js        the desktop app: first run, choosing a server, the built-in server
+// - admin.js          setup and invite links, a temporary password's change, the
+//                     Administration console, room settings, rooms updated or deleted
 
 import * as api from '../net/index.js';
 import { TypingNotifier } from '../typing.js';
@@ -29,6 +31,7 @@ import { createPreferences } from './preferences.js';
 import { createPeople } from './people.js';
 import { createDesktop } from './desktop.js';
 import { createConversations } from './conversations.js';
+import { createAdmin } from './admin.js';
 
 export function createController({ store, ui, env = globalThis }) {
   /**
@@ -68,6 +71,7 @@ export function createController({ store, ui, env = globalThis }) {
   ctx.desktop = createDesktop(ctx);
   ctx.people = createPeople(ctx);
   ctx.conversations = createConversations(ctx);
+  ctx.admin = createAdmin(ctx);
 
   function start() {
     const { preferences, rooms, typing, lifecycle } = ctx;
@@ -79,6 +83,9 @@ export function createController({ store, ui, env = globalThis }) {
     });
     api.onSessionLost(() => {
       if (ctx.socket) lifecycle.endSession('auth.sessionEnded');
+    });
+    api.onPasswordChangeRequired(() => {
+      if (ctx.socket) ctx.admin.requirePasswordChange();
     });
     if (ctx.caps.serverChoice) return ctx.desktop.startDesktop();
     lifecycle.resume();
@@ -94,6 +101,7 @@ export function createController({ store, ui, env = globalThis }) {
     ...ctx.preferences.actions,
     ...ctx.people.actions,
     ...ctx.conversations.actions,
+    ...ctx.admin.actions,
 
     /** What this platform can do (views show features by it). */
     capabilities: () => ({ ...ctx.caps }),

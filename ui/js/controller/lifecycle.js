@@ -84,6 +84,10 @@ export function createLifecycle(ctx) {
       endSession('auth.sessionEnded');
       return;
     }
+    if (status === 'password_change_required') {
+      ctx.admin.requirePasswordChange();
+      return;
+    }
     if (status === 'online') {
       afterReady(reconnected);
       return;
@@ -111,6 +115,8 @@ export function createLifecycle(ctx) {
         if (roomId == null || !state().rooms[roomId]) roomId = ctx.rooms.initialRoom();
         if (roomId != null) await ctx.rooms.openRoom(roomId, { refresh: reconnected });
       }
+      // `#/admin/…` opens the console; a setup link offers a signed-in person the role.
+      if (mine === ctx.generation) ctx.admin.followRoute();
     } finally {
       if (mine === ctx.generation) {
         ctx.syncing = false;
@@ -124,12 +130,16 @@ export function createLifecycle(ctx) {
     async login(username, password, remember) {
       const answer = await api.auth.login(username, password, remember);
       api.saveSession(answer.token, remember);
-      startSession(answer.user);
+      // A temporary password an administrator set opens nothing until it is replaced.
+      if (answer.password_change_required) ctx.admin.requirePasswordChange(password);
+      else startSession(answer.user);
     },
 
-    async register(username, password, email, remember) {
-      const answer = await api.auth.register(username, password, email);
+    /** `link`: `{setupCode}` or `{invite}` from the link the page was opened with. */
+    async register(username, password, email, remember, link = {}) {
+      const answer = await api.auth.register(username, password, email, link);
       api.saveSession(answer.token, remember);
+      if (link.setupCode || link.invite) ctx.admin.linkUsed();
       startSession(answer.user);
     },
 

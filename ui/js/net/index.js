@@ -16,8 +16,8 @@ export {
 export { desktop } from './desktop.js';
 export {
   saveSession, loadSession, clearSession, currentToken, sessionRemembered,
-  saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost,
+  saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost, onPasswordChangeRequired,
 } from './session.js';
-export { auth, rooms, messages, users, dms, mentions, threads, search, serverInfo } from './rest.js';
+export { auth, rooms, messages, users, dms, mentions, threads, search, admin, serverInfo } from './rest.js';
 export { uploadFile, fetchFile } from './files.js';
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS, READY_TIMEOUT_MS, backoffDelay, openSocket } from './socket.js';

@@ -4,13 +4,14 @@
 
 import { ApiError } from './errors.js';
 import { apiUrl, serverUrl } from './platform.js';
-import { currentToken, keepDeviceToken, loadDeviceToken, reportSessionLost } from './session.js';
+import { currentToken, keepDeviceToken, loadDeviceToken, reportSessionLost, reportPasswordChangeRequired } from './session.js';
 
 /** An error body of a failed response, as an ApiError (and the session-lost hook on 401). */
 export function responseError(status, data, retryAfter = null) {
   const error = data?.error ?? { code: status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : `http_${status}` };
   if (error.retry_after == null && retryAfter) error.retry_after = Number(retryAfter);
   if (status === 401 && error.code === 'unauthorized') reportSessionLost();
+  if (status === 403 && error.code === 'password_change_required') reportPasswordChangeRequired();
   return new ApiError(status, error);
 }
 
@@ -47,10 +48,11 @@ async function request(method, path, body) {
 export const enc = encodeURIComponent;
 
 export const auth = {
-  register: async (username, password, email) =>
+  /** `extra`: `{setupCode}` (the first administrator's link) or `{invite}` (an invite's code). */
+  register: async (username, password, email, { setupCode, invite } = {}) =>
     keepDeviceToken(
       username,
-      await request('POST', '/api/auth/register', email ? { username, password, email } : { username, password }),
+      await request('POST', '/api/auth/register', { username, password, email: email || undefined, setup_code: setupCode || undefined, invite: invite || undefined }),
     ),
   login: async (username, password, remember) => {
     const deviceToken = loadDeviceToken(username);
@@ -93,6 +95,12 @@ export const rooms = {
     request('GET', `/api/rooms/${enc(id)}/messages${query({ before, after, around, changed_after: changedAfter, limit })}`),
   send: (id, { content, messageType, clientMsgId, replyTo, threadId, alsoToRoom }) =>
     request('POST', `/api/rooms/${enc(id)}/messages`, { content, message_type: messageType, client_msg_id: clientMsgId, reply_to: replyTo ?? undefined, thread_id: threadId ?? undefined, also_to_room: alsoToRoom || undefined }),
+  /** Room admins: `{name?, description?, is_private?}` → `{room}`. */
+  update: (id, changes) => request('PATCH', `/api/rooms/${enc(id)}`, changes),
+  setAdmin: (id, userId, on) => request(on ? 'PUT' : 'DELETE', `/api/rooms/${enc(id)}/admins/${enc(userId)}`),
+  /** Server administrators: read-only for everyone until unarchived. */
+  archive: (id, on) => request('POST', `/api/rooms/${enc(id)}/${on ? 'archive' : 'unarchive'}`),
+  remove: (id) => request('DELETE', `/api/rooms/${enc(id)}`),
   /** The room's pinned messages, most recently pinned first: `{messages}`. */
   pins: (id) => request('GET', `/api/rooms/${enc(id)}/pins`),
 };
@@ -140,14 +148,32 @@ export const mentions = {
   list: ({ before, limit } = {}) => request('GET', `/api/mentions${query({ before, limit })}`),
 };
 
+/** Server administration (docs/protocol.md, "Administration"): every route but `claim` needs an administrator. */
+export const admin = {
+  claim: (setupCode) => request('POST', '/api/admin/claim', { setup_code: setupCode }),
+  users: (q) => request('GET', `/api/admin/users${query({ q: q || undefined })}`),
+  /** `action`: deactivate, reactivate, reset-password, promote or demote. */
+  userAction: (id, action) => request('POST', `/api/admin/users/${enc(id)}/${action}`),
+  rooms: () => request('GET', '/api/admin/rooms'),
+  settings: () => request('GET', '/api/admin/settings'),
+  saveSettings: (changes) => request('PUT', '/api/admin/settings', changes),
+  invites: () => request('GET', '/api/admin/invites'),
+  createInvite: ({ maxUses, expiresInHours }) =>
+    request('POST', '/api/admin/invites', { max_uses: maxUses || undefined, expires_in_hours: expiresInHours || undefined }),
+  revokeInvite: (code) => request('DELETE', `/api/admin/invites/${enc(code)}`),
+  audit: ({ before, limit } = {}) => request('GET', `/api/admin/audit${query({ before, limit })}`),
+  stats: () => request('GET', '/api/admin/stats'),
+};
+
 const infoCache = new Map();
 
 /**
- * What the server says about itself: `{version, retention_days, max_upload_bytes}` (no sign-in
- * needed; asked once per server and page).
+ * What the server says about itself: `{version, server_name, registration, retention_days,
+ * max_upload_bytes}` (no sign-in needed; asked once per server and page unless `fresh`).
  */
-export function serverInfo() {
+export function serverInfo({ fresh = false } = {}) {
   const key = serverUrl();
+  if (fresh) infoCache.delete(key);
   let answer = infoCache.get(key);
   if (!answer) {
     answer = request('GET', '/api/info');

@@ -247,3 +247,15 @@ export function onSessionLost(callback) {
 export function reportSessionLost() {
   sessionLost?.();
 }
+
+let passwordChange = null;
+
+/** Called when the server says this session must first replace its temporary password. */
+export function onPasswordChangeRequired(callback) {
+  passwordChange = callback;
+}
+
+/** The REST layer saw a 403 `password_change_required`: tell whoever listens. */
+export function reportPasswordChangeRequired() {
+  passwordChange?.();
+}

@@ -29,7 +29,8 @@ export function backoffDelay(attempt, { baseMs = 500, capMs = 30_000, random = M
  *   `ready`; `reconnected` is true after a drop), `reconnecting` (with the time of the next
  *   attempt), `displaced` (close code 4429: too many sockets for the account; no automatic
  *   retry, only `reconnectNow()` or the window becoming visible) and finally `unauthorized`
- *   (close code 4401: the session is gone, no retry).
+ *   (close code 4401: the session is gone, no retry) or `password_change_required` (4403: the
+ *   account must replace its temporary password first, no retry).
  *
  * Returns `{send(event, data, ref) → bool, isOnline(), reconnectNow(), close()}`; `send` only
  * succeeds on an authenticated, open socket.
@@ -103,6 +104,12 @@ export function openSocket({ onEvent, onStatus }) {
       if (close.code === 4401) {
         stopped = true;
         onStatus({ status: 'unauthorized', attempt: 0, retryAt: null });
+        return;
+      }
+      if (close.code === 4403) {
+        // A temporary password not yet replaced: retrying cannot help until it is.
+        stopped = true;
+        onStatus({ status: 'password_change_required', attempt: 0, retryAt: null });
         return;
       }
       if (close.code === 4429) {

@@ -8,6 +8,9 @@ import { h, icon } from '../dom.js';
 import { mountAuth } from './auth.js';
 import { mountChat } from './shell.js';
 import { mountWelcome } from './welcome.js';
+import { mountAdmin } from './admin.js';
+import { mountPasswordChange } from './password.js';
+import { confirmDialog } from './dialogs.js';
 import { hostDialog, DESKTOP_CHANGED } from './server.js';
 import { toast } from './toast.js';
 import { onLanguageChange, t, errorText } from '../i18n.js';
@@ -15,7 +18,9 @@ import { onLanguageChange, t, errorText } from '../i18n.js';
 export function createUi({ root, store }) {
   let actions = null;
   let screen = null;
-  let current = null; // 'welcome' | 'auth' | 'chat'
+  let current = null; // 'welcome' | 'auth' | 'chat' | 'admin' | 'password'
+  let adminSection = null;
+  let passwordOptions = {};
   let welcomeStartup = null;
   let hostProblem = null; // the error shown in the banner
 
@@ -47,6 +52,22 @@ export function createUi({ root, store }) {
     screen = mountChat(root, { store, actions });
   }
 
+  /** The Administration console at `section` (null: the list of sections, on a phone). */
+  function showAdmin(section) {
+    screen?.destroy();
+    current = 'admin';
+    adminSection = section;
+    screen = mountAdmin(root, { store, actions, section });
+  }
+
+  /** "Choose a new password" after a temporary one (`knowsCurrent`: it was just typed). */
+  function showPasswordChange(options = {}) {
+    screen?.destroy();
+    current = 'password';
+    passwordOptions = options;
+    screen = mountPasswordChange(root, { actions, ...options });
+  }
+
   function showHostProblem(error) {
     hostProblem = error;
     mountBanner();
@@ -64,6 +85,8 @@ export function createUi({ root, store }) {
     if (current === 'welcome') showWelcome({ startup: actions?.desktopState?.() ?? welcomeStartup });
     else if (current === 'auth') showAuth(null, screen?.mode?.());
     else if (current === 'chat') showChat();
+    else if (current === 'admin') showAdmin(adminSection);
+    else if (current === 'password') showPasswordChange(passwordOptions);
     if (hostProblem) showHostProblem(hostProblem);
   });
 
@@ -93,6 +116,11 @@ export function createUi({ root, store }) {
     showWelcome,
     showAuth,
     showChat,
+    showAdmin,
+    showPasswordChange,
+    current: () => current,
+    /** A setup link opened while signed in: asks whether to become the server's administrator. */
+    confirmClaim: () => confirmDialog({ title: t('admin.claimTitle'), message: t('admin.claimMessage'), confirmLabel: t('admin.claimConfirm') }),
     showHostProblem,
     clearHostProblem,
     desktopChanged() {

@@ -1,5 +1,7 @@
 // The sign-in / register screen: a gradient welcome panel and a card with both forms. Errors
-// appear beside the field they concern, in the interface language.
+// appear beside the field they concern, in the interface language. It names the server (from
+// /api/info) and says when registration needs an invite or is closed; a setup link
+// (`#/setup/CODE`) registers the first administrator, an invite link fills in the invite.
 
 import { h, icon } from '../dom.js';
 import { t, errorText, formatWait, LANGUAGES, language } from '../i18n.js';
@@ -9,8 +11,9 @@ const USERNAME_FIELDS = new Set(['username']);
 const PASSWORD_FIELDS = new Set(['password']);
 
 /** Mounts the auth screen into `root`; `notice` is an optional message shown above the form. */
-export function mountAuth(root, { actions, notice = null, mode: initialMode = 'login' }) {
-  let mode = initialMode;
+export function mountAuth(root, { actions, notice = null, mode: requestedMode }) {
+  const link = actions.entryLink?.() ?? {};
+  let mode = requestedMode ?? (link.setupCode || link.invite ? 'register' : 'login');
   let countdown = null;
 
   const tabLogin = h('button', { type: 'button', role: 'tab', id: 'tab-login', class: 'auth-tab', 'aria-controls': 'auth-panel' }, t('auth.tab.login'));
@@ -23,6 +26,10 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
   const password = field({ label: t('auth.password'), name: 'password', type: 'password', autocomplete: 'current-password', maxlength: 128 });
   const confirm = field({ label: t('auth.confirm'), name: 'confirm', type: 'password', autocomplete: 'new-password', maxlength: 128 });
   const email = field({ label: t('auth.email'), name: 'email', type: 'email', autocomplete: 'email' });
+  const invite = field({ label: t('auth.invite'), name: 'invite', maxlength: 64, value: link.invite ?? '', hint: t('auth.inviteHint') });
+  const policyLine = h('p', { class: 'auth-policy', 'data-testid': 'auth-policy', hidden: true });
+  const linkLine = h('p', { class: 'auth-link-note', 'data-testid': 'auth-link-note', hidden: !link.setupCode && !link.invite, text: link.setupCode ? t('auth.setupNote') : link.invite ? t('auth.inviteNote') : '' });
+  let policy = 'open';
   const rememberBox = h('input', { type: 'checkbox', id: 'remember', name: 'remember' });
   const remember = h('label', { class: 'check', for: 'remember' }, rememberBox, h('span', { text: t('auth.remember') }));
   const formError = h('p', { class: 'form-error', role: 'alert' });
@@ -43,10 +50,13 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
     { class: 'auth-form', novalidate: true },
     heading,
     noticeEl,
+    linkLine,
+    policyLine,
     username.el,
     password.el,
     confirm.el,
     email.el,
+    invite.el,
     remember,
     formError,
     submit,
@@ -74,10 +84,12 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
   // The tab panel wraps the form (a <form> keeps its own role for assistive technology).
   const panel = h('div', { id: 'auth-panel', role: 'tabpanel' }, form);
   const card = h('div', { class: 'auth-card' }, h('div', { class: 'auth-card-top' }, tabs, langSelect), panel, serverLine);
+  const serverName = h('p', { class: 'auth-server-name', 'data-testid': 'auth-server-name', hidden: true });
   const hero = h(
     'section',
     { class: 'auth-hero' },
     h('div', { class: 'brand brand-large' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { text: t('app.name') })),
+    serverName,
     h('p', { class: 'auth-tagline', text: t('app.tagline') }),
     h(
       'ul',
@@ -91,7 +103,7 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
   root.replaceChildren(screen);
 
   const clearErrors = () => {
-    for (const f of [username, password, confirm, email]) f.setError(null);
+    for (const f of [username, password, confirm, email, invite]) f.setError(null);
     formError.textContent = '';
     stopCountdown();
   };
@@ -108,11 +120,35 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
     submit.textContent = t(isLogin ? 'auth.submit.login' : 'auth.submit.register');
     confirm.el.hidden = isLogin;
     email.el.hidden = isLogin;
+    invite.el.hidden = isLogin || (policy === 'open' && !link.invite) || Boolean(link.setupCode);
+    renderPolicy();
     password.input.autocomplete = isLogin ? 'current-password' : 'new-password';
     setHint(username, isLogin ? null : t('auth.hint.username'));
     setHint(password, isLogin ? null : t('auth.hint.password'));
     clearErrors();
   };
+
+  /** What registration needs on this server, said on the Register tab. */
+  function renderPolicy() {
+    const text = link.setupCode || mode === 'login' ? '' : policy === 'invite' ? t('auth.policy.invite') : policy === 'closed' ? t('auth.policy.closed') : '';
+    policyLine.textContent = text;
+    policyLine.hidden = !text;
+  }
+
+  actions.serverInfo?.().then(
+    (info) => {
+      if (!screen.isConnected || !info) return;
+      policy = info.registration ?? 'open';
+      if (info.server_name && info.server_name !== t('app.name')) {
+        serverName.textContent = info.server_name;
+        serverName.hidden = false;
+      }
+      document.title = info.server_name ? `${info.server_name} · ${t('app.name')}` : t('app.name');
+      invite.el.hidden = mode === 'login' || (policy === 'open' && !link.invite) || Boolean(link.setupCode);
+      renderPolicy();
+    },
+    () => {},
+  );
 
   function setHint(f, text) {
     let hint = f.el.querySelector('.field-hint');
@@ -171,6 +207,8 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
         ? username
         : error?.field === 'email'
           ? email
+          : error?.code === 'invalid_invite' && !invite.el.hidden
+            ? invite
           : error?.field === 'password' || PASSWORD_FIELDS.has(error?.field) || error?.code === 'invalid_credentials'
             ? password
             : null;
@@ -209,7 +247,10 @@ export function mountAuth(root, { actions, notice = null, mode: initialMode = 'l
     try {
       const name = username.input.value.trim();
       if (mode === 'login') await actions.login(name, password.input.value, rememberBox.checked);
-      else await actions.register(name, password.input.value, email.input.value.trim() || null, rememberBox.checked);
+      else {
+        const extra = link.setupCode ? { setupCode: link.setupCode } : invite.input.value.trim() ? { invite: invite.input.value.trim() } : {};
+        await actions.register(name, password.input.value, email.input.value.trim() || null, rememberBox.checked, extra);
+      }
     } catch (error) {
       if (!form.isConnected) return;
       submit.disabled = false;

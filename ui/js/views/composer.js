@@ -1,8 +1,8 @@
 // Writing messages: Enter sends, Shift+Enter breaks the line (and an IME composition is never
 // interrupted), emoji picker, uploads (image and file buttons, pasting images, dropping any
 // file; text already typed goes along as the caption), typing notices, and a per-room draft.
-// Rooms I have not joined show a Join bar instead. `@` offers the room's members
-// (mention-picker.js); a toolbar and shortcuts add Markdown marks (format-toolbar.js).
+// Rooms I have not joined show a Join bar instead, archived rooms a note. `@` offers the room's
+// members (mention-picker.js); a toolbar and shortcuts add Markdown marks (format-toolbar.js).
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
@@ -49,7 +49,9 @@ export function createComposer({ actions, onEditLast = () => false }) {
   const replyCancel = h('button', { type: 'button', class: 'icon-btn', 'aria-label': t('reply.cancel'), title: t('reply.cancel') }, icon('close'));
   const replyBar = h('div', { class: 'reply-bar', hidden: true }, icon('reply'), replyText, replyCancel);
   let replyTo = null;
-  const el = h('div', { class: 'composer-area' }, replyBar, form, joinBar);
+  // An archived room can be read, not written in: the composer gives way to a note.
+  const archivedBar = h('div', { class: 'join-bar archived-bar', 'data-testid': 'archived-bar', hidden: true }, icon('archive'), h('span', { text: t('room.archivedNote') }));
+  const el = h('div', { class: 'composer-area' }, replyBar, form, joinBar, archivedBar);
 
   let room = null;
 
@@ -233,8 +235,10 @@ export function createComposer({ actions, onEditLast = () => false }) {
     const label = t('composer.label', { room: roomTitle(room) });
     textarea.setAttribute('aria-label', label);
     textarea.placeholder = t('composer.placeholder', { room: roomTitle(room) });
-    form.hidden = !room.is_member;
-    joinBar.hidden = room.is_member;
+    const archived = Boolean(room.is_archived);
+    form.hidden = !room.is_member || archived;
+    joinBar.hidden = room.is_member || archived;
+    archivedBar.hidden = !archived;
     joinText.textContent = t('composer.preview', { room: room.name });
     if (switched) {
       closePicker(false);

@@ -11,7 +11,7 @@ import { confirmDialog, field } from './dialogs.js';
 import { toast } from './toast.js';
 import { openProfile, presenceDot } from './people.js';
 
-export function createDetails({ actions, onClose }) {
+export function createDetails({ actions, onClose, onRoomSettings = () => {} }) {
   const title = h('h2', { class: 'details-title' });
   const badge = h('span', { class: 'pill' });
   const description = h('p', { class: 'details-description' });
@@ -25,6 +25,9 @@ export function createDetails({ actions, onClose }) {
     h('span', { class: 'switch-label', text: t('room.mute') }),
     muteState,
   );
+  const settingsBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-testid': 'room-settings', hidden: true }, icon('settings'), t('roomSettings.open'));
+  settingsBtn.addEventListener('click', () => room && onRoomSettings(room.id));
+  const archivedNote = h('p', { class: 'archived-note', hidden: true }, icon('archive'), h('span', { text: t('room.archivedNote') }));
   const favouriteBtn = h('button', { type: 'button', class: 'btn btn-ghost btn-small favourite-toggle', 'aria-pressed': 'false', text: t('room.favourite') });
   const muteRow = h('div', { class: 'mute-row' }, muteBtn, h('p', { class: 'field-hint', text: t('room.muteHint') }), favouriteBtn);
   const close = h('button', { type: 'button', class: 'icon-btn details-close', 'aria-label': t('dialog.close'), onclick: onClose }, icon('close'));
@@ -51,6 +54,8 @@ export function createDetails({ actions, onClose }) {
       { class: 'details-scroll' },
       description,
       count,
+      archivedNote,
+      settingsBtn,
       retention,
       muteRow,
       addForm,
@@ -164,6 +169,7 @@ export function createDetails({ actions, onClose }) {
           h('span', { text: member.username }),
           member.id === me?.id ? h('span', { class: 'member-you', text: `(${t('members.you')})` }) : null,
           member.is_admin ? h('span', { class: 'pill pill-small', text: t('members.admin') }) : null,
+          member.is_deactivated ? h('span', { class: 'pill pill-small pill-deactivated', text: t('people.deactivated') }) : null,
         ),
         h('span', { class: 'member-status', text: status }),
       ),
@@ -215,7 +221,9 @@ export function createDetails({ actions, onClose }) {
     // Conversations have their own section; only rooms are pinned among the favourites.
     favouriteBtn.hidden = room.kind === 'direct';
     favouriteBtn.textContent = favourite ? t('room.unfavourite') : t('room.favourite');
-    addForm.hidden = !room.is_admin || !room.is_member;
+    addForm.hidden = !room.is_admin || !room.is_member || Boolean(room.is_archived);
+    settingsBtn.hidden = direct || !room.is_admin || Boolean(room.is_archived);
+    archivedNote.hidden = !room.is_archived;
     leaveBtn.hidden = !room.is_member;
     joinBtn.hidden = room.is_member;
 
@@ -236,7 +244,7 @@ export function createDetails({ actions, onClose }) {
       const m = { ...member, last_seen: seen };
       const minute = Math.floor(Date.now() / 60_000); // "last seen 5 minutes ago" ages
       const presence = statusOf(state, member);
-      return { key: String(member.id), sig: `${isOn}|${seen}|${member.is_admin}|${canRemove}|${member.avatar_url}|${language()}|${minute}|${presence.status}|${presence.status_text}`, member: m, online: isOn, me: state.me, canRemove, presence };
+      return { key: String(member.id), sig: `${isOn}|${seen}|${member.is_admin}|${member.is_deactivated}|${canRemove}|${member.avatar_url}|${language()}|${minute}|${presence.status}|${presence.status_text}`, member: m, online: isOn, me: state.me, canRemove, presence };
     };
     reconcile(onlineList, online.map((m) => item(m, true)), renderMember);
     reconcile(offlineList, offline.map((m) => item(m, false)), renderMember);

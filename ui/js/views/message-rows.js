@@ -91,8 +91,14 @@ export function createRowViews({ actions, attachments, current, startEditing, st
 
   function renderSystem(message) {
     const s = message.system;
-    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed', 'message_pinned'].includes(s.kind);
-    const text = known ? sentence(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
+    const known = s && ['member_joined', 'member_left', 'room_created', 'member_added', 'member_removed', 'message_pinned', 'room_archived', 'room_unarchived', 'admin_added', 'admin_removed'].includes(s.kind);
+    let text = known ? sentence(`system.${s.kind}`, { user: s.username ?? '', by: s.by_username ?? '' }) : message.content;
+    // A settings change names what changed: a new name first, else the topic or the privacy.
+    if (s?.kind === 'room_updated') {
+      if (s.name != null) text = sentence('system.room_renamed', { by: s.by_username ?? '', name: s.name });
+      else if (s.is_private != null) text = sentence(s.is_private ? 'system.room_made_private' : 'system.room_made_public', { by: s.by_username ?? '' });
+      else text = sentence('system.room_described', { by: s.by_username ?? '' });
+    }
     return h(
       'div',
       { class: `system-row system-${s?.kind ?? 'other'}`, role: 'article', 'data-message-id': message.id, tabindex: '-1' },
@@ -131,6 +137,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
           mine
             ? h('bdi', { class: 'msg-author', dir: 'auto', text: t('msg.you') })
             : h('button', { type: 'button', class: 'msg-author person-link', tabindex: '-1', title: t('people.profile'), onclick: profile }, h('bdi', { dir: 'auto', text: m.username ?? '?' })),
+          !mine && authorOf(m).is_deactivated ? h('span', { class: 'pill pill-small pill-deactivated', text: t('people.deactivated') }) : null,
           h('time', { datetime: m.timestamp, title: fullTime, text: time }),
         )
       : null;

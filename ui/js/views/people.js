@@ -35,6 +35,7 @@ export async function openProfile({ userId, me, actions }) {
         { class: 'profile-card', 'data-user': user.username },
         h('span', { class: 'avatar-wrap' }, avatar(user, 'lg'), presenceDot(user.status)),
         h('p', { class: 'profile-status', 'data-status': user.status, text: t(`status.${user.status}`) }),
+        user.is_deactivated ? h('p', {}, h('span', { class: 'pill pill-deactivated', text: t('people.deactivated') })) : null,
         user.status_text ? h('p', { class: 'profile-status-text', text: user.status_text }) : null,
         user.id === me?.id
           ? null

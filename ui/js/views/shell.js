@@ -16,6 +16,7 @@ import { newMessageDialog, mentionsDialog, statusDialog } from './people.js';
 import { createThreadPanel } from './thread-panel.js';
 import { threadsDialog, pinsDialog } from './threads.js';
 import { roomTitle } from '../state.js';
+import { roomSettingsDialog } from './room-settings.js';
 
 const NARROW = '(max-width: 600px)';
 const WIDE = '(min-width: 1101px)';
@@ -40,7 +41,7 @@ export function mountChat(root, { store, actions }) {
   });
   const messages = createMessageList({ actions });
   const composer = createComposer({ actions, onEditLast: () => messages.editLast() });
-  const details = createDetails({ actions, onClose: () => setDetails(false, true) });
+  const details = createDetails({ actions, onClose: () => setDetails(false, true), onRoomSettings: (roomId) => roomSettingsDialog({ store, actions, roomId }) });
   const banner = createBanner({ actions });
   const thread = createThreadPanel({ actions });
   const search = createSearch({ store, actions });
@@ -49,6 +50,8 @@ export function mountChat(root, { store, actions }) {
   const detailsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'aria-label': t('header.openMembers'), title: t('header.openMembers'), 'aria-controls': 'details' }, icon('users'));
   const pinsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-pins', 'aria-label': t('pins.open'), title: t('pins.open'), onclick: () => store.state.currentRoomId != null && pinsDialog({ store, actions, roomId: store.state.currentRoomId }) }, icon('pin'));
   const settingsBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-settings', 'aria-label': t('header.settings'), title: t('header.settings'), onclick: () => settingsDialog({ store, actions }) }, icon('settings'));
+  // Server administrators reach the Administration console from here (README, office guide).
+  const adminBtn = h('button', { type: 'button', class: 'icon-btn topbar-btn', 'data-testid': 'open-admin', 'aria-label': t('admin.title'), title: t('admin.title'), hidden: true, onclick: () => actions.openAdmin(media(NARROW) ? null : 'users') }, icon('shield'));
   const roomIcon = h('span', { class: 'topbar-room-icon', 'aria-hidden': 'true' });
   const roomName = h('h1', { class: 'topbar-room-name', dir: 'auto' });
   const roomMeta = h('p', { class: 'topbar-room-meta' });
@@ -61,7 +64,7 @@ export function mountChat(root, { store, actions }) {
     h('div', { class: 'brand' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }, icon('chat')), h('span', { class: 'brand-name', text: t('app.name') })),
     h('div', { class: 'topbar-room' }, roomIcon, h('div', { class: 'topbar-room-text' }, roomName, roomMeta)),
     search.el,
-    h('div', { class: 'topbar-actions' }, connDot, pinsBtn, detailsBtn, settingsBtn),
+    h('div', { class: 'topbar-actions' }, connDot, pinsBtn, detailsBtn, adminBtn, settingsBtn),
   );
 
   const chat = h('main', { class: 'chat', id: 'chat' }, messages.el, composer.el, h('div', { class: 'drop-overlay', 'aria-hidden': 'true' }, icon('upload'), h('span', { text: t('composer.drop') })));
@@ -131,7 +134,7 @@ export function mountChat(root, { store, actions }) {
       lastRoom = room;
       roomIcon.replaceChildren(icon(room?.kind === 'direct' ? 'users' : room?.is_private ? 'lock' : 'hash'));
       roomName.textContent = room ? roomTitle(room) : t('app.name');
-      roomMeta.textContent = room ? [t('room.members', { n: room.member_count ?? 0 }), room.description].filter(Boolean).join(' · ') : '';
+      roomMeta.textContent = room ? [room.is_archived ? t('room.archived') : null, t('room.members', { n: room.member_count ?? 0 }), room.description].filter(Boolean).join(' · ') : '';
     }
     if (state.connection !== lastConnection) {
       lastConnection = state.connection;
@@ -146,6 +149,7 @@ export function mountChat(root, { store, actions }) {
   let lastTotalUnread = -1;
   function render(state) {
     renderHeader(state);
+    adminBtn.hidden = !state.me?.is_server_admin;
     banner.update(state);
     sidebar.update(state);
     messages.update(state);

@@ -62,6 +62,7 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
     if (room.is_private && !direct) words.push(t('room.private'));
     if (!room.is_member) words.push(t('room.preview'));
     if (muted) words.push(t('room.muted'));
+    if (room.is_archived) words.push(t('room.archived'));
     const button = h(
       'button',
       {
@@ -78,6 +79,7 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
         ? h('span', { class: 'room-icon dm-icon' }, (room.dm_users ?? []).length === 1 ? h('span', { class: 'avatar-wrap' }, avatar(room.dm_users[0], 'xs'), presenceDot(status)) : icon('users'))
         : h('span', { class: 'room-icon' }, icon(room.is_private ? 'lock' : 'hash')),
       h('bdi', { class: 'room-name', dir: 'auto', text: title }),
+      room.is_archived ? h('span', { class: 'room-archived', 'aria-hidden': 'true', title: t('room.archived') }, icon('archive')) : null,
       muted ? h('span', { class: 'room-muted', 'aria-hidden': 'true', title: t('room.muted') }, icon('bellOff')) : null,
       unread > 0 && mentions === 0 ? h('span', { class: 'room-dot', 'aria-hidden': 'true' }) : null,
       mentions > 0 || unread > 0 ? h('span', { class: 'sr-only', text: ', ' }) : null,
@@ -145,7 +147,7 @@ export function createSidebar({ actions, onOpenRoom, onCreateRoom, onSettings, o
         const status = other ? statusOf(state, other).status : null;
         return {
           key: String(room.id),
-          sig: `${roomTitle(room)}|${room.is_private}|${room.is_member}|${room.unread_count}|${room.mention_count}|${room.id === state.currentRoomId}|${room.description}|${Boolean(state.muted[room.id])}|${status}`,
+          sig: `${roomTitle(room)}|${room.is_private}|${room.is_member}|${room.unread_count}|${room.mention_count}|${room.id === state.currentRoomId}|${room.description}|${Boolean(state.muted[room.id])}|${status}|${Boolean(room.is_archived)}`,
           room,
           active: room.id === state.currentRoomId,
           muted: Boolean(state.muted[room.id]),

@@ -45,12 +45,12 @@ function recordPid(pid) {
   if (file) appendFileSync(file, `${pid}\n`);
 }
 
-function spawnServer(bind, dataDir, extraArgs = []) {
+function spawnServer(bind, dataDir, extraArgs = [], profile = 'testing') {
   if (!existsSync(SERVER_BIN)) {
     throw new Error(`confab-server not found at ${SERVER_BIN}; build it (cargo build --bin confab-server) or set CONFAB_SERVER_BIN`);
   }
   // Rate limits off: the tests act faster than people do (the limits are tested in server-core).
-  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', 'testing', '--rate-limits', 'off', ...extraArgs], {
+  const child = spawn(SERVER_BIN, ['--bind', bind, '--data-dir', dataDir, '--profile', profile, '--rate-limits', 'off', ...extraArgs], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, RUST_LOG: process.env.RUST_LOG || 'warn' },
   });
@@ -71,9 +71,12 @@ function spawnServer(bind, dataDir, extraArgs = []) {
     child.stdout.on('data', (chunk) => {
       out += chunk;
       const match = out.match(/http:\/\/[^\s/]+:(\d+)\//);
-      if (match) {
+      // The banner ends with "Press Ctrl-C to stop."; a server without an administrator prints
+      // its one-time setup link before that.
+      if (match && out.includes('Ctrl-C')) {
         clearTimeout(timer);
-        resolve({ url: match[0].replace(/\/$/, ''), port: Number(match[1]) });
+        const setup = out.match(/http:\/\/\S+#\/setup\/[A-Za-z0-9_-]+/);
+        resolve({ url: match[0].replace(/\/$/, ''), port: Number(match[1]), setupUrl: setup ? setup[0] : null });
       }
     });
     exited.then(({ code, signal }) => {
@@ -87,16 +90,19 @@ function spawnServer(bind, dataDir, extraArgs = []) {
 /**
  * A running confab-server with a fresh data dir (`args`: extra command-line options, e.g.
  * `['--max-upload-mb', '1']`). `stop()` sends SIGTERM and waits; `start()` brings it back on
- * the same port with the same data.
+ * the same port with the same data. `profile` is `testing` (demo accounts, so an administrator
+ * exists) unless given: a `production` server starts without one and prints its one-time setup
+ * link, kept as `setupUrl` (null when there is none).
  */
-export async function startServer({ args = [] } = {}) {
+export async function startServer({ args = [], profile = 'testing' } = {}) {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'confab-e2e-'));
-  let proc = spawnServer('127.0.0.1:0', dataDir, args);
-  const { url, port } = await proc.url;
+  let proc = spawnServer('127.0.0.1:0', dataDir, args, profile);
+  const { url, port, setupUrl } = await proc.url;
   const server = {
     url,
     port,
     dataDir,
+    setupUrl,
     async stop() {
       if (!proc) return;
       const current = proc;
@@ -117,7 +123,7 @@ export async function startServer({ args = [] } = {}) {
       if (proc) return;
       // The port was just released; retry briefly in case the OS still holds it.
       for (let attempt = 0; ; attempt += 1) {
-        proc = spawnServer(`127.0.0.1:${port}`, dataDir, args);
+        proc = spawnServer(`127.0.0.1:${port}`, dataDir, args, profile);
         try {
           await proc.url;
           return;
