@@ -129,6 +129,11 @@ export function settingsPage({ actions }) {
   const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('admin.settings.save'));
   const form = h('form', { class: 'admin-form stack', novalidate: true }, name.el, policies, retention.el, upload.el, formError, h('div', { class: 'dialog-actions' }, submit));
   const fields = { server_name: name, retention_days: retention, max_upload_mb: upload };
+  // What someone is typing is never overwritten by settings that arrive meanwhile.
+  let dirty = false;
+  form.addEventListener('input', () => {
+    dirty = true;
+  });
 
   form.addEventListener('submit', async (event) => {
     event.preventDefault();
@@ -143,6 +148,7 @@ export function settingsPage({ actions }) {
     submit.disabled = true;
     try {
       await actions.saveSettings(changes);
+      dirty = false;
       toast(t('admin.settings.saved'));
     } catch (error) {
       const target = fields[error.field];
@@ -162,7 +168,7 @@ export function settingsPage({ actions }) {
     load: () => actions.loadSettings().catch(fail),
     update(state) {
       const settings = state.admin.settings;
-      if (settings === last || !settings) return;
+      if (settings === last || !settings || dirty) return;
       last = settings;
       name.input.value = settings.server_name ?? '';
       retention.input.value = String(settings.retention_days ?? 0);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createRequire } from 'node:module';
-import { startSuite, openClient, registerViaUi, registerViaApi, loginViaUi, waitForChat, openRoom, rest, eventually, uniqueName, screenshot, messageBubbles } from './helpers.mjs';
+import { startSuite, startServer, openClient, registerViaUi, registerViaApi, loginViaUi, waitForChat, openRoom, rest, eventually, uniqueName, screenshot, messageBubbles } from './helpers.mjs';
 
 const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 const { server, browser } = await startSuite({ profile: 'production' });
@@ -176,6 +176,7 @@ test('a room admin renames a room and the other member sees the new name without
 test('under the invite policy an invite link registers, and plain registration is refused in plain words', async () => {
   const { page } = boss;
   await page.getByRole('link', { name: 'Settings' }).click();
+  await eventually(async () => (await page.getByLabel('Server name').inputValue()) === 'Confab', { message: 'the settings loaded' });
   await page.getByLabel('Server name').fill('Acme Office');
   await page.getByLabel(/With an invite/).check();
   await page.getByRole('button', { name: 'Save settings' }).click();
@@ -212,6 +213,7 @@ test('under the invite policy an invite link registers, and plain registration i
 });
 
 test('a reset password lets its owner in only to choose a new one', async () => {
+  await rest(server, 'PUT', '/api/admin/settings', { registration: 'open' }, bossToken);
   const name = uniqueName('forgetful');
   await registerViaApi(server, name);
   const { page } = boss;
@@ -275,4 +277,23 @@ test('messages sent to a room an admin archived are refused, and the room list s
   await page.getByRole('link', { name: 'Rooms' }).click();
   await page.locator('.admin-row.is-archived', { hasText: body.room.name }).waitFor();
   assert.equal(await messageBubbles(page, 'hello').count(), 0);
+});
+
+test('someone already signed in who opens the setup link is offered the administrator role', async () => {
+  const fresh = await startServer({ profile: 'production' });
+  try {
+    const first = await openClient(browser, fresh);
+    await registerViaUi(first.page, uniqueName('founder'));
+    assert.equal(await first.page.getByRole('button', { name: 'Administration' }).count(), 0);
+    await first.page.goto(fresh.setupUrl);
+    await first.page.getByRole('dialog').getByRole('button', { name: 'Become administrator' }).click();
+    await first.page.getByText('You are now an administrator of this server').waitFor();
+    await first.page.getByRole('button', { name: 'Administration' }).waitFor();
+    const { body } = await rest(fresh, 'GET', '/api/auth/me', undefined, await tokenOf(first.page));
+    assert.equal(body.user.is_server_admin, true);
+    assert.deepEqual(first.errors, []);
+    await first.context.close();
+  } finally {
+    await fresh.dispose();
+  }
 });
