@@ -145,3 +145,61 @@ async fn room_admins_choose_other_admins_but_never_remove_the_last() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
 }
+
+#[tokio::test]
+async fn room_admins_changes_are_in_the_server_audit_log() {
+    let (server, boss) = crate::admin_users::server_with_admin().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let room = server.create_room(&alice, "plans", false).await;
+    server
+        .post(Some(&bob.token), &format!("/api/rooms/{room}/join"), json!({}))
+        .await;
+    let (status, body) = server
+        .patch(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}"),
+            json!({"name": "roadmap"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let admins = format!("/api/rooms/{room}/admins/{}", bob.id);
+    let (status, body) = server.put(Some(&alice.token), &admins, json!({})).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = server.delete(Some(&alice.token), &admins).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    // A refused change (the last admin) is not an action.
+    let (status, _) = server
+        .delete(
+            Some(&alice.token),
+            &format!("/api/rooms/{room}/admins/{}", alice.id),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT);
+
+    let (status, body) = server.get(Some(&boss.token), "/api/admin/audit").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let entries: Vec<(String, String, String)> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["actor_name"].as_str().unwrap().to_owned(),
+                e["action"].as_str().unwrap().to_owned(),
+                e["target"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("alice", "remove_room_admin", format!("bob in roadmap (#{room})")),
+        ("alice", "add_room_admin", format!("bob in roadmap (#{room})")),
+        ("alice", "update_room", format!("roadmap (#{room})")),
+    ];
+    let expected: Vec<(String, String, String)> = expected
+        .into_iter()
+        .map(|(a, b, c)| (a.to_owned(), b.to_owned(), c))
+        .collect();
+    assert_eq!(entries[..3], expected[..], "{body}");
+    assert!(body["entries"][0]["address"].is_string(), "{body}");
+}

@@ -1,7 +1,11 @@
 //! What room admins change about their room: its name, description and privacy, and who else
 //! administers it. Every change is a system message in the room and a `room_updated` event
-//! (to everyone for a public room, or one that just stopped being public; else to members).
+//! (to everyone for a public room, or one that just stopped being public; else to members),
+//! and an entry in the server's audit log, so administrators see who changed which room.
 
+use std::net::IpAddr;
+
+use super::admin::audit;
 use super::rooms;
 use super::validate;
 use crate::context::AppContext;
@@ -30,7 +34,13 @@ async fn editable(ctx: &AppContext, caller: &Caller, id: RoomId) -> Result<Room>
 }
 
 /// PATCH /api/rooms/{id}: renames, describes or switches privacy; answers the room.
-pub async fn update(ctx: &AppContext, caller: &Caller, id: RoomId, patch: Patch) -> Result<Room> {
+pub async fn update(
+    ctx: &AppContext,
+    caller: &Caller,
+    id: RoomId,
+    patch: Patch,
+    addr: Option<IpAddr>,
+) -> Result<Room> {
     let before = editable(ctx, caller, id).await?;
     let name = patch.name.as_deref().map(validate::room_name).transpose()?;
     let description = patch
@@ -63,6 +73,15 @@ pub async fn update(ctx: &AppContext, caller: &Caller, id: RoomId, patch: Patch)
         Audience::room(id)
     };
     ctx.fanout.publish(audience, &events::room_updated(&room));
+    let target = format!("{} (#{id})", room.name);
+    audit(
+        ctx,
+        (caller.user_id, &caller.username),
+        "update_room",
+        Some(&target),
+        addr,
+    )
+    .await;
     Ok(room)
 }
 
@@ -74,6 +93,7 @@ pub async fn set_admin(
     id: RoomId,
     user: UserId,
     admin: bool,
+    addr: Option<IpAddr>,
 ) -> Result<()> {
     let room = editable(ctx, caller, id).await?;
     let member = ctx
@@ -99,6 +119,20 @@ pub async fn set_admin(
         }
         AdminChange::Done => {}
     }
+    let target = format!("{} in {} (#{id})", member.username, room.name);
+    let action = if admin {
+        "add_room_admin"
+    } else {
+        "remove_room_admin"
+    };
+    audit(
+        ctx,
+        (caller.user_id, &caller.username),
+        action,
+        Some(&target),
+        addr,
+    )
+    .await;
     let (user_id, username) = (user, member.username.clone());
     let (by_id, by_username) = (caller.user_id, caller.username.clone());
     let event = if admin {

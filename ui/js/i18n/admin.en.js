@@ -124,6 +124,9 @@ export const adminEn = {
   'admin.action.unarchive_room': 'unarchived',
   'admin.action.delete_room': 'deleted the room',
   'admin.action.backup': 'downloaded a backup',
+  'admin.action.update_room': 'changed the settings of',
+  'admin.action.add_room_admin': 'made room admin:',
+  'admin.action.remove_room_admin': 'removed room admin:',
 
   'admin.stats.people': 'People',
   'admin.stats.active': 'Active in the last 7 days',

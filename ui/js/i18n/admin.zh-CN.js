@@ -121,6 +121,9 @@ export const adminZh = {
   'admin.action.unarchive_room': '取消归档了',
   'admin.action.delete_room': '删除了房间',
   'admin.action.backup': '下载了备份',
+  'admin.action.update_room': '修改了房间设置：',
+  'admin.action.add_room_admin': '设为房间管理员：',
+  'admin.action.remove_room_admin': '取消房间管理员：',
 
   'admin.stats.people': '用户',
   'admin.stats.active': '最近 7 天活跃',
