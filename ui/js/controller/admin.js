@@ -36,10 +36,12 @@ export function createAdmin(ctx) {
     const me = state().me;
     if (!me || !ctx.socket) return;
     if (link?.kind === 'admin') {
-      if (me.is_server_admin) ui.showAdmin(link.section);
-      else {
+      if (!me.is_server_admin) {
         ui.toast(t('err.code.not_server_admin'), { kind: 'error' });
         clearHash();
+      } else if (ui.adminSection?.() !== link.section) {
+        // A reconnect leaves the page on screen as it is.
+        ui.showAdmin(link.section);
       }
       return;
     }

@@ -113,7 +113,9 @@ function usersPage({ store, actions }) {
     act(t('admin.users.resetPassword'), (e) => reset(e.currentTarget, user));
     if (user.is_server_admin) act(t('admin.users.demote'), (e) => change(e.currentTarget, user, 'demote'));
     else if (!user.is_deactivated) act(t('admin.users.promote'), (e) => change(e.currentTarget, user, 'promote'));
-    const seen = user.is_online ? t('members.onlineNow') : user.last_seen ? formatRelative(user.last_seen, language(), new Date(), t('members.justNow')) : t('admin.users.never');
+    const seen = user.is_online
+      ? t('members.onlineNow')
+      : t('admin.users.lastSeen', { when: user.last_seen ? formatRelative(user.last_seen, language(), new Date(), t('members.justNow')) : t('admin.users.never') });
     return h(
       'li',
       { class: `admin-row${user.is_deactivated ? ' is-deactivated' : ''}`, 'data-user': user.username },
@@ -129,7 +131,7 @@ function usersPage({ store, actions }) {
           user.is_server_admin ? pill(t('admin.users.roleAdmin'), 'pill-admin') : pill(t('admin.users.roleMember')),
           user.is_deactivated ? pill(t('people.deactivated'), 'pill-deactivated') : pill(t('admin.users.active'), 'pill-ok'),
         ),
-        h('p', { class: 'admin-row-meta muted', text: [t('admin.users.created', { when: when(user.created_at) }), t('admin.users.lastSeen', { when: seen }), user.email].filter(Boolean).join(' · ') }),
+        h('p', { class: 'admin-row-meta muted', text: [t('admin.users.created', { when: when(user.created_at) }), seen, user.email].filter(Boolean).join(' · ') }),
       ),
       h('div', { class: 'admin-row-actions' }, buttons),
     );

@@ -119,6 +119,7 @@ export function createUi({ root, store }) {
     showAdmin,
     showPasswordChange,
     current: () => current,
+    adminSection: () => (current === 'admin' ? adminSection : undefined),
     /** A setup link opened while signed in: asks whether to become the server's administrator. */
     confirmClaim: () => confirmDialog({ title: t('admin.claimTitle'), message: t('admin.claimMessage'), confirmLabel: t('admin.claimConfirm') }),
     showHostProblem,
