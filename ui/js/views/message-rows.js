@@ -47,6 +47,20 @@ function messageText(content, emoji) {
  * the list, which re-renders.
  */
 export function createRowViews({ actions, attachments, current, startEditing, stopEditing, inThread = false }) {
+  // The ids of a member list's deactivated people (per list object: lists are replaced, never
+  // changed in place), so each row's signature asks a Set rather than the whole list.
+  const deactivatedCache = new WeakMap();
+  function deactivated(state, message) {
+    const members = state.members[message.room_id];
+    if (!members || message.user_id == null) return false;
+    let ids = deactivatedCache.get(members);
+    if (!ids) {
+      ids = new Set(members.filter((x) => x.is_deactivated).map((x) => x.id));
+      deactivatedCache.set(members, ids);
+    }
+    return ids.has(message.user_id);
+  }
+
   function signature(row, canModerate) {
     const lang = language();
     switch (row.kind) {
@@ -59,7 +73,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
       case 'message': {
         const m = row.message;
         const { state, editing, focusId } = current();
-        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}|${extrasSignature(m, state.me?.id)}`;
+        return `${lang}|${m.edited_at}|${m.is_deleted}|${row.first}|${row.last}|${editing === m.id}|${canModerate}|${m.content.length}|${mentionsMe(m, state.me)}|${focusId === m.id}|${extrasSignature(m, state.me?.id)}|${row.first && deactivated(state, m)}`;
       }
       case 'pending':
         return `${lang}|${row.item.status}|${row.first}|${row.last}|${row.item.error?.code ?? ''}`;
@@ -137,7 +151,7 @@ export function createRowViews({ actions, attachments, current, startEditing, st
           mine
             ? h('bdi', { class: 'msg-author', dir: 'auto', text: t('msg.you') })
             : h('button', { type: 'button', class: 'msg-author person-link', tabindex: '-1', title: t('people.profile'), onclick: profile }, h('bdi', { dir: 'auto', text: m.username ?? '?' })),
-          !mine && authorOf(m).is_deactivated ? h('span', { class: 'pill pill-small pill-deactivated', text: t('people.deactivated') }) : null,
+          !mine && deactivated(current().state, m) ? h('span', { class: 'pill pill-small pill-deactivated', text: t('people.deactivated') }) : null,
           h('time', { datetime: m.timestamp, title: fullTime, text: time }),
         )
       : null;

@@ -91,7 +91,10 @@ test('the setup link on a fresh server makes the first administrator, who sees A
 
 test('a deactivated person is signed out at once and told why they cannot sign in', async () => {
   const name = uniqueName('leaver');
-  await registerViaApi(server, name);
+  const { token: leaverToken } = await registerViaApi(server, name);
+  const { body: rooms } = await rest(server, 'GET', '/api/rooms', undefined, leaverToken);
+  const lobby = rooms.rooms.find((r) => r.is_member);
+  await rest(server, 'POST', `/api/rooms/${lobby.id}/messages`, { content: 'Goodbye, everyone', client_msg_id: 'c-leaver-1' }, leaverToken);
   const leaver = await openClient(browser, server);
   await loginViaUi(leaver.page, name, 'correct-horse-42');
 
@@ -109,6 +112,14 @@ test('a deactivated person is signed out at once and told why they cannot sign i
   await leaver.page.getByRole('button', { name: 'Sign in', exact: true }).last().click();
   await leaver.page.getByText('This account has been deactivated by an administrator').waitFor();
   assert.equal(await leaver.page.locator('.conn-dot').count(), 0);
+
+  // Their messages stay, marked "deactivated" beside their name, as they are among the members.
+  const reader = await signedIn(bossToken);
+  await waitForChat(reader.page);
+  await openRoom(reader.page, lobby.name);
+  await reader.page.locator(`.msg[data-author="${name}"] .pill-deactivated`).first().waitFor();
+  await reader.page.locator(`.member[data-user="${name}"] .pill-deactivated`).waitFor();
+  await reader.context.close();
 
   // Reactivated, they are let in again.
   await row.getByRole('button', { name: 'Reactivate' }).click();
