@@ -149,6 +149,13 @@ export function createAdmin(ctx) {
       dispatch({ type: 'admin/user', user });
       return user;
     },
+    /** Creates an account (any registration policy); answers its temporary password. */
+    async createAccount(details) {
+      const { user, temporary_password: password } = await api.admin.createUser(details);
+      const users = state().admin.users;
+      dispatch({ type: 'admin/users', users: [...users.items.filter((u) => u.id !== user.id), user], q: users.q });
+      return password;
+    },
     /** A new temporary password for `id`, to be passed on once. */
     async resetPassword(id) {
       const { temporary_password: password } = await api.admin.userAction(id, 'reset-password');

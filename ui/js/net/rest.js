@@ -154,6 +154,9 @@ export const admin = {
   users: (q) => request('GET', `/api/admin/users${query({ q: q || undefined })}`),
   /** `action`: deactivate, reactivate, reset-password, promote or demote. */
   userAction: (id, action) => request('POST', `/api/admin/users/${enc(id)}/${action}`),
+  /** A new account under any policy: `{user, temporary_password}`. */
+  createUser: ({ username, email, isServerAdmin }) =>
+    request('POST', '/api/admin/users', { username, email: email || undefined, is_server_admin: Boolean(isServerAdmin) }),
   rooms: () => request('GET', '/api/admin/rooms'),
   settings: () => request('GET', '/api/admin/settings'),
   saveSettings: (changes) => request('PUT', '/api/admin/settings', changes),

@@ -97,7 +97,14 @@ function usersPage({ store, actions }) {
   const search = h('input', { type: 'search', id: 'admin-user-search', class: 'admin-search', placeholder: t('admin.users.searchPlaceholder'), autocomplete: 'off' });
   const list = h('ul', { class: 'admin-list', 'aria-label': t('admin.section.users'), 'data-testid': 'admin-users' });
   const empty = h('p', { class: 'muted', text: t('admin.users.none'), hidden: true });
-  const el = h('div', { class: 'admin-section' }, h('div', { class: 'field admin-search-field' }, h('label', { for: 'admin-user-search', text: t('admin.users.search') }), search), list, empty);
+  const create = h('button', { type: 'button', class: 'btn btn-primary btn-small', onclick: () => createAccountDialog(actions) }, icon('userPlus'), t('admin.users.create'));
+  const el = h(
+    'div',
+    { class: 'admin-section' },
+    h('div', { class: 'admin-tools' }, h('div', { class: 'field admin-search-field' }, h('label', { for: 'admin-user-search', text: t('admin.users.search') }), search), create),
+    list,
+    empty,
+  );
   let timer = null;
   search.addEventListener('input', () => {
     clearTimeout(timer);
@@ -169,6 +176,54 @@ function usersPage({ store, actions }) {
     },
     destroy: () => clearTimeout(timer),
   };
+}
+
+/** "New account": a name, an optional email, administrator or not; then its temporary password. */
+function createAccountDialog(actions) {
+  return openDialog({
+    title: t('admin.users.create'),
+    build: (close) => {
+      const username = field({ label: t('auth.username'), name: 'new-username', maxlength: 32, hint: t('auth.hint.username') });
+      const email = field({ label: t('auth.email'), name: 'new-email', type: 'email' });
+      const adminBox = h('input', { type: 'checkbox', id: 'new-account-admin' });
+      const formError = h('p', { class: 'form-error', role: 'alert' });
+      const submit = h('button', { type: 'submit', class: 'btn btn-primary' }, t('admin.users.createSubmit'));
+      const form = h(
+        'form',
+        { class: 'stack', novalidate: true },
+        h('p', { class: 'muted', text: t('admin.users.createExplain') }),
+        username.el,
+        email.el,
+        h('label', { class: 'check', for: 'new-account-admin' }, adminBox, h('span', { text: t('admin.users.createAdmin') })),
+        formError,
+        h('div', { class: 'dialog-actions' }, h('button', { type: 'button', class: 'btn btn-ghost', onclick: () => close() }, t('dialog.cancel')), submit),
+      );
+      form.addEventListener('submit', async (event) => {
+        event.preventDefault();
+        formError.textContent = '';
+        const name = username.input.value.trim();
+        if (!name) {
+          username.setError(t('err.required'));
+          username.input.focus();
+          return;
+        }
+        submit.disabled = true;
+        try {
+          const password = await actions.createAccount({ username: name, email: email.input.value.trim(), isServerAdmin: adminBox.checked });
+          close();
+          temporaryPasswordDialog(name, password);
+        } catch (error) {
+          submit.disabled = false;
+          const target = error.field === 'email' || error.code === 'invalid_email' ? email : error.field === 'username' || error.code === 'username_taken' || error.code === 'invalid_username' ? username : null;
+          if (target) {
+            target.setError(errorText(error));
+            target.input.focus();
+          } else formError.textContent = errorText(error);
+        }
+      });
+      return form;
+    },
+  });
 }
 
 /** Shows a temporary password once, with a Copy button, to be passed on to its owner. */

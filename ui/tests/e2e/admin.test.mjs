@@ -251,6 +251,18 @@ test('a reset password lets its owner in only to choose a new one', async () => 
   assert.equal(login.body.password_change_required, undefined);
   assert.deepEqual(owner.errors, []);
   await owner.context.close();
+
+  // An account an administrator creates starts the same way.
+  const hired = uniqueName('hired');
+  await page.getByRole('button', { name: 'New account' }).click();
+  await page.getByRole('dialog').getByLabel('Username').fill(hired);
+  await page.getByRole('dialog').getByRole('button', { name: 'Create account' }).click();
+  const given = await page.getByTestId('temp-password').inputValue();
+  await page.getByRole('dialog').getByRole('button', { name: 'Close', exact: true }).last().click();
+  await page.locator(`.admin-row[data-user="${hired}"]`).waitFor();
+  const first = await rest(server, 'POST', '/api/auth/login', { username: hired, password: given });
+  assert.equal(first.status, 200);
+  assert.equal(first.body.password_change_required, true);
 });
 
 test('the console in Chinese, and on a phone: the sections first, then a page each', async () => {
