@@ -285,6 +285,8 @@ test('the console in Chinese, and on a phone: the sections first, then a page ea
   await phone.page.getByRole('link', { name: 'All sections' }).click();
   await phone.page.getByRole('link', { name: 'Audit log' }).click();
   await phone.page.locator('.audit-row[data-action="register_admin"]').waitFor();
+  // Room admins' changes are there too, in words.
+  await phone.page.locator('.audit-row[data-action="update_room"]', { hasText: 'changed the settings of' }).first().waitFor();
   await phone.page.getByRole('button', { name: 'Back to chat' }).click();
   await waitForChat(phone.page);
   await phone.context.close();
