@@ -192,9 +192,12 @@ fn failure(error: &tauri_plugin_updater::Error) -> Failure {
         | E::SignedVersionMismatch { .. }
         | E::MissingSignedVersion => Failure::BadSignature,
         E::TargetNotFound(_) | E::TargetsNotFound(_) => Failure::NoBuild,
-        E::Reqwest(_) | E::Network(_) | E::ReleaseNotFound | E::Serialization(_) | E::UrlParse(_) => {
-            Failure::Unreachable
-        }
+        E::Reqwest(_)
+        | E::Network(_)
+        | E::ReleaseNotFound
+        | E::Serialization(_)
+        | E::UrlParse(_)
+        | E::InsecureTransportProtocol => Failure::Unreachable,
         _ => Failure::Install,
     }
 }
