@@ -3,6 +3,7 @@
 the X display, the D-Bus session and the Secret Service, and builds the binaries). Prints the
 figures and a Markdown table; exits non-zero only when something could not be measured."""
 
+import glob
 import json
 import os
 import shutil
@@ -17,7 +18,7 @@ APP = os.environ["BENCH_APP"]
 BARE = os.environ["BENCH_BARE"]
 SERVER = os.environ["BENCH_SERVER"]
 DATA = os.path.join(os.environ["XDG_DATA_HOME"], "chat.confab.desktop")
-PASSWORD = "bench-password-42"
+PASSWORD = "office-pass-42"  # must not contain the user names
 SETTLE = 8  # seconds after the first frame before measuring, for start-up work to finish
 WAIT = 60  # longest wait for anything
 
@@ -87,15 +88,19 @@ def pss_mib(pid):
     return total / 1024
 
 
-def names(pid):
-    out = []
+def pss_by_process(pid):
+    """PSS in MiB of each process in the tree, by name: which one dominates."""
+    out = {}
     for p in tree(pid):
         try:
             with open(f"/proc/{p}/comm") as f:
-                out.append(f.read().strip())
+                name = f.read().strip()
+            with open(f"/proc/{p}/smaps_rollup") as f:
+                kib = sum(int(line.split()[1]) for line in f if line.startswith("Pss:"))
+            out[name] = round(out.get(name, 0) + kib / 1024, 1)
         except OSError:
             pass
-    return sorted(out)
+    return out
 
 
 def drawn_window(title):
@@ -103,8 +108,10 @@ def drawn_window(title):
     found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True)
     for wid in found.stdout.split():
         shot = subprocess.run(["import", "-window", wid, "png:-"], capture_output=True)
-        colours = subprocess.run(["identify", "-format", "%k", "png:-"], input=shot.stdout, capture_output=True, text=True)
-        if shot.returncode == 0 and colours.stdout.strip().isdigit() and int(colours.stdout) > 1:
+        # The screenshot is bytes, so no text mode here.
+        colours = subprocess.run(["identify", "-format", "%k", "png:-"], input=shot.stdout, capture_output=True)
+        count = colours.stdout.decode(errors="replace").strip()
+        if shot.returncode == 0 and count.isdigit() and int(count) > 1:
             return wid
     return None
 
@@ -157,7 +164,7 @@ def busy_server():
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     data = tempfile.mkdtemp()
-    server = subprocess.Popen([SERVER, "--bind", f"127.0.0.1:{port}", "--data-dir", data],
+    server = subprocess.Popen([SERVER, "--bind", f"127.0.0.1:{port}", "--data-dir", data, "--rate-limits", "off"],
                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     wait_until(lambda: healthy(base), "confab-server")
     me = http(base, "POST", "/api/auth/register", body={"username": "bench", "password": PASSWORD})
@@ -169,7 +176,8 @@ def busy_server():
 
 
 CLIENTS = r"""
-const [base, rate, seconds, ...tokens] = process.argv.slice(2);
+// `node -e SCRIPT ARGS…`: the arguments follow the node binary directly.
+const [base, rate, seconds, ...tokens] = process.argv.slice(1);
 const sockets = [];
 let sent = 0;
 for (const token of tokens) {
@@ -198,7 +206,7 @@ def main():
     fresh_app_data()
     bare, results["bare_start_s"] = launch([BARE], "^Bare window$")
     results["bare_mib"] = measure(bare)
-    results["bare_processes"] = names(bare.pid)
+    results["bare_processes"] = pss_by_process(bare.pid)
     stop(bare)
 
     # (b) signed in, busy room open
@@ -207,7 +215,7 @@ def main():
     write_settings({"mode": "remote", "server_url": base, "recent_servers": [base], "sessions": {base: token}})
     app, results["confab_start_s"] = launch([APP], "^Confab")
     results["confab_mib"] = measure(app)
-    results["confab_processes"] = names(app.pid)
+    results["confab_processes"] = pss_by_process(app.pid)
     stop(app)
     server.terminate()
     server.wait()
@@ -217,13 +225,16 @@ def main():
     fresh_app_data()
     port = free_port()
     host = f"http://127.0.0.1:{port}"
-    write_settings({"mode": "host", "host": {"port": port, "lan": False}})
-    app = subprocess.Popen([APP], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    wait_until(lambda: healthy(host), "the built-in server")
+    # The accounts are made beforehand by confab-server on the app's own server data folder, with
+    # rate limits off: the built-in server, rightly, admits only a few registrations per address.
+    seeder = subprocess.Popen([SERVER, "--bind", f"127.0.0.1:{port}", "--data-dir", os.path.join(DATA, "server"),
+                               "--rate-limits", "off"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_until(lambda: healthy(host), "confab-server on the app's data folder")
     owner = http(host, "POST", "/api/auth/register", body={"username": "host", "password": PASSWORD})["token"]
     tokens = [http(host, "POST", "/api/auth/register", body={"username": f"colleague{i}", "password": PASSWORD})["token"]
               for i in range(50)]
-    stop(app)
+    seeder.terminate()
+    seeder.wait()
     write_settings({"mode": "host", "host": {"port": port, "lan": False}, "sessions": {host: owner}})
     app, _ = launch([APP], "^Confab")
     wait_until(lambda: healthy(host), "the built-in server again")
@@ -232,14 +243,17 @@ def main():
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(10)  # everyone connected and talking
     results["hosting_mib"] = measure(app)
+    results["hosting_processes"] = pss_by_process(app.pid)
     results["hosting_sent"] = clients.communicate(timeout=WAIT)[0].strip()
     stop(app)
 
     # Installed size of the .deb, when scripts/check-packaging built one.
-    debs = sorted(p for p in (os.popen("ls target/*/bundle/deb/*.deb 2>/dev/null").read().split()))
+    target = os.environ.get("BENCH_TARGET", "target")
+    debs = sorted(glob.glob(os.path.join(target, "*", "bundle", "deb", "*.deb")), key=os.path.getmtime)
     if debs:
         control = subprocess.run(["dpkg-deb", "-f", debs[-1], "Installed-Size"], capture_output=True, text=True)
         results["installed_kib"] = control.stdout.strip()
+        results["deb"] = debs[-1]
 
     a, b, c = results["bare_mib"], results["confab_mib"], results["hosting_mib"]
     print(json.dumps(results, indent=2))

@@ -54,6 +54,9 @@ fn main() {
             "quit",
             "take_links",
             "keep_awake_status",
+            "update_status",
+            "update_check",
+            "update_install",
         ]),
     ))
     .expect("running tauri-build");

@@ -12,14 +12,20 @@ fn main() {
         ))
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(tauri_plugin_updater::Builder::new().build())
+        // A line of text, so its first frame is not blank (as Confab's is not), served the way
+        // Confab's page is (a custom protocol): `data:` URLs need a wry feature Confab lacks.
+        .register_uri_scheme_protocol("bare", |_, _| {
+            tauri::http::Response::builder()
+                .header("content-type", "text/html")
+                .body(b"<h1 style=\"font-family:sans-serif\">Bare window</h1>".to_vec())
+                .expect("a static response")
+        })
         .setup(|app| {
             tauri::WebviewWindowBuilder::new(
                 app,
                 "main",
-                // A line of text, so its first frame is not blank (as Confab's is not).
-                tauri::WebviewUrl::External(
-                    "data:text/html,<h1 style=font-family:sans-serif>Bare window</h1>".parse()?,
-                ),
+                tauri::WebviewUrl::CustomProtocol("bare://localhost/".parse()?),
             )
             .title("Bare window")
             .inner_size(1180.0, 760.0)

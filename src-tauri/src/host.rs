@@ -11,6 +11,7 @@ use server_core::{Config, Profile, RunningServer, Server};
 use tokio::sync::Mutex;
 
 use crate::error::{Error, Result};
+use crate::remote::{self, Claim};
 
 /// The built-in server, if running.
 #[derive(Default)]
@@ -24,6 +25,9 @@ pub struct Host {
 struct Running {
     server: RunningServer,
     lan: bool,
+    /// The setup code of a server without an administrator, until the app's own account
+    /// claimed it (`make_admin`).
+    setup_code: Option<String>,
 }
 
 /// What the settings page shows about host mode.
@@ -43,10 +47,11 @@ impl Host {
     /// already runs that way; a server running another way is stopped first.
     pub async fn start(&self, data_dir: PathBuf, port: u16, lan: bool) -> Result<HostStatus> {
         let mut state = self.state.lock().await;
-        if let Some(running) = state.as_ref() {
-            if (port == 0 || running.server.local_addr().port() == port) && running.lan == lan {
-                return Ok(status_of(running));
-            }
+        if let Some(running) = state.as_ref()
+            && (port == 0 || running.server.local_addr().port() == port)
+            && running.lan == lan
+        {
+            return Ok(status_of(running));
         }
         if let Some(running) = state.take() {
             self.running.store(false, Ordering::SeqCst);
@@ -71,7 +76,12 @@ impl Host {
             }
             other => Error::HostStart(other.to_string()),
         })?;
-        let running = Running { server, lan };
+        let setup_code = server.setup_code().map(str::to_owned);
+        let running = Running {
+            server,
+            lan,
+            setup_code,
+        };
         let status = status_of(&running);
         tracing::info!(port = status.port, lan, "built-in server started");
         *state = Some(running);
@@ -102,6 +112,30 @@ impl Host {
             .as_ref()
             .map(|running| running.server.connected_people())
             .unwrap_or_default()
+    }
+
+    /// Makes the account `token` signs in to the built-in server's first administrator, if
+    /// the server has none: whoever hosts the chat administers it. One claim per start; a
+    /// server with an administrator already refuses it, and nothing changes.
+    pub async fn make_admin(&self, token: &str) -> Result<Option<Claim>> {
+        let (url, code) = {
+            let mut state = self.state.lock().await;
+            let Some(running) = state.as_mut() else {
+                return Ok(None);
+            };
+            let Some(code) = running.setup_code.take() else {
+                return Ok(None);
+            };
+            (status_of(running).local_url.unwrap_or_default(), code)
+        };
+        let claim = remote::claim_admin(&url, token, &code).await;
+        if claim.is_err() {
+            // Not answered (the server stopping?): the next sign-in tries again.
+            if let Some(running) = self.state.lock().await.as_mut() {
+                running.setup_code.get_or_insert(code);
+            }
+        }
+        claim.map(Some)
     }
 
     pub async fn status(&self) -> HostStatus {

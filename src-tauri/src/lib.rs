@@ -19,6 +19,7 @@ pub mod remote;
 pub mod secrets;
 pub mod settings;
 pub mod tray;
+pub mod updates;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -123,6 +124,9 @@ pub fn start_host(app: &AppHandle) {
             .host
             .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
             .await;
+        if result.is_ok() {
+            lifecycle::claim_admin(&app);
+        }
         let event = match result {
             Ok(status) => HostEvent { status, error: None },
             Err(e) => HostEvent {
@@ -274,10 +278,8 @@ fn register_scheme(app: &AppHandle) {
         let installed = std::env::current_exe()
             .map(|exe| exe.starts_with("/usr") || exe.starts_with("/opt"))
             .unwrap_or(false);
-        if !installed {
-            if let Err(e) = app.deep_link().register_all() {
-                tracing::warn!(error = %e, "registering the confab:// scheme failed");
-            }
+        if !installed && let Err(e) = app.deep_link().register_all() {
+            tracing::warn!(error = %e, "registering the confab:// scheme failed");
         }
     }
     #[cfg(target_os = "macos")]
@@ -428,6 +430,7 @@ pub fn run() {
         ))
         .plugin(tauri_plugin_store::Builder::default().build())
         .plugin(tauri_plugin_opener::init())
+        .plugin(updates::flow::plugin())
         .on_window_event(|window, event| {
             if let tauri::WindowEvent::CloseRequested { api, .. } = event {
                 lifecycle::on_close_requested(window, api);
@@ -450,6 +453,9 @@ pub fn run() {
             commands::quit,
             commands::take_links,
             commands::keep_awake_status,
+            commands::update_status,
+            commands::update_check,
+            commands::update_install,
         ])
         .setup(|app| {
             let state = load_state(app.handle())?;
@@ -461,6 +467,15 @@ pub fn run() {
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
             lifecycle::watch_hosting(app.handle());
+            let source = updates::source(app.config().plugins.0.get("updater"), |name| {
+                std::env::var(name).ok()
+            })
+            .unwrap_or_else(|e| {
+                tracing::warn!(error = %e, "the update source is not usable; not checking for updates");
+                None
+            });
+            app.manage(updates::flow::Updates::new(source));
+            updates::flow::schedule(app.handle());
             register_scheme(app.handle());
             deliver_links(app.handle(), links::accept(std::env::args().skip(1)));
             let handle = app.handle().clone();

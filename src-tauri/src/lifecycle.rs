@@ -1,6 +1,7 @@
 //! Living in the tray: closing the window hides it (always while hosting, so colleagues keep
 //! their chat), quitting while colleagues use the built-in server asks first, and the tray says
-//! whether this computer hosts and how many people are connected. The decisions and words are
+//! whether this computer hosts and how many people are connected; whoever hosts administers the
+//! built-in server (`claim_admin`). The decisions and words are
 //! plain functions tested alone; the rest wires them to the window, the tray and a native dialog.
 
 use std::sync::PoisonError;
@@ -8,7 +9,7 @@ use std::time::Duration;
 
 use tauri::{AppHandle, Emitter, Manager};
 
-use crate::settings::{Language, Settings};
+use crate::settings::{Language, Mode, Settings};
 use crate::{Desktop, MAIN, exit_gracefully, remote, tray};
 
 /// How often the tray's "people connected" is brought up to date while hosting.
@@ -92,10 +93,10 @@ async fn own_user(app: &AppHandle) -> Option<i64> {
     let desktop = app.state::<Desktop>();
     let url = desktop.settings().host_url();
     let token = desktop.session_token(&url)?;
-    if let Some((known, id)) = desktop.me.lock().unwrap_or_else(PoisonError::into_inner).as_ref() {
-        if *known == token {
-            return Some(*id);
-        }
+    if let Some((known, id)) = desktop.me.lock().unwrap_or_else(PoisonError::into_inner).as_ref()
+        && *known == token
+    {
+        return Some(*id);
     }
     let id = remote::whoami(&url, &token).await?;
     *desktop.me.lock().unwrap_or_else(PoisonError::into_inner) = Some((token, id));
@@ -109,11 +110,11 @@ pub fn request_quit(app: &AppHandle) {
     tauri::async_runtime::spawn(async move {
         let others = others_connected(&app).await;
         let language = app.state::<Desktop>().settings().language;
-        if let Some(question) = quit_question(others, language) {
-            if !confirm(&app, question).await {
-                tracing::info!(others, "quitting cancelled: people are connected");
-                return;
-            }
+        if let Some(question) = quit_question(others, language)
+            && !confirm(&app, question).await
+        {
+            tracing::info!(others, "quitting cancelled: people are connected");
+            return;
         }
         exit_gracefully(&app);
     });
@@ -232,6 +233,29 @@ pub fn watch_hosting(app: &AppHandle) {
                 shown = Some(hosting);
             }
             tokio::time::sleep(TRAY_REFRESH).await;
+        }
+    });
+}
+
+/// In host mode, makes the account this window signs in with the built-in server's first
+/// administrator (if the server has none yet), in the background.
+pub fn claim_admin(app: &AppHandle) {
+    let desktop = app.state::<Desktop>();
+    let settings = desktop.settings();
+    if settings.mode != Some(Mode::Host) {
+        return;
+    }
+    let Some(token) = desktop.session_token(&settings.host_url()) else {
+        return;
+    };
+    let app = app.clone();
+    tauri::async_runtime::spawn(async move {
+        match app.state::<Desktop>().host.make_admin(&token).await {
+            Ok(Some(claim)) => {
+                tracing::info!(?claim, "the hosting account claimed the server's administration")
+            }
+            Ok(None) => {}
+            Err(e) => tracing::warn!(error = %e, "making the hosting account the administrator failed"),
         }
     });
 }

@@ -66,6 +66,42 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
+/// How claiming the first administrator's role went.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Claim {
+    /// The account is now a server administrator.
+    Claimed,
+    /// The server refused the code: it already has an administrator, or the code was used.
+    Refused,
+}
+
+/// Makes the account `token` signs in to at `url` the server's first administrator with the
+/// setup code the server made at start (`POST /api/admin/claim`).
+pub async fn claim_admin(url: &str, token: &str, setup_code: &str) -> Result<Claim> {
+    let unreachable = |e: reqwest::Error| Error::Unreachable {
+        url: url.to_owned(),
+        reason: describe(&e),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(TIMEOUT)
+        .build()
+        .map_err(unreachable)?;
+    let response = client
+        .post(format!("{url}/api/admin/claim"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({ "setup_code": setup_code }))
+        .send()
+        .await
+        .map_err(unreachable)?;
+    match response.status().as_u16() {
+        200..=299 => Ok(Claim::Claimed),
+        403 => Ok(Claim::Refused),
+        status => Err(Error::HostStart(format!(
+            "the built-in server answered {status} to the administrator claim"
+        ))),
+    }
+}
+
 /// The id of the account `token` signs in to at the server at `url`, if it answers in time.
 pub async fn whoami(url: &str, token: &str) -> Option<i64> {
     #[derive(Deserialize)]

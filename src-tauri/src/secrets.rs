@@ -89,12 +89,11 @@ impl TokenStore {
     /// writing there fails, in memory only).
     pub fn set(&self, server: &str, token: &str) {
         self.memory().insert(server.to_owned(), token.to_owned());
-        if self.keychain {
-            if let Err(e) =
+        if self.keychain
+            && let Err(e) =
                 keyring::Entry::new(&self.service, server).and_then(|entry| entry.set_password(token))
-            {
-                tracing::warn!(error = %e, "saving a session token in the credential store failed; kept in memory");
-            }
+        {
+            tracing::warn!(error = %e, "saving a session token in the credential store failed; kept in memory");
         }
     }
 

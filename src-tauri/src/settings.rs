@@ -99,6 +99,8 @@ pub struct Settings {
     pub start_at_login: Option<bool>,
     /// While hosting, ask the OS not to sleep (colleagues' chat runs on this computer).
     pub keep_awake: bool,
+    /// Look for a new version of the app at start and daily (`updates`).
+    pub check_updates: bool,
     /// Session tokens an older version kept in this file, read only to move them to the OS
     /// credential store (`secrets`); never written back.
     #[serde(skip_serializing)]
@@ -119,6 +121,7 @@ impl Default for Settings {
             close_to_tray: true,
             start_at_login: None,
             keep_awake: true,
+            check_updates: true,
             sessions: BTreeMap::new(),
         }
     }
@@ -165,6 +168,7 @@ impl Settings {
         take(fields, "close_to_tray", &mut settings.close_to_tray, &mut reset);
         take(fields, "start_at_login", &mut settings.start_at_login, &mut reset);
         take(fields, "keep_awake", &mut settings.keep_awake, &mut reset);
+        take(fields, "check_updates", &mut settings.check_updates, &mut reset);
         take(fields, "sessions", &mut settings.sessions, &mut reset);
         // Values that parse but make no sense are reset too.
         if settings
@@ -254,6 +258,9 @@ impl Settings {
         if let Some(keep_awake) = patch.keep_awake {
             self.keep_awake = keep_awake;
         }
+        if let Some(check_updates) = patch.check_updates {
+            self.check_updates = check_updates;
+        }
         Ok(())
     }
 
@@ -293,6 +300,7 @@ pub struct SettingsPatch {
     pub close_to_tray: Option<bool>,
     pub start_at_login: Option<bool>,
     pub keep_awake: Option<bool>,
+    pub check_updates: Option<bool>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -406,6 +414,7 @@ mod tests {
             settings.close_to_tray,
             "closing the window keeps Confab in the tray"
         );
+        assert!(settings.check_updates, "updates are looked for unless turned off");
         assert!(notice.is_none());
     }
 
@@ -429,8 +438,10 @@ mod tests {
                 close_to_tray: Some(false),
                 start_at_login: Some(true),
                 keep_awake: Some(false),
+                check_updates: Some(false),
             })
             .unwrap();
+        assert!(!settings.check_updates);
         let stored = settings.to_stored();
         assert_eq!(stored["language"], "zh-CN");
         let (read, notice) = Settings::from_stored(Some(&stored));

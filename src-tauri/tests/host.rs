@@ -210,3 +210,62 @@ async fn the_host_knows_who_is_connected() {
     assert!(!host.is_running());
     assert!(host.connected_people().await.is_empty());
 }
+
+async fn me(base: &str, token: &str) -> Value {
+    reqwest::Client::new()
+        .get(format!("{base}/api/auth/me"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_hosting_account_becomes_the_first_administrator_and_only_it() {
+    use confab_desktop::remote::Claim;
+    let data = tempfile::tempdir().unwrap();
+    let host = Host::default();
+    let status = host
+        .start(data.path().to_path_buf(), free_port(), false)
+        .await
+        .unwrap();
+    let base = status.local_url.unwrap();
+    // A colleague registered before the host did: an ordinary account.
+    let (_, colleague) = post(
+        &format!("{base}/api/auth/register"),
+        None,
+        json!({"username": "early-colleague", "password": "a-long-password"}),
+    )
+    .await;
+    let (code, owner) = post(
+        &format!("{base}/api/auth/register"),
+        None,
+        json!({"username": "host-owner", "password": "a-long-password"}),
+    )
+    .await;
+    assert_eq!(code, 201, "{owner}");
+    let owner_token = owner["token"].as_str().unwrap();
+    assert_eq!(me(&base, owner_token).await["user"]["is_server_admin"], false);
+
+    assert_eq!(host.make_admin(owner_token).await.unwrap(), Some(Claim::Claimed));
+    assert_eq!(me(&base, owner_token).await["user"]["is_server_admin"], true);
+    // The code is spent: another account signing in from the window changes nothing.
+    let colleague_token = colleague["token"].as_str().unwrap();
+    assert_eq!(host.make_admin(colleague_token).await.unwrap(), None);
+    assert_eq!(me(&base, colleague_token).await["user"]["is_server_admin"], false);
+
+    // The next start finds an administrator and makes no setup code to claim with.
+    host.stop().await;
+    let status = host
+        .start(data.path().to_path_buf(), free_port(), false)
+        .await
+        .unwrap();
+    let base = status.local_url.unwrap();
+    assert_eq!(host.make_admin(colleague_token).await.unwrap(), None);
+    assert_eq!(me(&base, colleague_token).await["user"]["is_server_admin"], false);
+    assert_eq!(me(&base, owner_token).await["user"]["is_server_admin"], true);
+    host.stop().await;
+}

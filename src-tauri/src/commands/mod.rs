@@ -69,10 +69,12 @@ pub async fn update_settings(
     }
     let host = match settings.mode {
         Some(Mode::Host) if before.mode != Some(Mode::Host) || before.host != settings.host => {
-            desktop
+            let status = desktop
                 .host
                 .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
-                .await?
+                .await?;
+            crate::lifecycle::claim_admin(&app);
+            status
         }
         Some(Mode::Host) => desktop.host.status().await,
         _ => {
@@ -102,6 +104,10 @@ pub fn remember_session(
         return Err(Error::invalid("invalid_token", "that is not a session token"));
     }
     desktop.tokens.set(&server, &token);
+    // Whoever hosts administers: the first sign-in from this window on the built-in server.
+    if server == desktop.settings().host_url() {
+        crate::lifecycle::claim_admin(&app);
+    }
     if desktop.first_unkept_token() {
         let _ = app.emit_to(
             crate::MAIN,
@@ -125,12 +131,14 @@ pub async fn check_server(url: String) -> Result<ServerInfo> {
 }
 
 #[tauri::command]
-pub async fn host_start(desktop: State<'_, Desktop>) -> Result<HostStatus> {
+pub async fn host_start(app: AppHandle, desktop: State<'_, Desktop>) -> Result<HostStatus> {
     let settings = desktop.settings();
-    desktop
+    let status = desktop
         .host
         .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
-        .await
+        .await?;
+    crate::lifecycle::claim_admin(&app);
+    Ok(status)
 }
 
 #[tauri::command]
@@ -271,4 +279,23 @@ pub fn take_links(desktop: State<'_, Desktop>) -> Vec<String> {
 #[tauri::command]
 pub fn quit(app: AppHandle) {
     crate::lifecycle::request_quit(&app);
+}
+
+/// Where updates stand: see `updates::UpdateState`.
+#[tauri::command]
+pub fn update_status(updates: State<'_, crate::updates::flow::Updates>) -> crate::updates::UpdateState {
+    updates.state()
+}
+
+/// Looks for a newer version now (the person's "Check now").
+#[tauri::command]
+pub async fn update_check(app: AppHandle) -> crate::updates::UpdateState {
+    crate::updates::flow::check(&app).await
+}
+
+/// Downloads the version found, checks its signature and installs it where this copy can be
+/// replaced.
+#[tauri::command]
+pub async fn update_install(app: AppHandle) -> crate::updates::UpdateState {
+    crate::updates::flow::install(&app).await
 }

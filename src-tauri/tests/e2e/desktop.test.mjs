@@ -1,7 +1,7 @@
 // End-to-end test of the real desktop app (run by scripts/desktop-e2e, which provides the X
 // display, the D-Bus session with a notification service, and tauri-driver):
 // first run → host mode (a login item appears) → register (the session token is in the Secret
-// Service, not in the settings file) → send a message → a second client answers over HTTP →
+// Service, not in the settings file; the hosting account is the server's administrator) → send a message → a second client answers over HTTP →
 // the reply shows in the window and a notification reaches the notification service with the
 // right title and a plain-text body → at the "mentions only" level, a plain message stays quiet
 // while `@room` and a direct message notify → the screen saver starting shows the person as
@@ -260,6 +260,9 @@ async function main() {
     const settingsFile = join(process.env.XDG_DATA_HOME, 'chat.confab.desktop', 'settings.json');
     if (!existsSync(settingsFile)) throw new Error(`no settings file at ${settingsFile}`);
     if (readFileSync(settingsFile, 'utf8').includes(token)) throw new Error('the session token is in the settings file');
+
+    step('whoever hosts administers: mei is the server administrator');
+    await waitUntil(async () => (await api(base, 'GET', '/api/auth/me', { token })).user.is_server_admin === true, 'mei becomes a server administrator');
 
     step('send a message');
     await wd.type('.composer-input', 'Hello from the desktop app');

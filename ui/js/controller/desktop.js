@@ -1,11 +1,12 @@
 // The desktop app (capabilities serverChoice / hostMode): the first-run choice of a server,
 // switching servers, the built-in server (host mode), the app's events (the machine going idle
 // or locked sets me away; `confab://` links it was handed; no password store; whether it keeps
-// the computer awake), and its settings mirrored into this page's preferences.
+// the computer awake; updates of the app), and its settings mirrored into this page's
+// preferences.
 // `ctx.desktopState` is the app's latest word.
 
 import * as api from '../net/index.js';
-import { errorText } from '../i18n.js';
+import { errorText, t } from '../i18n.js';
 import { savePrefs } from '../prefs.js';
 import { prefsFromDesktop, startupPlan, sameServer } from '../platform-settings.js';
 
@@ -14,6 +15,10 @@ export function createDesktop(ctx) {
   let desktopListeners = false;
   /** Views showing whether the computer is kept awake, told when the app's answer changes. */
   const keepAwakeWatchers = new Set();
+  /** Views showing where updates of the app stand. */
+  const updateWatchers = new Set();
+  /** The version already announced in a toast, so each is announced once. */
+  let announced = null;
 
   /** `confab://` links the app was opened with (its command line, or a second launch). */
   function linksReceived(links) {
@@ -70,6 +75,11 @@ export function createDesktop(ctx) {
     api.desktop.listen('credential-store-missing', (message) => {
       if (typeof message === 'string') ui.toast(message, { kind: 'error', timeout: 15_000 });
     });
+    // The check at start may finish before this page listens: ask once after listening.
+    api.desktop
+      .listen('update-status', updateChanged)
+      .then(() => api.desktop.updateStatus())
+      .then(updateChanged, () => {});
     api.desktop.listen('keep-awake', (word) => {
       for (const watcher of keepAwakeWatchers) watcher(word);
     });
@@ -100,6 +110,16 @@ export function createDesktop(ctx) {
       }
     } catch {
       // Offline: the server's own idle timer and presence take over; the next change tries again.
+    }
+  }
+
+  /** A new update state: views showing it are told; a newly found version is announced once. */
+  function updateChanged(update) {
+    if (!update) return;
+    for (const watcher of updateWatchers) watcher(update);
+    if (update.state === 'available' && update.version !== announced) {
+      announced = update.version;
+      ui.toast(t('desktop.update.announce', { version: update.version }), { timeout: 20_000 });
     }
   }
 
@@ -236,6 +256,20 @@ export function createDesktop(ctx) {
       api.desktop.keepAwakeStatus().then(show, () => {});
       return () => keepAwakeWatchers.delete(show);
     },
+
+    /**
+     * Calls `show(update)` with where updates of the app stand (`update_status`), now and at
+     * each change; returns a function that stops it.
+     */
+    watchUpdates(show) {
+      updateWatchers.add(show);
+      api.desktop.updateStatus().then(show, () => {});
+      return () => updateWatchers.delete(show);
+    },
+
+    /** "Check now" and "Download and install": the app answers with the new state. */
+    checkForUpdate: () => api.desktop.updateCheck(),
+    installUpdate: () => api.desktop.updateInstall(),
   };
 
   return { startDesktop, actions };

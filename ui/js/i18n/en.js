@@ -461,5 +461,20 @@ export const en = {
   'desktop.awake.on': 'This computer will not sleep while it hosts the chat.',
   'desktop.awake.off': 'This computer may sleep; colleagues lose the chat while it does.',
   'desktop.awake.unavailable': 'This system takes no "don’t sleep" requests: change its power settings so it stays on while hosting.',
+  'desktop.update.auto': 'Check for new versions of Confab at start and every day',
+  'desktop.update.checkNow': 'Check now',
+  'desktop.update.install': 'Download and install',
+  'desktop.update.checking': 'Checking for a new version…',
+  'desktop.update.upToDate': 'Confab is up to date.',
+  'desktop.update.available': ({ version }) => `Confab ${version} is available. What is new:`,
+  'desktop.update.announce': ({ version }) => `Confab ${version} is available: see Settings → Desktop app to install it.`,
+  'desktop.update.downloading': ({ version }) => `Downloading Confab ${version}…`,
+  'desktop.update.verified': ({ version }) => `Confab ${version} was downloaded and its signature checked.`,
+  'desktop.update.verifiedNotInstallable': ({ version }) =>
+    `Confab ${version} was downloaded and its signature checked, but this copy of Confab cannot replace itself (it was not installed from a package or AppImage): install the new version from the download page.`,
+  'desktop.update.installed': ({ version }) => `Confab ${version} is installed: it starts the next time you open Confab.`,
+  'desktop.update.badSignature': ({ version }) =>
+    `The download of Confab ${version} was refused: its signature does not match Confab's signing key, so it may have been tampered with. Nothing was installed.`,
+  'desktop.update.failed': 'Updating failed.',
   'desktop.openedWithLink': ({ link }) => `Confab was opened with a link: ${link}`,
 };

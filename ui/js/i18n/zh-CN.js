@@ -458,5 +458,20 @@ export const zh = {
   'desktop.awake.on': '本机运行服务器期间不会休眠。',
   'desktop.awake.off': '本机可能休眠；休眠时同事无法聊天。',
   'desktop.awake.unavailable': '此系统不接受“保持唤醒”请求：请在电源设置中让它在运行服务器时保持开启。',
+  'desktop.update.auto': '启动时及每天检查 Confab 新版本',
+  'desktop.update.checkNow': '立即检查',
+  'desktop.update.install': '下载并安装',
+  'desktop.update.checking': '正在检查新版本…',
+  'desktop.update.upToDate': 'Confab 已是最新版本。',
+  'desktop.update.available': ({ version }) => `Confab ${version} 已发布。更新内容：`,
+  'desktop.update.announce': ({ version }) => `Confab ${version} 已发布：请在“设置 → 桌面应用”中安装。`,
+  'desktop.update.downloading': ({ version }) => `正在下载 Confab ${version}…`,
+  'desktop.update.verified': ({ version }) => `Confab ${version} 已下载，签名校验通过。`,
+  'desktop.update.verifiedNotInstallable': ({ version }) =>
+    `Confab ${version} 已下载，签名校验通过，但这个 Confab 副本不是通过安装包或 AppImage 安装的，无法自行替换：请从下载页面安装新版本。`,
+  'desktop.update.installed': ({ version }) => `Confab ${version} 已安装，下次打开 Confab 时生效。`,
+  'desktop.update.badSignature': ({ version }) =>
+    `Confab ${version} 的下载已被拒绝：其签名与 Confab 的签名密钥不符，可能已被篡改。未安装任何内容。`,
+  'desktop.update.failed': '更新失败。',
   'desktop.openedWithLink': ({ link }) => `Confab 通过链接打开：${link}`,
 };

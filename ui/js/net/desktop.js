@@ -108,6 +108,12 @@ export const desktop = {
   takeLinks: () => invoke('take_links'),
   /** `'on'`, `'off'` or `'unavailable'`: whether the OS was asked not to sleep while hosting. */
   keepAwakeStatus: () => invoke('keep_awake_status'),
+  /** Where updates of the app stand: `{state, version?, notes?, code?, message?, …}`. */
+  updateStatus: () => invoke('update_status'),
+  /** Looks for a newer version now; resolves with the new update state. */
+  updateCheck: () => invoke('update_check'),
+  /** Downloads the version found, checks its signature, installs it; resolves with the state. */
+  updateInstall: () => invoke('update_install'),
   /** Calls `handler(payload)` for each app event `name`; resolves with an unlisten function. */
   async listen(name, handler) {
     const api = tauri();
