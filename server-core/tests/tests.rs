@@ -14,6 +14,7 @@ mod avatars;
 mod connections;
 mod conversations;
 mod dms;
+mod lan;
 mod lifecycle;
 mod limits;
 mod logs;
