@@ -13,6 +13,7 @@ mod auth;
 mod avatars;
 mod connections;
 mod conversations;
+mod discovery;
 mod dms;
 mod lan;
 mod lifecycle;
