@@ -143,6 +143,14 @@ impl Announcement {
     }
 }
 
+impl Drop for Announcement {
+    /// A server dropped without a graceful shutdown stops announcing (without a goodbye; its
+    /// record expires in browsers' caches). After [`Announcement::stop`] this is a no-op.
+    fn drop(&mut self) {
+        let _ = self.daemon.shutdown();
+    }
+}
+
 fn txt(record: &Record) -> Vec<(&'static str, String)> {
     vec![
         ("id", record.id.clone()),
@@ -258,8 +266,13 @@ impl Browser {
         }
     }
 
-    /// Stops listening.
-    pub fn stop(self) {
+    /// Stops listening (as dropping it does).
+    pub fn stop(self) {}
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        // The daemon is a thread of its own: without this it would outlive its handle.
         let _ = self.daemon.shutdown();
     }
 }

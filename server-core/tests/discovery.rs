@@ -23,13 +23,11 @@ fn namespaces_work() -> bool {
         .is_ok_and(|out| out.status.success())
 }
 
-#[test]
-fn a_server_in_another_namespace_is_found_with_its_txt_record_and_says_goodbye() {
-    if !namespaces_work() {
-        // Said loudly rather than passed quietly: the assertions below did not run.
-        eprintln!("SKIPPED: this machine does not allow unprivileged network namespaces (unshare -rn)");
-        return;
-    }
+/// Runs the office: the server (with `extra` arguments) in `host`, browsers in `peer` (across
+/// `lan0`) and `box` (across `veth-box`), until `expect_in` (`browse.out` or `box.out`) reports
+/// the server or 20 s pass; then stops the server. Returns the script's output (the server's
+/// banner, then each browser's lines after `===BROWSER` and `===BOX`) and a context for failures.
+fn run_office(extra: &str, expect_in: &str) -> (String, String) {
     let work = tempfile::tempdir().unwrap();
     let server = env!("CARGO_BIN_EXE_confab-server");
     let me = std::env::current_exe().unwrap();
@@ -55,7 +53,7 @@ ip -n host link set veth-box up
 ip -n box link set lo up
 ip -n box link set eth0 up
 ip netns exec host {server} --bind 0.0.0.0:8443 --tls on --data-dir {work}/data \
-    --server-name "Front desk" --profile testing > server.out 2> server.err &
+    --server-name "Front desk" --profile testing {extra} > server.out 2> server.err &
 server=$!
 CONFAB_BROWSE_SECONDS={seconds} ip netns exec peer {me} discovery::browse_helper --exact --ignored --nocapture \
     > browse.out 2> browse.err &
@@ -65,7 +63,7 @@ CONFAB_BROWSE_SECONDS={seconds} ip netns exec box {me} discovery::browse_helper 
 boxed=$!
 found=no
 for _ in $(seq 200); do
-  if grep -q '^FOUND' browse.out; then found=yes; break; fi
+  if grep -q '^FOUND' {expect_in}; then found=yes; break; fi
   sleep 0.1
 done
 # Announcements repeat over the first seconds and browsers query again: time enough for the
@@ -85,6 +83,8 @@ echo "===BOX"; cat box.out
         server = server,
         me = me.display(),
         seconds = BROWSE_SECONDS,
+        extra = extra,
+        expect_in = expect_in,
     );
     let out = Command::new("timeout")
         .args([
@@ -108,6 +108,28 @@ echo "===BOX"; cat box.out
         stdout.contains("found=yes"),
         "the browser never found the server\n{context}"
     );
+    (stdout.into_owned(), context)
+}
+
+/// The `FOUND` lines of one browser's part of the output, by server id.
+fn found_in(part: &str) -> HashMap<String, serde_json::Value> {
+    part.lines()
+        .filter_map(|line| line.strip_prefix("FOUND "))
+        .map(|json| {
+            let value: serde_json::Value = serde_json::from_str(json).unwrap();
+            (value["id"].as_str().unwrap().to_owned(), value)
+        })
+        .collect()
+}
+
+#[test]
+fn a_server_in_another_namespace_is_found_with_its_txt_record_and_says_goodbye() {
+    if !namespaces_work() {
+        // Said loudly rather than passed quietly: the assertions below did not run.
+        eprintln!("SKIPPED: this machine does not allow unprivileged network namespaces (unshare -rn)");
+        return;
+    }
+    let (stdout, context) = run_office("", "browse.out");
 
     let fingerprint = stdout
         .lines()
@@ -115,19 +137,12 @@ echo "===BOX"; cat box.out
         .find(|line| line.trim().len() == 95)
         .map(|line| line.trim().to_owned())
         .unwrap_or_else(|| panic!("no fingerprint printed\n{context}"));
-    let (stdout, behind_veth) = stdout.split_once("===BOX").unwrap_or((&stdout, ""));
+    let (stdout, behind_veth) = stdout.split_once("===BOX").unwrap_or((stdout.as_str(), ""));
     assert!(
         !behind_veth.contains("FOUND"),
         "the server was announced on a veth interface\n{context}"
     );
-    let found: HashMap<String, serde_json::Value> = stdout
-        .lines()
-        .filter_map(|line| line.strip_prefix("FOUND "))
-        .map(|json| {
-            let value: serde_json::Value = serde_json::from_str(json).unwrap();
-            (value["id"].as_str().unwrap().to_owned(), value)
-        })
-        .collect();
+    let found = found_in(stdout);
     assert_eq!(found.len(), 1, "one server, reported under one id\n{context}");
     let (id, server) = found.into_iter().next().unwrap();
     assert_eq!(id.len(), 32, "{server}");
@@ -183,4 +198,21 @@ async fn browse_helper() {
         }
     }
     browser.stop();
+}
+
+#[test]
+fn discovery_interfaces_names_the_interfaces_to_announce_on() {
+    if !namespaces_work() {
+        eprintln!("SKIPPED: this machine does not allow unprivileged network namespaces (unshare -rn)");
+        return;
+    }
+    // Named, the veth interface is used, and only it.
+    let (stdout, context) = run_office("--discovery-interfaces veth-box", "box.out");
+    let (lan_side, box_side) = stdout.split_once("===BOX").expect("both browsers' output");
+    let lan_side = lan_side.split_once("===BROWSER").map_or("", |(_, b)| b);
+    assert!(found_in(lan_side).is_empty(), "announced on lan0 too\n{context}");
+    let found = found_in(box_side);
+    assert_eq!(found.len(), 1, "{context}");
+    let server = found.values().next().unwrap();
+    assert_eq!(server["addresses"], serde_json::json!(["10.78.0.1"]), "{context}");
 }

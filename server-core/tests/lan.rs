@@ -402,3 +402,47 @@ async fn a_redirect_port_without_tls_is_a_start_error() {
     let error = Server::start(config).await.err().expect("a start error");
     assert!(error.to_string().contains("--http-redirect-port"), "{error}");
 }
+
+#[tokio::test]
+async fn the_health_command_checks_an_https_server_against_its_own_certificate() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let bind = format!("127.0.0.1:{}", free_port());
+    let binary = env!("CARGO_BIN_EXE_confab-server");
+    let mut server = std::process::Command::new(binary)
+        .args([
+            "--tls",
+            "on",
+            "--profile",
+            "testing",
+            "--bind",
+            &bind,
+            "--data-dir",
+        ])
+        .arg(&data)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let health = |tls: &str| {
+        std::process::Command::new(binary)
+            .args(["health", "--tls", tls, "--bind", &bind, "--data-dir"])
+            .arg(&data)
+            .output()
+            .unwrap()
+    };
+    let mut healthy = false;
+    for _ in 0..100 {
+        if health("on").status.success() {
+            healthy = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    // Plain HTTP to an HTTPS port is not an answer.
+    let plain = health("off");
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(healthy, "the health check never passed over TLS");
+    assert!(!plain.status.success(), "{plain:?}");
+}
