@@ -283,13 +283,23 @@ async fn a_client_pinned_to_another_fingerprint_fails_in_the_handshake() {
         matches!(rustls_error, rustls::Error::InvalidCertificate(_)),
         "{rustls_error:?}"
     );
-    // Nothing reached HTTP: the server holds no connection for it, and the right pin works.
+    // Nothing reached HTTP: the server holds no connection for it, and twenty more tries sent
+    // no login — had they, the address's twenty failures would make the next one 429.
     crate::common::eventually("the refused connection is closed", || async {
         server.server().open_connections() == 0
     })
     .await;
-    let (status, _) = https(&server, "GET", "/api/health", None).await;
-    assert_eq!(status, 200);
+    for _ in 0..20 {
+        assert!(connect(server.server().local_addr(), &wrong).await.is_err());
+    }
+    let (status, body) = https(
+        &server,
+        "POST",
+        "/api/auth/login",
+        Some(json!({"username": "nobody", "password": "wrong-wrong"})),
+    )
+    .await;
+    assert_eq!(status, 401, "{body}");
 }
 
 #[tokio::test]
