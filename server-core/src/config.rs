@@ -10,7 +10,9 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::time::Clock;
 
+mod lan;
 mod limits;
+pub use lan::*;
 pub use limits::*;
 
 /// Which defaults a server runs with, as in the old Flask app's `FLASK_ENV`.
@@ -60,6 +62,8 @@ pub struct Timing {
     /// A connection must send a complete request head this soon after it is accepted, and
     /// again this soon after each answer on a kept-alive connection; otherwise it is closed.
     pub head_timeout: Duration,
+    /// A TLS connection must finish its handshake this soon after it is accepted.
+    pub tls_handshake_timeout: Duration,
 }
 
 impl Default for Timing {
@@ -75,6 +79,9 @@ impl Default for Timing {
             // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
             // too. Longer only lets silent connections hold file descriptors.
             head_timeout: Duration::from_secs(5),
+            // A handshake is two round trips and a signature: even a phone on poor Wi-Fi takes
+            // well under a second. Longer only lets silent connections hold file descriptors.
+            tls_handshake_timeout: Duration::from_secs(5),
         }
     }
 }
@@ -139,6 +146,10 @@ pub struct Config {
     pub registration: RegistrationPolicy,
     /// Shown on the sign-in page and in discovery, until an administrator names the server.
     pub server_name: String,
+    /// HTTPS or plain HTTP, and with which certificate.
+    pub tls: TlsSettings,
+    /// Announcing the server on the LAN.
+    pub discovery: DiscoverySettings,
     /// The server's clock; tests shift it.
     pub clock: Clock,
 }
@@ -199,6 +210,8 @@ impl Config {
             limits: Limits::default(),
             registration: RegistrationPolicy::default(),
             server_name: DEFAULT_SERVER_NAME.to_owned(),
+            tls: TlsSettings::default(),
+            discovery: DiscoverySettings::default(),
             clock: Clock::system(),
         }
     }
@@ -319,6 +332,64 @@ pub struct Args {
         global = true
     )]
     pub retention_days: u32,
+
+    /// HTTPS: on, off (e.g. behind a reverse proxy with a real certificate), or auto (on
+    /// whenever listening on an address other than loopback).
+    #[arg(long, env = "CONFAB_TLS", value_enum, default_value_t = TlsMode::Auto, help_heading = "TLS and discovery", global = true)]
+    pub tls: TlsMode,
+
+    /// Your own PEM certificate chain (leaf first) instead of the generated self-signed one.
+    #[arg(
+        long,
+        env = "CONFAB_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key",
+        help_heading = "TLS and discovery",
+        global = true
+    )]
+    pub tls_cert: Option<PathBuf>,
+
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "CONFAB_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert",
+        help_heading = "TLS and discovery",
+        global = true
+    )]
+    pub tls_key: Option<PathBuf>,
+
+    /// Also listen for plain HTTP on this port, only to redirect to HTTPS.
+    #[arg(
+        long,
+        env = "CONFAB_HTTP_REDIRECT_PORT",
+        value_name = "PORT",
+        help_heading = "TLS and discovery",
+        global = true
+    )]
+    pub http_redirect_port: Option<u16>,
+
+    /// Do not announce the server on the LAN (mDNS).
+    #[arg(
+        long,
+        env = "CONFAB_NO_DISCOVERY",
+        help_heading = "TLS and discovery",
+        global = true
+    )]
+    pub no_discovery: bool,
+
+    /// Announce on exactly these network interfaces (virtual ones included), instead of every
+    /// physical one.
+    #[arg(
+        long,
+        env = "CONFAB_DISCOVERY_INTERFACES",
+        value_name = "NAME,…",
+        value_delimiter = ',',
+        help_heading = "TLS and discovery",
+        global = true
+    )]
+    pub discovery_interfaces: Vec<String>,
 
     /// Most connections (HTTP and WebSocket) open at once; more are refused at once.
     #[arg(
@@ -488,6 +559,16 @@ impl Args {
                 upload_bytes_per_day: self.upload_quota_mb * MB,
                 min_free_disk_bytes: self.min_free_disk_mb * MB,
             },
+            tls: TlsSettings {
+                mode: self.tls,
+                cert: self.tls_cert.clone(),
+                key: self.tls_key.clone(),
+                redirect_port: self.http_redirect_port,
+            },
+            discovery: DiscoverySettings {
+                enabled: !self.no_discovery,
+                interfaces: self.discovery_interfaces.clone(),
+            },
             clock: Clock::system(),
         }
     }
@@ -612,6 +693,36 @@ mod tests {
             parse_rate(&DEFAULT_MESSAGE_RATE.to_string()),
             Ok(DEFAULT_MESSAGE_RATE)
         );
+    }
+
+    #[test]
+    fn tls_and_discovery_flags() {
+        let config = parse(&[]).unwrap().config();
+        assert_eq!(config.tls, TlsSettings::default());
+        assert_eq!(config.discovery, DiscoverySettings::default());
+        let config = parse(&[
+            "--tls",
+            "on",
+            "--tls-cert",
+            "/etc/c.pem",
+            "--tls-key",
+            "/etc/k.pem",
+            "--http-redirect-port",
+            "8081",
+            "--no-discovery",
+            "--discovery-interfaces",
+            "eth0,wg0",
+        ])
+        .unwrap()
+        .config();
+        assert_eq!(config.tls.mode, TlsMode::On);
+        assert_eq!(config.tls.cert, Some(PathBuf::from("/etc/c.pem")));
+        assert_eq!(config.tls.redirect_port, Some(8081));
+        assert!(!config.discovery.enabled);
+        assert_eq!(config.discovery.interfaces, ["eth0", "wg0"]);
+        // A certificate without its key (or the reverse) is a mistake, not a default.
+        assert!(parse(&["--tls-cert", "/etc/c.pem"]).is_err());
+        assert!(parse(&["--tls", "maybe"]).is_err());
     }
 
     #[test]

@@ -43,4 +43,8 @@ pub struct AppContext {
     pub typing: Typing,
     /// Live WebSocket connections, so shutdown can wait for them to close.
     pub sockets: TaskTracker,
+    /// The server's stable id (`GET /api/info`, discovery).
+    pub server_id: String,
+    /// The certificate's fingerprint when serving HTTPS (`GET /api/info`).
+    pub tls_fingerprint: Option<String>,
 }

@@ -69,6 +69,15 @@ pub enum Error {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    /// The TLS certificate or key cannot be used; `message` says what to do.
+    #[error("TLS identity {path}: {message}")]
+    Identity {
+        path: std::path::PathBuf,
+        message: String,
+    },
+    /// Settings that cannot work together.
+    #[error("{0}")]
+    Config(String),
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
     #[error("database migration failed: {0}")]
@@ -131,6 +140,8 @@ impl Error {
             Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Bind { .. }
+            | Error::Identity { .. }
+            | Error::Config(_)
             | Error::Database(_)
             | Error::Migrate(_)
             | Error::Io(_)
@@ -156,6 +167,8 @@ impl Error {
             Error::ShuttingDown => "shutting_down",
             Error::Busy { .. } => "server_busy",
             Error::Bind { .. }
+            | Error::Identity { .. }
+            | Error::Config(_)
             | Error::Database(_)
             | Error::Migrate(_)
             | Error::Io(_)

@@ -8,6 +8,7 @@ mod chat;
 pub mod config;
 mod connections;
 mod context;
+pub mod discovery;
 mod error;
 mod events;
 mod excerpt;
@@ -20,13 +21,14 @@ pub mod search;
 mod server;
 mod store;
 mod time;
+pub mod tls;
 mod ws;
 
 pub use chat::admin::cli::run as admin_command;
 pub use chat::retention::Report as CleanupReport;
 pub use config::{
-    AdminAction, Args, Command, Config, ConnectionLimits, Limits, Profile, Rate, RegistrationPolicy, Timing,
-    create_private_dir,
+    AdminAction, Args, Command, Config, ConnectionLimits, DiscoverySettings, Limits, Profile, Rate,
+    RegistrationPolicy, Timing, TlsMode, TlsSettings, create_private_dir,
 };
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};

@@ -101,6 +101,17 @@ async fn serve(config: Config) -> server_core::Result<()> {
     for url in server.urls() {
         banner.push_str(&format!("  {url}\n"));
     }
+    if let Some(fingerprint) = server.tls_fingerprint() {
+        banner.push_str(&format!(
+            "\nIts certificate's SHA-256 fingerprint (compare it in the browser's certificate viewer\nbefore accepting the warning):\n  {fingerprint}\n"
+        ));
+    }
+    if let Some(addr) = server.redirect_addr() {
+        banner.push_str(&format!(
+            "Plain HTTP on port {} redirects to HTTPS.\n",
+            addr.port()
+        ));
+    }
     if let Some(url) = server.setup_url() {
         banner.push_str(&format!(
             "\nThis server has no administrator yet. Open this one-time link to create the first\nadministrator account (or to make your signed-in account one):\n  {url}\n\n"
@@ -160,9 +171,10 @@ async fn cleanup(config: &Config, dry_run: bool) -> server_core::Result<()> {
 }
 
 /// Asks `GET /api/health` of the server these flags describe (on loopback when it listens on
-/// every interface). A few lines of HTTP/1.0, so container images need no curl.
+/// every interface). A few lines of HTTP/1.0, so container images need no curl; over TLS
+/// pinned to the server's own certificate (read from the data dir or `--tls-cert`) when the
+/// server speaks HTTPS.
 fn health(config: &Config) -> server_core::Result<()> {
-    use std::io::{Read, Write};
     use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
     let ip = match config.bind.ip() {
         IpAddr::V4(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
@@ -176,18 +188,44 @@ fn health(config: &Config) -> server_core::Result<()> {
     stream
         .set_read_timeout(Some(timeout))
         .map_err(|e| unhealthy(e.to_string()))?;
-    write!(stream, "GET /api/health HTTP/1.0\r\nHost: {addr}\r\n\r\n")
-        .map_err(|e| unhealthy(e.to_string()))?;
+    let request = format!("GET /api/health HTTP/1.0\r\nHost: {addr}\r\n\r\n");
     let mut answer = String::new();
-    stream
-        .read_to_string(&mut answer)
-        .map_err(|e| unhealthy(e.to_string()))?;
+    if config.tls.enabled_for(config.bind) {
+        let cert = config
+            .tls
+            .cert
+            .clone()
+            .unwrap_or_else(|| config.data_dir.join(server_core::tls::identity::CERT_FILE));
+        let fingerprint = server_core::tls::identity::fingerprint_of_file(&cert)?;
+        let tls = std::sync::Arc::new(server_core::tls::pin::pinned_client_config(&fingerprint));
+        let name = rustls::pki_types::ServerName::IpAddress(ip.into());
+        let connection = rustls::ClientConnection::new(tls, name).map_err(|e| unhealthy(e.to_string()))?;
+        let mut stream = rustls::StreamOwned::new(connection, stream);
+        exchange(&mut stream, &request, &mut answer).map_err(|e| unhealthy(e.to_string()))?;
+    } else {
+        exchange(&mut stream, &request, &mut answer).map_err(|e| unhealthy(e.to_string()))?;
+    }
     let status_ok = answer.split_whitespace().nth(1) == Some("200");
     if status_ok && answer.contains("\"status\":\"ok\"") {
         println!("ok");
         Ok(())
     } else {
         Err(unhealthy(answer.lines().next().unwrap_or("no answer").to_owned()))
+    }
+}
+
+/// Sends `request` and reads the whole answer (HTTP/1.0: the server closes after it).
+fn exchange(
+    stream: &mut (impl std::io::Read + std::io::Write),
+    request: &str,
+    answer: &mut String,
+) -> std::io::Result<()> {
+    stream.write_all(request.as_bytes())?;
+    stream.flush()?;
+    match stream.read_to_string(answer) {
+        // A TLS peer that closes without close_notify after a complete answer is still an answer.
+        Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof && !answer.is_empty() => Ok(()),
+        other => other.map(|_| ()),
     }
 }
 

@@ -44,6 +44,7 @@ pub fn test_timing() -> Timing {
         away_after: Duration::from_secs(600),
         shutdown_grace: Duration::from_secs(5),
         head_timeout: Duration::from_secs(5),
+        tls_handshake_timeout: Duration::from_secs(5),
     }
 }
 
@@ -60,6 +61,9 @@ impl TestServer {
         config.timing = test_timing();
         // Tests send faster than people; the limits have their own tests (`limits.rs`).
         config.limits.rate_limits = false;
+        // Tests talk over loopback only: a server bound to every interface must not announce
+        // itself on this machine's real networks (the discovery tests make their own).
+        config.discovery.enabled = false;
         adjust(&mut config);
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());

@@ -137,28 +137,26 @@ async fn demo_accounts_only_where_they_are_safe() {
     let (status, _) = prod.get(None, "/api/health").await;
     assert_eq!(status, StatusCode::OK);
 
-    // Reachable from the network: never, whatever the profile.
+    // Reachable from the network: never, whatever the profile. (And over HTTPS: `--tls auto`.)
     let lan = TestServer::start_with(|c| {
         c.profile = Profile::Development;
         c.bind = "0.0.0.0:0".parse().unwrap();
     })
     .await;
-    let port = lan.server().local_addr().port();
-    let status = lan
-        .http
-        .post(format!("http://127.0.0.1:{port}/api/auth/login"))
-        .json(&json!({"username": "admin", "password": "admin123"}))
-        .send()
-        .await
-        .unwrap()
-        .status();
-    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    let (status, _) = crate::lan::https(
+        &lan,
+        "POST",
+        "/api/auth/login",
+        Some(json!({"username": "admin", "password": "admin123"})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED.as_u16());
     assert!(
         lan.server().urls().len() >= 2,
         "loopback plus LAN addresses: {:?}",
         lan.server().urls()
     );
-    assert!(lan.server().urls()[0].starts_with("http://127.0.0.1:"));
+    assert!(lan.server().urls()[0].starts_with("https://127.0.0.1:"));
 }
 
 #[cfg(unix)]

@@ -70,6 +70,10 @@ impl Host {
         config.bind = SocketAddr::new(ip, port);
         // Never demo accounts with known passwords on someone's laptop.
         config.profile = Profile::Production;
+        // The app's own window and its connect screen still speak plain HTTP to this server;
+        // HTTPS (and announcing it on the LAN) wait for the app's pinned transport.
+        config.tls.mode = server_core::TlsMode::Off;
+        config.discovery.enabled = false;
         let server = Server::start(config).await.map_err(|e| match e {
             server_core::Error::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
                 Error::PortInUse { port }

@@ -33,9 +33,14 @@ struct Info {
     /// Messages are deleted after this many days; 0: never.
     retention_days: u32,
     max_upload_bytes: u64,
+    /// The server's stable id, generated once: what clients pin its certificate to.
+    id: String,
+    /// SHA-256 of the certificate, colon-separated upper-case hex; null over plain HTTP.
+    tls_fingerprint: Option<String>,
 }
 
-/// GET /api/info — `{version, server_name, registration, retention_days, max_upload_bytes}`.
+/// GET /api/info — `{version, server_name, registration, retention_days, max_upload_bytes, id,
+/// tls_fingerprint}`.
 fn info(ctx: AppContext) -> BoxedFilter<(Response,)> {
     warp::path!("info")
         .and(warp::get())
@@ -49,6 +54,8 @@ fn info(ctx: AppContext) -> BoxedFilter<(Response,)> {
                     registration: settings.registration,
                     retention_days: settings.retention_days,
                     max_upload_bytes: settings.max_upload_bytes,
+                    id: ctx.server_id.clone(),
+                    tls_fingerprint: ctx.tls_fingerprint.clone(),
                 },
             )
         })

@@ -3,7 +3,8 @@
 //! accepting, closes every socket with 1001, lets in-flight requests finish, stores every
 //! accepted message and checkpoints the database.
 //!
-//! Connections speak HTTP/1.1 only (WebSocket upgrades from it). Cleartext HTTP/2 ("h2c") is
+//! Connections speak HTTP/1.1 only (WebSocket upgrades from it), over TLS when the config asks
+//! for it (see [`accept`] and `tls`). Cleartext HTTP/2 ("h2c") is
 //! not offered: no browser or webview uses it (they speak HTTP/2 only over TLS), and serving it
 //! would add a second protocol whose idle connections answer keep-alive pings forever, plus
 //! its own floods (rapid reset, CONTINUATION, SETTINGS) to defend, for no client of ours. It
@@ -14,17 +15,10 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use hyper::body::Incoming;
-use hyper::server::conn::http1;
-use hyper::upgrade::OnUpgrade;
-use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use tower_service::Service;
-use warp::filters::BoxedFilter;
-use warp::reply::Response;
 
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
@@ -32,15 +26,18 @@ use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
 use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, admin, seed};
 use crate::config::Config;
-use crate::connections::{self, Admission, Counted};
+use crate::connections::{self, Admission};
 use crate::context::AppContext;
+use crate::discovery::{Announcement, Record};
 use crate::error::{Error, Result};
 use crate::fanout::Fanout;
 use crate::http;
-use crate::http::ClientAddr;
 use crate::hub::{Hub, close};
 use crate::store::{FileStore, Store};
-use crate::ws::UpgradeSlot;
+use crate::tls::Tls;
+
+mod accept;
+use accept::{Acceptor, Connections, accept};
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
@@ -67,6 +64,23 @@ impl Server {
             })?;
         let local_addr = listener.local_addr()?;
         config.create_data_dir()?;
+        let tls = Tls::prepare(&config)?;
+        let redirect_listener = match (config.tls.redirect_port, &tls) {
+            (None, _) => None,
+            (Some(_), None) => {
+                return Err(Error::Config(
+                    "--http-redirect-port redirects to HTTPS, but this server speaks plain HTTP (--tls off, or auto on a loopback address)".to_owned(),
+                ));
+            }
+            (Some(port), Some(_)) => {
+                let addr = SocketAddr::new(config.bind.ip(), port);
+                Some(
+                    TcpListener::bind(addr)
+                        .await
+                        .map_err(|source| Error::Bind { addr, source })?,
+                )
+            }
+        };
         let store = Store::open(&config.database_path()).await?;
         let files = FileStore::open(config.uploads_dir()).await?;
         let avatars = Avatars::open(config.avatars_dir()).await?;
@@ -74,6 +88,8 @@ impl Server {
         // Nobody is connected to a server that is just starting, whatever the last run left.
         store.mark_all_offline(clock.now()).await?;
         store.purge_expired_sessions(clock.now()).await?;
+        let server_id = server_id(&store).await?;
+        let tls_fingerprint = tls.as_ref().map(|tls| tls.fingerprint.clone());
 
         let hub = Hub::new(SOCKET_QUEUE);
         hub.set_sockets_per_user(config.limits.sockets_per_user);
@@ -105,11 +121,16 @@ impl Server {
             throttle: LoginThrottle::default(),
             presence: Presence::default(),
             sockets: TaskTracker::new(),
+            server_id: server_id.clone(),
+            tls_fingerprint: tls_fingerprint.clone(),
         };
         seed::run(&ctx, local_addr.ip()).await?;
         let setup_code = admin::setup::prepare(&ctx.store).await?;
         let setup_url = setup_code.as_ref().map(|code| {
-            let base = urls_for(local_addr).into_iter().next().unwrap_or_default();
+            let base = urls_for(local_addr, tls.is_some())
+                .into_iter()
+                .next()
+                .unwrap_or_default();
             format!("{base}#/setup/{code}")
         });
         if let Some(url) = &setup_url {
@@ -162,10 +183,40 @@ impl Server {
                 admission: admission.clone(),
                 head_timeout: ctx.config.timing.head_timeout,
                 connections: connections.clone(),
+                tls,
+                handshake_timeout: ctx.config.timing.tls_handshake_timeout,
             },
             stop_accepting.clone(),
         ));
-        tracing::info!(%local_addr, "confab server started");
+        let mut redirect_addr = None;
+        let redirect_task = match redirect_listener {
+            Some(listener) => {
+                redirect_addr = Some(listener.local_addr()?);
+                Some(tokio::spawn(crate::tls::serve::redirect(
+                    listener,
+                    crate::tls::serve::Redirect {
+                        https_port: local_addr.port(),
+                        admission: admission.clone(),
+                        head_timeout: ctx.config.timing.head_timeout,
+                        tasks: connections.tasks.clone(),
+                        drain: connections.drain.clone(),
+                    },
+                    stop_accepting.clone(),
+                )))
+            }
+            None => None,
+        };
+        let announcement = Announcement::start(
+            &ctx.config.discovery,
+            local_addr,
+            &Record {
+                id: server_id.clone(),
+                name: ctx.settings.get().server_name,
+                port: local_addr.port(),
+                fingerprint: tls_fingerprint.clone(),
+            },
+        );
+        tracing::info!(%local_addr, tls_fingerprint = tls_fingerprint.as_deref().unwrap_or("none (plain HTTP)"), "confab server started");
         Ok(RunningServer {
             local_addr,
             ctx,
@@ -173,6 +224,11 @@ impl Server {
             connections,
             stop_accepting,
             accept_task: Some(accept_task),
+            redirect_task,
+            redirect_addr,
+            announcement,
+            server_id,
+            tls_fingerprint,
             stop_background,
             background,
             stop_writer,
@@ -191,6 +247,11 @@ pub struct RunningServer {
     connections: Connections,
     stop_accepting: CancellationToken,
     accept_task: Option<JoinHandle<()>>,
+    redirect_task: Option<JoinHandle<()>>,
+    redirect_addr: Option<SocketAddr>,
+    announcement: Option<Announcement>,
+    server_id: String,
+    tls_fingerprint: Option<String>,
     stop_background: CancellationToken,
     background: Vec<JoinHandle<()>>,
     stop_writer: CancellationToken,
@@ -207,7 +268,29 @@ impl RunningServer {
     /// Addresses people can open in a browser: this machine's, and when listening on every
     /// interface, each LAN address too.
     pub fn urls(&self) -> Vec<String> {
-        urls_for(self.local_addr)
+        urls_for(self.local_addr, self.tls_fingerprint.is_some())
+    }
+
+    /// The SHA-256 fingerprint of the certificate the server presents (colon-separated
+    /// upper-case hex, as browsers show it), or `None` when it speaks plain HTTP.
+    pub fn tls_fingerprint(&self) -> Option<&str> {
+        self.tls_fingerprint.as_deref()
+    }
+
+    /// The server's stable id (generated once, kept in its database): what clients pin its
+    /// certificate to and discovery de-duplicates by.
+    pub fn server_id(&self) -> &str {
+        &self.server_id
+    }
+
+    /// Where the plain-HTTP redirect listens, when `--http-redirect-port` asked for one.
+    pub fn redirect_addr(&self) -> Option<SocketAddr> {
+        self.redirect_addr
+    }
+
+    /// Whether the server is announcing itself on the LAN.
+    pub fn is_announced(&self) -> bool {
+        self.announcement.is_some()
     }
 
     /// The one-time link that makes the first administrator, while the server has none (as it
@@ -248,8 +331,15 @@ impl RunningServer {
     /// database is checkpointed and closed.
     pub async fn shutdown(mut self) -> Result<()> {
         let grace = self.ctx.config.timing.shutdown_grace;
+        // Goodbye first, so colleagues' apps stop offering a server that is going away.
+        if let Some(announcement) = self.announcement.take() {
+            announcement.stop().await;
+        }
         self.stop_accepting.cancel();
         if let Some(task) = self.accept_task.take() {
+            let _ = task.await;
+        }
+        if let Some(task) = self.redirect_task.take() {
             let _ = task.await;
         }
         self.ctx.sockets.close();
@@ -290,83 +380,6 @@ impl Drop for RunningServer {
         self.stop_accepting.cancel();
         self.stop_background.cancel();
         self.stop_writer.cancel();
-    }
-}
-
-/// The HTTP connections being served, and the signal that asks them to finish.
-#[derive(Clone)]
-struct Connections {
-    tasks: TaskTracker,
-    /// Cancelled at shutdown: each connection finishes the request it is serving, then closes.
-    drain: CancellationToken,
-}
-
-/// What the accept loop needs besides the listener and the routes.
-struct Acceptor {
-    admission: Admission,
-    head_timeout: Duration,
-    connections: Connections,
-}
-
-/// Accepts connections until `stop`, each within the caps or refused at once.
-async fn accept(
-    listener: TcpListener,
-    routes: BoxedFilter<(Response,)>,
-    acceptor: Acceptor,
-    stop: CancellationToken,
-) {
-    let mut builder = http1::Builder::new();
-    // Hyper starts this timer as soon as it polls a connection, and again whenever a kept-alive
-    // connection goes back to waiting: a connection that sends nothing is closed after it.
-    builder
-        .timer(TokioTimer::new())
-        .header_read_timeout(acceptor.head_timeout);
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Usually out of file descriptors: back off instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(slot) = acceptor.admission.admit(peer.ip(), Instant::now()) else {
-            connections::refuse(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let routes = routes.clone();
-        let service = hyper::service::service_fn(move |mut request: hyper::Request<Incoming>| {
-            request.extensions_mut().insert(ClientAddr(peer));
-            if request.headers().contains_key(::http::header::UPGRADE) {
-                if let Some(on_upgrade) = request.extensions_mut().remove::<OnUpgrade>() {
-                    request.extensions_mut().insert(UpgradeSlot::new(on_upgrade));
-                }
-            }
-            let mut filtered = warp::service(routes.clone());
-            filtered.call(request)
-        });
-        let connection = builder
-            .serve_connection(TokioIo::new(Counted::new(stream, slot)), service)
-            .with_upgrades();
-        let drain = acceptor.connections.drain.clone();
-        acceptor.connections.tasks.spawn(async move {
-            tokio::pin!(connection);
-            let result = tokio::select! {
-                result = connection.as_mut() => result,
-                () = drain.cancelled() => {
-                    connection.as_mut().graceful_shutdown();
-                    connection.await
-                }
-            };
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "connection ended with an error");
-            }
-        });
     }
 }
 
@@ -435,12 +448,27 @@ async fn checkpoints(store: Store, stop: CancellationToken) {
     }
 }
 
-/// The URLs to open for a server listening on `addr`.
-pub fn urls_for(addr: SocketAddr) -> Vec<String> {
+/// The server's stable id, made on first start: 16 random bytes in hex.
+async fn server_id(store: &Store) -> Result<String> {
+    const KEY: &str = "server.id";
+    if let Some(id) = store.meta(KEY).await? {
+        return Ok(id);
+    }
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes)
+        .map_err(|e| Error::Internal(format!("no randomness for the server id: {e}")))?;
+    let id: String = bytes.iter().map(|b| format!("{b:02x}")).collect();
+    store.set_meta(KEY, &id).await?;
+    Ok(id)
+}
+
+/// The URLs to open for a server listening on `addr` (`https` when `tls`).
+pub fn urls_for(addr: SocketAddr, tls: bool) -> Vec<String> {
     let port = addr.port();
+    let scheme = if tls { "https" } else { "http" };
     let url = |ip: IpAddr| match ip {
-        IpAddr::V4(v4) => format!("http://{v4}:{port}/"),
-        IpAddr::V6(v6) => format!("http://[{v6}]:{port}/"),
+        IpAddr::V4(v4) => format!("{scheme}://{v4}:{port}/"),
+        IpAddr::V6(v6) => format!("{scheme}://[{v6}]:{port}/"),
     };
     if !addr.ip().is_unspecified() {
         return vec![url(addr.ip())];
