@@ -12,7 +12,9 @@ pub type MessageId = i64;
 pub type SessionId = i64;
 
 /// A person's presence as others see it: `offline` without a connection, else what they chose.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Status {
@@ -37,7 +39,7 @@ impl Status {
 }
 
 /// A user as anyone may see them.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -47,8 +49,10 @@ pub struct User {
     pub is_server_admin: bool,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// `online`, `away`, `dnd` or `offline` (see [`User::set_online`]).
     pub status: Status,
@@ -70,7 +74,7 @@ impl User {
 }
 
 /// A user as they see themselves: with their email.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Me {
     #[serde(flatten)]
     #[sqlx(flatten)]
@@ -79,7 +83,7 @@ pub struct Me {
 }
 
 /// An account as server administrators see it.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AdminUser {
     pub id: UserId,
     pub username: String,
@@ -89,13 +93,15 @@ pub struct AdminUser {
     pub is_deactivated: bool,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
 /// A room as server administrators see it: never its content.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AdminRoom {
     pub id: RoomId,
     /// `null` for a direct conversation: its people are its name, and its privacy is theirs.
@@ -108,22 +114,26 @@ pub struct AdminRoom {
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// When the last message was sent, if any is left.
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_activity: Option<Millis>,
 }
 
 /// An invite to register under the `invite` policy.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Invite {
     pub id: i64,
     pub code: String,
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Millis>,
     /// `null`: unlimited.
     pub max_uses: Option<u32>,
@@ -132,7 +142,7 @@ pub struct Invite {
 }
 
 /// One administrative action in the audit log.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     /// `null` for the command line, or an account since deleted.
@@ -144,6 +154,7 @@ pub struct AuditRecord {
     /// The client's address, when the action came over the network.
     pub address: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
@@ -161,7 +172,7 @@ pub struct Caller {
 }
 
 /// A room as one particular user sees it.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Room {
     pub id: RoomId,
     pub name: String,
@@ -169,6 +180,7 @@ pub struct Room {
     pub is_private: bool,
     pub created_by: Option<UserId>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     pub member_count: i64,
     pub is_member: bool,
@@ -192,7 +204,7 @@ pub struct Room {
 }
 
 /// A room is a channel (named; public or private) or a direct conversation between 2–8 people.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum RoomKind {
@@ -201,17 +213,19 @@ pub enum RoomKind {
 }
 
 /// A member of a room.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: UserId,
     pub username: String,
     pub avatar_url: Option<String>,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     /// Administers this room.
     pub is_admin: bool,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub joined_at: Millis,
     pub status: Status,
     pub status_text: Option<String>,
@@ -230,7 +244,7 @@ impl Member {
 }
 
 /// What a message holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum MessageType {
@@ -243,7 +257,7 @@ pub enum MessageType {
 }
 
 /// A chat message, flat, as clients receive it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub room_id: RoomId,
@@ -253,8 +267,10 @@ pub struct Message {
     pub content: String,
     pub message_type: MessageType,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: Millis,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Millis>,
     pub is_deleted: bool,
     pub client_msg_id: Option<String>,
@@ -286,7 +302,7 @@ pub struct Message {
 }
 
 /// What a reply shows of the message it quotes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReplyTo {
     Live {
@@ -312,17 +328,18 @@ impl ReplyTo {
 }
 
 /// A thread as its root shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ThreadSummary {
     pub reply_count: i64,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_reply_at: Millis,
     /// Everyone who replied, in no particular order.
     pub participant_ids: Vec<UserId>,
 }
 
 /// One emoji's reactions on a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reaction {
     /// One emoji, or a `:shortcode:`.
     pub emoji: String,
@@ -333,7 +350,7 @@ pub struct Reaction {
 
 /// An uploaded file as clients see it. Its bytes are at `url` (and a small preview of an image
 /// at `thumbnail_url`), for members of the room, with the usual Authorization header.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Attachment {
     pub id: String,
     pub file_name: String,
@@ -369,7 +386,7 @@ impl Attachment {
 }
 
 /// What a system message records.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemEvent {
     RoomCreated {
@@ -510,12 +527,13 @@ fn raw_json<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Err
 }
 
 /// A presence change as broadcast to clients.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct UserStatus {
     pub user_id: UserId,
     pub username: String,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     pub status: Status,
     pub status_text: Option<String>,
