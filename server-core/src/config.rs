@@ -155,7 +155,18 @@ pub struct Config {
 }
 
 /// Who may create an account.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    Default,
+    PartialEq,
+    Eq,
+    ValueEnum,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum RegistrationPolicy {
     /// Anyone who can reach the server.
@@ -497,6 +508,9 @@ pub enum Command {
         /// The archive.
         file: PathBuf,
     },
+    /// Print the OpenAPI document of the REST API (what `/api/openapi.json` serves), from a
+    /// throwaway server in a temporary data dir; `docs/openapi.json` is this output.
+    Openapi,
     /// Manage accounts on this data dir, whether the server is running or not.
     Admin {
         #[command(subcommand)]

@@ -215,12 +215,22 @@ impl Error {
     }
 }
 
+/// Every error response's body: `{"error": {...}}`.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct ErrorResponse {
+    pub error: ErrorBody,
+}
+
 /// The inner object of an error response or WebSocket `error` event.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ErrorBody {
+    /// Stable and machine-readable, e.g. `room_name_taken`; the routes list theirs.
+    #[schema(value_type = String)]
     pub code: &'static str,
     pub message: String,
+    /// The request field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
     pub field: Option<&'static str>,
     /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
     /// `rate_limited`, `upload_quota_exceeded`).
@@ -230,13 +240,9 @@ pub struct ErrorBody {
 
 impl warp::Reply for Error {
     fn into_response(self) -> warp::reply::Response {
-        #[derive(Serialize)]
-        struct Envelope {
-            error: ErrorBody,
-        }
         let status = self.status();
         let mut response =
-            warp::reply::with_status(warp::reply::json(&Envelope { error: self.body() }), status)
+            warp::reply::with_status(warp::reply::json(&ErrorResponse { error: self.body() }), status)
                 .into_response();
         if let Some(retry_after) = self.retry_after() {
             response

@@ -12,7 +12,7 @@ use crate::time::{self, Millis};
 /// One serialized event, cheap to clone.
 pub type Frame = Utf8Bytes;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Envelope<'a, T: Serialize> {
     event: &'a str,
     data: T,
@@ -47,18 +47,19 @@ pub fn with_ref(frame: &Frame, reference: Option<&str>) -> Frame {
     Utf8Bytes::from(json)
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MessageData<'a> {
     message: &'a Message,
 }
 
 /// `ready` {user, rooms}: the reply to a good `auth`.
 pub fn ready(user: &Me, rooms: &[Room], history_starts: Option<Millis>, reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         user: &'a Me,
         rooms: &'a [Room],
         #[serde(serialize_with = "time::ser_opt")]
+        #[schema(value_type = Option<String>, format = DateTime)]
         history_starts: Option<Millis>,
     }
     frame(
@@ -74,9 +75,10 @@ pub fn ready(user: &Me, rooms: &[Room], history_starts: Option<Millis>, referenc
 
 /// `history_expired` {before}: the retention job removed every message sent before `before`.
 pub fn history_expired(before: Millis) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         #[serde(serialize_with = "time::ser")]
+        #[schema(value_type = String, format = DateTime)]
         before: Millis,
     }
     frame("history_expired", Data { before }, None)
@@ -94,7 +96,7 @@ pub fn message_updated(message: &Message, reference: Option<&str>) -> Frame {
 
 /// `reactions_updated` {room_id, message_id, reactions}: a message's reactions as they now are.
 pub fn reactions_updated(room_id: RoomId, message_id: MessageId, reactions: &[Reaction]) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room_id: RoomId,
         message_id: MessageId,
@@ -118,7 +120,7 @@ pub fn thread_reply(message: &Message) -> Frame {
 
 /// `thread_read` {room_id, root_id}: the receiver read that thread on one of their devices.
 pub fn thread_read(room_id: RoomId, root_id: MessageId) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         room_id: RoomId,
         root_id: MessageId,
@@ -128,7 +130,7 @@ pub fn thread_read(room_id: RoomId, root_id: MessageId) -> Frame {
 
 /// `message_deleted` {message_id, room_id}.
 pub fn message_deleted(message_id: MessageId, room_id: RoomId, reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         message_id: MessageId,
         room_id: RoomId,
@@ -144,7 +146,7 @@ pub fn room_joined(
     changes_rev: i64,
     reference: Option<&str>,
 ) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room: &'a Room,
         members: &'a [Member],
@@ -166,7 +168,7 @@ pub fn room_joined(
 /// `room_updated` {room: {id, name, description, is_private, is_archived}}: what changed about a
 /// room, in the fields every viewer shares (clients merge them into their copy).
 pub fn room_updated(room: &Room) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Shared<'a> {
         id: RoomId,
         name: &'a str,
@@ -174,7 +176,7 @@ pub fn room_updated(room: &Room) -> Frame {
         is_private: bool,
         is_archived: bool,
     }
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room: Shared<'a>,
     }
@@ -190,7 +192,7 @@ pub fn room_updated(room: &Room) -> Frame {
 
 /// `room_deleted` {room_id}: the room is gone; clients drop it.
 pub fn room_deleted(room_id: RoomId) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         room_id: RoomId,
     }
@@ -199,7 +201,7 @@ pub fn room_deleted(room_id: RoomId) -> Frame {
 
 /// `room_created` {room}: a new public room, as a non-member sees it.
 pub fn room_created(room: &Room) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room: &'a Room,
     }
@@ -208,7 +210,7 @@ pub fn room_created(room: &Room) -> Frame {
 
 /// `user_joined` {room_id, user}.
 pub fn user_joined(room_id: RoomId, user: &Member) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room_id: RoomId,
         user: &'a Member,
@@ -217,7 +219,7 @@ pub fn user_joined(room_id: RoomId, user: &Member) -> Frame {
 }
 
 /// The user in a `user_left` event.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct LeftUser {
     pub id: UserId,
     pub username: String,
@@ -225,7 +227,7 @@ pub struct LeftUser {
 
 /// `user_left` {room_id, user}.
 pub fn user_left(room_id: RoomId, user: &LeftUser, reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room_id: RoomId,
         user: &'a LeftUser,
@@ -235,7 +237,7 @@ pub fn user_left(room_id: RoomId, user: &LeftUser, reference: Option<&str>) -> F
 
 /// `typing_update` {room_id, user_id, username, is_typing}.
 pub fn typing_update(room_id: RoomId, user_id: UserId, username: &str, is_typing: bool) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         room_id: RoomId,
         user_id: UserId,
@@ -261,7 +263,7 @@ pub fn user_status_update(status: &UserStatus) -> Frame {
 
 /// `user_status_batch` {users}: several presence changes that happened together.
 pub fn user_status_batch(users: &[UserStatus]) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         users: &'a [UserStatus],
     }
@@ -270,7 +272,7 @@ pub fn user_status_batch(users: &[UserStatus]) -> Frame {
 
 /// `online_users_update` {users}.
 pub fn online_users_update(users: &[User], reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data<'a> {
         users: &'a [User],
     }
@@ -285,7 +287,7 @@ pub fn room_read(
     mention_count: i64,
     reference: Option<&str>,
 ) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         room_id: RoomId,
         last_read_message_id: MessageId,
@@ -306,7 +308,7 @@ pub fn room_read(
 
 /// `dm_closed` {room_id}: I closed this direct conversation (on this or another device).
 pub fn dm_closed(room_id: RoomId, reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         room_id: RoomId,
     }
@@ -315,7 +317,7 @@ pub fn dm_closed(room_id: RoomId, reference: Option<&str>) -> Frame {
 
 /// `pong` {server_time}.
 pub fn pong(reference: Option<&str>) -> Frame {
-    #[derive(Serialize)]
+    #[derive(Serialize, utoipa::ToSchema)]
     struct Data {
         server_time: String,
     }

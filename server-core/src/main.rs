@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
     // (it often runs as another user, or in a read-only container).
     // Nor may a restore, whose data dir must still be empty when it starts.
     let _log_guard = match args.command {
-        Some(Command::Health | Command::Restore { .. }) => None,
+        Some(Command::Health | Command::Restore { .. } | Command::Openapi) => None,
         _ => init_logging(&config),
     };
     let result = match args.command {
@@ -30,6 +30,7 @@ async fn main() -> ExitCode {
         Some(Command::Admin { ref action }) => admin(&config, action).await,
         Some(Command::Backup { ref out }) => backup(&config, out).await,
         Some(Command::Restore { ref file }) => restore(&config, file).await,
+        Some(Command::Openapi) => openapi(config).await,
         None => serve(config).await,
     };
     match result {
@@ -124,6 +125,17 @@ async fn serve(config: Config) -> server_core::Result<()> {
     signals.wait().await;
     eprintln!("confab-server: shutting down…");
     server.shutdown().await
+}
+
+async fn openapi(mut config: Config) -> server_core::Result<()> {
+    let dir = tempfile::tempdir()?;
+    config.data_dir = dir.path().to_path_buf();
+    config.bind = ([127, 0, 0, 1], 0).into();
+    let server = Server::start(config).await?;
+    let document = server.openapi();
+    server.shutdown().await?;
+    print!("{document}");
+    Ok(())
 }
 
 async fn admin(config: &Config, action: &server_core::AdminAction) -> server_core::Result<()> {

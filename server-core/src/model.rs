@@ -16,7 +16,9 @@ pub type MessageId = i64;
 pub type SessionId = i64;
 
 /// A person's presence as others see it: `offline` without a connection, else what they chose.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(
+    Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum Status {
@@ -41,7 +43,7 @@ impl Status {
 }
 
 /// A user as anyone may see them.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct User {
     pub id: UserId,
     pub username: String,
@@ -51,8 +53,10 @@ pub struct User {
     pub is_server_admin: bool,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// `online`, `away`, `dnd` or `offline` (see [`User::set_online`]).
     pub status: Status,
@@ -74,7 +78,7 @@ impl User {
 }
 
 /// A user as they see themselves: with their email.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Me {
     #[serde(flatten)]
     #[sqlx(flatten)]
@@ -96,7 +100,7 @@ pub struct Caller {
 }
 
 /// A room as one particular user sees it.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Room {
     pub id: RoomId,
     pub name: String,
@@ -104,6 +108,7 @@ pub struct Room {
     pub is_private: bool,
     pub created_by: Option<UserId>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     pub member_count: i64,
     pub is_member: bool,
@@ -127,7 +132,7 @@ pub struct Room {
 }
 
 /// A room is a channel (named; public or private) or a direct conversation between 2–8 people.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum RoomKind {
@@ -136,17 +141,19 @@ pub enum RoomKind {
 }
 
 /// A member of a room.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Member {
     pub id: UserId,
     pub username: String,
     pub avatar_url: Option<String>,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     /// Administers this room.
     pub is_admin: bool,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub joined_at: Millis,
     pub status: Status,
     pub status_text: Option<String>,
@@ -165,7 +172,7 @@ impl Member {
 }
 
 /// What a message holds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, sqlx::Type, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[sqlx(type_name = "text", rename_all = "lowercase")]
 pub enum MessageType {
@@ -178,7 +185,7 @@ pub enum MessageType {
 }
 
 /// A chat message, flat, as clients receive it.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Message {
     pub id: MessageId,
     pub room_id: RoomId,
@@ -188,8 +195,10 @@ pub struct Message {
     pub content: String,
     pub message_type: MessageType,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: Millis,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Millis>,
     pub is_deleted: bool,
     pub client_msg_id: Option<String>,
@@ -221,7 +230,7 @@ pub struct Message {
 }
 
 /// What a reply shows of the message it quotes.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub enum ReplyTo {
     Live {
@@ -247,17 +256,18 @@ impl ReplyTo {
 }
 
 /// A thread as its root shows it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ThreadSummary {
     pub reply_count: i64,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub last_reply_at: Millis,
     /// Everyone who replied, in no particular order.
     pub participant_ids: Vec<UserId>,
 }
 
 /// One emoji's reactions on a message.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct Reaction {
     /// One emoji, or a `:shortcode:`.
     pub emoji: String,
@@ -268,7 +278,7 @@ pub struct Reaction {
 
 /// An uploaded file as clients see it. Its bytes are at `url` (and a small preview of an image
 /// at `thumbnail_url`), for members of the room, with the usual Authorization header.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Attachment {
     pub id: String,
     pub file_name: String,
@@ -304,7 +314,7 @@ impl Attachment {
 }
 
 /// What a system message records.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum SystemEvent {
     RoomCreated {
@@ -445,12 +455,13 @@ fn raw_json<S: Serializer>(value: &Option<String>, s: S) -> Result<S::Ok, S::Err
 }
 
 /// A presence change as broadcast to clients.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct UserStatus {
     pub user_id: UserId,
     pub username: String,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     pub status: Status,
     pub status_text: Option<String>,

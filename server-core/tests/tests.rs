@@ -21,6 +21,7 @@ mod limits;
 mod logs;
 mod mentions;
 mod messages;
+mod openapi;
 mod people;
 mod presence;
 mod realtime;

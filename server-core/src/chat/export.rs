@@ -9,9 +9,10 @@ use crate::model::{Caller, Me};
 use crate::store::ExportedMessage;
 use crate::time::{self, Millis};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Export {
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub exported_at: Millis,
     pub user: Me,
     pub messages: Vec<ExportedMessage>,

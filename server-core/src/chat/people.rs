@@ -43,7 +43,7 @@ pub async fn profile(ctx: &AppContext, id: UserId) -> Result<User> {
 }
 
 /// A status someone sets.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StatusChoice {
     pub status: Status,
     /// Absent or empty: no text.

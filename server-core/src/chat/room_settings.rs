@@ -16,7 +16,7 @@ use crate::model::{Caller, Room, RoomId, SystemEvent, UserId};
 use crate::store::{AdminChange, RoomEdit};
 
 /// A change: absent fields stay.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Patch {
     pub name: Option<String>,

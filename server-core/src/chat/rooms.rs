@@ -285,7 +285,7 @@ pub async fn remove_member(ctx: &AppContext, caller: &Caller, id: RoomId, user: 
 }
 
 /// The caller's read marker after [`mark_read`].
-#[derive(Debug, serde::Serialize)]
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct ReadMarker {
     pub room_id: RoomId,
     pub last_read_message_id: MessageId,

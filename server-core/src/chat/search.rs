@@ -44,14 +44,14 @@ pub struct Request {
 }
 
 /// The room a result is in.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct RoomRef {
     pub id: RoomId,
     pub name: String,
     pub kind: RoomKind,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Found {
     pub message: Message,
     pub room: RoomRef,
@@ -59,7 +59,7 @@ pub struct Found {
     pub highlights: Vec<[usize; 2]>,
 }
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, utoipa::ToSchema)]
 pub struct Page {
     pub results: Vec<Found>,
     pub next_cursor: Option<String>,

@@ -9,6 +9,7 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, authed_any, client_ip, json, json_body, no_content, present, route, with_ctx};
 use crate::chat::accounts::{self, Issued, Login, ProfileEdit, Registration};
 use crate::chat::people::{self, StatusChoice};
@@ -17,46 +18,35 @@ use crate::error::Result;
 use crate::model::{Caller, Me};
 use crate::time::{self, Millis};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let register = warp::path!("auth" / "register")
-        .and(warp::post())
+    let register = endpoint!(api, __path_register)
         .and(with_ctx(ctx.clone()))
         .and(client_ip())
         .and(json_body::<RegisterBody>())
         .then(register);
-    let login = warp::path!("auth" / "login")
-        .and(warp::post())
+    let login = endpoint!(api, __path_login)
         .and(with_ctx(ctx.clone()))
         .and(client_ip())
         .and(json_body::<LoginBody>())
         .then(login);
     let any = || authed_any(ctx.clone());
-    let logout = warp::path!("auth" / "logout")
-        .and(warp::post())
-        .and(any())
-        .then(logout);
-    let me = warp::path!("auth" / "me").and(warp::get()).and(any()).then(me);
-    let profile = warp::path!("auth" / "profile")
-        .and(warp::put())
+    let logout = endpoint!(api, __path_logout).and(any()).then(logout);
+    let me = endpoint!(api, __path_me).and(any()).then(me);
+    let profile = endpoint!(api, __path_profile)
         .and(authed())
         .and(json_body::<ProfileBody>())
         .then(profile);
-    let change_password = warp::path!("auth" / "change-password")
-        .and(warp::put())
+    let change_password = endpoint!(api, __path_change_password)
         .and(any())
         .and(client_ip())
         .and(json_body::<ChangePasswordBody>())
         .then(change_password);
-    let status = warp::path!("auth" / "status")
-        .and(warp::put())
+    let status = endpoint!(api, __path_status)
         .and(authed())
         .and(json_body::<StatusChoice>())
         .then(status);
-    let check = warp::path!("auth" / "check")
-        .and(warp::get())
-        .and(any())
-        .then(check);
+    let check = endpoint!(api, __path_check).and(any()).then(check);
     route(register)
         .or(route(login))
         .unify()
@@ -75,7 +65,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct SessionBody {
     token: String,
     user: Me,
@@ -99,12 +89,13 @@ impl From<Issued> for SessionBody {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MeBody)]
 struct UserBody {
     user: Me,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct RegisterBody {
     username: String,
     password: String,
@@ -116,7 +107,10 @@ struct RegisterBody {
     invite: Option<String>,
 }
 
-/// POST /api/auth/register — create an account (member of the default rooms) and log in.
+/// Create an account (member of the default rooms) and log in.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth",
+    request_body = RegisterBody,
+    responses((status = 201, description = "The new account, signed in.", body = SessionBody)))]
 async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody>) -> Result<Response> {
     let body = body?;
     let input = Registration {
@@ -131,7 +125,7 @@ async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody
     Ok(json(StatusCode::CREATED, &SessionBody::from(issued)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct LoginBody {
     username: String,
     password: String,
@@ -141,7 +135,10 @@ struct LoginBody {
     device_token: Option<String>,
 }
 
-/// POST /api/auth/login — exchange a username and password for a session token.
+/// Exchange a username and password for a session token.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+    request_body = LoginBody,
+    responses((status = 200, description = "Signed in.", body = SessionBody)))]
 async fn login(ctx: AppContext, ip: Option<IpAddr>, body: Result<LoginBody>) -> Result<Response> {
     let body = body?;
     let input = Login {
@@ -155,20 +152,27 @@ async fn login(ctx: AppContext, ip: Option<IpAddr>, body: Result<LoginBody>) -> 
     Ok(json(StatusCode::OK, &SessionBody::from(issued)))
 }
 
-/// POST /api/auth/logout — revoke this session (its sockets are closed).
+/// Revoke this session (its sockets are closed).
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth",
+    responses((status = 204, description = "Done.")))]
 async fn logout(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     accounts::logout(&ctx, &caller?).await?;
     Ok(no_content())
 }
 
-/// GET /api/auth/me — the logged-in account, with its email.
+/// The logged-in account, with its email.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses((status = 200, description = "My account.", body = UserBody)))]
 async fn me(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let user = accounts::me(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
-/// PUT /api/auth/status — set my status (`online`, `away`, `dnd`) and its text; everyone
+/// Set my status (`online`, `away`, `dnd`) and its text; everyone
 /// connected hears `user_status_update`.
+#[utoipa::path(put, path = "/api/auth/status", tag = "auth",
+    request_body = StatusChoice,
+    responses((status = 200, description = "My account as changed.", body = UserBody)))]
 async fn status(ctx: AppContext, caller: Result<Caller>, body: Result<StatusChoice>) -> Result<Response> {
     let caller = caller?;
     people::set_status(&ctx, &caller, body?, None).await?;
@@ -176,7 +180,7 @@ async fn status(ctx: AppContext, caller: Result<Caller>, body: Result<StatusChoi
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ProfileBody {
     #[serde(default, deserialize_with = "present")]
     email: Option<Option<String>>,
@@ -184,7 +188,10 @@ struct ProfileBody {
     avatar_url: Option<Option<String>>,
 }
 
-/// PUT /api/auth/profile — change email and/or avatar URL (`null` or `""` clears).
+/// Change email and/or avatar URL (`null` or `""` clears).
+#[utoipa::path(put, path = "/api/auth/profile", tag = "auth",
+    request_body = ProfileBody,
+    responses((status = 200, description = "My account with the chosen status.", body = UserBody)))]
 async fn profile(ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBody>) -> Result<Response> {
     let caller = caller?;
     let body = body?;
@@ -196,13 +203,16 @@ async fn profile(ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBo
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ChangePasswordBody {
     current_password: String,
     new_password: String,
 }
 
-/// PUT /api/auth/change-password — set a new password; every other session is revoked.
+/// Set a new password; every other session is revoked.
+#[utoipa::path(put, path = "/api/auth/change-password", tag = "auth",
+    request_body = ChangePasswordBody,
+    responses((status = 204, description = "Done.")))]
 async fn change_password(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -215,13 +225,15 @@ async fn change_password(
     Ok(no_content())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct CheckBody {
     authenticated: bool,
     user: Option<Me>,
 }
 
-/// GET /api/auth/check — whether the request's token is valid; never 401.
+/// Whether the request's token is valid; never 401.
+#[utoipa::path(get, path = "/api/auth/check", tag = "auth",
+    responses((status = 200, description = "Whether the token is valid, and whose it is.", body = CheckBody)))]
 async fn check(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let user = match caller {
         Ok(caller) => Some(accounts::me(&ctx, &caller).await?),

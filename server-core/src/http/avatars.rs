@@ -10,32 +10,31 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, respond};
 use crate::chat::avatars::{self, MAX_AVATAR_BYTES};
 use crate::context::AppContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorResponse, Result};
 use crate::model::{Caller, Me};
 use crate::store::FileStore;
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    upload(ctx.clone())
-        .or(remove(ctx.clone()))
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    upload(ctx.clone(), api)
+        .or(remove(ctx.clone(), api))
         .unify()
-        .or(fetch(ctx))
+        .or(fetch(ctx, api))
         .unify()
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = MeBody)]
 struct UserBody {
     user: Me,
 }
 
-/// PUT /api/auth/avatar — the body is the picture itself (PNG, JPEG, GIF or WebP, at most
-/// 8 MiB); it becomes a 256×256 PNG and the caller's `avatar_url`.
-fn upload(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "avatar")
-        .and(warp::put())
+fn upload(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    endpoint!(api, __path_upload_avatar)
         .and(authed(ctx))
         .and(warp::header::optional::<u64>("content-length"))
         .and(warp::body::stream())
@@ -47,6 +46,13 @@ fn upload(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// Sets my avatar: the body is the picture itself (PNG, JPEG, GIF or WebP, at most 8 MiB); it
+/// becomes a 256×256 PNG and my `avatar_url`.
+#[utoipa::path(put, path = "/api/auth/avatar", tag = "auth",
+    request_body(content = Vec<u8>, content_type = "image/*", description = "The picture."),
+    responses((status = 200, description = "My account with the new `avatar_url`.", body = UserBody),
+        (status = 400, description = "`invalid_image`: not a picture this server can read.", body = ErrorResponse),
+        (status = 413, description = "`payload_too_large`: over 8 MiB.", body = ErrorResponse)))]
 async fn upload_avatar<S, B>(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -63,10 +69,8 @@ where
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
-/// DELETE /api/auth/avatar — remove the caller's avatar.
-fn remove(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("auth" / "avatar")
-        .and(warp::delete())
+fn remove(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    endpoint!(api, __path_remove_avatar)
         .and(authed(ctx))
         .then(|ctx: AppContext, caller: Result<Caller>| async move {
             respond(remove_avatar(ctx, caller).await)
@@ -74,15 +78,16 @@ fn remove(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// Removes my avatar.
+#[utoipa::path(delete, path = "/api/auth/avatar", tag = "auth",
+    responses((status = 200, description = "My account without `avatar_url`.", body = UserBody)))]
 async fn remove_avatar(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let user = avatars::remove(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &UserBody { user }))
 }
 
-/// GET /api/avatars/{id} — somebody's current avatar, as PNG.
-fn fetch(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("avatars" / String)
-        .and(warp::get())
+fn fetch(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    endpoint!(api, __path_serve, String)
         .and(authed(ctx))
         .then(|id: String, ctx: AppContext, caller: Result<Caller>| async move {
             respond(serve(ctx, caller, id).await)
@@ -90,6 +95,11 @@ fn fetch(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// Somebody's current avatar, as PNG (the id is the last part of their `avatar_url`).
+#[utoipa::path(get, path = "/api/avatars/{id}", tag = "users",
+    params(("id" = String, Path)),
+    responses((status = 200, description = "The picture.", content_type = "image/png", body = Vec<u8>),
+        (status = 404, description = "`not_found`: no such avatar in use.", body = ErrorResponse)))]
 async fn serve(ctx: AppContext, caller: Result<Caller>, id: String) -> Result<Response> {
     caller?;
     if !FileStore::is_valid_id(&id) || !avatars::in_use(&ctx, &id).await? {

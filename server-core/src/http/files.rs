@@ -11,10 +11,11 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, route};
 use crate::chat::uploads::{self, DownloadBody, TempFile, Upload, display_file_name};
 use crate::context::AppContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorResponse, Result};
 use crate::model::{Caller, RoomId};
 
 /// Multipart framing and the small text parts, on top of the file itself.
@@ -22,9 +23,8 @@ const FORM_OVERHEAD: u64 = 64 * 1024;
 /// Largest text part (`caption`, `client_msg_id`).
 const MAX_TEXT_PART: usize = 16 * 1024;
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let upload = warp::path!("rooms" / RoomId / "uploads")
-        .and(warp::post())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let upload = endpoint!(api, __path_upload, RoomId)
         .and(authed(ctx.clone()))
         .and(warp::header::optional::<String>("content-type"))
         .and(warp::header::optional::<u64>("content-length"))
@@ -37,12 +37,10 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
              length: Option<u64>,
              body| upload(id, ctx, caller, content_type, length, as_bytes(body)),
         );
-    let download = warp::path!("files" / String)
-        .and(warp::get())
+    let download = endpoint!(api, __path_download, String)
         .and(authed(ctx.clone()))
         .then(download);
-    let thumbnail = warp::path!("files" / String / "thumbnail")
-        .and(warp::get())
+    let thumbnail = endpoint!(api, __path_thumbnail, String)
         .and(authed(ctx))
         .then(thumbnail);
     route(upload)
@@ -53,9 +51,12 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-/// POST /api/rooms/{id}/uploads — multipart form with a `file` part and optional `caption` and
+/// Multipart form with a `file` part and optional `caption` and
 /// `client_msg_id` parts; stores the file and posts it as an image or file message (201; 200
 /// with the original for a repeated `client_msg_id`).
+#[utoipa::path(post, path = "/api/rooms/{id}/uploads", tag = "files",
+    params(("id" = i64, Path)),
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn upload<S, E>(
     id: RoomId,
     ctx: AppContext,
@@ -211,12 +212,18 @@ where
     Ok(form)
 }
 
-/// GET /api/files/{id} — the uploaded file itself.
+/// The uploaded file itself.
+#[utoipa::path(get, path = "/api/files/{id}", tag = "files",
+    params(("id" = String, Path)),
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn download(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     serve(&ctx, &caller?, &id, false).await
 }
 
-/// GET /api/files/{id}/thumbnail — an image's preview, at most 320 px on its longer side.
+/// An image's preview, at most 320 px on its longer side.
+#[utoipa::path(get, path = "/api/files/{id}/thumbnail", tag = "files",
+    params(("id" = String, Path)),
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn thumbnail(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     serve(&ctx, &caller?, &id, true).await
 }

@@ -7,11 +7,12 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::json;
 use crate::config::RegistrationPolicy;
 use crate::context::AppContext;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Health {
     status: &'static str,
     version: &'static str,
@@ -19,11 +20,13 @@ struct Health {
     service: &'static str,
 }
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    health().or(info(ctx)).unify().boxed()
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let health = endpoint!(api, __path_health).map(health);
+    let info = endpoint!(api, __path_info).map(move || info(&ctx));
+    health.or(info).unify().boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct Info {
     version: &'static str,
     /// The name administrators gave the server, for the sign-in page.
@@ -39,42 +42,35 @@ struct Info {
     tls_fingerprint: Option<String>,
 }
 
-/// GET /api/info — `{version, server_name, registration, retention_days, max_upload_bytes, id,
-/// tls_fingerprint}`.
-fn info(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    warp::path!("info")
-        .and(warp::get())
-        .map(move || {
-            let settings = ctx.settings.get();
-            json(
-                StatusCode::OK,
-                &Info {
-                    version: crate::VERSION,
-                    server_name: settings.server_name,
-                    registration: settings.registration,
-                    retention_days: settings.retention_days,
-                    max_upload_bytes: settings.max_upload_bytes,
-                    id: ctx.server_id.clone(),
-                    tls_fingerprint: ctx.tls_fingerprint.clone(),
-                },
-            )
-        })
-        .boxed()
+/// Limits and retention a client should tell people, the server's name, and its identity.
+#[utoipa::path(get, path = "/api/info", tag = "meta", security(()),
+    responses((status = 200, description = "What a client shows before and after sign-in, and what it pins.", body = Info)))]
+fn info(ctx: &AppContext) -> Response {
+    let settings = ctx.settings.get();
+    json(
+        StatusCode::OK,
+        &Info {
+            version: crate::VERSION,
+            server_name: settings.server_name,
+            registration: settings.registration,
+            retention_days: settings.retention_days,
+            max_upload_bytes: settings.max_upload_bytes,
+            id: ctx.server_id.clone(),
+            tls_fingerprint: ctx.tls_fingerprint.clone(),
+        },
+    )
 }
 
-/// GET /api/health — `{status: "ok", version, service: "confab"}`.
-fn health() -> BoxedFilter<(Response,)> {
-    warp::path!("health")
-        .and(warp::get())
-        .map(|| {
-            json(
-                StatusCode::OK,
-                &Health {
-                    status: "ok",
-                    version: crate::VERSION,
-                    service: "confab",
-                },
-            )
-        })
-        .boxed()
+/// Whether the server is up, and which version.
+#[utoipa::path(get, path = "/api/health", tag = "meta", security(()),
+    responses((status = 200, description = "`{status: \"ok\", version, service: \"confab\"}`.", body = Health)))]
+fn health() -> Response {
+    json(
+        StatusCode::OK,
+        &Health {
+            status: "ok",
+            version: crate::VERSION,
+            service: "confab",
+        },
+    )
 }

@@ -9,31 +9,28 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, json_body, no_content, route};
 use crate::chat::messages::{self, Draft};
 use crate::context::AppContext;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorResponse, Result};
 use crate::model::{Caller, Message, MessageId, RoomId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let history = warp::path!("rooms" / RoomId / "messages")
-        .and(warp::get())
+    let history = endpoint!(api, __path_history, RoomId)
         .and(warp::query::<HashMap<String, String>>())
         .and(authed())
         .then(history);
-    let send = warp::path!("rooms" / RoomId / "messages")
-        .and(warp::post())
+    let send = endpoint!(api, __path_send, RoomId)
         .and(authed())
         .and(json_body::<Draft>())
         .then(send);
-    let edit = warp::path!("messages" / MessageId)
-        .and(warp::put())
+    let edit = endpoint!(api, __path_edit, MessageId)
         .and(authed())
         .and(json_body::<EditBody>())
         .then(edit);
-    let delete = warp::path!("messages" / MessageId)
-        .and(warp::delete())
+    let delete = endpoint!(api, __path_delete, MessageId)
         .and(authed())
         .then(delete);
     route(history)
@@ -46,7 +43,7 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct HistoryBody {
     messages: Vec<Message>,
     has_more: bool,
@@ -56,14 +53,24 @@ struct HistoryBody {
     changes_rev: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MessageBody {
     message: Message,
 }
 
-/// GET /api/rooms/{id}/messages?before=&after=&limit= — a page of history, oldest first;
+/// A page of history, oldest first;
 /// `?around=MESSAGE&limit=` — the page around one message; or `?changed_after=REV&limit=` — the
 /// messages edited or deleted since an earlier page.
+#[utoipa::path(get, path = "/api/rooms/{id}/messages", tag = "messages",
+    params(("id" = i64, Path),
+        ("before" = Option<i64>, Query, description = "Messages older than this id."),
+        ("after" = Option<i64>, Query, description = "Messages newer than this id (catching up)."),
+        ("around" = Option<i64>, Query, description = "The page around this message (not with the others)."),
+        ("changed_after" = Option<i64>, Query, description = "Messages edited, deleted or reacted to since this revision."),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 200, description = "At most this many (default 50).")),
+    responses((status = 200, description = "A page of messages.", body = HistoryBody),
+        (status = 400, description = "`invalid_query`: a parameter is not a number, or they do not go together.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn history(
     id: RoomId,
     query: HashMap<String, String>,
@@ -119,8 +126,12 @@ fn number<T: std::str::FromStr>(query: &HashMap<String, String>, name: &'static 
         .transpose()
 }
 
-/// POST /api/rooms/{id}/messages — post a message (201; 200 with the original for a repeated
+/// Post a message (201; 200 with the original for a repeated
 /// `client_msg_id`).
+#[utoipa::path(post, path = "/api/rooms/{id}/messages", tag = "messages",
+    params(("id" = i64, Path)),
+    request_body = Draft,
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn send(id: RoomId, ctx: AppContext, caller: Result<Caller>, draft: Result<Draft>) -> Result<Response> {
     let caller = caller?;
     let sent = messages::send(&ctx, &caller, id, draft?, None)
@@ -145,12 +156,17 @@ pub(super) fn sent_reply(sent: messages::Sent) -> Response {
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct EditBody {
     content: String,
 }
 
-/// PUT /api/messages/{id} — edit my own message.
+/// Edit my own message.
+#[utoipa::path(put, path = "/api/messages/{id}", tag = "messages",
+    params(("id" = i64, Path)),
+    request_body = EditBody,
+    responses((status = 200, description = "The message as edited.", body = MessageBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn edit(
     id: MessageId,
     ctx: AppContext,
@@ -162,7 +178,11 @@ async fn edit(
     Ok(json(StatusCode::OK, &MessageBody { message }))
 }
 
-/// DELETE /api/messages/{id} — delete a message (its author or the room's admin).
+/// Delete a message (its author or the room's admin).
+#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn delete(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     messages::delete(&ctx, &caller?, id, None).await?;
     Ok(no_content())

@@ -3,10 +3,12 @@
 //! rejection handler that turns unmatched requests into JSON errors.
 
 mod admin;
+pub(crate) mod api;
 mod assets;
 mod auth;
 mod avatars;
 mod dms;
+mod docs;
 mod export;
 mod files;
 mod health;
@@ -36,6 +38,7 @@ use crate::chat::accounts;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::model::Caller;
+use api::Api;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -46,38 +49,40 @@ pub struct ClientAddr(pub SocketAddr);
 
 /// Every route of the server.
 pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+    assemble(ctx).0
+}
+
+/// The OpenAPI document of [`routes`], as it serves it at `/api/openapi.json`.
+pub fn openapi(ctx: AppContext) -> String {
+    assemble(ctx).1
+}
+
+fn assemble(ctx: AppContext) -> (BoxedFilter<(Response,)>, String) {
+    let mut api = Api::default();
+    let doc = docs::routes(&mut api);
+    let resources = [
+        health::routes(ctx.clone(), &mut api),
+        auth::routes(ctx.clone(), &mut api),
+        rooms::routes(ctx.clone(), &mut api),
+        messages::routes(ctx.clone(), &mut api),
+        users::routes(ctx.clone(), &mut api),
+        dms::routes(ctx.clone(), &mut api),
+        mentions::routes(ctx.clone(), &mut api),
+        files::routes(ctx.clone(), &mut api),
+        avatars::routes(ctx.clone(), &mut api),
+        reactions::routes(ctx.clone(), &mut api),
+        pins::routes(ctx.clone(), &mut api),
+        threads::routes(ctx.clone(), &mut api),
+        search::routes(ctx.clone(), &mut api),
+        admin::routes(ctx.clone(), &mut api),
+        export::routes(ctx.clone(), &mut api),
+        room_settings::routes(ctx.clone(), &mut api),
+    ];
+    let (doc_route, document) = doc(api);
     let api = warp::path("api").and(
-        health::routes(ctx.clone())
-            .or(auth::routes(ctx.clone()))
-            .unify()
-            .or(rooms::routes(ctx.clone()))
-            .unify()
-            .or(messages::routes(ctx.clone()))
-            .unify()
-            .or(users::routes(ctx.clone()))
-            .unify()
-            .or(dms::routes(ctx.clone()))
-            .unify()
-            .or(mentions::routes(ctx.clone()))
-            .unify()
-            .or(files::routes(ctx.clone()))
-            .unify()
-            .or(avatars::routes(ctx.clone()))
-            .unify()
-            .or(reactions::routes(ctx.clone()))
-            .unify()
-            .or(pins::routes(ctx.clone()))
-            .unify()
-            .or(threads::routes(ctx.clone()))
-            .unify()
-            .or(search::routes(ctx.clone()))
-            .unify()
-            .or(admin::routes(ctx.clone()))
-            .unify()
-            .or(export::routes(ctx.clone()))
-            .unify()
-            .or(room_settings::routes(ctx.clone()))
-            .unify(),
+        resources
+            .into_iter()
+            .fold(doc_route, |all, resource| all.or(resource).unify().boxed()),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote
     // server. This is safe because authentication is only ever the explicit Authorization
@@ -88,14 +93,16 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .allow_methods(["GET", "POST", "PUT", "PATCH", "DELETE"])
         .max_age(600);
     let api = api.with(cors).map(Reply::into_response);
-    api.or(crate::ws::route(ctx))
+    let all = api
+        .or(crate::ws::route(ctx))
         .unify()
         .or(assets::routes())
         .unify()
         .recover(recover)
         .unify()
         .map(secure)
-        .boxed()
+        .boxed();
+    (all, document)
 }
 
 fn secure(mut response: Response) -> Response {

@@ -6,26 +6,18 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, route};
 use crate::chat::pins;
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{Caller, Message, MessageId, RoomId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let pin = warp::path!("messages" / MessageId / "pin")
-        .and(warp::put())
-        .and(authed())
-        .then(pin);
-    let unpin = warp::path!("messages" / MessageId / "pin")
-        .and(warp::delete())
-        .and(authed())
-        .then(unpin);
-    let list = warp::path!("rooms" / RoomId / "pins")
-        .and(warp::get())
-        .and(authed())
-        .then(list);
+    let pin = endpoint!(api, __path_pin, MessageId).and(authed()).then(pin);
+    let unpin = endpoint!(api, __path_unpin, MessageId).and(authed()).then(unpin);
+    let list = endpoint!(api, __path_list, RoomId).and(authed()).then(list);
     route(pin)
         .or(route(unpin))
         .unify()
@@ -34,29 +26,41 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MessageBody {
     message: Message,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct PinsBody {
     messages: Vec<Message>,
 }
 
-/// PUT /api/messages/{id}/pin — pin a message of a room I am in; idempotent.
+/// Pin a message of a room I am in; idempotent.
+#[utoipa::path(put, path = "/api/messages/{id}/pin", tag = "pins",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The message, now pinned.", body = MessageBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn pin(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let message = pins::set(&ctx, &caller?, id, true, None).await?;
     Ok(json(StatusCode::OK, &MessageBody { message }))
 }
 
-/// DELETE /api/messages/{id}/pin — unpin it; idempotent.
+/// Unpin it; idempotent.
+#[utoipa::path(delete, path = "/api/messages/{id}/pin", tag = "pins",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The message, no longer pinned.", body = MessageBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn unpin(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let message = pins::set(&ctx, &caller?, id, false, None).await?;
     Ok(json(StatusCode::OK, &MessageBody { message }))
 }
 
-/// GET /api/rooms/{id}/pins — the room's pinned messages, most recently pinned first.
+/// The room's pinned messages, most recently pinned first.
+#[utoipa::path(get, path = "/api/rooms/{id}/pins", tag = "pins",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "Pinned messages, most recently pinned first.", body = PinsBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn list(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let messages = pins::list(&ctx, &caller?, id).await?;
     Ok(json(StatusCode::OK, &PinsBody { messages }))

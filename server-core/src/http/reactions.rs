@@ -6,37 +6,51 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, route};
 use crate::chat::reactions;
 use crate::context::AppContext;
+use crate::error::ErrorResponse;
 use crate::error::{Error, Result};
 use crate::model::{Caller, MessageId, Reaction};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let add = warp::path!("messages" / MessageId / "reactions" / String)
-        .and(warp::put())
+    let add = endpoint!(api, __path_add, MessageId, String)
         .and(authed())
         .then(add);
-    let remove = warp::path!("messages" / MessageId / "reactions" / String)
-        .and(warp::delete())
+    let remove = endpoint!(api, __path_remove, MessageId, String)
         .and(authed())
         .then(remove);
     route(add).or(route(remove)).unify().boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ReactionsBody {
     message_id: MessageId,
     reactions: Vec<Reaction>,
 }
 
-/// PUT /api/messages/{id}/reactions/{emoji} — add my reaction (URL-encoded emoji); idempotent.
+/// Adds my reaction; idempotent.
+#[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", tag = "reactions",
+    params(("id" = i64, Path), ("emoji" = String, Path, description = "One emoji, or a `:shortcode:` of the picker's set; URL-encoded.")),
+    responses(
+        (status = 200, description = "The message's reactions now.", body = ReactionsBody),
+        (status = 400, description = "`invalid_emoji`, `too_many_reactions` (20 distinct at most).", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no such message here.", body = ErrorResponse),
+    ))]
 async fn add(id: MessageId, emoji: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     change(id, &emoji, ctx, caller, true).await
 }
 
-/// DELETE /api/messages/{id}/reactions/{emoji} — remove my reaction; idempotent.
+/// Removes my reaction; idempotent.
+#[utoipa::path(delete, path = "/api/messages/{id}/reactions/{emoji}", tag = "reactions",
+    params(("id" = i64, Path), ("emoji" = String, Path, description = "URL-encoded.")),
+    responses(
+        (status = 200, description = "The message's reactions now.", body = ReactionsBody),
+        (status = 400, description = "`invalid_emoji`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`: no such message here.", body = ErrorResponse),
+    ))]
 async fn remove(id: MessageId, emoji: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     change(id, &emoji, ctx, caller, false).await
 }

@@ -8,26 +8,24 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, client_ip, json, json_body, no_content, route};
 use crate::chat::room_settings::{self, Patch};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{Caller, Room, RoomId, UserId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let patch = warp::path!("rooms" / RoomId)
-        .and(warp::patch())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let patch = endpoint!(api, __path_patch, RoomId)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .and(json_body::<Patch>())
         .then(patch);
-    let promote = warp::path!("rooms" / RoomId / "admins" / UserId)
-        .and(warp::put())
+    let promote = endpoint!(api, __path_promote, RoomId, UserId)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .then(promote);
-    let demote = warp::path!("rooms" / RoomId / "admins" / UserId)
-        .and(warp::delete())
+    let demote = endpoint!(api, __path_demote, RoomId, UserId)
         .and(authed(ctx))
         .and(client_ip())
         .then(demote);
@@ -39,12 +37,20 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RoomBody {
     room: Room,
 }
 
-/// PATCH /api/rooms/{id} `{name?, description?, is_private?}` — a room admin changes the room.
+/// `{name?, description?, is_private?}` — a room admin changes the room.
+#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "rooms",
+    params(("id" = i64, Path)),
+    request_body = Patch,
+    responses((status = 200, description = "The room as changed.", body = RoomBody),
+        (status = 400, description = "`invalid_room_name`, `invalid_description`.", body = ErrorResponse),
+        (status = 403, description = "`not_room_admin`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`room_name_taken`.", body = ErrorResponse)))]
 async fn patch(
     id: RoomId,
     ctx: AppContext,
@@ -57,7 +63,13 @@ async fn patch(
     Ok(json(StatusCode::OK, &RoomBody { room }))
 }
 
-/// PUT /api/rooms/{id}/admins/{user_id} — make a member a room admin.
+/// Make a member a room admin.
+#[utoipa::path(put, path = "/api/rooms/{id}/admins/{user}", tag = "rooms",
+    params(("id" = i64, Path), ("user" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 403, description = "`not_room_admin`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`not_a_member`: only members can be room admins.", body = ErrorResponse)))]
 async fn promote(
     id: RoomId,
     user: UserId,
@@ -69,7 +81,13 @@ async fn promote(
     Ok(no_content())
 }
 
-/// DELETE /api/rooms/{id}/admins/{user_id} — a room admin is one no more (never the last).
+/// A room admin is one no more (never the last).
+#[utoipa::path(delete, path = "/api/rooms/{id}/admins/{user}", tag = "rooms",
+    params(("id" = i64, Path), ("user" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 403, description = "`not_room_admin`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`last_room_admin`: a room keeps at least one admin; `not_a_member`.", body = ErrorResponse)))]
 async fn demote(
     id: RoomId,
     user: UserId,

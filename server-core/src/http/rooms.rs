@@ -7,47 +7,32 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, json_body, no_content, route};
 use crate::chat::rooms::{self, NewRoom};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{Caller, Member, MessageId, Room, RoomId, UserId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let list = warp::path!("rooms").and(warp::get()).and(authed()).then(list);
-    let create = warp::path!("rooms")
-        .and(warp::post())
+    let list = endpoint!(api, __path_list).and(authed()).then(list);
+    let create = endpoint!(api, __path_create)
         .and(authed())
         .and(json_body::<CreateBody>())
         .then(create);
-    let get = warp::path!("rooms" / RoomId)
-        .and(warp::get())
-        .and(authed())
-        .then(get);
-    let join = warp::path!("rooms" / RoomId / "join")
-        .and(warp::post())
-        .and(authed())
-        .then(join);
-    let leave = warp::path!("rooms" / RoomId / "leave")
-        .and(warp::post())
-        .and(authed())
-        .then(leave);
-    let members = warp::path!("rooms" / RoomId / "members")
-        .and(warp::get())
-        .and(authed())
-        .then(members);
-    let add_member = warp::path!("rooms" / RoomId / "members")
-        .and(warp::post())
+    let get = endpoint!(api, __path_get, RoomId).and(authed()).then(get);
+    let join = endpoint!(api, __path_join, RoomId).and(authed()).then(join);
+    let leave = endpoint!(api, __path_leave, RoomId).and(authed()).then(leave);
+    let members = endpoint!(api, __path_members, RoomId).and(authed()).then(members);
+    let add_member = endpoint!(api, __path_add_member, RoomId)
         .and(authed())
         .and(json_body::<AddMemberBody>())
         .then(add_member);
-    let remove_member = warp::path!("rooms" / RoomId / "members" / UserId)
-        .and(warp::delete())
+    let remove_member = endpoint!(api, __path_remove_member, RoomId, UserId)
         .and(authed())
         .then(remove_member);
-    let mark_read = warp::path!("rooms" / RoomId / "read")
-        .and(warp::post())
+    let mark_read = endpoint!(api, __path_mark_read, RoomId)
         .and(authed())
         .and(json_body::<ReadBody>())
         .then(mark_read);
@@ -71,23 +56,26 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RoomBody {
     room: Room,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct RoomsBody {
     rooms: Vec<Room>,
 }
 
-/// GET /api/rooms — public rooms and my private rooms, with membership and unread counts.
+/// Public rooms and my private rooms, with membership and unread counts.
+#[utoipa::path(get, path = "/api/rooms", tag = "rooms",
+    responses((status = 200, description = "The rooms.", body = RoomsBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let rooms = rooms::list(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &RoomsBody { rooms }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewRoomBody)]
 struct CreateBody {
     name: String,
     #[serde(default)]
@@ -96,7 +84,10 @@ struct CreateBody {
     is_private: bool,
 }
 
-/// POST /api/rooms — create a room; its creator becomes its admin.
+/// Create a room; its creator becomes its admin.
+#[utoipa::path(post, path = "/api/rooms", tag = "rooms",
+    request_body = CreateBody,
+    responses((status = 201, description = "The new room.", body = RoomBody)))]
 async fn create(ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody>) -> Result<Response> {
     let caller = caller?;
     let body = body?;
@@ -109,46 +100,67 @@ async fn create(ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody
     Ok(json(StatusCode::CREATED, &RoomBody { room }))
 }
 
-/// GET /api/rooms/{id} — one room as I see it.
+/// One room as I see it.
+#[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The room.", body = RoomBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn get(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let room = rooms::get(&ctx, &caller?, id).await?;
     Ok(json(StatusCode::OK, &RoomBody { room }))
 }
 
-/// POST /api/rooms/{id}/join — join a public room.
+/// Join a public room.
+#[utoipa::path(post, path = "/api/rooms/{id}/join", tag = "rooms",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The room, joined.", body = RoomBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn join(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let room = rooms::join(&ctx, &caller?, id, None).await?;
     Ok(json(StatusCode::OK, &RoomBody { room }))
 }
 
-/// POST /api/rooms/{id}/leave — leave a room.
+/// Leave a room.
+#[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn leave(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     rooms::leave(&ctx, &caller?, id, None).await?;
     Ok(no_content())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MembersBody {
     members: Vec<Member>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct MemberBody {
     member: Member,
 }
 
-/// GET /api/rooms/{id}/members — the room's members, with admin and online flags.
+/// The room's members, with admin and online flags.
+#[utoipa::path(get, path = "/api/rooms/{id}/members", tag = "rooms",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The members.", body = MembersBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn members(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let members = rooms::members(&ctx, &caller?, id).await?;
     Ok(json(StatusCode::OK, &MembersBody { members }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct AddMemberBody {
     username: String,
 }
 
-/// POST /api/rooms/{id}/members — add a user to a room I administer.
+/// Add a user to a room I administer.
+#[utoipa::path(post, path = "/api/rooms/{id}/members", tag = "rooms",
+    params(("id" = i64, Path)),
+    request_body = AddMemberBody,
+    responses((status = 201, description = "The added member.", body = MemberBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn add_member(
     id: RoomId,
     ctx: AppContext,
@@ -160,7 +172,11 @@ async fn add_member(
     Ok(json(StatusCode::CREATED, &MemberBody { member }))
 }
 
-/// DELETE /api/rooms/{id}/members/{user_id} — remove a member from a room I administer.
+/// Remove a member from a room I administer.
+#[utoipa::path(delete, path = "/api/rooms/{id}/members/{user}", tag = "rooms",
+    params(("id" = i64, Path), ("user" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn remove_member(
     id: RoomId,
     user: UserId,
@@ -171,12 +187,17 @@ async fn remove_member(
     Ok(no_content())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ReadBody {
     message_id: MessageId,
 }
 
-/// POST /api/rooms/{id}/read — move my read marker forward; unread counts follow.
+/// Move my read marker forward; unread counts follow.
+#[utoipa::path(post, path = "/api/rooms/{id}/read", tag = "rooms",
+    params(("id" = i64, Path)),
+    request_body = ReadBody,
+    responses((status = 200, description = "My read marker and unread counts now.", body = crate::chat::rooms::ReadMarker),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn mark_read(
     id: RoomId,
     ctx: AppContext,

@@ -6,35 +6,27 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, no_content, route};
 use crate::chat::threads;
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{Caller, Message, MessageId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     let authed = || authed(ctx.clone());
-    let page = warp::path!("messages" / MessageId / "thread")
-        .and(warp::get())
+    let page = endpoint!(api, __path_page, MessageId)
         .and(warp::query::<PageQuery>())
         .and(authed())
         .then(page);
-    let read = warp::path!("messages" / MessageId / "thread" / "read")
-        .and(warp::post())
-        .and(authed())
-        .then(read);
-    let follow = warp::path!("messages" / MessageId / "follow")
-        .and(warp::put())
+    let read = endpoint!(api, __path_read, MessageId).and(authed()).then(read);
+    let follow = endpoint!(api, __path_follow, MessageId)
         .and(authed())
         .then(follow);
-    let unfollow = warp::path!("messages" / MessageId / "follow")
-        .and(warp::delete())
+    let unfollow = endpoint!(api, __path_unfollow, MessageId)
         .and(authed())
         .then(unfollow);
-    let followed = warp::path!("threads")
-        .and(warp::get())
-        .and(authed())
-        .then(followed);
+    let followed = endpoint!(api, __path_followed).and(authed()).then(followed);
     route(page)
         .or(route(read))
         .unify()
@@ -47,38 +39,43 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct PageQuery {
     after: Option<MessageId>,
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ThreadBody {
     root: Message,
     messages: Vec<Message>,
     has_more: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FollowedBody {
     threads: Vec<FollowedItem>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FollowedItem {
     root: Message,
     unread_count: i64,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct FollowBody {
     root_id: MessageId,
     is_following: bool,
 }
 
-/// GET /api/messages/{id}/thread?after=&limit= — the thread's root and its replies after
+/// The thread's root and its replies after
 /// `after`, oldest first.
+#[utoipa::path(get, path = "/api/messages/{id}/thread", tag = "threads",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "A page of the thread’s replies.", body = ThreadBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn page(id: MessageId, query: PageQuery, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let page = threads::replies(&ctx, &caller?, id, query.after, query.limit).await?;
     Ok(json(
@@ -91,18 +88,28 @@ async fn page(id: MessageId, query: PageQuery, ctx: AppContext, caller: Result<C
     ))
 }
 
-/// POST /api/messages/{id}/thread/read — I have read the thread up to its newest reply.
+/// I have read the thread up to its newest reply.
+#[utoipa::path(post, path = "/api/messages/{id}/thread/read", tag = "threads",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn read(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     threads::mark_read(&ctx, &caller?, id, None).await?;
     Ok(no_content())
 }
 
-/// PUT /api/messages/{id}/follow — follow the thread.
+/// Follow the thread.
+#[utoipa::path(put, path = "/api/messages/{id}/follow", tag = "threads",
+    params(("id" = i64, Path)),
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn follow(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     set_following(id, ctx, caller, true).await
 }
 
-/// DELETE /api/messages/{id}/follow — stop following the thread.
+/// Stop following the thread.
+#[utoipa::path(delete, path = "/api/messages/{id}/follow", tag = "threads",
+    params(("id" = i64, Path)),
+    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn unfollow(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     set_following(id, ctx, caller, false).await
 }
@@ -118,7 +125,9 @@ async fn set_following(id: MessageId, ctx: AppContext, caller: Result<Caller>, o
     ))
 }
 
-/// GET /api/threads — the threads I follow, most recently active first, with unread replies.
+/// The threads I follow, most recently active first, with unread replies.
+#[utoipa::path(get, path = "/api/threads", tag = "threads",
+    responses((status = 200, description = "The threads I follow, with unread counts.", body = FollowedBody)))]
 async fn followed(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let threads = threads::followed(&ctx, &caller?).await?;
     let threads = threads

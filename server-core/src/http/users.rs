@@ -6,24 +6,22 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, json, route};
 use crate::chat::{people, presence};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{Caller, User, UserId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let online = warp::path!("users" / "online")
-        .and(warp::get())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let online = endpoint!(api, __path_online)
         .and(authed(ctx.clone()))
         .then(online);
-    let search = warp::path!("users")
-        .and(warp::get())
+    let search = endpoint!(api, __path_search)
         .and(authed(ctx.clone()))
         .and(warp::query::<SearchQuery>())
         .then(search);
-    let profile = warp::path!("users" / UserId)
-        .and(warp::get())
+    let profile = endpoint!(api, __path_profile, UserId)
         .and(authed(ctx))
         .then(profile);
     route(online)
@@ -34,38 +32,48 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UsersBody {
     users: Vec<User>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct UserBody {
     user: User,
 }
 
-/// GET /api/users/online — everyone with a live connection.
+/// Everyone with a live connection.
+#[utoipa::path(get, path = "/api/users/online", tag = "users",
+    responses((status = 200, description = "People online now.", body = UsersBody)))]
 async fn online(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     caller?;
     let users = presence::online_users(&ctx).await?;
     Ok(json(StatusCode::OK, &UsersBody { users }))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct SearchQuery {
     #[serde(default)]
     q: String,
     limit: Option<u32>,
 }
 
-/// GET /api/users?q=&limit= — people whose name starts with `q`, ignoring case.
+/// People whose name starts with `q`, ignoring case.
+#[utoipa::path(get, path = "/api/users", tag = "users",
+    params(SearchQuery),
+    responses((status = 200, description = "People whose names match.", body = UsersBody)))]
 async fn search(ctx: AppContext, caller: Result<Caller>, query: SearchQuery) -> Result<Response> {
     caller?;
     let users = people::search(&ctx, &query.q, query.limit).await?;
     Ok(json(StatusCode::OK, &UsersBody { users }))
 }
 
-/// GET /api/users/{id} — one person's profile.
+/// One person's profile.
+#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The person.", body = UserBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn profile(id: UserId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     caller?;
     let user = people::profile(&ctx, id).await?;

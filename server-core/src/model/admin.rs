@@ -8,7 +8,7 @@ use super::{RoomId, RoomKind, UserId};
 use crate::time::{self, Millis};
 
 /// An account as server administrators see it.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AdminUser {
     pub id: UserId,
     pub username: String,
@@ -18,13 +18,15 @@ pub struct AdminUser {
     pub is_deactivated: bool,
     pub is_online: bool,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_seen: Option<Millis>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }
 
 /// A room as server administrators see it: never its content.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AdminRoom {
     pub id: RoomId,
     /// `null` for a direct conversation: its people are its name, and its privacy is theirs.
@@ -37,22 +39,26 @@ pub struct AdminRoom {
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     /// When the last message was sent, if any is left.
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub last_activity: Option<Millis>,
 }
 
 /// An invite to register under the `invite` policy.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct Invite {
     pub id: i64,
     pub code: String,
     pub created_by: Option<UserId>,
     pub created_by_name: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub expires_at: Option<Millis>,
     /// `null`: unlimited.
     pub max_uses: Option<u32>,
@@ -61,7 +67,7 @@ pub struct Invite {
 }
 
 /// One administrative action in the audit log.
-#[derive(Clone, Debug, Serialize, FromRow)]
+#[derive(Clone, Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct AuditRecord {
     pub id: i64,
     /// `null` for the command line, or an account since deleted.
@@ -73,5 +79,6 @@ pub struct AuditRecord {
     /// The client's address, when the action came over the network.
     pub address: Option<String>,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub created_at: Millis,
 }

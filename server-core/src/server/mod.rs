@@ -310,6 +310,11 @@ impl RunningServer {
         retention(&self.ctx).run(dry_run).await
     }
 
+    /// The OpenAPI document of this server's REST API, as `/api/openapi.json` serves it.
+    pub fn openapi(&self) -> String {
+        http::openapi(self.ctx.clone())
+    }
+
     /// Number of authenticated WebSocket connections right now.
     pub fn connection_count(&self) -> usize {
         self.ctx.hub.connection_count()

@@ -21,7 +21,7 @@ pub struct Counts {
 }
 
 /// One of my messages, as exported.
-#[derive(Debug, Serialize, FromRow)]
+#[derive(Debug, Serialize, FromRow, utoipa::ToSchema)]
 pub struct ExportedMessage {
     pub id: MessageId,
     pub room_id: RoomId,

@@ -18,7 +18,7 @@ const MAX_HOURS: u32 = 24 * 366;
 const MAX_USES: u32 = 10_000;
 
 /// What an administrator asks for: both optional (unlimited uses, never expires).
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Request {
     pub max_uses: Option<u32>,

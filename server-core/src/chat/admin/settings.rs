@@ -99,7 +99,7 @@ fn apply_stored(current: &mut Current, name: &str, value: &str) {
 }
 
 /// The settings as `GET /api/admin/settings` shows them.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct View {
     pub server_name: String,
     pub registration: RegistrationPolicy,
@@ -109,7 +109,8 @@ pub struct View {
 }
 
 /// A change: absent fields stay.
-#[derive(Debug, Default, serde::Deserialize)]
+#[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
+#[schema(as = SettingsEdit)]
 #[serde(deny_unknown_fields)]
 pub struct Edit {
     pub server_name: Option<String>,

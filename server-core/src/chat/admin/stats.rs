@@ -13,7 +13,7 @@ use crate::model::Caller;
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 const DAYS: i64 = 30;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Stats {
     pub people: i64,
     pub deactivated: i64,
@@ -29,7 +29,7 @@ pub struct Stats {
     pub free_disk_bytes: Option<u64>,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Day {
     pub date: String,
     pub messages: i64,

@@ -12,20 +12,21 @@ use crate::backup;
 use crate::chat::admin::backup as admin_backup;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
+use crate::http::api::{Api, endpoint};
 use crate::model::Caller;
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
     route(
-        warp::path!("admin" / "backup")
-            .and(warp::get())
+        endpoint!(api, __path_download)
             .and(authed(ctx))
             .and(client_ip())
             .then(download),
     )
 }
 
-/// GET /api/admin/backup — a consistent archive of the database and every file, written while
+/// A consistent archive of the database and every file, written while
 /// the server keeps serving.
+#[utoipa::path(get, path = "/api/admin/backup", tag = "admin", responses())]
 async fn download(ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
     let snapshot = admin_backup::start(&ctx, &caller?, ip).await?;
     let mut chunks = backup::stream(snapshot, (*ctx.config).clone());

@@ -11,23 +11,19 @@ use warp::reply::Response;
 use super::super::{authed, client_ip, json, json_body, no_content, route};
 use crate::chat::admin::invites::{self, Request};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
+use crate::http::api::{Api, endpoint};
 use crate::model::{Caller, Invite};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let create = warp::path!("admin" / "invites")
-        .and(warp::post())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let create = endpoint!(api, __path_create)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .and(warp::header::optional::<String>("host"))
         .and(json_body::<Request>())
         .then(create);
-    let list = warp::path!("admin" / "invites")
-        .and(warp::get())
-        .and(authed(ctx.clone()))
-        .then(list);
-    let revoke = warp::path!("admin" / "invites" / String)
-        .and(warp::delete())
+    let list = endpoint!(api, __path_list).and(authed(ctx.clone())).then(list);
+    let revoke = endpoint!(api, __path_revoke, String)
         .and(authed(ctx))
         .and(client_ip())
         .then(revoke);
@@ -39,7 +35,8 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NewInvite)]
 struct CreatedBody {
     code: String,
     /// The link to hand out, on the address the administrator used.
@@ -47,12 +44,15 @@ struct CreatedBody {
     invite: Invite,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ListBody {
     invites: Vec<Invite>,
 }
 
-/// POST /api/admin/invites `{max_uses?, expires_in_hours?}` — a new invite: `{code, url, invite}`.
+/// `{max_uses?, expires_in_hours?}` — a new invite: `{code, url, invite}`.
+#[utoipa::path(post, path = "/api/admin/invites", tag = "admin",
+    request_body = Request,
+    responses((status = 201, description = "The invite, with its link.", body = CreatedBody)))]
 async fn create(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -71,13 +71,19 @@ async fn create(
     Ok(json(StatusCode::CREATED, &body))
 }
 
-/// GET /api/admin/invites — invites not revoked, newest first, with their use counts.
+/// Invites not revoked, newest first, with their use counts.
+#[utoipa::path(get, path = "/api/admin/invites", tag = "admin",
+    responses((status = 200, description = "The invites, with their uses.", body = ListBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let invites = invites::list(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &ListBody { invites }))
 }
 
-/// DELETE /api/admin/invites/{code} — revoke an invite.
+/// Revoke an invite.
+#[utoipa::path(delete, path = "/api/admin/invites/{code}", tag = "admin",
+    params(("code" = String, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn revoke(
     code: String,
     ctx: AppContext,

@@ -16,53 +16,53 @@ use warp::Filter;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
+use super::api::{Api, endpoint};
 use super::{authed, client_ip, json, json_body, no_content, route};
 use crate::chat::admin::{self, setup};
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
 use crate::model::{AuditRecord, Caller};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let claim = warp::path!("admin" / "claim")
-        .and(warp::post())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let claim = endpoint!(api, __path_claim)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .and(json_body::<ClaimBody>())
         .then(claim);
-    let audit = warp::path!("admin" / "audit")
-        .and(warp::get())
+    let audit = endpoint!(api, __path_audit)
         .and(authed(ctx.clone()))
         .and(warp::query::<AuditQuery>())
         .then(audit);
-    let stats = warp::path!("admin" / "stats")
-        .and(warp::get())
-        .and(authed(ctx.clone()))
-        .then(stats);
+    let stats = endpoint!(api, __path_stats).and(authed(ctx.clone())).then(stats);
     route(claim)
         .or(route(audit))
         .unify()
         .or(route(stats))
         .unify()
-        .or(users::routes(ctx.clone()))
+        .or(users::routes(ctx.clone(), api))
         .unify()
-        .or(settings::routes(ctx.clone()))
+        .or(settings::routes(ctx.clone(), api))
         .unify()
-        .or(invites::routes(ctx.clone()))
+        .or(invites::routes(ctx.clone(), api))
         .unify()
-        .or(rooms::routes(ctx.clone()))
+        .or(rooms::routes(ctx.clone(), api))
         .unify()
-        .or(backup::routes(ctx))
+        .or(backup::routes(ctx, api))
         .unify()
         .boxed()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 struct ClaimBody {
     setup_code: String,
 }
 
-/// POST /api/admin/claim — become the server's first administrator with the setup code the
+/// Become the server's first administrator with the setup code the
 /// server printed at start.
+#[utoipa::path(post, path = "/api/admin/claim", tag = "admin",
+    request_body = ClaimBody,
+    responses((status = 204, description = "I am now a server administrator."),
+        (status = 403, description = "`invalid_setup_code`: wrong, already used, or an administrator exists.", body = ErrorResponse)))]
 async fn claim(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -74,25 +74,31 @@ async fn claim(
     Ok(no_content())
 }
 
-/// GET /api/admin/stats — people, activity, messages per day for 30 days, sizes on disk.
+/// People, activity, messages per day for 30 days, sizes on disk.
+#[utoipa::path(get, path = "/api/admin/stats", tag = "admin",
+    responses((status = 200, description = "The figures.", body = crate::chat::admin::stats::Stats)))]
 async fn stats(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let stats = admin::stats::get(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &stats))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct AuditQuery {
     before: Option<i64>,
     limit: Option<u32>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct AuditBody {
     entries: Vec<AuditRecord>,
 }
 
-/// GET /api/admin/audit?before=&limit= — administrative actions, newest first; `before` is the
+/// Administrative actions, newest first; `before` is the
 /// id of the oldest entry already shown.
+#[utoipa::path(get, path = "/api/admin/audit", tag = "admin",
+    params(AuditQuery),
+    responses((status = 200, description = "A page of the log, newest first.", body = AuditBody)))]
 async fn audit(ctx: AppContext, caller: Result<Caller>, query: AuditQuery) -> Result<Response> {
     let entries = admin::audit_log(&ctx, &caller?, query.before, query.limit).await?;
     Ok(json(StatusCode::OK, &AuditBody { entries }))

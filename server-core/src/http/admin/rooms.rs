@@ -12,26 +12,21 @@ use warp::reply::Response;
 use super::super::{authed, client_ip, json, no_content, route};
 use crate::chat::admin::rooms;
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
+use crate::http::api::{Api, endpoint};
 use crate::model::{AdminRoom, Caller, RoomId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let list = warp::path!("admin" / "rooms")
-        .and(warp::get())
-        .and(authed(ctx.clone()))
-        .then(list);
-    let archive = warp::path!("rooms" / RoomId / "archive")
-        .and(warp::post())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let list = endpoint!(api, __path_list).and(authed(ctx.clone())).then(list);
+    let archive = endpoint!(api, __path_archive, RoomId)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .then(archive);
-    let unarchive = warp::path!("rooms" / RoomId / "unarchive")
-        .and(warp::post())
+    let unarchive = endpoint!(api, __path_unarchive, RoomId)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .then(unarchive);
-    let delete = warp::path!("rooms" / RoomId)
-        .and(warp::delete())
+    let delete = endpoint!(api, __path_delete, RoomId)
         .and(authed(ctx))
         .and(client_ip())
         .then(delete);
@@ -45,18 +40,25 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AdminRoomsBody)]
 struct RoomsBody {
     rooms: Vec<AdminRoom>,
 }
 
-/// GET /api/admin/rooms — every room with kind, privacy, members, creator and last activity.
+/// Every room with kind, privacy, members, creator and last activity.
+#[utoipa::path(get, path = "/api/admin/rooms", tag = "admin",
+    responses((status = 200, description = "Every room, without the content of private rooms or conversations.", body = RoomsBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let rooms = rooms::list(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &RoomsBody { rooms }))
 }
 
-/// POST /api/rooms/{id}/archive — make a room read-only for everyone.
+/// Make a room read-only for everyone.
+#[utoipa::path(post, path = "/api/rooms/{id}/archive", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn archive(
     id: RoomId,
     ctx: AppContext,
@@ -67,7 +69,11 @@ async fn archive(
     Ok(no_content())
 }
 
-/// POST /api/rooms/{id}/unarchive — let a room take messages again.
+/// Let a room take messages again.
+#[utoipa::path(post, path = "/api/rooms/{id}/unarchive", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn unarchive(
     id: RoomId,
     ctx: AppContext,
@@ -78,7 +84,11 @@ async fn unarchive(
     Ok(no_content())
 }
 
-/// DELETE /api/rooms/{id} — delete a room with its messages and files.
+/// Delete a room with its messages and files.
+#[utoipa::path(delete, path = "/api/rooms/{id}", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 204, description = "Done."),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn delete(id: RoomId, ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
     rooms::delete(&ctx, &caller?, id, ip).await?;
     Ok(no_content())

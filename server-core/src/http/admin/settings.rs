@@ -11,15 +11,12 @@ use super::super::{authed, client_ip, json, json_body, route};
 use crate::chat::admin::settings::{self, Edit};
 use crate::context::AppContext;
 use crate::error::Result;
+use crate::http::api::{Api, endpoint};
 use crate::model::Caller;
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let get = warp::path!("admin" / "settings")
-        .and(warp::get())
-        .and(authed(ctx.clone()))
-        .then(get);
-    let put = warp::path!("admin" / "settings")
-        .and(warp::put())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let get = endpoint!(api, __path_get).and(authed(ctx.clone())).then(get);
+    let put = endpoint!(api, __path_put)
         .and(authed(ctx))
         .and(client_ip())
         .and(json_body::<Edit>())
@@ -27,14 +24,19 @@ pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
     route(get).or(route(put)).unify().boxed()
 }
 
-/// GET /api/admin/settings — `{server_name, registration, retention_days, max_upload_mb,
+/// `{server_name, registration, retention_days, max_upload_mb,
 /// default_room_ids}`.
+#[utoipa::path(get, path = "/api/admin/settings", tag = "admin",
+    responses((status = 200, description = "The settings.", body = crate::chat::admin::settings::View)))]
 async fn get(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let view = settings::view(&ctx, &caller?).await?;
     Ok(json(StatusCode::OK, &view))
 }
 
-/// PUT /api/admin/settings — change any of them (absent fields stay); answers them all.
+/// Change any of them (absent fields stay); answers them all.
+#[utoipa::path(put, path = "/api/admin/settings", tag = "admin",
+    request_body = Edit,
+    responses((status = 200, description = "The settings now.", body = crate::chat::admin::settings::View)))]
 async fn put(
     ctx: AppContext,
     caller: Result<Caller>,

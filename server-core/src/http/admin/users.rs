@@ -11,51 +11,77 @@ use warp::reply::Response;
 use super::super::{authed, client_ip, json, json_body, route};
 use crate::chat::admin::users;
 use crate::context::AppContext;
-use crate::error::Result;
+use crate::error::{ErrorResponse, Result};
+use crate::http::api::{Api, endpoint};
 use crate::model::{AdminUser, Caller, UserId};
 
-pub fn routes(ctx: AppContext) -> BoxedFilter<(Response,)> {
-    let list = warp::path!("admin" / "users")
-        .and(warp::get())
+pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
+    let list = endpoint!(api, __path_list)
         .and(authed(ctx.clone()))
         .and(warp::query::<ListQuery>())
         .then(list);
-    let act = warp::path!("admin" / "users" / UserId / String)
-        .and(warp::post())
+    let deactivate = endpoint!(api, __path_deactivate, UserId)
         .and(authed(ctx.clone()))
         .and(client_ip())
-        .then(act);
-    let create = warp::path!("admin" / "users")
-        .and(warp::post())
+        .then(deactivate);
+    let reactivate = endpoint!(api, __path_reactivate, UserId)
+        .and(authed(ctx.clone()))
+        .and(client_ip())
+        .then(reactivate);
+    let promote = endpoint!(api, __path_promote, UserId)
+        .and(authed(ctx.clone()))
+        .and(client_ip())
+        .then(promote);
+    let demote = endpoint!(api, __path_demote, UserId)
+        .and(authed(ctx.clone()))
+        .and(client_ip())
+        .then(demote);
+    let reset = endpoint!(api, __path_reset_password, UserId)
+        .and(authed(ctx.clone()))
+        .and(client_ip())
+        .then(reset_password);
+    let create = endpoint!(api, __path_create)
         .and(authed(ctx.clone()))
         .and(client_ip())
         .and(json_body::<CreateBody>())
         .then(create);
     route(list)
-        .or(route(act))
+        .or(route(deactivate))
+        .unify()
+        .or(route(reactivate))
+        .unify()
+        .or(route(promote))
+        .unify()
+        .or(route(demote))
+        .unify()
+        .or(route(reset))
         .unify()
         .or(route(create))
         .unify()
         .boxed()
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 struct ListQuery {
     #[serde(default)]
     q: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AdminUsersBody)]
 struct UsersBody {
     users: Vec<AdminUser>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = AdminUserBody)]
 struct UserBody {
     user: AdminUser,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = NewAccountBody)]
 struct CreateBody {
     username: String,
     #[serde(default)]
@@ -64,15 +90,19 @@ struct CreateBody {
     is_server_admin: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = NewAccount)]
 struct CreatedBody {
     user: AdminUser,
     temporary_password: String,
 }
 
-/// POST /api/admin/users `{username, email?, is_server_admin?}` — create an account (under any
+/// `{username, email?, is_server_admin?}` — create an account (under any
 /// registration policy); answers it with a temporary password to pass on, which must be
 /// changed at first sign-in.
+#[utoipa::path(post, path = "/api/admin/users", tag = "admin",
+    request_body = CreateBody,
+    responses((status = 201, description = "The account, with its temporary password to pass on.", body = CreatedBody)))]
 async fn create(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -96,38 +126,112 @@ async fn create(
     ))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 struct ResetBody {
     temporary_password: String,
 }
 
-/// GET /api/admin/users?q= — every account (or those whose name contains `q`), with role and
+/// Every account (or those whose name contains `q`), with role and
 /// status.
+#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+    params(ListQuery),
+    responses((status = 200, description = "The accounts.", body = UsersBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>, query: ListQuery) -> Result<Response> {
     let users = users::list(&ctx, &caller?, &query.q).await?;
     Ok(json(StatusCode::OK, &UsersBody { users }))
 }
 
-/// POST /api/admin/users/{id}/deactivate|reactivate|reset-password|promote|demote — act on an
-/// account; answers the account as it is now, or `{"temporary_password"}` for a reset.
+#[derive(Clone, Copy)]
+enum Action {
+    Deactivate,
+    Reactivate,
+    Promote,
+    Demote,
+}
+
 async fn act(
+    action: Action,
     id: UserId,
-    action: String,
     ctx: AppContext,
     caller: Result<Caller>,
     ip: Option<IpAddr>,
 ) -> Result<Response> {
     let caller = caller?;
-    let user = match action.as_str() {
-        "deactivate" => users::deactivate(&ctx, &caller, id, ip).await?,
-        "reactivate" => users::reactivate(&ctx, &caller, id, ip).await?,
-        "promote" => users::promote(&ctx, &caller, id, ip).await?,
-        "demote" => users::demote(&ctx, &caller, id, ip).await?,
-        "reset-password" => {
-            let temporary_password = users::reset_password(&ctx, &caller, id, ip).await?;
-            return Ok(json(StatusCode::OK, &ResetBody { temporary_password }));
-        }
-        _ => return Err(crate::error::Error::not_found("action")),
+    let user = match action {
+        Action::Deactivate => users::deactivate(&ctx, &caller, id, ip).await?,
+        Action::Reactivate => users::reactivate(&ctx, &caller, id, ip).await?,
+        Action::Promote => users::promote(&ctx, &caller, id, ip).await?,
+        Action::Demote => users::demote(&ctx, &caller, id, ip).await?,
     };
     Ok(json(StatusCode::OK, &UserBody { user }))
+}
+
+/// Deactivates an account: its sessions end and its sockets close at once; sign-in is refused
+/// with `403 account_deactivated`; its messages stay.
+#[utoipa::path(post, path = "/api/admin/users/{id}/deactivate", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The account as it is now.", body = UserBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
+        (status = 409, description = "`last_admin`: the last active administrator stays.", body = ErrorResponse)))]
+async fn deactivate(
+    id: UserId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+) -> Result<Response> {
+    act(Action::Deactivate, id, ctx, caller, ip).await
+}
+
+/// Reactivates a deactivated account.
+#[utoipa::path(post, path = "/api/admin/users/{id}/reactivate", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The account as it is now.", body = UserBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse)))]
+async fn reactivate(
+    id: UserId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+) -> Result<Response> {
+    act(Action::Reactivate, id, ctx, caller, ip).await
+}
+
+/// Makes an account a server administrator.
+#[utoipa::path(post, path = "/api/admin/users/{id}/promote", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The account as it is now.", body = UserBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse)))]
+async fn promote(
+    id: UserId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+) -> Result<Response> {
+    act(Action::Promote, id, ctx, caller, ip).await
+}
+
+/// Takes the administrator role away, never from the last active administrator.
+#[utoipa::path(post, path = "/api/admin/users/{id}/demote", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The account as it is now.", body = UserBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
+        (status = 409, description = "`last_admin`: the last active administrator stays.", body = ErrorResponse)))]
+async fn demote(id: UserId, ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
+    act(Action::Demote, id, ctx, caller, ip).await
+}
+
+/// Replaces the account's password with a temporary one, ending its sessions; the temporary
+/// password signs in only to choose a new one. Pass it on to its owner.
+#[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "admin",
+    params(("id" = i64, Path)),
+    responses((status = 200, description = "The temporary password, shown this once.", body = ResetBody),
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse)))]
+async fn reset_password(
+    id: UserId,
+    ctx: AppContext,
+    caller: Result<Caller>,
+    ip: Option<IpAddr>,
+) -> Result<Response> {
+    let temporary_password = users::reset_password(&ctx, &caller?, id, ip).await?;
+    Ok(json(StatusCode::OK, &ResetBody { temporary_password }))
 }

@@ -1,0 +1,189 @@
+//! The API's own description: `GET /api/openapi.json`, the OpenAPI 3.1 document assembled from
+//! the routes exactly as the router declares them, with the answers every route shares.
+
+use bytes::Bytes;
+use http::{HeaderValue, StatusCode, header};
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, ResponseBuilder, Tag,
+};
+use utoipa::{PartialSchema, ToSchema};
+use warp::Filter;
+use warp::filters::BoxedFilter;
+use warp::reply::Response;
+
+use super::api::{Api, endpoint};
+use crate::error::{ErrorBody, ErrorResponse};
+
+/// Declares the document's own route; the returned function finishes it once every other
+/// route has been declared, so the document covers them all.
+pub fn routes(api: &mut Api) -> impl FnOnce(Api) -> (BoxedFilter<(Response,)>, String) + use<> {
+    let route = endpoint!(api, __path_openapi);
+    move |api| {
+        let mut text = document(api).to_pretty_json().expect("the document serialises");
+        text.push('\n');
+        let body = Bytes::from(text.clone());
+        (route.map(move || openapi(body.clone())).boxed(), text)
+    }
+}
+
+/// This document.
+#[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The OpenAPI 3.1 document of this server's REST API.", content_type = "application/json")))]
+fn openapi(body: Bytes) -> Response {
+    let mut response = Response::new(body.into());
+    response
+        .headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    *response.status_mut() = StatusCode::OK;
+    response
+}
+
+/// The whole document: the declared paths and their schemas, the bearer scheme, and the
+/// errors any route may answer added to each operation.
+pub fn document(api: Api) -> OpenApi {
+    let (mut paths, mut components) = api.into_parts();
+    components
+        .schemas
+        .insert(ErrorResponse::name().into_owned(), ErrorResponse::schema());
+    components
+        .schemas
+        .insert(ErrorBody::name().into_owned(), ErrorBody::schema());
+    components.add_security_scheme(
+        "bearer",
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .description(Some("A session token from `POST /api/auth/login` or `register`."))
+                .build(),
+        ),
+    );
+    for item in paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.patch,
+            &mut item.delete,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            shared_answers(operation);
+        }
+    }
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("Confab")
+                .version(crate::VERSION)
+                .description(Some(DESCRIPTION))
+                .license(Some(LicenseBuilder::new().name("MIT").build())),
+        )
+        .paths(paths)
+        .components(Some(components))
+        .security(Some([SecurityRequirement::new("bearer", Vec::<String>::new())]))
+        .tags(Some(TAGS.iter().map(|(name, about)| {
+            let mut tag = Tag::new(*name);
+            tag.description = Some((*about).to_owned());
+            tag
+        })))
+        .build()
+}
+
+const DESCRIPTION: &str = "The REST API of a Confab server. Real-time events travel over the \
+WebSocket at `/api/ws`, described in `/api/asyncapi.json`. Every error answers \
+`{\"error\": {\"code\", \"message\", \"field\"?, \"retry_after\"?}}`; each route lists its codes.";
+
+const TAGS: &[(&str, &str)] = &[
+    ("meta", "The server itself: health, limits, this document."),
+    ("auth", "Accounts and sessions: register, sign in, my profile."),
+    ("rooms", "Rooms, their members and read markers."),
+    ("messages", "History, sending, editing and deleting messages."),
+    ("threads", "Threads and following them."),
+    ("reactions", "Emoji reactions."),
+    ("pins", "Pinned messages."),
+    ("dms", "Direct conversations."),
+    ("users", "People on the server."),
+    ("files", "Uploads, downloads and avatars."),
+    ("search", "Full-text search."),
+    ("admin", "Server administration (server administrators only)."),
+];
+
+/// Adds the answers that do not depend on the route: a missing or bad token, a temporary
+/// password not yet replaced, a body too large or not JSON, limits, a server shutting down.
+fn shared_answers(operation: &mut Operation) {
+    let public = operation
+        .security
+        .as_ref()
+        .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+    let admin = operation
+        .tags
+        .as_ref()
+        .is_some_and(|tags| tags.iter().any(|t| t == "admin"));
+    // A route that documents its own 403 (claiming the role) is open to everyone signed in.
+    if admin && !operation.responses.responses.contains_key("403") {
+        add(
+            operation,
+            403,
+            "`not_server_admin`: only server administrators may.",
+        );
+    }
+    if !public {
+        add(
+            operation,
+            401,
+            "`unauthorized`: no token, or an expired or revoked one.",
+        );
+        add(
+            operation,
+            403,
+            "`password_change_required`: a temporary password must be replaced first.",
+        );
+    }
+    if operation.request_body.is_some() {
+        add(
+            operation,
+            400,
+            "`invalid_body`, `invalid_json`: the body is not the JSON described.",
+        );
+        add(operation, 413, "`payload_too_large`: the body is over the limit.");
+    }
+    add(
+        operation,
+        429,
+        "`rate_limited`: too many requests; `retry_after` says when to try again.",
+    );
+    add(
+        operation,
+        503,
+        "`shutting_down`, `server_busy`: try again shortly.",
+    );
+}
+
+/// Adds an error answer with `status`, or appends `codes` to the one the route already lists.
+fn add(operation: &mut Operation, status: u16, codes: &str) {
+    use utoipa::openapi::RefOr;
+    let key = status.to_string();
+    match operation.responses.responses.get_mut(&key) {
+        Some(RefOr::T(response)) => {
+            if !response.description.contains(codes) {
+                response.description = format!("{} {codes}", response.description);
+            }
+        }
+        Some(RefOr::Ref(_)) => {}
+        None => {
+            let response = ResponseBuilder::new()
+                .description(codes)
+                .content(
+                    "application/json",
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name(ErrorResponse::name())))
+                        .build(),
+                )
+                .build();
+            operation.responses.responses.insert(key, RefOr::T(response));
+        }
+    }
+}
