@@ -511,6 +511,9 @@ pub enum Command {
     /// Print the OpenAPI document of the REST API (what `/api/openapi.json` serves), from a
     /// throwaway server in a temporary data dir; `docs/openapi.json` is this output.
     Openapi,
+    /// Print the AsyncAPI document of the WebSocket protocol (what `/api/asyncapi.json`
+    /// serves); `docs/asyncapi.json` is this output.
+    Asyncapi,
     /// Manage accounts on this data dir, whether the server is running or not.
     Admin {
         #[command(subcommand)]

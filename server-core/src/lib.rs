@@ -35,6 +35,7 @@ pub use error::{Error, Result};
 pub use logging::log_filter;
 pub use server::{RunningServer, Server, cleanup};
 pub use time::Clock;
+pub use ws::asyncapi::document as asyncapi;
 
 /// The version of this build, as reported by `GET /api/health`.
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");

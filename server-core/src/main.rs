@@ -21,7 +21,7 @@ async fn main() -> ExitCode {
     // (it often runs as another user, or in a read-only container).
     // Nor may a restore, whose data dir must still be empty when it starts.
     let _log_guard = match args.command {
-        Some(Command::Health | Command::Restore { .. } | Command::Openapi) => None,
+        Some(Command::Health | Command::Restore { .. } | Command::Openapi | Command::Asyncapi) => None,
         _ => init_logging(&config),
     };
     let result = match args.command {
@@ -31,6 +31,10 @@ async fn main() -> ExitCode {
         Some(Command::Backup { ref out }) => backup(&config, out).await,
         Some(Command::Restore { ref file }) => restore(&config, file).await,
         Some(Command::Openapi) => openapi(config).await,
+        Some(Command::Asyncapi) => {
+            print!("{}", server_core::asyncapi());
+            Ok(())
+        }
         None => serve(config).await,
     };
     match result {

@@ -36,6 +36,21 @@ pub fn routes() -> BoxedFilter<(Response,)> {
         .boxed()
 }
 
+/// The API reference page, `ui/api-docs.html`, for `GET /api/docs`.
+pub fn api_docs(if_none_match: Option<&str>) -> Response {
+    file("api-docs.html", if_none_match, DOCS_CSP).unwrap_or_else(|| {
+        let mut response = Response::default();
+        *response.status_mut() = StatusCode::NOT_FOUND;
+        response
+    })
+}
+
+/// The web client's policy, but RapiDoc's templates carry `style="…"` attributes, which only
+/// `'unsafe-inline'` styles allow; scripts stay `'self'` only, so no injected script can run.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; \
+    object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'";
+
 fn serve(path: &str, if_none_match: Option<&str>) -> Option<Response> {
     let path = path.trim_start_matches('/');
     let path = if path.is_empty() { "index.html" } else { path };
@@ -46,6 +61,10 @@ fn serve(path: &str, if_none_match: Option<&str>) -> Option<Response> {
     {
         return None;
     }
+    file(path, if_none_match, CSP)
+}
+
+fn file(path: &str, if_none_match: Option<&str>, csp: &'static str) -> Option<Response> {
     let file = Ui::get(path)?;
     let etag = format!("\"{}\"", hex(&file.metadata.sha256_hash()[..16]));
     let mut response = if if_none_match == Some(etag.as_str()) {
@@ -72,7 +91,7 @@ fn serve(path: &str, if_none_match: Option<&str>) -> Option<Response> {
     // Revalidate every time: an upgraded server must never leave browsers on an old client.
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
     if path.ends_with(".html") {
-        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+        headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
         headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     }
     Some(response)

@@ -1,5 +1,6 @@
 //! The API's own description: `GET /api/openapi.json`, the OpenAPI 3.1 document assembled from
-//! the routes exactly as the router declares them, with the answers every route shares.
+//! the routes exactly as the router declares them, with the answers every route shares, and
+//! `GET /api/asyncapi.json`, the WebSocket protocol's AsyncAPI document.
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
@@ -20,11 +21,21 @@ use crate::error::{ErrorBody, ErrorResponse};
 /// route has been declared, so the document covers them all.
 pub fn routes(api: &mut Api) -> impl FnOnce(Api) -> (BoxedFilter<(Response,)>, String) + use<> {
     let route = endpoint!(api, __path_openapi);
+    let asyncapi_route = endpoint!(api, __path_asyncapi);
+    let asyncapi_body = Bytes::from(crate::ws::asyncapi::document());
+    let page_route = endpoint!(api, __path_page).and(warp::header::optional::<String>("if-none-match"));
     move |api| {
         let mut text = document(api).to_pretty_json().expect("the document serialises");
         text.push('\n');
         let body = Bytes::from(text.clone());
-        (route.map(move || openapi(body.clone())).boxed(), text)
+        let routes = route
+            .map(move || openapi(body.clone()))
+            .or(asyncapi_route.map(move || asyncapi(asyncapi_body.clone())))
+            .unify()
+            .or(page_route.map(page))
+            .unify()
+            .boxed();
+        (routes, text)
     }
 }
 
@@ -32,6 +43,26 @@ pub fn routes(api: &mut Api) -> impl FnOnce(Api) -> (BoxedFilter<(Response,)>, S
 #[utoipa::path(get, path = "/api/openapi.json", tag = "meta", security(()),
     responses((status = 200, description = "The OpenAPI 3.1 document of this server's REST API.", content_type = "application/json")))]
 fn openapi(body: Bytes) -> Response {
+    json(body)
+}
+
+/// The AsyncAPI 3.0 document of the WebSocket protocol at `/ws`.
+#[utoipa::path(get, path = "/api/asyncapi.json", tag = "meta", security(()),
+    responses((status = 200, description = "The AsyncAPI 3.0 document of this server's WebSocket protocol: every event both ways with its JSON Schema.", content_type = "application/json")))]
+fn asyncapi(body: Bytes) -> Response {
+    json(body)
+}
+
+/// The API reference: this document rendered for people, by a renderer embedded in the server
+/// (it works offline; nothing is fetched from another site).
+#[utoipa::path(get, path = "/api/docs", tag = "meta", security(()),
+    responses((status = 200, description = "An HTML page rendering `/api/openapi.json`.", content_type = "text/html"),
+        (status = 304, description = "Unchanged since the `ETag` given in `If-None-Match`.")))]
+fn page(if_none_match: Option<String>) -> Response {
+    super::assets::api_docs(if_none_match.as_deref())
+}
+
+fn json(body: Bytes) -> Response {
     let mut response = Response::new(body.into());
     response
         .headers_mut()
@@ -93,7 +124,7 @@ pub fn document(api: Api) -> OpenApi {
 }
 
 const DESCRIPTION: &str = "The REST API of a Confab server. Real-time events travel over the \
-WebSocket at `/api/ws`, described in `/api/asyncapi.json`. Every error answers \
+WebSocket at `/ws`, described in `/api/asyncapi.json`. Every error answers \
 `{\"error\": {\"code\", \"message\", \"field\"?, \"retry_after\"?}}`; each route lists its codes.";
 
 const TAGS: &[(&str, &str)] = &[

@@ -4,6 +4,7 @@
 //! a write path whose buffer is freed between bursts (`io.rs`): idle sockets are the bulk of a
 //! chat server's memory.
 
+pub(crate) mod asyncapi;
 mod connection;
 mod io;
 pub mod protocol;

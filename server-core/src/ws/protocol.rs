@@ -9,6 +9,7 @@ use crate::chat::messages::Draft;
 use crate::chat::people::StatusChoice;
 use crate::error::Error;
 use crate::model::{MessageId, RoomId, UserId};
+use crate::ws::asyncapi::{EventDoc, doc};
 
 const MAX_REF: usize = 64;
 
@@ -173,6 +174,70 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         })
         .map_err(fail)
 }
+
+/// Every event [`parse`] accepts, with the type of its `data`, for the AsyncAPI document; a test
+/// checks it names the same events as `parse`.
+pub(crate) fn documented() -> Vec<EventDoc> {
+    vec![
+        doc::<Token>(
+            "auth",
+            "The first frame on a socket, within 10 seconds: a session token. Answered by `ready`, or by `error unauthorized` and close code 4401.",
+        ),
+        doc::<InRoom>(
+            "join_room",
+            "Join a public room (or re-open one I am in); answered by `room_joined`.",
+        ),
+        doc::<InRoom>(
+            "leave_room",
+            "Leave a room; answered by `user_left` with me as `user`.",
+        ),
+        doc::<Send>(
+            "send_message",
+            "Post a message; answered by `new_message` once stored, or `error`.",
+        ),
+        doc::<Edit>("edit_message", "Edit my message; answered by `message_updated`."),
+        doc::<OneMessage>(
+            "delete_message",
+            "Delete a message; answered by `message_deleted`.",
+        ),
+        doc::<React>(
+            "add_reaction",
+            "React with an emoji (the emoji itself, not URL-encoded); answered by `reactions_updated`.",
+        ),
+        doc::<React>(
+            "remove_reaction",
+            "Remove my reaction; answered by `reactions_updated`.",
+        ),
+        doc::<Read>("mark_read", "Move my read marker; answered by `room_read`."),
+        doc::<InRoom>(
+            "typing_start",
+            "I am typing (repeat every few seconds; lasts about 6).",
+        ),
+        doc::<InRoom>("typing_stop", "I stopped typing."),
+        doc::<Empty>(
+            "get_online_users",
+            "Who is online; answered by `online_users_update`.",
+        ),
+        doc::<People>(
+            "open_dm",
+            "Open a direct conversation; answered by `room_joined`.",
+        ),
+        doc::<InRoom>(
+            "close_dm",
+            "Close a direct conversation; answered by `dm_closed`.",
+        ),
+        doc::<StatusChoice>("set_status", "Set my status; answered by `user_status_update`."),
+        doc::<Empty>(
+            "ping",
+            "Keep an idle socket open (every ~25 s); answered by `pong`.",
+        ),
+    ]
+}
+
+/// The `data` of an event that needs none: absent, null or `{}`.
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct Empty {}
 
 fn data_of<T: DeserializeOwned>(data: Option<&RawValue>) -> Result<T, Error> {
     let raw = data.map_or("null", RawValue::get);
