@@ -208,6 +208,7 @@ pub struct Message {
         serialize_with = "raw_json",
         skip_serializing_if = "Option::is_none"
     )]
+    #[schema(value_type = Option<SystemEvent>)]
     pub system: Option<String>,
     /// The uploaded file of an image or file message.
     #[serde(skip_serializing_if = "Option::is_none")]
