@@ -11,13 +11,18 @@ use utoipa::openapi::schema::Schema;
 use utoipa::openapi::{Components, RefOr};
 use warp::filters::BoxedFilter;
 use warp::path::FullPath;
-use warp::{Filter, Rejection};
+use warp::reply::Response;
+use warp::{Filter, Rejection, Reply};
+
+use crate::error::Error;
 
 /// The endpoints declared so far, with the schemas their operations refer to.
 #[derive(Default)]
 pub struct Api {
     paths: Paths,
     schemas: Vec<(String, RefOr<Schema>)>,
+    /// Each endpoint's path template and method, for [`Api::fallback`].
+    routes: Vec<(Arc<[Segment]>, &'static str)>,
 }
 
 impl Api {
@@ -31,6 +36,7 @@ impl Api {
         let methods = P::methods();
         // Only one method per handler: a handler serving two would be two endpoints.
         assert_eq!(methods.len(), 1, "{path}: one method per handler");
+        let method = method_name(&methods[0]);
         self.paths.add_path_operation(&path, methods, P::operation());
         // The generated code's own way of listing the schemas an operation refers to; the
         // `OpenApi` derive uses the same, and it is only reachable through `__dev`.
@@ -46,10 +52,39 @@ impl Api {
                 }
             })
             .collect();
+        self.routes.push((template.clone(), method));
         warp::path::full().and_then(move |full: FullPath| {
             let found = matches(&template, full.as_str());
             async move { found.ok_or_else(warp::reject::not_found) }
         })
+    }
+
+    /// What answers a request no endpoint took, when its path is an endpoint's but its method
+    /// is not: `405` with the `Allow` header (RFC 9110). Otherwise it passes, and the endpoint's
+    /// own refusal stands (a bad query's 400, or 404 for `/api/rooms/abc` whatever other
+    /// methods `/api/rooms/{id}` has).
+    pub fn fallback(&self) -> BoxedFilter<(Response,)> {
+        let routes: Arc<[(Arc<[Segment]>, &'static str)]> = self.routes.clone().into();
+        warp::path::full()
+            .and(warp::method())
+            .and_then(move |full: FullPath, method: http::Method| {
+                let allowed: Vec<&str> = routes
+                    .iter()
+                    .filter(|(template, _)| matches(template, full.as_str()).is_some())
+                    .map(|(_, m)| *m)
+                    .collect();
+                let answer = if allowed.is_empty() || allowed.contains(&method.as_str()) {
+                    Err(warp::reject::not_found())
+                } else {
+                    let mut response = Error::MethodNotAllowed.into_response();
+                    if let Ok(value) = http::HeaderValue::from_str(&allowed.join(", ")) {
+                        response.headers_mut().insert(http::header::ALLOW, value);
+                    }
+                    Ok(response)
+                };
+                async move { answer }
+            })
+            .boxed()
     }
 
     /// The paths, with the schemas they use, for the document.
@@ -98,6 +133,19 @@ fn matches(template: &[Segment], path: &str) -> Option<Segments> {
         }
     }
     parts.next().is_none().then_some(Segments(params))
+}
+
+fn method_name(method: &HttpMethod) -> &'static str {
+    match method {
+        HttpMethod::Get => "GET",
+        HttpMethod::Post => "POST",
+        HttpMethod::Put => "PUT",
+        HttpMethod::Patch => "PATCH",
+        HttpMethod::Delete => "DELETE",
+        HttpMethod::Head => "HEAD",
+        HttpMethod::Options => "OPTIONS",
+        HttpMethod::Trace => "TRACE",
+    }
 }
 
 /// The filter matching endpoint `P`'s method. It comes after the parameters are parsed, so

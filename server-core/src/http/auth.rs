@@ -70,6 +70,7 @@ struct SessionBody {
     token: String,
     user: Me,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     expires_at: Millis,
     device_token: String,
     /// Only present (and `true`) after signing in with a temporary password.
@@ -233,6 +234,7 @@ struct CheckBody {
 
 /// Whether the request's token is valid; never 401.
 #[utoipa::path(get, path = "/api/auth/check", tag = "auth",
+    security((), ("bearer" = [])),
     responses((status = 200, description = "Whether the token is valid, and whose it is.", body = CheckBody)))]
 async fn check(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let user = match caller {

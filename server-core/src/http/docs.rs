@@ -145,10 +145,11 @@ const TAGS: &[(&str, &str)] = &[
 /// Adds the answers that do not depend on the route: a missing or bad token, a temporary
 /// password not yet replaced, a body too large or not JSON, limits, a server shutting down.
 fn shared_answers(operation: &mut Operation) {
+    // Public, or open to both (`/api/auth/check` answers either way): never 401.
     let public = operation
         .security
         .as_ref()
-        .is_some_and(|s| s.iter().all(|r| *r == SecurityRequirement::default()));
+        .is_some_and(|s| s.iter().any(|r| *r == SecurityRequirement::default()));
     let admin = operation
         .tags
         .as_ref()

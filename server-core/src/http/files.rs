@@ -53,10 +53,28 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 
 /// Multipart form with a `file` part and optional `caption` and
 /// `client_msg_id` parts; stores the file and posts it as an image or file message (201; 200
+/// The upload form, as documented (the handler parses the multipart stream itself).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+struct UploadForm {
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+    caption: Option<String>,
+    client_msg_id: Option<String>,
+}
+
 /// with the original for a repeated `client_msg_id`).
 #[utoipa::path(post, path = "/api/rooms/{id}/uploads", tag = "files",
     params(("id" = i64, Path)),
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    request_body(content_type = "multipart/form-data", content = UploadForm,
+        description = "A `file` part, and optional `caption` and `client_msg_id` parts."),
+    responses((status = 201, description = "The image or file message, stored.", body = super::messages::MessageBody),
+        (status = 200, description = "A retried `client_msg_id`: the message stored the first time.", body = super::messages::MessageBody),
+        (status = 400, description = "`invalid_upload`: not a multipart form; `missing_file`, `empty_file`, `invalid_image`, `invalid_client_msg_id`.", body = ErrorResponse),
+        (status = 403, description = "`not_a_member`, `room_archived`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 413, description = "`payload_too_large`: over the server's upload limit; `upload_quota_exceeded`.", body = ErrorResponse),
+        (status = 507, description = "`insufficient_storage`: the server's disk is nearly full.", body = ErrorResponse)))]
 async fn upload<S, E>(
     id: RoomId,
     ctx: AppContext,
@@ -215,7 +233,8 @@ where
 /// The uploaded file itself.
 #[utoipa::path(get, path = "/api/files/{id}", tag = "files",
     params(("id" = String, Path)),
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    responses((status = 200, description = "The file, as uploaded, with its name in `Content-Disposition`.", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn download(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     serve(&ctx, &caller?, &id, false).await
 }
@@ -223,7 +242,8 @@ async fn download(id: String, ctx: AppContext, caller: Result<Caller>) -> Result
 /// An image's preview, at most 320 px on its longer side.
 #[utoipa::path(get, path = "/api/files/{id}/thumbnail", tag = "files",
     params(("id" = String, Path)),
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    responses((status = 200, description = "An image's thumbnail.", content_type = "image/*", body = Vec<u8>),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn thumbnail(id: String, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     serve(&ctx, &caller?, &id, true).await
 }

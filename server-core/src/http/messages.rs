@@ -54,7 +54,7 @@ struct HistoryBody {
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
-struct MessageBody {
+pub(super) struct MessageBody {
     message: Message,
 }
 
@@ -131,7 +131,11 @@ fn number<T: std::str::FromStr>(query: &HashMap<String, String>, name: &'static 
 #[utoipa::path(post, path = "/api/rooms/{id}/messages", tag = "messages",
     params(("id" = i64, Path)),
     request_body = Draft,
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    responses((status = 201, description = "The message, stored.", body = MessageBody),
+        (status = 200, description = "A retried `client_msg_id`: the message stored the first time.", body = MessageBody),
+        (status = 400, description = "`invalid_content`, `invalid_message_type`, `invalid_client_msg_id`, `invalid_reply_to`, `reply_to_deleted`, `invalid_thread_id`, `thread_root_deleted`.", body = ErrorResponse),
+        (status = 403, description = "`not_a_member`, `room_archived`.", body = ErrorResponse),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn send(id: RoomId, ctx: AppContext, caller: Result<Caller>, draft: Result<Draft>) -> Result<Response> {
     let caller = caller?;
     let sent = messages::send(&ctx, &caller, id, draft?, None)

@@ -78,11 +78,14 @@ fn assemble(ctx: AppContext) -> (BoxedFilter<(Response,)>, String) {
         export::routes(ctx.clone(), &mut api),
         room_settings::routes(ctx.clone(), &mut api),
     ];
+    let fallback = api.fallback();
     let (doc_route, document) = doc(api);
     let api = warp::path("api").and(
         resources
             .into_iter()
-            .fold(doc_route, |all, resource| all.or(resource).unify().boxed()),
+            .fold(doc_route, |all, resource| all.or(resource).unify().boxed())
+            .or(fallback)
+            .unify(),
     );
     // Any origin may call the API: the desktop app's pages are not same-origin with a remote
     // server. This is safe because authentication is only ever the explicit Authorization

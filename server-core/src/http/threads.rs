@@ -101,7 +101,8 @@ async fn read(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<
 /// Follow the thread.
 #[utoipa::path(put, path = "/api/messages/{id}/follow", tag = "threads",
     params(("id" = i64, Path)),
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    responses((status = 200, description = "The thread's root, now followed.", body = FollowBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn follow(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     set_following(id, ctx, caller, true).await
 }
@@ -109,7 +110,8 @@ async fn follow(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Resul
 /// Stop following the thread.
 #[utoipa::path(delete, path = "/api/messages/{id}/follow", tag = "threads",
     params(("id" = i64, Path)),
-    responses((status = 404, description = "`not_found`.", body = ErrorResponse)))]
+    responses((status = 200, description = "The thread's root, no longer followed.", body = FollowBody),
+        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn unfollow(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     set_following(id, ctx, caller, false).await
 }

@@ -30,8 +30,10 @@ pub struct ExportedMessage {
     pub content: String,
     pub message_type: String,
     #[serde(serialize_with = "time::ser")]
+    #[schema(value_type = String, format = DateTime)]
     pub timestamp: Millis,
     #[serde(serialize_with = "time::ser_opt")]
+    #[schema(value_type = Option<String>, format = DateTime)]
     pub edited_at: Option<Millis>,
     pub thread_id: Option<MessageId>,
     /// An uploaded file's name (the file itself is not in the export).
