@@ -22,7 +22,7 @@ pub struct Api {
     paths: Paths,
     schemas: Vec<(String, RefOr<Schema>)>,
     /// Each endpoint's path template and method, for [`Api::fallback`].
-    routes: Vec<(Arc<[Segment]>, &'static str)>,
+    routes: Vec<Route>,
 }
 
 impl Api {
@@ -64,7 +64,7 @@ impl Api {
     /// own refusal stands (a bad query's 400, or 404 for `/api/rooms/abc` whatever other
     /// methods `/api/rooms/{id}` has).
     pub fn fallback(&self) -> BoxedFilter<(Response,)> {
-        let routes: Arc<[(Arc<[Segment]>, &'static str)]> = self.routes.clone().into();
+        let routes: Arc<[Route]> = self.routes.clone().into();
         warp::path::full()
             .and(warp::method())
             .and_then(move |full: FullPath, method: http::Method| {
@@ -101,6 +101,9 @@ impl Api {
         (self.paths, components)
     }
 }
+
+/// A path template and one method it is served with.
+type Route = (Arc<[Segment]>, &'static str);
 
 #[derive(Debug)]
 enum Segment {
