@@ -14,9 +14,20 @@ export function openDialog({ title, build, className = '', initialFocus = null }
     let result;
     const titleId = `dialog-title-${Math.random().toString(36).slice(2, 8)}`;
     const dialog = h('dialog', { class: `dialog ${className}`, 'aria-labelledby': titleId });
+    // Done at once when closed from here: the browser's `close` event comes a task later and,
+    // with another dialog opening meanwhile, may come late, leaving two dialogs in the page.
+    let finished = false;
+    const finish = () => {
+      if (finished) return;
+      finished = true;
+      dialog.remove();
+      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
+      resolve(result);
+    };
     const close = (value) => {
       result = value;
       dialog.close();
+      finish();
     };
     const header = h(
       'header',
@@ -26,11 +37,8 @@ export function openDialog({ title, build, className = '', initialFocus = null }
     );
     const body = h('div', { class: 'dialog-body' }, build(close));
     dialog.append(header, body);
-    dialog.addEventListener('close', () => {
-      dialog.remove();
-      if (opener && opener.isConnected && typeof opener.focus === 'function') opener.focus();
-      resolve(result);
-    });
+    // Escape closes the dialog without going through `close` above.
+    dialog.addEventListener('close', finish);
     // A click on the backdrop (outside the dialog box) closes it.
     dialog.addEventListener('mousedown', (event) => {
       if (event.target === dialog) {
