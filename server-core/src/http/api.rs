@@ -196,16 +196,10 @@ from_segments!(A, B, C);
 /// The filter of the endpoint whose `#[utoipa::path]` generated `$path` (`__path_<handler>`),
 /// recorded in `$api`, extracting the path's parameters as `$param`s.
 macro_rules! endpoint {
-    ($api:expr, $path:ty) => {
-        $api.endpoint::<$path>()
-            .and_then(|segments: $crate::http::api::Segments| async move { segments.parse::<()>() })
-            .untuple_one()
-            .and($crate::http::api::method::<$path>())
-    };
-    ($api:expr, $path:ty, $($param:ty),+) => {
+    ($api:expr, $path:ty $(, $param:ty)*) => {
         $api.endpoint::<$path>()
             .and_then(|segments: $crate::http::api::Segments| async move {
-                segments.parse::<($($param,)+)>()
+                segments.parse::<($($param,)*)>()
             })
             .untuple_one()
             .and($crate::http::api::method::<$path>())

@@ -141,29 +141,9 @@ async fn list(ctx: AppContext, caller: Result<Caller>, query: ListQuery) -> Resu
     Ok(json(StatusCode::OK, &UsersBody { users }))
 }
 
-#[derive(Clone, Copy)]
-enum Action {
-    Deactivate,
-    Reactivate,
-    Promote,
-    Demote,
-}
-
-async fn act(
-    action: Action,
-    id: UserId,
-    ctx: AppContext,
-    caller: Result<Caller>,
-    ip: Option<IpAddr>,
-) -> Result<Response> {
-    let caller = caller?;
-    let user = match action {
-        Action::Deactivate => users::deactivate(&ctx, &caller, id, ip).await?,
-        Action::Reactivate => users::reactivate(&ctx, &caller, id, ip).await?,
-        Action::Promote => users::promote(&ctx, &caller, id, ip).await?,
-        Action::Demote => users::demote(&ctx, &caller, id, ip).await?,
-    };
-    Ok(json(StatusCode::OK, &UserBody { user }))
+/// The account as it is after an action on it.
+fn account(user: AdminUser) -> Response {
+    json(StatusCode::OK, &UserBody { user })
 }
 
 /// Deactivates an account: its sessions end and its sockets close at once; sign-in is refused
@@ -179,7 +159,7 @@ async fn deactivate(
     caller: Result<Caller>,
     ip: Option<IpAddr>,
 ) -> Result<Response> {
-    act(Action::Deactivate, id, ctx, caller, ip).await
+    Ok(account(users::deactivate(&ctx, &caller?, id, ip).await?))
 }
 
 /// Reactivates a deactivated account.
@@ -193,7 +173,7 @@ async fn reactivate(
     caller: Result<Caller>,
     ip: Option<IpAddr>,
 ) -> Result<Response> {
-    act(Action::Reactivate, id, ctx, caller, ip).await
+    Ok(account(users::reactivate(&ctx, &caller?, id, ip).await?))
 }
 
 /// Makes an account a server administrator.
@@ -207,7 +187,7 @@ async fn promote(
     caller: Result<Caller>,
     ip: Option<IpAddr>,
 ) -> Result<Response> {
-    act(Action::Promote, id, ctx, caller, ip).await
+    Ok(account(users::promote(&ctx, &caller?, id, ip).await?))
 }
 
 /// Takes the administrator role away, never from the last active administrator.
@@ -217,7 +197,7 @@ async fn promote(
         (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
         (status = 409, description = "`last_admin`: the last active administrator stays.", body = ErrorResponse)))]
 async fn demote(id: UserId, ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
-    act(Action::Demote, id, ctx, caller, ip).await
+    Ok(account(users::demote(&ctx, &caller?, id, ip).await?))
 }
 
 /// Replaces the account's password with a temporary one, ending its sessions; the temporary
