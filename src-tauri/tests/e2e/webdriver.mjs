@@ -79,9 +79,23 @@ export class WebDriver {
     throw new Error(`timed out waiting until ${what}`);
   }
 
+  /**
+   * Clicks `css`. WebKit's driver scrolls a target into view only when none of it shows, so a
+   * button half cut off at the bottom of a scrolled dialog is "not interactable" (its centre is
+   * clipped): then it is brought to the middle of its scroll container and clicked again.
+   */
   async click(css) {
     const id = await this.waitFor(css);
-    await this.call('POST', this.s(`/element/${id}/click`), {});
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.call('POST', this.s(`/element/${id}/click`), {});
+        return;
+      } catch (error) {
+        if (attempt === 3 || !/not interactable/.test(error.message)) throw error;
+        await this.execute("arguments[0].scrollIntoView({ block: 'center', inline: 'nearest' })", [{ [ELEMENT]: id }]);
+        await sleep(200);
+      }
+    }
   }
 
   async type(css, text, { clear = true } = {}) {
