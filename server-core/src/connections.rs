@@ -4,14 +4,15 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+use tokio_util::sync::CancellationToken;
 
 use crate::config::ConnectionLimits;
 
@@ -258,6 +259,11 @@ impl Counted {
     pub fn new(stream: TcpStream, slot: Slot) -> Counted {
         Counted { stream, _slot: slot }
     }
+
+    /// The address the connection arrived on (which of the server's addresses it dialled).
+    pub fn local_addr(&self) -> io::Result<SocketAddr> {
+        self.stream.local_addr()
+    }
 }
 
 impl AsyncRead for Counted {
@@ -289,6 +295,37 @@ impl AsyncWrite for Counted {
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         Pin::new(&mut self.get_mut().stream).poll_shutdown(cx)
+    }
+}
+
+/// The next connection on `listener` that fits within the caps, holding its slot, with
+/// Nagle's delay off (chat frames are small and wanted at once); connections over the caps are
+/// refused at once and the wait goes on. `None` once `stop` is cancelled.
+pub async fn next_admitted(
+    listener: &TcpListener,
+    admission: &Admission,
+    stop: &CancellationToken,
+) -> Option<(Counted, SocketAddr)> {
+    loop {
+        let (stream, peer) = tokio::select! {
+            () = stop.cancelled() => return None,
+            accepted = listener.accept() => match accepted {
+                Ok(pair) => pair,
+                Err(e) => {
+                    // Usually out of file descriptors: back off instead of spinning.
+                    tracing::warn!(error = %e, "accepting a connection failed");
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                    continue;
+                }
+            },
+        };
+        match admission.admit(peer.ip(), Instant::now()) {
+            Ok(slot) => {
+                let _ = stream.set_nodelay(true);
+                return Some((Counted::new(stream, slot), peer));
+            }
+            Err(_) => refuse(stream),
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //! holds one slot for a few seconds and never delays anyone else.
 
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use hyper::body::Incoming;
 use hyper::server::conn::http1;
@@ -22,7 +22,7 @@ use tower_service::Service;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 
-use crate::connections::{self, Admission, Counted};
+use crate::connections::{self, Admission};
 use crate::http::ClientAddr;
 use crate::tls::{Tls, serve};
 use crate::ws::UpgradeSlot;
@@ -58,25 +58,7 @@ pub(super) async fn accept(
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(acceptor.head_timeout);
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    // Usually out of file descriptors: back off instead of spinning.
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(slot) = acceptor.admission.admit(peer.ip(), Instant::now()) else {
-            connections::refuse(stream);
-            continue;
-        };
-        let _ = stream.set_nodelay(true);
-        let stream = Counted::new(stream, slot);
+    while let Some((stream, peer)) = connections::next_admitted(&listener, &acceptor.admission, &stop).await {
         let routes = routes.clone();
         let builder = builder.clone();
         let drain = acceptor.connections.drain.clone();

@@ -168,6 +168,28 @@ impl Store {
 /// Upper bound of unread counts: enough for a badge, cheap to count.
 pub const UNREAD_CAP: i64 = 1000;
 
+/// Writes at `path` a database left at migration `version` holding `rows`: what an older
+/// Confab left behind, for the tests of the migrations after it.
+#[cfg(test)]
+pub(crate) async fn old_database(path: &Path, version: i64, rows: &'static str) {
+    let options = SqliteConnectOptions::from_str("sqlite:")
+        .unwrap()
+        .filename(path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(options)
+        .await
+        .unwrap();
+    sqlx::migrate!("./migrations")
+        .run_to(version, &pool)
+        .await
+        .unwrap();
+    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
+    pool.close().await;
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -178,18 +200,9 @@ mod tests {
     #[tokio::test]
     async fn rebuilding_rooms_keeps_members_and_messages() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .unwrap()
-            .filename(dir.path().join("old.db"))
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations").run_to(7, &pool).await.unwrap();
-        sqlx::raw_sql(
+        old_database(
+            &dir.path().join("old.db"),
+            7,
             r#"insert into users (id, username, username_key, password_hash, avatar_url, created_at)
                    values (1, 'alice', 'alice', 'x', 'https://tracker.example/a.png', 0);
                insert into rooms (id, name, name_key, is_private, created_at)
@@ -200,10 +213,7 @@ mod tests {
                insert into messages (room_id, user_id, content, message_type, timestamp)
                    values (7, 1, 'hello', 'text', 0);"#,
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
 
         let store = Store::open(&dir.path().join("old.db")).await.unwrap();
         let count = |sql: &'static str| {

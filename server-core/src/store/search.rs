@@ -216,10 +216,6 @@ pub(super) async fn reindex(
 
 #[cfg(test)]
 mod tests {
-    use std::str::FromStr;
-
-    use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
-
     use super::*;
 
     /// A database from before search gets its messages indexed when the server next starts,
@@ -227,18 +223,9 @@ mod tests {
     #[tokio::test]
     async fn messages_written_before_search_are_indexed_at_start_up() {
         let dir = tempfile::tempdir().unwrap();
-        let options = SqliteConnectOptions::from_str("sqlite:")
-            .unwrap()
-            .filename(dir.path().join("old.db"))
-            .create_if_missing(true)
-            .foreign_keys(true);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(1)
-            .connect_with(options)
-            .await
-            .unwrap();
-        sqlx::migrate!("./migrations").run_to(9, &pool).await.unwrap();
-        sqlx::raw_sql(
+        crate::store::old_database(
+            &dir.path().join("old.db"),
+            9,
             r#"insert into users (id, username, username_key, password_hash, created_at)
                    values (1, 'alice', 'alice', 'x', 0);
                insert into rooms (id, name, name_key, created_at) values (7, 'plans', 'plans', 0);
@@ -250,10 +237,7 @@ mod tests {
                insert into messages (room_id, user_id, content, message_type, timestamp, meta)
                    values (7, null, '部署 joined', 'system', 0, '{}');"#,
         )
-        .execute(&pool)
-        .await
-        .unwrap();
-        pool.close().await;
+        .await;
 
         let store = Store::open(&dir.path().join("old.db")).await.unwrap();
         let filter = SearchFilter {

@@ -3,7 +3,7 @@
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http_body_util::Full;
@@ -16,7 +16,7 @@ use tokio_rustls::server::TlsStream;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-use crate::connections::{self, Admission, Counted};
+use crate::connections::{self, Admission};
 
 /// Completes the server side of a TLS handshake on `stream`, or gives up after `timeout` or
 /// when `drain` is cancelled. A failure is only logged (at debug: a browser that has not yet
@@ -66,29 +66,14 @@ pub(crate) async fn redirect(listener: TcpListener, redirect: Redirect, stop: Ca
     builder
         .timer(TokioTimer::new())
         .header_read_timeout(redirect.head_timeout);
-    loop {
-        let (stream, peer) = tokio::select! {
-            () = stop.cancelled() => break,
-            accepted = listener.accept() => match accepted {
-                Ok(pair) => pair,
-                Err(e) => {
-                    tracing::warn!(error = %e, "accepting a connection failed");
-                    tokio::time::sleep(Duration::from_millis(100)).await;
-                    continue;
-                }
-            },
-        };
-        let Ok(slot) = redirect.admission.admit(peer.ip(), Instant::now()) else {
-            connections::refuse(stream);
-            continue;
-        };
+    while let Some((stream, _)) = connections::next_admitted(&listener, &redirect.admission, &stop).await {
         let local = stream.local_addr().ok();
         let https_port = redirect.https_port;
         let service = hyper::service::service_fn(move |request: hyper::Request<hyper::body::Incoming>| {
             let location = location(&request, local, https_port);
             async move { Ok::<_, Infallible>(moved_to(&location)) }
         });
-        let connection = builder.serve_connection(TokioIo::new(Counted::new(stream, slot)), service);
+        let connection = builder.serve_connection(TokioIo::new(stream), service);
         let drain = redirect.drain.clone();
         redirect.tasks.spawn(async move {
             tokio::pin!(connection);
