@@ -32,6 +32,10 @@ export const en = {
   'auth.serverRemote': ({ url }) => `Server: ${url}`,
   'auth.serverHost': 'Server: this computer',
   'auth.changeServer': 'Change',
+  'auth.identity.summary': 'Is this really your office’s server?',
+  'auth.identity.how': 'If your browser warned you about this server’s certificate, check it once: click the icon or “Not secure” left of the address, open the certificate, and compare its SHA-256 fingerprint with the one shown where the server runs (confab-server prints it when it starts; the host’s Confab window shows it too).',
+  'auth.identity.differ': 'If they differ, close this page and tell whoever runs the server: something is pretending to be it.',
+  'auth.identity.app': 'The Confab desktop app compares the fingerprint for you once, then checks it on every connection.',
 
   'err.required': 'Please fill this in',
   'err.passwordMismatch': "The passwords don't match",

@@ -29,6 +29,10 @@ export const zh = {
   'auth.serverRemote': ({ url }) => `服务器：${url}`,
   'auth.serverHost': '服务器：本机',
   'auth.changeServer': '更换',
+  'auth.identity.summary': '这真的是你们办公室的服务器吗？',
+  'auth.identity.how': '如果浏览器对这台服务器的证书发出了警告，请核对一次：点击地址左侧的图标或“不安全”，查看证书，把其中的 SHA-256 指纹与服务器所在处显示的指纹比较（confab-server 启动时会打印；主机上的 Confab 窗口也会显示）。',
+  'auth.identity.differ': '如果两者不一致，请关闭此页面并告诉服务器的管理者：有人在冒充这台服务器。',
+  'auth.identity.app': 'Confab 桌面应用只需你核对一次指纹，之后每次连接都会自动检查。',
 
   'err.required': '请填写此项',
   'err.passwordMismatch': '两次输入的密码不一致',

@@ -83,7 +83,10 @@ export function mountAuth(root, { actions, notice = null, mode: requestedMode })
     : null;
   // The tab panel wraps the form (a <form> keeps its own role for assistive technology).
   const panel = h('div', { id: 'auth-panel', role: 'tabpanel' }, form);
-  const card = h('div', { class: 'auth-card' }, h('div', { class: 'auth-card-top' }, tabs, langSelect), panel, serverLine);
+  // Filled in once /api/info says the server has its own certificate (a browser only: the
+  // desktop app checks the fingerprint itself).
+  const identity = h('details', { class: 'auth-identity', 'data-testid': 'auth-identity', hidden: true });
+  const card = h('div', { class: 'auth-card' }, h('div', { class: 'auth-card-top' }, tabs, langSelect), panel, serverLine, identity);
   const serverName = h('p', { class: 'auth-server-name', 'data-testid': 'auth-server-name', hidden: true });
   const hero = h(
     'section',
@@ -144,6 +147,15 @@ export function mountAuth(root, { actions, notice = null, mode: requestedMode })
         serverName.hidden = false;
       }
       document.title = info.server_name ? `${info.server_name} · ${t('app.name')}` : t('app.name');
+      if (info.tls_fingerprint && !desktop && globalThis.location?.protocol === 'https:') {
+        identity.replaceChildren(
+          h('summary', { text: t('auth.identity.summary') }),
+          h('p', { text: t('auth.identity.how') }),
+          h('p', { text: t('auth.identity.differ') }),
+          h('p', { text: t('auth.identity.app') }),
+        );
+        identity.hidden = false;
+      }
       invite.el.hidden = mode === 'login' || (policy === 'open' && !link.invite) || Boolean(link.setupCode);
       renderPolicy();
     },

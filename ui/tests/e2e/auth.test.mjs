@@ -1,11 +1,11 @@
 // Accounts in the browser: registering and signing in with errors beside the right field,
 // throttling with the wait time, "remember me" storage, signing out, sessions ended elsewhere,
-// and the interface language.
+// the interface language, and how to check an HTTPS server's certificate.
 
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  startSuite, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat, rest,
+  startSuite, startServer, openClient, registerViaUi, loginViaUi, registerViaApi, waitForChat, rest,
   eventually, uniqueName, screenshot,
 } from './helpers.mjs';
 
@@ -222,4 +222,32 @@ test('the login page has a dark theme too', async () => {
   assert.equal(background, 'rgb(22, 25, 34)');
   await screenshot(page, 'login-dark-wide');
   await context.close();
+});
+
+test('over HTTPS the sign-in page tells how to check the server’s certificate; over plain HTTP it does not', async () => {
+  const plain = await openClient(browser, server);
+  await plain.page.getByRole('heading', { name: 'Welcome back' }).waitFor();
+  // The page has asked /api/info by the time the server's name or policy shows; give it a moment.
+  await plain.page.waitForLoadState('networkidle');
+  assert.equal(await plain.page.getByTestId('auth-identity').isVisible(), false);
+  await plain.context.close();
+
+  const secure = await startServer({ args: ['--tls', 'on'] });
+  try {
+    assert.match(secure.url, /^https:\/\//);
+    const { context, page, errors } = await openClient(browser, secure, { acceptCertificate: true });
+    const identity = page.getByTestId('auth-identity');
+    await identity.waitFor();
+    await identity.getByText('Is this really your office’s server?').click();
+    await page.getByText(/compare its SHA-256 fingerprint with the one shown where the server runs/).waitFor();
+    await page.getByText(/If they differ, close this page/).waitFor();
+    await screenshot(page, 'login-https-identity');
+    // Signing in works over HTTPS and the socket is WSS.
+    await registerViaUi(page, uniqueName('tls'));
+    await waitForChat(page);
+    assert.deepEqual(errors, []);
+    await context.close();
+  } finally {
+    await secure.dispose();
+  }
 });

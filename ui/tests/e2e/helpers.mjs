@@ -70,12 +70,12 @@ function spawnServer(bind, dataDir, extraArgs = [], profile = 'testing') {
     const timer = setTimeout(() => reject(new Error(`confab-server did not start within 60 s\n${stderr}`)), 60_000);
     child.stdout.on('data', (chunk) => {
       out += chunk;
-      const match = out.match(/http:\/\/[^\s/]+:(\d+)\//);
+      const match = out.match(/https?:\/\/[^\s/]+:(\d+)\//);
       // The banner ends with "Press Ctrl-C to stop."; a server without an administrator prints
       // its one-time setup link before that.
       if (match && out.includes('Ctrl-C')) {
         clearTimeout(timer);
-        const setup = out.match(/http:\/\/\S+#\/setup\/[A-Za-z0-9_-]+/);
+        const setup = out.match(/https?:\/\/\S+#\/setup\/[A-Za-z0-9_-]+/);
         resolve({ url: match[0].replace(/\/$/, ''), port: Number(match[1]), setupUrl: setup ? setup[0] : null });
       }
     });
@@ -185,11 +185,12 @@ export function launchBrowser() {
 /**
  * A fresh browser context (separate storage, like another person's browser) with one page on
  * the server's UI. Options: viewport, colorScheme, locale, `setup(context)` run before the
- * page loads (e.g. to route its WebSocket), `pageUrl` to load the UI from elsewhere and
- * `bypassCSP` (for pages that, like the desktop app's, talk to another origin).
+ * page loads (e.g. to route its WebSocket), `pageUrl` to load the UI from elsewhere,
+ * `bypassCSP` (for pages that, like the desktop app's, talk to another origin) and
+ * `acceptCertificate` (a person who clicked through the warning of a self-signed server).
  */
-export async function openClient(browser, server, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', locale = 'en-US', setup = null, pageUrl = null, bypassCSP = false } = {}) {
-  const context = await browser.newContext({ viewport, colorScheme, locale, reducedMotion: 'reduce', bypassCSP });
+export async function openClient(browser, server, { viewport = { width: 1280, height: 800 }, colorScheme = 'light', locale = 'en-US', setup = null, pageUrl = null, bypassCSP = false, acceptCertificate = false } = {}) {
+  const context = await browser.newContext({ viewport, colorScheme, locale, reducedMotion: 'reduce', bypassCSP, ignoreHTTPSErrors: acceptCertificate });
   context.setDefaultTimeout(TIMEOUT);
   if (setup) await setup(context);
   const page = await context.newPage();
