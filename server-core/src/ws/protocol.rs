@@ -182,33 +182,33 @@ pub(crate) fn documented() -> Vec<EventDoc> {
         doc::<Token>(
             "auth",
             "The first frame on a socket, within 10 seconds: a session token. Answered by `ready`, or by `error unauthorized` and close code 4401.",
-        ),
+        ).answered_by(&["ready"]),
         doc::<InRoom>(
             "join_room",
             "Join a public room (or re-open one I am in); answered by `room_joined`.",
-        ),
+        ).answered_by(&["room_joined"]),
         doc::<InRoom>(
             "leave_room",
             "Leave a room; answered by `user_left` with me as `user`.",
-        ),
+        ).answered_by(&["user_left"]),
         doc::<Send>(
             "send_message",
             "Post a message; answered by `new_message` once stored, or `error`.",
-        ),
-        doc::<Edit>("edit_message", "Edit my message; answered by `message_updated`."),
+        ).answered_by(&["new_message"]),
+        doc::<Edit>("edit_message", "Edit my message; answered by `message_updated`.").answered_by(&["message_updated"]),
         doc::<OneMessage>(
             "delete_message",
             "Delete a message; answered by `message_deleted`.",
-        ),
+        ).answered_by(&["message_deleted"]),
         doc::<React>(
             "add_reaction",
             "React with an emoji (the emoji itself, not URL-encoded); answered by `reactions_updated`.",
-        ),
+        ).answered_by(&["reactions_updated"]),
         doc::<React>(
             "remove_reaction",
             "Remove my reaction; answered by `reactions_updated`.",
-        ),
-        doc::<Read>("mark_read", "Move my read marker; answered by `room_read`."),
+        ).answered_by(&["reactions_updated"]),
+        doc::<Read>("mark_read", "Move my read marker; answered by `room_read`.").answered_by(&["room_read"]),
         doc::<InRoom>(
             "typing_start",
             "I am typing (repeat every few seconds; lasts about 6).",
@@ -217,20 +217,20 @@ pub(crate) fn documented() -> Vec<EventDoc> {
         doc::<Empty>(
             "get_online_users",
             "Who is online; answered by `online_users_update`.",
-        ),
+        ).answered_by(&["online_users_update"]),
         doc::<People>(
             "open_dm",
             "Open a direct conversation; answered by `room_joined`.",
-        ),
+        ).answered_by(&["room_joined"]),
         doc::<InRoom>(
             "close_dm",
             "Close a direct conversation; answered by `dm_closed`.",
-        ),
-        doc::<StatusChoice>("set_status", "Set my status; answered by `user_status_update`."),
+        ).answered_by(&["dm_closed"]),
+        doc::<StatusChoice>("set_status", "Set my status; answered by `user_status_update`.").answered_by(&["user_status_update"]),
         doc::<Empty>(
             "ping",
             "Keep an idle socket open (every ~25 s); answered by `pong`.",
-        ),
+        ).answered_by(&["pong"]),
     ]
 }
 
