@@ -157,11 +157,11 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         }),
         "typing_start" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStart { room_id: d.room_id }),
         "typing_stop" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStop { room_id: d.room_id }),
-        "get_online_users" => Ok(ClientEvent::GetOnlineUsers),
+        "get_online_users" => no_data(data).map(|()| ClientEvent::GetOnlineUsers),
         "open_dm" => data_of::<People>(data).map(|d| ClientEvent::OpenDm { user_ids: d.user_ids }),
         "close_dm" => data_of::<InRoom>(data).map(|d| ClientEvent::CloseDm { room_id: d.room_id }),
         "set_status" => data_of::<StatusChoice>(data).map(|choice| ClientEvent::SetStatus { choice }),
-        "ping" => Ok(ClientEvent::Ping),
+        "ping" => no_data(data).map(|()| ClientEvent::Ping),
         other => Err(Error::bad_request(
             "unknown_event",
             format!("unknown event {:?}", truncate(other, 64)),
@@ -251,6 +251,20 @@ fn data_of<T: DeserializeOwned>(data: Option<&RawValue>) -> Result<T, Error> {
         };
         Error::bad_request("invalid_data", message)
     })
+}
+
+/// The `data` of an event that takes none: absent, null or an object (whose fields are
+/// ignored, as unknown fields are everywhere); anything else is as wrong as it is for any event.
+fn no_data(data: Option<&RawValue>) -> Result<(), Error> {
+    match data.map(RawValue::get) {
+        None | Some("null") => Ok(()),
+        // The envelope already parsed it: an opening brace is a whole object.
+        Some(raw) if raw.starts_with('{') => Ok(()),
+        Some(_) => Err(Error::bad_request(
+            "invalid_data",
+            "data must be an object (or null) for this event",
+        )),
+    }
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -359,6 +373,17 @@ mod tests {
         assert_eq!(code(r#"{"data":{}}"#), "invalid_frame");
         assert_eq!(code(r#"{"event":"fly"}"#), "unknown_event");
         assert_eq!(code(r#"{"event":"join_room"}"#), "invalid_data");
+        // Events without data take an object or nothing, not just anything.
+        for data in ["5", "\"x\"", "[]", "false"] {
+            for event in ["ping", "get_online_users"] {
+                let frame = format!(r#"{{"event":"{event}","data":{data}}}"#);
+                assert_eq!(code(&frame), "invalid_data", "{frame}");
+            }
+        }
+        assert!(matches!(
+            parse(r#"{"event":"ping","data":{"extra":1}}"#).unwrap().event,
+            ClientEvent::Ping
+        ));
         assert_eq!(
             code(r#"{"event":"join_room","data":{"room_id":"x"}}"#),
             "invalid_data"
