@@ -1,0 +1,1051 @@
+//! The WebSocket fuzzer: well-formed, mutated and random client frames, generated from the
+//! server's own AsyncAPI document (so a new client event is fuzzed without touching this file),
+//! sent in batches over one long-lived authenticated socket. Per frame it checks the answer
+//! against the documents: the documented reply, or exactly one `error` with a documented code;
+//! no close but the documented 1009; and between batches a second user's socket in a shared
+//! room still receives a third user's message.
+
+use std::collections::{BTreeSet, HashMap, VecDeque};
+
+use futures_util::SinkExt;
+use proptest::prelude::*;
+use proptest::sample::select;
+use proptest::strategy::{Union, ValueTree};
+use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
+use serde_json::{Map, Value, json};
+use tokio_tungstenite::tungstenite::Message;
+
+use crate::common::{Next, TestServer, TestUser, WAIT, WsClient};
+
+/// Fixed, so a failure replays exactly.
+const SEED: [u8; 32] = *b"confab websocket fuzzer seed 001";
+/// Frames per run: a few thousand keeps a debug run well under a minute.
+const FRAMES: usize = 3000;
+/// Frames sent before the socket is read again (its outgoing queue is bounded).
+const BATCH: usize = 16;
+/// The server's frame limit (`ws::MAX_FRAME`).
+const MAX_FRAME: usize = 64 * 1024;
+
+/// One client event as the AsyncAPI document describes it.
+#[derive(Clone, Debug)]
+struct EventDoc {
+    name: String,
+    /// The JSON Schema of its `data`, with `$ref`s resolved lazily against `schemas`.
+    data: Value,
+    /// The events the server answers it with (besides `error`).
+    replies: BTreeSet<String>,
+}
+
+/// What the fuzzer knows from the documents.
+struct Docs {
+    events: Vec<EventDoc>,
+    schemas: Map<String, Value>,
+    /// Every error code `docs/protocol.md` lists, REST and WebSocket.
+    codes: BTreeSet<String>,
+}
+
+impl Docs {
+    fn new(asyncapi: &Value) -> Docs {
+        let schemas = asyncapi["components"]["schemas"]
+            .as_object()
+            .expect("schemas")
+            .clone();
+        let messages = &asyncapi["components"]["messages"];
+        let name_of = |reference: &Value| {
+            reference["$ref"]
+                .as_str()
+                .and_then(|r| r.rsplit('/').next())
+                .expect("message $ref")
+                .to_owned()
+        };
+        let mut events = Vec::new();
+        for operation in asyncapi["operations"].as_object().expect("operations").values() {
+            if operation["action"] != "receive" {
+                continue;
+            }
+            let name = name_of(&operation["messages"][0]);
+            let data = messages[&name]["payload"]["properties"]["data"].clone();
+            let replies = operation["reply"]["messages"]
+                .as_array()
+                .map(|all| all.iter().map(name_of).filter(|n| n != "error").collect())
+                .unwrap_or_default();
+            events.push(EventDoc { name, data, replies });
+        }
+        assert!(
+            events.len() >= 16,
+            "the document lists every client event: {events:?}"
+        );
+        Docs {
+            events,
+            schemas,
+            codes: documented_codes(include_str!("../../docs/protocol.md")),
+        }
+    }
+
+    fn resolve<'a>(&'a self, schema: &'a Value) -> &'a Value {
+        match schema["$ref"].as_str() {
+            Some(r) => self.resolve(&self.schemas[r.rsplit('/').next().unwrap()]),
+            None => schema,
+        }
+    }
+
+    /// The properties of an object schema (through `$ref` and `allOf`), with whether each is
+    /// required.
+    fn fields(&self, schema: &Value) -> Vec<(String, Value, bool)> {
+        let schema = self.resolve(schema);
+        let mut fields = Vec::new();
+        if let Some(parts) = schema["allOf"].as_array() {
+            for part in parts {
+                fields.extend(self.fields(part));
+            }
+        }
+        let required: BTreeSet<&str> = schema["required"]
+            .as_array()
+            .map(|r| r.iter().filter_map(Value::as_str).collect())
+            .unwrap_or_default();
+        if let Some(properties) = schema["properties"].as_object() {
+            for (name, property) in properties {
+                fields.push((name.clone(), property.clone(), required.contains(name.as_str())));
+            }
+        }
+        fields
+    }
+
+    /// The JSON types a schema admits ("integer" counts as a kind of "number" only when the
+    /// schema says "number").
+    fn types(&self, schema: &Value) -> BTreeSet<&'static str> {
+        let schema = self.resolve(schema);
+        let mut types = BTreeSet::new();
+        for key in ["oneOf", "anyOf"] {
+            for part in schema[key].as_array().into_iter().flatten() {
+                types.extend(self.types(part));
+            }
+        }
+        let listed: Vec<&str> = match &schema["type"] {
+            Value::String(t) => vec![t.as_str()],
+            Value::Array(ts) => ts.iter().filter_map(Value::as_str).collect(),
+            _ => vec![],
+        };
+        for t in listed {
+            types.insert(json_type_name(t));
+        }
+        for value in schema["enum"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .chain(schema.get("const"))
+        {
+            types.insert(type_of(value));
+        }
+        types
+    }
+
+    /// Values that match `schema`.
+    fn generate(&self, schema: &Value, pools: &Pools) -> BoxedStrategy<Value> {
+        let schema = self.resolve(schema);
+        if let Some(value) = schema.get("const") {
+            return Just(value.clone()).boxed();
+        }
+        if let Some(values) = schema["enum"].as_array() {
+            return select(values.clone()).boxed();
+        }
+        if let Some(parts) = schema["oneOf"].as_array().or(schema["anyOf"].as_array()) {
+            return Union::new(parts.iter().map(|p| self.generate(p, pools))).boxed();
+        }
+        if schema.get("allOf").is_some() || schema.get("properties").is_some() {
+            return self.object(schema, pools);
+        }
+        match &schema["type"] {
+            Value::Array(types) => Union::new(types.iter().map(|t| {
+                let mut one = schema.clone();
+                one["type"] = t.clone();
+                self.generate(&one, pools)
+            }))
+            .boxed(),
+            Value::String(t) => match t.as_str() {
+                "integer" => pools.id(),
+                "number" => prop_oneof![pools.id().boxed(), any::<f64>().prop_map(|f| json!(f))].boxed(),
+                "boolean" => any::<bool>().prop_map(Value::Bool).boxed(),
+                "null" => Just(Value::Null).boxed(),
+                "string" => {
+                    let max = schema["maxLength"].as_u64().map(|m| m as usize);
+                    pools
+                        .text()
+                        .prop_map(move |s| match max {
+                            Some(max) => s.chars().take(max).collect(),
+                            None => s,
+                        })
+                        .prop_map(Value::String)
+                        .boxed()
+                }
+                "array" => proptest::collection::vec(self.generate(&schema["items"], pools), 0..4)
+                    .prop_map(Value::Array)
+                    .boxed(),
+                _ => self.object(schema, pools),
+            },
+            _ => Just(json!({})).boxed(),
+        }
+    }
+
+    /// An object with every required property and a random subset of the others.
+    fn object(&self, schema: &Value, pools: &Pools) -> BoxedStrategy<Value> {
+        let parts: Vec<BoxedStrategy<Option<(String, Value)>>> = self
+            .fields(schema)
+            .into_iter()
+            .map(|(name, property, required)| {
+                let value = self
+                    .generate(&property, pools)
+                    .prop_map(move |v| (name.clone(), v));
+                if required {
+                    value.prop_map(Some).boxed()
+                } else {
+                    proptest::option::of(value).boxed()
+                }
+            })
+            .collect();
+        parts
+            .prop_map(|fields| Value::Object(fields.into_iter().flatten().collect()))
+            .boxed()
+    }
+}
+
+fn json_type_name(t: &str) -> &'static str {
+    match t {
+        "integer" => "integer",
+        "number" => "number",
+        "string" => "string",
+        "boolean" => "boolean",
+        "array" => "array",
+        "null" => "null",
+        _ => "object",
+    }
+}
+
+fn type_of(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(n) if n.is_i64() || n.is_u64() => "integer",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Whether a value of JSON type `t` fits a schema admitting `types`.
+fn admits(types: &BTreeSet<&str>, t: &str) -> bool {
+    types.contains(t) || (t == "integer" && types.contains("number"))
+}
+
+/// The error codes in `protocol.md`'s two error tables (REST by status, WebSocket by cause).
+fn documented_codes(protocol: &str) -> BTreeSet<String> {
+    let mut codes = BTreeSet::new();
+    let mut in_table = false;
+    for line in protocol.lines() {
+        if line.starts_with("| status | codes |") || line.starts_with("| code | cause |") {
+            in_table = true;
+        } else if !line.starts_with('|') {
+            in_table = false;
+        } else if in_table {
+            for (i, part) in line.split('`').enumerate() {
+                if i % 2 == 1 && !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                {
+                    codes.insert(part.to_owned());
+                }
+            }
+        }
+    }
+    assert!(codes.len() > 40, "protocol.md's error tables: {codes:?}");
+    codes
+}
+
+/// Ids and words the generated frames draw from: real rooms, messages and users of every
+/// kind (mine, others', a private room I am not in) and ids that do not exist.
+#[derive(Clone)]
+struct Pools {
+    ids: Vec<i64>,
+    words: Vec<String>,
+}
+
+impl Pools {
+    fn id(&self) -> BoxedStrategy<Value> {
+        prop_oneof![
+            6 => select(self.ids.clone()),
+            3 => 0i64..200,
+            1 => any::<i64>(),
+        ]
+        .prop_map(|id| json!(id))
+        .boxed()
+    }
+
+    fn text(&self) -> BoxedStrategy<String> {
+        prop_oneof![
+            4 => select(self.words.clone()),
+            3 => "[a-z@:# ]{0,24}",
+            2 => any::<String>(),
+            1 => (1usize..60).prop_map(|n| "é".repeat(n * 100)),
+        ]
+        .boxed()
+    }
+}
+
+/// How a frame's answer is recognised.
+#[derive(Clone, Debug)]
+enum Expect {
+    /// A frame with a ref of ours: its documented reply, or one `error` (with `code` if given).
+    Answer {
+        event: String,
+        code: Option<&'static str>,
+    },
+    /// A frame whose ref cannot be read: one `error` without a ref, with one of these codes.
+    RefLess(&'static [&'static str]),
+    /// A frame whose `ref` is too long: `invalid_frame`, echoing it.
+    LongRef,
+    /// A frame over the size limit: the socket closes with 1009.
+    Close1009,
+    /// A WebSocket ping: answered by the protocol's pong, nothing else.
+    Nothing,
+}
+
+#[derive(Clone, Debug)]
+enum Payload {
+    /// An envelope; the fuzzer adds a unique `ref` unless `keep_ref`.
+    Json {
+        frame: Value,
+        keep_ref: bool,
+    },
+    Text(String),
+    Binary(Vec<u8>),
+    Ping,
+}
+
+#[derive(Clone, Debug)]
+struct Case {
+    kind: &'static str,
+    payload: Payload,
+    expect: Expect,
+}
+
+fn envelope(event: &str, data: Option<Value>) -> Value {
+    let mut frame = json!({"event": event});
+    if let Some(data) = data {
+        frame["data"] = data;
+    }
+    frame
+}
+
+fn answer(kind: &'static str, frame: Value, event: &str, code: Option<&'static str>) -> Case {
+    Case {
+        kind,
+        payload: Payload::Json {
+            frame,
+            keep_ref: false,
+        },
+        expect: Expect::Answer {
+            event: event.to_owned(),
+            code,
+        },
+    }
+}
+
+/// Well-formed frames of every client event.
+fn well_formed(docs: &Docs, pools: &Pools) -> BoxedStrategy<Case> {
+    Union::new(docs.events.iter().map(|event| {
+        let name = event.name.clone();
+        docs.generate(&event.data, pools)
+            .prop_map(move |data| answer("well-formed", envelope(&name, Some(data)), &name, None))
+            .boxed()
+    }))
+    .boxed()
+}
+
+/// Values of a JSON type other than those in `types`.
+fn wrong_values(types: &BTreeSet<&str>) -> Vec<Value> {
+    [
+        json!(null),
+        json!(true),
+        json!(7),
+        json!(1.5),
+        json!("seven"),
+        json!([1]),
+        json!({"a": 1}),
+    ]
+    .into_iter()
+    .filter(|v| !admits(types, type_of(v)))
+    .collect()
+}
+
+/// Well-formed frames spoiled in one way each.
+fn mutated(docs: &Docs, pools: &Pools) -> BoxedStrategy<Case> {
+    let mut all: Vec<BoxedStrategy<Case>> = Vec::new();
+    for event in &docs.events {
+        let name = event.name.clone();
+        let base = docs.generate(&event.data, pools);
+        let fields = docs.fields(&event.data);
+        let needs_data = fields.iter().any(|(_, _, required)| *required);
+        for (field, schema, required) in fields {
+            let (n, f) = (name.clone(), field.clone());
+            if required {
+                all.push(
+                    base.clone()
+                        .prop_map(move |mut data| {
+                            data.as_object_mut().unwrap().remove(&f);
+                            answer(
+                                "missing field",
+                                envelope(&n, Some(data)),
+                                &n,
+                                Some("invalid_data"),
+                            )
+                        })
+                        .boxed(),
+                );
+            }
+            let wrong = wrong_values(&docs.types(&schema));
+            let (n, f) = (name.clone(), field.clone());
+            all.push(
+                (base.clone(), select(wrong))
+                    .prop_map(move |(mut data, value)| {
+                        data[&f] = value;
+                        answer("wrong type", envelope(&n, Some(data)), &n, Some("invalid_data"))
+                    })
+                    .boxed(),
+            );
+            let types = docs.types(&schema);
+            let (n, f) = (name.clone(), field.clone());
+            if types.contains("integer") {
+                let out_of_range = select(vec![
+                    json!(1e30),
+                    serde_json::from_str::<Value>("18446744073709551616").unwrap(),
+                    serde_json::from_str::<Value>("-9223372036854775809").unwrap(),
+                ]);
+                all.push(
+                    (base.clone(), out_of_range)
+                        .prop_map(move |(mut data, value)| {
+                            data[&f] = value;
+                            answer("out of range", envelope(&n, Some(data)), &n, Some("invalid_data"))
+                        })
+                        .boxed(),
+                );
+            } else if types.contains("string") {
+                all.push(
+                    (base.clone(), 4_000usize..30_000)
+                        .prop_map(move |(mut data, len)| {
+                            data[&f] = json!("x".repeat(len));
+                            answer("huge string", envelope(&n, Some(data)), &n, None)
+                        })
+                        .boxed(),
+                );
+            }
+        }
+        let n = name.clone();
+        all.push(
+            (base.clone(), "[a-z_]{1,12}", pools.text())
+                .prop_map(move |(mut data, key, value)| {
+                    data[format!("x_{key}")] = json!(value);
+                    answer("extra field", envelope(&n, Some(data)), &n, None)
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            (base.clone(), select(vec!["_x", "!", " "]))
+                .prop_map(move |(data, suffix)| {
+                    let unknown = format!("{n}{suffix}");
+                    answer(
+                        "unknown event",
+                        envelope(&unknown, Some(data)),
+                        &n,
+                        Some("unknown_event"),
+                    )
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            select(vec![json!(5), json!("data"), json!([]), json!(false)])
+                .prop_map(move |data| {
+                    answer(
+                        "data not an object",
+                        envelope(&n, Some(data)),
+                        &n,
+                        Some("invalid_data"),
+                    )
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        let code = needs_data.then_some("invalid_data");
+        all.push(
+            select(vec![None, Some(Value::Null)])
+                .prop_map(move |data| answer("no data", envelope(&n, data), &n, code))
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            (base.clone(), 65usize..300)
+                .prop_map(move |(data, len)| {
+                    let mut frame = envelope(&n, Some(data));
+                    frame["ref"] = json!("L".repeat(len));
+                    Case {
+                        kind: "long ref",
+                        payload: Payload::Json {
+                            frame,
+                            keep_ref: true,
+                        },
+                        expect: Expect::LongRef,
+                    }
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            (
+                base.clone(),
+                select(vec![json!(42), json!(["r"]), json!({"r": 1}), json!(true)]),
+            )
+                .prop_map(move |(data, reference)| {
+                    let mut frame = envelope(&n, Some(data));
+                    frame["ref"] = reference;
+                    Case {
+                        kind: "ref not a string",
+                        payload: Payload::Json {
+                            frame,
+                            keep_ref: true,
+                        },
+                        expect: Expect::RefLess(&["invalid_frame"]),
+                    }
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            (
+                base.clone(),
+                select(vec![json!(1), json!(null), json!(["ping"]), json!({})]),
+            )
+                .prop_map(move |(data, event)| {
+                    let mut frame = envelope(&n, Some(data));
+                    frame["event"] = event;
+                    Case {
+                        kind: "event not a string",
+                        payload: Payload::Json {
+                            frame,
+                            keep_ref: true,
+                        },
+                        expect: Expect::RefLess(&["invalid_frame"]),
+                    }
+                })
+                .boxed(),
+        );
+        let n = name.clone();
+        all.push(
+            (base, any::<prop::sample::Index>())
+                .prop_map(move |(data, cut)| {
+                    let text = envelope(&n, Some(data)).to_string();
+                    let bounds: Vec<usize> = text.char_indices().map(|(i, _)| i).collect();
+                    Case {
+                        kind: "truncated JSON",
+                        payload: Payload::Text(text[..*cut.get(&bounds)].to_owned()),
+                        expect: Expect::RefLess(&["invalid_json"]),
+                    }
+                })
+                .boxed(),
+        );
+    }
+    Union::new(all).boxed()
+}
+
+/// Frames that are not envelopes at all.
+fn random() -> BoxedStrategy<Case> {
+    let refless = |kind: &'static str, codes: &'static [&'static str]| {
+        move |payload: Payload| Case {
+            kind,
+            payload,
+            expect: Expect::RefLess(codes),
+        }
+    };
+    prop_oneof![
+        40 => any::<String>()
+            .prop_map(Payload::Text)
+            .prop_map(refless("arbitrary text", &["invalid_json", "invalid_frame"])),
+        20 => select(vec!["", " ", "{", "}", "null", "[]", "{}", "\"ping\"", "{\"event\":", "1e999"])
+            .prop_map(|t| Payload::Text(t.to_owned()))
+            .prop_map(refless("invalid JSON", &["invalid_json", "invalid_frame"])),
+        20 => proptest::collection::vec(any::<u8>(), 0..64)
+            .prop_map(Payload::Binary)
+            .prop_map(refless("binary", &["binary_not_supported"])),
+        10 => Just(Case { kind: "ping frame", payload: Payload::Ping, expect: Expect::Nothing }),
+        // Rare: each costs a reconnect.
+        1 => (MAX_FRAME + 1..MAX_FRAME + 20_000, any::<bool>())
+            .prop_map(|(len, binary)| Case {
+                kind: "over the size limit",
+                payload: if binary { Payload::Binary(vec![b'{'; len]) } else { Payload::Text("x".repeat(len)) },
+                expect: Expect::Close1009,
+            }),
+    ]
+    .boxed()
+}
+
+/// Counts and what went wrong, for the closing report.
+#[derive(Default)]
+struct Tally {
+    frames: usize,
+    errors: usize,
+    replies: usize,
+    reconnects: usize,
+    probes: usize,
+    kinds: HashMap<&'static str, usize>,
+    /// Distinct findings (by kind, event and what happened), with one example each.
+    findings: HashMap<String, String>,
+}
+
+impl Tally {
+    fn finding(&mut self, key: String, example: String) {
+        self.findings.entry(key).or_insert(example);
+    }
+}
+
+struct Fuzzer<'a> {
+    server: &'a TestServer,
+    alice: &'a TestUser,
+    ws: WsClient,
+    docs: &'a Docs,
+    tally: Tally,
+    next_ref: usize,
+}
+
+impl Fuzzer<'_> {
+    /// Sends `cases` and checks each answer; a batch ends with a `ping` whose `pong` marks that
+    /// every frame before it was handled (a socket handles its frames in order).
+    async fn batch(&mut self, cases: &[Case]) {
+        let mut sent: Vec<(Case, Option<String>, String)> = Vec::new();
+        for case in cases {
+            self.tally.frames += 1;
+            *self.tally.kinds.entry(case.kind).or_default() += 1;
+            let (message, reference, shown) = match &case.payload {
+                Payload::Json { frame, keep_ref } => {
+                    let mut frame = frame.clone();
+                    self.next_ref += 1;
+                    let unique = format!("f{}", self.next_ref);
+                    if matches!(case.expect, Expect::LongRef) {
+                        // Over 64 bytes, yet unique within the batch.
+                        let len = frame["ref"].as_str().map_or(65, str::len);
+                        frame["ref"] = json!(format!("{unique}{}", "L".repeat(len)));
+                    } else if !keep_ref {
+                        frame["ref"] = json!(unique);
+                    }
+                    let reference = frame["ref"].as_str().map(str::to_owned);
+                    let text = frame.to_string();
+                    (Message::Text(text.clone().into()), reference, text)
+                }
+                Payload::Text(text) => (Message::Text(text.clone().into()), None, text.clone()),
+                Payload::Binary(bytes) => (
+                    Message::Binary(bytes.clone().into()),
+                    None,
+                    format!("{} binary bytes", bytes.len()),
+                ),
+                Payload::Ping => (
+                    Message::Ping(b"p".to_vec().into()),
+                    None,
+                    "a ping frame".to_owned(),
+                ),
+            };
+            if self.ws.stream.send(message).await.is_err() {
+                self.tally
+                    .finding(format!("{}: send failed", case.kind), shown.clone());
+                self.reconnect().await;
+                return;
+            }
+            sent.push((case.clone(), reference, shown));
+        }
+        self.next_ref += 1;
+        let sync = format!("sync{}", self.next_ref);
+        self.ws.send_ref("ping", json!({}), &sync).await;
+        let mut by_ref: HashMap<String, Vec<Value>> = HashMap::new();
+        let mut refless: VecDeque<Value> = VecDeque::new();
+        loop {
+            match self.ws.next(WAIT).await {
+                Some(Next::Frame(frame)) if frame["ref"] == sync.as_str() => break,
+                Some(Next::Frame(frame)) => self.record(frame, &mut by_ref, &mut refless),
+                other => {
+                    let last = sent
+                        .last()
+                        .map(|(_, _, s)| s.chars().take(300).collect::<String>());
+                    let what = match other {
+                        Some(Next::Closed(close)) => format!("socket closed: {close:?}"),
+                        _ => "no pong: the socket stopped answering".to_owned(),
+                    };
+                    let kinds: BTreeSet<&str> = sent.iter().map(|(c, _, _)| c.kind).collect();
+                    self.tally
+                        .finding(what.clone(), format!("batch of {kinds:?}, last {last:?}"));
+                    self.reconnect().await;
+                    return;
+                }
+            }
+        }
+        // Sends are stored in batches and answered once stored, so their answers may come after
+        // the pong: wait (boundedly) for every answer that is due.
+        let due: Vec<String> = sent
+            .iter()
+            .filter(|(case, _, _)| self.answer_due(case))
+            .filter_map(|(_, reference, _)| reference.clone())
+            .collect();
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while due.iter().any(|r| !by_ref.contains_key(r)) {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match self.ws.next(left).await {
+                Some(Next::Frame(frame)) => self.record(frame, &mut by_ref, &mut refless),
+                _ => break,
+            }
+        }
+        for (case, reference, shown) in sent {
+            let shown: String = shown.chars().take(300).collect();
+            let got = reference
+                .as_ref()
+                .and_then(|r| by_ref.remove(r))
+                .unwrap_or_default();
+            match &case.expect {
+                Expect::Answer { event, code } => self.check_answer(&case, event, *code, got, &shown),
+                Expect::LongRef => self.check_answer(&case, "", Some("invalid_frame"), got, &shown),
+                Expect::RefLess(codes) => match refless.pop_front() {
+                    Some(error) if codes.contains(&error["data"]["code"].as_str().unwrap_or("")) => {}
+                    Some(error) => self.tally.finding(
+                        format!("{}: wrong code {}", case.kind, error["data"]["code"]),
+                        format!("{shown} → {error}"),
+                    ),
+                    None => self.tally.finding(format!("{}: no error", case.kind), shown),
+                },
+                Expect::Nothing | Expect::Close1009 => {}
+            }
+        }
+        for (reference, frames) in by_ref {
+            self.tally.finding(
+                "an answer with an unknown ref".into(),
+                format!("{reference}: {frames:?}"),
+            );
+        }
+        if let Some(error) = refless.front() {
+            self.tally
+                .finding("an error for no frame".into(), error.to_string());
+        }
+    }
+
+    fn record(
+        &mut self,
+        frame: Value,
+        by_ref: &mut HashMap<String, Vec<Value>>,
+        refless: &mut VecDeque<Value>,
+    ) {
+        if frame["event"] == "error" {
+            self.tally.errors += 1;
+        }
+        match frame["ref"].as_str() {
+            Some(r) => by_ref.entry(r.to_owned()).or_default().push(frame),
+            None if frame["event"] == "error" => refless.push_back(frame),
+            None => {}
+        }
+    }
+
+    /// Whether the frame must be answered: refused with an error, or an event that has a reply.
+    fn answer_due(&self, case: &Case) -> bool {
+        match &case.expect {
+            Expect::Answer { event, code } => {
+                code.is_some()
+                    || self
+                        .docs
+                        .events
+                        .iter()
+                        .any(|e| &e.name == event && !e.replies.is_empty())
+            }
+            Expect::LongRef => true,
+            _ => false,
+        }
+    }
+
+    fn check_answer(&mut self, case: &Case, event: &str, code: Option<&str>, got: Vec<Value>, shown: &str) {
+        let (errors, replies): (Vec<Value>, Vec<Value>) =
+            got.into_iter().partition(|f| f["event"] == "error");
+        self.tally.replies += replies.len();
+        let key = |what: &str| format!("{} {event}: {what}", case.kind);
+        match (errors.as_slice(), code) {
+            ([error], _) if !replies.is_empty() => self.tally.finding(
+                key("an error and a reply"),
+                format!("{shown} → {error} and {replies:?}"),
+            ),
+            ([error], expected) => {
+                let got = error["data"]["code"].as_str().unwrap_or("");
+                if !self.docs.codes.contains(got) {
+                    self.tally.finding(
+                        key(&format!("undocumented code {got}")),
+                        format!("{shown} → {error}"),
+                    );
+                } else if expected.is_some_and(|c| c != got) {
+                    self.tally.finding(
+                        key(&format!("{got} instead of {}", expected.unwrap())),
+                        format!("{shown} → {error}"),
+                    );
+                }
+            }
+            ([], Some(expected)) => self.tally.finding(
+                key(&format!("no {expected} error")),
+                format!("{shown} → {replies:?}"),
+            ),
+            ([], None) => {
+                let documented = &self
+                    .docs
+                    .events
+                    .iter()
+                    .find(|e| e.name == event)
+                    .expect("event")
+                    .replies;
+                for reply in &replies {
+                    let name = reply["event"].as_str().unwrap_or("");
+                    if !documented.contains(name) {
+                        self.tally.finding(
+                            key(&format!("undocumented reply {name}")),
+                            format!("{shown} → {reply}"),
+                        );
+                    }
+                }
+                if replies.is_empty() && !documented.is_empty() {
+                    self.tally.finding(key("no answer"), shown.to_owned());
+                }
+            }
+            (many, _) => self
+                .tally
+                .finding(key("several errors"), format!("{shown} → {many:?}")),
+        }
+    }
+
+    /// A frame over the limit closes the socket with 1009, as documented; then a new one.
+    async fn oversize(&mut self, case: &Case) {
+        self.tally.frames += 1;
+        *self.tally.kinds.entry(case.kind).or_default() += 1;
+        let (message, shown) = match &case.payload {
+            Payload::Text(text) => (
+                Message::Text(text.clone().into()),
+                format!("{} bytes of text", text.len()),
+            ),
+            Payload::Binary(bytes) => (
+                Message::Binary(bytes.clone().into()),
+                format!("{} binary bytes", bytes.len()),
+            ),
+            other => panic!("not an oversize payload: {other:?}"),
+        };
+        // The server may close before it has read the whole frame.
+        let _ = self.ws.stream.send(message).await;
+        match self.ws.expect_close(WAIT).await {
+            Some(1009) => {}
+            other => self
+                .tally
+                .finding(format!("oversize frame: close {other:?}"), shown),
+        }
+        self.reconnect().await;
+    }
+
+    async fn reconnect(&mut self) {
+        self.tally.reconnects += 1;
+        self.ws = self.server.ws(self.alice).await;
+    }
+}
+
+#[tokio::test]
+async fn the_websocket_survives_fuzzed_frames() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let carol = server.register("carol").await;
+    let lobby = server.room_id(&alice, "大厅").await;
+    // Bob and Carol share a room Alice is not in (she may join it: it is public).
+    let shared = server.create_room(&carol, "shared", false).await;
+    let (status, _) = server
+        .post(Some(&bob.token), &format!("/api/rooms/{shared}/join"), json!({}))
+        .await;
+    assert!(status.is_success());
+    let private = server.create_room(&carol, "carol-only", true).await;
+    let own = server.create_room(&alice, "alice-own", false).await;
+    let mut ids = vec![
+        lobby,
+        shared,
+        private,
+        own,
+        alice.id,
+        bob.id,
+        carol.id,
+        0,
+        -1,
+        999_999,
+        i64::MAX,
+    ];
+    for (user, room) in [
+        (&alice, lobby),
+        (&alice, own),
+        (&carol, shared),
+        (&carol, private),
+        (&bob, lobby),
+    ] {
+        ids.push(
+            server.say(user, room, "seed message @alice").await["id"]
+                .as_i64()
+                .unwrap(),
+        );
+    }
+    let pools = Pools {
+        ids,
+        words: [
+            "hi",
+            "👍",
+            ":tada:",
+            "hello @bob",
+            "@room",
+            "",
+            "   ",
+            "dnd",
+            "away",
+            "早上好 👋",
+            "**bold**",
+            "\u{202e}evil",
+            "a\u{0}b",
+            alice.token.as_str(),
+        ]
+        .map(str::to_owned)
+        .to_vec(),
+    };
+
+    let (status, asyncapi) = server.get(None, "/api/asyncapi.json").await;
+    assert!(status.is_success());
+    let docs = Docs::new(&asyncapi);
+    let strategy = prop_oneof![4 => well_formed(&docs, &pools), 5 => mutated(&docs, &pools), 2 => random()];
+    let mut runner = TestRunner::new_with_rng(
+        ProptestConfig::default(),
+        TestRng::from_seed(RngAlgorithm::ChaCha, &SEED),
+    );
+
+    let mut watcher = server.ws(&bob).await;
+    let mut fuzzer = Fuzzer {
+        server: &server,
+        alice: &alice,
+        ws: server.ws(&alice).await,
+        docs: &docs,
+        tally: Tally::default(),
+        next_ref: 0,
+    };
+    let mut batch_number = 0;
+    while fuzzer.tally.frames < FRAMES {
+        let cases: Vec<Case> = (0..BATCH)
+            .map(|_| strategy.new_tree(&mut runner).expect("a case").current())
+            .collect();
+        // A frame over the limit ends the socket: what came before it is checked first.
+        let mut chunk = Vec::new();
+        for case in cases {
+            if matches!(case.expect, Expect::Close1009) {
+                fuzzer.batch(&chunk).await;
+                chunk.clear();
+                fuzzer.oversize(&case).await;
+            } else {
+                chunk.push(case);
+            }
+        }
+        fuzzer.batch(&chunk).await;
+        // Bob, on his own socket, still hears Carol throughout.
+        batch_number += 1;
+        let probe = format!("probe {batch_number}");
+        server.say(&carol, shared, &probe).await;
+        watcher
+            .expect_where("new_message", |f| {
+                f["data"]["message"]["content"] == probe.as_str()
+            })
+            .await;
+        fuzzer.tally.probes += 1;
+    }
+    // The server is still up and Alice can still do ordinary things.
+    let (status, _) = server.get(None, "/api/health").await;
+    assert!(status.is_success());
+    // (She may have left the lobby along the way.)
+    fuzzer
+        .ws
+        .send_ref("join_room", json!({"room_id": lobby}), "rejoin")
+        .await;
+    fuzzer
+        .ws
+        .expect_where("room_joined", |f| f["ref"] == "rejoin")
+        .await;
+    fuzzer
+        .ws
+        .send_ref(
+            "send_message",
+            json!({"room_id": lobby, "content": "after the storm"}),
+            "last",
+        )
+        .await;
+    fuzzer
+        .ws
+        .expect_where("new_message", |f| f["ref"] == "last")
+        .await;
+
+    let tally = fuzzer.tally;
+    let mut kinds: Vec<_> = tally.kinds.iter().collect();
+    kinds.sort();
+    eprintln!(
+        "ws fuzzer: {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered; by kind {kinds:?}",
+        tally.frames,
+        docs.events.len(),
+        tally.errors,
+        tally.replies,
+        tally.reconnects,
+        tally.probes,
+    );
+    let mut findings: Vec<_> = tally.findings.into_iter().collect();
+    findings.sort();
+    assert!(
+        findings.is_empty(),
+        "{} findings:\n{}",
+        findings.len(),
+        findings
+            .iter()
+            .map(|(k, v)| format!("- {k}\n    e.g. {v}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+}
+
+/// The codes the socket answers refused frames with are all in `protocol.md`'s error tables,
+/// so a client can handle each (the fuzzer found these missing).
+#[tokio::test]
+async fn refusals_carry_documented_codes() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let bob = server.register("bob").await;
+    let codes = documented_codes(include_str!("../../docs/protocol.md"));
+    let dm = server
+        .post(Some(&alice.token), "/api/dms", json!({"user_ids": [bob.id]}))
+        .await
+        .1["room"]["id"]
+        .clone();
+    let mut ws = server.ws(&alice).await;
+    let refused = [
+        ("open_dm", json!({"user_ids": []}), "dm_needs_people"),
+        (
+            "open_dm",
+            json!({"user_ids": (1..=9).collect::<Vec<i64>>()}),
+            "too_many_people",
+        ),
+        ("set_status", json!({"status": "offline"}), "invalid_status"),
+        (
+            "set_status",
+            json!({"status": "dnd", "status_text": "x".repeat(101)}),
+            "invalid_status_text",
+        ),
+        ("leave_room", json!({"room_id": dm}), "direct_room"),
+    ];
+    for (event, data, code) in refused {
+        ws.send_ref(event, data, code).await;
+        let error = ws.expect_where("error", |f| f["ref"] == code).await;
+        assert_eq!(error["data"]["code"], code, "{event}: {error}");
+        assert!(
+            codes.contains(code),
+            "{code} is not in protocol.md's error tables"
+        );
+    }
+}
