@@ -14,6 +14,8 @@ use proptest::strategy::{Union, ValueTree};
 use proptest::test_runner::{Config as ProptestConfig, RngAlgorithm, TestRng, TestRunner};
 use serde_json::{Map, Value, json};
 use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::protocol::frame::Frame;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{Data, OpCode};
 
 use crate::common::{Next, TestServer, TestUser, WAIT, WsClient};
 
@@ -302,8 +304,9 @@ enum Expect {
     RefLess(&'static [&'static str]),
     /// A frame whose `ref` is too long: `invalid_frame`, echoing it.
     LongRef,
-    /// A frame over the size limit: the socket closes with 1009.
-    Close1009,
+    /// A frame the socket cannot take (too large, not UTF-8, breaking RFC 6455): it closes with
+    /// this documented code.
+    Close(u16),
     /// A WebSocket ping: answered by the protocol's pong, nothing else.
     Nothing,
 }
@@ -318,6 +321,11 @@ enum Payload {
     Text(String),
     Binary(Vec<u8>),
     Ping,
+    /// A text frame of these bytes, UTF-8 or not, with a reserved bit set if `reserved`.
+    RawText {
+        bytes: Vec<u8>,
+        reserved: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -576,12 +584,22 @@ fn random() -> BoxedStrategy<Case> {
             .prop_map(Payload::Binary)
             .prop_map(refless("binary", &["binary_not_supported"])),
         10 => Just(Case { kind: "ping frame", payload: Payload::Ping, expect: Expect::Nothing }),
+        1 => proptest::collection::vec(0x80u8.., 1..8).prop_map(|bytes| Case {
+            kind: "text not UTF-8",
+            payload: Payload::RawText { bytes: [b"{\"event\":\"".as_slice(), &bytes].concat(), reserved: false },
+            expect: Expect::Close(1007),
+        }),
+        1 => Just(Case {
+            kind: "reserved bit set",
+            payload: Payload::RawText { bytes: br#"{"event":"ping"}"#.to_vec(), reserved: true },
+            expect: Expect::Close(1002),
+        }),
         // Rare: each costs a reconnect.
         1 => (MAX_FRAME + 1..MAX_FRAME + 20_000, any::<bool>())
             .prop_map(|(len, binary)| Case {
                 kind: "over the size limit",
                 payload: if binary { Payload::Binary(vec![b'{'; len]) } else { Payload::Text("x".repeat(len)) },
-                expect: Expect::Close1009,
+                expect: Expect::Close(1009),
             }),
     ]
     .boxed()
@@ -650,6 +668,7 @@ impl Fuzzer<'_> {
                     None,
                     "a ping frame".to_owned(),
                 ),
+                Payload::RawText { .. } => panic!("a closing frame goes alone: {case:?}"),
             };
             if self.ws.stream.send(message).await.is_err() {
                 self.tally
@@ -716,7 +735,7 @@ impl Fuzzer<'_> {
                     ),
                     None => self.tally.finding(format!("{}: no error", case.kind), shown),
                 },
-                Expect::Nothing | Expect::Close1009 => {}
+                Expect::Nothing | Expect::Close(_) => {}
             }
         }
         for (reference, frames) in by_ref {
@@ -819,7 +838,8 @@ impl Fuzzer<'_> {
     }
 
     /// A frame over the limit closes the socket with 1009, as documented; then a new one.
-    async fn oversize(&mut self, case: &Case) {
+    /// A frame the documents say closes the socket, with `code`; then a new socket.
+    async fn closing(&mut self, case: &Case, code: u16) {
         self.tally.frames += 1;
         *self.tally.kinds.entry(case.kind).or_default() += 1;
         let (message, shown) = match &case.payload {
@@ -831,15 +851,23 @@ impl Fuzzer<'_> {
                 Message::Binary(bytes.clone().into()),
                 format!("{} binary bytes", bytes.len()),
             ),
-            other => panic!("not an oversize payload: {other:?}"),
+            Payload::RawText { bytes, reserved } => {
+                let mut frame = Frame::message(bytes.clone(), OpCode::Data(Data::Text), true);
+                frame.header_mut().rsv2 = *reserved;
+                (
+                    Message::Frame(frame),
+                    format!("text frame {bytes:?}, reserved bit {reserved}"),
+                )
+            }
+            other => panic!("not a closing payload: {other:?}"),
         };
         // The server may close before it has read the whole frame.
         let _ = self.ws.stream.send(message).await;
         match self.ws.expect_close(WAIT).await {
-            Some(1009) => {}
+            Some(got) if got == code => {}
             other => self
                 .tally
-                .finding(format!("oversize frame: close {other:?}"), shown),
+                .finding(format!("{}: close {other:?} instead of {code}", case.kind), shown),
         }
         self.reconnect().await;
     }
@@ -939,10 +967,10 @@ async fn the_websocket_survives_fuzzed_frames() {
         // A frame over the limit ends the socket: what came before it is checked first.
         let mut chunk = Vec::new();
         for case in cases {
-            if matches!(case.expect, Expect::Close1009) {
+            if let Expect::Close(code) = case.expect {
                 fuzzer.batch(&chunk).await;
                 chunk.clear();
-                fuzzer.oversize(&case).await;
+                fuzzer.closing(&case, code).await;
             } else {
                 chunk.push(case);
             }
@@ -1048,4 +1076,27 @@ async fn refusals_carry_documented_codes() {
             "{code} is not in protocol.md's error tables"
         );
     }
+}
+
+/// A text frame that is not UTF-8, or one with a reserved bit set, fails the connection as
+/// RFC 6455 says, with the documented close code rather than a silent drop.
+#[tokio::test]
+async fn frames_breaking_the_websocket_protocol_close_with_their_code() {
+    let server = TestServer::start().await;
+    let alice = server.register("alice").await;
+    let cases = [
+        (b"{\"event\":\"\xff\"}".to_vec(), false, 1007),
+        (br#"{"event":"ping"}"#.to_vec(), true, 1002),
+    ];
+    for (bytes, reserved, code) in cases {
+        let mut ws = server.ws(&alice).await;
+        let mut frame = Frame::message(bytes, OpCode::Data(Data::Text), true);
+        frame.header_mut().rsv2 = reserved;
+        ws.send_raw(Message::Frame(frame)).await;
+        assert_eq!(ws.expect_close(WAIT).await, Some(code));
+    }
+    // Alice can still connect and be answered.
+    let mut ws = server.ws(&alice).await;
+    ws.send_ref("ping", json!({}), "p").await;
+    ws.expect_where("pong", |f| f["ref"] == "p").await;
 }

@@ -168,5 +168,6 @@ for a temporary password not yet replaced). After `ready` the socket receives th
 room the account is a member of. A bad frame gets an `error` event (`invalid_json`, \
 `invalid_frame`, `unknown_event`, `invalid_data`, `binary_not_supported`, \
 `already_authenticated`, `rate_limited` with `retry_after`, or the code a REST call would answer) \
-and the socket stays open. Close codes: 1001 shutting down, 1009 frame over 64 KiB, 4401 signed \
+and the socket stays open. Close codes: 1001 shutting down, 1002 a frame that breaks RFC 6455, 1007 a text frame that is \
+not UTF-8, 1009 frame over 64 KiB, 4401 signed \
 out, 4403 password change required, 4408 idle for 60 s (send `ping`), 4429 too many sockets.";

@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
@@ -336,6 +337,16 @@ impl Connection {
             Some(Ok(_)) => Step::Continue,
             Some(Err(tungstenite::Error::Capacity(_))) => {
                 Step::Close(tungstenite_close(close::TOO_BIG), "frame too large")
+            }
+            // RFC 6455 has the connection fail on these; the close code tells the client why,
+            // where dropping it would look like a network fault worth retrying the same way.
+            Some(Err(tungstenite::Error::Utf8(_))) => {
+                Step::Close(tungstenite_close(close::NOT_UTF8), "text frame is not UTF-8")
+            }
+            Some(Err(tungstenite::Error::Protocol(error)))
+                if error != ProtocolError::ResetWithoutClosingHandshake =>
+            {
+                Step::Close(tungstenite_close(close::PROTOCOL_ERROR), "protocol error")
             }
             Some(Err(_)) => Step::Drop,
         }
