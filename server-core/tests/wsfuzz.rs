@@ -6,6 +6,7 @@
 //! room still receives a third user's message.
 
 use std::collections::{BTreeSet, HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 
 use futures_util::SinkExt;
 use proptest::prelude::*;
@@ -267,14 +268,22 @@ fn documented_codes(protocol: &str) -> BTreeSet<String> {
 #[derive(Clone)]
 struct Pools {
     ids: Vec<i64>,
+    /// Ids of what the fuzzed socket made along the way (its messages, its conversations), so
+    /// later frames edit, react to and delete them instead of only missing.
+    made: Arc<Mutex<Vec<i64>>>,
     words: Vec<String>,
 }
 
 impl Pools {
     fn id(&self) -> BoxedStrategy<Value> {
+        let made = self.made.clone();
         prop_oneof![
-            6 => select(self.ids.clone()),
-            3 => 0i64..200,
+            4 => select(self.ids.clone()),
+            4 => any::<prop::sample::Index>().prop_map(move |i| {
+                let made = made.lock().unwrap();
+                if made.is_empty() { 0 } else { made[i.index(made.len())] }
+            }),
+            2 => 0i64..200,
             1 => any::<i64>(),
         ]
         .prop_map(|id| json!(id))
@@ -629,6 +638,7 @@ struct Fuzzer<'a> {
     alice: &'a TestUser,
     ws: WsClient,
     docs: &'a Docs,
+    made: Arc<Mutex<Vec<i64>>>,
     tally: Tally,
     next_ref: usize,
 }
@@ -639,37 +649,7 @@ impl Fuzzer<'_> {
     async fn batch(&mut self, cases: &[Case]) {
         let mut sent: Vec<(Case, Option<String>, String)> = Vec::new();
         for case in cases {
-            self.tally.frames += 1;
-            *self.tally.kinds.entry(case.kind).or_default() += 1;
-            let (message, reference, shown) = match &case.payload {
-                Payload::Json { frame, keep_ref } => {
-                    let mut frame = frame.clone();
-                    self.next_ref += 1;
-                    let unique = format!("f{}", self.next_ref);
-                    if matches!(case.expect, Expect::LongRef) {
-                        // Over 64 bytes, yet unique within the batch.
-                        let len = frame["ref"].as_str().map_or(65, str::len);
-                        frame["ref"] = json!(format!("{unique}{}", "L".repeat(len)));
-                    } else if !keep_ref {
-                        frame["ref"] = json!(unique);
-                    }
-                    let reference = frame["ref"].as_str().map(str::to_owned);
-                    let text = frame.to_string();
-                    (Message::Text(text.clone().into()), reference, text)
-                }
-                Payload::Text(text) => (Message::Text(text.clone().into()), None, text.clone()),
-                Payload::Binary(bytes) => (
-                    Message::Binary(bytes.clone().into()),
-                    None,
-                    format!("{} binary bytes", bytes.len()),
-                ),
-                Payload::Ping => (
-                    Message::Ping(b"p".to_vec().into()),
-                    None,
-                    "a ping frame".to_owned(),
-                ),
-                Payload::RawText { .. } => panic!("a closing frame goes alone: {case:?}"),
-            };
+            let (message, reference, shown) = self.encode(case);
             if self.ws.stream.send(message).await.is_err() {
                 self.tally
                     .finding(format!("{}: send failed", case.kind), shown.clone());
@@ -759,6 +739,14 @@ impl Fuzzer<'_> {
         if frame["event"] == "error" {
             self.tally.errors += 1;
         }
+        let made = match frame["event"].as_str() {
+            Some("new_message") => frame["data"]["message"]["id"].as_i64(),
+            Some("room_joined") => frame["data"]["room"]["id"].as_i64(),
+            _ => None,
+        };
+        if let Some(id) = made.filter(|_| frame["ref"].is_string()) {
+            self.made.lock().unwrap().push(id);
+        }
         match frame["ref"].as_str() {
             Some(r) => by_ref.entry(r.to_owned()).or_default().push(frame),
             None if frame["event"] == "error" => refless.push_back(frame),
@@ -839,28 +827,83 @@ impl Fuzzer<'_> {
 
     /// A frame over the limit closes the socket with 1009, as documented; then a new one.
     /// A frame the documents say closes the socket, with `code`; then a new socket.
-    async fn closing(&mut self, case: &Case, code: u16) {
+    /// The frame to send for `case`, with the `ref` it carries and a short description.
+    fn encode(&mut self, case: &Case) -> (Message, Option<String>, String) {
         self.tally.frames += 1;
         *self.tally.kinds.entry(case.kind).or_default() += 1;
-        let (message, shown) = match &case.payload {
+        match &case.payload {
+            Payload::Json { frame, keep_ref } => {
+                let mut frame = frame.clone();
+                self.next_ref += 1;
+                let unique = format!("f{}", self.next_ref);
+                if matches!(case.expect, Expect::LongRef) {
+                    // Over 64 bytes, yet unique within the batch.
+                    let len = frame["ref"].as_str().map_or(65, str::len);
+                    frame["ref"] = json!(format!("{unique}{}", "L".repeat(len)));
+                } else if !keep_ref {
+                    frame["ref"] = json!(unique);
+                }
+                let reference = frame["ref"].as_str().map(str::to_owned);
+                let text = frame.to_string();
+                (Message::Text(text.clone().into()), reference, text)
+            }
             Payload::Text(text) => (
                 Message::Text(text.clone().into()),
-                format!("{} bytes of text", text.len()),
+                None,
+                text.chars().take(300).collect(),
             ),
             Payload::Binary(bytes) => (
                 Message::Binary(bytes.clone().into()),
+                None,
                 format!("{} binary bytes", bytes.len()),
+            ),
+            Payload::Ping => (
+                Message::Ping(b"p".to_vec().into()),
+                None,
+                "a ping frame".to_owned(),
             ),
             Payload::RawText { bytes, reserved } => {
                 let mut frame = Frame::message(bytes.clone(), OpCode::Data(Data::Text), true);
                 frame.header_mut().rsv2 = *reserved;
                 (
                     Message::Frame(frame),
+                    None,
                     format!("text frame {bytes:?}, reserved bit {reserved}"),
                 )
             }
-            other => panic!("not a closing payload: {other:?}"),
+        }
+    }
+
+    /// `case` as the first frame of a new socket: anything but `auth` is answered by
+    /// `error unauthorized` and close 4401, except a frame the socket cannot take at all,
+    /// which closes it with its own code.
+    async fn first_frame(&mut self, case: &Case) {
+        let (message, _, shown) = self.encode(case);
+        let mut ws = self.server.ws_raw().await;
+        let _ = ws.stream.send(message).await;
+        let code = match case.expect {
+            Expect::Close(code) => code,
+            _ => 4401,
         };
+        let mut frames = Vec::new();
+        let closed = loop {
+            match ws.next(WAIT).await {
+                Some(Next::Frame(frame)) => frames.push(frame),
+                Some(Next::Closed(close)) => break close.map(|c| u16::from(c.code)),
+                None => break None,
+            }
+        };
+        let unauthorized = frames.len() == 1 && frames[0]["data"]["code"] == "unauthorized";
+        if closed != Some(code) || (code == 4401 && !unauthorized) {
+            self.tally.finding(
+                format!("before auth, {}: close {closed:?}", case.kind),
+                format!("{shown} → {frames:?}"),
+            );
+        }
+    }
+
+    async fn closing(&mut self, case: &Case, code: u16) {
+        let (message, _, shown) = self.encode(case);
         // The server may close before it has read the whole frame.
         let _ = self.ws.stream.send(message).await;
         match self.ws.expect_close(WAIT).await {
@@ -880,18 +923,38 @@ impl Fuzzer<'_> {
 
 #[tokio::test]
 async fn the_websocket_survives_fuzzed_frames() {
-    let server = TestServer::start().await;
+    fuzz(TestServer::start().await, FRAMES, 1).await;
+}
+
+/// The same with the rate limits on, where many frames are refused with `rate_limited`: a
+/// refusal is an `error` too, never a silent drop or a close.
+#[tokio::test]
+async fn the_websocket_survives_fuzzed_frames_under_rate_limits() {
+    let server = TestServer::start_with(|config| config.limits.rate_limits = true).await;
+    fuzz(server, FRAMES / 3, 3).await;
+}
+
+/// Sends `frames` generated frames to Alice's socket, checking every answer, while Bob's socket
+/// hears a third person's messages between batches (taking turns among `probers` people, each
+/// within their own rate limit).
+async fn fuzz(server: TestServer, frames: usize, probers: usize) {
     let alice = server.register("alice").await;
     let bob = server.register("bob").await;
-    let carol = server.register("carol").await;
     let lobby = server.room_id(&alice, "大厅").await;
+    let mut others = Vec::new();
+    for n in 0..probers {
+        others.push(server.register(&format!("carol{n}")).await);
+    }
+    let carol = &others[0];
     // Bob and Carol share a room Alice is not in (she may join it: it is public).
-    let shared = server.create_room(&carol, "shared", false).await;
-    let (status, _) = server
-        .post(Some(&bob.token), &format!("/api/rooms/{shared}/join"), json!({}))
-        .await;
-    assert!(status.is_success());
-    let private = server.create_room(&carol, "carol-only", true).await;
+    let shared = server.create_room(carol, "shared", false).await;
+    for user in others.iter().skip(1).chain([&bob]) {
+        let (status, _) = server
+            .post(Some(&user.token), &format!("/api/rooms/{shared}/join"), json!({}))
+            .await;
+        assert!(status.is_success());
+    }
+    let private = server.create_room(carol, "carol-only", true).await;
     let own = server.create_room(&alice, "alice-own", false).await;
     let mut ids = vec![
         lobby,
@@ -909,8 +972,8 @@ async fn the_websocket_survives_fuzzed_frames() {
     for (user, room) in [
         (&alice, lobby),
         (&alice, own),
-        (&carol, shared),
-        (&carol, private),
+        (carol, shared),
+        (carol, private),
         (&bob, lobby),
     ] {
         ids.push(
@@ -919,8 +982,10 @@ async fn the_websocket_survives_fuzzed_frames() {
                 .unwrap(),
         );
     }
+    let made = Arc::new(Mutex::new(Vec::new()));
     let pools = Pools {
         ids,
+        made: made.clone(),
         words: [
             "hi",
             "👍",
@@ -951,16 +1016,27 @@ async fn the_websocket_survives_fuzzed_frames() {
     );
 
     let mut watcher = server.ws(&bob).await;
+    let mut first_frames = 0;
     let mut fuzzer = Fuzzer {
         server: &server,
         alice: &alice,
         ws: server.ws(&alice).await,
         docs: &docs,
+        made,
         tally: Tally::default(),
         next_ref: 0,
     };
     let mut batch_number = 0;
-    while fuzzer.tally.frames < FRAMES {
+    while first_frames < frames / 30 {
+        let case = strategy.new_tree(&mut runner).expect("a case").current();
+        let auth = matches!(&case.payload, Payload::Json { frame, .. } if frame["event"] == "auth");
+        // A ping frame alone gets no answer before the auth deadline.
+        if !auth && !matches!(case.expect, Expect::Nothing) {
+            first_frames += 1;
+            fuzzer.first_frame(&case).await;
+        }
+    }
+    while fuzzer.tally.frames < frames {
         let cases: Vec<Case> = (0..BATCH)
             .map(|_| strategy.new_tree(&mut runner).expect("a case").current())
             .collect();
@@ -979,7 +1055,7 @@ async fn the_websocket_survives_fuzzed_frames() {
         // Bob, on his own socket, still hears Carol throughout.
         batch_number += 1;
         let probe = format!("probe {batch_number}");
-        server.say(&carol, shared, &probe).await;
+        server.say(&others[batch_number % probers], shared, &probe).await;
         watcher
             .expect_where("new_message", |f| {
                 f["data"]["message"]["content"] == probe.as_str()
@@ -1016,7 +1092,12 @@ async fn the_websocket_survives_fuzzed_frames() {
     let mut kinds: Vec<_> = tally.kinds.iter().collect();
     kinds.sort();
     eprintln!(
-        "ws fuzzer: {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered; by kind {kinds:?}",
+        "ws fuzzer (rate limits {}): {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered; by kind {kinds:?}",
+        if server.config.limits.rate_limits {
+            "on"
+        } else {
+            "off"
+        },
         tally.frames,
         docs.events.len(),
         tally.errors,
@@ -1078,8 +1159,9 @@ async fn refusals_carry_documented_codes() {
     }
 }
 
-/// A text frame that is not UTF-8, or one with a reserved bit set, fails the connection as
-/// RFC 6455 says, with the documented close code rather than a silent drop.
+/// A text frame that is not UTF-8, one with a reserved bit set, or one over the size limit
+/// fails the connection as RFC 6455 says, before `auth` as after, with the documented close code
+/// rather than a silent drop.
 #[tokio::test]
 async fn frames_breaking_the_websocket_protocol_close_with_their_code() {
     let server = TestServer::start().await;
@@ -1087,13 +1169,21 @@ async fn frames_breaking_the_websocket_protocol_close_with_their_code() {
     let cases = [
         (b"{\"event\":\"\xff\"}".to_vec(), false, 1007),
         (br#"{"event":"ping"}"#.to_vec(), true, 1002),
+        (vec![b'x'; 70_000], false, 1009),
     ];
     for (bytes, reserved, code) in cases {
-        let mut ws = server.ws(&alice).await;
-        let mut frame = Frame::message(bytes, OpCode::Data(Data::Text), true);
-        frame.header_mut().rsv2 = reserved;
-        ws.send_raw(Message::Frame(frame)).await;
-        assert_eq!(ws.expect_close(WAIT).await, Some(code));
+        for authenticated in [true, false] {
+            let mut ws = if authenticated {
+                server.ws(&alice).await
+            } else {
+                server.ws_raw().await
+            };
+            let mut frame = Frame::message(bytes.clone(), OpCode::Data(Data::Text), true);
+            frame.header_mut().rsv2 = reserved;
+            let _ = ws.stream.send(Message::Frame(frame)).await;
+            let closed = ws.expect_close(WAIT).await;
+            assert_eq!(closed, Some(code), "authenticated: {authenticated}");
+        }
     }
     // Alice can still connect and be answered.
     let mut ws = server.ws(&alice).await;
