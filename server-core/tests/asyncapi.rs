@@ -69,7 +69,7 @@ fn accepted_by_the_parser() -> BTreeSet<String> {
 }
 
 /// A validator of `message`'s payload, resolving the document's own `$ref`s.
-fn validator(document: &Value, message: &str) -> jsonschema::Validator {
+pub(crate) fn validator(document: &Value, message: &str) -> jsonschema::Validator {
     let mut root = document.clone();
     root["$ref"] = json!(format!("#/components/messages/{message}/payload"));
     jsonschema::validator_for(&root).unwrap()

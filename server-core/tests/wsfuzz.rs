@@ -41,6 +41,8 @@ struct EventDoc {
 
 /// What the fuzzer knows from the documents.
 struct Docs {
+    /// The AsyncAPI document itself, to check every frame the server sends against.
+    document: Value,
     events: Vec<EventDoc>,
     schemas: Map<String, Value>,
     /// Every error code `docs/protocol.md` lists, REST and WebSocket.
@@ -79,6 +81,7 @@ impl Docs {
             "the document lists every client event: {events:?}"
         );
         Docs {
+            document: asyncapi.clone(),
             events,
             schemas,
             codes: documented_codes(include_str!("../../docs/protocol.md")),
@@ -309,10 +312,9 @@ enum Expect {
         event: String,
         code: Option<&'static str>,
     },
-    /// A frame whose ref cannot be read: one `error` without a ref, with one of these codes.
+    /// A frame whose ref cannot be read or is too long: one `error` without a ref, with one
+    /// of these codes.
     RefLess(&'static [&'static str]),
-    /// A frame whose `ref` is too long: `invalid_frame`, echoing it.
-    LongRef,
     /// A frame the socket cannot take (too large, not UTF-8, breaking RFC 6455): it closes with
     /// this documented code.
     Close(u16),
@@ -510,7 +512,7 @@ fn mutated(docs: &Docs, pools: &Pools) -> BoxedStrategy<Case> {
                             frame,
                             keep_ref: true,
                         },
-                        expect: Expect::LongRef,
+                        expect: Expect::RefLess(&["invalid_frame"]),
                     }
                 })
                 .boxed(),
@@ -623,6 +625,8 @@ struct Tally {
     reconnects: usize,
     probes: usize,
     kinds: HashMap<&'static str, usize>,
+    /// Errors received, by code.
+    codes: HashMap<String, usize>,
     /// Distinct findings (by kind, event and what happened), with one example each.
     findings: HashMap<String, String>,
 }
@@ -639,6 +643,8 @@ struct Fuzzer<'a> {
     ws: WsClient,
     docs: &'a Docs,
     made: Arc<Mutex<Vec<i64>>>,
+    /// The schema of each server event, compiled once.
+    validators: HashMap<String, jsonschema::Validator>,
     tally: Tally,
     next_ref: usize,
 }
@@ -706,7 +712,6 @@ impl Fuzzer<'_> {
                 .unwrap_or_default();
             match &case.expect {
                 Expect::Answer { event, code } => self.check_answer(&case, event, *code, got, &shown),
-                Expect::LongRef => self.check_answer(&case, "", Some("invalid_frame"), got, &shown),
                 Expect::RefLess(codes) => match refless.pop_front() {
                     Some(error) if codes.contains(&error["data"]["code"].as_str().unwrap_or("")) => {}
                     Some(error) => self.tally.finding(
@@ -738,7 +743,10 @@ impl Fuzzer<'_> {
     ) {
         if frame["event"] == "error" {
             self.tally.errors += 1;
+            let code = frame["data"]["code"].as_str().unwrap_or("?").to_owned();
+            *self.tally.codes.entry(code).or_default() += 1;
         }
+        self.check_schema(&frame);
         let made = match frame["event"].as_str() {
             Some("new_message") => frame["data"]["message"]["id"].as_i64(),
             Some("room_joined") => frame["data"]["room"]["id"].as_i64(),
@@ -754,6 +762,32 @@ impl Fuzzer<'_> {
         }
     }
 
+    /// Every frame the server sends matches its event's schema in the AsyncAPI document.
+    fn check_schema(&mut self, frame: &Value) {
+        let event = frame["event"].as_str().unwrap_or("").to_owned();
+        if !self.validators.contains_key(&event) {
+            if !self.docs.document["components"]["messages"][&event].is_object() {
+                self.tally
+                    .finding(format!("the undocumented event {event:?}"), frame.to_string());
+                return;
+            }
+            let validator = crate::asyncapi::validator(&self.docs.document, &event);
+            self.validators.insert(event.clone(), validator);
+        }
+        let errors: Vec<String> = self.validators[&event]
+            .iter_errors(frame)
+            .take(3)
+            .map(|e| format!("{e} at {}", e.instance_path()))
+            .collect();
+        if !errors.is_empty() {
+            let shown: String = frame.to_string().chars().take(600).collect();
+            self.tally.finding(
+                format!("{event} does not match its schema"),
+                format!("{errors:?} in {shown}"),
+            );
+        }
+    }
+
     /// Whether the frame must be answered: refused with an error, or an event that has a reply.
     fn answer_due(&self, case: &Case) -> bool {
         match &case.expect {
@@ -765,7 +799,6 @@ impl Fuzzer<'_> {
                         .iter()
                         .any(|e| &e.name == event && !e.replies.is_empty())
             }
-            Expect::LongRef => true,
             _ => false,
         }
     }
@@ -836,11 +869,7 @@ impl Fuzzer<'_> {
                 let mut frame = frame.clone();
                 self.next_ref += 1;
                 let unique = format!("f{}", self.next_ref);
-                if matches!(case.expect, Expect::LongRef) {
-                    // Over 64 bytes, yet unique within the batch.
-                    let len = frame["ref"].as_str().map_or(65, str::len);
-                    frame["ref"] = json!(format!("{unique}{}", "L".repeat(len)));
-                } else if !keep_ref {
+                if !keep_ref {
                     frame["ref"] = json!(unique);
                 }
                 let reference = frame["ref"].as_str().map(str::to_owned);
@@ -1017,12 +1046,14 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
 
     let mut watcher = server.ws(&bob).await;
     let mut first_frames = 0;
+    let started = std::time::Instant::now();
     let mut fuzzer = Fuzzer {
         server: &server,
         alice: &alice,
         ws: server.ws(&alice).await,
         docs: &docs,
         made,
+        validators: HashMap::new(),
         tally: Tally::default(),
         next_ref: 0,
     };
@@ -1089,10 +1120,12 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
         .await;
 
     let tally = fuzzer.tally;
+    let mut codes: Vec<_> = tally.codes.iter().collect();
+    codes.sort();
     let mut kinds: Vec<_> = tally.kinds.iter().collect();
     kinds.sort();
     eprintln!(
-        "ws fuzzer (rate limits {}): {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered; by kind {kinds:?}",
+        "ws fuzzer (rate limits {}): {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered, in {:.1?}; by kind {kinds:?}; error codes {codes:?}",
         if server.config.limits.rate_limits {
             "on"
         } else {
@@ -1104,6 +1137,7 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
         tally.replies,
         tally.reconnects,
         tally.probes,
+        started.elapsed(),
     );
     let mut findings: Vec<_> = tally.findings.into_iter().collect();
     findings.sort();

@@ -122,10 +122,11 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         reference: reference.clone(),
     };
     if reference.as_ref().is_some_and(|r| r.len() > MAX_REF) {
-        return Err(fail(Error::bad_request(
-            "invalid_frame",
-            "ref may be at most 64 bytes",
-        )));
+        // Not echoed: the answer would carry the very ref it refuses, past the documented limit.
+        return Err(BadFrame {
+            error: Error::bad_request("invalid_frame", "ref may be at most 64 bytes"),
+            reference: None,
+        });
     }
     let data = envelope.data;
     let event = match envelope.event.as_str() {
@@ -396,6 +397,16 @@ mod tests {
             code(r#"{"event":"send_message","data":{"room_id":1,"content":"x","message_type":"video"}}"#),
             "invalid_data"
         );
+    }
+
+    #[test]
+    fn an_over_long_ref_is_refused_without_being_echoed() {
+        let long = "r".repeat(65);
+        let bad = parse(&format!(r#"{{"event":"ping","ref":"{long}"}}"#)).unwrap_err();
+        assert_eq!(bad.error.code(), "invalid_frame");
+        assert_eq!(bad.reference, None);
+        let fine = parse(&format!(r#"{{"event":"ping","ref":"{}"}}"#, &long[..64])).unwrap();
+        assert_eq!(fine.reference.as_deref(), Some(&long[..64]));
     }
 
     #[test]
