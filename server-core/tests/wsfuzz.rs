@@ -39,6 +39,8 @@ struct Tally {
     reconnects: usize,
     probes: usize,
     kinds: HashMap<&'static str, usize>,
+    /// Frames Alice's other socket received.
+    twin: usize,
     /// Errors received, by code.
     codes: HashMap<String, usize>,
     /// Distinct findings (by kind, event and what happened), with one example each.
@@ -173,6 +175,33 @@ impl Fuzzer<'_> {
             Some(r) => by_ref.entry(r.to_owned()).or_default().push(frame),
             None if frame["event"] == "error" => refless.push_back(frame),
             None => {}
+        }
+    }
+
+    /// Checks what Alice's other socket received meanwhile: broadcast copies carry no `ref`,
+    /// errors go only to the asker, and each frame matches its schema. Returns the socket (a
+    /// new one if it was closed, which is a finding).
+    async fn drain_twin(&mut self, mut twin: WsClient) -> WsClient {
+        // Not a frame of the fuzzer's: a ping without ref keeps the idle timer away.
+        twin.send("ping", json!({})).await;
+        loop {
+            match twin.next(std::time::Duration::from_millis(1)).await {
+                Some(Next::Frame(frame)) => {
+                    self.tally.twin += 1;
+                    if frame.get("ref").is_some() || frame["event"] == "error" {
+                        let shown: String = frame.to_string().chars().take(600).collect();
+                        self.tally
+                            .finding("another socket got an answer meant for the asker".into(), shown);
+                    }
+                    self.check_schema(&frame);
+                }
+                Some(Next::Closed(close)) => {
+                    self.tally
+                        .finding(format!("Alice's other socket closed: {close:?}"), String::new());
+                    return self.server.ws(self.alice).await;
+                }
+                None => return twin,
+            }
         }
     }
 
@@ -459,6 +488,8 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
     );
 
     let mut watcher = server.ws(&bob).await;
+    // Alice's second device: it gets the copies of what her fuzzed socket did, never its answers.
+    let mut twin = server.ws(&alice).await;
     let mut first_frames = 0;
     let started = std::time::Instant::now();
     let mut fuzzer = Fuzzer {
@@ -497,6 +528,7 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
             }
         }
         fuzzer.batch(&chunk).await;
+        twin = fuzzer.drain_twin(twin).await;
         // Bob, on his own socket, still hears Carol throughout.
         batch_number += 1;
         let probe = format!("probe {batch_number}");
@@ -539,7 +571,7 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
     let mut kinds: Vec<_> = tally.kinds.iter().collect();
     kinds.sort();
     eprintln!(
-        "ws fuzzer (rate limits {}): {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered, in {:.1?}; by kind {kinds:?}; error codes {codes:?}",
+        "ws fuzzer (rate limits {}): {} frames ({} events from the AsyncAPI document), {} errors and {} replies received, {} reconnects, {} probes delivered, {} frames on Alice's other socket, in {:.1?}; by kind {kinds:?}; error codes {codes:?}",
         if server.config.limits.rate_limits {
             "on"
         } else {
@@ -551,6 +583,7 @@ async fn fuzz(server: TestServer, frames: usize, probers: usize) {
         tally.replies,
         tally.reconnects,
         tally.probes,
+        tally.twin,
         started.elapsed(),
     );
     let mut findings: Vec<_> = tally.findings.into_iter().collect();
