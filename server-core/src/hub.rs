@@ -29,6 +29,10 @@ pub enum Outbound {
 pub mod close {
     /// The server is shutting down ("going away").
     pub const GOING_AWAY: u16 = 1001;
+    /// A frame that breaks RFC 6455 (reserved bits set, a fragmented control frame, …).
+    pub const PROTOCOL_ERROR: u16 = 1002;
+    /// A text frame that is not UTF-8.
+    pub const NOT_UTF8: u16 = 1007;
     /// A frame over the size limit.
     pub const TOO_BIG: u16 = 1009;
     /// Not authenticated, or the session was revoked or expired.

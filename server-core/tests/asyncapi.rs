@@ -69,7 +69,7 @@ fn accepted_by_the_parser() -> BTreeSet<String> {
 }
 
 /// A validator of `message`'s payload, resolving the document's own `$ref`s.
-fn validator(document: &Value, message: &str) -> jsonschema::Validator {
+pub(crate) fn validator(document: &Value, message: &str) -> jsonschema::Validator {
     let mut root = document.clone();
     root["$ref"] = json!(format!("#/components/messages/{message}/payload"));
     jsonschema::validator_for(&root).unwrap()
@@ -210,5 +210,49 @@ async fn real_frames_match_their_schemas() {
     ] {
         let event = wrong["event"].as_str().unwrap();
         assert!(!validator(&document, event).is_valid(&wrong), "{wrong} passed");
+    }
+}
+
+/// A client can learn from the document which event answers each of its frames: every client
+/// event's operation lists its replies, `error` among them, and those are what the server sends.
+#[tokio::test]
+async fn each_client_event_names_the_events_that_answer_it() {
+    let server = TestServer::start().await;
+    let (_, document) = served(&server).await;
+    let replies = |event: &str| -> Vec<String> {
+        let operation = &document["operations"][format!("on_{event}")];
+        operation["reply"]["messages"]
+            .as_array()
+            .unwrap_or_else(|| panic!("{event} has no documented reply: {operation}"))
+            .iter()
+            .map(|m| m["$ref"].as_str().unwrap().rsplit('/').next().unwrap().to_owned())
+            .collect()
+    };
+    for event in documented(&document, "receive") {
+        assert!(replies(&event).contains(&"error".to_owned()), "{event}");
+    }
+    let alice = server.register("alice").await;
+    let room = server.create_room(&alice, "general-talk", false).await;
+    let id = server.say(&alice, room, "hello").await["id"].clone();
+    let mut ws = server.ws(&alice).await;
+    let frames = [
+        ("join_room", json!({"room_id": room})),
+        ("send_message", json!({"room_id": room, "content": "hi"})),
+        ("edit_message", json!({"message_id": id, "content": "edited"})),
+        ("add_reaction", json!({"message_id": id, "emoji": "👍"})),
+        ("remove_reaction", json!({"message_id": id, "emoji": "👍"})),
+        ("mark_read", json!({"room_id": room, "message_id": id})),
+        ("get_online_users", json!({})),
+        ("set_status", json!({"status": "dnd"})),
+        ("ping", json!({})),
+        ("delete_message", json!({"message_id": id})),
+        ("auth", json!({"token": alice.token})),
+    ];
+    for (event, data) in frames {
+        ws.send_json(json!({"event": event, "data": data, "ref": event}))
+            .await;
+        let reply = reply_to(&mut ws, event).await;
+        let name = reply["event"].as_str().unwrap().to_owned();
+        assert!(replies(event).contains(&name), "{event} answered by {reply}");
     }
 }

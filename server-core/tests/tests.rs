@@ -31,3 +31,4 @@ mod robustness;
 mod rooms;
 mod search;
 mod uploads;
+mod wsfuzz;

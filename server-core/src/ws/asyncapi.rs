@@ -18,6 +18,15 @@ pub(crate) struct EventDoc {
     data: String,
     /// That schema and every schema it refers to.
     schemas: Vec<(String, RefOr<Schema>)>,
+    /// For a client event, the events that answer it (besides `error`), carrying its `ref`.
+    replies: &'static [&'static str],
+}
+
+impl EventDoc {
+    /// The client event is answered by one of `replies` (or by `error`).
+    pub(crate) fn answered_by(self, replies: &'static [&'static str]) -> EventDoc {
+        EventDoc { replies, ..self }
+    }
 }
 
 /// Event `name`, whose `data` is a `T`.
@@ -31,6 +40,7 @@ pub(crate) fn doc<T: ToSchema>(name: &'static str, summary: &'static str) -> Eve
         summary,
         data,
         schemas,
+        replies: &[],
     }
 }
 
@@ -100,13 +110,17 @@ pub fn document() -> String {
                 "summary": event.summary,
                 "messages": [{"$ref": format!("#/channels/ws/messages/{name}")}],
             });
-            if name == "auth" {
+            if action == "receive" {
+                // Every client frame may be refused with `error`; the others are its success.
+                let replies: Vec<_> = event
+                    .replies
+                    .iter()
+                    .chain(&["error"])
+                    .map(|reply| json!({"$ref": format!("#/channels/ws/messages/{reply}")}))
+                    .collect();
                 operation["reply"] = json!({
                     "channel": {"$ref": "#/channels/ws"},
-                    "messages": [
-                        {"$ref": "#/channels/ws/messages/ready"},
-                        {"$ref": "#/channels/ws/messages/error"},
-                    ],
+                    "messages": replies,
                 });
             }
             let verb = if action == "receive" { "on" } else { "send" };
@@ -154,5 +168,6 @@ for a temporary password not yet replaced). After `ready` the socket receives th
 room the account is a member of. A bad frame gets an `error` event (`invalid_json`, \
 `invalid_frame`, `unknown_event`, `invalid_data`, `binary_not_supported`, \
 `already_authenticated`, `rate_limited` with `retry_after`, or the code a REST call would answer) \
-and the socket stays open. Close codes: 1001 shutting down, 1009 frame over 64 KiB, 4401 signed \
+and the socket stays open. Close codes: 1001 shutting down, 1002 a frame that breaks RFC 6455, 1007 a text frame that is \
+not UTF-8, 1009 frame over 64 KiB, 4401 signed \
 out, 4403 password change required, 4408 idle for 60 s (send `ping`), 4429 too many sockets.";

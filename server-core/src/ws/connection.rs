@@ -15,6 +15,7 @@ use tokio::io::AsyncWriteExt;
 use tokio::sync::{Notify, mpsc};
 use tokio::time::{Instant, sleep, sleep_until};
 use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::error::ProtocolError;
 use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
@@ -171,17 +172,39 @@ async fn authenticate(ctx: &AppContext, socket: &mut Socket) -> Option<(Caller, 
     }
 }
 
-/// The next text frame, skipping control frames; `None` when the socket ends.
+/// The next text frame, skipping control frames; `None` when the socket ends (closed with the
+/// code for a frame it could not take, if that was why).
 async fn next_text(socket: &mut Socket) -> Option<tungstenite::Utf8Bytes> {
     while let Some(message) = socket.next().await {
         match message {
             Ok(WsMessage::Text(text)) => return Some(text),
             Ok(WsMessage::Binary(_)) => return Some("".into()),
-            Ok(WsMessage::Close(_)) | Err(_) => return None,
+            Ok(WsMessage::Close(_)) => return None,
+            Err(error) => {
+                if let Some((code, reason)) = close_for(&error) {
+                    close_socket(socket, code, reason).await;
+                }
+                return None;
+            }
             Ok(_) => {}
         }
     }
     None
+}
+
+/// The close code for a frame the socket could not take, or `None` when the connection itself
+/// failed (then there is nobody to tell).
+fn close_for(error: &tungstenite::Error) -> Option<(CloseCode, &'static str)> {
+    match error {
+        tungstenite::Error::Capacity(_) => Some((tungstenite_close(close::TOO_BIG), "frame too large")),
+        // RFC 6455 has the connection fail on these; the close code tells the client why,
+        // where dropping it would look like a network fault worth retrying the same way.
+        tungstenite::Error::Utf8(_) => Some((tungstenite_close(close::NOT_UTF8), "text frame is not UTF-8")),
+        tungstenite::Error::Protocol(error) if *error != ProtocolError::ResetWithoutClosingHandshake => {
+            Some((tungstenite_close(close::PROTOCOL_ERROR), "protocol error"))
+        }
+        _ => None,
+    }
 }
 
 /// Sends `error` with `error`'s body, then closes with `code`.
@@ -334,10 +357,10 @@ impl Connection {
             }
             Some(Ok(WsMessage::Close(_))) | None => Step::Drop,
             Some(Ok(_)) => Step::Continue,
-            Some(Err(tungstenite::Error::Capacity(_))) => {
-                Step::Close(tungstenite_close(close::TOO_BIG), "frame too large")
-            }
-            Some(Err(_)) => Step::Drop,
+            Some(Err(error)) => match close_for(&error) {
+                Some((code, reason)) => Step::Close(code, reason),
+                None => Step::Drop,
+            },
         }
     }
 

@@ -122,10 +122,11 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         reference: reference.clone(),
     };
     if reference.as_ref().is_some_and(|r| r.len() > MAX_REF) {
-        return Err(fail(Error::bad_request(
-            "invalid_frame",
-            "ref may be at most 64 bytes",
-        )));
+        // Not echoed: the answer would carry the very ref it refuses, past the documented limit.
+        return Err(BadFrame {
+            error: Error::bad_request("invalid_frame", "ref may be at most 64 bytes"),
+            reference: None,
+        });
     }
     let data = envelope.data;
     let event = match envelope.event.as_str() {
@@ -157,11 +158,11 @@ pub fn parse(text: &str) -> Result<ClientFrame, BadFrame> {
         }),
         "typing_start" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStart { room_id: d.room_id }),
         "typing_stop" => data_of::<InRoom>(data).map(|d| ClientEvent::TypingStop { room_id: d.room_id }),
-        "get_online_users" => Ok(ClientEvent::GetOnlineUsers),
+        "get_online_users" => no_data(data).map(|()| ClientEvent::GetOnlineUsers),
         "open_dm" => data_of::<People>(data).map(|d| ClientEvent::OpenDm { user_ids: d.user_ids }),
         "close_dm" => data_of::<InRoom>(data).map(|d| ClientEvent::CloseDm { room_id: d.room_id }),
         "set_status" => data_of::<StatusChoice>(data).map(|choice| ClientEvent::SetStatus { choice }),
-        "ping" => Ok(ClientEvent::Ping),
+        "ping" => no_data(data).map(|()| ClientEvent::Ping),
         other => Err(Error::bad_request(
             "unknown_event",
             format!("unknown event {:?}", truncate(other, 64)),
@@ -182,33 +183,33 @@ pub(crate) fn documented() -> Vec<EventDoc> {
         doc::<Token>(
             "auth",
             "The first frame on a socket, within 10 seconds: a session token. Answered by `ready`, or by `error unauthorized` and close code 4401.",
-        ),
+        ).answered_by(&["ready"]),
         doc::<InRoom>(
             "join_room",
             "Join a public room (or re-open one I am in); answered by `room_joined`.",
-        ),
+        ).answered_by(&["room_joined"]),
         doc::<InRoom>(
             "leave_room",
             "Leave a room; answered by `user_left` with me as `user`.",
-        ),
+        ).answered_by(&["user_left"]),
         doc::<Send>(
             "send_message",
             "Post a message; answered by `new_message` once stored, or `error`.",
-        ),
-        doc::<Edit>("edit_message", "Edit my message; answered by `message_updated`."),
+        ).answered_by(&["new_message"]),
+        doc::<Edit>("edit_message", "Edit my message; answered by `message_updated`.").answered_by(&["message_updated"]),
         doc::<OneMessage>(
             "delete_message",
             "Delete a message; answered by `message_deleted`.",
-        ),
+        ).answered_by(&["message_deleted"]),
         doc::<React>(
             "add_reaction",
             "React with an emoji (the emoji itself, not URL-encoded); answered by `reactions_updated`.",
-        ),
+        ).answered_by(&["reactions_updated"]),
         doc::<React>(
             "remove_reaction",
             "Remove my reaction; answered by `reactions_updated`.",
-        ),
-        doc::<Read>("mark_read", "Move my read marker; answered by `room_read`."),
+        ).answered_by(&["reactions_updated"]),
+        doc::<Read>("mark_read", "Move my read marker; answered by `room_read`.").answered_by(&["room_read"]),
         doc::<InRoom>(
             "typing_start",
             "I am typing (repeat every few seconds; lasts about 6).",
@@ -217,20 +218,20 @@ pub(crate) fn documented() -> Vec<EventDoc> {
         doc::<Empty>(
             "get_online_users",
             "Who is online; answered by `online_users_update`.",
-        ),
+        ).answered_by(&["online_users_update"]),
         doc::<People>(
             "open_dm",
             "Open a direct conversation; answered by `room_joined`.",
-        ),
+        ).answered_by(&["room_joined"]),
         doc::<InRoom>(
             "close_dm",
             "Close a direct conversation; answered by `dm_closed`.",
-        ),
-        doc::<StatusChoice>("set_status", "Set my status; answered by `user_status_update`."),
+        ).answered_by(&["dm_closed"]),
+        doc::<StatusChoice>("set_status", "Set my status; answered by `user_status_update`.").answered_by(&["user_status_update"]),
         doc::<Empty>(
             "ping",
             "Keep an idle socket open (every ~25 s); answered by `pong`.",
-        ),
+        ).answered_by(&["pong"]),
     ]
 }
 
@@ -251,6 +252,20 @@ fn data_of<T: DeserializeOwned>(data: Option<&RawValue>) -> Result<T, Error> {
         };
         Error::bad_request("invalid_data", message)
     })
+}
+
+/// The `data` of an event that takes none: absent, null or an object (whose fields are
+/// ignored, as unknown fields are everywhere); anything else is as wrong as it is for any event.
+fn no_data(data: Option<&RawValue>) -> Result<(), Error> {
+    match data.map(RawValue::get) {
+        None | Some("null") => Ok(()),
+        // The envelope already parsed it: an opening brace is a whole object.
+        Some(raw) if raw.starts_with('{') => Ok(()),
+        Some(_) => Err(Error::bad_request(
+            "invalid_data",
+            "data must be an object (or null) for this event",
+        )),
+    }
 }
 
 fn truncate(s: &str, max: usize) -> &str {
@@ -359,6 +374,17 @@ mod tests {
         assert_eq!(code(r#"{"data":{}}"#), "invalid_frame");
         assert_eq!(code(r#"{"event":"fly"}"#), "unknown_event");
         assert_eq!(code(r#"{"event":"join_room"}"#), "invalid_data");
+        // Events without data take an object or nothing, not just anything.
+        for data in ["5", "\"x\"", "[]", "false"] {
+            for event in ["ping", "get_online_users"] {
+                let frame = format!(r#"{{"event":"{event}","data":{data}}}"#);
+                assert_eq!(code(&frame), "invalid_data", "{frame}");
+            }
+        }
+        assert!(matches!(
+            parse(r#"{"event":"ping","data":{"extra":1}}"#).unwrap().event,
+            ClientEvent::Ping
+        ));
         assert_eq!(
             code(r#"{"event":"join_room","data":{"room_id":"x"}}"#),
             "invalid_data"
@@ -371,6 +397,16 @@ mod tests {
             code(r#"{"event":"send_message","data":{"room_id":1,"content":"x","message_type":"video"}}"#),
             "invalid_data"
         );
+    }
+
+    #[test]
+    fn an_over_long_ref_is_refused_without_being_echoed() {
+        let long = "r".repeat(65);
+        let bad = parse(&format!(r#"{{"event":"ping","ref":"{long}"}}"#)).unwrap_err();
+        assert_eq!(bad.error.code(), "invalid_frame");
+        assert_eq!(bad.reference, None);
+        let fine = parse(&format!(r#"{{"event":"ping","ref":"{}"}}"#, &long[..64])).unwrap();
+        assert_eq!(fine.reference.as_deref(), Some(&long[..64]));
     }
 
     #[test]
