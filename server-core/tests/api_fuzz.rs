@@ -377,7 +377,9 @@ async fn create_answers_link_to_the_next_operations() {
     assert!(count >= 15, "only {count} links");
 }
 
-/// With registration closed by an administrator, signing up answered an undocumented 403.
+/// With registration closed by an administrator, signing up answered a 403 whose code the
+/// document did not give (it listed only `password_change_required`, a signed-in refusal, and
+/// once register was marked public, no 403 at all).
 #[tokio::test]
 async fn closed_registration_answers_a_documented_403() {
     let (server, boss) = server_with_admin().await;
@@ -400,4 +402,9 @@ async fn closed_registration_answers_a_documented_403() {
     assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
     assert_eq!(body["error"]["code"], "registration_closed");
     assert_documented(&document, "post", "/api/auth/register", status);
+    let description = &document["paths"]["/api/auth/register"]["post"]["responses"]["403"]["description"];
+    assert!(
+        description.as_str().unwrap().contains("`registration_closed`"),
+        "{description}"
+    );
 }
