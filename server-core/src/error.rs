@@ -1,6 +1,7 @@
 //! The crate's one error type: what went wrong, which HTTP status and error code a client sees,
 //! and the JSON body `{"error":{"code","message",…}}` that REST and WebSocket both send.
 
+use std::borrow::Cow;
 use std::net::SocketAddr;
 
 use http::StatusCode;
@@ -18,7 +19,7 @@ pub enum Error {
     #[error("{message}")]
     Invalid {
         code: &'static str,
-        field: Option<&'static str>,
+        field: Option<Cow<'static, str>>,
         message: String,
     },
     /// No token, or an unknown, expired or revoked one.
@@ -93,7 +94,16 @@ impl Error {
     pub fn invalid(code: &'static str, field: &'static str, message: impl Into<String>) -> Self {
         Error::Invalid {
             code,
-            field: Some(field),
+            field: Some(Cow::Borrowed(field)),
+            message: message.into(),
+        }
+    }
+
+    /// A validation error on a field named by the request itself (an unknown or mistyped one).
+    pub fn invalid_field(code: &'static str, field: String, message: impl Into<String>) -> Self {
+        Error::Invalid {
+            code,
+            field: Some(Cow::Owned(field)),
             message: message.into(),
         }
     }
@@ -201,9 +211,10 @@ impl Error {
             self.to_string()
         };
         let field = match self {
-            Error::Invalid { field, .. } | Error::Conflict { field, .. } => *field,
-            Error::InvalidCredentials => Some("password"),
-            Error::UploadQuota { .. } | Error::InsufficientStorage => Some("file"),
+            Error::Invalid { field, .. } => field.clone(),
+            Error::Conflict { field, .. } => field.map(Cow::Borrowed),
+            Error::InvalidCredentials => Some(Cow::Borrowed("password")),
+            Error::UploadQuota { .. } | Error::InsufficientStorage => Some(Cow::Borrowed("file")),
             _ => None,
         };
         ErrorBody {
@@ -231,7 +242,7 @@ pub struct ErrorBody {
     /// The request field at fault, when one is.
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<String>)]
-    pub field: Option<&'static str>,
+    pub field: Option<Cow<'static, str>>,
     /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
     /// `rate_limited`, `upload_quota_exceeded`).
     #[serde(skip_serializing_if = "Option::is_none")]

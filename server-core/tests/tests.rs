@@ -9,6 +9,7 @@ mod admin_room_settings;
 mod admin_rooms;
 mod admin_settings;
 mod admin_users;
+mod api_fuzz;
 mod asyncapi;
 mod auth;
 mod avatars;

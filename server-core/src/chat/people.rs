@@ -42,9 +42,21 @@ pub async fn profile(ctx: &AppContext, id: UserId) -> Result<User> {
     Ok(user)
 }
 
+/// The statuses someone may choose, for the document (`Status` without `offline`).
+#[derive(utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum ChosenStatus {
+    Online,
+    Away,
+    Dnd,
+}
+
 /// A status someone sets.
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
 pub struct StatusChoice {
+    /// `offline` is not chosen: it is having no connection.
+    #[schema(value_type = ChosenStatus)]
     pub status: Status,
     /// Absent or empty: no text.
     #[serde(default)]

@@ -17,7 +17,6 @@ use crate::store::{AdminChange, RoomEdit};
 
 /// A change: absent fields stay.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Patch {
     pub name: Option<String>,
     pub description: Option<String>,

@@ -23,6 +23,7 @@ pub struct Api {
     schemas: Vec<(String, RefOr<Schema>)>,
     /// Each endpoint's path template and method, for [`Api::fallback`].
     routes: Vec<Route>,
+    operation_ids: Vec<String>,
 }
 
 impl Api {
@@ -37,7 +38,16 @@ impl Api {
         // Only one method per handler: a handler serving two would be two endpoints.
         assert_eq!(methods.len(), 1, "{path}: one method per handler");
         let method = method_name(&methods[0]);
-        self.paths.add_path_operation(&path, methods, P::operation());
+        let operation = P::operation();
+        // Links and generated clients name operations by id; two of one name would be ambiguous
+        // (the handler's name is the default, so give one an explicit `operation_id`).
+        let id = operation.operation_id.clone().unwrap_or_default();
+        assert!(
+            !self.operation_ids.contains(&id),
+            "{path}: operation id {id} is taken"
+        );
+        self.operation_ids.push(id);
+        self.paths.add_path_operation(&path, methods, operation);
         // The generated code's own way of listing the schemas an operation refers to; the
         // `OpenApi` derive uses the same, and it is only reachable through `__dev`.
         P::schemas(&mut self.schemas);

@@ -23,9 +23,18 @@ const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self'; \
 /// GET (or HEAD) /{path} — a file of the web client; `/` is `index.html`. Anything else (including
 /// every `/api/` path) is left to the other routes and the rejection handler.
 pub fn routes() -> BoxedFilter<(Response,)> {
-    warp::get()
-        .or(warp::head())
-        .unify()
+    // Other methods are "not found" here, not "method not allowed": warp's `get()` would
+    // reject every POST to an unknown path (`/api/nope`, or `/api/rooms/{id}` with an id out
+    // of range) with a 405 that no route stands behind and no `Allow` header can name.
+    warp::method()
+        .and_then(|method: http::Method| async move {
+            if method == http::Method::GET || method == http::Method::HEAD {
+                Ok(())
+            } else {
+                Err(warp::reject::not_found())
+            }
+        })
+        .untuple_one()
         .and(warp::path::full())
         .and(warp::header::optional::<String>("if-none-match"))
         .and_then(

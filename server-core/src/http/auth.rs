@@ -98,7 +98,9 @@ struct UserBody {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct RegisterBody {
+    #[schema(min_length = 3, max_length = 32)]
     username: String,
+    #[schema(min_length = 8, max_length = 128)]
     password: String,
     #[serde(default)]
     email: Option<String>,
@@ -109,9 +111,12 @@ struct RegisterBody {
 }
 
 /// Create an account (member of the default rooms) and log in.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", security(()),
     request_body = RegisterBody,
-    responses((status = 201, description = "The new account, signed in.", body = SessionBody)))]
+    responses((status = 201, description = "The new account, signed in.", body = SessionBody,
+        links(("GetUser" = (operation_id = "user_profile", parameters(("id" = "$response.body#/user/id")))))),
+        (status = 403, description = "`registration_closed`: the server takes no new accounts (or only by invite); `invalid_invite`, `invalid_setup_code`.", body = crate::error::ErrorResponse),
+        (status = 409, description = "`username_taken`: taken, reserved, or too like an existing name.", body = crate::error::ErrorResponse)))]
 async fn register(ctx: AppContext, ip: Option<IpAddr>, body: Result<RegisterBody>) -> Result<Response> {
     let body = body?;
     let input = Registration {
@@ -137,9 +142,11 @@ struct LoginBody {
 }
 
 /// Exchange a username and password for a session token.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth",
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", security(()),
     request_body = LoginBody,
-    responses((status = 200, description = "Signed in.", body = SessionBody)))]
+    responses((status = 200, description = "Signed in.", body = SessionBody),
+        (status = 401, description = "`invalid_credentials`: no such account, or the wrong password (deliberately alike).", body = crate::error::ErrorResponse),
+        (status = 403, description = "`account_deactivated`.", body = crate::error::ErrorResponse)))]
 async fn login(ctx: AppContext, ip: Option<IpAddr>, body: Result<LoginBody>) -> Result<Response> {
     let body = body?;
     let input = Login {
@@ -190,7 +197,7 @@ struct ProfileBody {
 }
 
 /// Change email and/or avatar URL (`null` or `""` clears).
-#[utoipa::path(put, path = "/api/auth/profile", tag = "auth",
+#[utoipa::path(put, path = "/api/auth/profile", operation_id = "edit_profile", tag = "auth",
     request_body = ProfileBody,
     responses((status = 200, description = "My account with the chosen status.", body = UserBody)))]
 async fn profile(ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBody>) -> Result<Response> {
@@ -207,6 +214,7 @@ async fn profile(ctx: AppContext, caller: Result<Caller>, body: Result<ProfileBo
 #[derive(Deserialize, utoipa::ToSchema)]
 struct ChangePasswordBody {
     current_password: String,
+    #[schema(min_length = 8, max_length = 128)]
     new_password: String,
 }
 

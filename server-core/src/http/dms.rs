@@ -24,6 +24,7 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 struct OpenBody {
+    #[schema(min_items = 1, max_items = 7)]
     user_ids: Vec<UserId>,
 }
 
@@ -36,8 +37,10 @@ struct RoomBody {
 /// already existed.
 #[utoipa::path(post, path = "/api/dms", tag = "dms",
     request_body = OpenBody,
-    responses((status = 201, description = "Created.", body = RoomBody),
-        (status = 200, description = "It already existed.", body = RoomBody)))]
+    responses((status = 201, description = "Created.", body = RoomBody,
+        links(("CloseConversation" = (operation_id = "close", parameters(("id" = "$response.body#/room/id")))), ("SendMessage" = (operation_id = "send", parameters(("id" = "$response.body#/room/id")))))),
+        (status = 200, description = "It already existed.", body = RoomBody),
+        (status = 404, description = "`not_found`: one of the people does not exist.", body = crate::error::ErrorResponse)))]
 async fn open(ctx: AppContext, caller: Result<Caller>, body: Result<OpenBody>) -> Result<Response> {
     let caller = caller?;
     let opened = dms::open(&ctx, &caller, &body?.user_ids, None).await?;

@@ -4,10 +4,12 @@
 
 use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, Paths};
+use utoipa::openapi::schema::{AdditionalProperties, Schema};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{
-    ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, ResponseBuilder, Tag,
+    Components, ContentBuilder, InfoBuilder, LicenseBuilder, OpenApi, OpenApiBuilder, Ref, RefOr,
+    ResponseBuilder, Tag,
 };
 use utoipa::{PartialSchema, ToSchema};
 use warp::Filter;
@@ -55,7 +57,7 @@ fn asyncapi(body: Bytes) -> Response {
 
 /// The API reference: this document rendered for people, by a renderer embedded in the server
 /// (it works offline; nothing is fetched from another site).
-#[utoipa::path(get, path = "/api/docs", tag = "meta", security(()),
+#[utoipa::path(get, path = "/api/docs", operation_id = "api_docs", tag = "meta", security(()),
     responses((status = 200, description = "An HTML page rendering `/api/openapi.json`.", content_type = "text/html"),
         (status = 304, description = "Unchanged since the `ETag` given in `If-None-Match`.")))]
 fn page(if_none_match: Option<String>) -> Response {
@@ -90,6 +92,8 @@ pub fn document(api: Api) -> OpenApi {
                 .build(),
         ),
     );
+    closed_request_bodies(&paths, &mut components);
+    link_field_names(&mut paths);
     for item in paths.paths.values_mut() {
         for operation in [
             &mut item.get,
@@ -142,6 +146,68 @@ const TAGS: &[(&str, &str)] = &[
     ("admin", "Server administration (server administrators only)."),
 ];
 
+/// utoipa 5.5 writes a Link Object's `operationId` in snake case (`operation_id`), which no
+/// OpenAPI tool reads (schemathesis refuses the document): it moves to the field's proper name,
+/// through the extensions utoipa writes verbatim.
+fn link_field_names(paths: &mut Paths) {
+    let responses = paths
+        .paths
+        .values_mut()
+        .flat_map(|item| {
+            [
+                &mut item.get,
+                &mut item.post,
+                &mut item.put,
+                &mut item.patch,
+                &mut item.delete,
+            ]
+        })
+        .flatten()
+        .flat_map(|operation| operation.responses.responses.values_mut());
+    for response in responses {
+        let RefOr::T(response) = response else {
+            continue;
+        };
+        for link in response.links.values_mut() {
+            if let RefOr::T(link) = link
+                && !link.operation_id.is_empty()
+            {
+                let id = std::mem::take(&mut link.operation_id);
+                link.extensions
+                    .get_or_insert_with(Default::default)
+                    .insert("operationId".to_owned(), id.into());
+            }
+        }
+    }
+}
+
+/// Marks every JSON request body's schema `additionalProperties: false`: `json_body` refuses a
+/// property its type does not have (`unknown_field`), so a misspelt one is an error rather
+/// than silently ignored.
+fn closed_request_bodies(paths: &Paths, components: &mut Components) {
+    let operations = paths.paths.values().flat_map(|item| {
+        [&item.get, &item.post, &item.put, &item.patch, &item.delete]
+            .into_iter()
+            .flatten()
+    });
+    for operation in operations {
+        let Some(json) = operation
+            .request_body
+            .as_ref()
+            .and_then(|body| body.content.get("application/json"))
+        else {
+            continue;
+        };
+        let Some(RefOr::Ref(reference)) = &json.schema else {
+            continue;
+        };
+        let name = reference.ref_location.trim_start_matches("#/components/schemas/");
+        if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(name) {
+            object.additional_properties = Some(Box::new(AdditionalProperties::FreeForm(false)));
+        }
+    }
+}
+
 /// Adds the answers that do not depend on the route: a missing or bad token, a temporary
 /// password not yet replaced, a body too large or not JSON, limits, a server shutting down.
 fn shared_answers(operation: &mut Operation) {
@@ -178,7 +244,7 @@ fn shared_answers(operation: &mut Operation) {
         add(
             operation,
             400,
-            "`invalid_body`, `invalid_json`: the body is not the JSON described.",
+            "`invalid_body`, `invalid_json`, `invalid_request`, `unknown_field`: the body is not the JSON object described (`field` names the property at fault).",
         );
         add(operation, 413, "`payload_too_large`: the body is over the limit.");
     }
@@ -196,7 +262,6 @@ fn shared_answers(operation: &mut Operation) {
 
 /// Adds an error answer with `status`, or appends `codes` to the one the route already lists.
 fn add(operation: &mut Operation, status: u16, codes: &str) {
-    use utoipa::openapi::RefOr;
     let key = status.to_string();
     match operation.responses.responses.get_mut(&key) {
         Some(RefOr::T(response)) => {

@@ -17,7 +17,7 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 }
 
 /// Every message I sent that still exists, oldest first, as an attachment.
-#[utoipa::path(get, path = "/api/me/export", tag = "auth",
+#[utoipa::path(get, path = "/api/me/export", operation_id = "export_my_data", tag = "auth",
     responses((status = 200, description = "`confab-export.json`.", body = crate::chat::export::Export)))]
 async fn download(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let export = export::mine(&ctx, &caller?).await?;

@@ -231,7 +231,7 @@ where
 }
 
 /// The uploaded file itself.
-#[utoipa::path(get, path = "/api/files/{id}", tag = "files",
+#[utoipa::path(get, path = "/api/files/{id}", operation_id = "download_file", tag = "files",
     params(("id" = String, Path)),
     responses((status = 200, description = "The file, as uploaded, with its name in `Content-Disposition`.", content_type = "application/octet-stream", body = Vec<u8>),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

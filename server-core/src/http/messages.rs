@@ -131,7 +131,8 @@ fn number<T: std::str::FromStr>(query: &HashMap<String, String>, name: &'static 
 #[utoipa::path(post, path = "/api/rooms/{id}/messages", tag = "messages",
     params(("id" = i64, Path)),
     request_body = Draft,
-    responses((status = 201, description = "The message, stored.", body = MessageBody),
+    responses((status = 201, description = "The message, stored.", body = MessageBody,
+            links(("EditMessage" = (operation_id = "edit", parameters(("id" = "$response.body#/message/id")))), ("DeleteMessage" = (operation_id = "delete_message", parameters(("id" = "$response.body#/message/id")))), ("PinMessage" = (operation_id = "pin", parameters(("id" = "$response.body#/message/id")))), ("GetThread" = (operation_id = "thread", parameters(("id" = "$response.body#/message/id")))), ("FollowThread" = (operation_id = "follow", parameters(("id" = "$response.body#/message/id")))))),
         (status = 200, description = "A retried `client_msg_id`: the message stored the first time.", body = MessageBody),
         (status = 400, description = "`invalid_content`, `invalid_message_type`, `invalid_client_msg_id`, `invalid_reply_to`, `reply_to_deleted`, `invalid_thread_id`, `thread_root_deleted`.", body = ErrorResponse),
         (status = 403, description = "`not_a_member`, `room_archived`.", body = ErrorResponse),
@@ -169,7 +170,8 @@ struct EditBody {
 #[utoipa::path(put, path = "/api/messages/{id}", tag = "messages",
     params(("id" = i64, Path)),
     request_body = EditBody,
-    responses((status = 200, description = "The message as edited.", body = MessageBody),
+    responses((status = 200, description = "The message as edited.", body = MessageBody,
+            links(("DeleteMessage" = (operation_id = "delete_message", parameters(("id" = "$request.path.id")))))),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn edit(
     id: MessageId,
@@ -183,7 +185,7 @@ async fn edit(
 }
 
 /// Delete a message (its author or the room's admin).
-#[utoipa::path(delete, path = "/api/messages/{id}", tag = "messages",
+#[utoipa::path(delete, path = "/api/messages/{id}", operation_id = "delete_message", tag = "messages",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Done."),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

@@ -7,6 +7,7 @@ pub(crate) mod api;
 mod assets;
 mod auth;
 mod avatars;
+mod body;
 mod dms;
 mod docs;
 mod export;
@@ -25,11 +26,8 @@ mod users;
 use std::convert::Infallible;
 use std::net::{IpAddr, SocketAddr};
 
-use bytes::{Bytes, BytesMut};
-use futures_util::{Stream, StreamExt};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
 use warp::filters::BoxedFilter;
 use warp::reply::Response;
 use warp::{Filter, Rejection, Reply};
@@ -39,6 +37,7 @@ use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::model::Caller;
 use api::Api;
+pub use body::json_body;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -177,58 +176,6 @@ pub fn authed_any(
 /// The client's IP address, if the server recorded it.
 pub fn client_ip() -> impl Filter<Extract = (Option<IpAddr>,), Error = Infallible> + Clone {
     warp::ext::optional::<ClientAddr>().map(|addr: Option<ClientAddr>| addr.map(|a| a.0.ip()))
-}
-
-/// The request body parsed as JSON `T`, or the error explaining why it is not (413 when over
-/// [`MAX_BODY`], whether or not the client sent a Content-Length).
-pub fn json_body<T: DeserializeOwned + Send + 'static>()
--> impl Filter<Extract = (Result<T>,), Error = Rejection> + Clone {
-    warp::header::optional::<u64>("content-length")
-        .and(warp::body::stream())
-        .then(|length: Option<u64>, body| async move {
-            let bytes = read_limited(length, body).await?;
-            parse_json(&bytes)
-        })
-}
-
-async fn read_limited<S, B>(length: Option<u64>, body: S) -> Result<Bytes>
-where
-    S: Stream<Item = Result<B, warp::Error>>,
-    B: bytes::Buf,
-{
-    if length.is_some_and(|l| l > MAX_BODY as u64) {
-        return Err(Error::PayloadTooLarge { limit: MAX_BODY });
-    }
-    let mut body = std::pin::pin!(body);
-    let mut buffer = BytesMut::new();
-    while let Some(chunk) = body.next().await {
-        let mut chunk =
-            chunk.map_err(|e| Error::bad_request("invalid_body", format!("reading the body failed: {e}")))?;
-        if buffer.len() + chunk.remaining() > MAX_BODY {
-            return Err(Error::PayloadTooLarge { limit: MAX_BODY });
-        }
-        while chunk.has_remaining() {
-            let part = chunk.chunk();
-            buffer.extend_from_slice(part);
-            let n = part.len();
-            chunk.advance(n);
-        }
-    }
-    Ok(buffer.freeze())
-}
-
-fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T> {
-    serde_json::from_slice(bytes).map_err(|e| {
-        if e.is_syntax() || e.is_eof() {
-            Error::bad_request("invalid_json", "the request body must be a JSON object")
-        } else {
-            let text = e.to_string();
-            Error::bad_request(
-                "invalid_request",
-                text.split(" at line ").next().unwrap_or(&text).to_owned(),
-            )
-        }
-    })
 }
 
 /// A JSON response with `status`.

@@ -57,7 +57,7 @@ async fn unpin(id: MessageId, ctx: AppContext, caller: Result<Caller>) -> Result
 }
 
 /// The room's pinned messages, most recently pinned first.
-#[utoipa::path(get, path = "/api/rooms/{id}/pins", tag = "pins",
+#[utoipa::path(get, path = "/api/rooms/{id}/pins", operation_id = "list_pins", tag = "pins",
     params(("id" = i64, Path)),
     responses((status = 200, description = "Pinned messages, most recently pinned first.", body = PinsBody),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

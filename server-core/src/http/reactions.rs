@@ -32,7 +32,7 @@ struct ReactionsBody {
 }
 
 /// Adds my reaction; idempotent.
-#[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", tag = "reactions",
+#[utoipa::path(put, path = "/api/messages/{id}/reactions/{emoji}", operation_id = "react", tag = "reactions",
     params(("id" = i64, Path), ("emoji" = String, Path, description = "One emoji, or a `:shortcode:` of the picker's set; URL-encoded.")),
     responses(
         (status = 200, description = "The message's reactions now.", body = ReactionsBody),
@@ -44,7 +44,7 @@ async fn add(id: MessageId, emoji: String, ctx: AppContext, caller: Result<Calle
 }
 
 /// Removes my reaction; idempotent.
-#[utoipa::path(delete, path = "/api/messages/{id}/reactions/{emoji}", tag = "reactions",
+#[utoipa::path(delete, path = "/api/messages/{id}/reactions/{emoji}", operation_id = "unreact", tag = "reactions",
     params(("id" = i64, Path), ("emoji" = String, Path, description = "URL-encoded.")),
     responses(
         (status = 200, description = "The message's reactions now.", body = ReactionsBody),

@@ -43,7 +43,7 @@ struct RoomBody {
 }
 
 /// `{name?, description?, is_private?}` — a room admin changes the room.
-#[utoipa::path(patch, path = "/api/rooms/{id}", tag = "rooms",
+#[utoipa::path(patch, path = "/api/rooms/{id}", operation_id = "edit_room", tag = "rooms",
     params(("id" = i64, Path)),
     request_body = Patch,
     responses((status = 200, description = "The room as changed.", body = RoomBody),
@@ -64,7 +64,7 @@ async fn patch(
 }
 
 /// Make a member a room admin.
-#[utoipa::path(put, path = "/api/rooms/{id}/admins/{user}", tag = "rooms",
+#[utoipa::path(put, path = "/api/rooms/{id}/admins/{user}", operation_id = "make_room_admin", tag = "rooms",
     params(("id" = i64, Path), ("user" = i64, Path)),
     responses((status = 204, description = "Done."),
         (status = 403, description = "`not_room_admin`.", body = ErrorResponse),
@@ -82,7 +82,7 @@ async fn promote(
 }
 
 /// A room admin is one no more (never the last).
-#[utoipa::path(delete, path = "/api/rooms/{id}/admins/{user}", tag = "rooms",
+#[utoipa::path(delete, path = "/api/rooms/{id}/admins/{user}", operation_id = "remove_room_admin", tag = "rooms",
     params(("id" = i64, Path), ("user" = i64, Path)),
     responses((status = 204, description = "Done."),
         (status = 403, description = "`not_room_admin`.", body = ErrorResponse),

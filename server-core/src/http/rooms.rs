@@ -67,7 +67,7 @@ struct RoomsBody {
 }
 
 /// Public rooms and my private rooms, with membership and unread counts.
-#[utoipa::path(get, path = "/api/rooms", tag = "rooms",
+#[utoipa::path(get, path = "/api/rooms", operation_id = "list_rooms", tag = "rooms",
     responses((status = 200, description = "The rooms.", body = RoomsBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let rooms = rooms::list(&ctx, &caller?).await?;
@@ -77,17 +77,22 @@ async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[schema(as = NewRoomBody)]
 struct CreateBody {
+    #[schema(min_length = 1, max_length = 64)]
     name: String,
     #[serde(default)]
+    #[schema(max_length = 500)]
     description: Option<String>,
     #[serde(default)]
     is_private: bool,
 }
 
 /// Create a room; its creator becomes its admin.
-#[utoipa::path(post, path = "/api/rooms", tag = "rooms",
+#[utoipa::path(post, path = "/api/rooms", operation_id = "create_room", tag = "rooms",
     request_body = CreateBody,
-    responses((status = 201, description = "The new room.", body = RoomBody)))]
+    responses((status = 201, description = "The new room.", body = RoomBody,
+            links(("GetRoom" = (operation_id = "get_room", parameters(("id" = "$response.body#/room/id")))), ("SendMessage" = (operation_id = "send", parameters(("id" = "$response.body#/room/id")))), ("ListMembers" = (operation_id = "members", parameters(("id" = "$response.body#/room/id")))), ("EditRoom" = (operation_id = "edit_room", parameters(("id" = "$response.body#/room/id")))), ("DeleteRoom" = (operation_id = "delete_room", parameters(("id" = "$response.body#/room/id")))))),
+        (status = 400, description = "`invalid_room_name`, `invalid_description`.", body = ErrorResponse),
+        (status = 409, description = "`room_name_taken`.", body = ErrorResponse)))]
 async fn create(ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody>) -> Result<Response> {
     let caller = caller?;
     let body = body?;
@@ -101,7 +106,7 @@ async fn create(ctx: AppContext, caller: Result<Caller>, body: Result<CreateBody
 }
 
 /// One room as I see it.
-#[utoipa::path(get, path = "/api/rooms/{id}", tag = "rooms",
+#[utoipa::path(get, path = "/api/rooms/{id}", operation_id = "get_room", tag = "rooms",
     params(("id" = i64, Path)),
     responses((status = 200, description = "The room.", body = RoomBody),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]
@@ -124,7 +129,8 @@ async fn join(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Res
 #[utoipa::path(post, path = "/api/rooms/{id}/leave", tag = "rooms",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Done."),
-        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`not_a_member`.", body = ErrorResponse)))]
 async fn leave(id: RoomId, ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     rooms::leave(&ctx, &caller?, id, None).await?;
     Ok(no_content())
@@ -160,7 +166,8 @@ struct AddMemberBody {
     params(("id" = i64, Path)),
     request_body = AddMemberBody,
     responses((status = 201, description = "The added member.", body = MemberBody),
-        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`already_member`.", body = ErrorResponse)))]
 async fn add_member(
     id: RoomId,
     ctx: AppContext,
@@ -176,6 +183,7 @@ async fn add_member(
 #[utoipa::path(delete, path = "/api/rooms/{id}/members/{user}", tag = "rooms",
     params(("id" = i64, Path), ("user" = i64, Path)),
     responses((status = 204, description = "Done."),
+        (status = 400, description = "`use_leave`: to remove oneself, leave the room.", body = ErrorResponse),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]
 async fn remove_member(
     id: RoomId,
@@ -197,7 +205,8 @@ struct ReadBody {
     params(("id" = i64, Path)),
     request_body = ReadBody,
     responses((status = 200, description = "My read marker and unread counts now.", body = crate::chat::rooms::ReadMarker),
-        (status = 404, description = "`not_found`.", body = ErrorResponse)))]
+        (status = 404, description = "`not_found`.", body = ErrorResponse),
+        (status = 409, description = "`not_a_member`.", body = ErrorResponse)))]
 async fn mark_read(
     id: RoomId,
     ctx: AppContext,

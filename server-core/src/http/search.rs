@@ -25,7 +25,7 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 
 /// Messages in my rooms and
 /// conversations that match `q`, with the matched ranges of their text.
-#[utoipa::path(get, path = "/api/search", tag = "search",
+#[utoipa::path(get, path = "/api/search", operation_id = "search_messages", tag = "search",
     params(("q" = String, Query, description = "Words, `\"phrases\"`, `-excluded`, and filters: `from:NAME`, `in:ROOM`, `before:`/`after:`/`on:YYYY-MM-DD`, `has:file|image|link`, `is:pinned`."),
         ("room_id" = Option<i64>, Query, description = "Only this room."),
         ("sort" = Option<String>, Query, description = "`relevance` (default) or `newest`."),

@@ -72,7 +72,7 @@ struct FollowBody {
 
 /// The thread's root and its replies after
 /// `after`, oldest first.
-#[utoipa::path(get, path = "/api/messages/{id}/thread", tag = "threads",
+#[utoipa::path(get, path = "/api/messages/{id}/thread", operation_id = "thread", tag = "threads",
     params(("id" = i64, Path)),
     responses((status = 200, description = "A page of the thread’s replies.", body = ThreadBody),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]
@@ -89,7 +89,7 @@ async fn page(id: MessageId, query: PageQuery, ctx: AppContext, caller: Result<C
 }
 
 /// I have read the thread up to its newest reply.
-#[utoipa::path(post, path = "/api/messages/{id}/thread/read", tag = "threads",
+#[utoipa::path(post, path = "/api/messages/{id}/thread/read", operation_id = "mark_thread_read", tag = "threads",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Done."),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

@@ -56,13 +56,15 @@ async fn online(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
 struct SearchQuery {
     #[serde(default)]
     q: String,
+    #[param(minimum = 1, maximum = 50)]
     limit: Option<u32>,
 }
 
 /// People whose name starts with `q`, ignoring case.
-#[utoipa::path(get, path = "/api/users", tag = "users",
+#[utoipa::path(get, path = "/api/users", operation_id = "search_people", tag = "users",
     params(SearchQuery),
-    responses((status = 200, description = "People whose names match.", body = UsersBody)))]
+    responses((status = 200, description = "People whose names match.", body = UsersBody),
+        (status = 400, description = "`invalid_limit`, `invalid_query`.", body = crate::error::ErrorResponse)))]
 async fn search(ctx: AppContext, caller: Result<Caller>, query: SearchQuery) -> Result<Response> {
     caller?;
     let users = people::search(&ctx, &query.q, query.limit).await?;
@@ -70,7 +72,7 @@ async fn search(ctx: AppContext, caller: Result<Caller>, query: SearchQuery) -> 
 }
 
 /// One person's profile.
-#[utoipa::path(get, path = "/api/users/{id}", tag = "users",
+#[utoipa::path(get, path = "/api/users/{id}", operation_id = "user_profile", tag = "users",
     params(("id" = i64, Path)),
     responses((status = 200, description = "The person.", body = UserBody),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

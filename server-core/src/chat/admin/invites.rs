@@ -19,9 +19,10 @@ const MAX_USES: u32 = 10_000;
 
 /// What an administrator asks for: both optional (unlimited uses, never expires).
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
 pub struct Request {
+    #[schema(minimum = 1, maximum = 10_000)]
     pub max_uses: Option<u32>,
+    #[schema(minimum = 1, maximum = 8784)]
     pub expires_in_hours: Option<u32>,
 }
 

@@ -111,11 +111,12 @@ pub struct View {
 /// A change: absent fields stay.
 #[derive(Debug, Default, serde::Deserialize, utoipa::ToSchema)]
 #[schema(as = SettingsEdit)]
-#[serde(deny_unknown_fields)]
 pub struct Edit {
     pub server_name: Option<String>,
     pub registration: Option<RegistrationPolicy>,
+    #[schema(maximum = 36_500)]
     pub retention_days: Option<u32>,
+    #[schema(minimum = 1, maximum = 1024)]
     pub max_upload_mb: Option<u64>,
     pub default_room_ids: Option<Vec<RoomId>>,
 }

@@ -62,6 +62,7 @@ pub async fn deactivate(
     addr: Option<IpAddr>,
 ) -> Result<AdminUser> {
     require(caller)?;
+    not_own(caller, id, "another administrator must deactivate your account")?;
     let before = target(ctx, id).await?;
     let (outcome, revoked) = ctx.store.deactivate(id, ctx.clock.now()).await?;
     match outcome {
@@ -99,6 +100,7 @@ pub async fn reset_password(
     addr: Option<IpAddr>,
 ) -> Result<String> {
     require(caller)?;
+    not_own(caller, id, "change your own password in your account settings")?;
     let before = target(ctx, id).await?;
     let password = cli::temporary_password()?;
     let hash = ctx.passwords.hash(password.clone()).await?;
@@ -139,6 +141,15 @@ pub async fn demote(
         Demotion::NotAdmin => {}
     }
     target(ctx, id).await
+}
+
+/// Refuses an action that would sign the acting administrator out of the very session they act
+/// from (and, for deactivation, lock them out): `409 own_account`.
+fn not_own(caller: &Caller, id: UserId, message: &'static str) -> Result<()> {
+    if caller.user_id == id {
+        return Err(Error::conflict("own_account", None, message));
+    }
+    Ok(())
 }
 
 fn actor(caller: &Caller) -> (UserId, &str) {

@@ -26,7 +26,7 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 
 /// A consistent archive of the database and every file, written while
 /// the server keeps serving.
-#[utoipa::path(get, path = "/api/admin/backup", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/backup", operation_id = "download_backup", tag = "admin",
     responses((status = 200, description = "The whole server as one tar archive (database snapshot, uploads, avatars), streamed.", content_type = "application/x-tar", body = Vec<u8>)))]
 async fn download(ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
     let snapshot = admin_backup::start(&ctx, &caller?, ip).await?;

@@ -50,9 +50,10 @@ struct ListBody {
 }
 
 /// `{max_uses?, expires_in_hours?}` — a new invite: `{code, url, invite}`.
-#[utoipa::path(post, path = "/api/admin/invites", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/invites", operation_id = "create_invite", tag = "admin",
     request_body = Request,
-    responses((status = 201, description = "The invite, with its link.", body = CreatedBody)))]
+    responses((status = 201, description = "The invite, with its link.", body = CreatedBody,
+        links(("RevokeInvite" = (operation_id = "revoke", parameters(("code" = "$response.body#/code"))))))))]
 async fn create(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -72,7 +73,7 @@ async fn create(
 }
 
 /// Invites not revoked, newest first, with their use counts.
-#[utoipa::path(get, path = "/api/admin/invites", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/invites", operation_id = "list_invites", tag = "admin",
     responses((status = 200, description = "The invites, with their uses.", body = ListBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let invites = invites::list(&ctx, &caller?).await?;

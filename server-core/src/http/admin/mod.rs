@@ -86,6 +86,7 @@ async fn stats(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
 #[into_params(parameter_in = Query)]
 struct AuditQuery {
     before: Option<i64>,
+    #[param(minimum = 1, maximum = 200)]
     limit: Option<u32>,
 }
 
@@ -98,7 +99,8 @@ struct AuditBody {
 /// id of the oldest entry already shown.
 #[utoipa::path(get, path = "/api/admin/audit", tag = "admin",
     params(AuditQuery),
-    responses((status = 200, description = "A page of the log, newest first.", body = AuditBody)))]
+    responses((status = 200, description = "A page of the log, newest first.", body = AuditBody),
+        (status = 400, description = "`invalid_limit`, `invalid_query`.", body = crate::error::ErrorResponse)))]
 async fn audit(ctx: AppContext, caller: Result<Caller>, query: AuditQuery) -> Result<Response> {
     let entries = admin::audit_log(&ctx, &caller?, query.before, query.limit).await?;
     Ok(json(StatusCode::OK, &AuditBody { entries }))

@@ -47,7 +47,7 @@ struct RoomsBody {
 }
 
 /// Every room with kind, privacy, members, creator and last activity.
-#[utoipa::path(get, path = "/api/admin/rooms", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/rooms", operation_id = "admin_list_rooms", tag = "admin",
     responses((status = 200, description = "Every room, without the content of private rooms or conversations.", body = RoomsBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let rooms = rooms::list(&ctx, &caller?).await?;
@@ -85,7 +85,7 @@ async fn unarchive(
 }
 
 /// Delete a room with its messages and files.
-#[utoipa::path(delete, path = "/api/rooms/{id}", tag = "admin",
+#[utoipa::path(delete, path = "/api/rooms/{id}", operation_id = "delete_room", tag = "admin",
     params(("id" = i64, Path)),
     responses((status = 204, description = "Done."),
         (status = 404, description = "`not_found`.", body = ErrorResponse)))]

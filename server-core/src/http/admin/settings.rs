@@ -26,7 +26,7 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 
 /// `{server_name, registration, retention_days, max_upload_mb,
 /// default_room_ids}`.
-#[utoipa::path(get, path = "/api/admin/settings", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/settings", operation_id = "get_settings", tag = "admin",
     responses((status = 200, description = "The settings.", body = crate::chat::admin::settings::View)))]
 async fn get(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
     let view = settings::view(&ctx, &caller?).await?;
@@ -34,7 +34,7 @@ async fn get(ctx: AppContext, caller: Result<Caller>) -> Result<Response> {
 }
 
 /// Change any of them (absent fields stay); answers them all.
-#[utoipa::path(put, path = "/api/admin/settings", tag = "admin",
+#[utoipa::path(put, path = "/api/admin/settings", operation_id = "edit_settings", tag = "admin",
     request_body = Edit,
     responses((status = 200, description = "The settings now.", body = crate::chat::admin::settings::View)))]
 async fn put(

@@ -100,9 +100,12 @@ struct CreatedBody {
 /// `{username, email?, is_server_admin?}` — create an account (under any
 /// registration policy); answers it with a temporary password to pass on, which must be
 /// changed at first sign-in.
-#[utoipa::path(post, path = "/api/admin/users", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/users", operation_id = "admin_create_user", tag = "admin",
     request_body = CreateBody,
-    responses((status = 201, description = "The account, with its temporary password to pass on.", body = CreatedBody)))]
+    responses((status = 201, description = "The account, with its temporary password to pass on.", body = CreatedBody,
+            links(("PromoteUser" = (operation_id = "promote_user", parameters(("id" = "$response.body#/user/id")))), ("DemoteUser" = (operation_id = "demote_user", parameters(("id" = "$response.body#/user/id")))), ("DeactivateUser" = (operation_id = "deactivate", parameters(("id" = "$response.body#/user/id")))), ("ReactivateUser" = (operation_id = "reactivate", parameters(("id" = "$response.body#/user/id")))), ("ResetPassword" = (operation_id = "reset_password", parameters(("id" = "$response.body#/user/id")))))),
+        (status = 400, description = "`invalid_username`, `invalid_email`.", body = ErrorResponse),
+        (status = 409, description = "`username_taken`: taken, reserved, or too like an existing name.", body = ErrorResponse)))]
 async fn create(
     ctx: AppContext,
     caller: Result<Caller>,
@@ -133,7 +136,7 @@ struct ResetBody {
 
 /// Every account (or those whose name contains `q`), with role and
 /// status.
-#[utoipa::path(get, path = "/api/admin/users", tag = "admin",
+#[utoipa::path(get, path = "/api/admin/users", operation_id = "admin_list_users", tag = "admin",
     params(ListQuery),
     responses((status = 200, description = "The accounts.", body = UsersBody)))]
 async fn list(ctx: AppContext, caller: Result<Caller>, query: ListQuery) -> Result<Response> {
@@ -152,7 +155,7 @@ fn account(user: AdminUser) -> Response {
     params(("id" = i64, Path)),
     responses((status = 200, description = "The account as it is now.", body = UserBody),
         (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
-        (status = 409, description = "`last_admin`: the last active administrator stays.", body = ErrorResponse)))]
+        (status = 409, description = "`last_admin`: the last active administrator stays; `own_account`: not one's own.", body = ErrorResponse)))]
 async fn deactivate(
     id: UserId,
     ctx: AppContext,
@@ -177,7 +180,7 @@ async fn reactivate(
 }
 
 /// Makes an account a server administrator.
-#[utoipa::path(post, path = "/api/admin/users/{id}/promote", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/users/{id}/promote", operation_id = "promote_user", tag = "admin",
     params(("id" = i64, Path)),
     responses((status = 200, description = "The account as it is now.", body = UserBody),
         (status = 404, description = "`not_found`: no such account.", body = ErrorResponse)))]
@@ -191,7 +194,7 @@ async fn promote(
 }
 
 /// Takes the administrator role away, never from the last active administrator.
-#[utoipa::path(post, path = "/api/admin/users/{id}/demote", tag = "admin",
+#[utoipa::path(post, path = "/api/admin/users/{id}/demote", operation_id = "demote_user", tag = "admin",
     params(("id" = i64, Path)),
     responses((status = 200, description = "The account as it is now.", body = UserBody),
         (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
@@ -205,7 +208,8 @@ async fn demote(id: UserId, ctx: AppContext, caller: Result<Caller>, ip: Option<
 #[utoipa::path(post, path = "/api/admin/users/{id}/reset-password", tag = "admin",
     params(("id" = i64, Path)),
     responses((status = 200, description = "The temporary password, shown this once.", body = ResetBody),
-        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse)))]
+        (status = 404, description = "`not_found`: no such account.", body = ErrorResponse),
+        (status = 409, description = "`own_account`: one's own password is changed with `PUT /api/auth/change-password`.", body = ErrorResponse)))]
 async fn reset_password(
     id: UserId,
     ctx: AppContext,
