@@ -15,6 +15,7 @@ pub mod links;
 pub mod notifications;
 pub mod origin;
 pub mod picker;
+pub mod pins;
 pub mod remote;
 pub mod secrets;
 pub mod settings;
