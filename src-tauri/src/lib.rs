@@ -19,6 +19,7 @@ pub mod pins;
 pub mod remote;
 pub mod secrets;
 pub mod settings;
+pub mod transport;
 pub mod tray;
 pub mod updates;
 
