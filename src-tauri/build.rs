@@ -57,6 +57,13 @@ fn main() {
             "update_status",
             "update_check",
             "update_install",
+            "probe_server",
+            "trust_server",
+            "forget_server",
+            "pinned_servers",
+            "ws_open",
+            "ws_send",
+            "ws_close",
         ]),
     ))
     .expect("running tauri-build");

@@ -15,6 +15,7 @@ pub mod links;
 pub mod notifications;
 pub mod origin;
 pub mod picker;
+pub mod pinned;
 pub mod pins;
 pub mod remote;
 pub mod secrets;
@@ -458,12 +459,31 @@ pub fn run() {
             commands::update_status,
             commands::update_check,
             commands::update_install,
+            commands::probe_server,
+            commands::trust_server,
+            commands::forget_server,
+            commands::pinned_servers,
+            commands::ws_open,
+            commands::ws_send,
+            commands::ws_close,
         ])
+        // The web client's requests to an https server, carried over the pinned transport.
+        .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, |ctx, request, responder| {
+            let app = ctx.app_handle().clone();
+            tauri::async_runtime::spawn(async move {
+                let response = app.state::<pinned::Pinning>().handle(request).await;
+                responder.respond(response);
+            });
+        })
         .setup(|app| {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
             apply_start_at_login(app.handle(), &state.settings());
+            let store = app
+                .store(STORE_FILE)
+                .map_err(|e| error::Error::Settings(e.to_string()))?;
+            app.manage(pinned::Pinning::load(store));
             app.manage(state);
             app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;

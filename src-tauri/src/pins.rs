@@ -116,7 +116,7 @@ impl Pins {
             return Verdict::New;
         };
         let same = same_fingerprint(&pin.fingerprint, &seen.fingerprint);
-        let known_address = pin.addresses.iter().any(|a| *a == seen.address);
+        let known_address = pin.addresses.contains(&seen.address);
         match (same, known_address) {
             (true, true) => Verdict::Pinned,
             (true, false) => Verdict::Moved,

@@ -117,10 +117,13 @@ pub async fn probe(address: &str) -> Result<Probe> {
     })
 }
 
+/// An HTTP/1.1 connection ready for the next request.
+type Sender = SendRequest<Full<Bytes>>;
+
 /// Pinned connections, kept alive for reuse, per server address and fingerprint.
 #[derive(Default)]
 pub struct Transport {
-    idle: Mutex<HashMap<(String, String), Vec<SendRequest<Full<Bytes>>>>>,
+    idle: Mutex<HashMap<(String, String), Vec<Sender>>>,
 }
 
 impl Transport {
@@ -154,7 +157,7 @@ impl Transport {
         Ok(response)
     }
 
-    fn take_idle(&self, key: &(String, String)) -> Option<SendRequest<Full<Bytes>>> {
+    fn take_idle(&self, key: &(String, String)) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.get_mut(key)?;
         while let Some(sender) = list.pop() {
@@ -222,7 +225,7 @@ async fn connect(address: &str, config: Arc<rustls::ClientConfig>) -> Result<Str
     }
 }
 
-async fn handshake(address: &str, stream: Stream) -> Result<SendRequest<Full<Bytes>>> {
+async fn handshake(address: &str, stream: Stream) -> Result<Sender> {
     let (sender, connection) = http1::handshake(TokioIo::new(stream))
         .await
         .map_err(|e| unreachable(address, &e.to_string()))?;
@@ -236,7 +239,7 @@ async fn handshake(address: &str, stream: Stream) -> Result<SendRequest<Full<Byt
 
 async fn send(
     address: &str,
-    sender: &mut SendRequest<Full<Bytes>>,
+    sender: &mut Sender,
     request: http::Request<Full<Bytes>>,
 ) -> Result<http::Response<Bytes>> {
     let failed = |e: &dyn std::fmt::Display| unreachable(address, &e.to_string());

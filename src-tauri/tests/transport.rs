@@ -133,7 +133,10 @@ async fn probe_pin_then_rest_and_websocket_over_the_pinned_connection() {
         .await
         .unwrap();
     let message = next_event(&mut socket, "new_message").await;
-    assert_eq!(message["data"]["message"]["content"], "hello over TLS", "{message}");
+    assert_eq!(
+        message["data"]["message"]["content"], "hello over TLS",
+        "{message}"
+    );
 
     // And the message is there for a REST reader too.
     let (status, body) = call(

@@ -1,6 +1,10 @@
 //! The commands the web client may invoke. Each is a thin wrapper over Tauri-free code and
 //! validates what it receives from the webview.
 
+mod pinning;
+
+pub use pinning::*;
+
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 

@@ -20,6 +20,59 @@ export function createDesktop(ctx) {
   /** The version already announced in a toast, so each is announced once. */
   let announced = null;
 
+  /** The one certificate warning being shown, so a retrying socket never stacks a second. */
+  let trustWarning = null;
+
+  /**
+   * Resolves with the address to save for `address` when it is an https server the person
+   * trusts (asking on first contact), or null for a plain-HTTP server (checked the usual way).
+   * An address without a scheme is tried over HTTPS first: LAN servers speak it by default.
+   */
+  async function trustedSecureUrl(address) {
+    if (/^http:\/\//i.test(address)) return null;
+    const explicit = /^https:\/\//i.test(address);
+    let probe;
+    try {
+      probe = await api.desktop.probeServer(explicit ? address : `https://${address}`);
+    } catch (error) {
+      if (!explicit && (error?.code === 'unreachable' || error?.code === 'not_confab')) return null;
+      throw error;
+    }
+    if (probe.verdict === 'pinned' || probe.verdict === 'moved') return probe.url;
+    if (probe.verdict === 'new') {
+      if (!(await ui.confirmFingerprint(probe))) throw new api.ApiError(0, { code: 'not_trusted', message: 'not trusted' });
+    } else if ((await ui.certificateChanged(probe)) !== 'trust') {
+      throw new api.ApiError(0, { code: 'certificate_changed', message: 'certificate changed' });
+    }
+    await api.desktop.trustServer(probe);
+    return probe.url;
+  }
+
+  /**
+   * The server in use presented another certificate than the pinned one (REST or socket):
+   * nothing was sent. One calm warning; "Disconnect" goes back to the choice of server.
+   */
+  function onTrustProblem() {
+    if (trustWarning) return;
+    trustWarning = (async () => {
+      const probe = await api.desktop.probeServer(api.serverUrl()).catch(() => null);
+      if (probe && (probe.verdict === 'pinned' || probe.verdict === 'moved')) return;
+      const choice = probe ? await ui.certificateChanged(probe) : 'disconnect';
+      if (choice === 'trust') {
+        await api.desktop.trustServer(probe);
+        ctx.socket?.reconnectNow?.();
+        return;
+      }
+      ctx.lifecycle.suspendSession();
+      ui.showWelcome({ startup: ctx.desktopState });
+      ui.toast(t('err.code.certificate_changed'), { kind: 'error', timeout: 15_000 });
+    })()
+      .catch(() => {})
+      .finally(() => {
+        trustWarning = null;
+      });
+  }
+
   /** `confab://` links the app was opened with (its command line, or a second launch). */
   function linksReceived(links) {
     for (const link of Array.isArray(links) ? links : []) {
@@ -37,6 +90,7 @@ export function createDesktop(ctx) {
       return;
     }
     ctx.desktopState = startup;
+    api.onTrustProblem(onTrustProblem);
     adoptDesktopSettings(startup.settings);
     if (startup.notice) ui.toast(startup.notice, { timeout: 20_000 });
     listenToDesktop();
@@ -167,10 +221,13 @@ export function createDesktop(ctx) {
     /** The app's settings, built-in server status and current server (null in a browser). */
     desktopState: () => ctx.desktopState,
 
-    /** Checks a server address and, if Confab answers, makes it the server to use. */
+    /**
+     * Checks a server address and, if Confab answers, makes it the server to use; an https
+     * server's certificate is trusted first (compared by the person, or already pinned).
+     */
     async connectServer(address) {
-      const info = await api.desktop.checkServer(address);
-      const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: info.url });
+      const url = (await trustedSecureUrl(address.trim())) ?? (await api.desktop.checkServer(address)).url;
+      const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: url });
       ui.clearHostProblem();
       moveToServer(startup);
       return startup;

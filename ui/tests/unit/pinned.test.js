@@ -1,0 +1,104 @@
+// The desktop app's pinned transport as the web client sees it: https servers go through the
+// app's `confab-api` scheme and its WebSocket channel, plain http ones and browsers keep the
+// webview's own fetch/WebSocket; the socket stand-in behaves like a WebSocket for socket.js.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { configure, apiUrl, createSocket } from '../../js/net/platform.js';
+import { onTrustProblem } from '../../js/net/desktop.js';
+import { PinnedSocket } from '../../js/net/pinned-socket.js';
+import { responseError } from '../../js/net/rest.js';
+
+class FakeChannel {
+  constructor() {
+    this.onmessage = null;
+  }
+}
+
+function fakeTauri(answers = {}) {
+  const calls = [];
+  globalThis.__TAURI__ = {
+    core: {
+      Channel: FakeChannel,
+      convertFileSrc: (path, protocol) => `${protocol}://localhost/${encodeURIComponent(path)}`,
+      invoke: async (name, args) => {
+        calls.push([name, args]);
+        const answer = answers[name];
+        if (answer && typeof answer === 'object' && answer.reject) throw answer.reject;
+        return typeof answer === 'function' ? answer(args) : answer ?? null;
+      },
+    },
+  };
+  configure({ platform: {} });
+  return calls;
+}
+
+const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+test('in the app, an https server is reached through the pinned scheme; http and browsers are not', () => {
+  fakeTauri();
+  configure({ baseUrl: 'https://10.0.0.5:8443' });
+  assert.equal(apiUrl('/api/rooms'), 'confab-api://localhost/10.0.0.5%3A8443/api/rooms');
+  configure({ baseUrl: 'http://10.0.0.5:8080' });
+  assert.equal(apiUrl('/api/rooms'), 'http://10.0.0.5:8080/api/rooms');
+  delete globalThis.__TAURI__;
+  configure({ platform: {}, baseUrl: 'https://10.0.0.5:8443' });
+  assert.equal(apiUrl('/api/rooms'), 'https://10.0.0.5:8443/api/rooms');
+});
+
+test('in the app, a wss socket is a PinnedSocket; ws stays the browser’s WebSocket', () => {
+  fakeTauri({ ws_open: 7 });
+  class FakeWebSocket {
+    constructor(url) {
+      this.url = url;
+    }
+  }
+  globalThis.WebSocket = FakeWebSocket;
+  assert.ok(createSocket('wss://10.0.0.5:8443/ws') instanceof PinnedSocket);
+  assert.ok(createSocket('ws://10.0.0.5:8080/ws') instanceof FakeWebSocket);
+  delete globalThis.__TAURI__;
+  configure({ platform: {} });
+  assert.ok(createSocket('wss://10.0.0.5:8443/ws') instanceof FakeWebSocket);
+});
+
+test('a pinned socket opens, carries frames in order, and reports its close', async () => {
+  const calls = fakeTauri({ ws_open: 7 });
+  const socket = createSocket('wss://10.0.0.5:8443/ws');
+  const channel = calls[0][1].onEvent;
+  assert.equal(calls[0][0], 'ws_open');
+  const heard = [];
+  socket.onopen = () => heard.push('open');
+  socket.onmessage = (m) => heard.push(`message ${m.data}`);
+  socket.onclose = (c) => heard.push(`close ${c.code}`);
+  assert.throws(() => socket.send('too early'));
+  channel.onmessage({ kind: 'open' });
+  assert.equal(socket.readyState, PinnedSocket.OPEN);
+  socket.send('one');
+  socket.send('two');
+  channel.onmessage({ kind: 'message', data: '{"event":"ready"}' });
+  await tick();
+  await tick();
+  assert.deepEqual(
+    calls.filter(([name]) => name === 'ws_send').map(([, args]) => [args.id, args.text]),
+    [[7, 'one'], [7, 'two']],
+  );
+  channel.onmessage({ kind: 'close', code: 4401, reason: 'signed out' });
+  channel.onmessage({ kind: 'close', code: 1000, reason: '' });
+  assert.deepEqual(heard, ['open', 'message {"event":"ready"}', 'close 4401']);
+  assert.equal(socket.readyState, PinnedSocket.CLOSED);
+});
+
+test('a certificate mismatch is reported once per occurrence, from the socket and from REST', async () => {
+  const calls = fakeTauri({ ws_open: { reject: { code: 'certificate_mismatch', message: 'another certificate' } } });
+  const problems = [];
+  onTrustProblem((e) => problems.push(e.code));
+  const socket = createSocket('wss://10.0.0.5:8443/ws');
+  const closes = [];
+  socket.onclose = (c) => closes.push(c.code);
+  await tick();
+  assert.equal(calls[0][0], 'ws_open');
+  assert.deepEqual(closes, [1006]);
+  const error = responseError(495, { error: { code: 'certificate_mismatch', message: 'x' } });
+  assert.equal(error.code, 'certificate_mismatch');
+  assert.deepEqual(problems, ['certificate_mismatch', 'certificate_mismatch']);
+  onTrustProblem(null);
+});
