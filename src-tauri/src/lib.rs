@@ -127,7 +127,8 @@ pub fn start_host(app: &AppHandle) {
             .host
             .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
             .await;
-        if result.is_ok() {
+        if let Ok(status) = &result {
+            app.state::<pinned::Pinning>().trust_own(status);
             lifecycle::claim_admin(&app);
         }
         let event = match result {

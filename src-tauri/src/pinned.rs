@@ -151,6 +151,19 @@ impl Pinning {
         Ok(view)
     }
 
+    /// Pins the built-in server's own identity for this app's window: the certificate is known
+    /// first-hand, so nobody is asked.
+    pub fn trust_own(&self, status: &crate::host::HostStatus) {
+        let (Some(url), Some(id), Some(fingerprint)) =
+            (&status.local_url, &status.server_id, &status.fingerprint)
+        else {
+            return;
+        };
+        if let Err(e) = self.trust(url, id, "", fingerprint) {
+            tracing::warn!(error = %e, "pinning the built-in server's certificate failed");
+        }
+    }
+
     pub fn forget(&self, id: &str) -> Result<()> {
         self.change(|pins| pins.forget(id)).map(|_| ())
     }

@@ -77,6 +77,7 @@ pub async fn update_settings(
                 .host
                 .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
                 .await?;
+            app.state::<crate::pinned::Pinning>().trust_own(&status);
             crate::lifecycle::claim_admin(&app);
             status
         }
@@ -141,6 +142,7 @@ pub async fn host_start(app: AppHandle, desktop: State<'_, Desktop>) -> Result<H
         .host
         .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
         .await?;
+    app.state::<crate::pinned::Pinning>().trust_own(&status);
     crate::lifecycle::claim_admin(&app);
     Ok(status)
 }

@@ -87,7 +87,11 @@ export function hostAddresses(host, { testid = 'host-addresses' } = {}) {
   if (!host?.running) return h('p', { class: 'field-hint', text: t('server.hostNotRunning') });
   if (!host.lan) return h('p', { class: 'field-hint', 'data-testid': `${testid}-local-only`, text: t('server.localOnly') });
   if (urls.length === 0) return h('p', { class: 'field-hint', text: t('server.noLanAddress') });
-  return h('div', { class: 'host-addresses' }, h('p', { class: 'field-hint', text: t('server.shareThese') }), addressList(urls, { testid }));
+  // Colleagues compare this with what their app shows on first contact (read aloud, in groups).
+  const fingerprint = host.fingerprint_readable
+    ? [h('p', { class: 'field-hint', text: t('host.fingerprint') }), h('pre', { class: 'fingerprint', 'data-testid': `${testid}-fingerprint`, text: host.fingerprint_readable })]
+    : [];
+  return h('div', { class: 'host-addresses' }, h('p', { class: 'field-hint', text: t('server.shareThese') }), addressList(urls, { testid }), ...fingerprint);
 }
 
 /**
