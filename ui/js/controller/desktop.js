@@ -297,6 +297,10 @@ export function createDesktop(ctx) {
 
     quit: () => api.desktop.quit(),
 
+    /** The servers whose certificate this app trusts (settings), and forgetting one. */
+    pinnedServers: () => api.desktop.pinnedServers(),
+    forgetServer: (id) => api.desktop.forgetServer(id),
+
     /** Changes one of the app's own settings (`close_to_tray`, …); resolves with its new state. */
     async updateDesktopSetting(key, value) {
       const startup = await api.desktop.updateSettings({ [key]: value });

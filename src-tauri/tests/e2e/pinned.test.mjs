@@ -1,0 +1,193 @@
+// End-to-end test of the desktop app against a Confab server speaking HTTPS with its own
+// self-signed identity (`confab-server --tls on` on loopback): the app shows the fingerprint on
+// first contact, the person accepts it, signs up and exchanges messages over the pinned
+// transport (REST through the confab-api scheme, the socket through the app); then the server's
+// identity is replaced and the app shows one blocking warning, sends nothing, and "Disconnect"
+// goes back to the choice of server. Run by scripts/desktop-e2e after the other tests, with a
+// fresh app data folder.
+
+import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
+import { request } from 'node:https';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { WebDriver, sleep } from './webdriver.mjs';
+
+const app = process.env.CONFAB_E2E_APP;
+const artifacts = process.env.CONFAB_E2E_ARTIFACTS;
+const webdriver = process.env.CONFAB_E2E_WEBDRIVER;
+const serverBin = process.env.CONFAB_SERVER_BIN;
+
+const step = (what) => console.log(`pinned e2e: ${what}`);
+const hex = (fp) => String(fp ?? '').replace(/[^0-9a-f]/gi, '').toUpperCase();
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** The test's own client: HTTPS that checks `fingerprint` when given (anything, to learn it). */
+function api(port, method, path, { token, body, fingerprint } = {}) {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        host: '127.0.0.1',
+        port,
+        method,
+        path,
+        rejectUnauthorized: false,
+        // A fresh connection each time: a resumed TLS session does not show the certificate.
+        agent: false,
+        headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+      },
+      (res) => {
+        let text = '';
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => {
+          const json = text ? JSON.parse(text) : null;
+          if (res.statusCode >= 300) reject(new Error(`${method} ${path} → ${res.statusCode} ${text}`));
+          else resolve(json);
+        });
+      },
+    );
+    // The test's client checks the certificate by its fingerprint too, once the handshake is done.
+    req.on('socket', (socket) =>
+      socket.once('secureConnect', () => {
+        const seen = socket.getPeerCertificate()?.fingerprint256;
+        if (fingerprint && hex(seen) !== hex(fingerprint)) req.destroy(new Error(`the test's client met another certificate: ${seen}`));
+      }),
+    );
+    req.on('error', reject);
+    req.end(body === undefined ? undefined : JSON.stringify(body));
+  });
+}
+
+async function waitUntil(check, what, timeout = 30_000) {
+  const deadline = Date.now() + timeout;
+  let last;
+  while (Date.now() < deadline) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (e) {
+      last = e;
+    }
+    await sleep(200);
+  }
+  throw new Error(`timed out waiting until ${what}${last ? `: ${last.message}` : ''}`);
+}
+
+function startServer(port, dataDir) {
+  const child = spawn(serverBin, ['--bind', `127.0.0.1:${port}`, '--data-dir', dataDir, '--tls', 'on', '--no-discovery'], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  child.stderr.on('data', () => {});
+  return child;
+}
+
+async function stopServer(child) {
+  if (!child || child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await Promise.race([exited, sleep(10_000)]);
+  if (child.exitCode === null) child.kill('SIGKILL');
+}
+
+async function textOfMessages(wd) {
+  return wd.execute("return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map((e) => e.textContent).join('\\n')");
+}
+
+async function main() {
+  if (!serverBin) throw new Error('CONFAB_SERVER_BIN is not set');
+  // A first run: no settings, no pins, no built-in server from the earlier tests.
+  rmSync(join(process.env.XDG_DATA_HOME, 'chat.confab.desktop'), { recursive: true, force: true });
+  const dataDir = mkdtempSync(join(tmpdir(), 'confab-pinned-'));
+  const port = await freePort();
+  const password = 'pinned-pass-42';
+  const wd = new WebDriver(webdriver);
+  let server = startServer(port, dataDir);
+  try {
+    const info = await waitUntil(() => api(port, 'GET', '/api/info'), 'the HTTPS server answers');
+    const fingerprint = info.tls_fingerprint;
+    if (!fingerprint) throw new Error('the server did not report a fingerprint');
+
+    step('first contact shows the server name and its fingerprint to compare');
+    await wd.start(app);
+    await wd.waitFor('[data-testid=welcome]', { timeout: 60_000 });
+    await wd.type('[data-testid=server-url]', `127.0.0.1:${port}`);
+    await wd.click('[data-testid=server-connect]');
+    await wd.waitFor('[data-testid=trust-new]', { timeout: 30_000 });
+    const shown = await wd.text('[data-testid=trust-fingerprint]');
+    if (hex(shown) !== hex(fingerprint)) throw new Error(`the prompt shows ${shown}, the server has ${fingerprint}`);
+    if (!/^([0-9A-F]{4} ){7}[0-9A-F]{4}$/.test(shown.split('\n')[0].trim())) throw new Error(`not in readable groups: ${shown}`);
+    writeFileSync(join(artifacts, 'pinned-first-contact.png'), await wd.screenshot());
+    await wd.click('[data-testid=trust-accept]');
+
+    step('sign up and exchange messages over the pinned transport');
+    await wd.click('#tab-register');
+    await wd.type('input[name=username]', 'lin');
+    await wd.type('input[name=password]', password);
+    await wd.type('input[name=confirm]', password);
+    await wd.click('#auth-panel button[type=submit]');
+    await wd.waitFor('.composer-input', { timeout: 30_000 });
+    await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+    await wd.type('.composer-input', 'Hello over pinned TLS');
+    await wd.click('.send-btn');
+    const ana = await api(port, 'POST', '/api/auth/register', { body: { username: 'ana', password }, fingerprint });
+    const { rooms } = await api(port, 'GET', '/api/rooms', { token: ana.token, fingerprint });
+    const stored = await waitUntil(async () => {
+      for (const room of rooms) {
+        const page = await api(port, 'GET', `/api/rooms/${room.id}/messages`, { token: ana.token, fingerprint });
+        const found = (page.messages ?? page).find?.((m) => m.content === 'Hello over pinned TLS');
+        if (found) return { room, found };
+      }
+      return null;
+    }, "lin's message is stored on the server");
+    await api(port, 'POST', `/api/rooms/${stored.room.id}/messages`, { token: ana.token, body: { content: 'Welcome, lin' }, fingerprint });
+    await waitUntil(async () => (await textOfMessages(wd)).includes('Welcome, lin'), "ana's reply arrives over the pinned socket");
+    const pins = await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('pinned_servers').then((p) => done(p), (e) => done(String(e)))",
+    );
+    if (!Array.isArray(pins) || pins.length !== 1 || hex(pins[0].fingerprint) !== hex(fingerprint) || pins[0].id !== info.id) {
+      throw new Error(`pins kept: ${JSON.stringify(pins)}`);
+    }
+
+    step("the server's identity is replaced: one blocking warning, nothing sent");
+    await stopServer(server);
+    rmSync(join(dataDir, 'identity.key'), { force: true });
+    rmSync(join(dataDir, 'identity.crt'), { force: true });
+    server = startServer(port, dataDir);
+    const replaced = await waitUntil(() => api(port, 'GET', '/api/info'), 'the server answers with its new identity');
+    if (hex(replaced.tls_fingerprint) === hex(fingerprint)) throw new Error('the identity was not replaced');
+    await wd.waitFor('[data-testid=trust-changed]', { timeout: 60_000 });
+    const old = await wd.text('[data-testid=trust-old-fingerprint]');
+    const now = await wd.text('[data-testid=trust-new-fingerprint]');
+    if (hex(old) !== hex(fingerprint) || hex(now) !== hex(replaced.tls_fingerprint)) throw new Error(`old ${old}, new ${now}`);
+    const focused = await wd.execute("return document.activeElement?.dataset?.testid || ''");
+    if (focused !== 'trust-disconnect') throw new Error(`"Disconnect" is not the default: ${focused}`);
+    // The socket keeps retrying meanwhile: still exactly one dialog.
+    await sleep(5_000);
+    const dialogs = await wd.execute("return document.querySelectorAll('dialog.dialog-trust').length");
+    if (dialogs !== 1) throw new Error(`${dialogs} warnings shown`);
+    writeFileSync(join(artifacts, 'pinned-changed.png'), await wd.screenshot());
+    await wd.click('[data-testid=trust-disconnect]');
+    await wd.waitFor('[data-testid=welcome]', { timeout: 30_000 });
+    step('passed');
+  } finally {
+    await wd.end().catch(() => {});
+    await stopServer(server);
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch(async (error) => {
+  console.error(`pinned e2e: FAILED: ${error?.stack ?? error}`);
+  process.exit(1);
+});
