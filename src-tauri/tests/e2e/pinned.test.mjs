@@ -104,6 +104,73 @@ async function textOfMessages(wd) {
   return wd.execute("return [...document.querySelectorAll('.msg[data-message-id] .msg-text')].map((e) => e.textContent).join('\\n')");
 }
 
+/**
+ * Round trips from the page: `GET /api/info` and a WebSocket ping → pong, through the app's
+ * pinned transport (confab-api scheme, PinnedSocket) to the HTTPS server, and through the
+ * webview's own fetch / WebSocket to a plain-HTTP server on the same machine. Prints means.
+ */
+async function measure(wd, port, token) {
+  const plainPort = await freePort();
+  const plainDir = mkdtempSync(join(tmpdir(), 'confab-plain-'));
+  const plain = spawn(serverBin, ['--bind', `127.0.0.1:${plainPort}`, '--data-dir', plainDir, '--tls', 'off', '--no-discovery'], { stdio: 'ignore' });
+  try {
+    const base = `http://127.0.0.1:${plainPort}`;
+    await waitUntil(() => fetch(`${base}/api/health`).then((r) => r.ok), 'the plain server answers');
+    const register = await fetch(`${base}/api/auth/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'timer', password: 'plain-pass-42' }),
+    }).then((r) => r.json());
+    const figures = await wd.executeAsync(
+      `const [port, plainPort, token, plainToken, done] = arguments;
+      (async () => {
+        const { PinnedSocket } = await import('/js/net/pinned-socket.js');
+        const core = window.__TAURI__.core;
+        const N = 300;
+        // The page's clock is coarse (1 ms steps in WebKit): the mean over N, not each call.
+        const rest = async (url) => {
+          for (let i = 0; i < 10; i++) await (await fetch(url, { cache: 'no-store' })).text();
+          const t = performance.now();
+          for (let i = 0; i < N; i++) await (await fetch(url, { cache: 'no-store' })).text();
+          return (performance.now() - t) / N;
+        };
+        const ws = (socket, token) => new Promise((resolve, reject) => {
+          const WARM = 10;
+          let pongs = 0;
+          let t = 0;
+          let finished = false;
+          const ping = () => socket.send(JSON.stringify({ event: 'ping', data: {} }));
+          socket.onopen = () => socket.send(JSON.stringify({ event: 'auth', data: { token }, ref: 'auth' }));
+          socket.onmessage = (m) => {
+            const frame = JSON.parse(m.data);
+            if (frame.event === 'ready') ping();
+            else if (frame.event === 'pong') {
+              pongs += 1;
+              if (pongs === WARM) t = performance.now();
+              if (pongs < WARM + N) ping();
+              else { finished = true; socket.close(1000, ''); resolve((performance.now() - t) / N); }
+            }
+          };
+          socket.onclose = (c) => { if (!finished) reject(new Error(socket.url + ' closed ' + c.code + ' after ' + pongs)); };
+        });
+        const pinnedRest = await rest(core.convertFileSrc('127.0.0.1:' + port, 'confab-api') + '/api/info');
+        const directRest = await rest('http://127.0.0.1:' + plainPort + '/api/info');
+        const pinnedWs = await ws(new PinnedSocket('wss://127.0.0.1:' + port + '/ws', { invoke: (c, a) => core.invoke(c, a), Channel: core.Channel }), token);
+        const directWs = await ws(new WebSocket('ws://127.0.0.1:' + plainPort + '/ws'), plainToken);
+        return { pinnedRest, directRest, pinnedWs, directWs };
+      })().then(done, (e) => done({ error: String(e) }));`,
+      [port, plainPort, token, register.token],
+    );
+    if (figures?.error) throw new Error(`measuring failed: ${figures.error} (${JSON.stringify(register).slice(0, 200)})`);
+    const ms = (x) => `${x.toFixed(3)} ms`;
+    console.log(`pinned e2e: REST GET /api/info from the window, mean of 300: pinned ${ms(figures.pinnedRest)}, direct ${ms(figures.directRest)}, ratio ${(figures.pinnedRest / figures.directRest).toFixed(2)}`);
+    console.log(`pinned e2e: WebSocket ping/pong from the window, mean of 300: pinned ${ms(figures.pinnedWs)}, direct ${ms(figures.directWs)}, ratio ${(figures.pinnedWs / figures.directWs).toFixed(2)}`);
+  } finally {
+    await stopServer(plain);
+    rmSync(plainDir, { recursive: true, force: true });
+  }
+}
+
 async function main() {
   if (!serverBin) throw new Error('CONFAB_SERVER_BIN is not set');
   // A first run: no settings, no pins, no built-in server from the earlier tests.
@@ -158,6 +225,9 @@ async function main() {
     if (!Array.isArray(pins) || pins.length !== 1 || hex(pins[0].fingerprint) !== hex(fingerprint) || pins[0].id !== info.id) {
       throw new Error(`pins kept: ${JSON.stringify(pins)}`);
     }
+
+    step('the cost of the pinned transport, measured in the window (figures, not a check)');
+    await measure(wd, port, ana.token);
 
     step("the server's identity is replaced: one blocking warning, nothing sent");
     await stopServer(server);
