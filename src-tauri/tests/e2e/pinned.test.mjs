@@ -3,10 +3,11 @@
 // first contact, the person accepts it, signs up and exchanges messages over the pinned
 // transport (REST through the confab-api scheme, the socket through the app); then the server's
 // identity is replaced and the app shows one blocking warning, sends nothing, and "Disconnect"
-// goes back to the choice of server. Run by scripts/desktop-e2e after the other tests, with a
+// goes back to the choice of server; an invite link with the new fingerprint pins it without a
+// question. Run by scripts/desktop-e2e after the other tests, with a
 // fresh app data folder.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -249,6 +250,21 @@ async function main() {
     writeFileSync(join(artifacts, 'pinned-changed.png'), await wd.screenshot());
     await wd.click('[data-testid=trust-disconnect]');
     await wd.waitFor('[data-testid=welcome]', { timeout: 30_000 });
+
+    step('an invite link with the new fingerprint pins it without a question');
+    const link = `confab://join?host=127.0.0.1&port=${port}&fp=${hex(replaced.tls_fingerprint)}`;
+    const second = spawnSync(app, [link], { encoding: 'utf8', timeout: 20_000 });
+    if (second.status !== 0) throw new Error(`the second launch failed: ${second.status} ${second.stderr}`);
+    await waitUntil(async () => {
+      const pins = await wd.executeAsync(
+        "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('pinned_servers').then((p) => done(p), (e) => done(String(e)))",
+      );
+      return Array.isArray(pins) && pins.length === 1 && hex(pins[0].fingerprint) === hex(replaced.tls_fingerprint);
+    }, 'the invite pinned the new certificate');
+    // The same server (same data, new certificate): lin's kept session resumes over it.
+    await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+    const asked = await wd.execute("return document.querySelectorAll('dialog.dialog-trust').length");
+    if (asked !== 0) throw new Error('the invite link asked a question');
     step('passed');
   } finally {
     await wd.end().catch(() => {});

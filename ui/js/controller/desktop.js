@@ -8,7 +8,7 @@
 import * as api from '../net/index.js';
 import { errorText, t } from '../i18n.js';
 import { savePrefs } from '../prefs.js';
-import { prefsFromDesktop, startupPlan, sameServer } from '../platform-settings.js';
+import { prefsFromDesktop, startupPlan, sameServer, parseJoinLink, fingerprintHex, readableFingerprint } from '../platform-settings.js';
 
 export function createDesktop(ctx) {
   const { ui, state } = ctx;
@@ -76,8 +76,28 @@ export function createDesktop(ctx) {
   /** `confab://` links the app was opened with (its command line, or a second launch). */
   function linksReceived(links) {
     for (const link of Array.isArray(links) ? links : []) {
-      if (typeof link === 'string' && link.startsWith('confab:')) ui.linkReceived(link);
+      if (typeof link !== 'string' || !link.startsWith('confab:')) continue;
+      ui.linkReceived(link);
+      const join = parseJoinLink(link);
+      if (join) joinByLink(join).catch((error) => ui.toast(errorText(error), { kind: 'error', timeout: 15_000 }));
     }
+  }
+
+  /**
+   * An invite link names the server and its certificate: the host vouches for it, so it is
+   * pinned without a question — if the server presents exactly that certificate. Anything else
+   * is refused with the one warning, the link's fingerprint shown as the expected one.
+   */
+  async function joinByLink({ url, fingerprint }) {
+    const probe = await api.desktop.probeServer(url);
+    if (fingerprintHex(probe.fingerprint) !== fingerprint) {
+      await ui.certificateChanged({ ...probe, verdict: 'impostor', pinned_readable: readableFingerprint(fingerprint) });
+      return;
+    }
+    await api.desktop.trustServer(probe);
+    const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: probe.url });
+    ui.clearHostProblem();
+    moveToServer(startup);
   }
 
   async function startDesktop() {

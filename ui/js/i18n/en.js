@@ -357,6 +357,7 @@ export const en = {
   'trust.settingsTitle': 'Trusted servers',
   'trust.settingsEmpty': 'No server certificates trusted yet.',
   'trust.forget': 'Forget',
+  'host.invite': 'Or send an invite link: the app opens it and trusts this certificate without asking.',
   'host.fingerprint': 'Certificate fingerprint (colleagues compare it when they first connect):',
   'err.code.certificate_mismatch': 'The server presented a different certificate from the one you trusted; nothing was sent.',
   'err.code.not_pinned': 'This server is not trusted yet; connect to it again to check its fingerprint.',

@@ -354,6 +354,7 @@ export const zh = {
   'trust.settingsTitle': '已信任的服务器',
   'trust.settingsEmpty': '尚未信任任何服务器证书。',
   'trust.forget': '忘记',
+  'host.invite': '或发送邀请链接：应用打开它时会直接信任此证书，无需再询问。',
   'host.fingerprint': '证书指纹（同事首次连接时核对）：',
   'err.code.certificate_mismatch': '服务器出示的证书与您信任的不同；没有发送任何内容。',
   'err.code.not_pinned': '此服务器尚未被信任；请重新连接以核对其指纹。',

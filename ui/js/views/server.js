@@ -7,7 +7,7 @@
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
-import { parsePort, lanAddresses } from '../platform-settings.js';
+import { parsePort, lanAddresses, inviteLink } from '../platform-settings.js';
 import { field, openDialog } from './dialogs.js';
 import { toast } from './toast.js';
 
@@ -88,8 +88,14 @@ export function hostAddresses(host, { testid = 'host-addresses' } = {}) {
   if (!host.lan) return h('p', { class: 'field-hint', 'data-testid': `${testid}-local-only`, text: t('server.localOnly') });
   if (urls.length === 0) return h('p', { class: 'field-hint', text: t('server.noLanAddress') });
   // Colleagues compare this with what their app shows on first contact (read aloud, in groups).
+  const invites = host.fingerprint ? urls.map((url) => inviteLink(url, host.fingerprint)).filter(Boolean) : [];
   const fingerprint = host.fingerprint_readable
-    ? [h('p', { class: 'field-hint', text: t('host.fingerprint') }), h('pre', { class: 'fingerprint', 'data-testid': `${testid}-fingerprint`, text: host.fingerprint_readable })]
+    ? [
+        h('p', { class: 'field-hint', text: t('host.fingerprint') }),
+        h('pre', { class: 'fingerprint', 'data-testid': `${testid}-fingerprint`, text: host.fingerprint_readable }),
+        invites.length ? h('p', { class: 'field-hint', text: t('host.invite') }) : null,
+        invites.length ? addressList(invites, { testid: `${testid}-invites` }) : null,
+      ]
     : [];
   return h('div', { class: 'host-addresses' }, h('p', { class: 'field-hint', text: t('server.shareThese') }), addressList(urls, { testid }), ...fingerprint);
 }

@@ -102,3 +102,25 @@ test('a certificate mismatch is reported once per occurrence, from the socket an
   assert.deepEqual(problems, ['certificate_mismatch', 'certificate_mismatch']);
   onTrustProblem(null);
 });
+
+test('invite links carry the server and its certificate, and only well-formed ones are taken', async () => {
+  const { inviteLink, parseJoinLink, readableFingerprint } = await import('../../js/platform-settings.js');
+  const fp = 'AB:'.repeat(31) + 'CD';
+  const link = inviteLink('https://192.168.1.20:8080/', fp);
+  assert.equal(link, `confab://join?host=192.168.1.20&port=8080&fp=${'AB'.repeat(31)}CD`);
+  assert.deepEqual(parseJoinLink(link), { url: 'https://192.168.1.20:8080', fingerprint: `${'AB'.repeat(31)}CD` });
+  assert.deepEqual(parseJoinLink(inviteLink('https://[fe80::1]:9000/', fp)), { url: 'https://[fe80::1]:9000', fingerprint: `${'AB'.repeat(31)}CD` });
+  assert.equal(inviteLink('http://192.168.1.20:8080/', fp), null, 'plain HTTP has nothing to pin');
+  assert.equal(inviteLink('https://192.168.1.20:8080/', 'AB:CD'), null);
+  for (const bad of [
+    'confab://open?room=1',
+    'confab://join?host=10.0.0.5&port=8080&fp=ABCD',
+    `confab://join?host=evil.example/x&port=8080&fp=${'AB'.repeat(32)}`,
+    `confab://join?host=10.0.0.5&port=70000&fp=${'AB'.repeat(32)}`,
+    `confab://join?port=8080&fp=${'AB'.repeat(32)}`,
+    'not a link',
+  ]) {
+    assert.equal(parseJoinLink(bad), null, bad);
+  }
+  assert.equal(readableFingerprint(fp), `${'ABAB '.repeat(7)}ABAB\n${'ABAB '.repeat(7)}ABCD`);
+});
