@@ -64,6 +64,8 @@ fn main() {
             "ws_open",
             "ws_send",
             "ws_close",
+            "lan_watch",
+            "lan_unwatch",
         ]),
     ))
     .expect("running tauri-build");

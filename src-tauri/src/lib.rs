@@ -10,6 +10,7 @@ pub mod downloads;
 pub mod error;
 pub mod host;
 pub mod idle;
+pub mod lan;
 pub mod lifecycle;
 pub mod links;
 pub mod notifications;
@@ -467,6 +468,8 @@ pub fn run() {
             commands::ws_open,
             commands::ws_send,
             commands::ws_close,
+            commands::lan_watch,
+            commands::lan_unwatch,
         ])
         // The web client's requests to an https server, carried over the pinned transport.
         .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, |ctx, request, responder| {
@@ -485,6 +488,7 @@ pub fn run() {
                 .store(STORE_FILE)
                 .map_err(|e| error::Error::Settings(e.to_string()))?;
             app.manage(pinned::Pinning::load(store));
+            app.manage(lan::Watch::default());
             app.manage(state);
             app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;

@@ -168,6 +168,14 @@ impl Pinning {
         self.change(|pins| pins.forget(id)).map(|_| ())
     }
 
+    pub fn is_pinned(&self, id: &str) -> bool {
+        self.pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(id)
+            .is_some()
+    }
+
     pub fn list(&self) -> Vec<PinView> {
         let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
         pins.all().map(PinView::from).collect()

@@ -1,10 +1,11 @@
 //! Commands of the pinned transport: probing a server, trusting or forgetting its certificate,
 //! and the WebSockets the page opens through the app.
 
-use tauri::State;
 use tauri::ipc::Channel;
+use tauri::{AppHandle, Manager, State};
 
 use crate::error::Result;
+use crate::lan::{LanEvent, Watch};
 use crate::pinned::{Outgoing, PinView, Pinning, ProbeAnswer, SocketEvent};
 
 /// Reads an `https` server's name, id and certificate fingerprint without sending anything
@@ -49,4 +50,19 @@ pub fn ws_send(pinning: State<'_, Pinning>, id: u32, text: String) -> Result<()>
 #[tauri::command]
 pub fn ws_close(pinning: State<'_, Pinning>, id: u32, code: u16, reason: String) -> Result<()> {
     pinning.socket_send(id, Outgoing::Close { code, reason })
+}
+
+/// Lists Confab servers heard on the LAN on `on_event`, live, until `lan_unwatch` (or another
+/// `lan_watch`).
+#[tauri::command]
+pub fn lan_watch(app: AppHandle, watch: State<'_, Watch>, on_event: Channel<LanEvent>) {
+    watch.start(
+        move |event| on_event.send(event).is_ok(),
+        move |id| app.state::<Pinning>().is_pinned(id),
+    );
+}
+
+#[tauri::command]
+pub fn lan_unwatch(watch: State<'_, Watch>) {
+    watch.stop();
 }

@@ -317,6 +317,19 @@ export function createDesktop(ctx) {
 
     quit: () => api.desktop.quit(),
 
+    /**
+     * Calls `show(servers, {unavailable})` with the Confab servers heard on the LAN, one per
+     * server id, now and at each change; returns a function that stops listening.
+     */
+    watchLan(show) {
+      const servers = new Map();
+      return api.desktop.watchLan((event) => {
+        if (event?.kind === 'found') servers.set(event.id, event);
+        else if (event?.kind === 'gone') servers.delete(event.id);
+        show([...servers.values()], { unavailable: event?.kind === 'unavailable' });
+      });
+    },
+
     /** The servers whose certificate this app trusts (settings), and forgetting one. */
     pinnedServers: () => api.desktop.pinnedServers(),
     forgetServer: (id) => api.desktop.forgetServer(id),

@@ -138,6 +138,22 @@ export const desktop = {
   /** Pins the certificate the person compared with the host's screen. */
   trustServer: ({ url, id, name, fingerprint }) => invoke('trust_server', { url, id, name: name || '', fingerprint }),
   forgetServer: (id) => invoke('forget_server', { id }),
+  /**
+   * Calls `handler(event)` for each change among Confab servers heard on the LAN (`{kind:
+   * 'found', id, name, url, version, known}`, `{kind: 'gone', id}`, `{kind: 'unavailable'}`);
+   * returns a function that stops listening.
+   */
+  watchLan(handler) {
+    const Channel = tauri()?.core?.Channel;
+    if (typeof Channel !== 'function') return () => {};
+    const channel = new Channel();
+    channel.onmessage = handler;
+    invoke('lan_watch', { onEvent: channel }).catch((error) => handler({ kind: 'unavailable', message: error?.message ?? '' }));
+    return () => {
+      channel.onmessage = () => {};
+      invoke('lan_unwatch').catch(() => {});
+    };
+  },
   /** `[{id, name, fingerprint, readable, addresses, first_seen, last_seen}]`. */
   pinnedServers: () => invoke('pinned_servers'),
   hostStart: () => invoke('host_start'),

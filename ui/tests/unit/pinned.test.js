@@ -124,3 +124,18 @@ test('invite links carry the server and its certificate, and only well-formed on
   }
   assert.equal(readableFingerprint(fp), `${'ABAB '.repeat(7)}ABAB\n${'ABAB '.repeat(7)}ABCD`);
 });
+
+test('servers heard on the LAN arrive on a channel, and stopping tells the app', async () => {
+  const { desktop } = await import('../../js/net/desktop.js');
+  const calls = fakeTauri();
+  const heard = [];
+  const stop = desktop.watchLan((event) => heard.push(event));
+  const channel = calls[0][1].onEvent;
+  assert.equal(calls[0][0], 'lan_watch');
+  channel.onmessage({ kind: 'found', id: 'a', name: 'Office', url: 'https://10.0.0.5:8080', known: false });
+  stop();
+  channel.onmessage({ kind: 'gone', id: 'a' });
+  await tick();
+  assert.deepEqual(heard.map((e) => e.kind), ['found'], 'nothing after stopping');
+  assert.equal(calls.at(-1)[0], 'lan_unwatch');
+});
