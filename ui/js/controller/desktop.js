@@ -29,13 +29,15 @@ export function createDesktop(ctx) {
    * An address without a scheme is tried over HTTPS first: LAN servers speak it by default.
    */
   async function trustedSecureUrl(address) {
-    if (/^http:\/\//i.test(address)) return null;
     const explicit = /^https:\/\//i.test(address);
+    // http://, or a scheme that is no server's: the usual check (and its plain-words errors).
+    if (!explicit && /^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return null;
     let probe;
     try {
       probe = await api.desktop.probeServer(explicit ? address : `https://${address}`);
     } catch (error) {
-      if (!explicit && (error?.code === 'unreachable' || error?.code === 'not_confab')) return null;
+      // No HTTPS there (a plain-HTTP server, a typo): the usual check explains.
+      if (!explicit) return null;
       throw error;
     }
     if (probe.verdict === 'pinned' || probe.verdict === 'moved') return probe.url;
