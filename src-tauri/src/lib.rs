@@ -472,23 +472,13 @@ pub fn run() {
             commands::lan_unwatch,
         ])
         // The web client's requests to an https server, carried over the pinned transport.
-        .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, |ctx, request, responder| {
-            let app = ctx.app_handle().clone();
-            tauri::async_runtime::spawn(async move {
-                let response = app.state::<pinned::Pinning>().handle(request).await;
-                responder.respond(response);
-            });
-        })
+        .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, pinned::protocol)
         .setup(|app| {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
             apply_start_at_login(app.handle(), &state.settings());
-            let store = app
-                .store(STORE_FILE)
-                .map_err(|e| error::Error::Settings(e.to_string()))?;
-            app.manage(pinned::Pinning::load(store));
-            app.manage(lan::Watch::default());
+            pinned::manage(app.handle())?;
             app.manage(state);
             app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;

@@ -72,6 +72,32 @@ impl From<&Pin> for PinView {
     }
 }
 
+/// Puts the pins (from the settings store) and the LAN listener in the app's state.
+pub fn manage(app: &tauri::AppHandle) -> Result<()> {
+    use tauri::Manager;
+    use tauri_plugin_store::StoreExt;
+    let store = app
+        .store(crate::settings::STORE_FILE)
+        .map_err(|e| Error::Settings(e.to_string()))?;
+    app.manage(Pinning::load(store));
+    app.manage(crate::lan::Watch::default());
+    Ok(())
+}
+
+/// The `confab-api` scheme's handler: answered off the webview's thread.
+pub fn protocol(
+    ctx: tauri::UriSchemeContext<'_, Wry>,
+    request: http::Request<Vec<u8>>,
+    responder: tauri::UriSchemeResponder,
+) {
+    use tauri::Manager;
+    let app = ctx.app_handle().clone();
+    tauri::async_runtime::spawn(async move {
+        let response = app.state::<Pinning>().handle(request).await;
+        responder.respond(response);
+    });
+}
+
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
