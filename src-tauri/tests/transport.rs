@@ -401,3 +401,62 @@ where
         }
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_moved_server_is_followed_and_a_copy_without_its_certificate_is_refused() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path(), TlsMode::On).await;
+    let first = transport::probe(&address(&server)).await.unwrap();
+    let mut pins = Pins::default();
+    pins.pin(&first.sighting(), 1);
+    server.shutdown().await.unwrap();
+
+    // The same server (data and identity) at another address: followed without a question.
+    let mut config = Config::new(data.path().to_path_buf());
+    config.bind = "127.0.0.2:0".parse().unwrap();
+    config.profile = Profile::Testing;
+    config.tls.mode = TlsMode::On;
+    config.discovery.enabled = false;
+    let moved = Server::start(config).await.unwrap();
+    let seen = transport::probe(&address(&moved)).await.unwrap();
+    assert_eq!(pins.observe(&seen.sighting(), 2), Verdict::Moved);
+    assert_eq!(pins.at(&address(&moved)).unwrap().id, first.id);
+    let (status, _) = call(
+        &Transport::default(),
+        &address(&moved),
+        &pins.at(&address(&moved)).unwrap().fingerprint,
+        "GET",
+        "/api/info",
+        None,
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(status, 200);
+    moved.shutdown().await.unwrap();
+
+    // A copy of its data without its identity (so: its id, another certificate) elsewhere.
+    let copy = tempfile::tempdir().unwrap();
+    for entry in std::fs::read_dir(data.path()).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        if entry.file_type().unwrap().is_file() && !name.to_string_lossy().starts_with("identity.") {
+            std::fs::copy(entry.path(), copy.path().join(&name)).unwrap();
+        }
+    }
+    let mut config = Config::new(copy.path().to_path_buf());
+    config.bind = "127.0.0.3:0".parse().unwrap();
+    config.profile = Profile::Testing;
+    config.tls.mode = TlsMode::On;
+    config.discovery.enabled = false;
+    let impostor = Server::start(config).await.unwrap();
+    let claimed = transport::probe(&address(&impostor)).await.unwrap();
+    assert_eq!(claimed.id, first.id, "it claims the pinned id");
+    let before = pins.clone();
+    assert!(matches!(
+        pins.observe(&claimed.sighting(), 3),
+        Verdict::Impostor { .. }
+    ));
+    assert_eq!(pins, before, "nothing learned from it");
+    impostor.shutdown().await.unwrap();
+}
