@@ -198,7 +198,7 @@ async function main() {
     writeFileSync(join(artifacts, 'pinned-first-contact.png'), await wd.screenshot());
     await wd.click('[data-testid=trust-accept]');
 
-    step('sign up and exchange messages over the pinned transport');
+    step('sign up, exchange messages, upload and download a file over the pinned transport');
     await wd.click('#tab-register');
     await wd.type('input[name=username]', 'lin');
     await wd.type('input[name=password]', password);
@@ -220,6 +220,20 @@ async function main() {
     }, "lin's message is stored on the server");
     await api(port, 'POST', `/api/rooms/${stored.room.id}/messages`, { token: ana.token, body: { content: 'Welcome, lin' }, fingerprint });
     await waitUntil(async () => (await textOfMessages(wd)).includes('Welcome, lin'), "ana's reply arrives over the pinned socket");
+    // An upload (multipart) and its download go through the scheme too; the webview must live.
+    const roundTrip = await wd.executeAsync(
+      `const [roomId, done] = arguments;
+      (async () => {
+        const net = await import('/js/net/index.js');
+        const body = 'a file over pinned TLS '.repeat(2000);
+        let progress = 0;
+        const { message } = await net.uploadFile(roomId, new File([body], 'pinned.txt', { type: 'text/plain' }), { onProgress: (f) => (progress = f) });
+        const blob = await net.fetchFile(message.attachment.url);
+        return { same: (await blob.text()) === body, name: message.attachment.file_name, progress };
+      })().then(done, (e) => done({ error: String(e?.message ?? e) }));`,
+      [stored.room.id],
+    );
+    if (!roundTrip?.same || roundTrip.name !== 'pinned.txt') throw new Error(`upload and download: ${JSON.stringify(roundTrip)}`);
     const pins = await wd.executeAsync(
       "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('pinned_servers').then((p) => done(p), (e) => done(String(e)))",
     );

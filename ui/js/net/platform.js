@@ -66,6 +66,11 @@ export function apiUrl(path) {
   return `${pinned || baseUrl}${path}`;
 }
 
+/** Whether requests go through the desktop app's pinned transport (an https server in the app). */
+export function throughApp() {
+  return Boolean(baseUrl && platform.pinnedBase?.(baseUrl));
+}
+
 /** Opens a WebSocket to `url`: the platform's (the app's pinned one for wss://) or the browser's. */
 export function createSocket(url) {
   return platform.createSocket ? platform.createSocket(url) : new WebSocket(url);

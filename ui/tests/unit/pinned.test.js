@@ -139,3 +139,16 @@ test('servers heard on the LAN arrive on a channel, and stopping tells the app',
   assert.deepEqual(heard.map((e) => e.kind), ['found'], 'nothing after stopping');
   assert.equal(calls.at(-1)[0], 'lan_unwatch');
 });
+
+test('uploads through the app are multipart bytes a server parses like a browser’s form', async () => {
+  const { multipartBytes } = await import('../../js/net/files.js');
+  const file = new File(['一张白板 "photo"\r\n'], '白板 "1".txt', { type: 'text/plain' });
+  const { body, type } = await multipartBytes([['caption', 'see this'], ['client_msg_id', 'c-1']], file);
+  const form = await new Response(body, { headers: { 'content-type': type } }).formData();
+  assert.equal(form.get('caption'), 'see this');
+  assert.equal(form.get('client_msg_id'), 'c-1');
+  const parsed = form.get('file');
+  assert.equal(parsed.name, '白板 "1".txt', 'quotes escaped as browsers do, and read back');
+  assert.equal(parsed.type, 'text/plain');
+  assert.equal(await parsed.text(), '一张白板 "photo"\r\n');
+});
