@@ -4,7 +4,8 @@
 // transport (REST through the confab-api scheme, the socket through the app); then the server's
 // identity is replaced and the app shows one blocking warning, sends nothing, and "Disconnect"
 // goes back to the choice of server; an invite link with the new fingerprint pins it without a
-// question. Run by scripts/desktop-e2e after the other tests, with a
+// question; hosting with LAN access, the window reaches its own HTTPS server the same way,
+// pinned without a question. Run by scripts/desktop-e2e after the other tests, with a
 // fresh app data folder.
 
 import { spawn, spawnSync } from 'node:child_process';
@@ -279,6 +280,30 @@ async function main() {
     await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
     const asked = await wd.execute("return document.querySelectorAll('dialog.dialog-trust').length");
     if (asked !== 0) throw new Error('the invite link asked a question');
+    step('hosting with LAN access: the window reaches its own HTTPS server over the pinned transport');
+    const hostPort = await freePort();
+    const hosted = await wd.executeAsync(
+      "const [port, done] = arguments; window.__TAURI__.core.invoke('update_settings', { patch: { mode: 'host', host_port: port, host_lan: true } }).then((s) => done(s), (e) => done({ error: JSON.stringify(e) }))",
+      [hostPort],
+    );
+    if (hosted?.error || !hosted.host?.running) throw new Error(`hosting failed: ${JSON.stringify(hosted)}`);
+    if (!hosted.server_url?.startsWith('https://127.0.0.1:') || !/^([0-9A-F]{4} ){7}[0-9A-F]{4}\n/.test(hosted.host.fingerprint_readable ?? '')) {
+      throw new Error(`not HTTPS with a readable fingerprint: ${JSON.stringify(hosted)}`);
+    }
+    await wd.execute('location.reload()');
+    await wd.waitFor('#auth-panel', { timeout: 30_000 });
+    await wd.click('#tab-register');
+    await wd.type('input[name=username]', 'host-owner');
+    await wd.type('input[name=password]', password);
+    await wd.type('input[name=confirm]', password);
+    await wd.click('#auth-panel button[type=submit]');
+    await wd.waitFor('.composer-input', { timeout: 30_000 });
+    await wd.waitFor('.conn-dot.online', { timeout: 30_000 });
+    const own = await wd.executeAsync(
+      "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('pinned_servers').then((p) => done(p), (e) => done(String(e)))",
+    );
+    if (!own.some((pin) => hex(pin.fingerprint) === hex(hosted.host.fingerprint))) throw new Error(`the own server is not pinned: ${JSON.stringify(own)}`);
+    if ((await wd.execute("return document.querySelectorAll('dialog.dialog-trust').length")) !== 0) throw new Error('hosting asked about its own certificate');
     step('passed');
   } finally {
     await wd.end().catch(() => {});
