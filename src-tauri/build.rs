@@ -57,6 +57,15 @@ fn main() {
             "update_status",
             "update_check",
             "update_install",
+            "probe_server",
+            "trust_server",
+            "forget_server",
+            "pinned_servers",
+            "ws_open",
+            "ws_send",
+            "ws_close",
+            "lan_watch",
+            "lan_unwatch",
         ]),
     ))
     .expect("running tauri-build");

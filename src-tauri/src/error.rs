@@ -16,6 +16,15 @@ pub enum Error {
     /// Something answered at a server address, but not Confab.
     #[error("{url} answered, but it is not a Confab server")]
     NotConfab { url: String },
+    /// The server at an address presented another certificate than the one pinned for it: the
+    /// connection stopped in the handshake, before anything was sent.
+    #[error(
+        "the server at {address} presented another certificate than the one you trusted; nothing was sent"
+    )]
+    CertificateMismatch { address: String },
+    /// An https server not trusted yet: it must be probed and its fingerprint accepted first.
+    #[error("the server at {address} is not trusted yet; check its fingerprint first")]
+    NotPinned { address: String },
     #[error(
         "port {port} is already in use on this computer (another Confab or another program?); choose another port"
     )]
@@ -52,6 +61,8 @@ impl Error {
             Error::Invalid { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::NotConfab { .. } => "not_confab",
+            Error::CertificateMismatch { .. } => "certificate_mismatch",
+            Error::NotPinned { .. } => "not_pinned",
             Error::PortInUse { .. } => "port_in_use",
             Error::HostStart(_) => "host_failed",
             Error::TooLarge { .. } => "file_too_large",

@@ -40,6 +40,12 @@ pub struct HostStatus {
     pub local_url: Option<String>,
     /// Addresses colleagues can open (LAN exposure only).
     pub lan_urls: Vec<String>,
+    /// With LAN access the server speaks HTTPS: its certificate's fingerprint (colon-separated
+    /// hex) and the same in groups a person can read aloud to a colleague comparing it.
+    pub fingerprint: Option<String>,
+    pub fingerprint_readable: Option<String>,
+    /// The server's stable id, which its certificate is pinned to.
+    pub server_id: Option<String>,
 }
 
 impl Host {
@@ -70,10 +76,15 @@ impl Host {
         config.bind = SocketAddr::new(ip, port);
         // Never demo accounts with known passwords on someone's laptop.
         config.profile = Profile::Production;
-        // The app's own window and its connect screen still speak plain HTTP to this server;
-        // HTTPS (and announcing it on the LAN) wait for the app's pinned transport.
-        config.tls.mode = server_core::TlsMode::Off;
-        config.discovery.enabled = false;
+        // Colleagues on the LAN get HTTPS with the server's own identity and find it by mDNS;
+        // the app's window reaches it through the pinned transport, pinned to that identity.
+        // Only this computer: plain HTTP on loopback, announced nowhere.
+        config.tls.mode = if lan {
+            server_core::TlsMode::On
+        } else {
+            server_core::TlsMode::Off
+        };
+        config.discovery.enabled = lan;
         let server = Server::start(config).await.map_err(|e| match e {
             server_core::Error::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
                 Error::PortInUse { port }
@@ -122,7 +133,7 @@ impl Host {
     /// the server has none: whoever hosts the chat administers it. One claim per start; a
     /// server with an administrator already refuses it, and nothing changes.
     pub async fn make_admin(&self, token: &str) -> Result<Option<Claim>> {
-        let (url, code) = {
+        let (url, fingerprint, code) = {
             let mut state = self.state.lock().await;
             let Some(running) = state.as_mut() else {
                 return Ok(None);
@@ -130,9 +141,10 @@ impl Host {
             let Some(code) = running.setup_code.take() else {
                 return Ok(None);
             };
-            (status_of(running).local_url.unwrap_or_default(), code)
+            let status = status_of(running);
+            (status.local_url.unwrap_or_default(), status.fingerprint, code)
         };
-        let claim = remote::claim_admin(&url, token, &code).await;
+        let claim = remote::claim_admin(&url, fingerprint.as_deref(), token, &code).await;
         if claim.is_err() {
             // Not answered (the server stopping?): the next sign-in tries again.
             if let Some(running) = self.state.lock().await.as_mut() {
@@ -165,11 +177,16 @@ fn status_of(running: &Running) -> HostStatus {
     } else {
         Vec::new()
     };
+    let fingerprint = running.server.tls_fingerprint().map(str::to_owned);
+    let scheme = if fingerprint.is_some() { "https" } else { "http" };
     HostStatus {
         running: true,
         port: Some(port),
         lan: running.lan,
-        local_url: Some(format!("http://127.0.0.1:{port}")),
+        local_url: Some(format!("{scheme}://127.0.0.1:{port}")),
         lan_urls,
+        fingerprint_readable: fingerprint.as_deref().map(crate::pins::readable),
+        fingerprint,
+        server_id: Some(running.server.server_id().to_owned()),
     }
 }

@@ -10,14 +10,18 @@ pub mod downloads;
 pub mod error;
 pub mod host;
 pub mod idle;
+pub mod lan;
 pub mod lifecycle;
 pub mod links;
 pub mod notifications;
 pub mod origin;
 pub mod picker;
+pub mod pinned;
+pub mod pins;
 pub mod remote;
 pub mod secrets;
 pub mod settings;
+pub mod transport;
 pub mod tray;
 pub mod updates;
 
@@ -124,7 +128,8 @@ pub fn start_host(app: &AppHandle) {
             .host
             .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
             .await;
-        if result.is_ok() {
+        if let Ok(status) = &result {
+            app.state::<pinned::Pinning>().trust_own(status);
             lifecycle::claim_admin(&app);
         }
         let event = match result {
@@ -456,12 +461,24 @@ pub fn run() {
             commands::update_status,
             commands::update_check,
             commands::update_install,
+            commands::probe_server,
+            commands::trust_server,
+            commands::forget_server,
+            commands::pinned_servers,
+            commands::ws_open,
+            commands::ws_send,
+            commands::ws_close,
+            commands::lan_watch,
+            commands::lan_unwatch,
         ])
+        // The web client's requests to an https server, carried over the pinned transport.
+        .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, pinned::protocol)
         .setup(|app| {
             let state = load_state(app.handle())?;
             let host_mode = state.settings().mode == Some(Mode::Host);
             let language = state.settings().language;
             apply_start_at_login(app.handle(), &state.settings());
+            pinned::manage(app.handle())?;
             app.manage(state);
             app.manage(tray::TrayState::default());
             open_main_window(app.handle())?;

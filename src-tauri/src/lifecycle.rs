@@ -98,7 +98,8 @@ async fn own_user(app: &AppHandle) -> Option<i64> {
     {
         return Some(*id);
     }
-    let id = remote::whoami(&url, &token).await?;
+    let fingerprint = desktop.host.status().await.fingerprint;
+    let id = remote::whoami(&url, fingerprint.as_deref(), &token).await?;
     *desktop.me.lock().unwrap_or_else(PoisonError::into_inner) = Some((token, id));
     Some(id)
 }

@@ -77,23 +77,24 @@ pub enum Claim {
 
 /// Makes the account `token` signs in to at `url` the server's first administrator with the
 /// setup code the server made at start (`POST /api/admin/claim`).
-pub async fn claim_admin(url: &str, token: &str, setup_code: &str) -> Result<Claim> {
-    let unreachable = |e: reqwest::Error| Error::Unreachable {
-        url: url.to_owned(),
-        reason: describe(&e),
-    };
-    let client = reqwest::Client::builder()
-        .timeout(TIMEOUT)
-        .build()
-        .map_err(unreachable)?;
-    let response = client
-        .post(format!("{url}/api/admin/claim"))
-        .bearer_auth(token)
-        .json(&serde_json::json!({ "setup_code": setup_code }))
-        .send()
-        .await
-        .map_err(unreachable)?;
-    match response.status().as_u16() {
+pub async fn claim_admin(
+    url: &str,
+    fingerprint: Option<&str>,
+    token: &str,
+    setup_code: &str,
+) -> Result<Claim> {
+    let body = serde_json::json!({ "setup_code": setup_code });
+    let (status, _) = call(
+        url,
+        fingerprint,
+        http::Method::POST,
+        "/api/admin/claim",
+        token,
+        Some(body),
+        TIMEOUT,
+    )
+    .await?;
+    match status {
         200..=299 => Ok(Claim::Claimed),
         403 => Ok(Claim::Refused),
         status => Err(Error::HostStart(format!(
@@ -103,7 +104,7 @@ pub async fn claim_admin(url: &str, token: &str, setup_code: &str) -> Result<Cla
 }
 
 /// The id of the account `token` signs in to at the server at `url`, if it answers in time.
-pub async fn whoami(url: &str, token: &str) -> Option<i64> {
+pub async fn whoami(url: &str, fingerprint: Option<&str>, token: &str) -> Option<i64> {
     #[derive(Deserialize)]
     struct Me {
         user: User,
@@ -112,18 +113,68 @@ pub async fn whoami(url: &str, token: &str) -> Option<i64> {
     struct User {
         id: i64,
     }
-    let client = reqwest::Client::builder()
-        .timeout(Duration::from_secs(2))
-        .build()
-        .ok()?;
-    let response = client
-        .get(format!("{url}/api/auth/me"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .ok()?;
-    if !response.status().is_success() {
+    let (status, body) = call(
+        url,
+        fingerprint,
+        http::Method::GET,
+        "/api/auth/me",
+        token,
+        None,
+        Duration::from_secs(2),
+    )
+    .await
+    .ok()?;
+    if !(200..300).contains(&status) {
         return None;
     }
-    response.json::<Me>().await.ok().map(|me| me.user.id)
+    serde_json::from_slice::<Me>(&body).ok().map(|me| me.user.id)
+}
+
+/// One authenticated JSON request: over the pinned transport when `fingerprint` names the
+/// server's certificate (the built-in server with LAN access speaks HTTPS with its own
+/// self-signed identity), else plain HTTP. Answers the status and the body.
+async fn call(
+    url: &str,
+    fingerprint: Option<&str>,
+    method: http::Method,
+    path: &str,
+    token: &str,
+    body: Option<serde_json::Value>,
+    timeout: Duration,
+) -> Result<(u16, bytes::Bytes)> {
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    if let Some(fingerprint) = fingerprint {
+        let address = crate::transport::address_of(url)?;
+        let request = http::Request::builder()
+            .method(method)
+            .uri(path)
+            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .header(http::header::CONTENT_TYPE, "application/json")
+            .body(bytes::Bytes::from(body))
+            .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
+        let transport = crate::transport::Transport::default();
+        let answer = tokio::time::timeout(timeout, transport.request(&address, fingerprint, request))
+            .await
+            .map_err(|_| Error::Unreachable {
+                url: url.to_owned(),
+                reason: "timed out".into(),
+            })??;
+        return Ok((answer.status().as_u16(), answer.into_body()));
+    }
+    let unreachable = |e: reqwest::Error| Error::Unreachable {
+        url: url.to_owned(),
+        reason: describe(&e),
+    };
+    let client = reqwest::Client::builder()
+        .timeout(timeout)
+        .build()
+        .map_err(unreachable)?;
+    let mut request = client.request(method, format!("{url}{path}")).bearer_auth(token);
+    if !body.is_empty() {
+        request = request.header("content-type", "application/json").body(body);
+    }
+    let response = request.send().await.map_err(unreachable)?;
+    let status = response.status().as_u16();
+    let bytes = response.bytes().await.map_err(unreachable)?;
+    Ok((status, bytes))
 }

@@ -279,7 +279,9 @@ impl Settings {
 
     /// The URL of the server the app talks to in host mode.
     pub fn host_url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.host.port)
+        // With LAN access the built-in server speaks HTTPS (`host`), on loopback too.
+        let scheme = if self.host.lan { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.host.port)
     }
 }
 

@@ -126,7 +126,7 @@ async fn a_taken_port_is_a_clear_error() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn lan_exposure_lists_addresses_to_share() {
+async fn lan_exposure_serves_https_with_a_fingerprint_to_share() {
     let data = tempfile::tempdir().unwrap();
     let host = Host::default();
     let status = host
@@ -134,14 +134,35 @@ async fn lan_exposure_lists_addresses_to_share() {
         .await
         .unwrap();
     assert!(status.lan);
-    // Every non-loopback address of this machine, e.g. http://192.168.1.20:8080/.
+    // Every non-loopback address of this machine, e.g. https://192.168.1.20:8080/.
     for url in &status.lan_urls {
-        assert!(url.starts_with("http://") && !url.contains("127.0.0.1"), "{url}");
+        assert!(url.starts_with("https://") && !url.contains("127.0.0.1"), "{url}");
     }
-    // Switching back to this-machine-only restarts the server on loopback.
+    // Colleagues compare the fingerprint with what their app shows: eight groups of four a line.
+    let fingerprint = status.fingerprint.clone().expect("HTTPS with LAN access");
+    let readable = status.fingerprint_readable.clone().unwrap();
+    assert_eq!(readable.lines().count(), 2, "{readable}");
+    assert!(
+        readable
+            .lines()
+            .all(|line| line.split(' ').count() == 8 && line.split(' ').all(|g| g.len() == 4)),
+        "{readable}"
+    );
+    // The app's own window reaches it over HTTPS on loopback, and it is the same identity.
+    let local_url = status.local_url.clone().unwrap();
+    assert!(local_url.starts_with("https://127.0.0.1:"), "{local_url}");
+    let probe = confab_desktop::transport::probe(&confab_desktop::transport::address_of(&local_url).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(probe.fingerprint, fingerprint);
+    assert_eq!(Some(probe.id), status.server_id);
+
+    // Switching back to this-machine-only restarts the server on loopback, plain HTTP.
     let port = status.port.unwrap();
     let local = host.start(data.path().to_path_buf(), port, false).await.unwrap();
     assert!(!local.lan && local.lan_urls.is_empty());
+    assert_eq!(local.fingerprint, None);
+    assert!(local.local_url.unwrap().starts_with("http://"));
     host.stop().await;
 }
 

@@ -113,3 +113,57 @@ export function parsePort(text) {
   const port = Number(value);
   return port >= 1 && port <= 65535 ? port : null;
 }
+
+/** A fingerprint as hex digits only, upper case: how two spellings of one compare equal. */
+export function fingerprintHex(fp) {
+  return String(fp ?? '').replace(/[^0-9a-f]/gi, '').toUpperCase();
+}
+
+/** A fingerprint in groups of four hex digits, eight groups a line (as the app shows it). */
+export function readableFingerprint(fp) {
+  const groups = fingerprintHex(fp).match(/.{1,4}/g) ?? [];
+  const lines = [];
+  for (let i = 0; i < groups.length; i += 8) lines.push(groups.slice(i, i + 8).join(' '));
+  return lines.join('\n');
+}
+
+/**
+ * The invite link for the built-in server at `url` (`https://host:port/`) with certificate
+ * `fingerprint`: opened by a colleague's app, it pins that certificate without a question.
+ */
+export function inviteLink(url, fingerprint) {
+  let parsed;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return null;
+  }
+  const hex = fingerprintHex(fingerprint);
+  if (parsed.protocol !== 'https:' || hex.length !== 64) return null;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '');
+  const params = new URLSearchParams({ host, port: parsed.port || '443', fp: hex });
+  return `confab://join?${params}`;
+}
+
+/**
+ * An invite link's server and certificate: `{url: 'https://host:port', fingerprint}`, or null
+ * for any other `confab:` link or a malformed one.
+ */
+export function parseJoinLink(link) {
+  let parsed;
+  try {
+    parsed = new URL(link);
+  } catch {
+    return null;
+  }
+  if (parsed.protocol !== 'confab:') return null;
+  // `confab://join?…` parses with host "join"; `confab:join?…` with pathname "join".
+  const what = (parsed.hostname || parsed.pathname).replace(/^\/+|\/+$/g, '');
+  if (what !== 'join') return null;
+  const host = parsed.searchParams.get('host') ?? '';
+  const port = Number(parsed.searchParams.get('port') ?? '443');
+  const fingerprint = fingerprintHex(parsed.searchParams.get('fp'));
+  if (!host || /[\s/@?#]/.test(host) || !Number.isInteger(port) || port < 1 || port > 65535 || fingerprint.length !== 64) return null;
+  const bracketed = host.includes(':') ? `[${host}]` : host;
+  return { url: `https://${bracketed}:${port}`, fingerprint };
+}

@@ -1,6 +1,10 @@
 //! The commands the web client may invoke. Each is a thin wrapper over Tauri-free code and
 //! validates what it receives from the webview.
 
+mod pinning;
+
+pub use pinning::*;
+
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
 
@@ -73,6 +77,7 @@ pub async fn update_settings(
                 .host
                 .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
                 .await?;
+            app.state::<crate::pinned::Pinning>().trust_own(&status);
             crate::lifecycle::claim_admin(&app);
             status
         }
@@ -137,6 +142,7 @@ pub async fn host_start(app: AppHandle, desktop: State<'_, Desktop>) -> Result<H
         .host
         .start(desktop.server_data.clone(), settings.host.port, settings.host.lan)
         .await?;
+    app.state::<crate::pinned::Pinning>().trust_own(&status);
     crate::lifecycle::claim_admin(&app);
     Ok(status)
 }

@@ -8,7 +8,7 @@
 import * as api from '../net/index.js';
 import { errorText, t } from '../i18n.js';
 import { savePrefs } from '../prefs.js';
-import { prefsFromDesktop, startupPlan, sameServer } from '../platform-settings.js';
+import { prefsFromDesktop, startupPlan, sameServer, parseJoinLink, fingerprintHex, readableFingerprint } from '../platform-settings.js';
 
 export function createDesktop(ctx) {
   const { ui, state } = ctx;
@@ -20,11 +20,86 @@ export function createDesktop(ctx) {
   /** The version already announced in a toast, so each is announced once. */
   let announced = null;
 
+  /** The one certificate warning being shown, so a retrying socket never stacks a second. */
+  let trustWarning = null;
+
+  /**
+   * Resolves with the address to save for `address` when it is an https server the person
+   * trusts (asking on first contact), or null for a plain-HTTP server (checked the usual way).
+   * An address without a scheme is tried over HTTPS first: LAN servers speak it by default.
+   */
+  async function trustedSecureUrl(address) {
+    const explicit = /^https:\/\//i.test(address);
+    // http://, or a scheme that is no server's: the usual check (and its plain-words errors).
+    if (!explicit && /^[a-z][a-z0-9+.-]*:\/\//i.test(address)) return null;
+    let probe;
+    try {
+      probe = await api.desktop.probeServer(explicit ? address : `https://${address}`);
+    } catch (error) {
+      // No HTTPS there (a plain-HTTP server, a typo): the usual check explains.
+      if (!explicit) return null;
+      throw error;
+    }
+    if (probe.verdict === 'pinned' || probe.verdict === 'moved') return probe.url;
+    if (probe.verdict === 'new') {
+      if (!(await ui.confirmFingerprint(probe))) throw new api.ApiError(0, { code: 'not_trusted', message: 'not trusted' });
+    } else if ((await ui.certificateChanged(probe)) !== 'trust') {
+      throw new api.ApiError(0, { code: 'certificate_changed', message: 'certificate changed' });
+    }
+    await api.desktop.trustServer(probe);
+    return probe.url;
+  }
+
+  /**
+   * The server in use presented another certificate than the pinned one (REST or socket):
+   * nothing was sent. One calm warning; "Disconnect" goes back to the choice of server.
+   */
+  function onTrustProblem() {
+    if (trustWarning) return;
+    trustWarning = (async () => {
+      const probe = await api.desktop.probeServer(api.serverUrl()).catch(() => null);
+      if (probe && (probe.verdict === 'pinned' || probe.verdict === 'moved')) return;
+      const choice = probe ? await ui.certificateChanged(probe) : 'disconnect';
+      if (choice === 'trust') {
+        await api.desktop.trustServer(probe);
+        ctx.socket?.reconnectNow?.();
+        return;
+      }
+      ctx.lifecycle.suspendSession();
+      ui.showWelcome({ startup: ctx.desktopState });
+      ui.toast(t('err.code.certificate_changed'), { kind: 'error', timeout: 15_000 });
+    })()
+      .catch(() => {})
+      .finally(() => {
+        trustWarning = null;
+      });
+  }
+
   /** `confab://` links the app was opened with (its command line, or a second launch). */
   function linksReceived(links) {
     for (const link of Array.isArray(links) ? links : []) {
-      if (typeof link === 'string' && link.startsWith('confab:')) ui.linkReceived(link);
+      if (typeof link !== 'string' || !link.startsWith('confab:')) continue;
+      ui.linkReceived(link);
+      const join = parseJoinLink(link);
+      if (join) joinByLink(join).catch((error) => ui.toast(errorText(error), { kind: 'error', timeout: 15_000 }));
     }
+  }
+
+  /**
+   * An invite link names the server and its certificate: the host vouches for it, so it is
+   * pinned without a question — if the server presents exactly that certificate. Anything else
+   * is refused with the one warning, the link's fingerprint shown as the expected one.
+   */
+  async function joinByLink({ url, fingerprint }) {
+    const probe = await api.desktop.probeServer(url);
+    if (fingerprintHex(probe.fingerprint) !== fingerprint) {
+      await ui.certificateChanged({ ...probe, verdict: 'impostor', pinned_readable: readableFingerprint(fingerprint) });
+      return;
+    }
+    await api.desktop.trustServer(probe);
+    const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: probe.url });
+    ui.clearHostProblem();
+    moveToServer(startup);
   }
 
   async function startDesktop() {
@@ -37,6 +112,7 @@ export function createDesktop(ctx) {
       return;
     }
     ctx.desktopState = startup;
+    api.onTrustProblem(onTrustProblem);
     adoptDesktopSettings(startup.settings);
     if (startup.notice) ui.toast(startup.notice, { timeout: 20_000 });
     listenToDesktop();
@@ -167,10 +243,13 @@ export function createDesktop(ctx) {
     /** The app's settings, built-in server status and current server (null in a browser). */
     desktopState: () => ctx.desktopState,
 
-    /** Checks a server address and, if Confab answers, makes it the server to use. */
+    /**
+     * Checks a server address and, if Confab answers, makes it the server to use; an https
+     * server's certificate is trusted first (compared by the person, or already pinned).
+     */
     async connectServer(address) {
-      const info = await api.desktop.checkServer(address);
-      const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: info.url });
+      const url = (await trustedSecureUrl(address.trim())) ?? (await api.desktop.checkServer(address)).url;
+      const startup = await api.desktop.updateSettings({ mode: 'remote', server_url: url });
       ui.clearHostProblem();
       moveToServer(startup);
       return startup;
@@ -239,6 +318,23 @@ export function createDesktop(ctx) {
     },
 
     quit: () => api.desktop.quit(),
+
+    /**
+     * Calls `show(servers, {unavailable})` with the Confab servers heard on the LAN, one per
+     * server id, now and at each change; returns a function that stops listening.
+     */
+    watchLan(show) {
+      const servers = new Map();
+      return api.desktop.watchLan((event) => {
+        if (event?.kind === 'found') servers.set(event.id, event);
+        else if (event?.kind === 'gone') servers.delete(event.id);
+        show([...servers.values()], { unavailable: event?.kind === 'unavailable' });
+      });
+    },
+
+    /** The servers whose certificate this app trusts (settings), and forgetting one. */
+    pinnedServers: () => api.desktop.pinnedServers(),
+    forgetServer: (id) => api.desktop.forgetServer(id),
 
     /** Changes one of the app's own settings (`close_to_tray`, …); resolves with its new state. */
     async updateDesktopSetting(key, value) {

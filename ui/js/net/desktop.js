@@ -5,6 +5,7 @@
 import { DESKTOP_CAPABILITIES, normalizeServer } from '../platform-settings.js';
 import { ApiError } from './errors.js';
 import { chooseFiles } from './browser.js';
+import { PinnedSocket } from './pinned-socket.js';
 
 /** Tauri's global API when this page runs inside the desktop app. */
 export function tauri() {
@@ -42,10 +43,38 @@ function rememberStartup(startup) {
   return startup;
 }
 
+/** Who hears that a pinned server presented another certificate (set by the controller). */
+let trustProblemHandler = () => {};
+
+/** `handler({code, message})` runs when a pinned server presents another certificate. */
+export function onTrustProblem(handler) {
+  trustProblemHandler = typeof handler === 'function' ? handler : () => {};
+}
+
+/** Reports a certificate problem met by REST (rest.js) or a socket. */
+export function reportTrustProblem(error) {
+  trustProblemHandler(error);
+}
+
 export function desktopPlatform() {
   return {
     name: 'desktop',
     capabilities: DESKTOP_CAPABILITIES,
+    /**
+     * `https` servers go through the app's `confab-api` scheme (pinned TLS in Rust):
+     * `confab-api://localhost/<host:port>` (`http://confab-api.localhost/…` on Windows).
+     */
+    pinnedBase(base) {
+      if (!/^https:\/\//i.test(base)) return null;
+      const convert = tauri()?.core?.convertFileSrc;
+      if (typeof convert !== 'function') return null;
+      return convert(new URL(base).host, 'confab-api');
+    },
+    createSocket(url) {
+      const Channel = tauri()?.core?.Channel;
+      if (!/^wss:\/\//i.test(url) || typeof Channel !== 'function') return new WebSocket(url);
+      return new PinnedSocket(url, { invoke, Channel, onTrustProblem: reportTrustProblem });
+    },
     /** The native dialog; the app checks the file and hands over its bytes. */
     async pickImage({ maxBytes } = {}) {
       const info = await invoke('pick_image', { maxBytes: maxBytes || null });
@@ -100,6 +129,33 @@ export const desktop = {
   updateSettings: (patch) => invoke('update_settings', { patch }).then(rememberStartup),
   /** `{url, version}`: the normalized address of a Confab server that answered. */
   checkServer: (url) => invoke('check_server', { url }),
+  /**
+   * `{url, id, name, version, fingerprint, readable, verdict, pinned?, presented?,
+   * pinned_readable?}` of an https server; `verdict` is `new`, `pinned`, `moved`, `changed` or
+   * `impostor`. Sends nothing secret.
+   */
+  probeServer: (url) => invoke('probe_server', { url }),
+  /** Pins the certificate the person compared with the host's screen. */
+  trustServer: ({ url, id, name, fingerprint }) => invoke('trust_server', { url, id, name: name || '', fingerprint }),
+  forgetServer: (id) => invoke('forget_server', { id }),
+  /**
+   * Calls `handler(event)` for each change among Confab servers heard on the LAN (`{kind:
+   * 'found', id, name, url, version, known}`, `{kind: 'gone', id}`, `{kind: 'unavailable'}`);
+   * returns a function that stops listening.
+   */
+  watchLan(handler) {
+    const Channel = tauri()?.core?.Channel;
+    if (typeof Channel !== 'function') return () => {};
+    const channel = new Channel();
+    channel.onmessage = handler;
+    invoke('lan_watch', { onEvent: channel }).catch((error) => handler({ kind: 'unavailable', message: error?.message ?? '' }));
+    return () => {
+      channel.onmessage = () => {};
+      invoke('lan_unwatch').catch(() => {});
+    };
+  },
+  /** `[{id, name, fingerprint, readable, addresses, first_seen, last_seen}]`. */
+  pinnedServers: () => invoke('pinned_servers'),
   hostStart: () => invoke('host_start'),
   hostStop: () => invoke('host_stop'),
   hostStatus: () => invoke('host_status'),

@@ -3,7 +3,7 @@
 // cannot send the Authorization header).
 
 import { ApiError } from './errors.js';
-import { apiUrl } from './platform.js';
+import { apiUrl, throughApp } from './platform.js';
 import { currentToken } from './session.js';
 import { enc, responseError } from './rest.js';
 
@@ -24,6 +24,13 @@ export function uploadFile(roomId, file, { caption = '', clientMsgId = null, onP
     if (caption) form.append('caption', caption);
     if (clientMsgId) form.append('client_msg_id', clientMsgId);
     form.append('file', file, file.name || 'file');
+    if (throughApp()) {
+      // Through the app's pinned transport: fetch with the body as bytes (no progress until
+      // it is done), see uploadThroughApp.
+      const fields = [caption && ['caption', caption], clientMsgId && ['client_msg_id', clientMsgId]].filter(Boolean);
+      uploadThroughApp(apiUrl(`/api/rooms/${enc(roomId)}/uploads`), fields, file, token, { onProgress, signal }).then(resolve, reject);
+      return;
+    }
     const xhr = new XMLHttpRequest();
     const onAbort = () => xhr.abort();
     const finish = () => signal?.removeEventListener('abort', onAbort);
@@ -66,6 +73,45 @@ export function uploadFile(roomId, file, { caption = '', clientMsgId = null, onP
     signal?.addEventListener('abort', onAbort, { once: true });
     xhr.send(form);
   });
+}
+
+/**
+ * A multipart/form-data body as bytes, as a browser writes one: text `fields`, then `file`.
+ * Names in the header are escaped the way browsers do (`"` → %22, line breaks → %0D/%0A).
+ */
+export async function multipartBytes(fields, file) {
+  const boundary = `----ConfabBoundary${Math.random().toString(36).slice(2)}${Date.now().toString(36)}`;
+  const text = new TextEncoder();
+  const escape = (value) => String(value).replace(/"/g, '%22').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
+  const parts = fields.map(([name, value]) => text.encode(`--${boundary}\r\nContent-Disposition: form-data; name="${escape(name)}"\r\n\r\n${value}\r\n`));
+  parts.push(
+    text.encode(
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${escape(file.name || 'file')}"\r\nContent-Type: ${file.type || 'application/octet-stream'}\r\n\r\n`,
+    ),
+  );
+  parts.push(new Uint8Array(await file.arrayBuffer()));
+  parts.push(text.encode(`\r\n--${boundary}--\r\n`));
+  return { body: await new Blob(parts).arrayBuffer(), type: `multipart/form-data; boundary=${boundary}` };
+}
+
+async function uploadThroughApp(url, fields, file, token, { onProgress, signal }) {
+  const headers = { Accept: 'application/json' };
+  if (token) headers.Authorization = `Bearer ${token}`;
+  let response;
+  try {
+    // The body as plain bytes: WebKitGTK's web process crashes on an XMLHttpRequest upload to
+    // an app URI scheme, and cannot read a FormData's file for fetch either.
+    const { body, type } = await multipartBytes(fields, file);
+    headers['Content-Type'] = type;
+    response = await fetch(url, { method: 'POST', headers, body, signal, cache: 'no-store', credentials: 'omit' });
+  } catch (e) {
+    if (e?.name === 'AbortError') throw new ApiError(0, { code: 'aborted', message: 'upload cancelled' });
+    throw new ApiError(0, { code: 'network', message: e?.message || 'network error' });
+  }
+  const data = await response.json().catch(() => null);
+  if (!response.ok || !data?.message) throw responseError(response.status, data, response.headers.get('retry-after'));
+  onProgress?.(1);
+  return { message: data.message, created: response.status === 201 };
 }
 
 /**

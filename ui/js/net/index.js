@@ -13,7 +13,7 @@ export {
   pickImage, pickFiles, notify, notificationPermission, requestNotificationPermission,
   setUnreadCount, saveFile, openExternal, savePlatformSettings,
 } from './platform.js';
-export { desktop } from './desktop.js';
+export { desktop, onTrustProblem } from './desktop.js';
 export {
   saveSession, loadSession, clearSession, currentToken, sessionRemembered,
   saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost, onPasswordChangeRequired,

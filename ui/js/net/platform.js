@@ -56,9 +56,24 @@ export function hasServer() {
   return Boolean(baseUrl) || !platform.capabilities.serverChoice;
 }
 
-/** The address of REST path `path` (relative to this page when no server is configured). */
+/**
+ * The address of REST path `path` (relative to this page when no server is configured). Inside
+ * the desktop app an `https` server is reached through the app's pinned transport instead of
+ * the webview's own TLS (which cannot pin a certificate); the platform says how.
+ */
 export function apiUrl(path) {
-  return `${baseUrl}${path}`;
+  const pinned = baseUrl && platform.pinnedBase?.(baseUrl);
+  return `${pinned || baseUrl}${path}`;
+}
+
+/** Whether requests go through the desktop app's pinned transport (an https server in the app). */
+export function throughApp() {
+  return Boolean(baseUrl && platform.pinnedBase?.(baseUrl));
+}
+
+/** Opens a WebSocket to `url`: the platform's (the app's pinned one for wss://) or the browser's. */
+export function createSocket(url) {
+  return platform.createSocket ? platform.createSocket(url) : new WebSocket(url);
 }
 
 /** The WebSocket address: the configured server's, or this page's origin's. */

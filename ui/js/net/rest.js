@@ -4,6 +4,7 @@
 
 import { ApiError } from './errors.js';
 import { apiUrl, serverUrl } from './platform.js';
+import { reportTrustProblem } from './desktop.js';
 import { currentToken, keepDeviceToken, loadDeviceToken, reportSessionLost, reportPasswordChangeRequired } from './session.js';
 
 /** An error body of a failed response, as an ApiError (and the session-lost hook on 401). */
@@ -11,6 +12,7 @@ export function responseError(status, data, retryAfter = null) {
   const error = data?.error ?? { code: status === 401 ? 'unauthorized' : status === 413 ? 'payload_too_large' : `http_${status}` };
   if (error.retry_after == null && retryAfter) error.retry_after = Number(retryAfter);
   if (status === 401 && error.code === 'unauthorized') reportSessionLost();
+  if (error.code === 'certificate_mismatch') reportTrustProblem(error);
   if (status === 403 && error.code === 'password_change_required') reportPasswordChangeRequired();
   return new ApiError(status, error);
 }

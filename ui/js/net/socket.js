@@ -2,7 +2,7 @@
 // authenticated socket alive: it reconnects with exponential backoff and jitter, pings every
 // 25 s, notices a dead link, and reports its status.
 
-import { socketUrl } from './platform.js';
+import { createSocket, socketUrl } from './platform.js';
 import { currentToken } from './session.js';
 
 /** Seconds between pings; the server closes sockets that stay silent for 60 s. */
@@ -60,7 +60,7 @@ export function openSocket({ onEvent, onStatus }) {
     onStatus({ status: everReady || attempt > 0 ? 'reconnecting' : 'connecting', attempt, retryAt: null });
     let socket;
     try {
-      socket = new WebSocket(socketUrl());
+      socket = createSocket(socketUrl());
     } catch {
       scheduleReconnect();
       return;

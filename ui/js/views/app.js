@@ -11,6 +11,7 @@ import { mountWelcome } from './welcome.js';
 import { mountAdmin } from './admin.js';
 import { mountPasswordChange } from './password.js';
 import { confirmDialog } from './dialogs.js';
+import { confirmFingerprint, certificateChanged } from './trust.js';
 import { hostDialog, DESKTOP_CHANGED } from './server.js';
 import { toast } from './toast.js';
 import { onLanguageChange, t, errorText } from '../i18n.js';
@@ -122,6 +123,10 @@ export function createUi({ root, store }) {
     adminSection: () => (current === 'admin' ? adminSection : undefined),
     /** A setup link opened while signed in: asks whether to become the server's administrator. */
     confirmClaim: () => confirmDialog({ title: t('admin.claimTitle'), message: t('admin.claimMessage'), confirmLabel: t('admin.claimConfirm') }),
+    /** First contact with an https server: compare the fingerprint with the host's screen. */
+    confirmFingerprint,
+    /** A pinned server presents another certificate: one blocking warning. */
+    certificateChanged,
     showHostProblem,
     clearHostProblem,
     desktopChanged() {

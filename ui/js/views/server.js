@@ -7,7 +7,7 @@
 
 import { h, icon } from '../dom.js';
 import { t, errorText } from '../i18n.js';
-import { parsePort, lanAddresses } from '../platform-settings.js';
+import { parsePort, lanAddresses, inviteLink } from '../platform-settings.js';
 import { field, openDialog } from './dialogs.js';
 import { toast } from './toast.js';
 
@@ -87,7 +87,17 @@ export function hostAddresses(host, { testid = 'host-addresses' } = {}) {
   if (!host?.running) return h('p', { class: 'field-hint', text: t('server.hostNotRunning') });
   if (!host.lan) return h('p', { class: 'field-hint', 'data-testid': `${testid}-local-only`, text: t('server.localOnly') });
   if (urls.length === 0) return h('p', { class: 'field-hint', text: t('server.noLanAddress') });
-  return h('div', { class: 'host-addresses' }, h('p', { class: 'field-hint', text: t('server.shareThese') }), addressList(urls, { testid }));
+  // Colleagues compare this with what their app shows on first contact (read aloud, in groups).
+  const invites = host.fingerprint ? urls.map((url) => inviteLink(url, host.fingerprint)).filter(Boolean) : [];
+  const fingerprint = host.fingerprint_readable
+    ? [
+        h('p', { class: 'field-hint', text: t('host.fingerprint') }),
+        h('pre', { class: 'fingerprint', 'data-testid': `${testid}-fingerprint`, text: host.fingerprint_readable }),
+        invites.length ? h('p', { class: 'field-hint', text: t('host.invite') }) : null,
+        invites.length ? addressList(invites, { testid: `${testid}-invites` }) : null,
+      ]
+    : [];
+  return h('div', { class: 'host-addresses' }, h('p', { class: 'field-hint', text: t('server.shareThese') }), addressList(urls, { testid }), ...fingerprint);
 }
 
 /**
@@ -116,7 +126,8 @@ export function connectForm({ actions, recent = [], current = null, prefix, subm
         ),
       )
     : null;
-  const form = h('form', { class: 'stack server-form', novalidate: true, 'data-testid': `${prefix}connect-form` }, address.el, recentEl, formError, h('div', { class: 'dialog-actions' }, submit));
+  const lanEl = lanServers({ actions, prefix, connect: (url) => connect(url) });
+  const form = h('form', { class: 'stack server-form', novalidate: true, 'data-testid': `${prefix}connect-form` }, lanEl, address.el, recentEl, formError, h('div', { class: 'dialog-actions' }, submit));
 
   async function connect(url) {
     address.input.value = url;
@@ -137,6 +148,51 @@ export function connectForm({ actions, recent = [], current = null, prefix, subm
     connect(address.input.value);
   });
   return { el: form, focus: () => address.input.focus() };
+}
+
+/** How long the list waits for a first server before explaining why none may be heard. */
+const LAN_QUIET_MS = 6000;
+
+/**
+ * Confab servers heard on this network, live (the desktop app only): each a button that
+ * connects (the fingerprint is still checked). Stops listening once the form is gone.
+ */
+function lanServers({ actions, prefix, connect }) {
+  if (typeof actions.watchLan !== 'function') return null;
+  const list = h('ul', { class: 'recent-list', 'aria-labelledby': `${prefix}lan-title`, 'data-testid': `${prefix}lan-servers` });
+  const hint = h('p', { class: 'field-hint', text: t('lan.searching') });
+  const el = h('div', { class: 'recent-servers lan-servers' }, h('p', { class: 'field-hint', id: `${prefix}lan-title`, text: t('lan.title') }), list, hint);
+  let stop = () => {};
+  let seen = false;
+  const quiet = setTimeout(() => {
+    if (!list.children.length) hint.textContent = t('lan.none');
+  }, LAN_QUIET_MS);
+  const show = (servers, { unavailable = false } = {}) => {
+    if (el.isConnected) seen = true;
+    else if (seen) {
+      clearTimeout(quiet);
+      stop();
+      return;
+    }
+    list.replaceChildren(
+      ...servers.map((server) =>
+        h(
+          'li',
+          {},
+          h(
+            'button',
+            { type: 'button', class: 'btn btn-small btn-ghost recent-server', 'data-url': server.url, 'data-testid': `${prefix}lan-server`, onclick: () => connect(server.url) },
+            icon('server'),
+            h('span', { text: `${server.name || server.url} · ${server.url}${server.known ? ` · ${t('lan.known')}` : ''}` }),
+          ),
+        ),
+      ),
+    );
+    if (servers.length) hint.textContent = '';
+    else if (unavailable) hint.textContent = t('lan.none');
+  };
+  stop = actions.watchLan(show);
+  return el;
 }
 
 /**

@@ -291,6 +291,44 @@ function serverSection({ actions, close }) {
         hostForm({ actions, host: settings.host, prefix: 'settings-', onStarted: () => close() }).el,
       ));
     }
+    content.append(trustedServers());
+  }
+
+  /** The certificates this app trusts, one per server, each with its fingerprint; filled in when the app answers. */
+  function trustedServers() {
+    const list = h('div', { class: 'trusted-servers', 'data-testid': 'settings-trusted' }, h('h3', { text: t('trust.settingsTitle') }));
+    actions.pinnedServers?.().then(
+      (pins) => {
+        if (!pins?.length) {
+          list.append(h('p', { class: 'field-hint', text: t('trust.settingsEmpty') }));
+          return;
+        }
+        for (const pin of pins) {
+          const forget = h('button', { type: 'button', class: 'btn btn-ghost btn-small', 'data-testid': 'settings-trusted-forget' }, t('trust.forget'));
+          forget.addEventListener('click', async () => {
+            forget.disabled = true;
+            try {
+              await actions.forgetServer(pin.id);
+              render();
+            } catch (error) {
+              toast(errorText(error), { kind: 'error' });
+              forget.disabled = false;
+            }
+          });
+          list.append(
+            h(
+              'div',
+              { class: 'trusted-server' },
+              h('p', {}, h('strong', { text: pin.name || pin.addresses?.[0] || pin.id }), h('span', { class: 'muted', text: ` ${(pin.addresses ?? []).join(', ')}` })),
+              h('pre', { class: 'fingerprint', text: pin.readable }),
+              forget,
+            ),
+          );
+        }
+      },
+      () => {},
+    );
+    return list;
   }
 
   /** A button that reveals one switching form (only one open at a time). */

@@ -69,6 +69,8 @@ function fakeTauri(context, { serverUrl, takenPorts = [], lanAddress = '192.168.
         if (/^ftp:/.test(url)) return fail('wrong_scheme', 'use an http:// or https:// address, not ftp://');
         return { url: norm(url).includes('confab.test') ? serverUrl : norm(url), version: '0.1.0' };
       },
+      // Addresses without a scheme are tried over HTTPS first; the servers here speak HTTP.
+      probe_server: ({ url }) => fail('unreachable', `nothing answered at ${url}`),
       update_settings: ({ patch }) => {
         const s = load();
         const before = JSON.stringify(s.settings.host);
