@@ -16,6 +16,7 @@ pub mod notifications;
 pub mod origin;
 pub mod picker;
 pub mod remote;
+pub mod rendering;
 pub mod secrets;
 pub mod settings;
 pub mod tray;
