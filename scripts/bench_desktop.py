@@ -103,6 +103,54 @@ def pss_by_process(pid):
     return out
 
 
+def smaps_kinds(pid):
+    """PSS in MiB of the process `pid` by kind of mapping: where a process's memory goes."""
+    kinds = {}
+    kind = None
+    try:
+        with open(f"/proc/{pid}/smaps") as f:
+            for line in f:
+                head = line.split(None, 5)
+                if len(head) >= 5 and "-" in head[0] and not head[0].endswith(":"):
+                    path = head[5].strip() if len(head) > 5 else ""
+                    if path == "[heap]" or path == "":
+                        kind = "anonymous (heaps: JS, DOM, styles, malloc)"
+                    elif path.startswith("/usr/share/fonts") or path.endswith((".ttf", ".ttc", ".otf")):
+                        kind = "fonts: " + os.path.basename(path)
+                    elif "/dri/" in path or "libLLVM" in path or "libgallium" in path or "mesa" in path.lower():
+                        kind = "GL drivers (Mesa)"
+                    elif path.startswith(("/memfd:", "/dev/shm", "/dev/dri", "anon_inode")) or "(deleted)" in path:
+                        kind = "shared buffers (memfd, shm, dma-buf)"
+                    elif ".so" in path:
+                        kind = "libraries (code and data)"
+                    elif os.path.realpath(path) in (os.path.realpath(APP), os.path.realpath(BARE)):
+                        kind = "the app's own binary (code and data)"
+                    elif path.startswith("["):
+                        kind = path
+                    else:
+                        kind = "other files"
+                elif line.startswith("Pss:") and kind:
+                    kinds[kind] = kinds.get(kind, 0) + int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return {k: round(v, 1) for k, v in sorted(kinds.items(), key=lambda kv: -kv[1]) if v >= 0.1}
+
+
+def kinds_by_process(pid):
+    """smaps_kinds of each process in the tree of `pid`, by name: the app's own process (named
+    "app"), WebKitWebProcess ("web") and WebKitNetworkProcess ("network")."""
+    out = {}
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/comm") as f:
+                name = f.read().strip()  # at most 15 characters
+        except OSError:
+            continue
+        role = "web" if name.startswith("WebKitWebProc") else "network" if name.startswith("WebKitNetwork") else "app"
+        out[role] = smaps_kinds(p)
+    return out
+
+
 def drawn_window(title):
     """The id of a visible window titled `title` whose contents are not one flat colour."""
     found = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", title], capture_output=True, text=True)
@@ -207,6 +255,7 @@ def main():
     bare, results["bare_start_s"] = launch([BARE], "^Bare window$")
     results["bare_mib"] = measure(bare)
     results["bare_processes"] = pss_by_process(bare.pid)
+    results["bare_kinds"] = kinds_by_process(bare.pid)
     stop(bare)
 
     # (b) signed in, busy room open
@@ -216,6 +265,7 @@ def main():
     app, results["confab_start_s"] = launch([APP], "^Confab")
     results["confab_mib"] = measure(app)
     results["confab_processes"] = pss_by_process(app.pid)
+    results["confab_kinds"] = kinds_by_process(app.pid)
     stop(app)
     server.terminate()
     server.wait()
@@ -244,6 +294,7 @@ def main():
     time.sleep(10)  # everyone connected and talking
     results["hosting_mib"] = measure(app)
     results["hosting_processes"] = pss_by_process(app.pid)
+    results["hosting_kinds"] = kinds_by_process(app.pid)
     results["hosting_sent"] = clients.communicate(timeout=WAIT)[0].strip()
     stop(app)
 
@@ -269,6 +320,18 @@ def main():
           f"{results['confab_start_s'] / results['bare_start_s']:.2f} |")
     if "installed_kib" in results:
         print(f"| installed size (.deb Installed-Size) | {int(results['installed_kib']) / 1024:.1f} MiB | |")
+    print()
+    print("| where the PSS goes (MiB) | (a) bare | (b) Confab | (c) hosting |")
+    print("|---|---|---|---|")
+    scenes = [results["bare_kinds"], results["confab_kinds"], results["hosting_kinds"]]
+    for role in ("app", "web", "network"):
+        kinds = []
+        for scene in scenes:
+            kinds += [k for k in scene.get(role, {}) if k not in kinds]
+        for kind in kinds:
+            figures = [scene.get(role, {}).get(kind, 0.0) for scene in scenes]
+            if max(figures) >= 0.5:
+                print(f"| {role}: {kind} | " + " | ".join(f"{f:.1f}" for f in figures) + " |")
 
 
 if __name__ == "__main__":

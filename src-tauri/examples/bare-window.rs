@@ -3,6 +3,8 @@
 //! are compared with this one's, measured in the same run.
 
 fn main() {
+    // The same rendering choice as Confab's own main.
+    confab_desktop::rendering::configure();
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|_, _, _| {}))
         .plugin(tauri_plugin_deep_link::init())

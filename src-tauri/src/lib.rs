@@ -19,6 +19,7 @@ pub mod picker;
 pub mod pinned;
 pub mod pins;
 pub mod remote;
+pub mod rendering;
 pub mod secrets;
 pub mod settings;
 pub mod transport;

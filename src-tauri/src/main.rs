@@ -4,5 +4,6 @@
 #![cfg_attr(not(debug_assertions), windows_subsystem = "windows")]
 
 fn main() {
+    confab_desktop::rendering::configure();
     confab_desktop::run();
 }
