@@ -124,6 +124,27 @@ type Sender = SendRequest<Full<Bytes>>;
 #[derive(Default)]
 pub struct Transport {
     idle: Mutex<HashMap<(String, String), Vec<Sender>>>,
+    /// Saved address → the last known address the same server (same certificate) answered at
+    /// when it stopped answering at the saved one.
+    moved: Mutex<HashMap<String, String>>,
+}
+
+/// The first of `addresses` where a server with the certificate `fingerprint` completes a
+/// handshake, trying them all at once (a dead address costs a connect timeout, not one each).
+pub async fn reach_any(addresses: &[String], fingerprint: &str) -> Option<String> {
+    let attempts = addresses.iter().map(|address| {
+        Box::pin(async move {
+            connect_pinned(address, fingerprint).await?;
+            Ok::<_, Error>(address.clone())
+        })
+    });
+    if addresses.is_empty() {
+        return None;
+    }
+    futures_util::future::select_ok(attempts)
+        .await
+        .ok()
+        .map(|(address, _)| address)
 }
 
 impl Transport {
@@ -157,6 +178,53 @@ impl Transport {
         Ok(response)
     }
 
+    /// Where requests meant for `address` go now: itself, or where its server was followed to.
+    pub fn route(&self, address: &str) -> String {
+        self.moved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(address)
+            .cloned()
+            .unwrap_or_else(|| address.to_owned())
+    }
+
+    /// As [`Transport::request`], but when the server does not answer at `address` its other
+    /// last known addresses (`elsewhere`) are tried, and the first where the same certificate
+    /// answers is used from then on, silently. Returns the answer and, when the server was
+    /// followed, where to. A request that may have changed something (not GET or HEAD) is not
+    /// sent twice: it fails, and the next one goes to the new address.
+    pub async fn request_following(
+        &self,
+        address: &str,
+        elsewhere: &[String],
+        fingerprint: &str,
+        request: http::Request<Bytes>,
+    ) -> Result<(http::Response<Bytes>, Option<String>)> {
+        let target = self.route(address);
+        let retry = matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+            .then(|| clone_request(&request));
+        let failure = match self.request(&target, fingerprint, request).await {
+            Ok(answer) => return Ok((answer, None)),
+            Err(e @ Error::Unreachable { .. }) => e,
+            Err(e) => return Err(e),
+        };
+        let others: Vec<String> = std::iter::once(address.to_owned())
+            .chain(elsewhere.iter().cloned())
+            .filter(|other| *other != target)
+            .collect();
+        let Some(found) = reach_any(&others, fingerprint).await else {
+            return Err(failure);
+        };
+        self.moved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(address.to_owned(), found.clone());
+        match retry {
+            Some(request) => Ok((self.request(&found, fingerprint, request).await?, Some(found))),
+            None => Err(failure),
+        }
+    }
+
     fn take_idle(&self, key: &(String, String)) -> Option<Sender> {
         let mut idle = self.idle.lock().unwrap_or_else(PoisonError::into_inner);
         let list = idle.get_mut(key)?;
@@ -175,6 +243,14 @@ impl Transport {
             .unwrap_or_else(PoisonError::into_inner)
             .retain(|(a, _), _| a != address);
     }
+}
+
+fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
 }
 
 /// Opens a WebSocket to `path` (e.g. `/ws`) at `address` over a connection pinned to

@@ -460,3 +460,68 @@ async fn a_moved_server_is_followed_and_a_copy_without_its_certificate_is_refuse
     assert_eq!(pins, before, "nothing learned from it");
     impostor.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_gone_from_its_saved_address_is_followed_to_another_last_known_one() {
+    let data = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let server = start(data.path(), TlsMode::On).await;
+    let fingerprint = server.tls_fingerprint().unwrap().to_owned();
+    let saved = address(&server);
+    // Another server (another certificate) that answers at a known address: not followed there.
+    let stranger = start(other.path(), TlsMode::On).await;
+    server.shutdown().await.unwrap();
+
+    // The same server (data and identity) back on another of its last known addresses.
+    let mut config = Config::new(data.path().to_path_buf());
+    config.bind = "127.0.0.2:0".parse().unwrap();
+    config.profile = Profile::Testing;
+    config.tls.mode = TlsMode::On;
+    config.discovery.enabled = false;
+    let moved = Server::start(config).await.unwrap();
+    let elsewhere = [address(&stranger), address(&moved)];
+
+    let transport = Transport::default();
+    let get = || http::Request::get("/api/info").body(Bytes::new()).unwrap();
+    // Without the other addresses it simply fails, as before.
+    let alone = transport
+        .request_following(&saved, &[], &fingerprint, get())
+        .await;
+    assert!(matches!(alone, Err(Error::Unreachable { .. })), "{alone:?}");
+
+    let (answer, followed) = transport
+        .request_following(&saved, &elsewhere, &fingerprint, get())
+        .await
+        .expect("followed to where it answers with its certificate");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(followed.as_deref(), Some(address(&moved).as_str()));
+    assert_eq!(transport.route(&saved), address(&moved));
+    // From then on straight there, with nothing more to follow.
+    let (answer, followed) = transport
+        .request_following(&saved, &elsewhere, &fingerprint, get())
+        .await
+        .unwrap();
+    assert_eq!((answer.status().as_u16(), followed), (200, None));
+
+    // A request that may change something is not sent twice: it fails, the next goes through.
+    let fresh = Transport::default();
+    let post = http::Request::post("/api/auth/register")
+        .header("content-type", "application/json")
+        .body(Bytes::from(
+            json!({"username": "bob", "password": PASSWORD}).to_string(),
+        ))
+        .unwrap();
+    let once = fresh
+        .request_following(&saved, &elsewhere, &fingerprint, post)
+        .await;
+    assert!(matches!(once, Err(Error::Unreachable { .. })), "{once:?}");
+    assert_eq!(fresh.route(&saved), address(&moved));
+
+    // With only the stranger left, nothing is followed.
+    moved.shutdown().await.unwrap();
+    let lost = Transport::default()
+        .request_following(&saved, &[address(&stranger)], &fingerprint, get())
+        .await;
+    assert!(matches!(lost, Err(Error::Unreachable { .. })), "{lost:?}");
+    stranger.shutdown().await.unwrap();
+}
