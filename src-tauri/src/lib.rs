@@ -471,6 +471,7 @@ pub fn run() {
             commands::ws_close,
             commands::lan_watch,
             commands::lan_unwatch,
+            commands::lan_scan,
         ])
         // The web client's requests to an https server, carried over the pinned transport.
         .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, pinned::protocol)

@@ -134,6 +134,36 @@ impl Pinning {
         pins.at(address).map(|pin| pin.fingerprint.clone())
     }
 
+    /// The other last known addresses of the server pinned at `address`, most recent first.
+    fn known_addresses(&self, address: &str) -> Vec<String> {
+        let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
+        pins.at(address)
+            .map(|pin| pin.addresses.iter().filter(|a| *a != address).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The server pinned at `from` answered, with its pinned certificate, at `to`: that address
+    /// goes first in its list.
+    fn note_moved(&self, from: &str, to: &str) -> Result<()> {
+        let Some(pin) = self
+            .pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .at(from)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        tracing::info!(server = %pin.id, %from, %to, "followed a pinned server to another of its addresses");
+        let seen = Sighting {
+            id: pin.id,
+            name: String::new(),
+            fingerprint: pin.fingerprint,
+            address: to.to_owned(),
+        };
+        self.change(|pins| pins.observe(&seen, now())).map(|_| ())
+    }
+
     /// Probes `url` and says what it means; a pinned server seen at a new address is followed.
     pub async fn probe(&self, url: &str) -> Result<ProbeAnswer> {
         let address = transport::address_of(url)?;
@@ -202,6 +232,19 @@ impl Pinning {
             .is_some()
     }
 
+    /// The ports pinned servers were last seen on: a subnet scan probes them beside the default.
+    pub fn ports(&self) -> Vec<u16> {
+        let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut ports: Vec<u16> = pins
+            .all()
+            .flat_map(|pin| pin.addresses.iter())
+            .filter_map(|address| address.rsplit_once(':')?.1.parse().ok())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
     pub fn list(&self) -> Vec<PinView> {
         let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
         pins.all().map(PinView::from).collect()
@@ -256,7 +299,14 @@ impl Pinning {
         let outgoing = outgoing
             .body(Bytes::from(body))
             .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
-        let answer = self.transport.request(&address, &fingerprint, outgoing).await?;
+        let elsewhere = self.known_addresses(&address);
+        let (answer, followed) = self
+            .transport
+            .request_following(&address, &elsewhere, &fingerprint, outgoing)
+            .await?;
+        if let Some(now_at) = followed {
+            self.note_moved(&address, &now_at)?;
+        }
         let (head, body) = answer.into_parts();
         let mut response = http::Response::builder().status(head.status);
         for (name, value) in &head.headers {
@@ -281,6 +331,8 @@ impl Pinning {
         let fingerprint = self.fingerprint_at(&address).ok_or_else(|| Error::NotPinned {
             address: address.clone(),
         })?;
+        // Where a REST call found the server after it moved.
+        let address = self.transport.route(&address);
         let path = match parsed.query() {
             Some(query) => format!("{}?{query}", parsed.path()),
             None => parsed.path().to_owned(),
