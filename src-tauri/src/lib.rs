@@ -25,6 +25,7 @@ pub mod settings;
 pub mod transport;
 pub mod tray;
 pub mod updates;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
