@@ -134,14 +134,6 @@ impl Pinning {
         pins.at(address).map(|pin| pin.fingerprint.clone())
     }
 
-    /// The other last known addresses of the server pinned at `address`, most recent first.
-    fn known_addresses(&self, address: &str) -> Vec<String> {
-        let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
-        pins.at(address)
-            .map(|pin| pin.addresses.iter().filter(|a| *a != address).cloned().collect())
-            .unwrap_or_default()
-    }
-
     /// The server pinned at `from` answered, with its pinned certificate, at `to`: that address
     /// goes first in its list.
     fn note_moved(&self, from: &str, to: &str) -> Result<()> {
@@ -243,15 +235,7 @@ impl Pinning {
 
     /// The ports pinned servers were last seen on: a subnet scan probes them beside the default.
     pub fn ports(&self) -> Vec<u16> {
-        let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
-        let mut ports: Vec<u16> = pins
-            .all()
-            .flat_map(|pin| pin.addresses.iter())
-            .filter_map(|address| address.rsplit_once(':')?.1.parse().ok())
-            .collect();
-        ports.sort_unstable();
-        ports.dedup();
-        ports
+        self.pins.lock().unwrap_or_else(PoisonError::into_inner).ports()
     }
 
     pub fn list(&self) -> Vec<PinView> {
@@ -308,7 +292,11 @@ impl Pinning {
         let outgoing = outgoing
             .body(Bytes::from(body))
             .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
-        let elsewhere = self.known_addresses(&address);
+        let elsewhere = self
+            .pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elsewhere(&address);
         let (answer, followed) = self
             .transport
             .request_following(&address, &elsewhere, &fingerprint, outgoing)
@@ -352,7 +340,8 @@ impl Pinning {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, tx);
-        tauri::async_runtime::spawn(run_socket(address, fingerprint, path, rx, events));
+        let roots = self.transport.roots();
+        tauri::async_runtime::spawn(run_socket(address, fingerprint, path, roots, rx, events));
         Ok(id)
     }
 
@@ -406,10 +395,11 @@ async fn run_socket(
     address: String,
     fingerprint: String,
     path: String,
+    roots: Option<crate::verify::Roots>,
     mut outgoing: mpsc::Receiver<Outgoing>,
     events: Channel<SocketEvent>,
 ) {
-    let socket = match transport::websocket(&address, &fingerprint, &path).await {
+    let socket = match transport::websocket_with(&address, &fingerprint, &path, roots).await {
         Ok(socket) => socket,
         Err(e) => {
             let _ = events.send(SocketEvent::Error {

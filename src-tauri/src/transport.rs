@@ -288,7 +288,17 @@ fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
 /// Opens a WebSocket to `path` (e.g. `/ws`) at `address` over a connection pinned to
 /// `fingerprint`.
 pub async fn websocket(address: &str, fingerprint: &str, path: &str) -> Result<Socket> {
-    let stream = connect_pinned(address, fingerprint).await?;
+    websocket_with(address, fingerprint, path, None).await
+}
+
+/// As [`websocket`], also accepting a certificate `roots` vouch for (as REST calls do).
+pub async fn websocket_with(
+    address: &str,
+    fingerprint: &str,
+    path: &str,
+    roots: Option<Roots>,
+) -> Result<Socket> {
+    let stream = connect(address, Arc::new(verify::client_config(fingerprint, roots))).await?;
     let url = format!("wss://{address}{path}");
     let (socket, _) = tokio::time::timeout(CONNECT, tokio_tungstenite::client_async(url, stream))
         .await
