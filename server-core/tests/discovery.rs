@@ -221,7 +221,8 @@ fn discovery_interfaces_names_the_interfaces_to_announce_on() {
 /// to a bridge `sw` (in the user namespace itself) through its ports `p-host` and `p-peer`.
 /// `bridge` is a shell command run on those ports after they are up (e.g. to turn multicast
 /// flooding off). The peer also sits behind a `veth-box` interface to a container network
-/// (10.79.0.0/24), which the scan must leave alone. Returns the scan's report.
+/// (10.79.0.0/24), which the scan must leave alone. Returns the scan's report, with what mDNS
+/// heard meanwhile under `mdns`.
 fn run_switched_office(bridge: &str) -> (serde_json::Value, String) {
     let work = tempfile::tempdir().unwrap();
     let server = env!("CARGO_BIN_EXE_confab-server");
@@ -333,6 +334,8 @@ fn with_multicast_flooding_off_the_subnet_scan_still_finds_the_server() {
     );
     assert_eq!(report["probed"], 253, "{context}");
     assert_eq!(report["timed_out"], false, "{context}");
+    // What makes the scan necessary there: no announcement crossed the switch.
+    assert_eq!(report["mdns"], serde_json::Value::Null, "{context}");
     eprintln!("scan of a /24: {} ms", report["elapsed_ms"]);
 }
 
@@ -347,13 +350,51 @@ fn with_port_isolation_nothing_is_found_and_the_scan_says_isolated() {
     assert_eq!(report["servers"], serde_json::json!([]), "{context}");
     assert_eq!(report["outcome"], "isolated", "{context}");
     assert_eq!(report["neighbours"], 0, "{context}");
+    assert_eq!(report["mdns"], serde_json::Value::Null, "{context}");
     assert_eq!(report["probed"], 253, "{context}");
 }
 
-/// Runs inside the peer namespace (see above): scans and prints the report as one line.
+/// Runs inside the peer namespace (see above): scans while listening for mDNS announcements
+/// (for as long as the scan takes, and at least 4 s), and prints the report, with what mDNS
+/// heard under `mdns`, as one line.
 #[tokio::test]
 #[ignore = "run inside a network namespace by the subnet-scan tests"]
 async fn scan_helper() {
-    let report = server_core::discovery::scan::scan(&Default::default()).await;
-    println!("REPORT {}", serde_json::to_string(&report).unwrap());
+    let heard = async {
+        let mut browser = browse().ok()?;
+        let listen = async {
+            while let Some(change) = browser.next().await {
+                if let Discovery::Found(server) = change {
+                    return Some(server);
+                }
+            }
+            None
+        };
+        tokio::time::timeout(Duration::from_secs(4), listen)
+            .await
+            .ok()
+            .flatten()
+    };
+    let options = server_core::discovery::scan::ScanOptions::default();
+    let (report, heard) = tokio::join!(server_core::discovery::scan::scan(&options), heard);
+    let mut report = serde_json::to_value(&report).unwrap();
+    report["mdns"] = serde_json::to_value(heard).unwrap();
+    println!("REPORT {report}");
+}
+
+#[test]
+fn on_a_plain_switch_mdns_and_the_scan_find_the_same_server() {
+    if !namespaces_work() {
+        eprintln!("SKIPPED: this machine does not allow unprivileged network namespaces (unshare -rn)");
+        return;
+    }
+    let (report, context) = run_switched_office("");
+    assert_eq!(report["outcome"], "found", "{context}");
+    let scanned = &report["servers"][0];
+    let heard = &report["mdns"];
+    assert_eq!(heard["id"], scanned["id"], "{context}");
+    assert_eq!(heard["name"], "Front desk", "{context}");
+    assert_eq!(heard["fingerprint"], scanned["fingerprint"], "{context}");
+    assert_eq!(heard["tls"], true, "{context}");
+    assert_eq!(heard["addresses"], serde_json::json!(["10.77.0.1"]), "{context}");
 }
