@@ -66,6 +66,7 @@ fn main() {
             "ws_close",
             "lan_watch",
             "lan_unwatch",
+            "lan_scan",
         ]),
     ))
     .expect("running tauri-build");

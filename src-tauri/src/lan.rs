@@ -1,12 +1,14 @@
 //! Servers heard on the LAN, for the connect screen: `server_core::discovery::browse` (mDNS,
 //! one report per server `id`) turned into what a person picks from — name, the address to
 //! connect to, and whether this app trusts that server already. What a server announces is a
-//! claim only: picking one still goes through the probe and the fingerprint check.
+//! claim only: picking one still goes through the probe and the fingerprint check. Where
+//! multicast does not get through, [`scan`] asks the local /24s instead (`discovery::scan`).
 
 use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 
 use serde::Serialize;
+use server_core::discovery::scan::{self as subnet, ScanOptions, ScanOutcome};
 use server_core::discovery::{self, DiscoveredServer, Discovery};
 
 /// A change in what is heard, as the web client gets it.
@@ -32,6 +34,53 @@ pub struct LanServer {
     pub version: String,
     /// Whether this app already trusts a certificate for this server's id.
     pub known: bool,
+    /// How it was found: `mdns` (it announced itself) or `scan` (it answered the subnet scan).
+    pub found_by: FoundBy,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FoundBy {
+    Mdns,
+    Scan,
+}
+
+/// What a subnet scan found, for the connect screen.
+#[derive(Clone, Debug, Serialize)]
+pub struct LanScan {
+    pub servers: Vec<LanServer>,
+    /// `found`, `no_server`, `isolated` (nobody answered at all: client isolation) or
+    /// `no_network`: what the screen explains when the list stays empty.
+    pub outcome: ScanOutcome,
+    pub networks: Vec<String>,
+    pub elapsed_ms: u64,
+}
+
+/// Scans the local /24s on the default port and on `extra_ports` (those of pinned servers);
+/// `known` says whether an id is pinned. `CONFAB_NO_LAN_SCAN` set turns the scan into a no-op
+/// (`no_network`): automated tests of the app must not knock on the doors of a real network.
+pub async fn scan(extra_ports: impl IntoIterator<Item = u16>, known: impl Fn(&str) -> bool) -> LanScan {
+    if std::env::var_os("CONFAB_NO_LAN_SCAN").is_some() {
+        return LanScan {
+            servers: Vec::new(),
+            outcome: ScanOutcome::NoNetwork,
+            networks: Vec::new(),
+            elapsed_ms: 0,
+        };
+    }
+    let mut options = ScanOptions::default();
+    options.ports.extend(extra_ports);
+    let report = subnet::scan(&options).await;
+    LanScan {
+        servers: report
+            .servers
+            .iter()
+            .filter_map(|server| describe(server, known(&server.id), FoundBy::Scan))
+            .collect(),
+        outcome: report.outcome,
+        networks: report.networks,
+        elapsed_ms: report.elapsed_ms,
+    }
 }
 
 /// The address a colleague's app should use: IPv4 first (what people read and type), a
@@ -50,7 +99,7 @@ pub fn preferred_address(addresses: impl IntoIterator<Item = IpAddr>) -> Option<
 }
 
 /// What the connect screen shows for `server`; `known` says whether its id is pinned.
-pub fn describe(server: &DiscoveredServer, known: bool) -> Option<LanServer> {
+pub fn describe(server: &DiscoveredServer, known: bool, found_by: FoundBy) -> Option<LanServer> {
     let ip = preferred_address(server.addresses.iter().copied())?;
     let host = match ip {
         IpAddr::V4(v4) => v4.to_string(),
@@ -63,6 +112,7 @@ pub fn describe(server: &DiscoveredServer, known: bool) -> Option<LanServer> {
         url: format!("{scheme}://{host}:{}", server.port),
         version: server.version.clone(),
         known,
+        found_by,
     })
 }
 
@@ -93,7 +143,7 @@ impl Watch {
             while let Some(change) = browser.next().await {
                 let event = match change {
                     Discovery::Found(server) => {
-                        let Some(found) = describe(&server, known(&server.id)) else {
+                        let Some(found) = describe(&server, known(&server.id), FoundBy::Mdns) else {
                             continue;
                         };
                         LanEvent::Found(found)
@@ -147,27 +197,34 @@ mod tests {
         let found = describe(
             &server(&["fe80::1", "2001:db8::5", "192.168.1.20", "169.254.3.3"], true),
             false,
+            FoundBy::Mdns,
         )
         .unwrap();
         assert_eq!(found.url, "https://192.168.1.20:8080");
         assert!(!found.known);
-        let v6 = describe(&server(&["fe80::1", "2001:db8::5"], true), true).unwrap();
+        let v6 = describe(&server(&["fe80::1", "2001:db8::5"], true), true, FoundBy::Mdns).unwrap();
         assert_eq!(v6.url, "https://[2001:db8::5]:8080");
         assert!(v6.known);
-        let plain = describe(&server(&["10.0.0.7"], false), false).unwrap();
+        let plain = describe(&server(&["10.0.0.7"], false), false, FoundBy::Mdns).unwrap();
         assert_eq!(plain.url, "http://10.0.0.7:8080");
-        assert_eq!(describe(&server(&["127.0.0.1"], true), false), None);
-        assert_eq!(describe(&server(&[], true), false), None);
+        assert_eq!(
+            describe(&server(&["127.0.0.1"], true), false, FoundBy::Mdns),
+            None
+        );
+        assert_eq!(describe(&server(&[], true), false, FoundBy::Mdns), None);
     }
 
     #[test]
     fn events_serialize_for_the_web_client() {
         let json = serde_json::to_value(LanEvent::Gone { id: "abc".into() }).unwrap();
         assert_eq!(json, serde_json::json!({"kind": "gone", "id": "abc"}));
-        let found = describe(&server(&["10.0.0.7"], true), true).unwrap();
+        let found = describe(&server(&["10.0.0.7"], true), true, FoundBy::Mdns).unwrap();
         let json = serde_json::to_value(LanEvent::Found(found)).unwrap();
         assert_eq!(json["kind"], "found");
         assert_eq!(json["url"], "https://10.0.0.7:8080");
         assert_eq!(json["known"], true);
+        assert_eq!(json["found_by"], "mdns");
+        let scanned = describe(&server(&["10.0.0.7"], true), false, FoundBy::Scan).unwrap();
+        assert_eq!(serde_json::to_value(scanned).unwrap()["found_by"], "scan");
     }
 }

@@ -25,6 +25,7 @@ pub mod settings;
 pub mod transport;
 pub mod tray;
 pub mod updates;
+pub mod verify;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -471,6 +472,7 @@ pub fn run() {
             commands::ws_close,
             commands::lan_watch,
             commands::lan_unwatch,
+            commands::lan_scan,
         ])
         // The web client's requests to an https server, carried over the pinned transport.
         .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, pinned::protocol)

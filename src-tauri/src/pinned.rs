@@ -111,7 +111,7 @@ impl Pinning {
         Pinning {
             pins: Mutex::new(pins),
             store,
-            transport: Transport::default(),
+            transport: Transport::with_roots(crate::verify::Roots::platform()),
             sockets: Mutex::new(HashMap::new()),
             next_socket: AtomicU32::new(1),
         }
@@ -134,11 +134,42 @@ impl Pinning {
         pins.at(address).map(|pin| pin.fingerprint.clone())
     }
 
+    /// The server pinned at `from` answered, with its pinned certificate, at `to`: that address
+    /// goes first in its list.
+    fn note_moved(&self, from: &str, to: &str) -> Result<()> {
+        let Some(pin) = self
+            .pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .at(from)
+            .cloned()
+        else {
+            return Ok(());
+        };
+        tracing::info!(server = %pin.id, %from, %to, "followed a pinned server to another of its addresses");
+        let seen = Sighting {
+            id: pin.id,
+            name: String::new(),
+            fingerprint: pin.fingerprint,
+            address: to.to_owned(),
+        };
+        self.change(|pins| pins.observe(&seen, now())).map(|_| ())
+    }
+
     /// Probes `url` and says what it means; a pinned server seen at a new address is followed.
     pub async fn probe(&self, url: &str) -> Result<ProbeAnswer> {
         let address = transport::address_of(url)?;
-        let probe = transport::probe(&address).await?;
-        let verdict = self.change(|pins| pins.observe(&probe.sighting(), now()))?;
+        let probe = transport::probe_with(&address, self.transport.roots()).await?;
+        let verdict = self.change(|pins| {
+            let verdict = pins.observe(&probe.sighting(), now());
+            // A certificate the platform vouches for needs nobody's comparison, and a renewed
+            // one is no cause for alarm: pinned as it is.
+            if probe.by_roots && !verdict.trusted() {
+                pins.pin(&probe.sighting(), now());
+                return Verdict::Pinned;
+            }
+            verdict
+        })?;
         let pinned_readable = match &verdict {
             Verdict::Changed { pinned, .. } | Verdict::Impostor { pinned, .. } => {
                 Some(pins::readable(pinned))
@@ -202,6 +233,11 @@ impl Pinning {
             .is_some()
     }
 
+    /// The ports pinned servers were last seen on: a subnet scan probes them beside the default.
+    pub fn ports(&self) -> Vec<u16> {
+        self.pins.lock().unwrap_or_else(PoisonError::into_inner).ports()
+    }
+
     pub fn list(&self) -> Vec<PinView> {
         let pins = self.pins.lock().unwrap_or_else(PoisonError::into_inner);
         pins.all().map(PinView::from).collect()
@@ -256,7 +292,18 @@ impl Pinning {
         let outgoing = outgoing
             .body(Bytes::from(body))
             .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
-        let answer = self.transport.request(&address, &fingerprint, outgoing).await?;
+        let elsewhere = self
+            .pins
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .elsewhere(&address);
+        let (answer, followed) = self
+            .transport
+            .request_following(&address, &elsewhere, &fingerprint, outgoing)
+            .await?;
+        if let Some(now_at) = followed {
+            self.note_moved(&address, &now_at)?;
+        }
         let (head, body) = answer.into_parts();
         let mut response = http::Response::builder().status(head.status);
         for (name, value) in &head.headers {
@@ -281,6 +328,8 @@ impl Pinning {
         let fingerprint = self.fingerprint_at(&address).ok_or_else(|| Error::NotPinned {
             address: address.clone(),
         })?;
+        // Where a REST call found the server after it moved.
+        let address = self.transport.route(&address);
         let path = match parsed.query() {
             Some(query) => format!("{}?{query}", parsed.path()),
             None => parsed.path().to_owned(),
@@ -291,7 +340,8 @@ impl Pinning {
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .insert(id, tx);
-        tauri::async_runtime::spawn(run_socket(address, fingerprint, path, rx, events));
+        let roots = self.transport.roots();
+        tauri::async_runtime::spawn(run_socket(address, fingerprint, path, roots, rx, events));
         Ok(id)
     }
 
@@ -345,10 +395,11 @@ async fn run_socket(
     address: String,
     fingerprint: String,
     path: String,
+    roots: Option<crate::verify::Roots>,
     mut outgoing: mpsc::Receiver<Outgoing>,
     events: Channel<SocketEvent>,
 ) {
-    let socket = match transport::websocket(&address, &fingerprint, &path).await {
+    let socket = match transport::websocket_with(&address, &fingerprint, &path, roots).await {
         Ok(socket) => socket,
         Err(e) => {
             let _ = events.send(SocketEvent::Error {

@@ -110,6 +110,26 @@ impl Pins {
             .max_by_key(|pin| pin.last_seen)
     }
 
+    /// The other last known addresses of the server pinned at `address`, most recent first:
+    /// where to look for it when it stops answering there.
+    pub fn elsewhere(&self, address: &str) -> Vec<String> {
+        self.at(address)
+            .map(|pin| pin.addresses.iter().filter(|a| *a != address).cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// The ports pinned servers were last seen on, each once.
+    pub fn ports(&self) -> Vec<u16> {
+        let mut ports: Vec<u16> = self
+            .all()
+            .flat_map(|pin| pin.addresses.iter())
+            .filter_map(|address| address.rsplit_once(':')?.1.parse().ok())
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
+
     /// What `seen` means, changing nothing.
     pub fn check(&self, seen: &Sighting) -> Verdict {
         let Some(pin) = self.by_id.get(&seen.id) else {
@@ -346,6 +366,21 @@ mod tests {
         // A clock that went backwards never makes last-seen older.
         pins.observe(&seen("srv1", FP_A, "h:19"), 3);
         assert_eq!(pins.get("srv1").unwrap().last_seen, 19);
+    }
+
+    #[test]
+    fn where_else_to_look_and_which_ports_to_scan() {
+        let mut pins = Pins::default();
+        pins.pin(&seen("srv1", FP_A, "10.0.0.5:8080"), 0);
+        pins.observe(&seen("srv1", FP_A, "192.168.1.9:9000"), 1);
+        pins.observe(&seen("srv1", FP_A, "10.0.0.7:8080"), 2);
+        pins.pin(&seen("srv2", FP_B, "[fe80::1]:7443"), 3);
+        assert_eq!(
+            pins.elsewhere("10.0.0.7:8080"),
+            ["192.168.1.9:9000", "10.0.0.5:8080"]
+        );
+        assert!(pins.elsewhere("10.9.9.9:8080").is_empty());
+        assert_eq!(pins.ports(), [7443, 8080, 9000]);
     }
 
     #[test]

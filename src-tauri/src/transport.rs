@@ -2,7 +2,8 @@
 //! verifier that accepts exactly the certificate pinned for that server. The system webviews
 //! cannot pin a certificate (they only offer "ignore this error"), so inside the app every request
 //! to an `https` server goes through here; the first contact is a probe that sends no
-//! credentials and only reads `/api/info` and the certificate's fingerprint.
+//! credentials and only reads `/api/info` and the certificate's fingerprint. A server whose
+//! certificate chains to a root the platform trusts is accepted as browsers would ([`verify`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
@@ -25,6 +26,7 @@ use tokio_tungstenite::WebSocketStream;
 
 use crate::error::{Error, Result};
 use crate::pins::Sighting;
+use crate::verify::{self, Roots};
 
 /// How long connecting and the TLS handshake may take together.
 const CONNECT: Duration = Duration::from_secs(6);
@@ -48,6 +50,9 @@ pub struct Probe {
     pub name: String,
     pub version: String,
     pub fingerprint: String,
+    /// Whether the certificate chains to a root the platform trusts and names the host: then
+    /// nobody needs to compare fingerprints.
+    pub by_roots: bool,
 }
 
 impl Probe {
@@ -86,7 +91,15 @@ pub fn address_of(url: &str) -> Result<String> {
 /// `GET /api/info` (no credentials, no cookies) and returns it with the fingerprint seen in
 /// the handshake.
 pub async fn probe(address: &str) -> Result<Probe> {
-    let recorder = Arc::new(Recording::default());
+    probe_with(address, None).await
+}
+
+/// As [`probe`], also saying whether `roots` vouch for the certificate.
+pub async fn probe_with(address: &str, roots: Option<Roots>) -> Result<Probe> {
+    let recorder = Arc::new(Recording {
+        roots,
+        ..Recording::default()
+    });
     let stream = connect(address, Arc::new(client_config(recorder.clone()))).await?;
     let fingerprint = recorder
         .seen
@@ -108,7 +121,9 @@ pub async fn probe(address: &str) -> Result<Probe> {
         return Err(not_confab());
     }
     let info: Info = serde_json::from_slice(response.body()).map_err(|_| not_confab())?;
+    let by_roots = *recorder.by_roots.lock().unwrap_or_else(PoisonError::into_inner);
     Ok(Probe {
+        by_roots,
         address: address.to_owned(),
         id: info.id,
         name: info.server_name,
@@ -123,7 +138,30 @@ type Sender = SendRequest<Full<Bytes>>;
 /// Pinned connections, kept alive for reuse, per server address and fingerprint.
 #[derive(Default)]
 pub struct Transport {
+    /// Certificates these vouch for are accepted without their pin.
+    roots: Option<Roots>,
     idle: Mutex<HashMap<(String, String), Vec<Sender>>>,
+    /// Saved address → the last known address the same server (same certificate) answered at
+    /// when it stopped answering at the saved one.
+    moved: Mutex<HashMap<String, String>>,
+}
+
+/// The first of `addresses` where a server with the certificate `fingerprint` completes a
+/// handshake, trying them all at once (a dead address costs a connect timeout, not one each).
+pub async fn reach_any(addresses: &[String], fingerprint: &str) -> Option<String> {
+    let attempts = addresses.iter().map(|address| {
+        Box::pin(async move {
+            connect_pinned(address, fingerprint).await?;
+            Ok::<_, Error>(address.clone())
+        })
+    });
+    if addresses.is_empty() {
+        return None;
+    }
+    futures_util::future::select_ok(attempts)
+        .await
+        .ok()
+        .map(|(address, _)| address)
 }
 
 impl Transport {
@@ -144,7 +182,10 @@ impl Transport {
         let key = (address.to_owned(), fingerprint.to_owned());
         let mut sender = match self.take_idle(&key) {
             Some(sender) => sender,
-            None => handshake(address, connect_pinned(address, fingerprint).await?).await?,
+            None => {
+                let config = verify::client_config(fingerprint, self.roots.clone());
+                handshake(address, connect(address, Arc::new(config)).await?).await?
+            }
         };
         let response = send(address, &mut sender, request).await?;
         if !sender.is_closed() {
@@ -155,6 +196,65 @@ impl Transport {
             }
         }
         Ok(response)
+    }
+
+    /// A transport that also accepts certificates `roots` vouch for (the platform's).
+    pub fn with_roots(roots: Option<Roots>) -> Transport {
+        Transport {
+            roots,
+            ..Transport::default()
+        }
+    }
+
+    pub fn roots(&self) -> Option<Roots> {
+        self.roots.clone()
+    }
+
+    /// Where requests meant for `address` go now: itself, or where its server was followed to.
+    pub fn route(&self, address: &str) -> String {
+        self.moved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(address)
+            .cloned()
+            .unwrap_or_else(|| address.to_owned())
+    }
+
+    /// As [`Transport::request`], but when the server does not answer at `address` its other
+    /// last known addresses (`elsewhere`) are tried, and the first where the same certificate
+    /// answers is used from then on, silently. Returns the answer and, when the server was
+    /// followed, where to. A request that may have changed something (not GET or HEAD) is not
+    /// sent twice: it fails, and the next one goes to the new address.
+    pub async fn request_following(
+        &self,
+        address: &str,
+        elsewhere: &[String],
+        fingerprint: &str,
+        request: http::Request<Bytes>,
+    ) -> Result<(http::Response<Bytes>, Option<String>)> {
+        let target = self.route(address);
+        let retry = matches!(*request.method(), http::Method::GET | http::Method::HEAD)
+            .then(|| clone_request(&request));
+        let failure = match self.request(&target, fingerprint, request).await {
+            Ok(answer) => return Ok((answer, None)),
+            Err(e @ Error::Unreachable { .. }) => e,
+            Err(e) => return Err(e),
+        };
+        let others: Vec<String> = std::iter::once(address.to_owned())
+            .chain(elsewhere.iter().cloned())
+            .filter(|other| *other != target)
+            .collect();
+        let Some(found) = reach_any(&others, fingerprint).await else {
+            return Err(failure);
+        };
+        self.moved
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(address.to_owned(), found.clone());
+        match retry {
+            Some(request) => Ok((self.request(&found, fingerprint, request).await?, Some(found))),
+            None => Err(failure),
+        }
     }
 
     fn take_idle(&self, key: &(String, String)) -> Option<Sender> {
@@ -177,10 +277,28 @@ impl Transport {
     }
 }
 
+fn clone_request(request: &http::Request<Bytes>) -> http::Request<Bytes> {
+    let mut copy = http::Request::new(request.body().clone());
+    *copy.method_mut() = request.method().clone();
+    *copy.uri_mut() = request.uri().clone();
+    *copy.headers_mut() = request.headers().clone();
+    copy
+}
+
 /// Opens a WebSocket to `path` (e.g. `/ws`) at `address` over a connection pinned to
 /// `fingerprint`.
 pub async fn websocket(address: &str, fingerprint: &str, path: &str) -> Result<Socket> {
-    let stream = connect_pinned(address, fingerprint).await?;
+    websocket_with(address, fingerprint, path, None).await
+}
+
+/// As [`websocket`], also accepting a certificate `roots` vouch for (as REST calls do).
+pub async fn websocket_with(
+    address: &str,
+    fingerprint: &str,
+    path: &str,
+    roots: Option<Roots>,
+) -> Result<Socket> {
+    let stream = connect(address, Arc::new(verify::client_config(fingerprint, roots))).await?;
     let url = format!("wss://{address}{path}");
     let (socket, _) = tokio::time::timeout(CONNECT, tokio_tungstenite::client_async(url, stream))
         .await
@@ -279,6 +397,9 @@ fn client_config(verifier: Arc<dyn ServerCertVerifier>) -> rustls::ClientConfig 
 #[derive(Debug)]
 struct Recording {
     seen: Mutex<Option<String>>,
+    /// Whether `roots` vouched for the certificate.
+    by_roots: Mutex<bool>,
+    roots: Option<Roots>,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
@@ -286,6 +407,8 @@ impl Default for Recording {
     fn default() -> Self {
         Recording {
             seen: Mutex::new(None),
+            by_roots: Mutex::new(false),
+            roots: None,
             algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
         }
     }
@@ -295,12 +418,18 @@ impl ServerCertVerifier for Recording {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(identity::fingerprint(end_entity));
+        let vouched = self.roots.as_ref().is_some_and(|roots| {
+            roots
+                .accept(end_entity, intermediates, server_name, ocsp_response, now)
+                .is_ok()
+        });
+        *self.by_roots.lock().unwrap_or_else(PoisonError::into_inner) = vouched;
         Ok(ServerCertVerified::assertion())
     }
 

@@ -460,3 +460,148 @@ async fn a_moved_server_is_followed_and_a_copy_without_its_certificate_is_refuse
     assert_eq!(pins, before, "nothing learned from it");
     impostor.shutdown().await.unwrap();
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_gone_from_its_saved_address_is_followed_to_another_last_known_one() {
+    let data = tempfile::tempdir().unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let server = start(data.path(), TlsMode::On).await;
+    let fingerprint = server.tls_fingerprint().unwrap().to_owned();
+    let saved = address(&server);
+    // Another server (another certificate) that answers at a known address: not followed there.
+    let stranger = start(other.path(), TlsMode::On).await;
+    server.shutdown().await.unwrap();
+
+    // The same server (data and identity) back on another of its last known addresses.
+    let mut config = Config::new(data.path().to_path_buf());
+    config.bind = "127.0.0.2:0".parse().unwrap();
+    config.profile = Profile::Testing;
+    config.tls.mode = TlsMode::On;
+    config.discovery.enabled = false;
+    let moved = Server::start(config).await.unwrap();
+    let elsewhere = [address(&stranger), address(&moved)];
+
+    let transport = Transport::default();
+    let get = || http::Request::get("/api/info").body(Bytes::new()).unwrap();
+    // Without the other addresses it simply fails, as before.
+    let alone = transport
+        .request_following(&saved, &[], &fingerprint, get())
+        .await;
+    assert!(matches!(alone, Err(Error::Unreachable { .. })), "{alone:?}");
+
+    let (answer, followed) = transport
+        .request_following(&saved, &elsewhere, &fingerprint, get())
+        .await
+        .expect("followed to where it answers with its certificate");
+    assert_eq!(answer.status(), 200);
+    assert_eq!(followed.as_deref(), Some(address(&moved).as_str()));
+    assert_eq!(transport.route(&saved), address(&moved));
+    // From then on straight there, with nothing more to follow.
+    let (answer, followed) = transport
+        .request_following(&saved, &elsewhere, &fingerprint, get())
+        .await
+        .unwrap();
+    assert_eq!((answer.status().as_u16(), followed), (200, None));
+
+    // A request that may change something is not sent twice: it fails, the next goes through.
+    let fresh = Transport::default();
+    let post = http::Request::post("/api/auth/register")
+        .header("content-type", "application/json")
+        .body(Bytes::from(
+            json!({"username": "bob", "password": PASSWORD}).to_string(),
+        ))
+        .unwrap();
+    let once = fresh
+        .request_following(&saved, &elsewhere, &fingerprint, post)
+        .await;
+    assert!(matches!(once, Err(Error::Unreachable { .. })), "{once:?}");
+    assert_eq!(fresh.route(&saved), address(&moved));
+
+    // With only the stranger left, nothing is followed.
+    moved.shutdown().await.unwrap();
+    let lost = Transport::default()
+        .request_following(&saved, &[address(&stranger)], &fingerprint, get())
+        .await;
+    assert!(matches!(lost, Err(Error::Unreachable { .. })), "{lost:?}");
+    stranger.shutdown().await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_with_a_certificate_from_a_trusted_authority_needs_no_fingerprint_check() {
+    use confab_desktop::verify::Roots;
+    use rcgen::{BasicConstraints, CertificateParams, CertifiedIssuer, IsCa, KeyPair};
+
+    // The office's own authority, installed as a root on this computer (here: an extra root),
+    // and a certificate it issued for the server's address.
+    let mut ca = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = CertifiedIssuer::self_signed(ca, KeyPair::generate().unwrap()).unwrap();
+    let key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_owned()])
+        .unwrap()
+        .signed_by(&key, &ca)
+        .unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let cert_path = data.path().join("office.crt");
+    let key_path = data.path().join("office.key");
+    std::fs::write(&cert_path, format!("{}{}", leaf.pem(), ca.pem())).unwrap();
+    std::fs::write(&key_path, key.serialize_pem()).unwrap();
+    let mut config = Config::new(data.path().join("data"));
+    config.bind = "127.0.0.1:0".parse().unwrap();
+    config.profile = Profile::Testing;
+    config.tls.mode = TlsMode::On;
+    config.tls.cert = Some(cert_path);
+    config.tls.key = Some(key_path);
+    config.discovery.enabled = false;
+    let server = Server::start(config)
+        .await
+        .expect("the server starts with the office certificate");
+    let at = address(&server);
+    let roots = Roots::with_extra(vec![ca.der().clone()]).unwrap();
+
+    // The probe says the authority vouches for it: nobody is asked to compare fingerprints.
+    let probe = transport::probe_with(&at, Some(roots.clone())).await.unwrap();
+    assert!(probe.by_roots, "{probe:?}");
+    // Without that authority it is one more unknown certificate, to be compared by a person.
+    assert!(
+        !transport::probe_with(&at, Roots::platform())
+            .await
+            .unwrap()
+            .by_roots
+    );
+
+    // Requests go through whatever pin is on file (a renewed certificate is no alarm)…
+    let unrelated_pin = "AB".repeat(32);
+    let vouched = Transport::with_roots(Some(roots.clone()));
+    let (status, body) = call(&vouched, &at, &unrelated_pin, "GET", "/api/info", None, None)
+        .await
+        .unwrap();
+    assert_eq!((status, body["id"].as_str()), (200, Some(probe.id.as_str())));
+    let socket = transport::websocket_with(&at, &unrelated_pin, "/ws", Some(roots)).await;
+    assert!(socket.is_ok(), "{:?}", socket.err());
+    // …but never to a self-signed server that does not present its pin.
+    let own = tempfile::tempdir().unwrap();
+    let self_signed = start(own.path(), TlsMode::On).await;
+    let refused = call(
+        &vouched,
+        &address(&self_signed),
+        &unrelated_pin,
+        "GET",
+        "/api/info",
+        None,
+        None,
+    )
+    .await;
+    assert!(
+        matches!(refused, Err(Error::CertificateMismatch { .. })),
+        "{refused:?}"
+    );
+    assert!(
+        !transport::probe_with(&address(&self_signed), vouched.roots())
+            .await
+            .unwrap()
+            .by_roots
+    );
+    self_signed.shutdown().await.unwrap();
+    server.shutdown().await.unwrap();
+}

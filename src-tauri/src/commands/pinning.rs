@@ -5,7 +5,7 @@ use tauri::ipc::Channel;
 use tauri::{AppHandle, Manager, State};
 
 use crate::error::Result;
-use crate::lan::{LanEvent, Watch};
+use crate::lan::{self, LanEvent, LanScan, Watch};
 use crate::pinned::{Outgoing, PinView, Pinning, ProbeAnswer, SocketEvent};
 
 /// Reads an `https` server's name, id and certificate fingerprint without sending anything
@@ -65,4 +65,13 @@ pub fn lan_watch(app: AppHandle, watch: State<'_, Watch>, on_event: Channel<LanE
 #[tauri::command]
 pub fn lan_unwatch(watch: State<'_, Watch>) {
     watch.stop();
+}
+
+/// Asks every address of the local /24s whether a Confab server answers there (no credentials
+/// sent): the fallback when nothing announces itself, on demand or when the list stays empty.
+#[tauri::command]
+pub async fn lan_scan(app: AppHandle) -> Result<LanScan> {
+    let pinning = app.state::<Pinning>();
+    let ports = pinning.ports();
+    Ok(lan::scan(ports, |id| pinning.is_pinned(id)).await)
 }

@@ -320,16 +320,25 @@ export function createDesktop(ctx) {
     quit: () => api.desktop.quit(),
 
     /**
-     * Calls `show(servers, {unavailable})` with the Confab servers heard on the LAN, one per
-     * server id, now and at each change; returns a function that stops listening.
+     * Calls `show(servers, {unavailable, outcome})` with the Confab servers heard on the LAN,
+     * one per server id, now and at each change. Returns `{stop, scan}`: `scan()` runs the
+     * subnet scan and merges what answered into the same list (an announced server keeps its
+     * entry); it resolves with the scan's `outcome` (`isolated` when no host answered at all).
      */
     watchLan(show) {
       const servers = new Map();
-      return api.desktop.watchLan((event) => {
+      const stop = api.desktop.watchLan((event) => {
         if (event?.kind === 'found') servers.set(event.id, event);
         else if (event?.kind === 'gone') servers.delete(event.id);
         show([...servers.values()], { unavailable: event?.kind === 'unavailable' });
       });
+      const scan = async () => {
+        const result = await api.desktop.scanLan();
+        for (const server of result?.servers ?? []) if (!servers.has(server.id)) servers.set(server.id, server);
+        show([...servers.values()], { outcome: result?.outcome });
+        return result?.outcome;
+      };
+      return { stop, scan };
     },
 
     /** The servers whose certificate this app trusts (settings), and forgetting one. */

@@ -154,6 +154,12 @@ export const desktop = {
       invoke('lan_unwatch').catch(() => {});
     };
   },
+  /**
+   * Asks every address of the local /24s for a Confab server (no credentials sent); resolves
+   * with `{servers: [{id, name, url, version, known, found_by: 'scan'}], outcome, networks,
+   * elapsed_ms}`, `outcome` one of `found`, `no_server`, `isolated`, `no_network`.
+   */
+  scanLan: () => invoke('lan_scan'),
   /** `[{id, name, fingerprint, readable, addresses, first_seen, last_seen}]`. */
   pinnedServers: () => invoke('pinned_servers'),
   hostStart: () => invoke('host_start'),

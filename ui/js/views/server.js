@@ -164,10 +164,30 @@ function lanServers({ actions, prefix, connect }) {
   const el = h('div', { class: 'recent-servers lan-servers' }, h('p', { class: 'field-hint', id: `${prefix}lan-title`, text: t('lan.title') }), list, hint);
   let stop = () => {};
   let seen = false;
+  let scanning = false;
+  const scanButton = h('button', { type: 'button', class: 'btn btn-small btn-ghost', 'data-testid': `${prefix}lan-scan`, text: t('lan.scan') });
+  let scan = async () => {};
+  const runScan = async () => {
+    if (scanning) return;
+    scanning = true;
+    scanButton.disabled = true;
+    if (!list.children.length) hint.textContent = t('lan.scanning');
+    try {
+      await scan();
+    } catch {
+      if (!list.children.length) hint.textContent = t('lan.none');
+    } finally {
+      scanning = false;
+      scanButton.disabled = false;
+    }
+  };
+  scanButton.addEventListener('click', runScan);
+  el.append(h('div', { class: 'dialog-actions' }, scanButton));
+  // Nothing announced itself: multicast may be filtered, so ask the subnet instead.
   const quiet = setTimeout(() => {
-    if (!list.children.length) hint.textContent = t('lan.none');
+    if (!list.children.length && el.isConnected) runScan();
   }, LAN_QUIET_MS);
-  const show = (servers, { unavailable = false } = {}) => {
+  const show = (servers, { unavailable = false, outcome } = {}) => {
     if (el.isConnected) seen = true;
     else if (seen) {
       clearTimeout(quiet);
@@ -183,15 +203,19 @@ function lanServers({ actions, prefix, connect }) {
             'button',
             { type: 'button', class: 'btn btn-small btn-ghost recent-server', 'data-url': server.url, 'data-testid': `${prefix}lan-server`, onclick: () => connect(server.url) },
             icon('server'),
-            h('span', { text: `${server.name || server.url} · ${server.url}${server.known ? ` · ${t('lan.known')}` : ''}` }),
+            h('span', { text: `${server.name || server.url} · ${server.url}${server.known ? ` · ${t('lan.known')}` : ''}${server.found_by === 'scan' ? ` · ${t('lan.byScan')}` : ''}` }),
           ),
         ),
       ),
     );
     if (servers.length) hint.textContent = '';
-    else if (unavailable) hint.textContent = t('lan.none');
+    else if (outcome === 'isolated') hint.textContent = t('lan.isolated');
+    else if (unavailable || outcome) hint.textContent = t('lan.none');
   };
-  stop = actions.watchLan(show);
+  const watching = actions.watchLan(show);
+  stop = typeof watching === 'function' ? watching : watching.stop;
+  if (typeof watching?.scan === 'function') scan = watching.scan;
+  else scanButton.hidden = true;
   return el;
 }
 

@@ -140,6 +140,35 @@ test('servers heard on the LAN arrive on a channel, and stopping tells the app',
   assert.equal(calls.at(-1)[0], 'lan_unwatch');
 });
 
+test('a subnet scan joins the LAN list once per server, marked as found by scan, and says isolated', async () => {
+  const { createDesktop } = await import('../../js/controller/desktop.js');
+  const scanned = {
+    servers: [
+      { id: 'a', name: 'Office', url: 'https://10.0.0.9:8080', known: false, found_by: 'scan' },
+      { id: 'b', name: 'Lab', url: 'https://10.0.0.7:8080', known: true, found_by: 'scan' },
+    ],
+    outcome: 'found',
+  };
+  const calls = fakeTauri({ lan_scan: () => scanned });
+  const { actions } = createDesktop({ ui: {}, state: {} });
+  const shown = [];
+  const { stop, scan } = actions.watchLan((servers, options) => shown.push({ servers, options }));
+  calls[0][1].onEvent.onmessage({ kind: 'found', id: 'a', name: 'Office', url: 'https://10.0.0.5:8080', known: false, found_by: 'mdns' });
+  assert.equal(await scan(), 'found');
+  const last = shown.at(-1).servers;
+  assert.deepEqual(last.map((s) => [s.id, s.url, s.found_by]), [
+    ['a', 'https://10.0.0.5:8080', 'mdns'],
+    ['b', 'https://10.0.0.7:8080', 'scan'],
+  ], 'one entry per id; what announced itself keeps its entry');
+  scanned.servers = [];
+  scanned.outcome = 'isolated';
+  calls[0][1].onEvent.onmessage({ kind: 'gone', id: 'a' });
+  assert.equal(await scan(), 'isolated');
+  assert.equal(shown.at(-1).options.outcome, 'isolated');
+  stop();
+  assert.equal(calls.at(-1)[0], 'lan_unwatch');
+});
+
 test('uploads through the app are multipart bytes a server parses like a browser’s form', async () => {
   const { multipartBytes } = await import('../../js/net/files.js');
   const file = new File(['一张白板 "photo"\r\n'], '白板 "1".txt', { type: 'text/plain' });

@@ -1,6 +1,9 @@
 //! Finding servers on the LAN without typing addresses: the server announces itself over
 //! mDNS/DNS-SD as `_confab._tcp.local.` ([`Announcement`]), and clients list what they hear
-//! ([`browse`]). Pure Rust (`mdns-sd`): no Avahi or Bonjour on either side.
+//! ([`browse`]). Pure Rust (`mdns-sd`): no Avahi or Bonjour on either side. Where multicast
+//! does not get through, [`scan`] asks every address of the local /24s instead.
+
+pub mod scan;
 
 use std::collections::{BTreeSet, HashMap};
 use std::net::{IpAddr, SocketAddr};
@@ -173,7 +176,7 @@ fn truncate(text: &str, max_bytes: usize) -> &str {
 }
 
 /// A server heard on the LAN.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct DiscoveredServer {
     /// The server's stable id: the key to de-duplicate and pin by.
     pub id: String,
