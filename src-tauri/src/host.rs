@@ -20,6 +20,8 @@ pub struct Host {
     /// Mirrors `state.is_some()` for callers that cannot wait, such as a window's close
     /// button handled on the window's thread.
     running: AtomicBool,
+    /// Never announce on the LAN, even with LAN access (the server's `--no-discovery`).
+    unannounced: bool,
 }
 
 struct Running {
@@ -49,6 +51,15 @@ pub struct HostStatus {
 }
 
 impl Host {
+    /// A host that never announces itself over mDNS, even with LAN access: for a test on a
+    /// machine whose network is not the test's to talk to.
+    pub fn unannounced() -> Host {
+        Host {
+            unannounced: true,
+            ..Host::default()
+        }
+    }
+
     /// Starts the server on `port` (all interfaces when `lan`), or returns the status if it
     /// already runs that way; a server running another way is stopped first.
     pub async fn start(&self, data_dir: PathBuf, port: u16, lan: bool) -> Result<HostStatus> {
@@ -84,7 +95,7 @@ impl Host {
         } else {
             server_core::TlsMode::Off
         };
-        config.discovery.enabled = lan;
+        config.discovery.enabled = lan && !self.unannounced;
         let server = Server::start(config).await.map_err(|e| match e {
             server_core::Error::Bind { source, .. } if source.kind() == std::io::ErrorKind::AddrInUse => {
                 Error::PortInUse { port }
