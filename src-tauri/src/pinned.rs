@@ -191,7 +191,7 @@ impl Pinning {
     /// Pins what the person compared with the host's screen (or what an invite link named).
     pub fn trust(&self, url: &str, id: &str, name: &str, fingerprint: &str) -> Result<PinView> {
         let address = transport::address_of(url)?;
-        if id.is_empty() || pins::normalize_fingerprint(fingerprint).len() != 64 {
+        if id.is_empty() || server_core::tls::pin::normalize(fingerprint).len() != 64 {
             return Err(Error::invalid(
                 "invalid_fingerprint",
                 "that is not a server fingerprint",

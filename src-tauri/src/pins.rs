@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use server_core::tls::pin;
 
 /// The store key the pins are kept under (in the settings file).
 pub const STORE_KEY: &str = "pins";
@@ -196,23 +197,15 @@ fn note(pin: &mut Pin, seen: &Sighting, now: i64) {
     pin.last_seen = pin.last_seen.max(now);
 }
 
-/// Hex digits only, upper case: how two spellings of one fingerprint compare equal.
-pub fn normalize_fingerprint(fp: &str) -> String {
-    fp.chars()
-        .filter(char::is_ascii_hexdigit)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
-}
-
 fn same_fingerprint(a: &str, b: &str) -> bool {
-    let a = normalize_fingerprint(a);
-    !a.is_empty() && a == normalize_fingerprint(b)
+    let a = pin::normalize(a);
+    !a.is_empty() && a == pin::normalize(b)
 }
 
 /// The fingerprint in groups of four hex digits, eight groups a line: short enough to read
 /// aloud and compare with the host's screen.
 pub fn readable(fp: &str) -> String {
-    let hex = normalize_fingerprint(fp);
+    let hex = pin::normalize(fp);
     let groups: Vec<&str> = hex
         .as_bytes()
         .chunks(4)

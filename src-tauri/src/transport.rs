@@ -13,12 +13,11 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Full};
 use hyper::client::conn::http1::{self, SendRequest};
 use hyper_util::rt::TokioIo;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::client::danger::ServerCertVerified;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::{Deserialize, Serialize};
-use server_core::tls::{identity, pin};
+use server_core::tls::identity;
+use server_core::tls::pin::{self, CertificateCheck};
 use tokio::net::TcpStream;
 use tokio_rustls::TlsConnector;
 use tokio_rustls::client::TlsStream;
@@ -100,7 +99,7 @@ pub async fn probe_with(address: &str, roots: Option<Roots>) -> Result<Probe> {
         roots,
         ..Recording::default()
     });
-    let stream = connect(address, Arc::new(client_config(recorder.clone()))).await?;
+    let stream = connect(address, Arc::new(pin::client_config(recorder.clone()))).await?;
     let fingerprint = recorder
         .seen
         .lock()
@@ -378,19 +377,6 @@ fn unreachable(address: &str, reason: &str) -> Error {
     }
 }
 
-/// rustls with ring (as the server's listener), HTTP/1.1 only (as the server speaks).
-fn client_config(verifier: Arc<dyn ServerCertVerifier>) -> rustls::ClientConfig {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
-}
-
 /// The probe's verifier: accepts any certificate (nothing secret is sent on this connection)
 /// but remembers its fingerprint, and still checks the handshake's signatures so the server
 /// really holds the certificate's key.
@@ -400,7 +386,6 @@ struct Recording {
     /// Whether `roots` vouched for the certificate.
     by_roots: Mutex<bool>,
     roots: Option<Roots>,
-    algorithms: WebPkiSupportedAlgorithms,
 }
 
 impl Default for Recording {
@@ -409,13 +394,12 @@ impl Default for Recording {
             seen: Mutex::new(None),
             by_roots: Mutex::new(false),
             roots: None,
-            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
         }
     }
 }
 
-impl ServerCertVerifier for Recording {
-    fn verify_server_cert(
+impl CertificateCheck for Recording {
+    fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -431,28 +415,6 @@ impl ServerCertVerifier for Recording {
         });
         *self.by_roots.lock().unwrap_or_else(PoisonError::into_inner) = vouched;
         Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
     }
 }
 

@@ -5,13 +5,10 @@
 
 use std::sync::Arc;
 
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::client::danger::{ServerCertVerified, ServerCertVerifier};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use server_core::tls::identity;
-
-use crate::pins::normalize_fingerprint;
+use server_core::tls::pin::{self, CertificateCheck};
 
 /// The platform's certificate verification (the system's trust store and its policy).
 #[derive(Clone, Debug)]
@@ -59,30 +56,20 @@ impl Roots {
 /// A client config for a server whose certificate is pinned as `fingerprint`, which also
 /// accepts a certificate `roots` vouch for.
 pub fn client_config(fingerprint: &str, roots: Option<Roots>) -> rustls::ClientConfig {
-    let verifier = PinnedOrRoots {
-        expected: normalize_fingerprint(fingerprint),
+    pin::client_config(Arc::new(PinnedOrRoots {
+        expected: pin::normalize(fingerprint),
         roots,
-        algorithms: provider().signature_verification_algorithms,
-    };
-    let mut config = rustls::ClientConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
+    }))
 }
 
 #[derive(Debug)]
 pub struct PinnedOrRoots {
     expected: String,
     roots: Option<Roots>,
-    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for PinnedOrRoots {
-    fn verify_server_cert(
+impl CertificateCheck for PinnedOrRoots {
+    fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         intermediates: &[CertificateDer<'_>],
@@ -90,7 +77,7 @@ impl ServerCertVerifier for PinnedOrRoots {
         ocsp_response: &[u8],
         now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if normalize_fingerprint(&identity::fingerprint(end_entity)) == self.expected {
+        if pin::normalize(&identity::fingerprint(end_entity)) == self.expected {
             return Ok(ServerCertVerified::assertion());
         }
         match &self.roots {
@@ -99,28 +86,6 @@ impl ServerCertVerifier for PinnedOrRoots {
                 rustls::CertificateError::ApplicationVerificationFailure,
             )),
         }
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
     }
 }
 
@@ -143,14 +108,11 @@ mod tests {
 
     fn verify(config_fp: &str, roots: Option<Roots>, leaf: &CertificateDer<'_>, name: &str) -> bool {
         let verifier = PinnedOrRoots {
-            expected: normalize_fingerprint(config_fp),
+            expected: pin::normalize(config_fp),
             roots,
-            algorithms: provider().signature_verification_algorithms,
         };
         let name = ServerName::try_from(name.to_owned()).unwrap();
-        verifier
-            .verify_server_cert(leaf, &[], &name, &[], UnixTime::now())
-            .is_ok()
+        verifier.check(leaf, &[], &name, &[], UnixTime::now()).is_ok()
     }
 
     #[test]

@@ -9,16 +9,15 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
-use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-use rustls::crypto::WebPkiSupportedAlgorithms;
+use rustls::client::danger::ServerCertVerified;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::{DigitallySignedStruct, SignatureScheme};
 use serde::Deserialize;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use super::{DiscoveredServer, announced_on};
 use crate::tls::identity::fingerprint;
+use crate::tls::pin::{self, CertificateCheck};
 
 /// The port a Confab server listens on unless told otherwise.
 pub const DEFAULT_PORT: u16 = 8080;
@@ -222,7 +221,7 @@ async fn probe(target: SocketAddr, options: &ScanOptions) -> Answer {
     };
     let seen = Arc::new(Recording::default());
     let tls = async {
-        let config = Arc::new(recording_config(seen.clone()));
+        let config = Arc::new(pin::client_config(seen.clone()));
         let name = ServerName::IpAddress(target.ip().into());
         let stream = tokio_rustls::TlsConnector::from(config)
             .connect(name, tcp)
@@ -299,37 +298,16 @@ fn dechunk(mut body: &str) -> Option<String> {
     }
 }
 
-/// A TLS client that accepts any certificate (nothing secret is sent) and remembers its
-/// fingerprint; the handshake's signatures are still checked, so the server holds the key.
-fn recording_config(verifier: Arc<Recording>) -> rustls::ClientConfig {
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let mut config = rustls::ClientConfig::builder_with_provider(provider)
-        .with_safe_default_protocol_versions()
-        .expect("ring supports the default protocol versions")
-        .dangerous()
-        .with_custom_certificate_verifier(verifier)
-        .with_no_client_auth();
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
-    config
-}
-
-#[derive(Debug)]
+/// The probe's certificate check: accepts any certificate (nothing secret is sent) and
+/// remembers its fingerprint; the handshake's signatures are still checked, so the server
+/// holds the key.
+#[derive(Debug, Default)]
 struct Recording {
     seen: Mutex<Option<String>>,
-    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl Default for Recording {
-    fn default() -> Self {
-        Recording {
-            seen: Mutex::new(None),
-            algorithms: rustls::crypto::ring::default_provider().signature_verification_algorithms,
-        }
-    }
-}
-
-impl ServerCertVerifier for Recording {
-    fn verify_server_cert(
+impl CertificateCheck for Recording {
+    fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
@@ -339,28 +317,6 @@ impl ServerCertVerifier for Recording {
     ) -> Result<ServerCertVerified, rustls::Error> {
         *self.seen.lock().unwrap_or_else(PoisonError::into_inner) = Some(fingerprint(end_entity));
         Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
     }
 }
 

@@ -2,6 +2,7 @@
 //! clients that know the server's fingerprint (the health check, the desktop app, tests) talk to
 //! a self-signed server without trusting anything else.
 
+use std::fmt;
 use std::sync::Arc;
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
@@ -11,13 +12,30 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 
 use super::identity::fingerprint;
 
-/// A client config that completes a handshake only with a server whose leaf certificate has
-/// `expected` as its fingerprint (as [`fingerprint`] writes it; case and colons ignored).
-/// Names and dates are not checked: the pin already says which certificate is meant.
-pub fn pinned_client_config(expected: &str) -> rustls::ClientConfig {
+/// How a client judges the certificate a server presents. The handshake's signatures are
+/// checked apart from it, against that certificate, so whoever answers holds its key whatever
+/// the judgement.
+pub trait CertificateCheck: Send + Sync + fmt::Debug {
+    /// Accepts or refuses the server's certificate, as rustls' `verify_server_cert`.
+    ///
+    /// # Errors
+    /// The refusal, usually `InvalidCertificate`.
+    fn check(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error>;
+}
+
+/// A client config on ring (as the server's listener), HTTP/1.1 only (as the server speaks),
+/// whose server certificate `check` judges.
+pub fn client_config(check: Arc<dyn CertificateCheck>) -> rustls::ClientConfig {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
-    let verifier = Pinned {
-        expected: normalize(expected),
+    let verifier = Checked {
+        check,
         algorithms: provider.signature_verification_algorithms,
     };
     let mut config = rustls::ClientConfig::builder_with_provider(provider)
@@ -30,7 +48,17 @@ pub fn pinned_client_config(expected: &str) -> rustls::ClientConfig {
     config
 }
 
-fn normalize(fp: &str) -> String {
+/// A client config that completes a handshake only with a server whose leaf certificate has
+/// `expected` as its fingerprint (as [`fingerprint`] writes it; case and colons ignored).
+/// Names and dates are not checked: the pin already says which certificate is meant.
+pub fn pinned_client_config(expected: &str) -> rustls::ClientConfig {
+    client_config(Arc::new(Pinned {
+        expected: normalize(expected),
+    }))
+}
+
+/// A fingerprint as upper-case hex digits only, so that `ab:12…` and `AB12…` compare equal.
+pub fn normalize(fp: &str) -> String {
     fp.chars()
         .filter(char::is_ascii_hexdigit)
         .map(|c| c.to_ascii_uppercase())
@@ -40,11 +68,10 @@ fn normalize(fp: &str) -> String {
 #[derive(Debug)]
 struct Pinned {
     expected: String,
-    algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl ServerCertVerifier for Pinned {
-    fn verify_server_cert(
+impl CertificateCheck for Pinned {
+    fn check(
         &self,
         end_entity: &CertificateDer<'_>,
         _intermediates: &[CertificateDer<'_>],
@@ -59,6 +86,27 @@ impl ServerCertVerifier for Pinned {
                 rustls::CertificateError::ApplicationVerificationFailure,
             ))
         }
+    }
+}
+
+/// A [`CertificateCheck`] with rustls' own signature checks.
+#[derive(Debug)]
+struct Checked {
+    check: Arc<dyn CertificateCheck>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for Checked {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp_response: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        self.check
+            .check(end_entity, intermediates, server_name, ocsp_response, now)
     }
 
     fn verify_tls12_signature(
