@@ -23,6 +23,24 @@ fn namespaces_work() -> bool {
         .is_ok_and(|out| out.status.success())
 }
 
+/// Runs `script` with `sh` in new user, network and mount namespaces (mounts kept private), so
+/// the links it makes and the traffic it sends stay in there; killed after `seconds`.
+fn in_namespaces(script: &str, seconds: u64) -> std::process::Output {
+    Command::new("timeout")
+        .args([
+            &seconds.to_string(),
+            "unshare",
+            "-rnm",
+            "--propagation",
+            "private",
+            "sh",
+            "-c",
+            script,
+        ])
+        .output()
+        .expect("unshare runs")
+}
+
 /// Runs the office: the server (with `extra` arguments) in `host`, browsers in `peer` (across
 /// `lan0`) and `box` (across `veth-box`), until `expect_in` (`browse.out` or `box.out`) reports
 /// the server or 20 s pass; then stops the server. Returns the script's output (the server's
@@ -86,19 +104,7 @@ echo "===BOX"; cat box.out
         extra = extra,
         expect_in = expect_in,
     );
-    let out = Command::new("timeout")
-        .args([
-            "60",
-            "unshare",
-            "-rnm",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .output()
-        .expect("unshare runs");
+    let out = in_namespaces(&script, 60);
     let stdout = String::from_utf8_lossy(&out.stdout);
     let stderr = String::from_utf8_lossy(&out.stderr);
     let logs = std::fs::read_to_string(work.path().join("server.err")).unwrap_or_default();
@@ -269,19 +275,7 @@ cat scan.out
         me = me.display(),
         bridge = bridge,
     );
-    let out = Command::new("timeout")
-        .args([
-            "90",
-            "unshare",
-            "-rnm",
-            "--propagation",
-            "private",
-            "sh",
-            "-c",
-            &script,
-        ])
-        .output()
-        .expect("unshare runs");
+    let out = in_namespaces(&script, 90);
     let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
     let stderr = String::from_utf8_lossy(&out.stderr);
     let logs = std::fs::read_to_string(work.path().join("server.err")).unwrap_or_default();
