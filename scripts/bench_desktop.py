@@ -88,6 +88,20 @@ def pss_mib(pid):
     return total / 1024
 
 
+def cpu_seconds(pid):
+    """User and system CPU time of `pid` and its descendants so far, in seconds: what a memory
+    setting that makes WebKit work more often costs."""
+    ticks = 0
+    for p in tree(pid):
+        try:
+            with open(f"/proc/{p}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])
+        except OSError:
+            pass
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def pss_by_process(pid):
     """PSS in MiB of each process in the tree, by name: which one dominates."""
     out = {}
@@ -172,11 +186,30 @@ def launch(command, title):
     return process, time.monotonic() - start
 
 
+def strangers(pid):
+    """WebKit processes on the machine outside the tree of `pid` (other people's apps and tests):
+    they share the libraries' pages, so each process's PSS of them shrinks while they run."""
+    mine = set(tree(pid))
+    count = 0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit() and int(entry) not in mine:
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    count += f.read().startswith(("WebKitWebProc", "WebKitNetwork"))
+            except OSError:
+                pass
+    return count
+
+
+STRANGERS = []
+
+
 def measure(process):
     time.sleep(SETTLE)
     samples = []
     for _ in range(3):
         samples.append(pss_mib(process.pid))
+        STRANGERS.append(strangers(process.pid))
         time.sleep(1)
     return statistics.median(samples)
 
@@ -254,6 +287,7 @@ def main():
     fresh_app_data()
     bare, results["bare_start_s"] = launch([BARE], "^Bare window$")
     results["bare_mib"] = measure(bare)
+    results["bare_cpu_s"] = cpu_seconds(bare.pid)
     results["bare_processes"] = pss_by_process(bare.pid)
     results["bare_kinds"] = kinds_by_process(bare.pid)
     stop(bare)
@@ -264,6 +298,7 @@ def main():
     write_settings({"mode": "remote", "server_url": base, "recent_servers": [base], "sessions": {base: token}})
     app, results["confab_start_s"] = launch([APP], "^Confab")
     results["confab_mib"] = measure(app)
+    results["confab_cpu_s"] = cpu_seconds(app.pid)
     results["confab_processes"] = pss_by_process(app.pid)
     results["confab_kinds"] = kinds_by_process(app.pid)
     stop(app)
@@ -289,10 +324,12 @@ def main():
     app, _ = launch([APP], "^Confab")
     wait_until(lambda: healthy(host), "the built-in server again")
     load_seconds = SETTLE + 20
-    clients = subprocess.Popen(["node", "--experimental-websocket", "-e", CLIENTS, host, "10", str(load_seconds), *tokens],
+    rate = os.environ.get("BENCH_CLIENT_RATE", "10")  # seconds between one colleague's messages
+    clients = subprocess.Popen(["node", "--experimental-websocket", "-e", CLIENTS, host, rate, str(load_seconds), *tokens],
                                stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     time.sleep(10)  # everyone connected and talking
     results["hosting_mib"] = measure(app)
+    results["hosting_cpu_s"] = cpu_seconds(app.pid)
     results["hosting_processes"] = pss_by_process(app.pid)
     results["hosting_kinds"] = kinds_by_process(app.pid)
     results["hosting_sent"] = clients.communicate(timeout=WAIT)[0].strip()
@@ -310,6 +347,9 @@ def main():
     print(json.dumps(results, indent=2))
     print()
     print(f"Build: {os.environ.get('BENCH_PROFILE', 'debug')}")
+    if max(STRANGERS):
+        print(f"WARNING: up to {max(STRANGERS)} other WebKit processes ran while measuring: the shared "
+              "libraries' PSS was split with them, so these figures are low and the ratios unreliable.")
     print("| measure | figure | ratio to the bare window |")
     print("|---|---|---|")
     print(f"| (a) bare Tauri 2 window, PSS | {a:.1f} MiB | 1.00 |")
@@ -318,6 +358,8 @@ def main():
     print(f"| cold start to first drawn frame, bare | {results['bare_start_s']:.2f} s | 1.00 |")
     print(f"| cold start to first drawn frame, Confab (b) | {results['confab_start_s']:.2f} s | "
           f"{results['confab_start_s'] / results['bare_start_s']:.2f} |")
+    print(f"| CPU time of the tree until measured, (a) / (b) / (c) | {results['bare_cpu_s']:.1f} / "
+          f"{results['confab_cpu_s']:.1f} / {results['hosting_cpu_s']:.1f} s | |")
     if "installed_kib" in results:
         print(f"| installed size (.deb Installed-Size) | {int(results['installed_kib']) / 1024:.1f} MiB | |")
     print()
