@@ -5,6 +5,7 @@
 fn main() {
     // The same rendering choice as Confab's own main.
     confab_desktop::rendering::configure();
+    confab_desktop::webview_memory::configure();
     tauri::Builder::default()
         .plugin(tauri_plugin_single_instance::init(|_, _, _| {}))
         .plugin(tauri_plugin_deep_link::init())

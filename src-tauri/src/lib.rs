@@ -26,6 +26,7 @@ pub mod transport;
 pub mod tray;
 pub mod updates;
 pub mod verify;
+pub mod webview_memory;
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};

@@ -5,5 +5,6 @@
 
 fn main() {
     confab_desktop::rendering::configure();
+    confab_desktop::webview_memory::configure();
     confab_desktop::run();
 }
