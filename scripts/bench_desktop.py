@@ -136,7 +136,9 @@ def smaps_kinds(pid):
                     elif path.startswith(("/memfd:", "/dev/shm", "/dev/dri", "anon_inode")) or "(deleted)" in path:
                         kind = "shared buffers (memfd, shm, dma-buf)"
                     elif ".so" in path:
-                        kind = "libraries (code and data)"
+                        # BENCH_LIBRARIES=1: each library on its own line, to see which the page uses.
+                        kind = ("library: " + os.path.basename(path) if os.environ.get("BENCH_LIBRARIES")
+                                else "libraries (code and data)")
                     elif os.path.realpath(path) in (os.path.realpath(APP), os.path.realpath(BARE)):
                         kind = "the app's own binary (code and data)"
                     elif path.startswith("["):
