@@ -74,6 +74,14 @@ async function waitUntil(check, what) {
   throw new Error(`timed out: ${what}`);
 }
 
+/** Waits (at most 20 s) until no process runs the app binary at `binary`. */
+async function waitForExit(binary) {
+  await waitUntil(
+    () => spawnSync('pgrep', ['-f', '--', `^${binary}( |$)`], { stdio: 'ignore' }).status === 1,
+    'the quit app process has exited',
+  );
+}
+
 async function waitForNotification(predicate, what) {
   const deadline = Date.now() + 20_000;
   while (Date.now() < deadline) {
@@ -434,6 +442,9 @@ async function main() {
     const mode = statSync(appData).mode & 0o777;
     if (mode !== 0o700) throw new Error(`${appData} has mode ${mode.toString(8)}, not 700`);
     await wd.end();
+    // The window is gone before the process has exited; a launch meanwhile would find the
+    // quitting instance, hand it its arguments and exit at once (single instance).
+    await waitForExit(app);
 
     step('start again: host mode, session and history are back');
     await wd.start(app);
