@@ -110,7 +110,7 @@ impl Store {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
             .await?;
-        sqlx::migrate!("./migrations").run(&write).await?;
+        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
         let read = SqlitePoolOptions::new()
             .max_connections(4)
             .acquire_timeout(Duration::from_secs(30))
@@ -182,7 +182,7 @@ pub(crate) async fn old_database(path: &Path, version: i64, rows: &'static str) 
         .connect_with(options)
         .await
         .unwrap();
-    sqlx::migrate!("./migrations")
+    sqlx::migrate!("./migrations/sqlite")
         .run_to(version, &pool)
         .await
         .unwrap();
