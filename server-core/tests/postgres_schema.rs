@@ -1,10 +1,11 @@
 //! The PostgreSQL schema (migrations/postgres) against SQLite's (migrations/sqlite): the same
 //! tables with the same columns, so the two backends cannot drift apart unnoticed.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::str::FromStr;
 
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
+use sqlx::AssertSqlSafe;
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions};
 
 use crate::common::TestServer;
 use crate::postgres_cluster;
@@ -15,10 +16,12 @@ type Schema = BTreeMap<String, BTreeMap<String, bool>>;
 /// What PostgreSQL does differently, on purpose: full-text search is a `tsvector` column of
 /// `messages` (see migrations/postgres/0001_schema.sql) instead of SQLite's FTS5 table.
 const ONLY_IN_POSTGRES: &[(&str, &str)] = &[("messages", "search")];
-const ONLY_IN_SQLITE: &str = "message_search";
+/// Its GIN index.
+const INDEX_ONLY_IN_POSTGRES: &str = "messages_search";
 
-/// The schema a real server leaves in its SQLite database (`Store::open`, all migrations).
-async fn sqlite_schema() -> Schema {
+/// The SQLite database a real server leaves behind (`Store::open`, all migrations), read-only;
+/// the stopped server holds the temporary dir it is in.
+async fn fresh_sqlite() -> (TestServer, SqlitePool) {
     let mut server = TestServer::start().await;
     server.stop().await;
     let options = SqliteConnectOptions::from_str("sqlite:")
@@ -30,18 +33,22 @@ async fn sqlite_schema() -> Schema {
         .connect_with(options)
         .await
         .unwrap();
-    // FTS5's shadow tables (`message_search_data`, …) are tables too; `sqlite_%` are SQLite's.
-    let rows: Vec<(String, String, bool, bool)> = sqlx::query_as(
+    (server, pool)
+}
+
+/// SQLite's own tables, migration bookkeeping and FTS5's shadow tables (`message_search_data`,
+/// …) are left out.
+const SQLITE_TABLES: &str = r#"select name from sqlite_master
+    where type = 'table' and name not like 'sqlite\_%' escape '\'
+      and name not like '\_sqlx\_%' escape '\' and name not like 'message_search%'"#;
+
+async fn sqlite_schema(pool: &SqlitePool) -> Schema {
+    let sql = format!(
         r#"select m.name, c.name, c."notnull", c.pk > 0
-           from sqlite_master m join pragma_table_info(m.name) c
-           where m.type = 'table' and m.name not like 'sqlite\_%' escape '\'
-             and m.name not like '\_sqlx\_%' escape '\' and m.name not like ?1 || '%'"#,
-    )
-    .bind(ONLY_IN_SQLITE)
-    .fetch_all(&pool)
-    .await
-    .unwrap();
-    pool.close().await;
+           from ({SQLITE_TABLES}) m join pragma_table_info(m.name) c"#
+    );
+    let rows: Vec<(String, String, bool, bool)> =
+        sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.unwrap();
     let mut schema = Schema::new();
     for (table, column, not_null, primary_key) in rows {
         // SQLite lets a non-integer primary key hold null (a legacy quirk); the store never
@@ -84,7 +91,8 @@ async fn postgres_has_every_sqlite_table_and_column() {
         .run(&db.pool)
         .await
         .expect("the PostgreSQL migrations apply to an empty database");
-    let sqlite = sqlite_schema().await;
+    let (_server, sqlite) = fresh_sqlite().await;
+    let sqlite = sqlite_schema(&sqlite).await;
     let postgres = postgres_schema(&db.pool).await;
     assert!(sqlite.len() >= 12, "SQLite's tables were not found: {sqlite:?}");
     for (table, columns) in &sqlite {
@@ -113,6 +121,100 @@ async fn postgres_has_every_sqlite_table_and_column() {
             "{table}.{column} is listed as PostgreSQL's own but does not exist"
         );
     }
+}
+
+/// Per named index: its table, whether it is unique, whether it is partial.
+type Indexes = BTreeSet<(String, String, bool, bool)>;
+/// Per foreign key: table, column, referenced table, what deleting the referenced row does.
+type ForeignKeys = BTreeSet<(String, String, String, String)>;
+
+async fn sqlite_indexes_and_keys(pool: &SqlitePool) -> (Indexes, ForeignKeys) {
+    // Named indexes only: `unique` and primary-key constraints get `sqlite_autoindex_…` in
+    // SQLite and `…_key` / `…_pkey` in PostgreSQL, and the column test covers their columns.
+    let sql = format!(
+        r#"select i.name, m.name, i."unique", i.partial
+           from ({SQLITE_TABLES}) m join pragma_index_list(m.name) i
+           where i.origin = 'c'"#
+    );
+    let indexes: Vec<(String, String, bool, bool)> =
+        sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.unwrap();
+    let sql = format!(
+        r#"select m.name, f."from", f."table", f.on_delete
+           from ({SQLITE_TABLES}) m join pragma_foreign_key_list(m.name) f"#
+    );
+    let keys: Vec<(String, String, String, String)> =
+        sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.unwrap();
+    (indexes.into_iter().collect(), keys.into_iter().collect())
+}
+
+async fn postgres_indexes_and_keys(pool: &sqlx::PgPool) -> (Indexes, ForeignKeys) {
+    let indexes: Vec<(String, String, bool, bool)> = sqlx::query_as(
+        r#"select c.relname::text, t.relname::text, i.indisunique, i.indpred is not null
+           from pg_index i
+           join pg_class c on c.oid = i.indexrelid
+           join pg_class t on t.oid = i.indrelid
+           join pg_namespace n on n.oid = t.relnamespace
+           where n.nspname = 'public' and t.relname <> '_sqlx_migrations'
+             and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
+             and c.relname <> $1"#,
+    )
+    .bind(INDEX_ONLY_IN_POSTGRES)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    // Every foreign key here has one column; SQLite's names for the actions.
+    let keys: Vec<(String, String, String, String)> = sqlx::query_as(
+        r#"select k.conrelid::regclass::text, a.attname::text, k.confrelid::regclass::text,
+                  case k.confdeltype when 'c' then 'CASCADE' when 'n' then 'SET NULL'
+                                     when 'd' then 'SET DEFAULT' when 'r' then 'RESTRICT'
+                                     else 'NO ACTION' end
+           from pg_constraint k
+           join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
+           where k.contype = 'f'"#,
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (indexes.into_iter().collect(), keys.into_iter().collect())
+}
+
+/// The same named indexes (unique and partial where SQLite's are) and the same foreign keys
+/// doing the same on delete: a query fast on one backend is not a scan on the other, and
+/// deleting a room or an account removes or keeps the same rows.
+#[tokio::test]
+async fn postgres_has_the_same_indexes_and_foreign_keys() {
+    let Some(db) = postgres_cluster::database().await else {
+        return;
+    };
+    sqlx::migrate!("./migrations/postgres")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let (_server, sqlite) = fresh_sqlite().await;
+    let (sqlite_indexes, sqlite_keys) = sqlite_indexes_and_keys(&sqlite).await;
+    let (pg_indexes, pg_keys) = postgres_indexes_and_keys(&db.pool).await;
+    assert!(
+        sqlite_indexes.len() >= 20,
+        "SQLite's indexes were not found: {sqlite_indexes:?}"
+    );
+    assert_eq!(
+        pg_indexes.difference(&sqlite_indexes).collect::<Vec<_>>(),
+        Vec::<&(String, String, bool, bool)>::new(),
+        "indexes (name, table, unique, partial) only in PostgreSQL"
+    );
+    assert_eq!(
+        sqlite_indexes.difference(&pg_indexes).collect::<Vec<_>>(),
+        Vec::<&(String, String, bool, bool)>::new(),
+        "indexes (name, table, unique, partial) only in SQLite"
+    );
+    assert!(
+        sqlite_keys.len() >= 15,
+        "SQLite's foreign keys were not found: {sqlite_keys:?}"
+    );
+    assert_eq!(
+        pg_keys, sqlite_keys,
+        "foreign keys (table, column, references, on delete) differ, PostgreSQL left"
+    );
 }
 
 /// What SQLite's search triggers do, PostgreSQL's schema does too: a soft-deleted message
