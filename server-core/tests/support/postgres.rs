@@ -77,49 +77,13 @@ impl Cluster {
             return None;
         };
         remove_leftovers();
-        let dir = tempfile::Builder::new()
-            .prefix(&format!("{DIR_PREFIX}{}-", std::process::id()))
-            .tempdir()
-            .expect("temp dir for PostgreSQL")
-            .keep();
-        let cluster = Cluster { bin, dir };
+        let cluster = Cluster {
+            bin,
+            dir: cluster_dir(std::process::id()),
+        };
         // Before anything can fail: whatever happens next, the directory goes with this process.
         cluster.watch_over();
-        if as_root() {
-            // PostgreSQL refuses to run as root; its own user must own the data and the socket.
-            let status = Command::new("chown")
-                .arg("postgres:postgres")
-                .arg(&cluster.dir)
-                .status()
-                .expect("run chown");
-            assert!(status.success(), "chown postgres {}", cluster.dir.display());
-        }
-        let data = cluster.dir.join("data");
-        let mut initdb = cluster.command("initdb");
-        initdb.arg("-D").arg(&data).args([
-            "-A",
-            "trust",
-            "-U",
-            "postgres",
-            "--no-sync",
-            "-E",
-            "UTF8",
-            "--locale=C.UTF-8",
-        ]);
-        cluster.run("initdb", initdb);
-        // No TCP at all (`listen_addresses=''`): the socket lives in our directory, so nothing
-        // collides with another run or a system cluster. `-F`: no fsync, the data is thrown away.
-        let server_options = format!("-k {} -c listen_addresses='' -F", cluster.dir.display());
-        let mut pg_ctl = cluster.command("pg_ctl");
-        pg_ctl
-            .arg("-D")
-            .arg(&data)
-            .arg("-o")
-            .arg(server_options)
-            .arg("-l")
-            .arg(cluster.dir.join("log"))
-            .args(["-w", "start"]);
-        cluster.run("pg_ctl start", pg_ctl);
+        cluster.create_and_start();
         // The test harness ends the process with exit(), which runs this; statics are never
         // dropped, so a Drop guard on the cluster would not.
         extern "C" fn stop_at_exit() {
@@ -130,6 +94,45 @@ impl Cluster {
         // SAFETY: registers a plain function with no arguments; it only runs commands.
         unsafe { libc::atexit(stop_at_exit) };
         Some(cluster)
+    }
+
+    /// Makes the cluster in its directory and starts its server.
+    fn create_and_start(&self) {
+        if as_root() {
+            // PostgreSQL refuses to run as root; its own user must own the data and the socket.
+            let status = Command::new("chown")
+                .arg("postgres:postgres")
+                .arg(&self.dir)
+                .status()
+                .expect("run chown");
+            assert!(status.success(), "chown postgres {}", self.dir.display());
+        }
+        let data = self.dir.join("data");
+        let mut initdb = self.command("initdb");
+        initdb.arg("-D").arg(&data).args([
+            "-A",
+            "trust",
+            "-U",
+            "postgres",
+            "--no-sync",
+            "-E",
+            "UTF8",
+            "--locale=C.UTF-8",
+        ]);
+        self.run("initdb", initdb);
+        // No TCP at all (`listen_addresses=''`): the socket lives in our directory, so nothing
+        // collides with another run or a system cluster. `-F`: no fsync, the data is thrown away.
+        let server_options = format!("-k {} -c listen_addresses='' -F", self.dir.display());
+        let mut pg_ctl = self.command("pg_ctl");
+        pg_ctl
+            .arg("-D")
+            .arg(&data)
+            .arg("-o")
+            .arg(server_options)
+            .arg("-l")
+            .arg(self.dir.join("log"))
+            .args(["-w", "start"]);
+        self.run("pg_ctl start", pg_ctl);
     }
 
     /// Runs one of PostgreSQL's programs, as its own user when we are root; panics with its
@@ -193,6 +196,15 @@ impl Cluster {
     }
 }
 
+/// A new temporary directory named after the test binary's `pid`.
+fn cluster_dir(pid: u32) -> PathBuf {
+    tempfile::Builder::new()
+        .prefix(&format!("{DIR_PREFIX}{pid}-"))
+        .tempdir()
+        .expect("temp dir for PostgreSQL")
+        .keep()
+}
+
 fn stop_and_remove(bin: &Path, dir: &Path) {
     let data = dir.join("data");
     if data.join("postmaster.pid").exists() {
@@ -223,10 +235,7 @@ fn remove_leftovers() {
         let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<i32>().ok()) else {
             continue;
         };
-        // SAFETY: signal 0 only asks whether the process exists.
-        let alive = unsafe { libc::kill(pid, 0) } == 0
-            || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM);
-        if !alive {
+        if !process_exists(pid) {
             stop_and_remove(&bin, &entry.path());
         }
     }
@@ -262,4 +271,52 @@ fn postgres_command(bin: &Path, program: &str) -> Command {
 fn as_root() -> bool {
     // SAFETY: geteuid cannot fail.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// A cluster whose test binary died without cleaning up (its watcher killed too) is stopped
+/// and its directory removed by the next run; this run's own cluster is left alone.
+#[test]
+fn a_dead_runs_cluster_is_stopped_and_removed_by_the_next_run() {
+    let Some(bin) = installed_bin() else {
+        eprintln!("PostgreSQL is not installed: skipping");
+        return;
+    };
+    // This binary's own cluster sweeps leftovers as it starts: done first, it cannot sweep
+    // the one made here halfway through.
+    CLUSTER.get_or_init(Cluster::start);
+    // A process that existed and is gone: its pid names the leftover.
+    let mut gone = Command::new("true").spawn().expect("run true");
+    let dead_pid = gone.id();
+    gone.wait().unwrap();
+    let leftover = Cluster {
+        bin,
+        dir: cluster_dir(dead_pid),
+    };
+    leftover.create_and_start();
+    let pid_file = std::fs::read_to_string(leftover.dir.join("data/postmaster.pid")).unwrap();
+    let postmaster: i32 = pid_file.lines().next().unwrap().trim().parse().unwrap();
+    assert!(process_exists(postmaster), "the leftover's server is not running");
+    let live = cluster_dir(std::process::id());
+
+    remove_leftovers();
+
+    assert!(!leftover.dir.exists(), "the dead run's directory is still there");
+    assert!(live.exists(), "a live run's directory was removed");
+    std::fs::remove_dir_all(&live).unwrap();
+    // pg_ctl waited for the server to go; its process may take a moment to be reaped.
+    let stopped = (0..100).any(|_| {
+        let stopped = !process_exists(postmaster);
+        if !stopped {
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        stopped
+    });
+    assert!(stopped, "the dead run's server {postmaster} is still running");
+}
+
+fn process_exists(pid: i32) -> bool {
+    // SAFETY: signal 0 only asks whether the process exists.
+    let answered = unsafe { libc::kill(pid, 0) } == 0;
+    // Someone else's process (EPERM) exists too.
+    answered || std::io::Error::last_os_error().raw_os_error() == Some(libc::EPERM)
 }
