@@ -276,3 +276,79 @@ async fn postgres_schema_forgets_deleted_messages_and_refuses_repeated_client_id
     let hits: Vec<i64> = sqlx::query_scalar(found).fetch_all(pool).await.unwrap();
     assert!(hits.is_empty(), "a deleted message is still found: {hits:?}");
 }
+
+/// Per CHECK constraint: table, the column it names first, and the quoted values it allows.
+type Checks = BTreeSet<(String, String, Vec<String>)>;
+
+/// The single-quoted strings in `sql`, sorted.
+fn quoted(sql: &str) -> Vec<String> {
+    let mut values: Vec<String> = sql.split('\'').skip(1).step_by(2).map(str::to_owned).collect();
+    values.sort();
+    values
+}
+
+/// SQLite's CHECKs, read from each table's `create table` text (SQLite keeps no catalogue of
+/// them): every `check (column in ('…', …))`.
+async fn sqlite_checks(pool: &SqlitePool) -> Checks {
+    let sql = format!("select name, sql from sqlite_master where name in ({SQLITE_TABLES})");
+    let tables: Vec<(String, String)> = sqlx::query_as(AssertSqlSafe(sql)).fetch_all(pool).await.unwrap();
+    let mut checks = Checks::new();
+    for (table, sql) in tables {
+        for check in sql.to_lowercase().split("check (").skip(1) {
+            let body = &check[..check.find(')').expect("a check's closing parenthesis")];
+            let column = body.split_whitespace().next().expect("a check's column");
+            checks.insert((table.clone(), column.to_owned(), quoted(body)));
+        }
+    }
+    checks
+}
+
+async fn postgres_checks(pool: &sqlx::PgPool) -> Checks {
+    let rows: Vec<(String, String, String)> = sqlx::query_as(
+        r#"select k.conrelid::regclass::text, a.attname::text, pg_get_constraintdef(k.oid)
+           from pg_constraint k
+           join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
+           where k.contype = 'c'"#,
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    rows.into_iter()
+        .map(|(table, column, definition)| (table, column, quoted(&definition)))
+        .collect()
+}
+
+/// Every CHECK of SQLite's schema holds in PostgreSQL with the same allowed values, so a
+/// value one backend refuses is not stored by the other; and PostgreSQL really refuses one.
+#[tokio::test]
+async fn postgres_has_the_same_checks() {
+    let Some(db) = postgres_cluster::database().await else {
+        return;
+    };
+    sqlx::migrate!("./migrations/postgres")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let (_server, sqlite) = fresh_sqlite().await;
+    let sqlite_checks = sqlite_checks(&sqlite).await;
+    assert!(
+        sqlite_checks.len() >= 3,
+        "SQLite's checks were not found: {sqlite_checks:?}"
+    );
+    assert_eq!(
+        postgres_checks(&db.pool).await,
+        sqlite_checks,
+        "checks (table, column, allowed values) differ, PostgreSQL left"
+    );
+    let refused = sqlx::query(
+        r#"insert into users (username, username_key, password_hash, created_at, status)
+           values ('bob', 'bob', 'x', 1, 'asleep')"#,
+    )
+    .execute(&db.pool)
+    .await
+    .expect_err("a status outside the check");
+    assert_eq!(
+        refused.as_database_error().map(|e| e.kind()),
+        Some(sqlx::error::ErrorKind::CheckViolation)
+    );
+}
