@@ -2,6 +2,8 @@
 //! fresh data directory and talks to it only over HTTP and WebSocket, as a client would.
 
 mod common;
+#[path = "support/postgres.rs"]
+mod postgres_cluster;
 
 mod admin;
 mod admin_backup;
@@ -25,6 +27,7 @@ mod mentions;
 mod messages;
 mod openapi;
 mod people;
+mod postgres_schema;
 mod presence;
 mod realtime;
 mod retention;

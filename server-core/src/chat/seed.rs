@@ -134,7 +134,7 @@ mod tests {
     /// the column existed; renaming a default room here must update it too.
     #[test]
     fn the_default_rooms_migration_names_every_default_room() {
-        let migration = include_str!("../../migrations/0007_default_rooms.sql");
+        let migration = include_str!("../../migrations/sqlite/0007_default_rooms.sql");
         for (name, _) in DEFAULT_ROOMS {
             let (_, key) = validate::room_name(name).unwrap();
             assert!(migration.contains(&format!("'{key}'")), "{key} is not in 0007");
