@@ -242,6 +242,41 @@ async fn a_node_whose_listener_is_cut_asks_for_a_resync_and_keeps_receiving() {
     assert_eq!(*a.fanout.resyncs().borrow(), 0);
 }
 
+#[tokio::test]
+async fn hints_a_node_had_to_drop_make_the_other_nodes_resync() {
+    let Some(db) = postgres_cluster::database().await else {
+        return;
+    };
+    sqlx::migrate!("./migrations/postgres")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let hub = Hub::new(256);
+    let bus = PgNotify::new(&db.options.clone().application_name("node-a"), CHANNEL);
+    // Room for one hint: a burst published without yielding keeps one and drops the rest.
+    let tuning = Tuning { queue: 1, batch: 1 };
+    let a = ClusterFanout::start_with(hub, bus, tuning).await.unwrap();
+    let b = node(&db, "node-b").await;
+    let mut conn = b.hub.register(1, 10, vec![100]);
+    let first = frame("first");
+    a.publish(Audience::room(100), &first);
+    next_is(&mut conn, &first).await;
+    let mut resyncs = b.fanout.resyncs();
+    assert_eq!(*resyncs.borrow_and_update(), 0);
+
+    let burst: Vec<Frame> = (0..50).map(|i| frame(&i.to_string())).collect();
+    for f in &burst {
+        a.publish(Audience::room(100), f);
+    }
+    assert_eq!(a.dropped(), 49);
+    // The one kept arrives, and B knows the rest did not.
+    next_is(&mut conn, &burst[0]).await;
+    tokio::time::timeout(WAIT, resyncs.changed())
+        .await
+        .expect("B did not report a resync")
+        .unwrap();
+}
+
 /// A transport that takes nothing: every send waits forever.
 struct Stalled;
 

@@ -2,7 +2,7 @@
 //! client on any node hears what happened on every node.
 //!
 //! [`ClusterFanout`] is the [`Fanout`] of such a node: it delivers to this node's sockets
-//! through the [`Hub`] exactly as a single server does, and forwards a compact [`hint`] of
+//! through the [`Hub`] exactly as a single server does, and forwards a compact hint of
 //! every publish, subscription change and session closing to the other nodes over a
 //! [`HintBus`] (PostgreSQL NOTIFY: [`PgNotify`]). Each node applies the others' hints to its
 //! own hub. Only what means the same on every node crosses: rooms, users, everyone, and an
@@ -18,7 +18,7 @@
 //! (their latest messages and revisions). That repair is a later step, not part of this module.
 
 mod bus;
-pub mod hint;
+mod hint;
 mod postgres;
 
 use std::collections::HashMap;
@@ -30,7 +30,8 @@ use tokio::sync::{mpsc, watch};
 use tokio_util::sync::{CancellationToken, DropGuard};
 
 pub use self::bus::{HintBus, HintReceiver, Received};
-use self::hint::{Event, Hint, NodeId, Reach};
+pub use self::hint::NodeId;
+use self::hint::{Event, Hint, Reach};
 pub use self::postgres::{PgNotify, PgReceiver};
 use crate::error::Result;
 use crate::fanout::{Audience, Fanout, Frame, SessionEnd};
