@@ -1,11 +1,13 @@
 //! Who receives an event, and the one call that delivers it. `chat/` builds an [`Audience`] and
 //! hands it with the serialized frame to [`Fanout::publish`]; the implementation only delivers.
-//! Today that is the local [`Hub`](crate::hub::Hub); a cluster implementation will also forward
-//! to the other server processes, which is why the seam stays this narrow.
+//! Today that is the local [`Hub`](crate::hub::Hub); [`ClusterFanout`](crate::cluster::ClusterFanout)
+//! also forwards to the other server processes, which is why the seam stays this narrow.
 
-use crate::events::Frame;
-use crate::hub::ConnId;
-use crate::model::{RoomId, UserId};
+use serde::{Deserialize, Serialize};
+
+pub use crate::events::Frame;
+use crate::hub::{ConnId, close};
+use crate::model::{RoomId, SessionId, UserId};
 
 /// Delivers events to audiences and keeps room subscriptions in step with memberships.
 pub trait Fanout: Send + Sync {
@@ -15,6 +17,39 @@ pub trait Fanout: Send + Sync {
     fn subscribe(&self, user: UserId, room: RoomId);
     /// Every connection of `user` stops receiving `room`'s events.
     fn unsubscribe(&self, user: UserId, room: RoomId);
+    /// Closes every connection of `sessions` (after what is queued for them), telling the
+    /// client `why`.
+    fn close_sessions(&self, sessions: &[SessionId], why: SessionEnd);
+}
+
+/// Why a session's sockets are closed. One closed list rather than a free-form reason, so a
+/// node can tell another which reason to show (a code and a `'static` text each).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionEnd {
+    LoggedOut,
+    PasswordChanged,
+    PasswordReset,
+    AccountDeactivated,
+    SignedOutByAdministrator,
+}
+
+impl SessionEnd {
+    /// The WebSocket close code: each of these means the session no longer authenticates.
+    pub fn code(self) -> u16 {
+        close::UNAUTHORIZED
+    }
+
+    /// The close frame's reason.
+    pub fn reason(self) -> &'static str {
+        match self {
+            SessionEnd::LoggedOut => "logged out",
+            SessionEnd::PasswordChanged => "password changed",
+            SessionEnd::PasswordReset => "password reset",
+            SessionEnd::AccountDeactivated => "account deactivated",
+            SessionEnd::SignedOutByAdministrator => "signed out by an administrator",
+        }
+    }
 }
 
 /// The connections an [`Audience`] starts from.
@@ -85,13 +120,6 @@ impl<'a> Audience<'a> {
 
     /// Leaves out connection `conn` (no copy for it at all, unlike an origin).
     #[must_use]
-    #[cfg_attr(
-        not(test),
-        expect(
-            dead_code,
-            reason = "part of the audience vocabulary; only the hub's tests need it so far"
-        )
-    )]
     pub fn except_conn(self, conn: ConnId) -> Audience<'a> {
         Audience {
             except_conn: Some(conn),

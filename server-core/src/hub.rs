@@ -12,7 +12,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use tokio::sync::{Notify, mpsc};
 
 use crate::events::{self, Frame};
-use crate::fanout::{Audience, Fanout, Scope};
+use crate::fanout::{Audience, Fanout, Scope, SessionEnd};
 use crate::model::{RoomId, SessionId, UserId};
 
 pub type ConnId = u64;
@@ -234,9 +234,10 @@ impl Hub {
         }
     }
 
-    /// Closes every connection of the given sessions with `code` (after what is queued).
-    pub fn close_sessions(&self, sessions: &[SessionId], code: u16, reason: &'static str) {
-        self.close_matching(|conn| sessions.contains(&conn.session), code, reason);
+    /// Closes every connection of the given sessions on this server (after what is queued).
+    /// [`Fanout::close_sessions`] is the same on every server.
+    pub fn close_sessions(&self, sessions: &[SessionId], why: SessionEnd) {
+        self.close_matching(|conn| sessions.contains(&conn.session), why.code(), why.reason());
     }
 
     /// Closes every connection with `code` (after what is queued).
@@ -371,6 +372,10 @@ impl Fanout for Hub {
                 rooms.remove(&room);
             }
         }
+    }
+
+    fn close_sessions(&self, sessions: &[SessionId], why: SessionEnd) {
+        Hub::close_sessions(self, sessions, why);
     }
 }
 

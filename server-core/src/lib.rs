@@ -5,6 +5,7 @@
 pub mod backup;
 mod blocking;
 mod chat;
+pub mod cluster;
 pub mod config;
 mod connections;
 mod context;
@@ -12,9 +13,11 @@ pub mod discovery;
 mod error;
 mod events;
 mod excerpt;
-mod fanout;
+// Public for the cluster: a node's hub and its fan-out are what tests of several nodes in one
+// process drive, and what another transport or a server embedding nodes builds on.
+pub mod fanout;
 mod http;
-mod hub;
+pub mod hub;
 mod logging;
 mod model;
 pub mod search;

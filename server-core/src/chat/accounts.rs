@@ -13,7 +13,7 @@ use super::validate;
 use crate::config::RegistrationPolicy;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::hub::close;
+use crate::fanout::SessionEnd;
 use crate::model::{Caller, Me, SystemEvent};
 use crate::store::{NewUser, ProfileUpdate};
 use crate::time::Millis;
@@ -272,8 +272,8 @@ pub fn require_own_password(caller: Caller) -> Result<Caller> {
 /// Revokes the caller's session and closes its sockets.
 pub async fn logout(ctx: &AppContext, caller: &Caller) -> Result<()> {
     ctx.store.delete_session(caller.session_id).await?;
-    ctx.hub
-        .close_sessions(&[caller.session_id], close::UNAUTHORIZED, "logged out");
+    ctx.fanout
+        .close_sessions(&[caller.session_id], SessionEnd::LoggedOut);
     Ok(())
 }
 
@@ -321,8 +321,7 @@ pub async fn change_password(
         .store
         .delete_other_sessions(caller.user_id, caller.session_id)
         .await?;
-    ctx.hub
-        .close_sessions(&revoked, close::UNAUTHORIZED, "password changed");
+    ctx.fanout.close_sessions(&revoked, SessionEnd::PasswordChanged);
     Ok(())
 }
 

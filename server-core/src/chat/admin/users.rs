@@ -7,7 +7,7 @@ use super::{audit, cli, require};
 use crate::chat::{accounts, validate};
 use crate::context::AppContext;
 use crate::error::{Error, Result};
-use crate::hub::close;
+use crate::fanout::SessionEnd;
 use crate::model::{AdminUser, Caller, UserId};
 use crate::store::Demotion;
 
@@ -70,8 +70,8 @@ pub async fn deactivate(
         Demotion::NotAdmin => return target(ctx, id).await,
         Demotion::Done => {}
     }
-    ctx.hub
-        .close_sessions(&revoked, close::UNAUTHORIZED, "account deactivated");
+    ctx.fanout
+        .close_sessions(&revoked, SessionEnd::AccountDeactivated);
     audit(ctx, actor(caller), "deactivate", Some(&before.username), addr).await;
     target(ctx, id).await
 }
@@ -105,8 +105,7 @@ pub async fn reset_password(
     let password = cli::temporary_password()?;
     let hash = ctx.passwords.hash(password.clone()).await?;
     let revoked = ctx.store.reset_password(id, &hash).await?;
-    ctx.hub
-        .close_sessions(&revoked, close::UNAUTHORIZED, "password reset");
+    ctx.fanout.close_sessions(&revoked, SessionEnd::PasswordReset);
     audit(ctx, actor(caller), "reset_password", Some(&before.username), addr).await;
     Ok(password)
 }

@@ -8,7 +8,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::context::AppContext;
 use crate::error::Result;
-use crate::hub::close;
+use crate::fanout::SessionEnd;
 
 const POLL_EVERY: Duration = Duration::from_secs(1);
 
@@ -42,8 +42,9 @@ async fn check(ctx: &AppContext, seen: i64) -> Result<i64> {
             sessions = revoked.len(),
             "closing sockets of sessions an administrator revoked"
         );
+        // This server's own sockets only: every server runs this watch over its own.
         ctx.hub
-            .close_sessions(&revoked, close::UNAUTHORIZED, "signed out by an administrator");
+            .close_sessions(&revoked, SessionEnd::SignedOutByAdministrator);
     }
     Ok(revision)
 }
