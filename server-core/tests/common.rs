@@ -108,6 +108,12 @@ impl TestServer {
         TestServer::start_with(|_| {}).await
     }
 
+    /// A server on SQLite whatever the suite's backend: for tests that compare with SQLite or
+    /// read its file (the schema parity tests, the migration's source).
+    pub async fn start_on_sqlite() -> TestServer {
+        TestServer::start_with(|c| c.database = Some(Database::Sqlite(c.database_path()))).await
+    }
+
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path().join("data"));
