@@ -359,3 +359,50 @@ async fn migrate_refuses_other_directions() {
     assert!(error.contains("from SQLite to PostgreSQL"), "{error}");
     assert!(!error.contains("s3cret"), "{error}");
 }
+
+/// A database an older Confab left, or one with a column this version does not know, is not
+/// half-copied: the migration stops before reaching PostgreSQL, saying what to do.
+#[tokio::test]
+async fn a_source_of_another_version_is_refused_before_anything_is_copied() {
+    let mut server = TestServer::start_on_sqlite().await;
+    server.register("alice").await;
+    server.stop().await;
+    let path = server.config.database_path();
+    let sqlite = SqlitePoolOptions::new()
+        .max_connections(1)
+        .connect_with(SqliteConnectOptions::from_str("sqlite:").unwrap().filename(&path))
+        .await
+        .unwrap();
+    // Never reached: the source is checked first.
+    let nowhere = "postgres://confab:s3cret@localhost/none?host=/nonexistent";
+
+    let latest: i64 = sqlx::query_scalar(r#"select max(version) from _sqlx_migrations"#)
+        .fetch_one(&sqlite)
+        .await
+        .unwrap();
+    sqlx::query(r#"update _sqlx_migrations set version = -version where version = ?1"#)
+        .bind(latest)
+        .execute(&sqlite)
+        .await
+        .unwrap();
+    let output = run_migrate(&path, nowhere).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("older Confab"), "{stderr}");
+    assert!(!stderr.contains("s3cret"), "{stderr}");
+
+    sqlx::query(r#"update _sqlx_migrations set version = -version where version = ?1"#)
+        .bind(-latest)
+        .execute(&sqlite)
+        .await
+        .unwrap();
+    sqlx::query(r#"alter table users add column shoe_size integer"#)
+        .execute(&sqlite)
+        .await
+        .unwrap();
+    sqlite.close().await;
+    let output = run_migrate(&path, nowhere).await;
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("`users.shoe_size`"), "{stderr}");
+}
