@@ -105,7 +105,7 @@ pub async fn backup_to_file(
     out: &Path,
     progress: impl FnMut(Progress) + Send + 'static,
 ) -> Result<Progress> {
-    let store = Store::open(&config.database_path()).await?;
+    let store = crate::server::open_store(config).await?;
     let snapshot = snapshot(&store, config).await;
     store.close().await;
     let snapshot = snapshot?;

@@ -10,8 +10,10 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use crate::time::Clock;
 
+mod database;
 mod lan;
 mod limits;
+pub use database::{Database, InvalidDatabase, redact};
 pub use lan::*;
 pub use limits::*;
 
@@ -132,6 +134,8 @@ pub struct Config {
     pub bind: SocketAddr,
     /// Holds the SQLite database, uploaded files and logs; created if missing.
     pub data_dir: PathBuf,
+    /// Where the data lives when not in the data dir's SQLite file (see [`Config::database`]).
+    pub database: Option<Database>,
     pub profile: Profile,
     pub timing: Timing,
     pub connections: ConnectionLimits,
@@ -213,6 +217,7 @@ impl Config {
         Config {
             bind: DEFAULT_BIND,
             data_dir: data_dir.into(),
+            database: None,
             profile: Profile::default(),
             timing: Timing::default(),
             connections: ConnectionLimits::default(),
@@ -230,6 +235,13 @@ impl Config {
     /// Path of the SQLite database inside the data dir.
     pub fn database_path(&self) -> PathBuf {
         self.data_dir.join("confab.db")
+    }
+
+    /// The database the server opens: `--database`, or else the data dir's SQLite file.
+    pub fn database(&self) -> Database {
+        self.database
+            .clone()
+            .unwrap_or_else(|| Database::Sqlite(self.database_path()))
     }
 
     /// Folder of uploaded files inside the data dir.
@@ -309,6 +321,20 @@ pub struct Args {
         global = true
     )]
     pub data_dir: PathBuf,
+
+    /// Where to keep accounts, rooms and messages: sqlite://PATH (default: confab.db in the
+    /// data dir) or postgres://USER:PASSWORD@HOST/DATABASE, for several servers sharing one
+    /// database. Uploads and logs stay in --data-dir either way.
+    #[arg(
+        long,
+        env = "CONFAB_DATABASE_URL",
+        value_name = "URL",
+        value_parser = database::DatabaseParser,
+        // The URL may hold a password: --help must not print the environment's value.
+        hide_env_values = true,
+        global = true
+    )]
+    pub database: Option<Database>,
 
     /// Which defaults to run with.
     #[arg(long, env = "CONFAB_PROFILE", value_enum, default_value_t = Profile::Production, global = true)]
@@ -514,6 +540,17 @@ pub enum Command {
     /// Print the AsyncAPI document of the WebSocket protocol (what `/api/asyncapi.json`
     /// serves); `docs/asyncapi.json` is this output.
     Asyncapi,
+    /// Copy an office's data from its SQLite database into an empty PostgreSQL database, every
+    /// table in one transaction, then compare each table's row count. Stop the server first.
+    Migrate {
+        /// The SQLite database to read: sqlite://PATH (e.g. sqlite:///srv/confab/confab.db).
+        #[arg(long, value_name = "URL", value_parser = database::DatabaseParser)]
+        from: Database,
+        /// The PostgreSQL database to fill: postgres://USER:PASSWORD@HOST/DATABASE. It must
+        /// hold no data yet; its migrations are applied first.
+        #[arg(long, value_name = "URL", value_parser = database::DatabaseParser)]
+        to: Database,
+    },
     /// Manage accounts on this data dir, whether the server is running or not.
     Admin {
         #[command(subcommand)]
@@ -553,6 +590,7 @@ impl Args {
         Config {
             bind,
             data_dir: self.data_dir.clone(),
+            database: self.database.clone(),
             profile: self.profile,
             timing: Timing::default(),
             connections: ConnectionLimits {
@@ -740,6 +778,64 @@ mod tests {
         // A certificate without its key (or the reverse) is a mistake, not a default.
         assert!(parse(&["--tls-cert", "/etc/c.pem"]).is_err());
         assert!(parse(&["--tls", "maybe"]).is_err());
+    }
+
+    #[test]
+    fn database_defaults_to_the_data_dirs_file() {
+        let config = parse(&["--data-dir", "/srv/confab"]).unwrap().config();
+        assert_eq!(
+            config.database(),
+            Database::Sqlite(PathBuf::from("/srv/confab/confab.db"))
+        );
+        let config = parse(&["--database", "sqlite:///var/db/office.db"])
+            .unwrap()
+            .config();
+        assert_eq!(
+            config.database(),
+            Database::Sqlite(PathBuf::from("/var/db/office.db"))
+        );
+        let url = "postgres://confab:s3cret@db.internal/confab";
+        let config = parse(&["--database", url]).unwrap().config();
+        assert_eq!(config.database(), Database::Postgres(url.to_owned()));
+        assert!(
+            !format!("{config:?}").contains("s3cret"),
+            "Debug hides the password"
+        );
+    }
+
+    #[test]
+    fn a_bad_database_url_is_refused_without_its_password() {
+        let error = parse(&["--database", "mysql://root:s3cret@db/confab"]).unwrap_err();
+        let shown = error.to_string();
+        assert!(shown.contains("--database"), "{shown}");
+        assert!(shown.contains("mysql://root:***@db/confab"), "{shown}");
+        assert!(!shown.contains("s3cret"), "{shown}");
+        assert!(parse(&["--database", "confab.db"]).is_err());
+    }
+
+    #[test]
+    fn migrate_takes_both_databases() {
+        let args = parse(&[
+            "migrate",
+            "--from",
+            "sqlite:///srv/confab/confab.db",
+            "--to",
+            "postgresql://confab@db/confab",
+        ])
+        .unwrap();
+        let Some(Command::Migrate { from, to }) = args.command else {
+            panic!("not a migrate command: {:?}", args.command);
+        };
+        assert_eq!(from, Database::Sqlite("/srv/confab/confab.db".into()));
+        assert_eq!(to, Database::Postgres("postgresql://confab@db/confab".into()));
+        assert!(
+            parse(&["migrate", "--from", "sqlite://a.db"]).is_err(),
+            "--to is needed"
+        );
+        let error = parse(&["migrate", "--from", "sqlite://a.db", "--to", "pg://u:s3cret@h/d"])
+            .unwrap_err()
+            .to_string();
+        assert!(!error.contains("s3cret"), "{error}");
     }
 
     #[test]

@@ -30,13 +30,14 @@ mod ws;
 pub use chat::admin::cli::run as admin_command;
 pub use chat::retention::Report as CleanupReport;
 pub use config::{
-    AdminAction, Args, Command, Config, ConnectionLimits, DiscoverySettings, Limits, Profile, Rate,
+    AdminAction, Args, Command, Config, ConnectionLimits, Database, DiscoverySettings, Limits, Profile, Rate,
     RegistrationPolicy, Timing, TlsMode, TlsSettings, create_private_dir,
 };
 pub use connections::raise_open_file_limit;
 pub use error::{Error, Result};
 pub use logging::log_filter;
-pub use server::{RunningServer, Server, cleanup};
+pub use server::{RunningServer, Server, cleanup, migrate};
+pub use store::migrate::{MigrationReport, TableCount};
 pub use time::Clock;
 pub use ws::asyncapi::document as asyncapi;
 

@@ -6,7 +6,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use server_core::{Args, Command, Config, Server};
+use server_core::{Args, Command, Config, Database, Server};
 use tracing_subscriber::Layer;
 use tracing_subscriber::layer::SubscriberExt;
 use tracing_subscriber::util::SubscriberInitExt;
@@ -21,7 +21,14 @@ async fn main() -> ExitCode {
     // (it often runs as another user, or in a read-only container).
     // Nor may a restore, whose data dir must still be empty when it starts.
     let _log_guard = match args.command {
-        Some(Command::Health | Command::Restore { .. } | Command::Openapi | Command::Asyncapi) => None,
+        // A migration reads one database and writes another: it makes no data dir either.
+        Some(
+            Command::Health
+            | Command::Restore { .. }
+            | Command::Openapi
+            | Command::Asyncapi
+            | Command::Migrate { .. },
+        ) => None,
         _ => init_logging(&config),
     };
     let result = match args.command {
@@ -31,6 +38,7 @@ async fn main() -> ExitCode {
         Some(Command::Backup { ref out }) => backup(&config, out).await,
         Some(Command::Restore { ref file }) => restore(&config, file).await,
         Some(Command::Openapi) => openapi(config).await,
+        Some(Command::Migrate { ref from, ref to }) => migrate(from, to).await,
         Some(Command::Asyncapi) => {
             print!("{}", server_core::asyncapi());
             Ok(())
@@ -169,6 +177,31 @@ async fn restore(config: &Config, file: &std::path::Path) -> server_core::Result
     println!(
         "Restored {files} files into {}. Start the server with --data-dir {0}.",
         config.data_dir.display()
+    );
+    Ok(())
+}
+
+/// Copies, printing each table's progress on one rewritten line, then the counts compared.
+async fn migrate(from: &Database, to: &Database) -> server_core::Result<()> {
+    eprintln!("Copying {from} into {to} (one transaction: nothing is kept if anything fails)…");
+    let report = server_core::migrate(from, to, &mut |table, rows| {
+        eprint!("\r\x1b[Kcopying {table}: {rows} rows");
+    })
+    .await;
+    eprintln!();
+    let report = report?;
+    println!(
+        "{:<20} {:>14} {:>18}",
+        "table", "rows in SQLite", "rows in PostgreSQL"
+    );
+    for count in &report.tables {
+        println!("{:<20} {:>14} {:>18}", count.table, count.sqlite, count.postgres);
+    }
+    println!(
+        "Every table's count matches; {} messages are searchable.\n\
+         Uploads and avatars stay in the data dir: give every server the same one.\n\
+         Start the servers with --database {to}.",
+        report.searchable
     );
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Test harness: a real server on `127.0.0.1:0` with a fresh data dir, and HTTP / WebSocket
-//! clients that talk to it exactly as a user's client would.
+//! clients that talk to it exactly as a user's client would. The server's database is SQLite in
+//! that data dir, or with `CONFAB_TEST_DATABASE=postgres` a fresh database of its own on the
+//! test binary's PostgreSQL cluster (`support/postgres.rs`), so the suite runs on either.
 
 #![allow(dead_code)]
 
@@ -8,7 +10,7 @@ use std::time::Duration;
 use futures_util::{SinkExt, StreamExt};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
-use server_core::{Config, Profile, RunningServer, Server, Timing};
+use server_core::{Config, Database, Profile, RunningServer, Server, Timing};
 use tempfile::TempDir;
 use tokio::net::TcpStream;
 use tokio_tungstenite::tungstenite::Message;
@@ -18,6 +20,59 @@ use tokio_tungstenite::{MaybeTlsStream, WebSocketStream};
 pub const PASSWORD: &str = "correct-horse-42";
 /// How long a test waits for an event it expects.
 pub const WAIT: Duration = Duration::from_secs(10);
+
+/// The database the suite's servers use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// `CONFAB_TEST_DATABASE`: `sqlite` (the default) or `postgres`.
+#[track_caller]
+pub fn backend() -> Backend {
+    match std::env::var("CONFAB_TEST_DATABASE").as_deref() {
+        Err(_) | Ok("" | "sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("CONFAB_TEST_DATABASE={other}: expected sqlite or postgres"),
+    }
+}
+
+/// A database for one more server: none on SQLite (the data dir's file), a fresh, empty
+/// PostgreSQL database otherwise.
+pub async fn fresh_database() -> Option<Database> {
+    match backend() {
+        Backend::Sqlite => None,
+        Backend::Postgres => {
+            let database = crate::postgres_cluster::database()
+                .await
+                .expect("CONFAB_TEST_DATABASE=postgres needs PostgreSQL installed");
+            // The server opens its own connections; the harness's would only take slots.
+            database.pool.close().await;
+            Some(Database::Postgres(database.url))
+        }
+    }
+}
+
+/// True, saying so on stderr, when the suite runs on PostgreSQL and `what` (a check of
+/// SQLite's own files or features) does not apply there: the caller skips that part.
+pub fn sqlite_only(what: &str) -> bool {
+    let skip = backend() == Backend::Postgres;
+    if skip {
+        eprintln!("skipped on PostgreSQL: {what}");
+    }
+    skip
+}
+
+/// The command-line flags that point a `confab-server` command at `config`'s database.
+pub fn database_args(config: &Config) -> Vec<String> {
+    match &config.database {
+        // The test cluster's URLs hold no password.
+        Some(Database::Postgres(url)) => vec!["--database".to_owned(), url.clone()],
+        Some(Database::Sqlite(path)) => vec!["--database".to_owned(), format!("sqlite://{}", path.display())],
+        None => Vec::new(),
+    }
+}
 
 pub struct TestServer {
     server: Option<RunningServer>,
@@ -53,6 +108,12 @@ impl TestServer {
         TestServer::start_with(|_| {}).await
     }
 
+    /// A server on SQLite whatever the suite's backend: for tests that compare with SQLite or
+    /// read its file (the schema parity tests, the migration's source).
+    pub async fn start_on_sqlite() -> TestServer {
+        TestServer::start_with(|c| c.database = Some(Database::Sqlite(c.database_path()))).await
+    }
+
     pub async fn start_with(adjust: impl FnOnce(&mut Config)) -> TestServer {
         let dir = tempfile::tempdir().expect("temp dir");
         let mut config = Config::new(dir.path().join("data"));
@@ -64,6 +125,7 @@ impl TestServer {
         // Tests talk over loopback only: a server bound to every interface must not announce
         // itself on this machine's real networks (the discovery tests make their own).
         config.discovery.enabled = false;
+        config.database = fresh_database().await;
         adjust(&mut config);
         let server = Server::start(config.clone()).await.expect("server starts");
         let base = format!("http://{}", server.local_addr());

@@ -25,7 +25,8 @@ const TABLES_ONLY_IN_POSTGRES: &[&str] = &["cluster_spill"];
 /// The SQLite database a real server leaves behind (`Store::open`, all migrations), read-only;
 /// the stopped server holds the temporary dir it is in.
 async fn fresh_sqlite() -> (TestServer, SqlitePool) {
-    let mut server = TestServer::start().await;
+    // The reference is SQLite's schema, whichever backend the suite runs on.
+    let mut server = TestServer::start_on_sqlite().await;
     server.stop().await;
     let options = SqliteConnectOptions::from_str("sqlite:")
         .unwrap()

@@ -272,12 +272,14 @@ async fn the_cleanup_command_reports_and_removes() {
     server.say(&alice, lobby, "stale").await;
     server.stop().await;
     let data_dir = server.config.data_dir.clone();
+    let database = crate::common::database_args(&server.config);
     let run = |extra: &[&str]| {
         let output = std::process::Command::new(env!("CARGO_BIN_EXE_confab-server"))
             .arg("cleanup")
             .args(extra)
             .arg("--data-dir")
             .arg(&data_dir)
+            .args(&database)
             .output()
             .unwrap();
         assert!(output.status.success(), "{output:?}");

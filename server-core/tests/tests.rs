@@ -28,6 +28,7 @@ mod mentions;
 mod messages;
 mod openapi;
 mod people;
+mod postgres_migrate;
 mod postgres_schema;
 mod presence;
 mod realtime;

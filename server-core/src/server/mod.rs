@@ -37,7 +37,9 @@ use crate::store::{FileStore, Store};
 use crate::tls::Tls;
 
 mod accept;
+mod database;
 use accept::{Acceptor, Connections, accept};
+pub use database::{migrate, open_store};
 
 /// Frames a socket may have waiting before it counts as not reading.
 const SOCKET_QUEUE: usize = 1024;
@@ -81,7 +83,7 @@ impl Server {
                 )
             }
         };
-        let store = Store::open(&config.database_path()).await?;
+        let store = open_store(&config).await?;
         let files = FileStore::open(config.uploads_dir()).await?;
         let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
@@ -403,7 +405,7 @@ fn retention(ctx: &AppContext) -> Retention {
 /// Runs the retention job once against the data in `config`'s data dir, whether or not a
 /// server is running on it (SQLite lets both share the database). `confab-server cleanup`.
 pub async fn cleanup(config: &Config, dry_run: bool) -> Result<Report> {
-    let store = Store::open(&config.database_path()).await?;
+    let store = open_store(config).await?;
     let retention = Retention {
         files: FileStore::open(config.uploads_dir()).await?,
         store: store.clone(),

@@ -12,6 +12,7 @@ mod history;
 mod invites;
 mod mentions;
 mod messages;
+pub(crate) mod migrate;
 mod pins;
 mod postgres;
 mod reactions;

@@ -29,6 +29,8 @@ pub struct TestDatabase {
     pub name: String,
     pub pool: PgPool,
     pub options: PgConnectOptions,
+    /// The same database as a URL, for a server's `--database` (a Unix socket: `?host=DIR`).
+    pub url: String,
 }
 
 static CLUSTER: OnceLock<Option<Cluster>> = OnceLock::new();
@@ -56,7 +58,16 @@ pub async fn database() -> Option<TestDatabase> {
         .connect_with(options.clone())
         .await
         .expect("connect to the test database");
-    Some(TestDatabase { name, pool, options })
+    let url = format!(
+        "postgres://postgres@localhost/{name}?host={}",
+        cluster.dir.display()
+    );
+    Some(TestDatabase {
+        name,
+        pool,
+        options,
+        url,
+    })
 }
 
 impl Cluster {

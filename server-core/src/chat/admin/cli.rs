@@ -17,7 +17,7 @@ const TEMPORARY_LENGTH: usize = 16;
 /// Runs one admin command and returns what to print.
 pub async fn run(config: &Config, action: &AdminAction) -> Result<String> {
     config.create_data_dir()?;
-    let store = Store::open(&config.database_path()).await?;
+    let store = crate::server::open_store(config).await?;
     let result = Admin {
         store: &store,
         clock: &config.clock,

@@ -6,6 +6,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::require;
+use crate::config::Database;
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::model::Caller;
@@ -50,12 +51,18 @@ pub async fn get(ctx: &AppContext, caller: &Caller) -> Result<Stats> {
         .collect();
     let config = ctx.config.clone();
     let (database_bytes, uploads_bytes, free_disk_bytes) = tokio::task::spawn_blocking(move || {
-        let db = config.database_path();
-        let database = [db.clone(), db.with_extension("db-wal")]
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
+        // A PostgreSQL database's size is its server's to tell: `pg_database_size`.
+        let database = match config.database() {
+            Database::Sqlite(db) => {
+                let wal = format!("{}-wal", db.display());
+                [db, wal.into()]
+                    .iter()
+                    .filter_map(|p| std::fs::metadata(p).ok())
+                    .map(|m| m.len())
+                    .sum()
+            }
+            Database::Postgres(_) => 0,
+        };
         let uploads = size_under(&config.uploads_dir()) + size_under(&config.avatars_dir());
         let free = crate::chat::limits::free_disk_bytes(&config.data_dir).ok();
         (database, uploads, free)

@@ -1,0 +1,41 @@
+//! Which database a server or a one-off command opens ([`Config::database`]), and
+//! `confab-server migrate`, which moves an office's data from SQLite to PostgreSQL.
+
+use crate::config::{Config, Database};
+use crate::error::{Error, Result};
+use crate::store::Store;
+use crate::store::migrate::MigrationReport;
+
+/// Opens the database `config` names (applying its pending migrations).
+///
+/// # Errors
+/// `Error::Config` for a PostgreSQL URL, which this build's store cannot use yet; any error
+/// opening the SQLite file.
+pub async fn open_store(config: &Config) -> Result<Store> {
+    match config.database() {
+        Database::Sqlite(path) => Store::open(&path).await,
+        postgres @ Database::Postgres(_) => Err(Error::Config(format!(
+            "--database {postgres}: this build of confab-server cannot serve from PostgreSQL yet"
+        ))),
+    }
+}
+
+/// `confab-server migrate --from sqlite://… --to postgres://…`: copies every table, then
+/// compares row counts (see `store::migrate`). `progress` hears (table, rows so far).
+///
+/// # Errors
+/// `Error::Config` when `from` is not SQLite or `to` not PostgreSQL, and whatever the copy
+/// refuses (a target with data, a source of another version) or fails on.
+pub async fn migrate(
+    from: &Database,
+    to: &Database,
+    progress: &mut (dyn FnMut(&'static str, u64) + Send),
+) -> Result<MigrationReport> {
+    let (Database::Sqlite(source), Database::Postgres(target)) = (from, to) else {
+        return Err(Error::Config(format!(
+            "migrate copies from SQLite to PostgreSQL: --from sqlite://PATH --to postgres://…, \
+             not --from {from} --to {to}"
+        )));
+    };
+    crate::store::migrate::migrate(source, target, progress).await
+}
