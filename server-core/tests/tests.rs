@@ -28,6 +28,7 @@ mod messages;
 mod openapi;
 mod people;
 mod postgres_schema;
+mod postgres_store;
 mod presence;
 mod realtime;
 mod retention;
