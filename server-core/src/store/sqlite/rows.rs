@@ -1,16 +1,7 @@
-//! Row types and how SQLite rows decode into domain types: what a second backend would
-//! provide its own version of.
+//! How SQLite rows decode into domain types: what a second backend provides its own version
+//! of.
 
-use crate::model::{
-    Attachment, Message, MessageId, MessageType, Reaction, ReplyTo, RoomId, ThreadSummary, UserId,
-};
-
-/// A room's own row, without any viewer's perspective.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct RoomRow {
-    pub id: RoomId,
-    pub name: String,
-}
+use crate::model::{Attachment, Message, MessageId, MessageType, Reaction, ReplyTo, ThreadSummary, UserId};
 
 /// Messages are read joined to their attachment (see `select_messages!`), whose columns are
 /// prefixed `att_`.
