@@ -5,6 +5,7 @@
 
 use server_core::Error;
 use server_core::store::postgres::PgStore;
+use server_core::store::prelude::*;
 use server_core::store::{AuditEntry, NewInvite, NewUser, RoomEdit};
 
 use crate::postgres_cluster;

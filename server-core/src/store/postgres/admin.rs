@@ -2,9 +2,13 @@
 //! role, password resets and the revision counter that tells running servers about changes
 //! made by the `confab-server admin` commands.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{AdminUser, SessionId, UserId};
+use crate::store::AdminStore;
+use crate::store::AttachmentStore;
 use crate::store::{AccountRow, Demotion};
 use crate::time::Millis;
 
@@ -19,9 +23,10 @@ const REVISION: &str = "admin.revision";
 const LOCK_ADMINS: &str =
     r#"select id from users where is_admin and deactivated_at is null order by id for update"#;
 
-impl PgStore {
+#[async_trait]
+impl AdminStore for PgStore {
     /// Active (not deactivated) server administrators.
-    pub async fn admin_count(&self) -> Result<i64> {
+    async fn admin_count(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar(r#"select count(*) from users where is_admin and deactivated_at is null"#)
                 .fetch_one(&self.pool)
@@ -30,7 +35,7 @@ impl PgStore {
     }
 
     /// Replaces the setup code with one hashing to `hash` (hex), or removes it (`None`).
-    pub async fn set_setup_code(&self, hash: Option<&str>) -> Result<()> {
+    async fn set_setup_code(&self, hash: Option<&str>) -> Result<()> {
         match hash {
             Some(hash) => self.set_meta(SETUP_CODE, hash).await,
             None => {
@@ -46,7 +51,7 @@ impl PgStore {
     /// Uses up the setup code if it hashes to `hash` and no administrator exists yet; whether
     /// it did. One statement, so two people racing with the same code cannot both win: the
     /// second delete waits for the first and then finds no row.
-    pub async fn consume_setup_code(&self, hash: &str) -> Result<bool> {
+    async fn consume_setup_code(&self, hash: &str) -> Result<bool> {
         let done = sqlx::query(
             r#"delete from server_meta where key = $1 and value = $2
                and not exists (select 1 from users where is_admin and deactivated_at is null)"#,
@@ -59,7 +64,7 @@ impl PgStore {
     }
 
     /// Makes `id` a server administrator; whether anything changed.
-    pub async fn promote(&self, id: UserId) -> Result<bool> {
+    async fn promote(&self, id: UserId) -> Result<bool> {
         let done = sqlx::query(r#"update users set is_admin = true where id = $1 and not is_admin"#)
             .bind(id)
             .execute(&self.pool)
@@ -68,7 +73,7 @@ impl PgStore {
     }
 
     /// Takes the administrator role from `id`, unless it is the last active administrator.
-    pub async fn demote(&self, id: UserId) -> Result<Demotion> {
+    async fn demote(&self, id: UserId) -> Result<Demotion> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
         let done = sqlx::query(
@@ -99,7 +104,7 @@ impl PgStore {
 
     /// Sets a temporary password that must be changed at the next sign-in and revokes every
     /// session of `id`; returns the revoked sessions.
-    pub async fn reset_password(&self, id: UserId, hash: &str) -> Result<Vec<SessionId>> {
+    async fn reset_password(&self, id: UserId, hash: &str) -> Result<Vec<SessionId>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(r#"update users set password_hash = $2, must_change_password = true where id = $1"#)
             .bind(id)
@@ -116,7 +121,7 @@ impl PgStore {
 
     /// Deactivates `id` and revokes its sessions (returned), unless it is the last active
     /// administrator. Messages stay.
-    pub async fn deactivate(&self, id: UserId, now: Millis) -> Result<(Demotion, Vec<SessionId>)> {
+    async fn deactivate(&self, id: UserId, now: Millis) -> Result<(Demotion, Vec<SessionId>)> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
         let done = sqlx::query(
@@ -150,7 +155,7 @@ impl PgStore {
     }
 
     /// Lets a deactivated account sign in again; whether it was deactivated.
-    pub async fn reactivate(&self, id: UserId) -> Result<bool> {
+    async fn reactivate(&self, id: UserId) -> Result<bool> {
         let done = sqlx::query(
             r#"update users set deactivated_at = null where id = $1 and deactivated_at is not null"#,
         )
@@ -161,7 +166,7 @@ impl PgStore {
     }
 
     /// Accounts as administrators see them, oldest first; `q` filters by a part of the name.
-    pub async fn admin_users(&self, q: &str, limit: u32) -> Result<Vec<AdminUser>> {
+    async fn admin_users(&self, q: &str, limit: u32) -> Result<Vec<AdminUser>> {
         // strpos, like SQLite's instr: a plain substring, `%` and `_` mean themselves.
         Ok(sqlx::query_as(
             r#"select id, username, email, is_admin, deactivated_at is not null as is_deactivated,
@@ -175,7 +180,7 @@ impl PgStore {
     }
 
     /// One account as administrators see it.
-    pub async fn admin_user(&self, id: UserId) -> Result<Option<AdminUser>> {
+    async fn admin_user(&self, id: UserId) -> Result<Option<AdminUser>> {
         Ok(sqlx::query_as(
             r#"select id, username, email, is_admin, deactivated_at is not null as is_deactivated,
                       is_online, last_seen, created_at
@@ -187,7 +192,7 @@ impl PgStore {
     }
 
     /// Makes the account's owner choose a new password at the next sign-in.
-    pub async fn require_password_change(&self, id: UserId) -> Result<()> {
+    async fn require_password_change(&self, id: UserId) -> Result<()> {
         sqlx::query(r#"update users set must_change_password = true where id = $1"#)
             .bind(id)
             .execute(&self.pool)
@@ -196,7 +201,7 @@ impl PgStore {
     }
 
     /// Every account, oldest first.
-    pub async fn accounts(&self) -> Result<Vec<AccountRow>> {
+    async fn accounts(&self) -> Result<Vec<AccountRow>> {
         Ok(sqlx::query_as(
             r#"select id, username, is_admin, deactivated_at, created_at, last_seen
                from users order by id"#,
@@ -206,7 +211,7 @@ impl PgStore {
     }
 
     /// The account whose normalized name is `username_key`.
-    pub async fn account_by_key(&self, username_key: &str) -> Result<Option<AccountRow>> {
+    async fn account_by_key(&self, username_key: &str) -> Result<Option<AccountRow>> {
         Ok(sqlx::query_as(
             r#"select id, username, is_admin, deactivated_at, created_at, last_seen
                from users where username_key = $1"#,
@@ -217,7 +222,7 @@ impl PgStore {
     }
 
     /// The number of the last change to accounts or sessions made outside the server.
-    pub async fn admin_revision(&self) -> Result<i64> {
+    async fn admin_revision(&self) -> Result<i64> {
         let value: Option<String> = sqlx::query_scalar(r#"select value from server_meta where key = $1"#)
             .bind(REVISION)
             .fetch_optional(&self.pool)
@@ -226,7 +231,7 @@ impl PgStore {
     }
 
     /// Tells running servers that accounts or sessions changed behind their back.
-    pub async fn bump_admin_revision(&self) -> Result<()> {
+    async fn bump_admin_revision(&self) -> Result<()> {
         sqlx::query(
             r#"insert into server_meta (key, value) values ($1, '1')
                on conflict (key) do update set value = (server_meta.value::bigint + 1)::text"#,
@@ -238,7 +243,7 @@ impl PgStore {
     }
 
     /// Which of `ids` are still live sessions.
-    pub async fn live_sessions(&self, ids: &[SessionId]) -> Result<Vec<SessionId>> {
+    async fn live_sessions(&self, ids: &[SessionId]) -> Result<Vec<SessionId>> {
         Ok(
             sqlx::query_scalar(r#"select id from sessions where id = any($1)"#)
                 .bind(ids)

@@ -1,14 +1,18 @@
 //! What outlives a message's sending, on PostgreSQL: attachment rows (for serving and sweeping
 //! their files), the retention job's deletes and counts, and small server facts (`server_meta`).
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
+use crate::store::AttachmentStore;
 use crate::store::attachments::StoredAttachment;
 use crate::time::Millis;
 
-impl PgStore {
+#[async_trait]
+impl AttachmentStore for PgStore {
     /// The stored attachment `id`: its room, name, content type and whether it is an image.
-    pub async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
+    async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
         Ok(sqlx::query_as(
             r#"select room_id, file_name, content_type, is_image from attachments where id = $1"#,
         )
@@ -18,7 +22,7 @@ impl PgStore {
     }
 
     /// Whether an attachment row `id` exists (the file sweep keeps only those).
-    pub async fn attachment_exists(&self, id: &str) -> Result<bool> {
+    async fn attachment_exists(&self, id: &str) -> Result<bool> {
         Ok(
             sqlx::query_scalar(r#"select exists (select 1 from attachments where id = $1)"#)
                 .bind(id)
@@ -29,7 +33,7 @@ impl PgStore {
 
     /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
     /// transaction. Returns how many went and the ids of their attachments.
-    pub async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
+    async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
         // One statement: the attachments named are exactly those of the messages deleted,
         // whatever other nodes do meanwhile (the select sees the rows before the delete's
         // cascade removes them).
@@ -50,7 +54,7 @@ impl PgStore {
     }
 
     /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
-    pub async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
+    async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
         let messages: i64 = sqlx::query_scalar(r#"select count(*) from messages where timestamp < $1"#)
             .bind(cutoff)
             .fetch_one(&self.pool)
@@ -67,7 +71,7 @@ impl PgStore {
     }
 
     /// A server fact stored under `key`.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
+    async fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar(r#"select value from server_meta where key = $1"#)
                 .bind(key)
@@ -77,7 +81,7 @@ impl PgStore {
     }
 
     /// Stores a server fact under `key`.
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         sqlx::query(
             r#"insert into server_meta (key, value) values ($1, $2)
                on conflict (key) do update set value = excluded.value"#,

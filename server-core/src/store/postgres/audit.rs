@@ -1,14 +1,18 @@
 //! The audit log of administrative actions, on PostgreSQL.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::AuditRecord;
 use crate::store::AuditEntry;
+use crate::store::AuditStore;
 use crate::time::Millis;
 
-impl PgStore {
+#[async_trait]
+impl AuditStore for PgStore {
     /// Writes one entry to the audit log.
-    pub async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
+    async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
         sqlx::query(
             r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
                values ($1, $2, $3, $4, $5, $6)"#,
@@ -25,7 +29,7 @@ impl PgStore {
     }
 
     /// Entries older than `before` (an id; all when `None`), newest first.
-    pub async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
+    async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
         Ok(sqlx::query_as(
             r#"select id, actor_id, actor_name, action, target, address, created_at
                from audit_log where id < $1 order by id desc limit $2"#,

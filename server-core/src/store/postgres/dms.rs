@@ -3,10 +3,13 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use super::users::pg_user_columns;
 use crate::error::Result;
 use crate::model::{RoomId, User, UserId};
+use crate::store::DmStore;
 use crate::time::Millis;
 
 /// The one key of a set of people: their ids sorted, without repeats, comma-separated.
@@ -17,11 +20,12 @@ fn dm_key(people: &[UserId]) -> String {
     ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
 }
 
-impl PgStore {
+#[async_trait]
+impl DmStore for PgStore {
     /// The direct room of exactly `people` (the opener among them), created if there is none.
     /// Returns it and whether it was created. Opening it shows it again to `opener` if they
     /// had closed it.
-    pub async fn open_dm(&self, opener: UserId, people: &[UserId], now: Millis) -> Result<(RoomId, bool)> {
+    async fn open_dm(&self, opener: UserId, people: &[UserId], now: Millis) -> Result<(RoomId, bool)> {
         let key = dm_key(people);
         let mut tx = self.pool.begin().await?;
         let existing: Option<RoomId> = sqlx::query_scalar(r#"select id from rooms where dm_key = $1"#)
@@ -81,7 +85,7 @@ impl PgStore {
 
     /// Hides direct room `room` from `user`'s list until its next message; false if they are
     /// not in it.
-    pub async fn close_dm(&self, room: RoomId, user: UserId) -> Result<bool> {
+    async fn close_dm(&self, room: RoomId, user: UserId) -> Result<bool> {
         let result = sqlx::query(
             r#"update room_memberships set is_hidden = true where room_id = $1 and user_id = $2"#,
         )
@@ -91,7 +95,9 @@ impl PgStore {
         .await?;
         Ok(result.rows_affected() == 1)
     }
+}
 
+impl PgStore {
     /// The participants of each direct room in `rooms` other than `user`, by name.
     pub(super) async fn dm_users(
         &self,

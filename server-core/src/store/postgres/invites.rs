@@ -1,8 +1,11 @@
 //! Invites on PostgreSQL: creating, listing, revoking, and using one up at registration.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{Invite, UserId};
+use crate::store::InviteStore;
 use crate::store::NewInvite;
 use crate::time::Millis;
 
@@ -48,9 +51,10 @@ impl From<InviteRow> for Invite {
     }
 }
 
-impl PgStore {
+#[async_trait]
+impl InviteStore for PgStore {
     /// Stores a new invite and returns it.
-    pub async fn create_invite(&self, new: &NewInvite<'_>, now: Millis) -> Result<Invite> {
+    async fn create_invite(&self, new: &NewInvite<'_>, now: Millis) -> Result<Invite> {
         let id: i64 = sqlx::query_scalar(
             r#"insert into invites (code, created_by, created_at, expires_at, max_uses)
                values ($1, $2, $3, $4, $5) returning id"#,
@@ -70,7 +74,7 @@ impl PgStore {
     }
 
     /// Every invite not revoked, newest first.
-    pub async fn invites(&self) -> Result<Vec<Invite>> {
+    async fn invites(&self) -> Result<Vec<Invite>> {
         let rows: Vec<InviteRow> = sqlx::query_as(concat!(
             select_invites!(),
             "where i.revoked_at is null order by i.id desc"
@@ -81,7 +85,7 @@ impl PgStore {
     }
 
     /// Revokes the invite `code`; whether there was one to revoke.
-    pub async fn revoke_invite(&self, code: &str, now: Millis) -> Result<bool> {
+    async fn revoke_invite(&self, code: &str, now: Millis) -> Result<bool> {
         let done =
             sqlx::query(r#"update invites set revoked_at = $2 where code = $1 and revoked_at is null"#)
                 .bind(code)
@@ -94,7 +98,7 @@ impl PgStore {
     /// Counts one use of `code` if it is still valid now; whether it was. One statement, so
     /// two registrations cannot both take an invite's last use: the second waits for the
     /// first's row lock and checks `uses` again on the row as the first left it.
-    pub async fn use_invite(&self, code: &str, now: Millis) -> Result<bool> {
+    async fn use_invite(&self, code: &str, now: Millis) -> Result<bool> {
         let done = sqlx::query(
             r#"update invites set uses = uses + 1
                where code = $1 and revoked_at is null
@@ -109,7 +113,7 @@ impl PgStore {
     }
 
     /// Gives back a use of `code` whose registration then failed.
-    pub async fn unuse_invite(&self, code: &str) -> Result<()> {
+    async fn unuse_invite(&self, code: &str) -> Result<()> {
         sqlx::query(r#"update invites set uses = uses - 1 where code = $1 and uses > 0"#)
             .bind(code)
             .execute(&self.pool)

@@ -1,15 +1,19 @@
 //! Rooms as server administrators manage them, on PostgreSQL: the list (never content),
 //! archiving and deleting.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{AdminRoom, RoomId};
+use crate::store::RoomAdminStore;
 use crate::store::room_admin::DeletedRoom;
 use crate::time::Millis;
 
-impl PgStore {
+#[async_trait]
+impl RoomAdminStore for PgStore {
     /// Every room, conversations included, with counts and dates but no content.
-    pub async fn admin_rooms(&self) -> Result<Vec<AdminRoom>> {
+    async fn admin_rooms(&self) -> Result<Vec<AdminRoom>> {
         Ok(sqlx::query_as(
             r#"select r.id, case when r.kind = 'direct' then null else r.name end as name, r.kind,
                       r.is_private, r.is_default, r.archived_at is not null as is_archived,
@@ -24,7 +28,7 @@ impl PgStore {
     }
 
     /// Archives (`Some(now)`) or unarchives (`None`) channel `id`; whether it changed.
-    pub async fn set_archived(&self, id: RoomId, at: Option<Millis>) -> Result<bool> {
+    async fn set_archived(&self, id: RoomId, at: Option<Millis>) -> Result<bool> {
         let done = sqlx::query(
             r#"update rooms set archived_at = $2
                where id = $1 and kind = 'channel' and (archived_at is null) = ($2::bigint is not null)"#,
@@ -37,7 +41,7 @@ impl PgStore {
     }
 
     /// Deletes room `id` with its memberships, messages and attachment rows (cascading).
-    pub async fn delete_room(&self, id: RoomId) -> Result<Option<DeletedRoom>> {
+    async fn delete_room(&self, id: RoomId) -> Result<Option<DeletedRoom>> {
         let mut tx = self.pool.begin().await?;
         // Locked first: a member joining or a file sent on another node meanwhile waits, then
         // fails with the room gone, instead of being left out of what is returned.

@@ -1,16 +1,20 @@
 //! What room admins change about their room, on PostgreSQL: name, description, privacy, and
 //! who else administers it.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use super::rooms::LOCK_ROOM;
 use crate::error::Result;
 use crate::model::{RoomId, UserId};
+use crate::store::RoomSettingsStore;
 use crate::store::{AdminChange, RoomEdit};
 
-impl PgStore {
+#[async_trait]
+impl RoomSettingsStore for PgStore {
     /// Applies `edit` to room `id`. A public name already taken is
     /// [`Conflict::RoomName`](crate::store::Conflict).
-    pub async fn update_room(&self, id: RoomId, edit: &RoomEdit) -> Result<()> {
+    async fn update_room(&self, id: RoomId, edit: &RoomEdit) -> Result<()> {
         let (name, key) = edit.name.clone().unzip();
         sqlx::query(
             r#"update rooms set name = coalesce($2, name), name_key = coalesce($3, name_key),
@@ -30,7 +34,7 @@ impl PgStore {
     }
 
     /// Makes member `user` an admin of `room`, or not; never removes the room's last admin.
-    pub async fn set_room_admin(&self, room: RoomId, user: UserId, admin: bool) -> Result<AdminChange> {
+    async fn set_room_admin(&self, room: RoomId, user: UserId, admin: bool) -> Result<AdminChange> {
         let mut tx = self.pool.begin().await?;
         // The room's lock: two nodes removing its last two admins at once would each count
         // the other; the second now counts after the first commits.

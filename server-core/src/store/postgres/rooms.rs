@@ -1,9 +1,12 @@
 //! Rooms and memberships on PostgreSQL: listing rooms as one user sees them, joining, leaving,
 //! member management and read markers.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{Member, MessageId, Room, RoomId, RoomKind, UserId};
+use crate::store::RoomStore;
 use crate::store::UNREAD_CAP;
 use crate::time::Millis;
 
@@ -63,16 +66,11 @@ select count(*) from (
 /// key update` does not block the foreign-key checks of messages being sent to the room.
 pub(super) const LOCK_ROOM: &str = r#"select id from rooms where id = $1 for no key update"#;
 
-impl PgStore {
+#[async_trait]
+impl RoomStore for PgStore {
     /// Creates a default room (a public one every new account joins) unless a public one with
     /// the same normalized name exists; returns whether it did.
-    pub async fn ensure_room(
-        &self,
-        name: &str,
-        name_key: &str,
-        description: &str,
-        now: Millis,
-    ) -> Result<bool> {
+    async fn ensure_room(&self, name: &str, name_key: &str, description: &str, now: Millis) -> Result<bool> {
         let result = sqlx::query(
             r#"insert into rooms (name, name_key, description, created_at, is_default)
                values ($1, $2, $3, $4, true)
@@ -89,7 +87,7 @@ impl PgStore {
 
     /// Creates a room with `creator` as its admin member. Names are unique among public rooms
     /// only; a taken public name is [`Conflict::RoomName`](crate::store::Conflict::RoomName).
-    pub async fn create_room(
+    async fn create_room(
         &self,
         name: &str,
         name_key: &str,
@@ -125,7 +123,7 @@ impl PgStore {
     }
 
     /// Every room `user` may see, with their membership, admin rights and unread count.
-    pub async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>> {
+    async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>> {
         let mut rooms = sqlx::query_as(ROOMS_FOR)
             .bind(user)
             .bind(server_admin)
@@ -137,27 +135,8 @@ impl PgStore {
         Ok(rooms)
     }
 
-    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
-    /// and count every unread message as a mention.
-    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
-        let direct: Vec<RoomId> = rooms
-            .iter()
-            .filter(|r| r.kind == RoomKind::Direct)
-            .map(|r| r.id)
-            .collect();
-        if direct.is_empty() {
-            return Ok(());
-        }
-        let mut people = self.dm_users(user, &direct).await?;
-        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
-            room.mention_count = room.unread_count;
-            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
-        }
-        Ok(())
-    }
-
     /// Room `room` as `user` sees it; `None` if it does not exist or is private to others.
-    pub async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>> {
+    async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>> {
         let mut room: Option<Room> = sqlx::query_as(ROOMS_FOR)
             .bind(user)
             .bind(server_admin)
@@ -172,7 +151,7 @@ impl PgStore {
     }
 
     /// When `user` created their rooms created after `since`: the newest `limit` of them.
-    pub async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
+    async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
         Ok(sqlx::query_scalar(
             r#"select created_at from rooms where created_by = $1 and created_at > $2
                order by created_at desc limit $3"#,
@@ -186,7 +165,7 @@ impl PgStore {
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before
     /// they joined is there to read, but not counted as unread.
-    pub async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool> {
+    async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool> {
         let result = sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
                values ($1, $2, $3, (select coalesce(max(id), 0) from messages where room_id = $1))
@@ -202,7 +181,7 @@ impl PgStore {
 
     /// Removes `user` from `room`; returns false if they were not a member. A room whose last
     /// admin leaves hands admin rights to its longest-standing member, so no room is orphaned.
-    pub async fn remove_member(&self, room: RoomId, user: UserId) -> Result<bool> {
+    async fn remove_member(&self, room: RoomId, user: UserId) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         // Two admins leaving at once on two nodes would each see the other still admin and
         // hand the rights to nobody: the room's lock makes the second see the first's leave.
@@ -231,7 +210,7 @@ impl PgStore {
     }
 
     /// The members of `room`, admins first, then by name.
-    pub async fn members(&self, room: RoomId) -> Result<Vec<Member>> {
+    async fn members(&self, room: RoomId) -> Result<Vec<Member>> {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
                       case when u.is_online then u.status else 'offline' end as status, u.status_text,
@@ -246,7 +225,7 @@ impl PgStore {
     }
 
     /// One member of `room`.
-    pub async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>> {
+    async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>> {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
                       case when u.is_online then u.status else 'offline' end as status, u.status_text,
@@ -261,7 +240,7 @@ impl PgStore {
     }
 
     /// The ids of every room `user` belongs to.
-    pub async fn member_room_ids(&self, user: UserId) -> Result<Vec<RoomId>> {
+    async fn member_room_ids(&self, user: UserId) -> Result<Vec<RoomId>> {
         Ok(
             sqlx::query_scalar(r#"select room_id from room_memberships where user_id = $1"#)
                 .bind(user)
@@ -273,7 +252,7 @@ impl PgStore {
     /// Moves `user`'s read marker in `room` forward to `message` (never backwards, never past
     /// the newest message). Returns the new marker, unread count and mention count (every
     /// unread message of a direct room), or `None` if not a member.
-    pub async fn mark_read(
+    async fn mark_read(
         &self,
         room: RoomId,
         user: UserId,
@@ -327,5 +306,26 @@ impl PgStore {
                 .await?
         };
         Ok(Some((marker, unread, mentions)))
+    }
+}
+
+impl PgStore {
+    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
+    /// and count every unread message as a mention.
+    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
+        let direct: Vec<RoomId> = rooms
+            .iter()
+            .filter(|r| r.kind == RoomKind::Direct)
+            .map(|r| r.id)
+            .collect();
+        if direct.is_empty() {
+            return Ok(());
+        }
+        let mut people = self.dm_users(user, &direct).await?;
+        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
+            room.mention_count = room.unread_count;
+            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
+        }
+        Ok(())
     }
 }

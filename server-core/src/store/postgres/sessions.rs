@@ -1,14 +1,18 @@
 //! Login sessions on PostgreSQL. Only a SHA-256 of each bearer token is stored.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{SessionId, UserId};
+use crate::store::SessionStore;
 use crate::store::sessions::SessionRecord;
 use crate::time::Millis;
 
-impl PgStore {
+#[async_trait]
+impl SessionStore for PgStore {
     /// Stores a new session for `user_id`.
-    pub async fn create_session(
+    async fn create_session(
         &self,
         user_id: UserId,
         token_hash: &[u8],
@@ -28,7 +32,7 @@ impl PgStore {
     }
 
     /// The unexpired session whose token hashes to `token_hash`.
-    pub async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
+    async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
         Ok(sqlx::query_as(
             r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
                       u.must_change_password
@@ -42,7 +46,7 @@ impl PgStore {
     }
 
     /// Revokes one session.
-    pub async fn delete_session(&self, id: SessionId) -> Result<()> {
+    async fn delete_session(&self, id: SessionId) -> Result<()> {
         sqlx::query(r#"delete from sessions where id = $1"#)
             .bind(id)
             .execute(&self.pool)
@@ -51,7 +55,7 @@ impl PgStore {
     }
 
     /// Revokes every session of `user_id` except `keep`; returns the revoked ids.
-    pub async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
+    async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
         Ok(
             sqlx::query_scalar(r#"delete from sessions where user_id = $1 and id <> $2 returning id"#)
                 .bind(user_id)
@@ -62,7 +66,7 @@ impl PgStore {
     }
 
     /// Deletes sessions that expired before `now`; returns how many.
-    pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
+    async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
         Ok(sqlx::query(r#"delete from sessions where expires_at <= $1"#)
             .bind(now)
             .execute(&self.pool)

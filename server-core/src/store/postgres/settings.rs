@@ -1,13 +1,18 @@
 //! Server settings chosen at run time (`server_meta` keys `settings.*`) and the default rooms
 //! new accounts join, on PostgreSQL.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::RoomId;
+use crate::store::AttachmentStore;
+use crate::store::SettingsStore;
 
-impl PgStore {
+#[async_trait]
+impl SettingsStore for PgStore {
     /// Every setting an administrator chose: name (without `settings.`) and value.
-    pub async fn settings(&self) -> Result<Vec<(String, String)>> {
+    async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
             sqlx::query_as(r#"select substr(key, 10), value from server_meta where key like 'settings.%'"#)
                 .fetch_all(&self.pool)
@@ -16,12 +21,12 @@ impl PgStore {
     }
 
     /// Stores one chosen setting.
-    pub async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
+    async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         self.set_meta(&format!("settings.{name}"), value).await
     }
 
     /// The public rooms every new account joins.
-    pub async fn default_room_ids(&self) -> Result<Vec<RoomId>> {
+    async fn default_room_ids(&self) -> Result<Vec<RoomId>> {
         Ok(
             sqlx::query_scalar(r#"select id from rooms where is_default order by id"#)
                 .fetch_all(&self.pool)
@@ -31,7 +36,7 @@ impl PgStore {
 
     /// Makes exactly `ids` the default rooms, if each is a public room (not private, not a
     /// conversation); whether it did.
-    pub async fn set_default_rooms(&self, ids: &[RoomId]) -> Result<bool> {
+    async fn set_default_rooms(&self, ids: &[RoomId]) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         // The candidates are locked: a room made private on another node between the check
         // and the update cannot become a default room.

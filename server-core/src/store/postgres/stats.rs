@@ -1,16 +1,20 @@
 //! The administrators' statistics and a person's export of their own messages, on PostgreSQL.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::UserId;
 use crate::store::ExportedMessage;
+use crate::store::StatsStore;
 use crate::store::stats::Counts;
 use crate::time::Millis;
 
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
 
-impl PgStore {
-    pub async fn counts(&self, now: Millis) -> Result<Counts> {
+#[async_trait]
+impl StatsStore for PgStore {
+    async fn counts(&self, now: Millis) -> Result<Counts> {
         Ok(sqlx::query_as(
             r#"select (select count(*) from users) as people,
                       (select count(*) from users where deactivated_at is not null) as deactivated,
@@ -26,7 +30,7 @@ impl PgStore {
 
     /// Messages people sent per UTC day (days since the epoch) from `since` on, oldest first;
     /// days without any are left out.
-    pub async fn messages_per_day(&self, since: Millis) -> Result<Vec<(i64, i64)>> {
+    async fn messages_per_day(&self, since: Millis) -> Result<Vec<(i64, i64)>> {
         // Integer division truncates toward zero in both databases; times are after 1970.
         Ok(sqlx::query_as(
             r#"select timestamp / $2 as day, count(*) from messages
@@ -40,7 +44,7 @@ impl PgStore {
     }
 
     /// Every message `user` sent that still exists, oldest first.
-    pub async fn export_messages(&self, user: UserId) -> Result<Vec<ExportedMessage>> {
+    async fn export_messages(&self, user: UserId) -> Result<Vec<ExportedMessage>> {
         Ok(sqlx::query_as(
             r#"select m.id, m.room_id, case when r.kind = 'direct' then '' else r.name end as room_name,
                       m.content, m.message_type, m.timestamp, m.edited_at, m.thread_id,

@@ -2,10 +2,13 @@
 
 use sqlx::Row;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{Me, SessionId, Status, User, UserId, UserStatus};
 use crate::store::RoomRow;
+use crate::store::UserStore;
 use crate::store::users::{Credentials, NewUser, ProfileUpdate};
 use crate::time::Millis;
 
@@ -22,12 +25,13 @@ macro_rules! pg_user_columns {
 }
 pub(super) use pg_user_columns;
 
-impl PgStore {
+#[async_trait]
+impl UserStore for PgStore {
     /// Creates the account and makes it a member of the default rooms, in one transaction.
     /// Returns the account and the rooms it joined. A taken name is
     /// [`Conflict::Username`](crate::store::Conflict), a look-alike of one
     /// [`Conflict::UsernameLookAlike`](crate::store::Conflict).
-    pub async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
+    async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
         let mut tx = self.pool.begin().await?;
         let id: UserId = sqlx::query_scalar(
             r#"insert into users (username, username_key, username_skeleton, email, password_hash,
@@ -79,7 +83,7 @@ impl PgStore {
     }
 
     /// Login data for the account whose normalized name is `username_key`.
-    pub async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
+    async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
         Ok(sqlx::query_as(
             r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
                from users where username_key = $1"#,
@@ -90,7 +94,7 @@ impl PgStore {
     }
 
     /// Login data for account `id`.
-    pub async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
+    async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
         Ok(sqlx::query_as(
             r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
                from users where id = $1"#,
@@ -101,7 +105,7 @@ impl PgStore {
     }
 
     /// The account `id` as its owner sees it.
-    pub async fn me(&self, id: UserId) -> Result<Option<Me>> {
+    async fn me(&self, id: UserId) -> Result<Option<Me>> {
         Ok(sqlx::query_as(concat!(
             "select ",
             pg_user_columns!(),
@@ -113,7 +117,7 @@ impl PgStore {
     }
 
     /// The public view of the account with normalized name `username_key`.
-    pub async fn user_by_key(&self, username_key: &str) -> Result<Option<User>> {
+    async fn user_by_key(&self, username_key: &str) -> Result<Option<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
             pg_user_columns!(),
@@ -125,7 +129,7 @@ impl PgStore {
     }
 
     /// Applies a profile edit and returns the result.
-    pub async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> Result<Option<Me>> {
+    async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> Result<Option<Me>> {
         // One statement: the answer is the row as this update left it, whatever another node
         // writes next.
         sqlx::query_as(concat!(
@@ -147,7 +151,7 @@ impl PgStore {
     }
 
     /// Sets (or with `None` clears) the avatar URL of account `id`; returns the one it replaced.
-    pub async fn set_avatar(&self, id: UserId, url: Option<&str>) -> Result<Option<String>> {
+    async fn set_avatar(&self, id: UserId, url: Option<&str>) -> Result<Option<String>> {
         let mut tx = self.pool.begin().await?;
         // Locked, so two nodes changing the avatar at once each return the one they replaced
         // (the file sweep deletes it) and none is lost without being returned.
@@ -166,7 +170,7 @@ impl PgStore {
     }
 
     /// Whether some account's avatar is `url`.
-    pub async fn avatar_in_use(&self, url: &str) -> Result<bool> {
+    async fn avatar_in_use(&self, url: &str) -> Result<bool> {
         Ok(
             sqlx::query_scalar(r#"select exists (select 1 from users where avatar_url = $1)"#)
                 .bind(url)
@@ -176,7 +180,7 @@ impl PgStore {
     }
 
     /// Replaces the password hash of account `id`.
-    pub async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
+    async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
         sqlx::query(r#"update users set password_hash = $2, must_change_password = false where id = $1"#)
             .bind(id)
             .bind(password_hash)
@@ -186,7 +190,7 @@ impl PgStore {
     }
 
     /// The accounts with these ids, by name.
-    pub async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>> {
+    async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
             pg_user_columns!(),
@@ -198,7 +202,7 @@ impl PgStore {
     }
 
     /// The public view of account `id`.
-    pub async fn user(&self, id: UserId) -> Result<Option<User>> {
+    async fn user(&self, id: UserId) -> Result<Option<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
             pg_user_columns!(),
@@ -211,7 +215,7 @@ impl PgStore {
 
     /// Accounts whose normalized name starts with `prefix` (itself normalized), by name; at
     /// most `limit`.
-    pub async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
+    async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
         // A range on the unique index instead of `like`, which would treat `_` and `%` in a
         // name as wildcards and scan every account. `username_key` compares in code-point
         // order (`collate "C"` in the schema), as SQLite's binary collation does, so the range
@@ -232,7 +236,7 @@ impl PgStore {
 
     /// Sets the status account `id` chose and its text; returns it as others see it now,
     /// with `online` as given (the hub knows better than the stored flag).
-    pub async fn set_status(
+    async fn set_status(
         &self,
         id: UserId,
         status: Status,
@@ -255,7 +259,7 @@ impl PgStore {
 
     /// Records presence changes in one transaction; going offline stamps `last_seen`.
     /// Returns each user's new status.
-    pub async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>> {
+    async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>> {
         let mut tx = self.pool.begin().await?;
         let mut statuses = Vec::with_capacity(changes.len());
         for &(id, online) in changes {
@@ -279,7 +283,7 @@ impl PgStore {
     }
 
     /// Marks everyone offline: at start-up (nobody is connected yet) and at shutdown.
-    pub async fn mark_all_offline(&self, now: Millis) -> Result<u64> {
+    async fn mark_all_offline(&self, now: Millis) -> Result<u64> {
         Ok(
             sqlx::query(r#"update users set is_online = false, last_seen = $1 where is_online"#)
                 .bind(now)
@@ -290,7 +294,7 @@ impl PgStore {
     }
 
     /// Whether an account with normalized name `username_key` exists.
-    pub async fn user_exists(&self, username_key: &str) -> Result<bool> {
+    async fn user_exists(&self, username_key: &str) -> Result<bool> {
         let row = sqlx::query(r#"select exists (select 1 from users where username_key = $1)"#)
             .bind(username_key)
             .fetch_one(&self.pool)
@@ -299,7 +303,7 @@ impl PgStore {
     }
 
     /// Accounts made before usernames had skeletons: id and name.
-    pub async fn users_without_skeleton(&self) -> Result<Vec<(UserId, String)>> {
+    async fn users_without_skeleton(&self) -> Result<Vec<(UserId, String)>> {
         Ok(
             sqlx::query_as(r#"select id, username from users where username_skeleton is null order by id"#)
                 .fetch_all(&self.pool)
@@ -309,7 +313,7 @@ impl PgStore {
 
     /// Gives an older account its (NFKC) key and skeleton. A unique violation (another account
     /// already has that key or look) surfaces as a database error; the account keeps its old key.
-    pub async fn set_name_keys(&self, id: UserId, username_key: &str, skeleton: &str) -> Result<()> {
+    async fn set_name_keys(&self, id: UserId, username_key: &str, skeleton: &str) -> Result<()> {
         sqlx::query(r#"update users set username_key = $2, username_skeleton = $3 where id = $1"#)
             .bind(id)
             .bind(username_key)
@@ -321,7 +325,7 @@ impl PgStore {
 
     /// Ends every session of account `id` (an account that must not stay signed in); returns
     /// the sessions ended.
-    pub async fn delete_user_sessions(&self, id: UserId) -> Result<Vec<SessionId>> {
+    async fn delete_user_sessions(&self, id: UserId) -> Result<Vec<SessionId>> {
         Ok(
             sqlx::query_scalar(r#"delete from sessions where user_id = $1 returning id"#)
                 .bind(id)
