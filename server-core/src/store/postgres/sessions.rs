@@ -19,35 +19,27 @@ impl SessionStore for PgStore {
         now: Millis,
         expires_at: Millis,
     ) -> Result<SessionId> {
-        Ok(sqlx::query_scalar(
-            r#"insert into sessions (user_id, token_hash, created_at, expires_at)
-               values ($1, $2, $3, $4) returning id"#,
-        )
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(&self.pool)
-        .await?)
+        Ok(sqlx::query_scalar(crate::store::sessions::CREATE_SESSION)
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(now)
+            .bind(expires_at)
+            .fetch_one(&self.pool)
+            .await?)
     }
 
     /// The unexpired session whose token hashes to `token_hash`.
     async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
-        Ok(sqlx::query_as(
-            r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
-                      u.must_change_password
-               from sessions s join users u on u.id = s.user_id
-               where s.token_hash = $1 and s.expires_at > $2 and u.deactivated_at is null"#,
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.pool)
-        .await?)
+        Ok(sqlx::query_as(crate::store::sessions::FIND_SESSION)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.pool)
+            .await?)
     }
 
     /// Revokes one session.
     async fn delete_session(&self, id: SessionId) -> Result<()> {
-        sqlx::query(r#"delete from sessions where id = $1"#)
+        sqlx::query(crate::store::sessions::DELETE_SESSION)
             .bind(id)
             .execute(&self.pool)
             .await?;
@@ -56,18 +48,16 @@ impl SessionStore for PgStore {
 
     /// Revokes every session of `user_id` except `keep`; returns the revoked ids.
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
-        Ok(
-            sqlx::query_scalar(r#"delete from sessions where user_id = $1 and id <> $2 returning id"#)
-                .bind(user_id)
-                .bind(keep)
-                .fetch_all(&self.pool)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(crate::store::sessions::DELETE_OTHER_SESSIONS)
+            .bind(user_id)
+            .bind(keep)
+            .fetch_all(&self.pool)
+            .await?)
     }
 
     /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
-        Ok(sqlx::query(r#"delete from sessions where expires_at <= $1"#)
+        Ok(sqlx::query(crate::store::sessions::PURGE_EXPIRED_SESSIONS)
             .bind(now)
             .execute(&self.pool)
             .await?
