@@ -62,6 +62,10 @@ pub enum Error {
     InsufficientStorage,
     #[error("the server is shutting down")]
     ShuttingDown,
+    /// Something this server's configuration cannot do (a backup archive of a PostgreSQL
+    /// database, say); `message` says what to do instead.
+    #[error("{message}")]
+    NotSupported { code: &'static str, message: String },
     /// The password-hashing queue is full; the client should retry after a moment.
     #[error("the server is busy checking passwords; try again in {retry_after} seconds")]
     Busy { retry_after: u64 },
@@ -149,6 +153,7 @@ impl Error {
             Error::TooManyAttempts { .. } | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::NotSupported { .. } => StatusCode::NOT_IMPLEMENTED,
             Error::Bind { .. }
             | Error::Identity { .. }
             | Error::Config(_)
@@ -162,9 +167,10 @@ impl Error {
     /// The stable, machine-readable error code.
     pub fn code(&self) -> &'static str {
         match self {
-            Error::Invalid { code, .. } | Error::Forbidden { code, .. } | Error::Conflict { code, .. } => {
-                code
-            }
+            Error::Invalid { code, .. }
+            | Error::Forbidden { code, .. }
+            | Error::Conflict { code, .. }
+            | Error::NotSupported { code, .. } => code,
             Error::Unauthorized => "unauthorized",
             Error::InvalidCredentials => "invalid_credentials",
             Error::NotFound { .. } => "not_found",

@@ -30,6 +30,7 @@ mod openapi;
 mod people;
 mod postgres_migrate;
 mod postgres_schema;
+mod postgres_store;
 mod presence;
 mod realtime;
 mod retention;

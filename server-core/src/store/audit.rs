@@ -15,6 +15,13 @@ pub struct AuditEntry<'a> {
     pub address: Option<&'a str>,
 }
 
+/// Statements whose text both backends run as it is (`$N` placeholders: sqlx's SQLite
+/// driver numbers them as PostgreSQL does).
+pub(super) const INSERT_AUDIT: &str = r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
+               values ($1, $2, $3, $4, $5, $6)"#;
+pub(super) const AUDIT_PAGE: &str = r#"select id, actor_id, actor_name, action, target, address, created_at
+               from audit_log where id < $1 order by id desc limit $2"#;
+
 /// The store for the audit log of administrative actions, as every backend implements it.
 #[async_trait]
 pub trait AuditStore: Send + Sync {

@@ -14,7 +14,7 @@ mod mentions;
 mod messages;
 pub(crate) mod migrate;
 mod pins;
-mod postgres;
+pub mod postgres;
 mod reactions;
 mod room_admin;
 mod room_settings;

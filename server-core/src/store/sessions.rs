@@ -18,6 +18,19 @@ pub struct SessionRecord {
     pub must_change_password: bool,
 }
 
+/// Statements whose text both backends run as it is (`$N` placeholders: sqlx's SQLite
+/// driver numbers them as PostgreSQL does).
+pub(super) const CREATE_SESSION: &str = r#"insert into sessions (user_id, token_hash, created_at, expires_at)
+               values ($1, $2, $3, $4) returning id"#;
+pub(super) const FIND_SESSION: &str = r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
+                      u.must_change_password
+               from sessions s join users u on u.id = s.user_id
+               where s.token_hash = $1 and s.expires_at > $2 and u.deactivated_at is null"#;
+pub(super) const DELETE_SESSION: &str = r#"delete from sessions where id = $1"#;
+pub(super) const DELETE_OTHER_SESSIONS: &str =
+    r#"delete from sessions where user_id = $1 and id <> $2 returning id"#;
+pub(super) const PURGE_EXPIRED_SESSIONS: &str = r#"delete from sessions where expires_at <= $1"#;
+
 /// The store for login sessions, as every backend implements it.
 #[async_trait]
 pub trait SessionStore: Send + Sync {

@@ -27,7 +27,8 @@ pub fn routes(ctx: AppContext, api: &mut Api) -> BoxedFilter<(Response,)> {
 /// A consistent archive of the database and every file, written while
 /// the server keeps serving.
 #[utoipa::path(get, path = "/api/admin/backup", operation_id = "download_backup", tag = "admin",
-    responses((status = 200, description = "The whole server as one tar archive (database snapshot, uploads, avatars), streamed.", content_type = "application/x-tar", body = Vec<u8>)))]
+    responses((status = 200, description = "The whole server as one tar archive (database snapshot, uploads, avatars), streamed.", content_type = "application/x-tar", body = Vec<u8>),
+        (status = 501, description = "`backup_not_supported`: the server stores its data in PostgreSQL; back the database up with pg_dump.", body = crate::error::ErrorResponse)))]
 async fn download(ctx: AppContext, caller: Result<Caller>, ip: Option<IpAddr>) -> Result<Response> {
     let snapshot = admin_backup::start(&ctx, &caller?, ip).await?;
     let mut chunks = backup::stream(snapshot, (*ctx.config).clone());

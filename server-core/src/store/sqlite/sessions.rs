@@ -17,33 +17,25 @@ impl SessionStore for SqliteStore {
         now: Millis,
         expires_at: Millis,
     ) -> Result<SessionId> {
-        Ok(sqlx::query_scalar(
-            r#"insert into sessions (user_id, token_hash, created_at, expires_at)
-               values (?1, ?2, ?3, ?4) returning id"#,
-        )
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(&self.write)
-        .await?)
+        Ok(sqlx::query_scalar(crate::store::sessions::CREATE_SESSION)
+            .bind(user_id)
+            .bind(token_hash)
+            .bind(now)
+            .bind(expires_at)
+            .fetch_one(&self.write)
+            .await?)
     }
 
     async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
-        Ok(sqlx::query_as(
-            r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
-                      u.must_change_password
-               from sessions s join users u on u.id = s.user_id
-               where s.token_hash = ?1 and s.expires_at > ?2 and u.deactivated_at is null"#,
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.read)
-        .await?)
+        Ok(sqlx::query_as(crate::store::sessions::FIND_SESSION)
+            .bind(token_hash)
+            .bind(now)
+            .fetch_optional(&self.read)
+            .await?)
     }
 
     async fn delete_session(&self, id: SessionId) -> Result<()> {
-        sqlx::query(r#"delete from sessions where id = ?1"#)
+        sqlx::query(crate::store::sessions::DELETE_SESSION)
             .bind(id)
             .execute(&self.write)
             .await?;
@@ -51,17 +43,15 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
-        Ok(
-            sqlx::query_scalar(r#"delete from sessions where user_id = ?1 and id != ?2 returning id"#)
-                .bind(user_id)
-                .bind(keep)
-                .fetch_all(&self.write)
-                .await?,
-        )
+        Ok(sqlx::query_scalar(crate::store::sessions::DELETE_OTHER_SESSIONS)
+            .bind(user_id)
+            .bind(keep)
+            .fetch_all(&self.write)
+            .await?)
     }
 
     async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
-        Ok(sqlx::query(r#"delete from sessions where expires_at <= ?1"#)
+        Ok(sqlx::query(crate::store::sessions::PURGE_EXPIRED_SESSIONS)
             .bind(now)
             .execute(&self.write)
             .await?
