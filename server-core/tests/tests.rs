@@ -27,6 +27,7 @@ mod mentions;
 mod messages;
 mod openapi;
 mod people;
+mod postgres_messages;
 mod postgres_schema;
 mod presence;
 mod realtime;

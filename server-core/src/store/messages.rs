@@ -415,7 +415,7 @@ async fn insert_attachment(
 }
 
 /// The message `new` became once stored as `id`.
-fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
+pub(super) fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
     Message {
         id,
         room_id: new.room_id,

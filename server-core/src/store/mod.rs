@@ -15,7 +15,7 @@ mod invites;
 mod mentions;
 mod messages;
 mod pins;
-mod postgres;
+pub mod postgres;
 mod reactions;
 mod room_admin;
 mod room_settings;

@@ -5,6 +5,17 @@
 // Until the store's interface is a trait both backends implement, nothing calls this yet.
 #![allow(dead_code)]
 
+#[macro_use]
+mod rows;
+
+mod history;
+mod mentions;
+mod messages;
+mod pins;
+mod reactions;
+mod search;
+mod threads;
+
 use std::str::FromStr;
 use std::time::Duration;
 
