@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use server_core::model::{Message, MessageId, MessageType, RoomId, UserId};
 use server_core::search::parse;
 use server_core::store::postgres::PgStore;
+use server_core::store::prelude::*;
 use server_core::store::{AppendOutcome, NewMessage, Paging, ReactOutcome, SearchFilter};
 
 use crate::postgres_cluster::{self, TestDatabase};

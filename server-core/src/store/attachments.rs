@@ -1,72 +1,11 @@
-//! SQL for what outlives a message's sending: attachment rows (for serving and sweeping their
-//! files), the retention job's deletes and counts, and small server facts (`server_meta`).
+//! The store's interface for what outlives a message's sending: attachment rows (for serving and
+//! sweeping their files), the retention job's deletes and counts, and small server facts
+//! (`server_meta`).
 
-use super::Store;
 use crate::error::Result;
 use crate::model::RoomId;
 use crate::time::Millis;
-
-impl Store {
-    /// The stored attachment `id`: its room, name, content type and whether it is an image.
-    pub async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
-        Ok(sqlx::query_as(
-            r#"select room_id, file_name, content_type, is_image from attachments where id = ?1"#,
-        )
-        .bind(id)
-        .fetch_optional(&self.read)
-        .await?)
-    }
-
-    /// Whether an attachment row `id` exists (the file sweep keeps only those).
-    pub async fn attachment_exists(&self, id: &str) -> Result<bool> {
-        Ok(
-            sqlx::query_scalar(r#"select exists (select 1 from attachments where id = ?1)"#)
-                .bind(id)
-                .fetch_one(&self.read)
-                .await?,
-        )
-    }
-
-    /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
-    /// transaction. Returns how many went and the ids of their attachments.
-    pub async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
-        let mut tx = self.write.begin().await?;
-        let files: Vec<String> = sqlx::query_scalar(
-            r#"select a.id from attachments a
-               where a.message_id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .fetch_all(&mut *tx)
-        .await?;
-        let deleted = sqlx::query(
-            r#"delete from messages where id in (select id from messages where timestamp < ?1 order by id limit ?2)"#,
-        )
-        .bind(cutoff)
-        .bind(limit)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        tx.commit().await?;
-        Ok((deleted, files))
-    }
-
-    /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
-    pub async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
-        let messages: i64 = sqlx::query_scalar(r#"select count(*) from messages where timestamp < ?1"#)
-            .bind(cutoff)
-            .fetch_one(&self.read)
-            .await?;
-        let (files, bytes): (i64, i64) = sqlx::query_as(
-            r#"select count(*), coalesce(sum(a.size), 0) from attachments a
-               join messages m on m.id = a.message_id where m.timestamp < ?1"#,
-        )
-        .bind(cutoff)
-        .fetch_one(&self.read)
-        .await?;
-        Ok((messages, files, bytes))
-    }
-}
+use async_trait::async_trait;
 
 /// An attachment row, for serving its file.
 #[derive(Debug, sqlx::FromRow)]
@@ -77,27 +16,25 @@ pub struct StoredAttachment {
     pub is_image: bool,
 }
 
-impl Store {
+/// The store for what outlives a message's sending, as every backend implements it.
+#[async_trait]
+pub trait AttachmentStore: Send + Sync {
+    /// The stored attachment `id`: its room, name, content type and whether it is an image.
+    async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>>;
+
+    /// Whether an attachment row `id` exists (the file sweep keeps only those).
+    async fn attachment_exists(&self, id: &str) -> Result<bool>;
+
+    /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
+    /// transaction. Returns how many went and the ids of their attachments.
+    async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)>;
+
+    /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
+    async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)>;
+
     /// A server fact stored under `key`.
-    pub async fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar(r#"select value from server_meta where key = ?1"#)
-                .bind(key)
-                .fetch_optional(&self.read)
-                .await?,
-        )
-    }
+    async fn meta(&self, key: &str) -> Result<Option<String>>;
 
     /// Stores a server fact under `key`.
-    pub async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
-        sqlx::query(
-            r#"insert into server_meta (key, value) values (?1, ?2)
-               on conflict (key) do update set value = excluded.value"#,
-        )
-        .bind(key)
-        .bind(value)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
+    async fn set_meta(&self, key: &str, value: &str) -> Result<()>;
 }

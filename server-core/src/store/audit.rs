@@ -1,9 +1,9 @@
-//! SQL for the audit log of administrative actions.
+//! The store's interface for the audit log of administrative actions.
 
-use super::Store;
 use crate::error::Result;
 use crate::model::{AuditRecord, UserId};
 use crate::time::Millis;
+use async_trait::async_trait;
 
 /// One audit log entry to write.
 #[derive(Debug)]
@@ -15,33 +15,12 @@ pub struct AuditEntry<'a> {
     pub address: Option<&'a str>,
 }
 
-impl Store {
+/// The store for the audit log of administrative actions, as every backend implements it.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
     /// Writes one entry to the audit log.
-    pub async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
-        sqlx::query(
-            r#"insert into audit_log (actor_id, actor_name, action, target, address, created_at)
-               values (?1, ?2, ?3, ?4, ?5, ?6)"#,
-        )
-        .bind(entry.actor_id)
-        .bind(entry.actor_name)
-        .bind(entry.action)
-        .bind(entry.target)
-        .bind(entry.address)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(())
-    }
+    async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()>;
 
     /// Entries older than `before` (an id; all when `None`), newest first.
-    pub async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
-        Ok(sqlx::query_as(
-            r#"select id, actor_id, actor_name, action, target, address, created_at
-               from audit_log where id < ?1 order by id desc limit ?2"#,
-        )
-        .bind(before.unwrap_or(i64::MAX))
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?)
-    }
+    async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>>;
 }

@@ -1,9 +1,10 @@
-//! SQL for invites: creating, listing, revoking, and using one up at registration.
+//! The store's interface for invites: creating, listing, revoking, and using one up at
+//! registration.
 
-use super::Store;
 use crate::error::Result;
 use crate::model::{Invite, UserId};
 use crate::time::Millis;
+use async_trait::async_trait;
 
 /// A new invite.
 #[derive(Debug)]
@@ -14,78 +15,22 @@ pub struct NewInvite<'a> {
     pub max_uses: Option<u32>,
 }
 
-/// The start of every query answering [`Invite`]s.
-macro_rules! select_invites {
-    () => {
-        "select i.id, i.code, i.created_by, u.username as created_by_name, i.created_at, \
-         i.expires_at, i.max_uses, i.uses, i.revoked_at is not null as is_revoked \
-         from invites i left join users u on u.id = i.created_by "
-    };
-}
-
-impl Store {
+/// The store for invites, as every backend implements it.
+#[async_trait]
+pub trait InviteStore: Send + Sync {
     /// Stores a new invite and returns it.
-    pub async fn create_invite(&self, new: &NewInvite<'_>, now: Millis) -> Result<Invite> {
-        let id: i64 = sqlx::query_scalar(
-            r#"insert into invites (code, created_by, created_at, expires_at, max_uses)
-               values (?1, ?2, ?3, ?4, ?5) returning id"#,
-        )
-        .bind(new.code)
-        .bind(new.created_by)
-        .bind(now)
-        .bind(new.expires_at)
-        .bind(new.max_uses)
-        .fetch_one(&self.write)
-        .await?;
-        Ok(sqlx::query_as(concat!(select_invites!(), "where i.id = ?1"))
-            .bind(id)
-            .fetch_one(&self.write)
-            .await?)
-    }
+    async fn create_invite(&self, new: &NewInvite<'_>, now: Millis) -> Result<Invite>;
 
     /// Every invite not revoked, newest first.
-    pub async fn invites(&self) -> Result<Vec<Invite>> {
-        Ok(sqlx::query_as(concat!(
-            select_invites!(),
-            "where i.revoked_at is null order by i.id desc"
-        ))
-        .fetch_all(&self.read)
-        .await?)
-    }
+    async fn invites(&self) -> Result<Vec<Invite>>;
 
     /// Revokes the invite `code`; whether there was one to revoke.
-    pub async fn revoke_invite(&self, code: &str, now: Millis) -> Result<bool> {
-        let done =
-            sqlx::query(r#"update invites set revoked_at = ?2 where code = ?1 and revoked_at is null"#)
-                .bind(code)
-                .bind(now)
-                .execute(&self.write)
-                .await?;
-        Ok(done.rows_affected() == 1)
-    }
+    async fn revoke_invite(&self, code: &str, now: Millis) -> Result<bool>;
 
     /// Counts one use of `code` if it is still valid now; whether it was. One statement, so
     /// two registrations cannot both take an invite's last use.
-    pub async fn use_invite(&self, code: &str, now: Millis) -> Result<bool> {
-        let done = sqlx::query(
-            r#"update invites set uses = uses + 1
-               where code = ?1 and revoked_at is null
-                 and (expires_at is null or expires_at > ?2)
-                 and (max_uses is null or uses < max_uses)"#,
-        )
-        .bind(code)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(done.rows_affected() == 1)
-    }
+    async fn use_invite(&self, code: &str, now: Millis) -> Result<bool>;
 
     /// Gives back a use of `code` whose registration then failed.
-    pub async fn unuse_invite(&self, code: &str) -> Result<()> {
-        sqlx::query(r#"update invites set uses = uses - 1 where code = ?1 and uses > 0"#)
-            .bind(code)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
+    async fn unuse_invite(&self, code: &str) -> Result<()>;
 }

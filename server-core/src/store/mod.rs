@@ -1,9 +1,7 @@
-//! The storage layer: every SQL statement Confab runs lives under this module. SQLite in WAL
-//! mode, with one connection for writes (SQLite allows one writer; queueing in the pool is
-//! cheaper than lock retries) and a small pool of read-only connections for everything else.
-
-#[macro_use]
-mod sql;
+//! The storage layer: every SQL statement Confab runs lives under this module. The store is an
+//! interface, a trait per resource (`RoomStore`, `MessageStore`, …) gathered in [`Backend`], with
+//! one implementation per database engine: SQLite (`sqlite/`, the default) and PostgreSQL
+//! (`postgres/`). Callers hold a [`Store`], an `Arc<dyn Backend>`.
 
 mod admin;
 mod attachments;
@@ -24,32 +22,70 @@ mod rows;
 mod search;
 mod sessions;
 mod settings;
+mod sqlite;
 mod stats;
 mod threads;
 mod users;
 
+use std::fmt;
+use std::ops::Deref;
 use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+use std::sync::Arc;
 
-use sqlx::sqlite::{
-    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
-};
+use async_trait::async_trait;
 
-pub use admin::{AccountRow, Demotion};
-pub use audit::AuditEntry;
+pub use admin::{AccountRow, AdminStore, Demotion};
+pub use attachments::AttachmentStore;
+pub use audit::{AuditEntry, AuditStore};
+pub use dms::DmStore;
 pub use files::FileStore;
-pub use invites::NewInvite;
-pub use messages::{AppendOutcome, HistoryPage, NewAttachment, NewMessage, Paging};
-pub use reactions::ReactOutcome;
-pub use room_settings::{AdminChange, RoomEdit};
-pub use rows::RoomRow;
-pub use search::{SearchFilter, SearchHit};
-pub use stats::ExportedMessage;
-pub use threads::FollowedThread;
-pub use users::{NewUser, ProfileUpdate};
+pub use history::HistoryStore;
+pub use invites::{InviteStore, NewInvite};
+pub use mentions::MentionStore;
+pub use messages::{AppendOutcome, HistoryPage, MessageStore, NewAttachment, NewMessage, Paging};
+pub use pins::PinStore;
+pub use reactions::{ReactOutcome, ReactionStore};
+pub use room_admin::RoomAdminStore;
+pub use room_settings::{AdminChange, RoomEdit, RoomSettingsStore};
+pub use rooms::{RoomRow, RoomStore};
+pub use search::{SearchFilter, SearchHit, SearchStore};
+pub use sessions::SessionStore;
+pub use settings::SettingsStore;
+pub use sqlite::SqliteStore;
+pub use stats::{ExportedMessage, StatsStore};
+pub use threads::{FollowedThread, ThreadStore};
+pub use users::{NewUser, ProfileUpdate, UserStore};
 
-use crate::error::{Error, Result};
+use crate::error::Result;
+
+/// Every store trait, imported anonymously: `use crate::store::prelude::*;` lets code holding
+/// a concrete backend (`SqliteStore`, `PgStore`) call `store.room(id)` without naming the trait
+/// that method belongs to. A [`Store`] needs no import: its methods are those of `dyn Backend`,
+/// whose supertraits' methods resolve like inherent ones.
+// Each module that uses the prelude uses only some traits; the rest would warn.
+#[allow(unused_imports)]
+pub mod prelude {
+    pub use super::Backend as _;
+    pub use super::admin::AdminStore as _;
+    pub use super::attachments::AttachmentStore as _;
+    pub use super::audit::AuditStore as _;
+    pub use super::dms::DmStore as _;
+    pub use super::history::HistoryStore as _;
+    pub use super::invites::InviteStore as _;
+    pub use super::mentions::MentionStore as _;
+    pub use super::messages::MessageStore as _;
+    pub use super::pins::PinStore as _;
+    pub use super::reactions::ReactionStore as _;
+    pub use super::room_admin::RoomAdminStore as _;
+    pub use super::room_settings::RoomSettingsStore as _;
+    pub use super::rooms::RoomStore as _;
+    pub use super::search::SearchStore as _;
+    pub use super::sessions::SessionStore as _;
+    pub use super::settings::SettingsStore as _;
+    pub use super::stats::StatsStore as _;
+    pub use super::threads::ThreadStore as _;
+    pub use super::users::UserStore as _;
+}
 
 /// A write that clashes with what is stored, said in domain terms so no caller needs to know
 /// a constraint's name or a driver's error (see `From<Conflict> for Error`).
@@ -61,192 +97,73 @@ pub enum Conflict {
     UsernameLookAlike,
 }
 
-/// A unique violation as the [`Conflict`] it means; any other error as it is.
-fn conflict(e: sqlx::Error) -> Error {
-    // SQLite names the column ("users.username_key") or, for an expression index, the index
-    // ("index 'rooms_name_key'"). Emails are deliberately not unique (docs/security.md).
-    const UNIQUE: [(&str, Conflict); 3] = [
-        ("rooms.name_key", Conflict::RoomName),
-        ("users.username_key", Conflict::Username),
-        ("users.username_skeleton", Conflict::UsernameLookAlike),
-    ];
-    if let sqlx::Error::Database(db) = &e {
-        if db.is_unique_violation() {
-            if let Some((_, which)) = UNIQUE.iter().find(|(name, _)| db.message().contains(name)) {
-                return Error::from(*which);
-            }
-        }
-    }
-    Error::from(e)
-}
-
-/// Handle to the database; cheap to clone.
-#[derive(Clone, Debug)]
-pub struct Store {
-    read: SqlitePool,
-    write: SqlitePool,
-    /// Runs checkpoints (see [`Store::checkpoint`]); a connection of its own so the writer
-    /// never waits for one.
-    checkpointer: SqlitePool,
-}
-
-impl Store {
-    /// Opens (creating if missing) the database at `path` and applies pending migrations.
-    pub async fn open(path: &Path) -> Result<Store> {
-        let options = SqliteConnectOptions::from_str("sqlite:")?
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(5))
-            .pragma("temp_store", "memory")
-            .optimize_on_close(true, None);
-        // The writer never checkpoints itself: a checkpoint ends with an fsync, and every message
-        // committed behind it would wait for the disk (it was the office day's p99). The server
-        // checkpoints from its own connection instead (`Store::checkpoint`).
-        let write = SqlitePoolOptions::new()
-            .max_connections(1)
-            .min_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone().pragma("wal_autocheckpoint", "0"))
-            .await?;
-        sqlx::migrate!("./migrations/sqlite").run(&write).await?;
-        let read = SqlitePoolOptions::new()
-            .max_connections(4)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_with(options.clone().read_only(true))
-            .await?;
-        let checkpointer = SqlitePoolOptions::new()
-            .max_connections(1)
-            .acquire_timeout(Duration::from_secs(30))
-            .connect_lazy_with(options);
-        let store = Store {
-            read,
-            write,
-            checkpointer,
-        };
-        store.backfill_search().await?;
-        Ok(store)
-    }
-
+/// One database engine behind the store: every resource's trait, plus the database's own
+/// lifecycle.
+#[async_trait]
+pub trait Backend:
+    AdminStore
+    + AttachmentStore
+    + AuditStore
+    + DmStore
+    + HistoryStore
+    + InviteStore
+    + MentionStore
+    + MessageStore
+    + PinStore
+    + ReactionStore
+    + RoomAdminStore
+    + RoomSettingsStore
+    + RoomStore
+    + SearchStore
+    + SessionStore
+    + SettingsStore
+    + StatsStore
+    + ThreadStore
+    + UserStore
+{
     /// Writes a consistent copy of the whole database to `path` (which must not exist), from
     /// one read transaction: writers carry on meanwhile.
-    pub async fn snapshot_into(&self, path: &Path) -> Result<()> {
-        let path = path
-            .to_str()
-            .ok_or_else(|| Error::Internal("the data dir's path is not UTF-8".into()))?;
-        sqlx::query("vacuum into ?1")
-            .bind(path)
-            .execute(&self.checkpointer)
-            .await?;
-        Ok(())
-    }
+    async fn snapshot_into(&self, path: &Path) -> Result<()>;
 
     /// Copies committed pages from the write-ahead log into the database file, so the log does
     /// not grow without end. Passive: it neither waits for nor blocks readers or the writer.
-    pub async fn checkpoint(&self) -> Result<()> {
-        sqlx::query("pragma wal_checkpoint(passive)")
-            .execute(&self.checkpointer)
-            .await?;
-        Ok(())
-    }
+    async fn checkpoint(&self) -> Result<()>;
 
     /// Checkpoints the WAL into the main file and closes every connection. Call once, last.
-    pub async fn close(&self) {
-        self.read.close().await;
-        self.checkpointer.close().await;
-        if let Err(e) = sqlx::query("pragma wal_checkpoint(truncate)")
-            .execute(&self.write)
-            .await
-        {
-            tracing::warn!(error = %e, "WAL checkpoint at shutdown failed");
-        }
-        self.write.close().await;
+    async fn close(&self);
+}
+
+/// Handle to the database; cheap to clone. Its methods are the [`Backend`]'s (import
+/// [`prelude`]).
+#[derive(Clone)]
+pub struct Store(Arc<dyn Backend>);
+
+impl Store {
+    /// Opens (creating if missing) the SQLite database at `path` and applies pending
+    /// migrations.
+    pub async fn open(path: &Path) -> Result<Store> {
+        Ok(Store(Arc::new(SqliteStore::open(path).await?)))
+    }
+
+    /// A store over any backend.
+    pub fn from_backend(backend: Arc<dyn Backend>) -> Store {
+        Store(backend)
+    }
+}
+
+impl Deref for Store {
+    type Target = dyn Backend;
+
+    fn deref(&self) -> &Self::Target {
+        &*self.0
+    }
+}
+
+impl fmt::Debug for Store {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Store")
     }
 }
 
 /// Upper bound of unread counts: enough for a badge, cheap to count.
 pub const UNREAD_CAP: i64 = 1000;
-
-/// Writes at `path` a database left at migration `version` holding `rows`: what an older
-/// Confab left behind, for the tests of the migrations after it.
-#[cfg(test)]
-pub(crate) async fn old_database(path: &Path, version: i64, rows: &'static str) {
-    let options = SqliteConnectOptions::from_str("sqlite:")
-        .unwrap()
-        .filename(path)
-        .create_if_missing(true)
-        .foreign_keys(true);
-    let pool = SqlitePoolOptions::new()
-        .max_connections(1)
-        .connect_with(options)
-        .await
-        .unwrap();
-    sqlx::migrate!("./migrations/sqlite")
-        .run_to(version, &pool)
-        .await
-        .unwrap();
-    sqlx::raw_sql(rows).execute(&pool).await.unwrap();
-    pool.close().await;
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    /// Migration 0008 rebuilds `rooms`; with foreign keys on, a careless rebuild would cascade
-    /// into every membership and message. A database written before it keeps them all, and its
-    /// default rooms stay default.
-    #[tokio::test]
-    async fn rebuilding_rooms_keeps_members_and_messages() {
-        let dir = tempfile::tempdir().unwrap();
-        old_database(
-            &dir.path().join("old.db"),
-            7,
-            r#"insert into users (id, username, username_key, password_hash, avatar_url, created_at)
-                   values (1, 'alice', 'alice', 'x', 'https://tracker.example/a.png', 0);
-               insert into rooms (id, name, name_key, is_private, created_at)
-                   values (7, 'Plans', 'plans', 1, 0);
-               insert into rooms (id, name, name_key, description, created_at, is_default)
-                   values (8, char(0x202E) || 'gnp.exe', 'spoof', 'a' || char(0x2067) || 'b', 0, 1);
-               insert into room_memberships (room_id, user_id, joined_at) values (7, 1, 0);
-               insert into messages (room_id, user_id, content, message_type, timestamp)
-                   values (7, 1, 'hello', 'text', 0);"#,
-        )
-        .await;
-
-        let store = Store::open(&dir.path().join("old.db")).await.unwrap();
-        let count = |sql: &'static str| {
-            let read = store.read.clone();
-            async move { sqlx::query_scalar::<_, i64>(sql).fetch_one(&read).await.unwrap() }
-        };
-        assert_eq!(
-            count("select count(*) from room_memberships where room_id = 7").await,
-            1
-        );
-        assert_eq!(count("select count(*) from messages where room_id = 7").await, 1);
-        let public = store.create_room("plans", "plans", "", false, 1, 0).await;
-        assert!(public.is_ok(), "a public room may share a private room's name");
-        let again = store.create_room("Plans", "plans", "", false, 1, 0).await;
-        assert!(again.is_err(), "public names stay unique");
-        assert_eq!(count("pragma foreign_keys").await, 1, "foreign keys are back on");
-        assert_eq!(
-            count("select is_default from rooms where id = 8").await,
-            1,
-            "default rooms stay default"
-        );
-        let spoof: (String, String) = sqlx::query_as("select name, description from rooms where id = 8")
-            .fetch_one(&store.read)
-            .await
-            .unwrap();
-        assert_eq!(
-            spoof,
-            ("gnp.exe".to_owned(), "ab".to_owned()),
-            "direction overrides are gone"
-        );
-        let me = store.me(1).await.unwrap().unwrap();
-        assert_eq!(me.user.avatar_url, None, "links to other sites are dropped");
-        store.close().await;
-    }
-}

@@ -1,75 +1,28 @@
-//! SQL for rooms and memberships: listing rooms as one user sees them, joining, leaving,
-//! member management and read markers.
+//! The store's interface for rooms and memberships: listing rooms as one user sees them, joining,
+//! leaving, member management and read markers.
 
-use super::{Store, UNREAD_CAP};
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomKind, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, UserId};
 use crate::time::Millis;
+use async_trait::async_trait;
 
-/// The room list as user ?1 sees it (server admin flag ?2), optionally just room ?3. Private
-/// rooms (direct ones among them) appear only to their members. A direct room's mention count
-/// is its unread count, filled in by [`settle`].
-const ROOMS_FOR: &str = r#"
-select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
-       (select count(*) from room_memberships c where c.room_id = r.id) as member_count,
-       m.user_id is not null as is_member,
-       (coalesce(m.is_admin, 0) or (?2 and r.is_private = 0)) as is_admin,
-       coalesce(m.last_read_message_id, 0) as last_read_message_id,
-       case when m.user_id is null then 0 else
-           (select count(*) from (
-               select 1 from messages x
-               where x.room_id = r.id and x.id > m.last_read_message_id and x.is_deleted = 0
-                 and x.message_type != 'system' and (x.thread_id is null or x.also_to_room = 1)
-                 and x.user_id is not ?1
-               limit ?4))
-       end as unread_count,
-       (select max(x.id) from messages x where x.room_id = r.id) as last_message_id,
-       r.kind,
-       case when m.user_id is null or r.kind = 'direct' then 0 else
-           (select count(*) from (
-               select mm.message_id from message_mentions mm
-               where mm.user_id = ?1 and mm.room_id = r.id and mm.message_id > m.last_read_message_id
-               union
-               select x.id from messages x
-               where x.room_id = r.id and x.id > m.last_read_message_id and x.mentions_room = 1
-                 and x.is_deleted = 0 and x.user_id is not ?1
-               limit ?4))
-       end as mention_count,
-       coalesce(m.is_hidden, 0) as is_hidden,
-       r.archived_at is not null as is_archived
-from rooms r
-left join room_memberships m on m.room_id = r.id and m.user_id = ?1
-where (r.is_private = 0 or m.user_id is not null) and (?3 is null or r.id = ?3)
-order by r.id
-"#;
+/// A room's own row, without any viewer's perspective.
+#[derive(Clone, Debug, sqlx::FromRow)]
+pub struct RoomRow {
+    pub id: RoomId,
+    pub name: String,
+}
 
-impl Store {
+/// The store for rooms and memberships, as every backend implements it.
+#[async_trait]
+pub trait RoomStore: Send + Sync {
     /// Creates a default room (a public one every new account joins) unless a public one with
     /// the same normalized name exists; returns whether it did.
-    pub async fn ensure_room(
-        &self,
-        name: &str,
-        name_key: &str,
-        description: &str,
-        now: Millis,
-    ) -> Result<bool> {
-        let result = sqlx::query(
-            r#"insert into rooms (name, name_key, description, created_at, is_default)
-               values (?1, ?2, ?3, ?4, 1)
-               on conflict (name_key) where is_private = 0 do nothing"#,
-        )
-        .bind(name)
-        .bind(name_key)
-        .bind(description)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
+    async fn ensure_room(&self, name: &str, name_key: &str, description: &str, now: Millis) -> Result<bool>;
 
     /// Creates a room with `creator` as its admin member. Names are unique among public rooms
     /// only; a taken public name is [`Conflict::RoomName`](super::Conflict::RoomName).
-    pub async fn create_room(
+    async fn create_room(
         &self,
         name: &str,
         name_key: &str,
@@ -77,224 +30,41 @@ impl Store {
         is_private: bool,
         creator: UserId,
         now: Millis,
-    ) -> Result<RoomId> {
-        let mut tx = self.write.begin().await?;
-        let id: RoomId = sqlx::query_scalar(
-            r#"insert into rooms (name, name_key, description, is_private, created_by, created_at)
-               values (?1, ?2, ?3, ?4, ?5, ?6) returning id"#,
-        )
-        .bind(name)
-        .bind(name_key)
-        .bind(description)
-        .bind(is_private)
-        .bind(creator)
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await
-        .map_err(super::conflict)?;
-        sqlx::query(
-            r#"insert into room_memberships (room_id, user_id, joined_at, is_admin) values (?1, ?2, ?3, 1)"#,
-        )
-        .bind(id)
-        .bind(creator)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        tx.commit().await?;
-        Ok(id)
-    }
+    ) -> Result<RoomId>;
 
     /// Every room `user` may see, with their membership, admin rights and unread count.
-    pub async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>> {
-        let mut rooms = sqlx::query_as(ROOMS_FOR)
-            .bind(user)
-            .bind(server_admin)
-            .bind(None::<RoomId>)
-            .bind(UNREAD_CAP)
-            .fetch_all(&self.read)
-            .await?;
-        self.settle(user, &mut rooms).await?;
-        Ok(rooms)
-    }
-
-    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
-    /// and count every unread message as a mention.
-    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
-        let direct: Vec<RoomId> = rooms
-            .iter()
-            .filter(|r| r.kind == RoomKind::Direct)
-            .map(|r| r.id)
-            .collect();
-        if direct.is_empty() {
-            return Ok(());
-        }
-        let mut people = self.dm_users(user, &direct).await?;
-        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
-            room.mention_count = room.unread_count;
-            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
-        }
-        Ok(())
-    }
+    async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>>;
 
     /// Room `room` as `user` sees it; `None` if it does not exist or is private to others.
-    pub async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>> {
-        let mut room: Option<Room> = sqlx::query_as(ROOMS_FOR)
-            .bind(user)
-            .bind(server_admin)
-            .bind(room)
-            .bind(UNREAD_CAP)
-            .fetch_optional(&self.read)
-            .await?;
-        if let Some(room) = &mut room {
-            self.settle(user, std::slice::from_mut(room)).await?;
-        }
-        Ok(room)
-    }
+    async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>>;
 
     /// When `user` created their rooms created after `since`: the newest `limit` of them.
-    pub async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
-        Ok(sqlx::query_scalar(
-            r#"select created_at from rooms where created_by = ?1 and created_at > ?2
-               order by created_at desc limit ?3"#,
-        )
-        .bind(user)
-        .bind(since)
-        .bind(limit)
-        .fetch_all(&self.read)
-        .await?)
-    }
+    async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>>;
 
     /// Makes `user` a member of `room`; returns false if they already were. The history before
     /// they joined is there to read, but not counted as unread.
-    pub async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool> {
-        let result = sqlx::query(
-            r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
-               values (?1, ?2, ?3, (select coalesce(max(id), 0) from messages where room_id = ?1))
-               on conflict (room_id, user_id) do nothing"#,
-        )
-        .bind(room)
-        .bind(user)
-        .bind(now)
-        .execute(&self.write)
-        .await?;
-        Ok(result.rows_affected() == 1)
-    }
+    async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool>;
 
     /// Removes `user` from `room`; returns false if they were not a member. A room whose last
     /// admin leaves hands admin rights to its longest-standing member, so no room is orphaned.
-    pub async fn remove_member(&self, room: RoomId, user: UserId) -> Result<bool> {
-        let mut tx = self.write.begin().await?;
-        let was_admin: Option<bool> = sqlx::query_scalar(
-            r#"delete from room_memberships where room_id = ?1 and user_id = ?2 returning is_admin"#,
-        )
-        .bind(room)
-        .bind(user)
-        .fetch_optional(&mut *tx)
-        .await?;
-        if was_admin == Some(true) {
-            sqlx::query(
-                r#"update room_memberships set is_admin = 1
-                   where room_id = ?1
-                     and not exists (select 1 from room_memberships where room_id = ?1 and is_admin = 1)
-                     and user_id = (select user_id from room_memberships where room_id = ?1
-                                    order by joined_at, user_id limit 1)"#,
-            )
-            .bind(room)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
-        Ok(was_admin.is_some())
-    }
+    async fn remove_member(&self, room: RoomId, user: UserId) -> Result<bool>;
 
     /// The members of `room`, admins first, then by name.
-    pub async fn members(&self, room: RoomId) -> Result<Vec<Member>> {
-        Ok(sqlx::query_as(
-            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
-                      case when u.is_online then u.status else 'offline' end as status, u.status_text,
-                      u.status as chosen_status, u.deactivated_at is not null as is_deactivated
-               from room_memberships m join users u on u.id = m.user_id
-               where m.room_id = ?1
-               order by m.is_admin desc, u.username_key"#,
-        )
-        .bind(room)
-        .fetch_all(&self.read)
-        .await?)
-    }
+    async fn members(&self, room: RoomId) -> Result<Vec<Member>>;
 
     /// One member of `room`.
-    pub async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>> {
-        Ok(sqlx::query_as(
-            r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
-                      case when u.is_online then u.status else 'offline' end as status, u.status_text,
-                      u.status as chosen_status, u.deactivated_at is not null as is_deactivated
-               from room_memberships m join users u on u.id = m.user_id
-               where m.room_id = ?1 and m.user_id = ?2"#,
-        )
-        .bind(room)
-        .bind(user)
-        .fetch_optional(&self.write)
-        .await?)
-    }
+    async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>>;
 
     /// The ids of every room `user` belongs to.
-    pub async fn member_room_ids(&self, user: UserId) -> Result<Vec<RoomId>> {
-        Ok(
-            sqlx::query_scalar(r#"select room_id from room_memberships where user_id = ?1"#)
-                .bind(user)
-                .fetch_all(&self.read)
-                .await?,
-        )
-    }
+    async fn member_room_ids(&self, user: UserId) -> Result<Vec<RoomId>>;
 
     /// Moves `user`'s read marker in `room` forward to `message` (never backwards, never past
     /// the newest message). Returns the new marker, unread count and mention count (every
     /// unread message of a direct room), or `None` if not a member.
-    pub async fn mark_read(
+    async fn mark_read(
         &self,
         room: RoomId,
         user: UserId,
         message: MessageId,
-    ) -> Result<Option<(MessageId, i64, i64)>> {
-        let mut conn = self.write.acquire().await?;
-        let marker: Option<MessageId> = sqlx::query_scalar(
-            r#"update room_memberships
-               set last_read_message_id = max(last_read_message_id,
-                   min(?3, (select coalesce(max(id), 0) from messages where room_id = ?1)))
-               where room_id = ?1 and user_id = ?2
-               returning last_read_message_id"#,
-        )
-        .bind(room)
-        .bind(user)
-        .bind(message)
-        .fetch_optional(&mut *conn)
-        .await?;
-        let Some(marker) = marker else {
-            return Ok(None);
-        };
-        let unread: i64 = sqlx::query_scalar(
-            r#"select count(*) from (
-                   select 1 from messages
-                   where room_id = ?1 and id > ?3 and is_deleted = 0
-                     and message_type != 'system' and (thread_id is null or also_to_room = 1)
-                     and user_id is not ?2
-                   limit ?4)"#,
-        )
-        .bind(room)
-        .bind(user)
-        .bind(marker)
-        .bind(UNREAD_CAP)
-        .fetch_one(&mut *conn)
-        .await?;
-        let direct: bool = sqlx::query_scalar(r#"select kind = 'direct' from rooms where id = ?1"#)
-            .bind(room)
-            .fetch_one(&mut *conn)
-            .await?;
-        let mentions = if direct {
-            unread
-        } else {
-            super::mentions::unread(&mut conn, user, room, marker).await?
-        };
-        Ok(Some((marker, unread, mentions)))
-    }
+    ) -> Result<Option<(MessageId, i64, i64)>>;
 }

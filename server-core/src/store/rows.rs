@@ -1,25 +1,9 @@
-//! Row types and how database rows decode into domain types. Decoding is written once for any
-//! backend's rows ([`message`]); each backend only says which row type it has (SQLite here,
-//! PostgreSQL in `postgres/rows.rs`).
+//! How a message row decodes, written once for every backend's rows ([`message`]): each
+//! backend's `FromRow` for its row type (`sqlite/rows.rs`, `postgres/rows.rs`) calls it.
 
 use sqlx::{ColumnIndex, Decode, Row, Type};
 
-use crate::model::{
-    Attachment, Message, MessageId, MessageType, Reaction, ReplyTo, RoomId, ThreadSummary, UserId,
-};
-
-/// A room's own row, without any viewer's perspective.
-#[derive(Clone, Debug, sqlx::FromRow)]
-pub struct RoomRow {
-    pub id: RoomId,
-    pub name: String,
-}
-
-impl<'r> sqlx::FromRow<'r, sqlx::sqlite::SqliteRow> for Message {
-    fn from_row(row: &'r sqlx::sqlite::SqliteRow) -> Result<Self, sqlx::Error> {
-        message(row)
-    }
-}
+use crate::model::{Attachment, Message, MessageId, MessageType, Reaction, ReplyTo, ThreadSummary, UserId};
 
 /// A message from a row read by `select_messages!` (or a backend's version of it): joined to
 /// its attachment, whose columns are prefixed `att_`, and its quoted message (`rt_`), with

@@ -1,11 +1,10 @@
-//! SQL for login sessions. Only a SHA-256 of each bearer token is stored.
+//! The store's interface for login sessions. Only a SHA-256 of each bearer token is stored.
 
-use sqlx::FromRow;
-
-use super::Store;
 use crate::error::Result;
 use crate::model::{SessionId, UserId};
 use crate::time::Millis;
+use async_trait::async_trait;
+use sqlx::FromRow;
 
 /// A live session and the account behind it.
 #[derive(Debug, FromRow)]
@@ -19,67 +18,27 @@ pub struct SessionRecord {
     pub must_change_password: bool,
 }
 
-impl Store {
+/// The store for login sessions, as every backend implements it.
+#[async_trait]
+pub trait SessionStore: Send + Sync {
     /// Stores a new session for `user_id`.
-    pub async fn create_session(
+    async fn create_session(
         &self,
         user_id: UserId,
         token_hash: &[u8],
         now: Millis,
         expires_at: Millis,
-    ) -> Result<SessionId> {
-        Ok(sqlx::query_scalar(
-            r#"insert into sessions (user_id, token_hash, created_at, expires_at)
-               values (?1, ?2, ?3, ?4) returning id"#,
-        )
-        .bind(user_id)
-        .bind(token_hash)
-        .bind(now)
-        .bind(expires_at)
-        .fetch_one(&self.write)
-        .await?)
-    }
+    ) -> Result<SessionId>;
 
     /// The unexpired session whose token hashes to `token_hash`.
-    pub async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
-        Ok(sqlx::query_as(
-            r#"select s.id as session_id, s.user_id, u.username, u.is_admin, s.expires_at,
-                      u.must_change_password
-               from sessions s join users u on u.id = s.user_id
-               where s.token_hash = ?1 and s.expires_at > ?2 and u.deactivated_at is null"#,
-        )
-        .bind(token_hash)
-        .bind(now)
-        .fetch_optional(&self.read)
-        .await?)
-    }
+    async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>>;
 
     /// Revokes one session.
-    pub async fn delete_session(&self, id: SessionId) -> Result<()> {
-        sqlx::query(r#"delete from sessions where id = ?1"#)
-            .bind(id)
-            .execute(&self.write)
-            .await?;
-        Ok(())
-    }
+    async fn delete_session(&self, id: SessionId) -> Result<()>;
 
     /// Revokes every session of `user_id` except `keep`; returns the revoked ids.
-    pub async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
-        Ok(
-            sqlx::query_scalar(r#"delete from sessions where user_id = ?1 and id != ?2 returning id"#)
-                .bind(user_id)
-                .bind(keep)
-                .fetch_all(&self.write)
-                .await?,
-        )
-    }
+    async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>>;
 
     /// Deletes sessions that expired before `now`; returns how many.
-    pub async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
-        Ok(sqlx::query(r#"delete from sessions where expires_at <= ?1"#)
-            .bind(now)
-            .execute(&self.write)
-            .await?
-            .rows_affected())
-    }
+    async fn purge_expired_sessions(&self, now: Millis) -> Result<u64>;
 }

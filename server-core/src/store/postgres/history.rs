@@ -3,14 +3,18 @@
 
 use std::collections::HashMap;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
+use crate::store::HistoryStore;
 use crate::store::{HistoryPage, Paging};
 
-impl PgStore {
+#[async_trait]
+impl HistoryStore for PgStore {
     /// A page of `room`'s history, oldest first. Without bounds, the newest messages.
-    pub async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
+    async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
         // Read before the page: a change made in between is then fetched again later, never missed.
         let changes_rev = self.changes_rev(room).await?;
         let limit = i64::from(paging.limit);
@@ -55,7 +59,7 @@ impl PgStore {
     /// A page of `room`'s history around message id `around`, oldest first: that message (if it
     /// is in the room) and up to `limit` messages in all, about half older than it. When one side
     /// runs out the other fills the page, so a page near either end is still full.
-    pub async fn history_around(&self, room: RoomId, around: MessageId, limit: u32) -> Result<HistoryPage> {
+    async fn history_around(&self, room: RoomId, around: MessageId, limit: u32) -> Result<HistoryPage> {
         let changes_rev = self.changes_rev(room).await?;
         let want = limit as usize;
         let older: Vec<Message> = sqlx::query_as(pg_select_messages!(
@@ -90,7 +94,7 @@ impl PgStore {
     }
 
     /// The newest edit-or-delete revision in `room` (0 if nothing was ever changed).
-    pub async fn changes_rev(&self, room: RoomId) -> Result<i64> {
+    async fn changes_rev(&self, room: RoomId) -> Result<i64> {
         Ok(
             sqlx::query_scalar(
                 r#"select coalesce(max(rev), 0) from messages where room_id = $1 and rev > 0"#,
@@ -104,7 +108,7 @@ impl PgStore {
     /// Messages of `room` edited or deleted after revision `after`, in revision order, at most
     /// `limit`: each as it is now (a deleted one as its tombstone). `changes_rev` is where to
     /// continue: the last change returned when there are more, else the room's newest.
-    pub async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
+    async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
         let newest = self.changes_rev(room).await?;
         let revs: Vec<(MessageId, i64)> = sqlx::query_as(
             r#"select id, rev from messages where room_id = $1 and rev > $2 order by rev limit $3"#,
@@ -128,7 +132,7 @@ impl PgStore {
     }
 
     /// Message `id`, deleted or not.
-    pub async fn message(&self, id: MessageId) -> Result<Option<Message>> {
+    async fn message(&self, id: MessageId) -> Result<Option<Message>> {
         Ok(sqlx::query_as(pg_select_messages!("where m.id = $1"))
             .bind(id)
             .fetch_optional(&self.pool)
@@ -136,7 +140,7 @@ impl PgStore {
     }
 
     /// Messages `ids` (deleted or not), in the order given; missing ones are left out.
-    pub async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+    async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
         let mut messages: Vec<Message> = sqlx::query_as(pg_select_messages!("where m.id = any($1)"))
             .bind(ids)
             .fetch_all(&self.pool)
@@ -147,7 +151,7 @@ impl PgStore {
     }
 
     /// The id of `user`'s message with `client_msg_id`, if they sent one.
-    pub async fn message_by_client_id(&self, user: UserId, client_msg_id: &str) -> Result<Option<Message>> {
+    async fn message_by_client_id(&self, user: UserId, client_msg_id: &str) -> Result<Option<Message>> {
         Ok(sqlx::query_as(pg_select_messages!(
             "where m.user_id = $1 and m.client_msg_id = $2"
         ))

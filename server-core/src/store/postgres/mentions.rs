@@ -5,10 +5,14 @@ use std::collections::HashMap;
 
 use sqlx::PgConnection;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
+use crate::store::MentionStore;
 use crate::store::messages::json_param;
+use crate::store::prelude::*;
 use crate::store::{NewMessage, UNREAD_CAP};
 
 /// Unread messages mentioning user $1 in room $2 after message $3 (by name or `@room`, never
@@ -87,16 +91,12 @@ pub(super) async fn replace(tx: &mut PgConnection, id: MessageId, keys: &[String
     Ok(())
 }
 
-impl PgStore {
+#[async_trait]
+impl MentionStore for PgStore {
     /// Live messages mentioning `user` (by name, or `@room` by someone else) in rooms they
     /// belong to, with ids below `before`, newest first: at most `limit`, and whether there
     /// are more.
-    pub async fn mentions_of(
-        &self,
-        user: UserId,
-        before: MessageId,
-        limit: u32,
-    ) -> Result<(Vec<Message>, bool)> {
+    async fn mentions_of(&self, user: UserId, before: MessageId, limit: u32) -> Result<(Vec<Message>, bool)> {
         let ids: Vec<MessageId> = sqlx::query_scalar(
             r#"select id from (
                    select mm.message_id as id from message_mentions mm

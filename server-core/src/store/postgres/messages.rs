@@ -6,10 +6,14 @@ use std::collections::{BTreeSet, HashMap, HashSet};
 
 use sqlx::PgConnection;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::{Error, Result};
 use crate::model::{Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
+use crate::store::MessageStore;
 use crate::store::messages::{json_param, stored_message};
+use crate::store::prelude::*;
 use crate::store::{AppendOutcome, NewAttachment, NewMessage};
 use crate::time::Millis;
 
@@ -24,12 +28,13 @@ macro_rules! pg_next_rev {
 /// Times a batch is tried again after losing a race on a client id to another node.
 const CLIENT_ID_RETRIES: usize = 2;
 
-impl PgStore {
+#[async_trait]
+impl MessageStore for PgStore {
     /// Stores a batch of messages in one transaction, in order. Each message from a user is
     /// stored only if they are a member of its room, and only once per `client_msg_id` (a
     /// repeat, even within the batch or sent through another node, gets the stored message
     /// back).
-    pub async fn append_messages(&self, batch: &[NewMessage], now: Millis) -> Result<Vec<AppendOutcome>> {
+    async fn append_messages(&self, batch: &[NewMessage], now: Millis) -> Result<Vec<AppendOutcome>> {
         let mut retries = 0;
         loop {
             match self.try_append(batch, now).await {
@@ -44,6 +49,74 @@ impl PgStore {
         }
     }
 
+    /// Replaces the content of a live message, stamps `edited_at` and replaces its mentions
+    /// (`mention_keys`, `mentions_room` as in [`NewMessage`]); `None` if it is gone.
+    async fn edit_message(
+        &self,
+        id: MessageId,
+        content: &str,
+        mention_keys: &[String],
+        mentions_room: bool,
+        now: Millis,
+    ) -> Result<Option<Message>> {
+        let mut tx = self.pool.begin().await?;
+        if lock_room_of(&mut tx, id).await?.is_none() {
+            return Ok(None);
+        }
+        // System messages are never searchable (the vector is computed as for a text message
+        // and dropped for them).
+        let updated: Option<MessageType> = sqlx::query_scalar(concat!(
+            "update messages m set content = $2, edited_at = $3, mentions_room = $4, rev = ",
+            pg_next_rev!(),
+            ", search = case when m.message_type = 'system' then null else $5::tsvector end ",
+            "where m.id = $1 and not m.is_deleted returning m.message_type"
+        ))
+        .bind(id)
+        .bind(content)
+        .bind(now)
+        .bind(mentions_room)
+        .bind(super::search::vector(content, MessageType::Text))
+        .fetch_optional(&mut *tx)
+        .await?;
+        if updated.is_none() {
+            return Ok(None);
+        }
+        super::mentions::replace(&mut tx, id, mention_keys).await?;
+        tx.commit().await?;
+        self.message(id).await
+    }
+
+    /// Soft-deletes a message: flags it, clears its content and forgets its attachment. Returns
+    /// `None` if it already was deleted, else the ids of attachments whose files must now go.
+    async fn delete_message(&self, id: MessageId) -> Result<Option<Vec<String>>> {
+        let mut tx = self.pool.begin().await?;
+        if lock_room_of(&mut tx, id).await?.is_none() {
+            return Ok(None);
+        }
+        // The trigger messages_search_deleted takes it out of the search index.
+        let updated = sqlx::query(concat!(
+            "update messages m set is_deleted = true, content = '', mentions_room = false, rev = ",
+            pg_next_rev!(),
+            " where m.id = $1 and not m.is_deleted"
+        ))
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(None);
+        }
+        super::mentions::replace(&mut tx, id, &[]).await?;
+        let files: Vec<String> =
+            sqlx::query_scalar(r#"delete from attachments where message_id = $1 returning id"#)
+                .bind(id)
+                .fetch_all(&mut *tx)
+                .await?;
+        tx.commit().await?;
+        Ok(Some(files))
+    }
+}
+
+impl PgStore {
     async fn try_append(&self, batch: &[NewMessage], now: Millis) -> Result<Vec<AppendOutcome>> {
         let mut tx = self.pool.begin().await?;
 
@@ -273,72 +346,6 @@ impl PgStore {
         // The room locks are released here, with the commit, and not before.
         tx.commit().await?;
         Ok(outcomes)
-    }
-
-    /// Replaces the content of a live message, stamps `edited_at` and replaces its mentions
-    /// (`mention_keys`, `mentions_room` as in [`NewMessage`]); `None` if it is gone.
-    pub async fn edit_message(
-        &self,
-        id: MessageId,
-        content: &str,
-        mention_keys: &[String],
-        mentions_room: bool,
-        now: Millis,
-    ) -> Result<Option<Message>> {
-        let mut tx = self.pool.begin().await?;
-        if lock_room_of(&mut tx, id).await?.is_none() {
-            return Ok(None);
-        }
-        // System messages are never searchable (the vector is computed as for a text message
-        // and dropped for them).
-        let updated: Option<MessageType> = sqlx::query_scalar(concat!(
-            "update messages m set content = $2, edited_at = $3, mentions_room = $4, rev = ",
-            pg_next_rev!(),
-            ", search = case when m.message_type = 'system' then null else $5::tsvector end ",
-            "where m.id = $1 and not m.is_deleted returning m.message_type"
-        ))
-        .bind(id)
-        .bind(content)
-        .bind(now)
-        .bind(mentions_room)
-        .bind(super::search::vector(content, MessageType::Text))
-        .fetch_optional(&mut *tx)
-        .await?;
-        if updated.is_none() {
-            return Ok(None);
-        }
-        super::mentions::replace(&mut tx, id, mention_keys).await?;
-        tx.commit().await?;
-        self.message(id).await
-    }
-
-    /// Soft-deletes a message: flags it, clears its content and forgets its attachment. Returns
-    /// `None` if it already was deleted, else the ids of attachments whose files must now go.
-    pub async fn delete_message(&self, id: MessageId) -> Result<Option<Vec<String>>> {
-        let mut tx = self.pool.begin().await?;
-        if lock_room_of(&mut tx, id).await?.is_none() {
-            return Ok(None);
-        }
-        // The trigger messages_search_deleted takes it out of the search index.
-        let updated = sqlx::query(concat!(
-            "update messages m set is_deleted = true, content = '', mentions_room = false, rev = ",
-            pg_next_rev!(),
-            " where m.id = $1 and not m.is_deleted"
-        ))
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-        if updated.rows_affected() == 0 {
-            return Ok(None);
-        }
-        super::mentions::replace(&mut tx, id, &[]).await?;
-        let files: Vec<String> =
-            sqlx::query_scalar(r#"delete from attachments where message_id = $1 returning id"#)
-                .bind(id)
-                .fetch_all(&mut *tx)
-                .await?;
-        tx.commit().await?;
-        Ok(Some(files))
     }
 }
 

@@ -1,16 +1,20 @@
 //! SQL for pins on PostgreSQL: pinning and unpinning a message (a new revision for it, under
 //! its room's lock), a room's pins.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use super::messages::{bump_rev, lock_room_of};
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
+use crate::store::PinStore;
 use crate::time::Millis;
 
-impl PgStore {
+#[async_trait]
+impl PinStore for PgStore {
     /// Pins (by `user`, at `now`) or unpins live message `id`; whether anything changed, or
     /// `None` if there is no such live message.
-    pub async fn set_pinned(
+    async fn set_pinned(
         &self,
         id: MessageId,
         user: UserId,
@@ -42,7 +46,7 @@ impl PgStore {
     }
 
     /// `room`'s live pinned messages, the most recently pinned first.
-    pub async fn pins(&self, room: RoomId) -> Result<Vec<Message>> {
+    async fn pins(&self, room: RoomId) -> Result<Vec<Message>> {
         Ok(sqlx::query_as(pg_select_messages!(
             "where m.room_id = $1 and m.pinned_at is not null and not m.is_deleted order by m.pinned_at desc, m.id desc"
         ))

@@ -1,16 +1,20 @@
 //! SQL for reactions on PostgreSQL: adding and removing one person's emoji on a message. Each
 //! change takes the message a new revision, under its room's lock.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use super::messages::{bump_rev, lock_room_of};
 use crate::error::Result;
 use crate::model::{MessageId, UserId};
 use crate::store::ReactOutcome;
+use crate::store::ReactionStore;
 
-impl PgStore {
+#[async_trait]
+impl ReactionStore for PgStore {
     /// Adds (`add`) or removes `user`'s `emoji` on message `id`, allowing at most `max_distinct`
     /// distinct emoji per message.
-    pub async fn react(
+    async fn react(
         &self,
         id: MessageId,
         user: UserId,

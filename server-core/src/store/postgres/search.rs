@@ -2,10 +2,14 @@
 //! the message, and finding candidates for a query. Segmenting and ranking are the same as on
 //! SQLite (`crate::search`): only how the index holds the terms differs.
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use crate::error::{Error, Result};
 use crate::model::{Message, MessageId, MessageType, RoomId, RoomKind, UserId};
 use crate::search::index_text;
+use crate::store::SearchStore;
+use crate::store::prelude::*;
 use crate::store::{SearchFilter, SearchHit};
 
 /// The conditions every search shares, after its `where`: `$1` the searcher, `$3` the highest
@@ -26,10 +30,11 @@ macro_rules! pg_search_conditions {
     };
 }
 
-impl PgStore {
+#[async_trait]
+impl SearchStore for PgStore {
     /// Up to `limit` messages matching `filter`, newest first. The match expression is the one
     /// SQLite's FTS5 runs (`Query::fts`), read as the same tsquery (see [`tsquery`]).
-    pub async fn search(&self, filter: &SearchFilter, limit: u32) -> Result<Vec<SearchHit>> {
+    async fn search(&self, filter: &SearchFilter, limit: u32) -> Result<Vec<SearchHit>> {
         let matching = filter.matching.as_deref().map(tsquery).transpose()?;
         let sql = if matching.is_some() {
             concat!(
@@ -68,19 +73,19 @@ impl PgStore {
     }
 
     /// The newest message id, the snapshot a new search reads up to.
-    pub async fn newest_message_id(&self) -> Result<MessageId> {
+    async fn newest_message_id(&self) -> Result<MessageId> {
         Ok(sqlx::query_scalar(r#"select coalesce(max(id), 0) from messages"#)
             .fetch_one(&self.pool)
             .await?)
     }
 
     /// Messages `ids` in that order, for results.
-    pub async fn messages_in_order(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
+    async fn messages_in_order(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
         self.messages_by_ids(ids).await
     }
 
     /// Id, name and kind of rooms `ids`.
-    pub async fn room_summaries(&self, ids: &[RoomId]) -> Result<Vec<(RoomId, String, RoomKind)>> {
+    async fn room_summaries(&self, ids: &[RoomId]) -> Result<Vec<(RoomId, String, RoomKind)>> {
         Ok(
             sqlx::query_as(r#"select id, name, kind from rooms where id = any($1)"#)
                 .bind(ids)
@@ -90,7 +95,7 @@ impl PgStore {
     }
 
     /// The room named `name_key` among those `user` belongs to.
-    pub async fn member_room_by_key(&self, user: UserId, name_key: &str) -> Result<Option<RoomId>> {
+    async fn member_room_by_key(&self, user: UserId, name_key: &str) -> Result<Option<RoomId>> {
         Ok(sqlx::query_scalar(
             r#"select r.id from rooms r join room_memberships m on m.room_id = r.id and m.user_id = $1
                where r.name_key = $2 and r.kind = 'channel'"#,

@@ -5,11 +5,15 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sqlx::PgConnection;
 
+use async_trait::async_trait;
+
 use super::PgStore;
 use super::messages::bump_rev;
 use crate::error::Result;
 use crate::model::{Message, MessageId, UserId};
+use crate::store::ThreadStore;
 use crate::store::messages::json_param;
+use crate::store::prelude::*;
 use crate::store::{FollowedThread, NewMessage};
 
 /// Within the append transaction, for each new thread reply: its root takes a new revision (so
@@ -62,10 +66,11 @@ pub(super) async fn record_replies(
     Ok(())
 }
 
-impl PgStore {
+#[async_trait]
+impl ThreadStore for PgStore {
     /// Replies in the thread of `root` after reply `after`, oldest first, at most `limit`; and
     /// whether more follow.
-    pub async fn thread_replies(
+    async fn thread_replies(
         &self,
         root: MessageId,
         after: MessageId,
@@ -86,7 +91,7 @@ impl PgStore {
 
     /// The threads `user` follows in rooms they belong to, the most recently active first, at
     /// most `limit`, each with its unread replies.
-    pub async fn followed_threads(&self, user: UserId, limit: u32) -> Result<Vec<FollowedThread>> {
+    async fn followed_threads(&self, user: UserId, limit: u32) -> Result<Vec<FollowedThread>> {
         // `nulls last`: SQLite sorts a thread without replies last when descending, PostgreSQL
         // would put it first.
         let rows: Vec<(MessageId, i64)> = sqlx::query_as(
@@ -120,7 +125,7 @@ impl PgStore {
     }
 
     /// Follows (or unfollows) the thread of `root` for `user`.
-    pub async fn set_following(&self, user: UserId, root: MessageId, following: bool) -> Result<()> {
+    async fn set_following(&self, user: UserId, root: MessageId, following: bool) -> Result<()> {
         sqlx::query(
             r#"insert into thread_follows (user_id, root_id, is_following) values ($1, $2, $3)
                on conflict (user_id, root_id) do update set is_following = excluded.is_following"#,
@@ -135,12 +140,7 @@ impl PgStore {
 
     /// Records that `user` read the thread of `root` up to its newest reply, or up to `up_to`.
     /// Never moves backwards.
-    pub async fn mark_thread_read(
-        &self,
-        user: UserId,
-        root: MessageId,
-        up_to: Option<MessageId>,
-    ) -> Result<()> {
+    async fn mark_thread_read(&self, user: UserId, root: MessageId, up_to: Option<MessageId>) -> Result<()> {
         sqlx::query(
             r#"update thread_follows
                set last_read_id = greatest(last_read_id,
@@ -157,7 +157,7 @@ impl PgStore {
 
     /// Everyone following the thread of `root` who is still a member of its room (someone who
     /// left a private room must not hear its replies).
-    pub async fn thread_followers(&self, root: MessageId) -> Result<Vec<UserId>> {
+    async fn thread_followers(&self, root: MessageId) -> Result<Vec<UserId>> {
         Ok(sqlx::query_scalar(
             r#"select f.user_id from thread_follows f
                join messages r on r.id = f.root_id
@@ -171,7 +171,7 @@ impl PgStore {
 
     /// Gives thread root `root` a new revision, after a reply of it changed (was deleted), so
     /// `changed_after=` catches up on the summary.
-    pub async fn touch_root(&self, root: MessageId) -> Result<()> {
+    async fn touch_root(&self, root: MessageId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         bump_rev(&mut tx, root).await?;
         tx.commit().await?;
