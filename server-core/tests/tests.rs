@@ -28,6 +28,7 @@ mod mentions;
 mod messages;
 mod openapi;
 mod people;
+mod postgres_messages;
 mod postgres_migrate;
 mod postgres_schema;
 mod postgres_store;

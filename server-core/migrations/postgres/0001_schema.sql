@@ -105,10 +105,11 @@ create table messages (
     -- Full-text search (SQLite: the FTS5 table `message_search`, migration 0011). The text is
     -- segmented in Rust exactly as for SQLite (src/search/: folded, stemmed words and CJK
     -- bigrams as `body` with weight A, every CJK character as `chars` with weight B) and stored
-    -- with to_tsvector('simple', …), which only splits on spaces. Queries come from the same
-    -- parsed query: terms joined with &, phrases with <->, exclusions with !, a term limited
-    -- to a column with :A / :B; ranked by ts_rank_cd times the recency decay. Written in the
-    -- message's own transaction, so the index is never behind the table.
+    -- as a tsvector literal, positions included (no PostgreSQL parser, whose idea of a word
+    -- depends on the locale). Queries come from the same parsed query: terms joined with &,
+    -- phrases with <->, exclusions with !, a term limited to a column with :A / :B. Candidates
+    -- come newest first and are ranked in Rust, as on SQLite (src/search/rank.rs). Written in
+    -- the message's own statement, so the index is never behind the table.
     search        tsvector
 );
 create index messages_room_id on messages (room_id, id);

@@ -9,14 +9,11 @@ use crate::store::migrate::MigrationReport;
 /// Opens the database `config` names (applying its pending migrations).
 ///
 /// # Errors
-/// `Error::Config` for a PostgreSQL URL, which this build's store cannot use yet; any error
-/// opening the SQLite file.
+/// Any error opening the SQLite file or connecting to PostgreSQL, and a failed migration.
 pub async fn open_store(config: &Config) -> Result<Store> {
     match config.database() {
         Database::Sqlite(path) => Store::open(&path).await,
-        postgres @ Database::Postgres(_) => Err(Error::Config(format!(
-            "--database {postgres}: this build of confab-server cannot serve from PostgreSQL yet"
-        ))),
+        Database::Postgres(url) => Store::open_postgres(&url).await,
     }
 }
 

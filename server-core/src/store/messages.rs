@@ -2,7 +2,7 @@
 //! in step with the search index in the same transaction. Reading history is in `history.rs`.
 
 use crate::error::Result;
-use crate::model::{Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
+use crate::model::{Attachment, Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
 use crate::time::Millis;
 use async_trait::async_trait;
 
@@ -108,4 +108,43 @@ pub trait MessageStore: Send + Sync {
     /// Soft-deletes a message: flags it, clears its content and forgets its attachment. Returns
     /// `None` if it already was deleted, else the ids of attachments whose files must now go.
     async fn delete_message(&self, id: MessageId) -> Result<Option<Vec<String>>>;
+}
+
+/// A batch as one JSON array parameter (its items are plain numbers and strings).
+pub(super) fn json_param(value: &impl serde::Serialize) -> String {
+    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
+}
+
+/// The message `new` became once stored as `id`.
+pub(super) fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
+    Message {
+        id,
+        room_id: new.room_id,
+        user_id: new.user_id,
+        username: new.username.clone(),
+        content: new.content.clone(),
+        message_type: new.message_type,
+        timestamp: now,
+        edited_at: None,
+        is_deleted: false,
+        client_msg_id: new.client_msg_id.clone(),
+        system: new.meta.clone(),
+        mentions: Vec::new(),
+        mentions_room: new.mentions_room,
+        reply_to: new.reply_to.clone(),
+        thread_id: new.thread_id,
+        also_to_room: new.also_to_room,
+        thread: None,
+        reactions: Vec::new(),
+        is_pinned: false,
+        attachment: new.attachment.as_ref().map(|a| {
+            Attachment::new(
+                a.id.clone(),
+                a.file_name.clone(),
+                a.size,
+                a.content_type.clone(),
+                a.dimensions,
+            )
+        }),
+    }
 }

@@ -19,6 +19,7 @@ mod reactions;
 mod room_admin;
 mod room_settings;
 mod rooms;
+mod rows;
 mod search;
 mod sessions;
 mod settings;
@@ -143,6 +144,12 @@ impl Store {
     /// migrations.
     pub async fn open(path: &Path) -> Result<Store> {
         Ok(Store(Arc::new(SqliteStore::open(path).await?)))
+    }
+
+    /// Connects to the PostgreSQL database at `url` (`postgres://…`) and applies pending
+    /// migrations.
+    pub async fn open_postgres(url: &str) -> Result<Store> {
+        Ok(Store(Arc::new(postgres::PgStore::open(url).await?)))
     }
 
     /// A store over any backend.

@@ -7,17 +7,27 @@
 //! a room's last admin, one conversation per set of people) lock what they check, or lean on a
 //! unique index, and say so where they do it.
 
+#[macro_use]
+mod rows;
+
 mod admin;
 mod attachments;
 mod audit;
 mod dms;
+mod history;
 mod invites;
+mod mentions;
+mod messages;
+mod pins;
+mod reactions;
 mod room_admin;
 mod room_settings;
 mod rooms;
+mod search;
 mod sessions;
 mod settings;
 mod stats;
+mod threads;
 mod users;
 
 use std::path::Path;
@@ -26,7 +36,9 @@ use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
-use super::Conflict;
+use async_trait::async_trait;
+
+use super::{Backend, Conflict};
 use crate::error::{Error, Result};
 
 /// Handle to a PostgreSQL database; cheap to clone.
@@ -52,11 +64,14 @@ impl PgStore {
         sqlx::migrate!("./migrations/postgres").run(&pool).await?;
         Ok(PgStore { pool })
     }
+}
 
+#[async_trait]
+impl Backend for PgStore {
     /// A backup archive holds a snapshot of an SQLite file; a PostgreSQL database is backed up
     /// with PostgreSQL's own tools, which copy it consistently while every node keeps writing
     /// and restore it into any cluster. Always an error the administrator can act on.
-    pub async fn snapshot_into(&self, _path: &Path) -> Result<()> {
+    async fn snapshot_into(&self, _path: &Path) -> Result<()> {
         Err(Error::NotSupported {
             code: "backup_not_supported",
             message: "this server stores its data in PostgreSQL: back up the database with \
@@ -69,12 +84,12 @@ impl PgStore {
     /// Nothing to do: PostgreSQL checkpoints its write-ahead log itself (`checkpoint_timeout`,
     /// `max_wal_size`), for every node at once; SQLite's passive checkpoint has no counterpart
     /// a client should run.
-    pub async fn checkpoint(&self) -> Result<()> {
+    async fn checkpoint(&self) -> Result<()> {
         Ok(())
     }
 
     /// Closes every connection. Call once, last.
-    pub async fn close(&self) {
+    async fn close(&self) {
         self.pool.close().await;
     }
 }

@@ -6,7 +6,7 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::model::{Attachment, Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
+use crate::model::{Message, MessageId, MessageType, ReplyTo, RoomId, UserId};
 use crate::store::messages::{AppendOutcome, MessageStore, NewAttachment, NewMessage};
 use crate::store::prelude::*;
 use crate::time::Millis;
@@ -27,10 +27,8 @@ type InsertRow<'a> = (
     bool,
 );
 
-/// A batch as one JSON array parameter (its items are plain numbers and strings).
-pub(super) fn json_param(value: &impl serde::Serialize) -> String {
-    serde_json::to_string(value).unwrap_or_else(|_| "[]".into())
-}
+pub(super) use crate::store::messages::json_param;
+use crate::store::messages::stored_message;
 
 async fn insert_attachment(
     tx: &mut sqlx::SqliteConnection,
@@ -57,40 +55,6 @@ async fn insert_attachment(
     .execute(tx)
     .await?;
     Ok(())
-}
-
-/// The message `new` became once stored as `id`.
-fn stored_message(id: MessageId, new: &NewMessage, now: Millis) -> Message {
-    Message {
-        id,
-        room_id: new.room_id,
-        user_id: new.user_id,
-        username: new.username.clone(),
-        content: new.content.clone(),
-        message_type: new.message_type,
-        timestamp: now,
-        edited_at: None,
-        is_deleted: false,
-        client_msg_id: new.client_msg_id.clone(),
-        system: new.meta.clone(),
-        mentions: Vec::new(),
-        mentions_room: new.mentions_room,
-        reply_to: new.reply_to.clone(),
-        thread_id: new.thread_id,
-        also_to_room: new.also_to_room,
-        thread: None,
-        reactions: Vec::new(),
-        is_pinned: false,
-        attachment: new.attachment.as_ref().map(|a| {
-            Attachment::new(
-                a.id.clone(),
-                a.file_name.clone(),
-                a.size,
-                a.content_type.clone(),
-                a.dimensions,
-            )
-        }),
-    }
 }
 
 #[async_trait]

@@ -1,0 +1,180 @@
+//! SQL for threads on PostgreSQL: what a reply changes (its root's revision, who follows), a
+//! thread's pages, and the threads a person follows with their unread replies.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use sqlx::PgConnection;
+
+use async_trait::async_trait;
+
+use super::PgStore;
+use super::messages::bump_rev;
+use crate::error::Result;
+use crate::model::{Message, MessageId, UserId};
+use crate::store::ThreadStore;
+use crate::store::messages::json_param;
+use crate::store::prelude::*;
+use crate::store::{FollowedThread, NewMessage};
+
+/// Within the append transaction, for each new thread reply: its root takes a new revision (so
+/// `changed_after=` catches up on the thread's summary), its root's author follows the thread
+/// unless they unfollowed it, and the replier and those it mentions follow it again.
+pub(super) async fn record_replies(
+    tx: &mut PgConnection,
+    inserted: &[(MessageId, &NewMessage)],
+    mentioned: &HashMap<MessageId, Vec<UserId>>,
+) -> Result<()> {
+    let roots: BTreeSet<MessageId> = inserted.iter().filter_map(|(_, n)| n.thread_id).collect();
+    for root in &roots {
+        bump_rev(&mut *tx, *root).await?;
+        sqlx::query(
+            r#"insert into thread_follows (user_id, root_id)
+               select user_id, id from messages where id = $1 and user_id is not null
+               on conflict do nothing"#,
+        )
+        .bind(root)
+        .execute(&mut *tx)
+        .await?;
+    }
+    // (user, root) → read up to: the replier has read their own thread up to their reply. One
+    // entry per pair: PostgreSQL refuses to update a row twice in one statement.
+    let mut follows: BTreeMap<(UserId, MessageId), MessageId> = BTreeMap::new();
+    for (id, new) in inserted {
+        let Some(root) = new.thread_id else { continue };
+        if let Some(user) = new.user_id {
+            let read = follows.entry((user, root)).or_insert(0);
+            *read = (*read).max(*id);
+        }
+        for user in mentioned.get(id).into_iter().flatten() {
+            follows.entry((*user, root)).or_insert(0);
+        }
+    }
+    if !follows.is_empty() {
+        let follows: Vec<(UserId, MessageId, MessageId)> =
+            follows.into_iter().map(|((u, r), read)| (u, r, read)).collect();
+        sqlx::query(
+            r#"insert into thread_follows (user_id, root_id, is_following, last_read_id)
+               select (j ->> 0)::bigint, (j ->> 1)::bigint, true, (j ->> 2)::bigint
+               from jsonb_array_elements($1::jsonb) j
+               on conflict (user_id, root_id) do update set is_following = true,
+                   last_read_id = greatest(thread_follows.last_read_id, excluded.last_read_id)"#,
+        )
+        .bind(json_param(&follows))
+        .execute(&mut *tx)
+        .await?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl ThreadStore for PgStore {
+    /// Replies in the thread of `root` after reply `after`, oldest first, at most `limit`; and
+    /// whether more follow.
+    async fn thread_replies(
+        &self,
+        root: MessageId,
+        after: MessageId,
+        limit: u32,
+    ) -> Result<(Vec<Message>, bool)> {
+        let mut replies: Vec<Message> = sqlx::query_as(pg_select_messages!(
+            "where m.thread_id = $1 and m.id > $2 order by m.id asc limit $3"
+        ))
+        .bind(root)
+        .bind(after)
+        .bind(i64::from(limit) + 1)
+        .fetch_all(&self.pool)
+        .await?;
+        let has_more = replies.len() > limit as usize;
+        replies.truncate(limit as usize);
+        Ok((replies, has_more))
+    }
+
+    /// The threads `user` follows in rooms they belong to, the most recently active first, at
+    /// most `limit`, each with its unread replies.
+    async fn followed_threads(&self, user: UserId, limit: u32) -> Result<Vec<FollowedThread>> {
+        // `nulls last`: SQLite sorts a thread without replies last when descending, PostgreSQL
+        // would put it first.
+        let rows: Vec<(MessageId, i64)> = sqlx::query_as(
+            r#"select f.root_id,
+                      (select count(*) from messages t
+                        where t.thread_id = f.root_id and t.id > f.last_read_id and not t.is_deleted
+                          and t.user_id is distinct from $1) as unread
+               from thread_follows f
+               join messages r on r.id = f.root_id
+               join room_memberships rm on rm.room_id = r.room_id and rm.user_id = f.user_id
+               where f.user_id = $1 and f.is_following
+               order by (select max(t.id) from messages t where t.thread_id = f.root_id) desc nulls last
+               limit $2"#,
+        )
+        .bind(user)
+        .bind(i64::from(limit))
+        .fetch_all(&self.pool)
+        .await?;
+        let ids: Vec<MessageId> = rows.iter().map(|r| r.0).collect();
+        let unread: HashMap<MessageId, i64> = rows.into_iter().collect();
+        Ok(self
+            .messages_by_ids(&ids)
+            .await?
+            .into_iter()
+            .filter(|m| m.thread.is_some())
+            .map(|root| FollowedThread {
+                unread_count: unread.get(&root.id).copied().unwrap_or(0),
+                root,
+            })
+            .collect())
+    }
+
+    /// Follows (or unfollows) the thread of `root` for `user`.
+    async fn set_following(&self, user: UserId, root: MessageId, following: bool) -> Result<()> {
+        sqlx::query(
+            r#"insert into thread_follows (user_id, root_id, is_following) values ($1, $2, $3)
+               on conflict (user_id, root_id) do update set is_following = excluded.is_following"#,
+        )
+        .bind(user)
+        .bind(root)
+        .bind(following)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Records that `user` read the thread of `root` up to its newest reply, or up to `up_to`.
+    /// Never moves backwards.
+    async fn mark_thread_read(&self, user: UserId, root: MessageId, up_to: Option<MessageId>) -> Result<()> {
+        sqlx::query(
+            r#"update thread_follows
+               set last_read_id = greatest(last_read_id,
+                   coalesce($3, (select max(id) from messages where thread_id = $2), 0))
+               where user_id = $1 and root_id = $2"#,
+        )
+        .bind(user)
+        .bind(root)
+        .bind(up_to)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Everyone following the thread of `root` who is still a member of its room (someone who
+    /// left a private room must not hear its replies).
+    async fn thread_followers(&self, root: MessageId) -> Result<Vec<UserId>> {
+        Ok(sqlx::query_scalar(
+            r#"select f.user_id from thread_follows f
+               join messages r on r.id = f.root_id
+               join room_memberships m on m.room_id = r.room_id and m.user_id = f.user_id
+               where f.root_id = $1 and f.is_following"#,
+        )
+        .bind(root)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
+    /// Gives thread root `root` a new revision, after a reply of it changed (was deleted), so
+    /// `changed_after=` catches up on the summary.
+    async fn touch_root(&self, root: MessageId) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        bump_rev(&mut tx, root).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
