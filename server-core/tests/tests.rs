@@ -15,6 +15,7 @@ mod api_fuzz;
 mod asyncapi;
 mod auth;
 mod avatars;
+mod cluster;
 mod cluster_fanout;
 mod connections;
 mod conversations;

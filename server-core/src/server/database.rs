@@ -1,8 +1,16 @@
 //! Which database a server or a one-off command opens ([`Config::database`]), and
 //! `confab-server migrate`, which moves an office's data from SQLite to PostgreSQL.
 
+use std::str::FromStr;
+use std::sync::Arc;
+
+use sqlx::postgres::PgConnectOptions;
+
+use crate::cluster::{ClusterFanout, PgNotify};
 use crate::config::{Config, Database};
 use crate::error::{Error, Result};
+use crate::fanout::Fanout;
+use crate::hub::Hub;
 use crate::store::Store;
 use crate::store::migrate::MigrationReport;
 
@@ -15,6 +23,25 @@ pub async fn open_store(config: &Config) -> Result<Store> {
         Database::Sqlite(path) => Store::open(&path).await,
         Database::Postgres(url) => Store::open_postgres(&url).await,
     }
+}
+
+/// The NOTIFY channel the nodes of one database share.
+const CLUSTER_CHANNEL: &str = "confab_events";
+
+/// Where `chat/` publishes events: this process's hub alone on SQLite (one server owns the
+/// file), and the hub plus hints to every other node on PostgreSQL, where any number of
+/// `confab-server` processes may serve the same database.
+///
+/// # Errors
+/// When the PostgreSQL URL does not parse or the listener cannot start.
+pub async fn fanout(config: &Config, hub: &Hub) -> Result<Arc<dyn Fanout>> {
+    Ok(match config.database() {
+        Database::Sqlite(_) => Arc::new(hub.clone()),
+        Database::Postgres(url) => {
+            let options = PgConnectOptions::from_str(&url)?.application_name("confab-server");
+            Arc::new(ClusterFanout::start(hub.clone(), PgNotify::new(&options, CLUSTER_CHANNEL)).await?)
+        }
+    })
 }
 
 /// `confab-server migrate --from sqlite://… --to postgres://…`: copies every table, then

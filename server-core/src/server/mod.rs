@@ -30,7 +30,6 @@ use crate::connections::{self, Admission};
 use crate::context::AppContext;
 use crate::discovery::{Announcement, Record};
 use crate::error::{Error, Result};
-use crate::fanout::Fanout;
 use crate::http;
 use crate::hub::{Hub, close};
 use crate::store::{FileStore, Store};
@@ -100,7 +99,7 @@ impl Server {
                 "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
             );
         }
-        let fanout: Arc<dyn Fanout> = Arc::new(hub.clone());
+        let fanout = database::fanout(&config, &hub).await?;
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());

@@ -11,9 +11,9 @@ use super::PgStore;
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
 use crate::store::MentionStore;
+use crate::store::NewMessage;
 use crate::store::messages::json_param;
 use crate::store::prelude::*;
-use crate::store::NewMessage;
 
 /// Records the mentions of newly inserted messages: each `mention_keys` entry that names a
 /// member of the message's room, other than its author. Returns whom each message mentions.
