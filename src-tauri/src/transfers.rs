@@ -1,0 +1,590 @@
+//! Large files to and from a Confab server, streamed in Rust so that no whole file ever sits
+//! in memory or crosses to the webview: a download goes chunk by chunk into a hidden partial
+//! file beside its destination in the Downloads folder, is renamed when complete and marked
+//! with its origin, and is removed on any failure or cancel; an upload streams a file from
+//! disk as the multipart body of the request. Both run over the pinned transport (or plain
+//! HTTP to an `http://` server) and report progress to a callback.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
+
+use bytes::{Bytes, BytesMut};
+use futures_util::future::{AbortHandle, Abortable};
+use http_body_util::BodyExt;
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper_util::rt::TokioIo;
+use serde::Serialize;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use crate::error::{Error, Result};
+use crate::transport;
+use crate::verify::Roots;
+
+/// How much of a file is read or written at a time.
+const CHUNK: usize = 256 * 1024;
+/// The most of an error answer read: servers answer errors with a small JSON object.
+const ERROR_BODY: usize = 64 * 1024;
+/// Progress reports per transfer at most: one per this many bytes (and the last one).
+const REPORT_EVERY: u64 = 512 * 1024;
+
+/// How to reach a server for a transfer.
+#[derive(Clone, Debug)]
+pub enum Link {
+    /// `https`: only with the certificate pinned for the server (or one `roots` vouch for).
+    Pinned {
+        address: String,
+        fingerprint: String,
+        roots: Option<Roots>,
+    },
+    /// `http`: the built-in server on loopback, or a server behind the person's own choice.
+    Plain { address: String },
+}
+
+impl Link {
+    fn address(&self) -> &str {
+        match self {
+            Link::Pinned { address, .. } | Link::Plain { address } => address,
+        }
+    }
+}
+
+/// How far a transfer is: bytes so far, and of how many when the size is known.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Progress {
+    pub done: u64,
+    pub total: Option<u64>,
+}
+
+/// A file on this computer to upload (chosen with the native dialog; never named by the page).
+#[derive(Clone, Debug)]
+pub struct Outgoing {
+    pub path: PathBuf,
+    pub name: String,
+    pub content_type: String,
+}
+
+/// The server's answer to an upload that it accepted.
+#[derive(Clone, Debug, Serialize)]
+pub struct Uploaded {
+    pub status: u16,
+    pub body: serde_json::Value,
+}
+
+/// Downloads `path` (e.g. `/api/files/…`) from the server behind `link` into `dir`, under the
+/// name `suggested` (see [`crate::downloads::destination`]), calling `progress` as bytes
+/// arrive. The file is written as a hidden partial file first and only renamed to its real name
+/// when every byte the server announced has arrived; it then carries the mark naming `origin`.
+/// Nothing is created before the server answers 2xx (a wrong certificate fails in the
+/// handshake), and the partial file is removed on any error — or when the future is dropped,
+/// which is how a transfer is cancelled. Returns where the file went.
+pub async fn download(
+    link: &Link,
+    token: Option<&str>,
+    path: &str,
+    dir: &Path,
+    suggested: Option<&str>,
+    origin: &str,
+    mut progress: impl FnMut(Progress),
+) -> Result<PathBuf> {
+    let request = request(link, token, http::Method::GET, path)?
+        .body(Empty)
+        .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
+    let response = exchange(link, request).await?;
+    let response = check(link, response).await?;
+    let total = response
+        .headers()
+        .get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    tokio::fs::create_dir_all(dir).await?;
+    let chosen = crate::downloads::destination(dir, suggested);
+    let mut partial = Partial::create(dir, &chosen).await?;
+    let mut body = response.into_body();
+    let mut done = 0u64;
+    let mut reported = 0u64;
+    progress(Progress { done, total });
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| cut_short(link, &e))?;
+        if let Ok(data) = frame.into_data() {
+            partial.file.write_all(&data).await?;
+            done += data.len() as u64;
+            if done - reported >= REPORT_EVERY {
+                reported = done;
+                progress(Progress { done, total });
+            }
+        }
+    }
+    if total.is_some_and(|total| total != done) {
+        return Err(cut_short(link, &"the answer ended early"));
+    }
+    partial.file.flush().await?;
+    partial.file.sync_all().await?;
+    // Chosen again: a file of that name may have appeared meanwhile, and is never overwritten.
+    let destination = crate::downloads::destination(dir, suggested);
+    let saved = partial.finish(&destination).await?;
+    if let Err(e) = crate::origin::mark(&saved, origin) {
+        tracing::warn!(error = %e, path = %saved.display(), "could not mark the download's origin");
+    }
+    progress(Progress {
+        done,
+        total: Some(done),
+    });
+    Ok(saved)
+}
+
+/// Uploads `file` to `path` (e.g. `/api/rooms/7/uploads`) as the `file` part of a
+/// multipart/form-data body after the text `fields`, read from disk as the request is sent
+/// (its length known beforehand, so the server can refuse an oversized file before a byte of
+/// it is read). `progress` follows the bytes handed to the connection. A file that changes size
+/// meanwhile fails the upload. The server's error (e.g. `payload_too_large`) comes back as
+/// [`Error::Server`].
+pub async fn upload(
+    link: &Link,
+    token: Option<&str>,
+    path: &str,
+    fields: &[(&str, &str)],
+    file: &Outgoing,
+    progress: impl FnMut(Progress) + Send + 'static,
+) -> Result<Uploaded> {
+    let opened = tokio::fs::File::open(&file.path).await?;
+    let size = opened.metadata().await?.len();
+    let boundary = boundary();
+    let (head, tail) = multipart_frame(&boundary, fields, file);
+    let length = head.len() as u64 + size + tail.len() as u64;
+    let body = FormBody {
+        head: Some(Bytes::from(head)),
+        file: opened,
+        left: size,
+        tail: Some(Bytes::from(tail)),
+        sent: 0,
+        reported: 0,
+        length,
+        progress: Box::new(progress),
+    };
+    let request = request(link, token, http::Method::POST, path)?
+        .header(
+            http::header::CONTENT_TYPE,
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .header(http::header::CONTENT_LENGTH, length)
+        .body(body)
+        .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
+    let response = exchange(link, request).await?;
+    let response = check(link, response).await?;
+    let status = response.status().as_u16();
+    let bytes = read_limited(link, response.into_body(), 16 * 1024 * 1024).await?;
+    Ok(Uploaded {
+        status,
+        body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
+    })
+}
+
+/// The text before and after the file's bytes in a multipart/form-data body, written as
+/// browsers write it (names with `"` and line breaks percent-escaped).
+pub fn multipart_frame(boundary: &str, fields: &[(&str, &str)], file: &Outgoing) -> (Vec<u8>, Vec<u8>) {
+    let escape = |value: &str| {
+        value
+            .replace('"', "%22")
+            .replace('\r', "%0D")
+            .replace('\n', "%0A")
+    };
+    let mut head = String::new();
+    for (name, value) in fields {
+        head.push_str(&format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
+            escape(name)
+        ));
+    }
+    let content_type: String = file
+        .content_type
+        .chars()
+        .filter(|c| c.is_ascii_graphic() || *c == ' ')
+        .collect();
+    head.push_str(&format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+        escape(&file.name),
+        if content_type.is_empty() { "application/octet-stream" } else { &content_type },
+    ));
+    let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
+    (head.into_bytes(), tail)
+}
+
+fn boundary() -> String {
+    let mut raw = [0u8; 16];
+    let _ = getrandom::fill(&mut raw);
+    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+    format!("----ConfabBoundary{hex}")
+}
+
+fn request(
+    link: &Link,
+    token: Option<&str>,
+    method: http::Method,
+    path: &str,
+) -> Result<http::request::Builder> {
+    if !path.starts_with("/api/") {
+        return Err(Error::invalid(
+            "invalid_url",
+            "only the server's API is reachable",
+        ));
+    }
+    let mut builder = http::Request::builder()
+        .method(method)
+        .uri(path)
+        .header(http::header::HOST, link.address())
+        .header(http::header::ACCEPT, "application/json, */*");
+    if let Some(token) = token {
+        builder = builder.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    Ok(builder)
+}
+
+/// Connects (pinned for `https`), sends `request` on a connection of its own and returns the
+/// answer's head with its body still streaming.
+async fn exchange<B>(link: &Link, request: http::Request<B>) -> Result<http::Response<Incoming>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    match link {
+        Link::Pinned {
+            address,
+            fingerprint,
+            roots,
+        } => {
+            let stream = transport::connect_verified(address, fingerprint, roots.clone()).await?;
+            send_on(address, stream, request).await
+        }
+        Link::Plain { address } => {
+            let attempt = tokio::net::TcpStream::connect(address.as_str());
+            let stream = tokio::time::timeout(transport::CONNECT, attempt)
+                .await
+                .map_err(|_| unreachable(address, "timed out"))?
+                .map_err(|e| unreachable(address, &e.to_string()))?;
+            let _ = stream.set_nodelay(true);
+            send_on(address, stream, request).await
+        }
+    }
+}
+
+async fn send_on<I, B>(address: &str, io: I, request: http::Request<B>) -> Result<http::Response<Incoming>>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+{
+    let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| unreachable(address, &e.to_string()))?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.await {
+            tracing::debug!(error = %e, "a transfer's connection ended");
+        }
+    });
+    tokio::time::timeout(transport::ANSWER, sender.send_request(request))
+        .await
+        .map_err(|_| unreachable(address, "no answer in time"))?
+        .map_err(|e| unreachable(address, &e.to_string()))
+}
+
+/// The answer if it is a success; otherwise the server's own error (`{"error": {code,
+/// message}}`), with its status.
+async fn check(link: &Link, response: http::Response<Incoming>) -> Result<http::Response<Incoming>> {
+    if response.status().is_success() {
+        return Ok(response);
+    }
+    let status = response.status().as_u16();
+    let bytes = read_limited(link, response.into_body(), ERROR_BODY)
+        .await
+        .unwrap_or_default();
+    let error = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|json| json.get("error").cloned());
+    let text = |key: &str| error.as_ref().and_then(|e| e[key].as_str()).map(str::to_owned);
+    Err(Error::Server {
+        status,
+        code: text("code").unwrap_or_else(|| match status {
+            401 => "unauthorized".to_owned(),
+            413 => "payload_too_large".to_owned(),
+            _ => format!("http_{status}"),
+        }),
+        message: text("message").unwrap_or_else(|| format!("the server answered {status}")),
+    })
+}
+
+async fn read_limited(link: &Link, mut body: Incoming, limit: usize) -> Result<Bytes> {
+    let mut bytes = BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| cut_short(link, &e))?;
+        if let Ok(data) = frame.into_data() {
+            if bytes.len() + data.len() > limit {
+                return Err(cut_short(link, &"the answer is too long"));
+            }
+            bytes.extend_from_slice(&data);
+        }
+    }
+    Ok(bytes.freeze())
+}
+
+fn unreachable(address: &str, reason: &str) -> Error {
+    Error::Unreachable {
+        url: format!("https://{address}"),
+        reason: reason.to_owned(),
+    }
+}
+
+fn cut_short(link: &Link, reason: &dyn std::fmt::Display) -> Error {
+    Error::Interrupted {
+        address: link.address().to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+/// A download being written: a hidden file beside where it will go, removed when dropped
+/// unless it was finished (renamed).
+struct Partial {
+    path: PathBuf,
+    file: tokio::fs::File,
+    done: bool,
+}
+
+impl Partial {
+    async fn create(dir: &Path, chosen: &Path) -> Result<Partial> {
+        let name = chosen
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut raw = [0u8; 4];
+        let _ = getrandom::fill(&mut raw);
+        let tag: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let path = dir.join(format!(".{name}.{tag}.part"));
+        let file = tokio::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&path)
+            .await?;
+        Ok(Partial {
+            path,
+            file,
+            done: false,
+        })
+    }
+
+    async fn finish(mut self, to: &Path) -> Result<PathBuf> {
+        tokio::fs::rename(&self.path, to).await?;
+        self.done = true;
+        Ok(to.to_owned())
+    }
+}
+
+impl Drop for Partial {
+    fn drop(&mut self) {
+        if !self.done {
+            // Synchronous on purpose: a cancelled transfer is dropped, with no later await.
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// A multipart body read from disk as the connection takes it.
+struct FormBody {
+    head: Option<Bytes>,
+    file: tokio::fs::File,
+    /// File bytes still to send.
+    left: u64,
+    tail: Option<Bytes>,
+    sent: u64,
+    reported: u64,
+    length: u64,
+    progress: Box<dyn FnMut(Progress) + Send>,
+}
+
+impl FormBody {
+    fn count(&mut self, n: usize) {
+        self.sent += n as u64;
+        if self.sent - self.reported >= REPORT_EVERY || self.sent == self.length {
+            self.reported = self.sent;
+            (self.progress)(Progress {
+                done: self.sent,
+                total: Some(self.length),
+            });
+        }
+    }
+}
+
+impl Body for FormBody {
+    type Data = Bytes;
+    type Error = std::io::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, std::io::Error>>> {
+        let this = self.get_mut();
+        if let Some(head) = this.head.take() {
+            this.count(head.len());
+            return Poll::Ready(Some(Ok(Frame::data(head))));
+        }
+        if this.left > 0 {
+            let want = usize::try_from(this.left).unwrap_or(CHUNK).min(CHUNK);
+            let mut buffer = BytesMut::zeroed(want);
+            let mut read = tokio::io::ReadBuf::new(&mut buffer);
+            return match Pin::new(&mut this.file).poll_read(cx, &mut read) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
+                Poll::Ready(Ok(())) => {
+                    let n = read.filled().len();
+                    if n == 0 {
+                        return Poll::Ready(Some(Err(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            "the file got shorter while it was being sent",
+                        ))));
+                    }
+                    buffer.truncate(n);
+                    this.left -= n as u64;
+                    this.count(n);
+                    Poll::Ready(Some(Ok(Frame::data(buffer.freeze()))))
+                }
+            };
+        }
+        match this.tail.take() {
+            Some(tail) => {
+                this.count(tail.len());
+                Poll::Ready(Some(Ok(Frame::data(tail))))
+            }
+            None => Poll::Ready(None),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.head.is_none() && self.left == 0 && self.tail.is_none()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(self.length - self.sent)
+    }
+}
+
+/// A request without a body.
+struct Empty;
+
+impl Body for Empty {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        _: &mut Context<'_>,
+    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Self::Error>>> {
+        Poll::Ready(None)
+    }
+
+    fn is_end_stream(&self) -> bool {
+        true
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        SizeHint::with_exact(0)
+    }
+}
+
+/// Transfers running for the page, by the id it chose, so that it can cancel them.
+#[derive(Default)]
+pub struct Transfers {
+    running: Mutex<HashMap<String, AbortHandle>>,
+}
+
+impl Transfers {
+    /// Runs `work` as transfer `id` until it ends or [`Transfers::cancel`] drops it (then
+    /// [`Error::Cancelled`]). An id already running is refused.
+    pub async fn run<T>(&self, id: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
+        if id.is_empty() || id.len() > 64 {
+            return Err(Error::invalid("invalid_transfer", "that is not a transfer id"));
+        }
+        let (handle, registration) = AbortHandle::new_pair();
+        {
+            let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+            if running.contains_key(id) {
+                return Err(Error::invalid(
+                    "invalid_transfer",
+                    "that transfer is already running",
+                ));
+            }
+            running.insert(id.to_owned(), handle);
+        }
+        let outcome = Abortable::new(work, registration).await;
+        self.running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id);
+        outcome.unwrap_or(Err(Error::Cancelled))
+    }
+
+    /// Stops transfer `id`, if it is still running; a download's partial file is removed.
+    pub fn cancel(&self, id: &str) {
+        if let Some(handle) = self
+            .running
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(id)
+        {
+            handle.abort();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn outgoing(name: &str) -> Outgoing {
+        Outgoing {
+            path: PathBuf::from("/nowhere"),
+            name: name.to_owned(),
+            content_type: "text/plain".to_owned(),
+        }
+    }
+
+    #[test]
+    fn the_form_is_framed_as_browsers_frame_it() {
+        let (head, tail) = multipart_frame(
+            "B",
+            &[("caption", "hi"), ("client_msg_id", "c1")],
+            &outgoing("a\"b\n.txt"),
+        );
+        assert_eq!(
+            String::from_utf8(head).unwrap(),
+            "--B\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nhi\r\n\
+             --B\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nc1\r\n\
+             --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a%22b%0A.txt\"\r\n\
+             Content-Type: text/plain\r\n\r\n"
+        );
+        assert_eq!(tail, b"\r\n--B--\r\n");
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_transfer_ends_as_cancelled_and_its_id_is_free_again() {
+        let transfers = std::sync::Arc::new(Transfers::default());
+        let running = transfers.clone();
+        let task = tokio::spawn(async move {
+            running
+                .run("t1", async {
+                    std::future::pending::<()>().await;
+                    Ok(())
+                })
+                .await
+        });
+        for _ in 0..100 {
+            if transfers.running.lock().unwrap().contains_key("t1") {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+        transfers.cancel("t1");
+        assert!(matches!(task.await.unwrap(), Err(Error::Cancelled)));
+        assert_eq!(transfers.run("t1", async { Ok(5) }).await.unwrap(), 5);
+        assert!(transfers.run("", async { Ok(()) }).await.is_err());
+    }
+}
