@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 
 use bytes::{Bytes, BytesMut};
@@ -92,7 +92,7 @@ pub async fn download(
     let request = request(link, token, http::Method::GET, path)?
         .body(Empty)
         .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
-    let response = exchange(link, request).await?;
+    let response = exchange(link, request, tokio::time::sleep(transport::ANSWER)).await?;
     let response = check(link, response).await?;
     let total = response
         .headers()
@@ -105,7 +105,11 @@ pub async fn download(
     let mut done = 0u64;
     let mut reported = 0u64;
     progress(Progress { done, total });
-    while let Some(frame) = body.frame().await {
+    // A server that stops sending mid-way is given up on, as one that never answers.
+    while let Some(frame) = tokio::time::timeout(transport::ANSWER, body.frame())
+        .await
+        .map_err(|_| cut_short(link, &"nothing arrived for a minute"))?
+    {
         let frame = frame.map_err(|e| cut_short(link, &e))?;
         if let Ok(data) = frame.into_data() {
             partial.file.write_all(&data).await?;
@@ -153,7 +157,9 @@ pub async fn upload(
     let boundary = boundary();
     let (head, tail) = multipart_frame(&boundary, fields, file);
     let length = head.len() as u64 + size + tail.len() as u64;
+    let sent = Arc::new(tokio::sync::Notify::new());
     let body = FormBody {
+        finished: sent.clone(),
         head: Some(Bytes::from(head)),
         file: opened,
         left: size,
@@ -171,7 +177,12 @@ pub async fn upload(
         .header(http::header::CONTENT_LENGTH, length)
         .body(body)
         .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
-    let response = exchange(link, request).await?;
+    // A large file takes as long as it takes to send; the answer is waited for from then on.
+    let answered_in_time = async move {
+        sent.notified().await;
+        tokio::time::sleep(transport::ANSWER).await;
+    };
+    let response = exchange(link, request, answered_in_time).await?;
     let response = check(link, response).await?;
     let status = response.status().as_u16();
     let bytes = read_limited(link, response.into_body(), 16 * 1024 * 1024).await?;
@@ -242,8 +253,12 @@ fn request(
 }
 
 /// Connects (pinned for `https`), sends `request` on a connection of its own and returns the
-/// answer's head with its body still streaming.
-async fn exchange<B>(link: &Link, request: http::Request<B>) -> Result<http::Response<Incoming>>
+/// answer's head with its body still streaming, unless `give_up` ends first.
+async fn exchange<B>(
+    link: &Link,
+    request: http::Request<B>,
+    give_up: impl Future<Output = ()>,
+) -> Result<http::Response<Incoming>>
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
@@ -255,7 +270,7 @@ where
             roots,
         } => {
             let stream = transport::connect_verified(address, fingerprint, roots.clone()).await?;
-            send_on(address, stream, request).await
+            send_on(address, stream, request, give_up).await
         }
         Link::Plain { address } => {
             let attempt = tokio::net::TcpStream::connect(address.as_str());
@@ -264,12 +279,17 @@ where
                 .map_err(|_| unreachable(address, "timed out"))?
                 .map_err(|e| unreachable(address, &e.to_string()))?;
             let _ = stream.set_nodelay(true);
-            send_on(address, stream, request).await
+            send_on(address, stream, request, give_up).await
         }
     }
 }
 
-async fn send_on<I, B>(address: &str, io: I, request: http::Request<B>) -> Result<http::Response<Incoming>>
+async fn send_on<I, B>(
+    address: &str,
+    io: I,
+    request: http::Request<B>,
+    give_up: impl Future<Output = ()>,
+) -> Result<http::Response<Incoming>>
 where
     I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
     B: Body<Data = Bytes> + Send + 'static,
@@ -283,10 +303,10 @@ where
             tracing::debug!(error = %e, "a transfer's connection ended");
         }
     });
-    tokio::time::timeout(transport::ANSWER, sender.send_request(request))
-        .await
-        .map_err(|_| unreachable(address, "no answer in time"))?
-        .map_err(|e| unreachable(address, &e.to_string()))
+    tokio::select! {
+        answer = sender.send_request(request) => answer.map_err(|e| unreachable(address, &e.to_string())),
+        () = give_up => Err(unreachable(address, "no answer in time")),
+    }
 }
 
 /// The answer if it is a success; otherwise the server's own error (`{"error": {code,
@@ -390,6 +410,8 @@ impl Drop for Partial {
 
 /// A multipart body read from disk as the connection takes it.
 struct FormBody {
+    /// Told when the last byte was handed over.
+    finished: Arc<tokio::sync::Notify>,
     head: Option<Bytes>,
     file: tokio::fs::File,
     /// File bytes still to send.
@@ -452,6 +474,7 @@ impl Body for FormBody {
         match this.tail.take() {
             Some(tail) => {
                 this.count(tail.len());
+                this.finished.notify_one();
                 Poll::Ready(Some(Ok(Frame::data(tail))))
             }
             None => Poll::Ready(None),
