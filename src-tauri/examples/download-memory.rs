@@ -4,7 +4,12 @@
 //! (streamed), then downloaded once while another thread samples this process's resident set
 //! every 2 ms. Run once per path, each in a fresh process:
 //!
-//! `cargo run -p confab-desktop --example download-memory -- old|new [MIB]`
+//! `cargo run -p confab-desktop --example download-memory -- old|new [MIB] [upload]`
+//!
+//! With `upload`, the upload of that file is what is measured instead:
+//! - `old`: the whole multipart form in one `Vec` (what the `confab-api` handler received from
+//!   the webview) sent with `Transport::request`; the page's own copies are not counted.
+//! - `new`: `transfers::upload`, streamed from disk.
 //!
 //! - `old`: the Rust side of the earlier path, with the calls it made: the `confab-api` scheme
 //!   handler's `Transport::request` (the whole answer collected), its copy into the `Vec` the
@@ -63,6 +68,7 @@ async fn main() {
     let path = args.first().map(String::as_str).unwrap_or("new").to_owned();
     let size = args.get(1).and_then(|s| s.parse().ok()).unwrap_or(200u64) * MIB;
     assert!(path == "old" || path == "new", "old or new");
+    let measure_upload = args.get(2).is_some_and(|a| a == "upload");
 
     let data = tempfile::tempdir().unwrap();
     let mut config = Config::new(data.path().to_path_buf());
@@ -113,6 +119,48 @@ async fn main() {
         name: "big.bin".into(),
         content_type: "application/octet-stream".into(),
     };
+    if measure_upload {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        let before = rss();
+        let (peak, running, sampler) = sample(before);
+        let uploads = format!("/api/rooms/{room}/uploads");
+        let status = if path == "old" {
+            let Link::Pinned {
+                address, fingerprint, ..
+            } = &link
+            else {
+                unreachable!()
+            };
+            let (head, tail) = transfers::multipart_frame("B0undary", &[], &outgoing);
+            // One buffer, as the handler got it: the file read straight into the form.
+            let mut form = Vec::with_capacity(head.len() + size as usize + tail.len());
+            form.extend_from_slice(&head);
+            std::io::Read::read_to_end(&mut std::fs::File::open(&outgoing.path).unwrap(), &mut form).unwrap();
+            form.extend_from_slice(&tail);
+            let request = http::Request::post(uploads.as_str())
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", "multipart/form-data; boundary=B0undary")
+                .body(Bytes::from(form))
+                .unwrap();
+            transport
+                .request(address, fingerprint, request)
+                .await
+                .unwrap()
+                .status()
+                .as_u16()
+        } else {
+            transfers::upload(&link, Some(&token), &uploads, &[], &outgoing, |_| {})
+                .await
+                .unwrap()
+                .status
+        };
+        running.store(false, Ordering::Relaxed);
+        sampler.join().unwrap();
+        assert_eq!(status, 201);
+        report(&path, "uploading", size, before, &peak);
+        server.shutdown().await.unwrap();
+        return;
+    }
     let uploaded = transfers::upload(
         &link,
         Some(&token),
@@ -131,17 +179,7 @@ async fn main() {
     // Settle, then sample from a baseline.
     tokio::time::sleep(Duration::from_millis(300)).await;
     let before = rss();
-    let peak = Arc::new(AtomicU64::new(before));
-    let running = Arc::new(AtomicBool::new(true));
-    let sampler = {
-        let (peak, running) = (peak.clone(), running.clone());
-        std::thread::spawn(move || {
-            while running.load(Ordering::Relaxed) {
-                peak.fetch_max(rss(), Ordering::Relaxed);
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        })
-    };
+    let (peak, running, sampler) = sample(before);
     let downloads = scratch.path().join("Downloads");
     std::fs::create_dir_all(&downloads).unwrap();
     let saved = if path == "old" {
@@ -181,12 +219,32 @@ async fn main() {
     running.store(false, Ordering::Relaxed);
     sampler.join().unwrap();
     assert_eq!(std::fs::metadata(&saved).unwrap().len(), size);
+    report(&path, "downloading", size, before, &peak);
+    server.shutdown().await.unwrap();
+}
+
+/// A thread noting the highest resident set until `running` is cleared.
+fn sample(before: u64) -> (Arc<AtomicU64>, Arc<AtomicBool>, std::thread::JoinHandle<()>) {
+    let peak = Arc::new(AtomicU64::new(before));
+    let running = Arc::new(AtomicBool::new(true));
+    let sampler = {
+        let (peak, running) = (peak.clone(), running.clone());
+        std::thread::spawn(move || {
+            while running.load(Ordering::Relaxed) {
+                peak.fetch_max(rss(), Ordering::Relaxed);
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        })
+    };
+    (peak, running, sampler)
+}
+
+fn report(path: &str, what: &str, size: u64, before: u64, peak: &AtomicU64) {
     let growth = peak.load(Ordering::Relaxed).saturating_sub(before);
     println!(
-        "{path}: downloading {} MiB grew the process's resident set by {:.1} MiB at its peak (from {:.1} MiB)",
+        "{path}: {what} {} MiB grew the process's resident set by {:.1} MiB at its peak (from {:.1} MiB)",
         size / MIB,
         growth as f64 / MIB as f64,
         before as f64 / MIB as f64
     );
-    server.shutdown().await.unwrap();
 }
