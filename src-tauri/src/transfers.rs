@@ -10,6 +10,7 @@ use std::path::{Path, PathBuf};
 use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
+use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::future::{AbortHandle, Abortable};
@@ -27,6 +28,8 @@ use crate::verify::Roots;
 const CHUNK: usize = 256 * 1024;
 /// The most of an error answer read: servers answer errors with a small JSON object.
 const ERROR_BODY: usize = 64 * 1024;
+/// How long an upload waits for the server's `100 Continue` before sending the file anyway.
+const CONTINUE: Duration = Duration::from_secs(2);
 /// Progress reports per transfer at most: one per this many bytes (and the last one).
 const REPORT_EVERY: u64 = 512 * 1024;
 
@@ -47,6 +50,14 @@ impl Link {
     fn address(&self) -> &str {
         match self {
             Link::Pinned { address, .. } | Link::Plain { address } => address,
+        }
+    }
+
+    /// The server's address as a URL, for messages.
+    fn url(&self) -> String {
+        match self {
+            Link::Pinned { address, .. } => format!("https://{address}"),
+            Link::Plain { address } => format!("http://{address}"),
         }
     }
 }
@@ -158,7 +169,16 @@ pub async fn upload(
     let (head, tail) = multipart_frame(&boundary, fields, file);
     let length = head.len() as u64 + size + tail.len() as u64;
     let sent = Arc::new(tokio::sync::Notify::new());
+    // `Expect: 100-continue`: the server looks at the head (the length, the session, the room)
+    // before a byte of the file is sent. A refusal then arrives as an answer, never as a write
+    // cut short by a server that stopped reading; a server that says nothing gets the file
+    // after a moment anyway.
+    let go_on = Arc::new(tokio::sync::Notify::new());
+    let waiting = go_on.clone();
     let body = FormBody {
+        go_on: Some(Box::pin(async move {
+            let _ = tokio::time::timeout(CONTINUE, waiting.notified()).await;
+        })),
         finished: sent.clone(),
         head: Some(Bytes::from(head)),
         file: opened,
@@ -169,14 +189,20 @@ pub async fn upload(
         length,
         progress: Box::new(progress),
     };
-    let request = request(link, token, http::Method::POST, path)?
+    let mut request = request(link, token, http::Method::POST, path)?
         .header(
             http::header::CONTENT_TYPE,
             format!("multipart/form-data; boundary={boundary}"),
         )
         .header(http::header::CONTENT_LENGTH, length)
+        .header(http::header::EXPECT, "100-continue")
         .body(body)
         .map_err(|e| Error::invalid("invalid_request", e.to_string()))?;
+    hyper::ext::on_informational(&mut request, move |answer| {
+        if answer.status() == http::StatusCode::CONTINUE {
+            go_on.notify_one();
+        }
+    });
     // A large file takes as long as it takes to send; the answer is waited for from then on.
     let answered_in_time = async move {
         sent.notified().await;
@@ -270,22 +296,22 @@ where
             roots,
         } => {
             let stream = transport::connect_verified(address, fingerprint, roots.clone()).await?;
-            send_on(address, stream, request, give_up).await
+            send_on(link, stream, request, give_up).await
         }
         Link::Plain { address } => {
             let attempt = tokio::net::TcpStream::connect(address.as_str());
             let stream = tokio::time::timeout(transport::CONNECT, attempt)
                 .await
-                .map_err(|_| unreachable(address, "timed out"))?
-                .map_err(|e| unreachable(address, &e.to_string()))?;
+                .map_err(|_| unreachable(link, "timed out"))?
+                .map_err(|e| unreachable(link, &e.to_string()))?;
             let _ = stream.set_nodelay(true);
-            send_on(address, stream, request, give_up).await
+            send_on(link, stream, request, give_up).await
         }
     }
 }
 
 async fn send_on<I, B>(
-    address: &str,
+    link: &Link,
     io: I,
     request: http::Request<B>,
     give_up: impl Future<Output = ()>,
@@ -297,15 +323,15 @@ where
 {
     let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(|e| unreachable(address, &e.to_string()))?;
+        .map_err(|e| unreachable(link, &e.to_string()))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!(error = %e, "a transfer's connection ended");
         }
     });
     tokio::select! {
-        answer = sender.send_request(request) => answer.map_err(|e| unreachable(address, &e.to_string())),
-        () = give_up => Err(unreachable(address, "no answer in time")),
+        answer = sender.send_request(request) => answer.map_err(|e| unreachable(link, &e.to_string())),
+        () = give_up => Err(unreachable(link, "no answer in time")),
     }
 }
 
@@ -348,9 +374,9 @@ async fn read_limited(link: &Link, mut body: Incoming, limit: usize) -> Result<B
     Ok(bytes.freeze())
 }
 
-fn unreachable(address: &str, reason: &str) -> Error {
+fn unreachable(link: &Link, reason: &str) -> Error {
     Error::Unreachable {
-        url: format!("https://{address}"),
+        url: link.url(),
         reason: reason.to_owned(),
     }
 }
@@ -410,6 +436,8 @@ impl Drop for Partial {
 
 /// A multipart body read from disk as the connection takes it.
 struct FormBody {
+    /// Until this ends, nothing is sent (the server's `100 Continue`, or enough waiting).
+    go_on: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
     /// Told when the last byte was handed over.
     finished: Arc<tokio::sync::Notify>,
     head: Option<Bytes>,
@@ -445,6 +473,12 @@ impl Body for FormBody {
         cx: &mut Context<'_>,
     ) -> Poll<Option<std::result::Result<Frame<Bytes>, std::io::Error>>> {
         let this = self.get_mut();
+        if let Some(gate) = this.go_on.as_mut() {
+            if gate.as_mut().poll(cx).is_pending() {
+                return Poll::Pending;
+            }
+            this.go_on = None;
+        }
         if let Some(head) = this.head.take() {
             this.count(head.len());
             return Poll::Ready(Some(Ok(Frame::data(head))));

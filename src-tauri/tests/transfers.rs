@@ -524,8 +524,9 @@ async fn an_oversized_upload_gets_the_servers_own_error() {
 async fn a_plain_http_server_gets_the_same_streaming() {
     let data = tempfile::tempdir().unwrap();
     let server = start(data.path(), TlsMode::Off, 64 * MIB as u64).await;
+    let server_address = server.local_addr();
     let plain = Link::Plain {
-        address: server.local_addr().to_string(),
+        address: server_address.to_string(),
     };
     let register = reqwest::Client::new()
         .post(format!("http://{}/api/auth/register", server.local_addr()))
@@ -571,4 +572,23 @@ async fn a_plain_http_server_gets_the_same_streaming() {
     .unwrap();
     assert!(std::fs::read(saved).unwrap() == bytes);
     server.shutdown().await.unwrap();
+
+    // Nothing answers any more: said about the address as the person gave it, nothing written.
+    let empty = tempfile::tempdir().unwrap();
+    let error = transfers::download(
+        &plain,
+        Some(&token),
+        &url,
+        empty.path(),
+        Some("notes.bin"),
+        "x",
+        |_| {},
+    )
+    .await
+    .unwrap_err();
+    match &error {
+        Error::Unreachable { url, .. } => assert_eq!(*url, format!("http://{}", server_address)),
+        other => panic!("{other:?}"),
+    }
+    assert!(names_in(empty.path()).is_empty());
 }
