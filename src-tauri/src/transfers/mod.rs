@@ -5,27 +5,29 @@
 //! disk as the multipart body of the request. Both run over the pinned transport (or plain
 //! HTTP to an `http://` server) and report progress to a callback.
 
-use std::collections::HashMap;
+mod body;
+mod running;
+
+pub use body::multipart_frame;
+pub use running::Transfers;
+
 use std::path::{Path, PathBuf};
-use std::pin::Pin;
-use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::{Bytes, BytesMut};
-use futures_util::future::{AbortHandle, Abortable};
 use http_body_util::BodyExt;
-use hyper::body::{Body, Frame, Incoming, SizeHint};
+use hyper::body::{Body, Incoming};
 use hyper_util::rt::TokioIo;
 use serde::Serialize;
 use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt};
+
+use self::body::{Empty, FormBody};
 
 use crate::error::{Error, Result};
 use crate::transport;
 use crate::verify::Roots;
 
-/// How much of a file is read or written at a time.
-const CHUNK: usize = 256 * 1024;
 /// The most of an error answer read: servers answer errors with a small JSON object.
 const ERROR_BODY: usize = 64 * 1024;
 /// How long an upload waits for the server's `100 Continue` before sending the file anyway.
@@ -165,7 +167,7 @@ pub async fn upload(
 ) -> Result<Uploaded> {
     let opened = tokio::fs::File::open(&file.path).await?;
     let size = opened.metadata().await?.len();
-    let boundary = boundary();
+    let boundary = body::boundary();
     let (head, tail) = multipart_frame(&boundary, fields, file);
     let length = head.len() as u64 + size + tail.len() as u64;
     let sent = Arc::new(tokio::sync::Notify::new());
@@ -216,43 +218,6 @@ pub async fn upload(
         status,
         body: serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null),
     })
-}
-
-/// The text before and after the file's bytes in a multipart/form-data body, written as
-/// browsers write it (names with `"` and line breaks percent-escaped).
-pub fn multipart_frame(boundary: &str, fields: &[(&str, &str)], file: &Outgoing) -> (Vec<u8>, Vec<u8>) {
-    let escape = |value: &str| {
-        value
-            .replace('"', "%22")
-            .replace('\r', "%0D")
-            .replace('\n', "%0A")
-    };
-    let mut head = String::new();
-    for (name, value) in fields {
-        head.push_str(&format!(
-            "--{boundary}\r\nContent-Disposition: form-data; name=\"{}\"\r\n\r\n{value}\r\n",
-            escape(name)
-        ));
-    }
-    let content_type: String = file
-        .content_type
-        .chars()
-        .filter(|c| c.is_ascii_graphic() || *c == ' ')
-        .collect();
-    head.push_str(&format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
-        escape(&file.name),
-        if content_type.is_empty() { "application/octet-stream" } else { &content_type },
-    ));
-    let tail = format!("\r\n--{boundary}--\r\n").into_bytes();
-    (head.into_bytes(), tail)
-}
-
-fn boundary() -> String {
-    let mut raw = [0u8; 16];
-    let _ = getrandom::fill(&mut raw);
-    let hex: String = raw.iter().map(|b| format!("{b:02x}")).collect();
-    format!("----ConfabBoundary{hex}")
 }
 
 fn request(
@@ -431,217 +396,5 @@ impl Drop for Partial {
             // Synchronous on purpose: a cancelled transfer is dropped, with no later await.
             let _ = std::fs::remove_file(&self.path);
         }
-    }
-}
-
-/// A multipart body read from disk as the connection takes it.
-struct FormBody {
-    /// Until this ends, nothing is sent (the server's `100 Continue`, or enough waiting).
-    go_on: Option<Pin<Box<dyn Future<Output = ()> + Send>>>,
-    /// Told when the last byte was handed over.
-    finished: Arc<tokio::sync::Notify>,
-    head: Option<Bytes>,
-    file: tokio::fs::File,
-    /// File bytes still to send.
-    left: u64,
-    tail: Option<Bytes>,
-    sent: u64,
-    reported: u64,
-    length: u64,
-    progress: Box<dyn FnMut(Progress) + Send>,
-}
-
-impl FormBody {
-    fn count(&mut self, n: usize) {
-        self.sent += n as u64;
-        if self.sent - self.reported >= REPORT_EVERY || self.sent == self.length {
-            self.reported = self.sent;
-            (self.progress)(Progress {
-                done: self.sent,
-                total: Some(self.length),
-            });
-        }
-    }
-}
-
-impl Body for FormBody {
-    type Data = Bytes;
-    type Error = std::io::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<std::result::Result<Frame<Bytes>, std::io::Error>>> {
-        let this = self.get_mut();
-        if let Some(gate) = this.go_on.as_mut() {
-            if gate.as_mut().poll(cx).is_pending() {
-                return Poll::Pending;
-            }
-            this.go_on = None;
-        }
-        if let Some(head) = this.head.take() {
-            this.count(head.len());
-            return Poll::Ready(Some(Ok(Frame::data(head))));
-        }
-        if this.left > 0 {
-            let want = usize::try_from(this.left).unwrap_or(CHUNK).min(CHUNK);
-            let mut buffer = BytesMut::zeroed(want);
-            let mut read = tokio::io::ReadBuf::new(&mut buffer);
-            return match Pin::new(&mut this.file).poll_read(cx, &mut read) {
-                Poll::Pending => Poll::Pending,
-                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(e))),
-                Poll::Ready(Ok(())) => {
-                    let n = read.filled().len();
-                    if n == 0 {
-                        return Poll::Ready(Some(Err(std::io::Error::new(
-                            std::io::ErrorKind::UnexpectedEof,
-                            "the file got shorter while it was being sent",
-                        ))));
-                    }
-                    buffer.truncate(n);
-                    this.left -= n as u64;
-                    this.count(n);
-                    Poll::Ready(Some(Ok(Frame::data(buffer.freeze()))))
-                }
-            };
-        }
-        match this.tail.take() {
-            Some(tail) => {
-                this.count(tail.len());
-                this.finished.notify_one();
-                Poll::Ready(Some(Ok(Frame::data(tail))))
-            }
-            None => Poll::Ready(None),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        self.head.is_none() && self.left == 0 && self.tail.is_none()
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(self.length - self.sent)
-    }
-}
-
-/// A request without a body.
-struct Empty;
-
-impl Body for Empty {
-    type Data = Bytes;
-    type Error = std::convert::Infallible;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        _: &mut Context<'_>,
-    ) -> Poll<Option<std::result::Result<Frame<Bytes>, Self::Error>>> {
-        Poll::Ready(None)
-    }
-
-    fn is_end_stream(&self) -> bool {
-        true
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        SizeHint::with_exact(0)
-    }
-}
-
-/// Transfers running for the page, by the id it chose, so that it can cancel them.
-#[derive(Default)]
-pub struct Transfers {
-    running: Mutex<HashMap<String, AbortHandle>>,
-}
-
-impl Transfers {
-    /// Runs `work` as transfer `id` until it ends or [`Transfers::cancel`] drops it (then
-    /// [`Error::Cancelled`]). An id already running is refused.
-    pub async fn run<T>(&self, id: &str, work: impl Future<Output = Result<T>>) -> Result<T> {
-        if id.is_empty() || id.len() > 64 {
-            return Err(Error::invalid("invalid_transfer", "that is not a transfer id"));
-        }
-        let (handle, registration) = AbortHandle::new_pair();
-        {
-            let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
-            if running.contains_key(id) {
-                return Err(Error::invalid(
-                    "invalid_transfer",
-                    "that transfer is already running",
-                ));
-            }
-            running.insert(id.to_owned(), handle);
-        }
-        let outcome = Abortable::new(work, registration).await;
-        self.running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(id);
-        outcome.unwrap_or(Err(Error::Cancelled))
-    }
-
-    /// Stops transfer `id`, if it is still running; a download's partial file is removed.
-    pub fn cancel(&self, id: &str) {
-        if let Some(handle) = self
-            .running
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .remove(id)
-        {
-            handle.abort();
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn outgoing(name: &str) -> Outgoing {
-        Outgoing {
-            path: PathBuf::from("/nowhere"),
-            name: name.to_owned(),
-            content_type: "text/plain".to_owned(),
-        }
-    }
-
-    #[test]
-    fn the_form_is_framed_as_browsers_frame_it() {
-        let (head, tail) = multipart_frame(
-            "B",
-            &[("caption", "hi"), ("client_msg_id", "c1")],
-            &outgoing("a\"b\n.txt"),
-        );
-        assert_eq!(
-            String::from_utf8(head).unwrap(),
-            "--B\r\nContent-Disposition: form-data; name=\"caption\"\r\n\r\nhi\r\n\
-             --B\r\nContent-Disposition: form-data; name=\"client_msg_id\"\r\n\r\nc1\r\n\
-             --B\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a%22b%0A.txt\"\r\n\
-             Content-Type: text/plain\r\n\r\n"
-        );
-        assert_eq!(tail, b"\r\n--B--\r\n");
-    }
-
-    #[tokio::test]
-    async fn a_cancelled_transfer_ends_as_cancelled_and_its_id_is_free_again() {
-        let transfers = std::sync::Arc::new(Transfers::default());
-        let running = transfers.clone();
-        let task = tokio::spawn(async move {
-            running
-                .run("t1", async {
-                    std::future::pending::<()>().await;
-                    Ok(())
-                })
-                .await
-        });
-        for _ in 0..100 {
-            if transfers.running.lock().unwrap().contains_key("t1") {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
-        transfers.cancel("t1");
-        assert!(matches!(task.await.unwrap(), Err(Error::Cancelled)));
-        assert_eq!(transfers.run("t1", async { Ok(5) }).await.unwrap(), 5);
-        assert!(transfers.run("", async { Ok(()) }).await.is_err());
     }
 }
