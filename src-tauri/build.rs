@@ -67,6 +67,11 @@ fn main() {
             "lan_watch",
             "lan_unwatch",
             "lan_scan",
+            "download_file",
+            "pick_files",
+            "upload_file",
+            "release_picked_file",
+            "cancel_transfer",
         ]),
     ))
     .expect("running tauri-build");

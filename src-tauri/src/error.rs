@@ -39,6 +39,18 @@ pub enum Error {
     EmptyFile,
     #[error("the picked image is no longer available; pick it again")]
     UnknownPick,
+    /// The server refused a transfer: its own error, with its status.
+    #[error("{message}")]
+    Server {
+        status: u16,
+        code: String,
+        message: String,
+    },
+    /// A transfer's connection ended before the whole answer arrived.
+    #[error("the transfer from {address} stopped before it was complete ({reason}); nothing was kept")]
+    Interrupted { address: String, reason: String },
+    #[error("the transfer was cancelled")]
+    Cancelled,
     #[error("settings could not be saved: {0}")]
     Settings(String),
     #[error("{0}")]
@@ -56,8 +68,11 @@ impl Error {
     }
 
     /// The stable code the web client maps to a message in its language.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> &str {
         match self {
+            Error::Server { code, .. } => code,
+            Error::Interrupted { .. } => "interrupted",
+            Error::Cancelled => "aborted",
             Error::Invalid { code, .. } => code,
             Error::Unreachable { .. } => "unreachable",
             Error::NotConfab { .. } => "not_confab",
@@ -78,9 +93,13 @@ impl Error {
 impl Serialize for Error {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
         use serde::ser::SerializeStruct;
-        let mut s = serializer.serialize_struct("Error", 2)?;
+        let mut s = serializer.serialize_struct("Error", 3)?;
         s.serialize_field("code", self.code())?;
         s.serialize_field("message", &self.to_string())?;
+        // The page reads a server's refusal as it reads any answer of the server's.
+        if let Error::Server { status, .. } = self {
+            s.serialize_field("status", status)?;
+        }
         s.end()
     }
 }
@@ -96,5 +115,15 @@ mod tests {
         assert!(json["message"].as_str().unwrap().contains("8080"));
         let json = serde_json::to_value(Error::invalid("invalid_url", "bad")).unwrap();
         assert_eq!(json, serde_json::json!({"code": "invalid_url", "message": "bad"}));
+        let json = serde_json::to_value(Error::Server {
+            status: 413,
+            code: "payload_too_large".into(),
+            message: "too big".into(),
+        })
+        .unwrap();
+        assert_eq!(
+            json,
+            serde_json::json!({"code": "payload_too_large", "message": "too big", "status": 413})
+        );
     }
 }

@@ -22,6 +22,7 @@ pub mod remote;
 pub mod rendering;
 pub mod secrets;
 pub mod settings;
+pub mod transfers;
 pub mod transport;
 pub mod tray;
 pub mod updates;
@@ -474,6 +475,11 @@ pub fn run() {
             commands::lan_watch,
             commands::lan_unwatch,
             commands::lan_scan,
+            commands::download_file,
+            commands::pick_files,
+            commands::upload_file,
+            commands::release_picked_file,
+            commands::cancel_transfer,
         ])
         // The web client's requests to an https server, carried over the pinned transport.
         .register_asynchronous_uri_scheme_protocol(pinned::SCHEME, pinned::protocol)
@@ -485,6 +491,8 @@ pub fn run() {
             pinned::manage(app.handle())?;
             app.manage(state);
             app.manage(tray::TrayState::default());
+            app.manage(picker::Files::default());
+            app.manage(transfers::Transfers::default());
             open_main_window(app.handle())?;
             tray::install(app.handle(), language);
             lifecycle::watch_hosting(app.handle());

@@ -1,6 +1,8 @@
-//! Images chosen with the native file dialog. The webview never names a file: Rust opens the
-//! dialog, reads the chosen file, checks it (size, real image by content), and keeps the bytes
-//! under an opaque id until the web client takes them for upload.
+//! Files chosen with the native file dialog. The webview never names a file: Rust opens the
+//! dialog. An image is read and checked (size, real image by content) and its bytes kept under
+//! an opaque id until the web client takes them; any other file stays on disk, its path kept
+//! under an opaque id, and is streamed from there when the web client uploads it
+//! ([`crate::transfers`]).
 
 use std::collections::VecDeque;
 use std::sync::Mutex;
@@ -67,9 +69,7 @@ pub struct Picks {
 impl Picks {
     /// Keeps `picked` and returns its description with a fresh id.
     pub fn hold(&self, picked: Picked) -> PickedInfo {
-        let mut raw = [0u8; 12];
-        let _ = getrandom::fill(&mut raw);
-        let id: String = raw.iter().map(|b| format!("{b:02x}")).collect();
+        let id = fresh_id();
         let info = PickedInfo {
             id: id.clone(),
             name: picked.name.clone(),
@@ -98,6 +98,102 @@ impl Picks {
             .map(|(_, picked)| picked)
             .ok_or(Error::UnknownPick)
     }
+}
+
+/// Files picked for upload, held at once; older ones are forgotten.
+const FILES_HELD: usize = 64;
+
+/// A file chosen for upload, as the web client learns of it.
+#[derive(Clone, Debug, Serialize)]
+pub struct FileInfo {
+    pub id: String,
+    pub name: String,
+    pub size: u64,
+    pub content_type: &'static str,
+}
+
+/// Paths of files picked for upload, by opaque id. Unlike images they are not taken once: a
+/// failed upload is retried from the same file.
+#[derive(Default)]
+pub struct Files {
+    held: Mutex<VecDeque<(String, crate::transfers::Outgoing)>>,
+}
+
+impl Files {
+    /// Keeps the file at `path` (read now for its size) and describes it with a fresh id.
+    pub fn hold(&self, path: std::path::PathBuf) -> Result<FileInfo> {
+        let size = std::fs::metadata(&path)?.len();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "file".to_owned());
+        let content_type = content_type_of(&name);
+        let id = fresh_id();
+        let outgoing = crate::transfers::Outgoing {
+            path,
+            name: name.clone(),
+            content_type: content_type.to_owned(),
+        };
+        let mut held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.push_back((id.clone(), outgoing));
+        while held.len() > FILES_HELD {
+            held.pop_front();
+        }
+        Ok(FileInfo {
+            id,
+            name,
+            size,
+            content_type,
+        })
+    }
+
+    /// The file picked as `id`.
+    pub fn get(&self, id: &str) -> Result<crate::transfers::Outgoing> {
+        let held = self
+            .held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        held.iter()
+            .find(|(held_id, _)| held_id == id)
+            .map(|(_, outgoing)| outgoing.clone())
+            .ok_or(Error::UnknownPick)
+    }
+
+    /// Forgets the file picked as `id` (its upload is done or discarded).
+    pub fn release(&self, id: &str) {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .retain(|(held_id, _)| held_id != id);
+    }
+}
+
+/// The type a browser would give a file by its name: what the web client shows and the server
+/// starts from (it checks images by content itself).
+pub fn content_type_of(name: &str) -> &'static str {
+    let extension = name
+        .rsplit_once('.')
+        .map(|(_, e)| e.to_ascii_lowercase())
+        .unwrap_or_default();
+    match extension.as_str() {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "gif" => "image/gif",
+        "webp" => "image/webp",
+        "pdf" => "application/pdf",
+        "txt" => "text/plain",
+        "zip" => "application/zip",
+        _ => "application/octet-stream",
+    }
+}
+
+fn fresh_id() -> String {
+    let mut raw = [0u8; 12];
+    let _ = getrandom::fill(&mut raw);
+    raw.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -146,5 +242,24 @@ mod tests {
         assert_eq!(taken.name, "5.gif");
         assert!(picks.take(&infos[5].id).is_err(), "taken once");
         assert!(picks.take("../../etc/passwd").is_err());
+    }
+
+    #[test]
+    fn picked_files_are_kept_by_id_for_retries_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("Report.PDF");
+        std::fs::write(&path, b"%PDF-1.7").unwrap();
+        let files = Files::default();
+        let info = files.hold(path.clone()).unwrap();
+        assert_eq!(
+            (info.name.as_str(), info.size, info.content_type),
+            ("Report.PDF", 8, "application/pdf")
+        );
+        assert_eq!(files.get(&info.id).unwrap().path, path);
+        assert_eq!(files.get(&info.id).unwrap().path, path, "not taken once");
+        files.release(&info.id);
+        assert!(matches!(files.get(&info.id), Err(Error::UnknownPick)));
+        assert!(files.get("../../etc/passwd").is_err());
+        assert!(files.hold(dir.path().join("gone")).is_err());
     }
 }

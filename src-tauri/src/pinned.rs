@@ -134,6 +134,32 @@ impl Pinning {
         pins.at(address).map(|pin| pin.fingerprint.clone())
     }
 
+    /// How a transfer reaches `server` (`https://…` or `http://…`): an https server only with
+    /// its pinned certificate, where REST calls last found it.
+    pub fn link_for(&self, server: &str) -> Result<crate::transfers::Link> {
+        if server.starts_with("http://") {
+            let parsed =
+                url::Url::parse(server).map_err(|_| Error::invalid("invalid_url", "not an address"))?;
+            // IPv6 hosts come bracketed, as an address needs them.
+            let host = parsed
+                .host_str()
+                .ok_or_else(|| Error::invalid("invalid_url", "not an address"))?;
+            let port = parsed.port_or_known_default().unwrap_or(80);
+            return Ok(crate::transfers::Link::Plain {
+                address: format!("{host}:{port}"),
+            });
+        }
+        let address = transport::address_of(server)?;
+        let fingerprint = self.fingerprint_at(&address).ok_or_else(|| Error::NotPinned {
+            address: address.clone(),
+        })?;
+        Ok(crate::transfers::Link::Pinned {
+            address: self.transport.route(&address),
+            fingerprint,
+            roots: self.transport.roots(),
+        })
+    }
+
     /// The server pinned at `from` answered, with its pinned certificate, at `to`: that address
     /// goes first in its list.
     fn note_moved(&self, from: &str, to: &str) -> Result<()> {

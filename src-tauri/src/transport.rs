@@ -28,9 +28,9 @@ use crate::pins::Sighting;
 use crate::verify::{self, Roots};
 
 /// How long connecting and the TLS handshake may take together.
-const CONNECT: Duration = Duration::from_secs(6);
+pub(crate) const CONNECT: Duration = Duration::from_secs(6);
 /// How long a request may wait for its answer's head (bodies stream on).
-const ANSWER: Duration = Duration::from_secs(60);
+pub(crate) const ANSWER: Duration = Duration::from_secs(60);
 /// Idle connections kept per server: the web client rarely has more requests in flight.
 const IDLE: usize = 6;
 
@@ -304,6 +304,12 @@ pub async fn websocket_with(
         .map_err(|_| unreachable(address, "the WebSocket upgrade timed out"))?
         .map_err(|e| unreachable(address, &e.to_string()))?;
     Ok(socket)
+}
+
+/// A TLS connection to `address` that succeeds only with the certificate `fingerprint` names or,
+/// with `roots`, one they vouch for: what REST calls use, for a connection of its own.
+pub async fn connect_verified(address: &str, fingerprint: &str, roots: Option<Roots>) -> Result<Stream> {
+    connect(address, Arc::new(verify::client_config(fingerprint, roots))).await
 }
 
 /// A TLS connection to `address` that succeeds only with the certificate `fingerprint` names.

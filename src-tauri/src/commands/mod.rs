@@ -2,8 +2,10 @@
 //! validates what it receives from the webview.
 
 mod pinning;
+mod transfers;
 
 pub use pinning::*;
+pub use transfers::*;
 
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, Manager, State, WebviewWindow};
@@ -255,10 +257,7 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
         .get("x-file-name")
         .and_then(|v| v.to_str().ok())
         .and_then(downloads::decode_name);
-    let folder = app
-        .path()
-        .download_dir()
-        .or_else(|_| app.path().home_dir().map(|home| home.join("Downloads")))?;
+    let folder = downloads_folder(&app)?;
     std::fs::create_dir_all(&folder)?;
     let path = downloads::destination(&folder, name.as_deref());
     std::fs::write(&path, bytes)?;
@@ -271,6 +270,14 @@ pub fn save_download(app: AppHandle, request: tauri::ipc::Request<'_>) -> Result
         tracing::warn!(error = %e, path = %path.display(), "could not mark the download's origin");
     }
     Ok(path.display().to_string())
+}
+
+/// The person's Downloads folder (`~/Downloads` where the platform names none).
+fn downloads_folder(app: &AppHandle) -> Result<std::path::PathBuf> {
+    Ok(app
+        .path()
+        .download_dir()
+        .or_else(|_| app.path().home_dir().map(|home| home.join("Downloads")))?)
 }
 
 /// The `confab://` links that arrived before the web client listened; later ones come as

@@ -11,7 +11,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:net';
 import { request } from 'node:https';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { WebDriver, sleep } from './webdriver.mjs';
@@ -230,11 +230,19 @@ async function main() {
         let progress = 0;
         const { message } = await net.uploadFile(roomId, new File([body], 'pinned.txt', { type: 'text/plain' }), { onProgress: (f) => (progress = f) });
         const blob = await net.fetchFile(message.attachment.url);
-        return { same: (await blob.text()) === body, name: message.attachment.file_name, progress };
+        // Saved by the app itself, streamed from the pinned connection to ~/Downloads.
+        const steps = [];
+        const { path } = await net.downloadFile(message.attachment.url, 'pinned.txt', { onProgress: (p) => steps.push(p) });
+        return { same: (await blob.text()) === body, name: message.attachment.file_name, progress, path, last: steps.at(-1), size: body.length };
       })().then(done, (e) => done({ error: String(e?.message ?? e) }));`,
       [stored.room.id],
     );
     if (!roundTrip?.same || roundTrip.name !== 'pinned.txt') throw new Error(`upload and download: ${JSON.stringify(roundTrip)}`);
+    const savedAt = join(process.env.HOME, 'Downloads', 'pinned.txt');
+    if (roundTrip.path !== savedAt || readFileSync(savedAt, 'utf8') !== 'a file over pinned TLS '.repeat(2000)) {
+      throw new Error(`the app's download: ${JSON.stringify(roundTrip)}`);
+    }
+    if (roundTrip.last?.done !== roundTrip.size || roundTrip.last?.total !== roundTrip.size) throw new Error(`download progress: ${JSON.stringify(roundTrip.last)}`);
     const pins = await wd.executeAsync(
       "const done = arguments[arguments.length - 1]; window.__TAURI__.core.invoke('pinned_servers').then((p) => done(p), (e) => done(String(e)))",
     );

@@ -52,7 +52,9 @@ export function createUploads(ctx) {
         break;
       }
       const clientMsgId = newClientMsgId();
-      const previewUrl = isImageType(file.type) && typeof URL?.createObjectURL === 'function' ? URL.createObjectURL(file) : null;
+      // A file picked in the desktop app stays on disk (no Blob to preview); it shows as a file.
+      const isBlob = typeof Blob !== 'undefined' && file instanceof Blob;
+      const previewUrl = isBlob && isImageType(file.type) && typeof URL?.createObjectURL === 'function' ? URL.createObjectURL(file) : null;
       uploadFiles.set(clientMsgId, { file, controller: null, previewUrl });
       dispatch({
         type: 'upload/add',
@@ -104,6 +106,7 @@ export function createUploads(ctx) {
     uploadFiles.delete(clientMsgId);
     entry?.controller?.abort();
     if (entry?.previewUrl) URL.revokeObjectURL(entry.previewUrl);
+    if (entry) api.releaseFile(entry.file);
     dispatch({ type: 'upload/remove', clientMsgId });
   }
 
@@ -145,6 +148,8 @@ export function createUploads(ctx) {
     /** Downloads an attachment with the session token; resolves with a Blob. */
     fetchFile: (url, options) => api.fetchFile(url, options),
     saveFile: (blob, name) => api.saveFile(blob, name),
+    /** Saves an attachment where downloads go (streamed to disk by the desktop app). */
+    downloadFile: (url, name, options) => api.downloadFile(url, name, options),
   };
 
   return { dropUploads, actions };

@@ -327,6 +327,7 @@ export const en = {
   'attachment.file': 'File',
   'attachment.download': 'Download',
   'attachment.downloadNamed': ({ name }) => `Download ${name}`,
+  'attachment.downloading': ({ percent }) => `Downloading… ${percent}%`,
   'attachment.savedTo': ({ path }) => `Saved to ${path}`,
 
   'welcome.title': 'Welcome to Confab',

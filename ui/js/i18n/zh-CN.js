@@ -324,6 +324,7 @@ export const zh = {
   'attachment.file': '文件',
   'attachment.download': '下载',
   'attachment.downloadNamed': ({ name }) => `下载 ${name}`,
+  'attachment.downloading': ({ percent }) => `下载中… ${percent}%`,
   'attachment.savedTo': ({ path }) => `已保存到 ${path}`,
 
   'welcome.title': '欢迎使用 Confab',

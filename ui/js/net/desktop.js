@@ -1,10 +1,10 @@
 // The desktop app (Tauri): the only code that calls `invoke`. Its platform services (native
 // picker, notifications, downloads, settings), its own commands (`desktop.*`) and the session
-// tokens it handed over at start.
+// tokens it handed over at start. Attachments download, and files picked with the native dialog
+// upload, in the app itself (streamed from and to disk): the page never holds their bytes.
 
 import { DESKTOP_CAPABILITIES, normalizeServer } from '../platform-settings.js';
 import { ApiError } from './errors.js';
-import { chooseFiles } from './browser.js';
 import { PinnedSocket } from './pinned-socket.js';
 
 /** Tauri's global API when this page runs inside the desktop app. */
@@ -16,7 +16,8 @@ export function tauri() {
 /** Turns a rejected `invoke` (`{code, message}`, or a bare string) into an ApiError. */
 function desktopError(error) {
   if (error instanceof ApiError) return error;
-  if (error && typeof error === 'object' && typeof error.code === 'string') return new ApiError(0, { code: error.code, message: error.message ?? '' });
+  // A server's refusal of a transfer carries its status, as a fetch's answer would.
+  if (error && typeof error === 'object' && typeof error.code === 'string') return new ApiError(Number(error.status) || 0, { code: error.code, message: error.message ?? '' });
   return new ApiError(0, { code: 'desktop', message: String(error?.message ?? error ?? 'desktop error') });
 }
 
@@ -56,6 +57,48 @@ export function reportTrustProblem(error) {
   trustProblemHandler(error);
 }
 
+/** A file chosen with the app's native dialog: it stays on disk, known to the page by an id. */
+export class PickedFile {
+  constructor({ id, name, size, content_type: type }) {
+    this.picked = String(id);
+    this.name = String(name || 'file');
+    this.size = Number(size) || 0;
+    this.type = String(type || 'application/octet-stream');
+  }
+}
+
+let transfers = 0;
+
+/** An id for a transfer the page may cancel. */
+function newTransferId() {
+  transfers += 1;
+  return `t${Date.now().toString(36)}-${transfers}`;
+}
+
+/**
+ * Runs transfer command `command` with `args`, progress on a Channel to `onProgress({done,
+ * total})`, and cancels it in the app when `signal` aborts (rejecting with code `aborted`).
+ */
+async function transfer(command, args, { onProgress = null, signal = null } = {}) {
+  const Channel = tauri()?.core?.Channel;
+  if (signal?.aborted) throw new ApiError(0, { code: 'aborted', message: 'cancelled' });
+  const id = newTransferId();
+  const channel = typeof Channel === 'function' ? new Channel() : null;
+  if (channel) channel.onmessage = (progress) => onProgress?.(progress);
+  const onAbort = () => invoke('cancel_transfer', { transfer: id }).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    return await invoke(command, { ...args, transfer: id, onProgress: channel });
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** The token to hand the app for `server`: none when the app keeps that very one itself. */
+function tokenForApp(server, token) {
+  return token && desktopToken(server) !== token ? token : null;
+}
+
 export function desktopPlatform() {
   return {
     name: 'desktop',
@@ -83,7 +126,35 @@ export function desktopPlatform() {
       const data = bytes instanceof ArrayBuffer || ArrayBuffer.isView(bytes) ? bytes : new Uint8Array(bytes ?? []);
       return new File([data], info.name || 'image', { type: info.content_type || 'application/octet-stream' });
     },
-    pickFiles: () => chooseFiles({ multiple: true }),
+    /** The native dialog; the files stay on disk (PickedFile) and upload from there. */
+    async pickFiles() {
+      const infos = await invoke('pick_files');
+      return (infos ?? []).map((info) => new PickedFile(info));
+    },
+    /**
+     * Uploads a PickedFile from disk to room `roomId` on `server`, streamed by the app; resolves
+     * with `{message, created}` like any upload.
+     */
+    async uploadPicked({ server, roomId, file, caption, clientMsgId, token, onProgress, signal }) {
+      const { status, body } = await transfer(
+        'upload_file',
+        { server, roomId: Number(roomId), picked: file.picked, caption: caption || null, clientMsgId: clientMsgId || null, token: tokenForApp(server, token) },
+        { onProgress, signal },
+      );
+      return { message: body?.message ?? null, created: status === 201 };
+    },
+    /** The app may forget a PickedFile (its upload is done or discarded). */
+    releasePicked(file) {
+      if (file instanceof PickedFile) invoke('release_picked_file', { picked: file.picked }).catch(() => {});
+    },
+    /**
+     * Downloads attachment `url` of `server` into the Downloads folder, streamed by the app to
+     * disk (the bytes never reach the page), named `name`; resolves with `{path}`.
+     */
+    async downloadFile({ server, url, name, token, onProgress, signal }) {
+      const path = await transfer('download_file', { server, url, name: name || null, token: tokenForApp(server, token) }, { onProgress, signal });
+      return { path };
+    },
     // The operating system asks, if it asks at all; the app's settings decide.
     notificationPermission: () => 'granted',
     requestNotificationPermission: async () => 'granted',
@@ -95,8 +166,8 @@ export function desktopPlatform() {
       invoke('set_unread_count', { count: Math.max(0, Math.min(9999, Math.floor(count) || 0)) }).catch(() => {});
     },
     /**
-     * The webview cannot save blob downloads itself: the app writes the bytes into the Downloads
-     * folder (given a name, never a path) and says where.
+     * A Blob the page already holds (the webview cannot save it itself): the app writes the
+     * bytes into the Downloads folder (given a name, never a path) and says where.
      */
     async saveFile(blob, name) {
       const bytes = new Uint8Array(await blob.arrayBuffer());

@@ -1,9 +1,11 @@
 // Attachments over HTTP: `uploadFile()` sends a file with progress (XMLHttpRequest, the only
 // API that reports upload progress); `fetchFile()` downloads one with the token (an <img>
-// cannot send the Authorization header).
+// cannot send the Authorization header); `downloadFile()` saves one where downloads go. In the
+// desktop app a file picked with its native dialog uploads, and a download is saved, by the app
+// itself, streamed from and to disk; a Blob the page holds (dropped, pasted) goes as today.
 
 import { ApiError } from './errors.js';
-import { apiUrl, throughApp } from './platform.js';
+import { apiUrl, throughApp, currentPlatform, configuredBase, serverUrl } from './platform.js';
 import { currentToken } from './session.js';
 import { enc, responseError } from './rest.js';
 
@@ -15,6 +17,17 @@ import { enc, responseError } from './rest.js';
  */
 export function uploadFile(roomId, file, { caption = '', clientMsgId = null, onProgress = null, signal = null } = {}) {
   const token = currentToken();
+  const platform = currentPlatform();
+  if (file?.picked && platform.uploadPicked) {
+    const progress = onProgress && (({ done, total }) => total > 0 && onProgress(done / total));
+    return platform
+      .uploadPicked({ server: serverUrl(), roomId, file, caption, clientMsgId, token, onProgress: progress, signal })
+      .catch((error) => Promise.reject(asAnswer(error)))
+      .then(({ message, created }) => {
+        onProgress?.(1);
+        return { message, created };
+      });
+  }
   return new Promise((resolve, reject) => {
     if (signal?.aborted) {
       reject(new ApiError(0, { code: 'aborted', message: 'upload cancelled' }));
@@ -145,4 +158,35 @@ export async function fetchFile(url, { signal = null } = {}) {
     if (e?.name === 'AbortError') throw new ApiError(0, { code: 'aborted', message: 'download cancelled' });
     throw new ApiError(0, { code: 'network', message: e?.message || 'network error' });
   }
+}
+
+/** An app transfer's error read as the server's answer would be (session lost, pin changed…). */
+function asAnswer(error) {
+  if (!(error instanceof ApiError) || error.code === 'aborted') return error;
+  return responseError(error.status, { error: { code: error.code, message: error.message } });
+}
+
+/**
+ * Saves attachment `url` as `name` where the platform keeps downloads; resolves with `{path}`
+ * (null when the browser decides). In the desktop app the app downloads it itself, streamed to
+ * disk, reporting `onProgress({done, total})` (total null when unknown); elsewhere it is fetched
+ * with the token and handed to the browser. `signal` cancels (code `aborted`; nothing is kept).
+ */
+export async function downloadFile(url, name, { onProgress = null, signal = null } = {}) {
+  const platform = currentPlatform();
+  if (platform.downloadFile && configuredBase() && !/^https?:/i.test(url)) {
+    try {
+      return await platform.downloadFile({ server: serverUrl(), url, name, token: currentToken(), onProgress, signal });
+    } catch (error) {
+      throw asAnswer(error);
+    }
+  }
+  const blob = await fetchFile(url, { signal });
+  onProgress?.({ done: blob.size, total: blob.size });
+  return platform.saveFile(blob, name);
+}
+
+/** The platform may forget a file picked for upload (done or discarded). */
+export function releaseFile(file) {
+  currentPlatform().releasePicked?.(file);
 }

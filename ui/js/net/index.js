@@ -19,5 +19,5 @@ export {
   saveOutbox, loadOutbox, rememberUser, lastUser, onSessionLost, onPasswordChangeRequired,
 } from './session.js';
 export { auth, rooms, messages, users, dms, mentions, threads, search, admin, serverInfo } from './rest.js';
-export { uploadFile, fetchFile } from './files.js';
+export { uploadFile, fetchFile, downloadFile, releaseFile } from './files.js';
 export { PING_INTERVAL_MS, PONG_TIMEOUT_MS, READY_TIMEOUT_MS, backoffDelay, openSocket } from './socket.js';

@@ -26,11 +26,12 @@ export function isImageAttachment(message) {
 
 /**
  * The attachment views of one message list. `fetchFile(url, {signal})` downloads with the
- * token; `saveFile(blob, name)` saves a download where the platform keeps them; `scroller` is
- * the scrolling element (for lazy loading). Call `sweep()` after the list changed and
- * `releaseAll()` when it is emptied or goes away.
+ * token; `downloadFile(url, name, {onProgress})` saves an attachment where the platform keeps
+ * downloads (without it: `fetchFile`, then `saveFile(blob, name)`); `scroller` is the scrolling
+ * element (for lazy loading). Call `sweep()` after the list changed and `releaseAll()` when it
+ * is emptied or goes away.
  */
-export function createAttachmentViews({ fetchFile, saveFile, scroller }) {
+export function createAttachmentViews({ fetchFile, saveFile, downloadFile = null, scroller }) {
   const media = createMediaCache({ fetchBlob: fetchFile });
   const held = new Map(); // element → cache key it holds
   const waiting = new Set(); // elements observed, not yet loaded
@@ -128,19 +129,28 @@ export function createAttachmentViews({ fetchFile, saveFile, scroller }) {
     );
   }
 
-  /** Downloads an attachment with the token and hands it to the browser as a file named as sent. */
+  /**
+   * Saves an attachment, named as sent, where downloads go; the button's label follows the
+   * progress when the platform reports it (the desktop app streams large files to disk).
+   */
   async function saveAttachment(a, button = null) {
+    const label = button?.querySelector('span') ?? null;
+    const idle = label?.textContent ?? '';
     if (button) {
       button.disabled = true;
       button.setAttribute('aria-busy', 'true');
     }
+    const onProgress = ({ done, total } = {}) => {
+      if (label && total > 0) label.textContent = t('attachment.downloading', { percent: Math.floor((100 * Math.min(done, total)) / total) });
+    };
     try {
-      const blob = await fetchFile(a.url);
-      const { path } = await saveFile(blob, a.file_name || 'download');
+      const name = a.file_name || 'download';
+      const { path } = downloadFile ? await downloadFile(a.url, name, { onProgress }) : await saveFile(await fetchFile(a.url), name);
       if (path) toast(t('attachment.savedTo', { path }));
     } catch (error) {
-      toast(errorText(error), { kind: 'error' });
+      if (error?.code !== 'aborted') toast(errorText(error), { kind: 'error' });
     } finally {
+      if (label) label.textContent = idle;
       if (button) {
         button.disabled = false;
         button.removeAttribute('aria-busy');

@@ -63,6 +63,7 @@ export function createMessageList({ actions }) {
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
+    downloadFile: (url, name, options) => actions.downloadFile(url, name, options),
     scroller,
   });
   const { signature, renderRow } = createRowViews({ actions, attachments, current: () => ({ state, editing, focusId: history?.focus?.id ?? null }), startEditing, stopEditing });

@@ -17,6 +17,7 @@ export function createThreadPanel({ actions }) {
   const attachments = createAttachmentViews({
     fetchFile: (url, options) => actions.fetchFile(url, options),
     saveFile: (blob, name) => actions.saveFile(blob, name),
+    downloadFile: (url, name, options) => actions.downloadFile(url, name, options),
     scroller: body,
   });
   const rows = createRowViews({

@@ -129,6 +129,29 @@ function fakeTauri(context, { serverUrl, takenPorts = [], lanAddress = '192.168.
       take_picked_image: () => new Uint8Array(window.__fakePick.bytes).buffer,
       // The raw bytes are the body and the name travels in a header, as the app expects.
       save_download: (bytes, options) => `/home/me/Downloads/${decodeURIComponent(options.headers['x-file-name'])}`,
+      // Files the person chose in the native dialog (window.__fakeFiles: {name, type, text});
+      // the app, not the page, sends them and fetches downloads (done here with fetch).
+      pick_files: () => (window.__fakeFiles ?? []).map((f, i) => ({ id: `file-${i}`, name: f.name, size: new TextEncoder().encode(f.text).length, content_type: f.type })),
+      upload_file: async ({ server, roomId, picked, caption, clientMsgId, token }) => {
+        // The app's own token for the server when it keeps one, else the page's.
+        token = token || load().settings.sessions[server];
+        const chosen = window.__fakeFiles[Number(picked.slice('file-'.length))];
+        const form = new FormData();
+        if (caption) form.append('caption', caption);
+        if (clientMsgId) form.append('client_msg_id', clientMsgId);
+        form.append('file', new Blob([chosen.text], { type: chosen.type }), chosen.name);
+        const answer = await fetch(`${server}/api/rooms/${roomId}/uploads`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: form });
+        const body = await answer.json();
+        if (!answer.ok) throw { ...body.error, status: answer.status };
+        return { status: answer.status, body };
+      },
+      release_picked_file: () => null,
+      download_file: async ({ server, url, name, token }) => {
+        token = token || load().settings.sessions[server];
+        const answer = await fetch(`${server}${url}`, { headers: { authorization: `Bearer ${token}` } });
+        window.__fakeDownloads = [...(window.__fakeDownloads ?? []), { name, text: await answer.text() }];
+        return `/home/me/Downloads/${name}`;
+      },
       notify: () => null,
       set_unread_count: () => null,
       quit: () => null,
@@ -364,15 +387,25 @@ test('from another origin (as the app’s pages are): sign-in, socket, uploads a
   await eventually(async () => (await thumb.evaluate((el) => el.naturalWidth)) === 320, { message: 'thumbnail loaded cross-origin' });
   assert.deepEqual(await calls(page, 'pick_image'), [{ maxBytes: 10 * 1024 * 1024 }], 'the picker is told the server’s limit');
   assert.deepEqual(await calls(page, 'take_picked_image'), [{ id: 'pick-1' }]);
-  // Files (any type) come from the ordinary file chooser and download cross-origin too; the app
-  // (which the webview cannot save blobs without) writes them to Downloads and says where.
-  const chooser = page.waitForEvent('filechooser');
+  // Files (any type) come from the app's native dialog and are sent by the app from disk; a
+  // download is saved by the app too (streamed to Downloads), which says where. The page only
+  // names them.
+  await page.evaluate(() => {
+    window.__fakeFiles = [{ name: 'agenda 1.md', type: 'text/markdown', text: '# Agenda\n' }];
+  });
   await page.locator('#composer-file').click();
-  await (await chooser).setFiles({ name: 'agenda 1.md', mimeType: 'text/markdown', buffer: Buffer.from('# Agenda\n') });
   const card = page.locator('.msg[data-message-id] .msg-file', { hasText: 'agenda 1.md' });
   await card.getByRole('button', { name: 'Download agenda 1.md' }).click();
   await page.getByText('Saved to /home/me/Downloads/agenda 1.md').waitFor();
-  assert.deepEqual(await calls(page, 'save_download'), [{ bytes: '# Agenda\n', headers: { 'x-file-name': 'agenda%201.md' } }]);
+  const [upload] = await calls(page, 'upload_file');
+  assert.equal(upload.picked, 'file-0');
+  assert.equal(upload.server, server.url);
+  const [download] = await calls(page, 'download_file');
+  assert.equal(download.server, server.url);
+  assert.match(download.url, /^\/api\/files\//);
+  assert.equal(download.name, 'agenda 1.md');
+  assert.deepEqual(await page.evaluate(() => window.__fakeDownloads), [{ name: 'agenda 1.md', text: '# Agenda\n' }]);
+  assert.deepEqual(await calls(page, 'save_download'), [], 'the page never holds the bytes to save');
   assert.deepEqual(errors.map(String), []);
   await context.close();
 });

@@ -97,3 +97,56 @@ test('a saved session resumes over the socket, sends through the outbox and sign
   assert.equal(localStorage.getItem('confab.session:same-origin'), null);
   assert.equal(socket.readyState, 3, 'the socket is closed');
 });
+
+test('a file picked in the desktop app uploads from disk: no preview of bytes the page lacks, released when stored', async () => {
+  globalThis.location = { href: 'http://chat.example/', origin: 'http://chat.example' };
+  globalThis.localStorage = memoryStorage();
+  globalThis.sessionStorage = memoryStorage();
+  globalThis.WebSocket = FakeSocket;
+  globalThis.fetch = async (url) => {
+    const body = url.includes('/messages') ? { messages: [], has_more: false, changes_rev: 0 } : url.includes('/members') ? { members: [] } : url.includes('/api/info') ? { version: '0', max_upload_bytes: 1000 } : null;
+    return { ok: true, status: body ? 200 : 204, json: async () => body, headers: { get: () => null } };
+  };
+  const previews = [];
+  const realCreate = URL.createObjectURL;
+  URL.createObjectURL = (blob) => (previews.push(blob), 'blob:x');
+  const uploads = [];
+  const released = [];
+  delete globalThis.__TAURI__;
+  configure({
+    baseUrl: '',
+    platform: {
+      uploadPicked: async (request) => {
+        uploads.push(request);
+        request.onProgress?.({ done: 5, total: 10 });
+        return { message: { id: 11, room_id: 1, user_id: 7, username: 'mia', content: '', message_type: 'image', client_msg_id: request.clientMsgId, created_at: '2026-01-01T00:00:00Z' }, created: true };
+      },
+      releasePicked: (file) => released.push(file.picked),
+    },
+  });
+  localStorage.setItem('confab.session:same-origin', 'tok-1');
+  const store = createStore();
+  const { start, actions } = createController({
+    store,
+    ui: { showAuth: () => {}, showChat: () => {}, toast: () => {} },
+    env: { document: { visibilityState: 'visible' }, navigator: { languages: ['en'] } },
+  });
+  await start();
+  await tick();
+  FakeSocket.last.receive('ready', { user: me, rooms: [lobby] });
+  await tick();
+
+  const picked = { picked: 'p1', name: 'cat.png', size: 10, type: 'image/png' };
+  assert.equal(await actions.sendFiles(1, [picked], { caption: 'a cat' }), 1);
+  await tick();
+  assert.deepEqual(previews, [], 'nothing to preview: the bytes stay on disk');
+  assert.equal(uploads.length, 1);
+  assert.equal(uploads[0].file, picked);
+  assert.equal(uploads[0].roomId, 1);
+  assert.equal(uploads[0].caption, 'a cat');
+  assert.deepEqual(store.state.uploads, [], 'stored: the pending item is gone');
+  assert.deepEqual(released, ['p1'], 'the app may forget the file');
+  assert.deepEqual(store.state.history[1].items.map((m) => m.id), [11]);
+  URL.createObjectURL = realCreate;
+  await actions.logout();
+});

@@ -298,3 +298,144 @@ test('password errors say which rule the password broke', async () => {
   assert.match(name, /username|用户名/);
   assert.match(length, /8–128/);
 });
+
+// ---------------------------------------------------------------------------------------------
+// Large transfers in the desktop app: streamed by the app, never through the page
+
+import { downloadFile, releaseFile, pickFiles } from '../../js/net/index.js';
+import { PickedFile } from '../../js/net/desktop.js';
+
+class FakeChannel {
+  constructor() {
+    this.onmessage = null;
+  }
+}
+
+/** The app's side of a transfer: answers after sending `progress` on the page's Channel. */
+function transferringTauri({ progress = [], answers = {} } = {}) {
+  const { calls } = fakeTauri({
+    ...answers,
+    download_file: async (args) => {
+      for (const p of progress) args.onProgress.onmessage(p);
+      const answer = answers.download_file;
+      return typeof answer === 'function' ? answer(args) : answer;
+    },
+    upload_file: async (args) => {
+      for (const p of progress) args.onProgress.onmessage(p);
+      const answer = answers.upload_file;
+      return typeof answer === 'function' ? answer(args) : answer;
+    },
+  });
+  globalThis.__TAURI__.core.Channel = FakeChannel;
+  globalThis.localStorage = memoryStorage();
+  globalThis.sessionStorage = memoryStorage();
+  usePlatform();
+  configure({ baseUrl: 'https://10.0.0.5:8443' });
+  return calls;
+}
+
+test('in the app, an attachment downloads in the app: no bytes reach the page, progress does', async () => {
+  let fetched = 0;
+  globalThis.fetch = async () => {
+    fetched += 1;
+    return new Response('no');
+  };
+  const calls = transferringTauri({
+    progress: [{ done: 0, total: 400 }, { done: 200, total: 400 }, { done: 400, total: 400 }],
+    answers: { download_file: '/home/ana/Downloads/plan.pdf' },
+  });
+  saveSession('tok-remembered', true);
+  const seen = [];
+  const saved = await downloadFile('/api/files/f1', 'plan.pdf', { onProgress: (p) => seen.push(p.done) });
+  assert.deepEqual(saved, { path: '/home/ana/Downloads/plan.pdf' });
+  assert.deepEqual(seen, [0, 200, 400]);
+  assert.equal(fetched, 0, 'the page fetched nothing');
+  const [, args] = calls.find(([name]) => name === 'download_file');
+  assert.equal(args.server, 'https://10.0.0.5:8443');
+  assert.equal(args.url, '/api/files/f1');
+  assert.equal(args.name, 'plan.pdf');
+  assert.equal(args.token, null, 'the app uses the token it keeps');
+  assert.ok(args.transfer && args.onProgress instanceof FakeChannel);
+
+  // A session the app was not asked to keep: the page hands its token over.
+  saveSession('tok-tab', false);
+  await downloadFile('/api/files/f1', 'plan.pdf');
+  assert.equal(calls.filter(([name]) => name === 'download_file')[1][1].token, 'tok-tab');
+});
+
+test('in the app, a refused or cancelled download is the server’s error or `aborted`', async () => {
+  let release;
+  const calls = transferringTauri({
+    answers: {
+      download_file: (args) =>
+        args.url.endsWith('/gone')
+          ? Promise.reject({ code: 'not_found', message: 'no such file', status: 404 })
+          : new Promise((resolve, reject) => (release = () => reject({ code: 'aborted', message: 'the transfer was cancelled' }))),
+      cancel_transfer: () => release(),
+    },
+  });
+  await assert.rejects(downloadFile('/api/files/gone', 'x'), (e) => e instanceof ApiError && e.status === 404 && e.code === 'not_found');
+  const controller = new AbortController();
+  const running = downloadFile('/api/files/big', 'big.iso', { signal: controller.signal });
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  controller.abort();
+  await assert.rejects(running, (e) => e.code === 'aborted');
+  const started = calls.filter(([name]) => name === 'download_file')[1][1].transfer;
+  assert.deepEqual(calls.find(([name]) => name === 'cancel_transfer'), ['cancel_transfer', { transfer: started }]);
+});
+
+test('in the app, picked files stay on disk and upload from there, with progress and the server’s refusal', async () => {
+  const calls = transferringTauri({
+    progress: [{ done: 500, total: 1000 }, { done: 1000, total: 1000 }],
+    answers: {
+      pick_files: [{ id: 'p7', name: 'survey.bin', size: 900, content_type: 'application/octet-stream' }],
+      upload_file: (args) =>
+        args.picked === 'p-huge'
+          ? Promise.reject({ code: 'payload_too_large', message: 'The file is larger than the 10 MB limit.', status: 413 })
+          : { status: 201, body: { message: { id: 4, client_msg_id: args.clientMsgId } } },
+    },
+  });
+  saveSession('tok-remembered', true);
+  const [file] = await pickFiles();
+  assert.ok(file instanceof PickedFile);
+  assert.deepEqual({ ...file }, { picked: 'p7', name: 'survey.bin', size: 900, type: 'application/octet-stream' });
+  const progress = [];
+  const answer = await uploadFile(3, file, { caption: 'raw', clientMsgId: 'c-9', onProgress: (f) => progress.push(f) });
+  assert.deepEqual(answer, { message: { id: 4, client_msg_id: 'c-9' }, created: true });
+  assert.deepEqual(progress, [0.5, 1, 1]);
+  const [, args] = calls.find(([name]) => name === 'upload_file');
+  assert.deepEqual(
+    { server: args.server, roomId: args.roomId, picked: args.picked, caption: args.caption, clientMsgId: args.clientMsgId, token: args.token },
+    { server: 'https://10.0.0.5:8443', roomId: 3, picked: 'p7', caption: 'raw', clientMsgId: 'c-9', token: null },
+  );
+  const huge = new PickedFile({ id: 'p-huge', name: 'huge.iso', size: 5, content_type: '' });
+  await assert.rejects(uploadFile(3, huge), (e) => e.status === 413 && e.code === 'payload_too_large' && /10 MB/.test(e.message));
+  releaseFile(file);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(calls.at(-1), ['release_picked_file', { picked: 'p7' }]);
+  delete globalThis.__TAURI__;
+  usePlatform();
+  configure({ baseUrl: '' });
+});
+
+test('in a browser, a download is fetched with the token and handed to the browser', async () => {
+  delete globalThis.__TAURI__;
+  usePlatform();
+  configure({ baseUrl: 'http://10.0.0.5:8080' });
+  globalThis.localStorage = memoryStorage();
+  globalThis.sessionStorage = memoryStorage();
+  saveSession('tok', false);
+  const requests = [];
+  globalThis.fetch = async (url, options) => {
+    requests.push([url, options.headers.Authorization]);
+    return new Response(new Uint8Array([1, 2, 3]));
+  };
+  const handed = [];
+  configure({ platform: { saveFile: async (blob, name) => (handed.push([blob.size, name]), { path: null }) } });
+  const seen = [];
+  assert.deepEqual(await downloadFile('/api/files/f1', 'a.txt', { onProgress: (p) => seen.push(p) }), { path: null });
+  assert.deepEqual(requests, [['http://10.0.0.5:8080/api/files/f1', 'Bearer tok']]);
+  assert.deepEqual(handed, [[3, 'a.txt']]);
+  assert.deepEqual(seen, [{ done: 3, total: 3 }]);
+  configure({ platform: {}, baseUrl: '' });
+});
