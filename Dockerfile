@@ -6,12 +6,16 @@
 # real certificate. The health check follows either way: over TLS it trusts exactly the
 # certificate in /data. Discovery is off: on Docker's bridge network the container would announce
 # addresses nobody on the LAN can reach (run with the host's network to turn it on).
+#
+# /data/uploads and /data/avatars exist in the image, owned by the server's user, so that a
+# volume mounted there alone (compose.cluster.yaml shares them between nodes) starts out
+# writable by it: Docker gives a new volume the owner of the folder it is mounted over.
 
 FROM rust:1.95-bookworm AS build
 WORKDIR /src
 COPY . .
 RUN cargo build --release --locked --bin confab-server \
-    && mkdir -p /out/data \
+    && mkdir -p /out/data/uploads /out/data/avatars \
     && cp target/release/confab-server /out/confab-server
 
 FROM gcr.io/distroless/cc-debian12:nonroot
