@@ -25,6 +25,34 @@ ensure_packages() {
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 }
 
+# Installs packages whose programs the tests run as throwaway instances of their own (a
+# PostgreSQL cluster in a temp dir, `caddy validate`), without starting or enabling the system
+# services the packages ship: no PostgreSQL on port 5432 or Caddy on port 80 left behind.
+ensure_programs() {
+  local missing=()
+  for pkg in "$@"; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then
+    echo "already installed: $*"
+    return
+  fi
+  local policy=/usr/sbin/policy-rc.d placed=
+  if [ ! -e "$policy" ]; then
+    # Debian's maintainer scripts ask this hook before starting a service; 101 means "don't".
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null
+    as_root chmod 755 "$policy"
+    placed=1
+  fi
+  ensure_packages "${missing[@]}" || { [ -z "$placed" ] || as_root rm -f "$policy"; return 1; }
+  [ -z "$placed" ] || as_root rm -f "$policy"
+  if [ -d /run/systemd/system ]; then
+    for pkg in "${missing[@]}"; do
+      as_root systemctl disable --now "$pkg" >/dev/null 2>&1 || true
+    done
+  fi
+}
+
 # Runs `npm ci` in a folder unless its node_modules was installed from the same lockfile.
 ensure_npm() {
   local dir=$1
