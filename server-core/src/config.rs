@@ -61,6 +61,10 @@ pub struct Timing {
     pub away_after: Duration,
     /// How long shutdown waits for in-flight requests and sockets before dropping them.
     pub shutdown_grace: Duration,
+    /// How often a node of a cluster (servers sharing a PostgreSQL database) tells the others
+    /// it is alive; one silent for three of these is taken for dead and its users' sockets
+    /// stop counting. Unused on SQLite.
+    pub heartbeat: Duration,
     /// A connection must send a complete request head this soon after it is accepted, and
     /// again this soon after each answer on a kept-alive connection; otherwise it is closed.
     pub head_timeout: Duration,
@@ -77,6 +81,8 @@ impl Default for Timing {
             presence_interval: Duration::from_secs(1),
             away_after: Duration::from_secs(10 * 60),
             shutdown_grace: Duration::from_secs(10),
+            // A dead node's users show offline within 15 s; a beat is one short statement.
+            heartbeat: Duration::from_secs(5),
             // A browser sends a request head in one packet, well under a second after
             // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
             // too. Longer only lets silent connections hold file descriptors.

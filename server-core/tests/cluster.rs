@@ -8,18 +8,75 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server_core::config::Database;
 
-use crate::common::{TestServer, TestUser, WsClient};
+use crate::common::{Next, TestServer, TestUser, WAIT, WsClient, eventually};
 use crate::postgres_cluster;
 
 /// Two nodes serving one fresh PostgreSQL database, whatever the suite's backend; `None`
 /// (the test then passes, saying why) when PostgreSQL is not installed.
 async fn two_nodes() -> Option<(TestServer, TestServer)> {
+    let (a, b, _) = nodes_on_one_database().await?;
+    Some((a, b))
+}
+
+/// [`two_nodes`], and the database's URL to start more nodes on.
+async fn nodes_on_one_database() -> Option<(TestServer, TestServer, String)> {
     let database = postgres_cluster::database().await?;
     database.pool.close().await;
     let url = database.url;
-    let a = TestServer::start_with(|c| c.database = Some(Database::Postgres(url.clone()))).await;
-    let b = TestServer::start_with(|c| c.database = Some(Database::Postgres(url.clone()))).await;
-    Some((a, b))
+    let a = node(&url).await;
+    let b = node(&url).await;
+    Some((a, b, url))
+}
+
+/// Another node on the database at `url`.
+async fn node(url: &str) -> TestServer {
+    TestServer::start_with(|c| c.database = Some(Database::Postgres(url.to_owned()))).await
+}
+
+/// Waits for a presence frame (single or batched) saying `user` is `online`.
+async fn expect_presence(ws: &mut WsClient, user: i64, online: bool) {
+    let says = |s: &Value| s["user_id"] == user && s["is_online"] == online;
+    let deadline = tokio::time::Instant::now() + WAIT;
+    loop {
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match ws.next(left).await {
+            Some(Next::Frame(f)) if f["event"] == "user_status_update" && says(&f["data"]) => return,
+            Some(Next::Frame(f))
+                if f["event"] == "user_status_batch"
+                    && f["data"]["users"].as_array().unwrap().iter().any(says) =>
+            {
+                return;
+            }
+            Some(Next::Frame(_)) => {}
+            _ => panic!("no presence frame saying user {user} is online={online}"),
+        }
+    }
+}
+
+/// Whether `server`'s `/api/users/online` lists `user`, as `asker` reads it.
+async fn listed_online(server: &TestServer, asker: &TestUser, user: &TestUser) -> bool {
+    let (status, body) = server.get(Some(&asker.token), "/api/users/online").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|u| u["id"] == user.id)
+}
+
+/// `user` as a member of `room`, read through `server` by `asker`.
+async fn member(server: &TestServer, asker: &TestUser, room: i64, user: &TestUser) -> Value {
+    let (status, body) = server
+        .get(Some(&asker.token), &format!("/api/rooms/{room}/members"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["id"] == user.id)
+        .cloned()
+        .unwrap_or_else(|| panic!("{} is not a member: {body}", user.name))
 }
 
 /// Waits for the `new_message` whose content is `content`.
@@ -164,4 +221,71 @@ async fn a_send_retried_through_another_node_is_stored_once() {
         .filter(|m| m["content"] == "sent twice")
         .count();
     assert_eq!(copies, 1);
+}
+
+#[tokio::test]
+async fn someone_connected_to_one_node_is_online_on_every_node_until_their_last_socket_closes() {
+    let Some((a, b, url)) = nodes_on_one_database().await else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let lobby = a.room_id(&alice, "大厅").await;
+    let mut alice_ws = a.ws(&alice).await;
+
+    let bob_ws = b.ws(&bob).await;
+    expect_presence(&mut alice_ws, bob.id, true).await;
+    assert!(listed_online(&a, &alice, &bob).await, "node A lists bob online");
+    let seen = member(&a, &alice, lobby, &bob).await;
+    assert_eq!(
+        (seen["is_online"].clone(), seen["status"].clone()),
+        (json!(true), json!("online"))
+    );
+
+    // A node starting later leaves the others' users online.
+    let c = node(&url).await;
+    assert!(
+        listed_online(&a, &alice, &bob).await,
+        "still online on A after C started"
+    );
+    assert!(listed_online(&c, &alice, &bob).await, "node C lists bob online");
+    assert_eq!(member(&c, &alice, lobby, &bob).await["is_online"], true);
+
+    // Bob's last socket (on B) closing: offline on every node.
+    drop(bob_ws);
+    expect_presence(&mut alice_ws, bob.id, false).await;
+    for server in [&a, &b, &c] {
+        assert!(!listed_online(server, &alice, &bob).await);
+        assert_eq!(member(server, &alice, lobby, &bob).await["is_online"], false);
+    }
+}
+
+#[tokio::test]
+async fn the_users_of_a_node_that_stops_beating_go_offline_and_come_back_when_it_beats_again() {
+    let Some((a, mut b)) = two_nodes().await else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    let bob = b.register("bob").await;
+    let mut alice_ws = a.ws(&alice).await;
+    let _bob_ws = b.ws(&bob).await;
+    expect_presence(&mut alice_ws, bob.id, true).await;
+
+    // Node B freezes: its socket stays open, but it stops telling the others it is alive.
+    b.server().pause_heartbeat(true);
+    expect_presence(&mut alice_ws, bob.id, false).await;
+    eventually("node A no longer lists bob", || async {
+        !listed_online(&a, &alice, &bob).await
+    })
+    .await;
+
+    // It thaws: it joins again with the sockets it still holds.
+    b.server().pause_heartbeat(false);
+    expect_presence(&mut alice_ws, bob.id, true).await;
+    assert!(listed_online(&a, &alice, &bob).await);
+
+    // A node that stops for good takes its users with it.
+    b.stop().await;
+    expect_presence(&mut alice_ws, bob.id, false).await;
+    assert!(!listed_online(&a, &alice, &bob).await);
 }

@@ -98,6 +98,9 @@ pub fn test_timing() -> Timing {
         // Long enough that no test sees anyone go away unless it shortens it.
         away_after: Duration::from_secs(600),
         shutdown_grace: Duration::from_secs(5),
+        // A frozen node's users go offline within 1.5 s; a beat late by more on a busy
+        // machine only makes its users blink, and it joins again at the next one.
+        heartbeat: Duration::from_millis(500),
         head_timeout: Duration::from_secs(5),
         tls_handshake_timeout: Duration::from_secs(5),
     }

@@ -18,9 +18,10 @@ type Schema = BTreeMap<String, BTreeMap<String, bool>>;
 const ONLY_IN_POSTGRES: &[(&str, &str)] = &[("messages", "search")];
 /// Its GIN index.
 const INDEX_ONLY_IN_POSTGRES: &str = "messages_search";
-/// The cluster transport's buffer for long hints (migrations/postgres/0002_cluster.sql): only
-/// nodes sharing a PostgreSQL database talk to each other.
-const TABLES_ONLY_IN_POSTGRES: &[&str] = &["cluster_spill"];
+/// The cluster transport's buffer for long hints (migrations/postgres/0002_cluster.sql) and
+/// the nodes' registry and their users' sockets (0003_presence.sql): only nodes sharing a
+/// PostgreSQL database talk to each other. Their indexes and keys are not compared either.
+const TABLES_ONLY_IN_POSTGRES: &[&str] = &["cluster_spill", "nodes", "node_presence"];
 
 /// The SQLite database a real server leaves behind (`Store::open`, all migrations), read-only;
 /// the stopped server holds the temporary dir it is in.
@@ -176,9 +177,10 @@ async fn postgres_indexes_and_keys(pool: &sqlx::PgPool) -> (Indexes, ForeignKeys
            join pg_namespace n on n.oid = t.relnamespace
            where n.nspname = 'public' and t.relname <> '_sqlx_migrations'
              and not exists (select 1 from pg_constraint k where k.conindid = i.indexrelid)
-             and c.relname <> $1"#,
+             and c.relname <> $1 and t.relname <> all($2)"#,
     )
     .bind(INDEX_ONLY_IN_POSTGRES)
+    .bind(TABLES_ONLY_IN_POSTGRES)
     .fetch_all(pool)
     .await
     .unwrap();
@@ -190,8 +192,9 @@ async fn postgres_indexes_and_keys(pool: &sqlx::PgPool) -> (Indexes, ForeignKeys
                                      else 'NO ACTION' end
            from pg_constraint k
            join pg_attribute a on a.attrelid = k.conrelid and a.attnum = k.conkey[1]
-           where k.contype = 'f'"#,
+           where k.contype = 'f' and k.conrelid::regclass::text <> all($1)"#,
     )
+    .bind(TABLES_ONLY_IN_POSTGRES)
     .fetch_all(pool)
     .await
     .unwrap();

@@ -14,6 +14,7 @@ mod log;
 pub mod media;
 pub mod mentions;
 pub mod messages;
+pub mod nodes;
 mod passwords;
 pub mod people;
 pub mod pins;

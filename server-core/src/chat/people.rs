@@ -99,7 +99,7 @@ pub async fn set_status(
             ));
         }
     }
-    let online = ctx.hub.is_online(caller.user_id);
+    let online = super::presence::is_online(ctx, caller.user_id).await?;
     let status = ctx
         .store
         .set_status(caller.user_id, choice.status, text, online)

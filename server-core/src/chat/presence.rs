@@ -4,6 +4,10 @@
 //! user. The first change goes out at once; changes arriving within the next interval are
 //! coalesced into one `user_status_batch`, so a crowd connecting at once costs one frame per
 //! socket per interval instead of one per arrival.
+//!
+//! When other servers share the database (PostgreSQL), this server's sockets are not the whole
+//! truth: a user may be connected through another node only. What others see is then this
+//! hub's answer or the stored flag the nodes keep together (see `store::PresenceStore`).
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -12,6 +16,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
+use crate::cluster::NodeId;
 use crate::context::AppContext;
 use crate::error::Result;
 use crate::events;
@@ -21,10 +26,17 @@ use crate::model::{Member, Status, User, UserId, UserStatus};
 use crate::store::Store;
 use crate::time::{Clock, Millis};
 
-/// Everyone online right now. The hub is the truth; the database's flag lags by up to one
-/// presence interval and would leave out someone who just connected — even the asker.
+/// Everyone online right now. The hub is the truth about this server's sockets; the
+/// database's flag lags by up to one presence interval and would leave out someone who just
+/// connected — even the asker — so it only adds those connected through other nodes.
 pub async fn online_users(ctx: &AppContext) -> Result<Vec<User>> {
-    let mut users = ctx.store.users_by_ids(&ctx.hub.online_user_ids()).await?;
+    let mut ids = ctx.hub.online_user_ids();
+    if ctx.store.is_shared() {
+        ids.extend(ctx.store.online_user_ids().await?);
+        ids.sort_unstable();
+        ids.dedup();
+    }
+    let mut users = ctx.store.users_by_ids(&ids).await?;
     for user in &mut users {
         user.set_presence(true, ctx.presence.is_idle(user.id));
     }
@@ -34,13 +46,42 @@ pub async fn online_users(ctx: &AppContext) -> Result<Vec<User>> {
 /// Marks each member online, away or offline as the hub and presence see them now.
 pub fn overlay(ctx: &AppContext, members: &mut [Member]) {
     for member in members {
-        member.set_presence(ctx.hub.is_online(member.id), ctx.presence.is_idle(member.id));
+        let online = seen_online(&ctx.hub, &ctx.store, member.id, member.is_online);
+        member.set_presence(online, ctx.presence.is_idle(member.id));
     }
 }
 
 /// `user` as others see them now (see [`overlay`]).
 pub fn settle(ctx: &AppContext, user: &mut User) {
-    user.set_presence(ctx.hub.is_online(user.id), ctx.presence.is_idle(user.id));
+    let online = seen_online(&ctx.hub, &ctx.store, user.id, user.is_online);
+    user.set_presence(online, ctx.presence.is_idle(user.id));
+}
+
+/// Whether `user` is online as everyone sees it now (asks the database when this server's
+/// sockets are not the whole truth).
+pub async fn is_online(ctx: &AppContext, user: UserId) -> Result<bool> {
+    if ctx.hub.is_online(user) {
+        return Ok(true);
+    }
+    if !ctx.store.is_shared() {
+        return Ok(false);
+    }
+    Ok(ctx.store.user(user).await?.is_some_and(|u| u.is_online))
+}
+
+/// Online with a socket here or, when servers share the database, by the flag `stored` read
+/// with the user's row (kept by every node).
+fn seen_online(hub: &Hub, store: &Store, user: UserId, stored: bool) -> bool {
+    hub.is_online(user) || (store.is_shared() && stored)
+}
+
+/// Tells everyone, on every node, about these presence changes: one frame for all of them.
+pub fn announce(fanout: &dyn Fanout, statuses: &[UserStatus]) {
+    match statuses {
+        [] => {}
+        [one] => fanout.publish(Audience::everyone(), &events::user_status_update(one)),
+        many => fanout.publish(Audience::everyone(), &events::user_status_batch(many)),
+    }
 }
 
 #[derive(Clone, Default)]
@@ -130,6 +171,7 @@ impl Presence {
             fanout,
             hub,
             clock,
+            node,
             interval,
             away_after,
         } = ctx;
@@ -149,7 +191,7 @@ impl Presence {
                 }
                 () = stop.cancelled() => return,
             }
-            self.flush(&store, &*fanout, &hub, clock.now()).await;
+            self.flush(&store, &*fanout, &hub, node, clock.now()).await;
             tokio::select! {
                 () = tokio::time::sleep(interval) => {}
                 () = stop.cancelled() => return,
@@ -157,7 +199,7 @@ impl Presence {
         }
     }
 
-    async fn flush(&self, store: &Store, fanout: &dyn Fanout, hub: &Hub, now: Millis) {
+    async fn flush(&self, store: &Store, fanout: &dyn Fanout, hub: &Hub, node: NodeId, now: Millis) {
         let changes: Vec<(UserId, bool)> =
             std::mem::take(&mut *self.inner.pending.lock().unwrap_or_else(PoisonError::into_inner))
                 .into_iter()
@@ -168,7 +210,7 @@ impl Presence {
             .collect();
         let mut statuses = Vec::new();
         if !changes.is_empty() {
-            match store.set_presence(&changes, now).await {
+            match store.set_node_presence(node, &changes, now).await {
                 Ok(changed) => statuses.extend(changed),
                 Err(e) => tracing::error!(error = %e, "recording presence failed"),
             }
@@ -176,7 +218,7 @@ impl Presence {
         if !idled.is_empty() {
             match store.users_by_ids(&idled).await {
                 Ok(users) => statuses.extend(users.into_iter().map(|mut u| {
-                    u.set_presence(hub.is_online(u.id), self.is_idle(u.id));
+                    u.set_presence(seen_online(hub, store, u.id, u.is_online), self.is_idle(u.id));
                     UserStatus {
                         user_id: u.id,
                         username: u.username,
@@ -194,11 +236,7 @@ impl Presence {
                 status.status = Status::Away;
             }
         }
-        match statuses.as_slice() {
-            [] => {}
-            [one] => fanout.publish(Audience::everyone(), &events::user_status_update(one)),
-            many => fanout.publish(Audience::everyone(), &events::user_status_batch(many)),
-        }
+        announce(fanout, &statuses);
     }
 }
 
@@ -208,6 +246,8 @@ pub struct Watch {
     pub fanout: Arc<dyn Fanout>,
     pub hub: Hub,
     pub clock: Clock,
+    /// This server in the cluster (whose sockets' users it records).
+    pub node: NodeId,
     /// Presence changes are announced at most this often.
     pub interval: Duration,
     /// No activity for this long shows as away; zero never does.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sqlx::postgres::PgConnectOptions;
 
-use crate::cluster::{ClusterFanout, PgNotify};
+use crate::cluster::{ClusterFanout, NodeId, PgNotify};
 use crate::config::{Config, Database};
 use crate::error::{Error, Result};
 use crate::fanout::Fanout;
@@ -28,18 +28,23 @@ pub async fn open_store(config: &Config) -> Result<Store> {
 /// The NOTIFY channel the nodes of one database share.
 const CLUSTER_CHANNEL: &str = "confab_events";
 
+/// The node id of a server on SQLite: the only node there is.
+const ONLY_NODE: NodeId = 0;
+
 /// Where `chat/` publishes events: this process's hub alone on SQLite (one server owns the
 /// file), and the hub plus hints to every other node on PostgreSQL, where any number of
-/// `confab-server` processes may serve the same database.
+/// `confab-server` processes may serve the same database. With this server's node id.
 ///
 /// # Errors
 /// When the PostgreSQL URL does not parse or the listener cannot start.
-pub async fn fanout(config: &Config, hub: &Hub) -> Result<Arc<dyn Fanout>> {
+pub async fn fanout(config: &Config, hub: &Hub) -> Result<(Arc<dyn Fanout>, NodeId)> {
     Ok(match config.database() {
-        Database::Sqlite(_) => Arc::new(hub.clone()),
+        Database::Sqlite(_) => (Arc::new(hub.clone()), ONLY_NODE),
         Database::Postgres(url) => {
             let options = PgConnectOptions::from_str(&url)?.application_name("confab-server");
-            Arc::new(ClusterFanout::start(hub.clone(), PgNotify::new(&options, CLUSTER_CHANNEL)).await?)
+            let fanout = ClusterFanout::start(hub.clone(), PgNotify::new(&options, CLUSTER_CHANNEL)).await?;
+            let node = fanout.node_id();
+            (Arc::new(fanout), node)
         }
     })
 }

@@ -13,6 +13,7 @@
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 use std::time::{Duration, Instant};
 
 use tokio::net::TcpListener;
@@ -22,9 +23,11 @@ use tokio_util::task::TaskTracker;
 
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
+use crate::chat::nodes::{self, Heartbeat};
 use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
 use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, admin, seed};
+use crate::cluster::NodeId;
 use crate::config::Config;
 use crate::connections::{self, Admission};
 use crate::context::AppContext;
@@ -86,8 +89,6 @@ impl Server {
         let files = FileStore::open(config.uploads_dir()).await?;
         let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
-        // Nobody is connected to a server that is just starting, whatever the last run left.
-        store.mark_all_offline(clock.now()).await?;
         store.purge_expired_sessions(clock.now()).await?;
         let server_id = server_id(&store).await?;
         let tls_fingerprint = tls.as_ref().map(|tls| tls.fingerprint.clone());
@@ -99,7 +100,10 @@ impl Server {
                 "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
             );
         }
-        let fanout = database::fanout(&config, &hub).await?;
+        let (fanout, node) = database::fanout(&config, &hub).await?;
+        // This server holds no socket yet, whatever its last run left (other nodes' users
+        // stay as they are).
+        store.node_started(node, clock.now()).await?;
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
@@ -140,13 +144,14 @@ impl Server {
         }
 
         let stop_background = CancellationToken::new();
-        let background = vec![
+        let mut background = vec![
             tokio::spawn(ctx.presence.clone().run(
                 Watch {
                     store: ctx.store.clone(),
                     fanout: ctx.fanout.clone(),
                     hub: ctx.hub.clone(),
                     clock: ctx.clock.clone(),
+                    node,
                     interval: ctx.config.timing.presence_interval,
                     away_after: ctx.config.timing.away_after,
                 },
@@ -162,6 +167,11 @@ impl Server {
             tokio::spawn(admin::watch::run(ctx.clone(), stop_background.clone())),
             tokio::spawn(retention(&ctx).schedule(stop_background.clone())),
         ];
+        let heartbeat_paused = Arc::new(AtomicBool::new(false));
+        if ctx.store.is_shared() {
+            let heartbeat = Heartbeat::of(&ctx, node, heartbeat_paused.clone());
+            background.push(tokio::spawn(heartbeat.run(stop_background.clone())));
+        }
         let limits = connections::effective_limits(&ctx.config.connections, connections::open_file_limit());
         if limits.max_total < ctx.config.connections.max_total {
             tracing::warn!(
@@ -232,6 +242,8 @@ impl Server {
             tls_fingerprint,
             stop_background,
             background,
+            node,
+            heartbeat_paused,
             stop_writer,
             writer_task: Some(writer_task),
             setup_url,
@@ -255,6 +267,9 @@ pub struct RunningServer {
     tls_fingerprint: Option<String>,
     stop_background: CancellationToken,
     background: Vec<JoinHandle<()>>,
+    /// This server in the cluster sharing its database (see `chat::nodes`).
+    node: NodeId,
+    heartbeat_paused: Arc<AtomicBool>,
     stop_writer: CancellationToken,
     writer_task: Option<JoinHandle<()>>,
     setup_url: Option<String>,
@@ -327,6 +342,14 @@ impl RunningServer {
         self.ctx.hub.online_user_ids()
     }
 
+    /// Stops (`true`) or resumes this server's cluster heartbeat while its sockets stay open:
+    /// to the other nodes it looks frozen, and after the timeout its users stop counting.
+    /// For tests of the cluster's presence; a no-op on SQLite.
+    pub fn pause_heartbeat(&self, paused: bool) {
+        self.heartbeat_paused
+            .store(paused, std::sync::atomic::Ordering::Relaxed);
+    }
+
     /// Number of TCP connections held right now (HTTP and WebSocket, authenticated or not).
     pub fn open_connections(&self) -> usize {
         self.admission.open()
@@ -374,7 +397,7 @@ impl RunningServer {
         for task in self.background.drain(..) {
             let _ = task.await;
         }
-        self.ctx.store.mark_all_offline(self.ctx.clock.now()).await?;
+        nodes::leave(&self.ctx, self.node).await?;
         self.ctx.store.close().await;
         tracing::info!("confab server stopped");
         Ok(())

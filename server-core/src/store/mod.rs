@@ -15,6 +15,7 @@ mod messages;
 pub(crate) mod migrate;
 mod pins;
 pub mod postgres;
+mod presence;
 mod reactions;
 mod room_admin;
 mod room_settings;
@@ -45,6 +46,7 @@ pub use invites::{InviteStore, NewInvite};
 pub use mentions::MentionStore;
 pub use messages::{AppendOutcome, HistoryPage, MessageStore, NewAttachment, NewMessage, Paging};
 pub use pins::PinStore;
+pub use presence::PresenceStore;
 pub use reactions::{ReactOutcome, ReactionStore};
 pub use room_admin::RoomAdminStore;
 pub use room_settings::{AdminChange, RoomEdit, RoomSettingsStore};
@@ -76,6 +78,7 @@ pub mod prelude {
     pub use super::mentions::MentionStore as _;
     pub use super::messages::MessageStore as _;
     pub use super::pins::PinStore as _;
+    pub use super::presence::PresenceStore as _;
     pub use super::reactions::ReactionStore as _;
     pub use super::room_admin::RoomAdminStore as _;
     pub use super::room_settings::RoomSettingsStore as _;
@@ -111,6 +114,7 @@ pub trait Backend:
     + MentionStore
     + MessageStore
     + PinStore
+    + PresenceStore
     + ReactionStore
     + RoomAdminStore
     + RoomSettingsStore

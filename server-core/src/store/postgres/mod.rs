@@ -19,6 +19,7 @@ mod invites;
 mod mentions;
 mod messages;
 mod pins;
+mod presence;
 mod reactions;
 mod room_admin;
 mod room_settings;

@@ -15,6 +15,7 @@ mod invites;
 mod mentions;
 mod messages;
 mod pins;
+mod presence;
 mod reactions;
 mod room_admin;
 mod room_settings;
