@@ -1,5 +1,6 @@
 //! Several `confab-server` processes on one PostgreSQL database: a person on any node sees what
-//! happens on every node, in one order, and a retried send lands once whichever node takes it.
+//! happens on every node, in one order, and a retried send lands once whichever node takes it;
+//! periodic work runs once for all of them.
 
 use std::collections::HashSet;
 use std::time::Duration;
@@ -7,6 +8,8 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use server_core::config::Database;
+use server_core::store::Job;
+use server_core::{Clock, Error};
 
 use crate::common::{Next, TestServer, TestUser, WAIT, WsClient, eventually};
 use crate::postgres_cluster;
@@ -288,4 +291,135 @@ async fn the_users_of_a_node_that_stops_beating_go_offline_and_come_back_when_it
     b.stop().await;
     expect_presence(&mut alice_ws, bob.id, false).await;
     assert!(!listed_online(&a, &alice, &bob).await);
+}
+
+const DAY: Duration = Duration::from_secs(24 * 3600);
+
+/// A node on the database at `url` whose clock is `clock`.
+async fn node_with_clock(url: &str, clock: &Clock) -> TestServer {
+    TestServer::start_with(|c| {
+        c.database = Some(Database::Postgres(url.to_owned()));
+        c.clock = clock.clone();
+    })
+    .await
+}
+
+/// The demo administrator's token on `server`.
+async fn admin_token(server: &TestServer) -> String {
+    let (status, body) = server
+        .post(
+            None,
+            "/api/auth/login",
+            json!({"username": "admin", "password": "admin123"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["token"].as_str().unwrap().to_owned()
+}
+
+/// The audit log's entries for retention runs, as `server` lists them.
+async fn retention_runs(server: &TestServer, token: &str) -> Vec<Value> {
+    let (status, body) = server.get(Some(token), "/api/admin/audit").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "retention")
+        .cloned()
+        .collect()
+}
+
+/// Whether `room`'s history, read through `server`, still holds a message tagged `tag`.
+async fn holds(server: &TestServer, token: &str, room: i64, tag: &str) -> bool {
+    let (status, history) = server
+        .get(Some(token), &format!("/api/rooms/{room}/messages?limit=200"))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{history}");
+    history.to_string().contains(tag)
+}
+
+#[tokio::test]
+async fn a_retention_run_due_on_two_nodes_is_made_once() {
+    let Some(database) = postgres_cluster::database().await else {
+        return;
+    };
+    database.pool.close().await;
+    let clock = Clock::shiftable();
+    clock.set_offset(10 * DAY, true);
+    let mut a = node_with_clock(&database.url, &clock).await;
+    let mut b = node_with_clock(&database.url, &clock).await;
+    let alice = a.register("alice").await;
+    let lobby = a.room_id(&alice, "大厅").await;
+    say_many(&a, &alice, lobby, "expired through a", 600).await;
+    say_many(&b, &alice, lobby, "expired through b", 600).await;
+    a.stop().await;
+    b.stop().await;
+
+    // Ten days later both nodes start together, each finding the night's run missed.
+    clock.set_offset(Duration::ZERO, false);
+    tokio::join!(a.restart(), b.restart());
+    let token = admin_token(&a).await;
+    eventually("the old messages are gone", || async {
+        !holds(&b, &token, lobby, "expired through").await
+    })
+    .await;
+    eventually("the run is in the audit log", || async {
+        !retention_runs(&a, &token).await.is_empty()
+    })
+    .await;
+    // Give the node that lost the race time to make a second run, were it going to.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let runs = retention_runs(&b, &token).await;
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    // The 1200 said through both nodes, and the welcome messages seeded with the database.
+    let removed: u64 = runs[0]["target"]
+        .as_str()
+        .unwrap()
+        .split(' ')
+        .next()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(removed >= 1200, "{runs:?}");
+}
+
+#[tokio::test]
+async fn no_retention_run_while_another_node_holds_the_job() {
+    let Some(database) = postgres_cluster::database().await else {
+        return;
+    };
+    let clock = Clock::shiftable();
+    let a = node_with_clock(&database.url, &clock).await;
+    let alice = a.register("alice").await;
+    let lobby = a.room_id(&alice, "大厅").await;
+    clock.set_offset(10 * DAY, true);
+    a.say(&alice, lobby, "from before the holidays").await;
+    clock.set_offset(Duration::ZERO, false);
+
+    // Another node is in the middle of a run: it holds the job's lock.
+    let mut other = database.pool.acquire().await.unwrap();
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(Job::Retention.lock_key())
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let refused = a.server().cleanup(false).await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::Conflict { code, .. } if *code == "retention_running"),
+        "{refused:?}"
+    );
+    assert!(holds(&a, &alice.token, lobby, "from before the holidays").await);
+
+    // It finished: this node may run.
+    sqlx::query("select pg_advisory_unlock($1)")
+        .bind(Job::Retention.lock_key())
+        .execute(&mut *other)
+        .await
+        .unwrap();
+    let report = a.server().cleanup(false).await.unwrap();
+    assert!(report.messages >= 1, "{report:?}");
+    assert!(!holds(&a, &alice.token, lobby, "from before the holidays").await);
+    let token = admin_token(&a).await;
+    assert_eq!(retention_runs(&a, &token).await.len(), 1);
 }

@@ -14,10 +14,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::admin::settings::Settings;
 use crate::config::LOG_RETENTION_DAYS;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::events;
 use crate::fanout::{Audience, Fanout};
-use crate::store::{FileStore, Store};
+use crate::store::{AuditEntry, FileStore, Job, Store};
 use crate::time::{Clock, Millis};
 
 /// Messages deleted per transaction.
@@ -28,6 +28,9 @@ const BREATHER: Duration = Duration::from_millis(5);
 const ORPHAN_GRACE: Duration = Duration::from_secs(3600);
 const LAST_RUN_KEY: &str = "retention.last_run";
 const DAY_MS: i64 = 24 * 60 * 60 * 1000;
+/// How a run appears in the audit log: no person did it.
+const AUDIT_ACTOR: &str = "retention";
+const AUDIT_ACTION: &str = "retention";
 
 /// What a run removed (or, dry, would remove).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -71,8 +74,31 @@ pub struct Retention {
 
 impl Retention {
     /// Runs the job now. With `dry_run` nothing is removed and the report says what would be.
+    ///
+    /// # Errors
+    /// `409 retention_running` when another node sharing the database is running it now.
     pub async fn run(&self, dry_run: bool) -> Result<Report> {
         let now = self.clock.now();
+        // A dry run writes nothing, so it needs nobody's lock.
+        let _guard = if dry_run {
+            None
+        } else {
+            Some(
+                self.store
+                    .try_run_exclusive(Job::Retention)
+                    .await?
+                    .ok_or_else(running_elsewhere)?,
+            )
+        };
+        let mut report = self.remove_expired(now, dry_run).await?;
+        report.logs = self.sweep_logs(now, dry_run).await?;
+        Ok(report)
+    }
+
+    /// The half of a run that changes what every node shares: expired messages with their
+    /// files, unreferenced uploads, when it last ran, and an audit entry when it removed
+    /// anything. The caller holds the job's lock (unless `dry_run`).
+    async fn remove_expired(&self, now: Millis, dry_run: bool) -> Result<Report> {
         let mut report = Report::default();
         let retention_days = self
             .settings
@@ -108,11 +134,37 @@ impl Retention {
             }
         }
         report.orphans = self.sweep_uploads(dry_run).await?;
-        report.logs = self.sweep_logs(now, dry_run).await?;
         if !dry_run {
             self.store.set_meta(LAST_RUN_KEY, &now.to_string()).await?;
+            self.audit(&report, now).await;
         }
         Ok(report)
+    }
+
+    /// Records a run that removed something, so administrators see when retention last
+    /// deleted what (and, with several nodes, that each run happened once).
+    async fn audit(&self, report: &Report, now: Millis) {
+        if report.messages + report.files + report.orphans == 0 {
+            return;
+        }
+        let target = format!(
+            "{} messages, {} attached files ({:.1} MB), {} unreferenced uploads",
+            report.messages,
+            report.files,
+            report.bytes as f64 / 1_048_576.0,
+            report.orphans
+        );
+        let entry = AuditEntry {
+            actor_id: None,
+            actor_name: AUDIT_ACTOR,
+            action: AUDIT_ACTION,
+            target: Some(&target),
+            address: None,
+        };
+        // The removal happened whatever the log says.
+        if let Err(e) = self.store.audit(&entry, now).await {
+            tracing::warn!(error = %e, "could not write the retention run to the audit log");
+        }
     }
 
     /// Removes uploaded files no message refers to (an upload interrupted by a crash, a
@@ -179,9 +231,11 @@ impl Retention {
     }
 
     /// Runs at start-up if a scheduled run was missed, then every day at 02:00, until `stop`.
+    /// Every node sharing the database keeps this schedule; each run is made by whichever
+    /// node takes the job's lock first (see [`Self::run_if_due`]).
     pub async fn schedule(self, stop: CancellationToken) {
         match self.last_run().await {
-            Ok(last) if missed(last, local(self.clock.now())) => self.run_logged().await,
+            Ok(last) if missed(last, local(self.clock.now())) => self.run_if_due().await,
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "reading when retention last ran failed"),
         }
@@ -189,18 +243,59 @@ impl Retention {
             let now = local(self.clock.now());
             let wait = (next_run(now) - now).to_std().unwrap_or(Duration::from_secs(60));
             tokio::select! {
-                () = tokio::time::sleep(wait) => self.run_logged().await,
+                () = tokio::time::sleep(wait) => self.run_if_due().await,
                 () = stop.cancelled() => return,
             }
         }
     }
 
-    async fn run_logged(&self) {
-        match self.run(false).await {
+    /// A scheduled run. This node's log files are its own and swept here whatever other
+    /// nodes do; the rest is shared, so it runs under the job's lock, and only if the run is
+    /// still due once the lock is held: a node that woke at 02:00 just after another one
+    /// finished finds `retention.last_run` past 02:00 and leaves it at that.
+    async fn run_if_due(&self) {
+        let now = self.clock.now();
+        match self.sweep_logs(now, false).await {
+            Ok(0) => {}
+            Ok(logs) => tracing::info!(logs, "retention removed old log files"),
+            Err(e) => tracing::error!(error = %e, "removing old log files failed"),
+        }
+        let _guard = match self.store.try_run_exclusive(Job::Retention).await {
+            Ok(Some(guard)) => guard,
+            Ok(None) => {
+                tracing::debug!("another node is running the retention job; this one skips it");
+                return;
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "taking the retention job's lock failed");
+                return;
+            }
+        };
+        match self.last_run().await {
+            Ok(last) if !missed(last, local(now)) => {
+                tracing::debug!("another node already made this retention run");
+                return;
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "reading when retention last ran failed");
+                return;
+            }
+        }
+        match self.remove_expired(now, false).await {
             Ok(report) => tracing::info!("retention removed {report}"),
             Err(e) => tracing::error!(error = %e, "retention run failed"),
         }
     }
+}
+
+/// The refusal of a run while another node sharing the database makes one.
+fn running_elsewhere() -> Error {
+    Error::conflict(
+        "retention_running",
+        None,
+        "another server sharing this database is running the retention job now; try again when it has finished",
+    )
 }
 
 async fn last_run(store: &Store) -> Result<Option<Millis>> {

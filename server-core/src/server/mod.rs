@@ -35,7 +35,8 @@ use crate::discovery::{Announcement, Record};
 use crate::error::{Error, Result};
 use crate::http;
 use crate::hub::{Hub, close};
-use crate::store::{FileStore, Store};
+use crate::store::{FileStore, Job, Store};
+use crate::time::Clock;
 use crate::tls::Tls;
 
 mod accept;
@@ -454,11 +455,28 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
         }
         ctx.throttle.prune_all(Instant::now());
         ctx.limits.prune(Instant::now());
-        match ctx.store.purge_expired_sessions(ctx.clock.now()).await {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
-            Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
+        purge_sessions(&ctx.store, &ctx.clock).await;
+    }
+}
+
+/// Removes expired sessions, on one node at a time: the others skip this round (the sessions
+/// are shared, so one pass is all of them).
+async fn purge_sessions(store: &Store, clock: &Clock) {
+    let _guard = match store.try_run_exclusive(Job::SessionPurge).await {
+        Ok(Some(guard)) => guard,
+        Ok(None) => {
+            tracing::debug!("another node is removing expired sessions; this one skips it");
+            return;
         }
+        Err(e) => {
+            tracing::warn!(error = %e, "taking the session purge's lock failed");
+            return;
+        }
+    };
+    match store.purge_expired_sessions(clock.now()).await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(sessions = n, "removed expired sessions"),
+        Err(e) => tracing::warn!(error = %e, "removing expired sessions failed"),
     }
 }
 

@@ -10,6 +10,7 @@ mod dms;
 mod files;
 mod history;
 mod invites;
+mod jobs;
 mod mentions;
 mod messages;
 pub(crate) mod migrate;
@@ -43,6 +44,7 @@ pub use dms::DmStore;
 pub use files::FileStore;
 pub use history::HistoryStore;
 pub use invites::{InviteStore, NewInvite};
+pub use jobs::{HeldLock, Job, JobGuard, JobStore};
 pub use mentions::MentionStore;
 pub use messages::{AppendOutcome, HistoryPage, MessageStore, NewAttachment, NewMessage, Paging};
 pub use pins::PinStore;
@@ -75,6 +77,7 @@ pub mod prelude {
     pub use super::dms::DmStore as _;
     pub use super::history::HistoryStore as _;
     pub use super::invites::InviteStore as _;
+    pub use super::jobs::JobStore as _;
     pub use super::mentions::MentionStore as _;
     pub use super::messages::MessageStore as _;
     pub use super::pins::PinStore as _;
@@ -111,6 +114,7 @@ pub trait Backend:
     + DmStore
     + HistoryStore
     + InviteStore
+    + JobStore
     + MentionStore
     + MessageStore
     + PinStore

@@ -16,6 +16,7 @@ mod audit;
 mod dms;
 mod history;
 mod invites;
+mod jobs;
 mod mentions;
 mod messages;
 mod pins;

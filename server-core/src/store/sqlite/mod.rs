@@ -110,6 +110,14 @@ impl SqliteStore {
     }
 }
 
+/// One server owns the file, so no other node can be running a job: always granted.
+#[async_trait]
+impl super::JobStore for SqliteStore {
+    async fn try_run_exclusive(&self, _job: super::Job) -> Result<Option<super::JobGuard>> {
+        Ok(Some(super::JobGuard::uncontended()))
+    }
+}
+
 #[async_trait]
 impl Backend for SqliteStore {
     async fn snapshot_into(&self, path: &Path) -> Result<()> {
