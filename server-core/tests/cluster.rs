@@ -11,7 +11,7 @@ use server_core::config::Database;
 use server_core::store::Job;
 use server_core::{Clock, Error};
 
-use crate::common::{Next, TestServer, TestUser, WAIT, WsClient, eventually};
+use crate::common::{Next, PASSWORD, TestServer, TestUser, WAIT, WsClient, eventually};
 use crate::postgres_cluster;
 
 /// Two nodes serving one fresh PostgreSQL database, whatever the suite's backend; `None`
@@ -422,4 +422,50 @@ async fn no_retention_run_while_another_node_holds_the_job() {
     assert!(!holds(&a, &alice.token, lobby, "from before the holidays").await);
     let token = admin_token(&a).await;
     assert_eq!(retention_runs(&a, &token).await.len(), 1);
+}
+
+#[tokio::test]
+async fn settings_changed_through_one_node_apply_on_the_other() {
+    let Some((a, b)) = two_nodes().await else {
+        return;
+    };
+    let token = admin_token(&a).await;
+    let alice = a.register("alice").await;
+    let (status, body) = a
+        .put(
+            Some(&token),
+            "/api/admin/settings",
+            json!({"registration": "closed", "max_upload_mb": 1}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // Registering through B is refused once B has heard (each try a new name, in case one
+    // gets through before).
+    let mut tries = 0;
+    eventually("node B refuses registrations", || {
+        tries += 1;
+        let name = format!("late{tries}");
+        let b = &b;
+        async move {
+            let (status, body) = b
+                .post(
+                    None,
+                    "/api/auth/register",
+                    json!({"username": name, "password": PASSWORD}),
+                )
+                .await;
+            status == StatusCode::FORBIDDEN && body["error"]["code"] == "registration_closed"
+        }
+    })
+    .await;
+
+    // B's upload limit is A's new one.
+    let (_, info) = b.get(None, "/api/info").await;
+    assert_eq!(info["max_upload_bytes"], 1024 * 1024, "{info}");
+    let lobby = b.room_id(&alice, "大厅").await;
+    let (status, body) = b
+        .upload(&alice, lobby, "big.bin", &vec![7u8; 1024 * 1024 + 10], &[])
+        .await;
+    assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE, "{body}");
 }

@@ -39,18 +39,16 @@ pub struct Settings {
 impl Settings {
     /// The command line's values, overridden by whatever administrators chose.
     pub async fn load(store: &Store, config: &Config) -> Result<Settings> {
-        let mut current = Current {
-            server_name: config.server_name.clone(),
-            registration: config.registration,
-            retention_days: config.retention_days,
-            max_upload_bytes: config.max_upload_bytes,
-        };
-        for (name, value) in store.settings().await? {
-            apply_stored(&mut current, &name, &value);
-        }
         Ok(Settings {
-            current: Arc::new(RwLock::new(current)),
+            current: Arc::new(RwLock::new(stored(store, config).await?)),
         })
+    }
+
+    /// Reads them again from the database, where another node sharing it may have changed
+    /// them (`admin::watch` calls this when `admin.revision` moved).
+    pub async fn reload(&self, store: &Store, config: &Config) -> Result<()> {
+        self.set(stored(store, config).await?);
+        Ok(())
     }
 
     pub fn get(&self) -> Current {
@@ -63,6 +61,20 @@ impl Settings {
     fn set(&self, current: Current) {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = current;
     }
+}
+
+/// The command line's values, overridden by what the database holds.
+async fn stored(store: &Store, config: &Config) -> Result<Current> {
+    let mut current = Current {
+        server_name: config.server_name.clone(),
+        registration: config.registration,
+        retention_days: config.retention_days,
+        max_upload_bytes: config.max_upload_bytes,
+    };
+    for (name, value) in store.settings().await? {
+        apply_stored(&mut current, &name, &value);
+    }
+    Ok(current)
 }
 
 /// The retention a stored setting chose, if any (for `confab-server cleanup`, which has no
@@ -206,6 +218,8 @@ pub async fn update(ctx: &AppContext, caller: &Caller, edit: Edit, addr: Option<
         .await;
     }
     ctx.settings.set(current);
+    // Every other node sharing the database reloads its settings when it sees this move.
+    ctx.store.bump_admin_revision().await?;
     current_view(ctx).await
 }
 

@@ -1,6 +1,7 @@
-//! How a running server notices changes the `confab-server admin` commands made to its
-//! database: they bump `admin.revision` in `server_meta`; the server reads it every second and,
-//! when it moved, closes every socket whose session no longer exists.
+//! How a running server notices changes made to its database behind its back — by the
+//! `confab-server admin` commands, or by another node sharing the database: they bump
+//! `admin.revision` in `server_meta`; the server reads it every second and, when it moved,
+//! reloads administrators' settings and closes every socket whose session no longer exists.
 
 use std::time::Duration;
 
@@ -34,6 +35,9 @@ async fn check(ctx: &AppContext, seen: i64) -> Result<i64> {
     if revision == seen {
         return Ok(seen);
     }
+    // Settings change no frame: each request reads them as it comes, so reloading is all
+    // this node's clients need to be served as the node that took the change serves them.
+    ctx.settings.reload(&ctx.store, &ctx.config).await?;
     let open = ctx.hub.session_ids();
     let live = ctx.store.live_sessions(&open).await?;
     let revoked: Vec<_> = open.into_iter().filter(|id| !live.contains(id)).collect();
