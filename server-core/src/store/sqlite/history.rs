@@ -7,17 +7,16 @@ use super::SqliteStore;
 use super::messages::json_param;
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
-use crate::store::history::HistoryStore;
+use crate::store::history::{self, HistoryStore, fetch_limit};
 use crate::store::{HistoryPage, Paging};
-use std::collections::HashMap;
 
 #[async_trait]
 impl HistoryStore for SqliteStore {
     async fn history(&self, room: RoomId, paging: Paging) -> Result<HistoryPage> {
         // Read before the page: a change made in between is then fetched again later, never missed.
         let changes_rev = self.changes_rev(room).await?;
-        let limit = i64::from(paging.limit);
-        let mut messages: Vec<Message> = match paging.after {
+        let before = paging.before.unwrap_or(MessageId::MAX);
+        let rows = match paging.after {
             // Forward from `after` (catching up): oldest first straight from the index.
             Some(after) => {
                 sqlx::query_as(select_messages!(
@@ -25,68 +24,45 @@ impl HistoryStore for SqliteStore {
                 ))
                 .bind(room)
                 .bind(after)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
+                .bind(before)
+                .bind(fetch_limit(paging.limit))
                 .fetch_all(&self.read)
                 .await?
             }
-            // Backward from `before` (or from the newest): newest first, reversed below.
+            // Backward from `before` (or from the newest): newest first.
             None => {
                 sqlx::query_as(select_messages!(
                     "where m.room_id = ?1 and m.id < ?2 order by m.id desc limit ?3"
                 ))
                 .bind(room)
-                .bind(paging.before.unwrap_or(MessageId::MAX))
-                .bind(limit + 1)
+                .bind(before)
+                .bind(fetch_limit(paging.limit))
                 .fetch_all(&self.read)
                 .await?
             }
         };
-        let has_more = messages.len() > paging.limit as usize;
-        messages.truncate(paging.limit as usize);
-        if paging.after.is_none() {
-            messages.reverse();
-        }
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            has_newer: None,
-            changes_rev,
-        })
+        Ok(history::page(rows, paging, changes_rev))
     }
 
     async fn history_around(&self, room: RoomId, around: MessageId, limit: u32) -> Result<HistoryPage> {
         let changes_rev = self.changes_rev(room).await?;
-        let want = limit as usize;
-        let older: Vec<Message> = sqlx::query_as(select_messages!(
+        let older = sqlx::query_as(select_messages!(
             "where m.room_id = ?1 and m.id < ?2 order by m.id desc limit ?3"
         ))
         .bind(room)
         .bind(around)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.read)
         .await?;
-        let newer: Vec<Message> = sqlx::query_as(select_messages!(
+        let newer = sqlx::query_as(select_messages!(
             "where m.room_id = ?1 and m.id >= ?2 order by m.id asc limit ?3"
         ))
         .bind(room)
         .bind(around)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.read)
         .await?;
-        let take_older = older.len().min((want / 2).max(want.saturating_sub(newer.len())));
-        let take_newer = newer.len().min(want - take_older);
-        let has_more = older.len() > take_older;
-        let has_newer = newer.len() > take_newer;
-        let mut messages: Vec<Message> = older.into_iter().take(take_older).collect();
-        messages.reverse();
-        messages.extend(newer.into_iter().take(take_newer));
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            has_newer: Some(has_newer),
-            changes_rev,
-        })
+        Ok(history::page_around(older, newer, limit, changes_rev))
     }
 
     async fn changes_rev(&self, room: RoomId) -> Result<i64> {
@@ -102,25 +78,15 @@ impl HistoryStore for SqliteStore {
 
     async fn changes(&self, room: RoomId, after: i64, limit: u32) -> Result<HistoryPage> {
         let newest = self.changes_rev(room).await?;
-        let revs: Vec<(MessageId, i64)> = sqlx::query_as(
+        let revs = sqlx::query_as(
             r#"select id, rev from messages where room_id = ?1 and rev > ?2 order by rev limit ?3"#,
         )
         .bind(room)
         .bind(after)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.read)
         .await?;
-        let has_more = revs.len() > limit as usize;
-        let revs = &revs[..revs.len().min(limit as usize)];
-        let ids: Vec<MessageId> = revs.iter().map(|(id, _)| *id).collect();
-        let messages = self.messages_by_ids(&ids).await?;
-        let last = revs.last().map_or(0, |(_, rev)| *rev);
-        Ok(HistoryPage {
-            messages,
-            has_more,
-            has_newer: None,
-            changes_rev: if has_more { last } else { newest.max(last) },
-        })
+        history::changes_page(self, revs, limit, newest).await
     }
 
     async fn message(&self, id: MessageId) -> Result<Option<Message>> {
@@ -133,16 +99,14 @@ impl HistoryStore for SqliteStore {
     async fn messages_by_ids(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
         // The ids drive the join: with `m.id in (select …)` SQLite scanned the whole table,
         // a quarter of a second at a million messages (search results, mentions).
-        let mut messages: Vec<Message> = sqlx::query_as(select_messages!(
+        let messages = sqlx::query_as(select_messages!(
             from "json_each(?1) j cross join messages m"
             "where m.id = j.value"
         ))
         .bind(json_param(&ids))
         .fetch_all(&self.read)
         .await?;
-        let order: HashMap<MessageId, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
-        messages.sort_by_key(|m| order.get(&m.id).copied().unwrap_or(usize::MAX));
-        Ok(messages)
+        Ok(history::in_order_of(messages, ids))
     }
 
     async fn message_by_client_id(&self, user: UserId, client_msg_id: &str) -> Result<Option<Message>> {
