@@ -1,9 +1,11 @@
 //! The store's interface for threads: what a reply changes (its root's revision, who follows), a
 //! thread's pages, and the threads a person follows with their unread replies.
 
+use super::HistoryStore;
 use crate::error::Result;
 use crate::model::{Message, MessageId, UserId};
 use async_trait::async_trait;
+use std::collections::HashMap;
 
 /// A followed thread as its follower sees it.
 #[derive(Debug)]
@@ -43,4 +45,24 @@ pub trait ThreadStore: Send + Sync {
     /// Gives thread root `root` a new revision, after a reply of it changed (was deleted), so
     /// `changed_after=` catches up on the summary.
     async fn touch_root(&self, root: MessageId) -> Result<()>;
+}
+
+/// The followed threads of `rows` (root id, unread replies) as `followed_threads` returns them,
+/// in the order of `rows`; a root whose replies are all gone is left out.
+pub(crate) async fn followed<S: HistoryStore + ?Sized>(
+    store: &S,
+    rows: Vec<(MessageId, i64)>,
+) -> Result<Vec<FollowedThread>> {
+    let ids: Vec<MessageId> = rows.iter().map(|r| r.0).collect();
+    let unread: HashMap<MessageId, i64> = rows.into_iter().collect();
+    Ok(store
+        .messages_by_ids(&ids)
+        .await?
+        .into_iter()
+        .filter(|m| m.thread.is_some())
+        .map(|root| FollowedThread {
+            unread_count: unread.get(&root.id).copied().unwrap_or(0),
+            root,
+        })
+        .collect())
 }

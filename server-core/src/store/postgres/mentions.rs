@@ -12,6 +12,7 @@ use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
 use crate::store::MentionStore;
 use crate::store::NewMessage;
+use crate::store::history::{fetch_limit, trim};
 use crate::store::messages::json_param;
 use crate::store::prelude::*;
 
@@ -80,11 +81,8 @@ pub(super) async fn replace(tx: &mut PgConnection, id: MessageId, keys: &[String
 
 #[async_trait]
 impl MentionStore for PgStore {
-    /// Live messages mentioning `user` (by name, or `@room` by someone else) in rooms they
-    /// belong to, with ids below `before`, newest first: at most `limit`, and whether there
-    /// are more.
     async fn mentions_of(&self, user: UserId, before: MessageId, limit: u32) -> Result<(Vec<Message>, bool)> {
-        let ids: Vec<MessageId> = sqlx::query_scalar(
+        let mut ids: Vec<MessageId> = sqlx::query_scalar(
             r#"select id from (
                    select mm.message_id as id from message_mentions mm
                    join room_memberships r on r.room_id = mm.room_id and r.user_id = $1
@@ -98,11 +96,10 @@ impl MentionStore for PgStore {
         )
         .bind(user)
         .bind(before)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.pool)
         .await?;
-        let has_more = ids.len() > limit as usize;
-        let ids = &ids[..ids.len().min(limit as usize)];
-        Ok((self.messages_by_ids(ids).await?, has_more))
+        let has_more = trim(&mut ids, limit);
+        Ok((self.messages_by_ids(&ids).await?, has_more))
     }
 }

@@ -11,9 +11,9 @@ use super::PgStore;
 use super::messages::bump_rev;
 use crate::error::Result;
 use crate::model::{Message, MessageId, UserId};
-use crate::store::ThreadStore;
+use crate::store::history::{fetch_limit, trim};
 use crate::store::messages::json_param;
-use crate::store::prelude::*;
+use crate::store::threads::{self, ThreadStore};
 use crate::store::{FollowedThread, NewMessage};
 
 /// Within the append transaction, for each new thread reply: its root takes a new revision (so
@@ -68,8 +68,6 @@ pub(super) async fn record_replies(
 
 #[async_trait]
 impl ThreadStore for PgStore {
-    /// Replies in the thread of `root` after reply `after`, oldest first, at most `limit`; and
-    /// whether more follow.
     async fn thread_replies(
         &self,
         root: MessageId,
@@ -81,16 +79,13 @@ impl ThreadStore for PgStore {
         ))
         .bind(root)
         .bind(after)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.pool)
         .await?;
-        let has_more = replies.len() > limit as usize;
-        replies.truncate(limit as usize);
+        let has_more = trim(&mut replies, limit);
         Ok((replies, has_more))
     }
 
-    /// The threads `user` follows in rooms they belong to, the most recently active first, at
-    /// most `limit`, each with its unread replies.
     async fn followed_threads(&self, user: UserId, limit: u32) -> Result<Vec<FollowedThread>> {
         // `nulls last`: SQLite sorts a thread without replies last when descending, PostgreSQL
         // would put it first.
@@ -110,21 +105,9 @@ impl ThreadStore for PgStore {
         .bind(i64::from(limit))
         .fetch_all(&self.pool)
         .await?;
-        let ids: Vec<MessageId> = rows.iter().map(|r| r.0).collect();
-        let unread: HashMap<MessageId, i64> = rows.into_iter().collect();
-        Ok(self
-            .messages_by_ids(&ids)
-            .await?
-            .into_iter()
-            .filter(|m| m.thread.is_some())
-            .map(|root| FollowedThread {
-                unread_count: unread.get(&root.id).copied().unwrap_or(0),
-                root,
-            })
-            .collect())
+        threads::followed(self, rows).await
     }
 
-    /// Follows (or unfollows) the thread of `root` for `user`.
     async fn set_following(&self, user: UserId, root: MessageId, following: bool) -> Result<()> {
         sqlx::query(
             r#"insert into thread_follows (user_id, root_id, is_following) values ($1, $2, $3)
@@ -138,8 +121,6 @@ impl ThreadStore for PgStore {
         Ok(())
     }
 
-    /// Records that `user` read the thread of `root` up to its newest reply, or up to `up_to`.
-    /// Never moves backwards.
     async fn mark_thread_read(&self, user: UserId, root: MessageId, up_to: Option<MessageId>) -> Result<()> {
         sqlx::query(
             r#"update thread_follows
@@ -155,8 +136,6 @@ impl ThreadStore for PgStore {
         Ok(())
     }
 
-    /// Everyone following the thread of `root` who is still a member of its room (someone who
-    /// left a private room must not hear its replies).
     async fn thread_followers(&self, root: MessageId) -> Result<Vec<UserId>> {
         Ok(sqlx::query_scalar(
             r#"select f.user_id from thread_follows f
@@ -169,8 +148,6 @@ impl ThreadStore for PgStore {
         .await?)
     }
 
-    /// Gives thread root `root` a new revision, after a reply of it changed (was deleted), so
-    /// `changed_after=` catches up on the summary.
     async fn touch_root(&self, root: MessageId) -> Result<()> {
         let mut tx = self.pool.begin().await?;
         bump_rev(&mut tx, root).await?;

@@ -7,6 +7,7 @@ use super::SqliteStore;
 use super::messages::json_param;
 use crate::error::Result;
 use crate::model::{Message, MessageId, RoomId, UserId};
+use crate::store::history::{fetch_limit, trim};
 use crate::store::mentions::MentionStore;
 use crate::store::prelude::*;
 use crate::store::{NewMessage, UNREAD_CAP};
@@ -106,7 +107,7 @@ pub(super) async fn unread(
 #[async_trait]
 impl MentionStore for SqliteStore {
     async fn mentions_of(&self, user: UserId, before: MessageId, limit: u32) -> Result<(Vec<Message>, bool)> {
-        let ids: Vec<MessageId> = sqlx::query_scalar(
+        let mut ids: Vec<MessageId> = sqlx::query_scalar(
             r#"select id from (
                    select mm.message_id as id from message_mentions mm
                    join room_memberships r on r.room_id = mm.room_id and r.user_id = ?1
@@ -120,11 +121,10 @@ impl MentionStore for SqliteStore {
         )
         .bind(user)
         .bind(before)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.read)
         .await?;
-        let has_more = ids.len() > limit as usize;
-        let ids = &ids[..ids.len().min(limit as usize)];
-        Ok((self.messages_by_ids(ids).await?, has_more))
+        let has_more = trim(&mut ids, limit);
+        Ok((self.messages_by_ids(&ids).await?, has_more))
     }
 }

@@ -8,8 +8,8 @@ use super::messages::json_param;
 use crate::error::Result;
 use crate::model::{Message, MessageId, UserId};
 use crate::store::NewMessage;
-use crate::store::prelude::*;
-use crate::store::threads::{FollowedThread, ThreadStore};
+use crate::store::history::{fetch_limit, trim};
+use crate::store::threads::{self, FollowedThread, ThreadStore};
 use std::collections::{BTreeSet, HashMap};
 
 /// Within the append transaction, for each new thread reply: its root takes a new revision (so
@@ -70,11 +70,10 @@ impl ThreadStore for SqliteStore {
         ))
         .bind(root)
         .bind(after)
-        .bind(i64::from(limit) + 1)
+        .bind(fetch_limit(limit))
         .fetch_all(&self.read)
         .await?;
-        let has_more = replies.len() > limit as usize;
-        replies.truncate(limit as usize);
+        let has_more = trim(&mut replies, limit);
         Ok((replies, has_more))
     }
 
@@ -95,18 +94,7 @@ impl ThreadStore for SqliteStore {
         .bind(i64::from(limit))
         .fetch_all(&self.read)
         .await?;
-        let ids: Vec<MessageId> = rows.iter().map(|r| r.0).collect();
-        let unread: HashMap<MessageId, i64> = rows.into_iter().collect();
-        Ok(self
-            .messages_by_ids(&ids)
-            .await?
-            .into_iter()
-            .filter(|m| m.thread.is_some())
-            .map(|root| FollowedThread {
-                unread_count: unread.get(&root.id).copied().unwrap_or(0),
-                root,
-            })
-            .collect())
+        threads::followed(self, rows).await
     }
 
     async fn set_following(&self, user: UserId, root: MessageId, following: bool) -> Result<()> {
