@@ -2,9 +2,10 @@
 //! leaving, member management and read markers.
 
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, RoomKind, User, UserId};
 use crate::time::Millis;
 use async_trait::async_trait;
+use std::collections::HashMap;
 
 /// A room's own row, without any viewer's perspective.
 #[derive(Clone, Debug, sqlx::FromRow)]
@@ -67,4 +68,28 @@ pub trait RoomStore: Send + Sync {
         user: UserId,
         message: MessageId,
     ) -> Result<Option<(MessageId, i64, i64)>>;
+}
+
+/// Completes rooms read for one viewer: direct rooms get their other participants, which
+/// `participants` fetches given the direct rooms' ids, and count every unread message as a
+/// mention.
+pub(crate) async fn settle<F, Fut>(rooms: &mut [Room], participants: F) -> Result<()>
+where
+    F: FnOnce(Vec<RoomId>) -> Fut,
+    Fut: Future<Output = Result<HashMap<RoomId, Vec<User>>>>,
+{
+    let direct: Vec<RoomId> = rooms
+        .iter()
+        .filter(|r| r.kind == RoomKind::Direct)
+        .map(|r| r.id)
+        .collect();
+    if direct.is_empty() {
+        return Ok(());
+    }
+    let mut people = participants(direct).await?;
+    for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
+        room.mention_count = room.unread_count;
+        room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
+    }
+    Ok(())
 }

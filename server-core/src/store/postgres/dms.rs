@@ -1,30 +1,18 @@
 //! Direct conversations on PostgreSQL: finding or creating the one room of a set of people,
 //! their participants, and closing and reopening a conversation in someone's list.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
 
 use super::PgStore;
 use super::users::pg_user_columns;
 use crate::error::Result;
 use crate::model::{RoomId, User, UserId};
-use crate::store::DmStore;
+use crate::store::dms::{self, DmStore, Participant, dm_key};
 use crate::time::Millis;
-
-/// The one key of a set of people: their ids sorted, without repeats, comma-separated.
-fn dm_key(people: &[UserId]) -> String {
-    let mut ids = people.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
+use std::collections::HashMap;
 
 #[async_trait]
 impl DmStore for PgStore {
-    /// The direct room of exactly `people` (the opener among them), created if there is none.
-    /// Returns it and whether it was created. Opening it shows it again to `opener` if they
-    /// had closed it.
     async fn open_dm(&self, opener: UserId, people: &[UserId], now: Millis) -> Result<(RoomId, bool)> {
         let key = dm_key(people);
         let mut tx = self.pool.begin().await?;
@@ -83,8 +71,6 @@ impl DmStore for PgStore {
         Ok((id, created))
     }
 
-    /// Hides direct room `room` from `user`'s list until its next message; false if they are
-    /// not in it.
     async fn close_dm(&self, room: RoomId, user: UserId) -> Result<bool> {
         let result = sqlx::query(
             r#"update room_memberships set is_hidden = true where room_id = $1 and user_id = $2"#,
@@ -102,15 +88,9 @@ impl PgStore {
     pub(super) async fn dm_users(
         &self,
         user: UserId,
-        rooms: &[RoomId],
+        rooms: Vec<RoomId>,
     ) -> Result<HashMap<RoomId, Vec<User>>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            room_id: RoomId,
-            #[sqlx(flatten)]
-            user: User,
-        }
-        let rows: Vec<Row> = sqlx::query_as(concat!(
+        let rows: Vec<Participant> = sqlx::query_as(concat!(
             "select m.room_id, ",
             pg_user_columns!(),
             " from room_memberships m join users u on u.id = m.user_id ",
@@ -121,11 +101,7 @@ impl PgStore {
         .bind(user)
         .fetch_all(&self.pool)
         .await?;
-        let mut people: HashMap<RoomId, Vec<User>> = HashMap::new();
-        for row in rows {
-            people.entry(row.room_id).or_default().push(row.user);
-        }
-        Ok(people)
+        Ok(dms::by_room(rows))
     }
 }
 

@@ -5,14 +5,14 @@ use async_trait::async_trait;
 
 use super::PgStore;
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomKind, UserId};
-use crate::store::RoomStore;
+use crate::model::{Member, MessageId, Room, RoomId, UserId};
 use crate::store::UNREAD_CAP;
+use crate::store::rooms::{self, RoomStore};
 use crate::time::Millis;
 
 /// The room list as user $1 sees it (server admin flag $2), optionally just room $3. Private
 /// rooms (direct ones among them) appear only to their members. A direct room's mention count
-/// is its unread count, filled in by `settle`. SQLite's `ROOMS_FOR` in PostgreSQL's words:
+/// is its unread count, filled in by `rooms::settle`. SQLite's `ROOMS_FOR` in PostgreSQL's words:
 /// `is distinct from` for SQLite's null-safe `is not` (a deleted author's messages count).
 const ROOMS_FOR: &str = r#"
 select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
@@ -68,8 +68,6 @@ pub(super) const LOCK_ROOM: &str = r#"select id from rooms where id = $1 for no 
 
 #[async_trait]
 impl RoomStore for PgStore {
-    /// Creates a default room (a public one every new account joins) unless a public one with
-    /// the same normalized name exists; returns whether it did.
     async fn ensure_room(&self, name: &str, name_key: &str, description: &str, now: Millis) -> Result<bool> {
         let result = sqlx::query(
             r#"insert into rooms (name, name_key, description, created_at, is_default)
@@ -85,8 +83,6 @@ impl RoomStore for PgStore {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Creates a room with `creator` as its admin member. Names are unique among public rooms
-    /// only; a taken public name is [`Conflict::RoomName`](crate::store::Conflict::RoomName).
     async fn create_room(
         &self,
         name: &str,
@@ -122,7 +118,6 @@ impl RoomStore for PgStore {
         Ok(id)
     }
 
-    /// Every room `user` may see, with their membership, admin rights and unread count.
     async fn rooms_for(&self, user: UserId, server_admin: bool) -> Result<Vec<Room>> {
         let mut rooms = sqlx::query_as(ROOMS_FOR)
             .bind(user)
@@ -131,11 +126,10 @@ impl RoomStore for PgStore {
             .bind(UNREAD_CAP)
             .fetch_all(&self.pool)
             .await?;
-        self.settle(user, &mut rooms).await?;
+        rooms::settle(&mut rooms, |direct| self.dm_users(user, direct)).await?;
         Ok(rooms)
     }
 
-    /// Room `room` as `user` sees it; `None` if it does not exist or is private to others.
     async fn room_for(&self, user: UserId, server_admin: bool, room: RoomId) -> Result<Option<Room>> {
         let mut room: Option<Room> = sqlx::query_as(ROOMS_FOR)
             .bind(user)
@@ -145,12 +139,11 @@ impl RoomStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         if let Some(room) = &mut room {
-            self.settle(user, std::slice::from_mut(room)).await?;
+            rooms::settle(std::slice::from_mut(room), |direct| self.dm_users(user, direct)).await?;
         }
         Ok(room)
     }
 
-    /// When `user` created their rooms created after `since`: the newest `limit` of them.
     async fn rooms_created_since(&self, user: UserId, since: Millis, limit: u32) -> Result<Vec<Millis>> {
         Ok(sqlx::query_scalar(
             r#"select created_at from rooms where created_by = $1 and created_at > $2
@@ -163,8 +156,6 @@ impl RoomStore for PgStore {
         .await?)
     }
 
-    /// Makes `user` a member of `room`; returns false if they already were. The history before
-    /// they joined is there to read, but not counted as unread.
     async fn add_member(&self, room: RoomId, user: UserId, now: Millis) -> Result<bool> {
         let result = sqlx::query(
             r#"insert into room_memberships (room_id, user_id, joined_at, last_read_message_id)
@@ -179,8 +170,6 @@ impl RoomStore for PgStore {
         Ok(result.rows_affected() == 1)
     }
 
-    /// Removes `user` from `room`; returns false if they were not a member. A room whose last
-    /// admin leaves hands admin rights to its longest-standing member, so no room is orphaned.
     async fn remove_member(&self, room: RoomId, user: UserId) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         // Two admins leaving at once on two nodes would each see the other still admin and
@@ -209,7 +198,6 @@ impl RoomStore for PgStore {
         Ok(was_admin.is_some())
     }
 
-    /// The members of `room`, admins first, then by name.
     async fn members(&self, room: RoomId) -> Result<Vec<Member>> {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
@@ -224,7 +212,6 @@ impl RoomStore for PgStore {
         .await?)
     }
 
-    /// One member of `room`.
     async fn member(&self, room: RoomId, user: UserId) -> Result<Option<Member>> {
         Ok(sqlx::query_as(
             r#"select u.id, u.username, u.avatar_url, u.is_online, u.last_seen, m.is_admin, m.joined_at,
@@ -239,7 +226,6 @@ impl RoomStore for PgStore {
         .await?)
     }
 
-    /// The ids of every room `user` belongs to.
     async fn member_room_ids(&self, user: UserId) -> Result<Vec<RoomId>> {
         Ok(
             sqlx::query_scalar(r#"select room_id from room_memberships where user_id = $1"#)
@@ -249,9 +235,6 @@ impl RoomStore for PgStore {
         )
     }
 
-    /// Moves `user`'s read marker in `room` forward to `message` (never backwards, never past
-    /// the newest message). Returns the new marker, unread count and mention count (every
-    /// unread message of a direct room), or `None` if not a member.
     async fn mark_read(
         &self,
         room: RoomId,
@@ -306,26 +289,5 @@ impl RoomStore for PgStore {
                 .await?
         };
         Ok(Some((marker, unread, mentions)))
-    }
-}
-
-impl PgStore {
-    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
-    /// and count every unread message as a mention.
-    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
-        let direct: Vec<RoomId> = rooms
-            .iter()
-            .filter(|r| r.kind == RoomKind::Direct)
-            .map(|r| r.id)
-            .collect();
-        if direct.is_empty() {
-            return Ok(());
-        }
-        let mut people = self.dm_users(user, &direct).await?;
-        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
-            room.mention_count = room.unread_count;
-            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
-        }
-        Ok(())
     }
 }

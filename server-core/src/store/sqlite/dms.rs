@@ -7,17 +7,9 @@ use super::SqliteStore;
 use super::messages::json_param;
 use crate::error::Result;
 use crate::model::{RoomId, User, UserId};
-use crate::store::dms::DmStore;
+use crate::store::dms::{self, DmStore, Participant, dm_key};
 use crate::time::Millis;
 use std::collections::HashMap;
-
-/// The one key of a set of people: their ids sorted, without repeats, comma-separated.
-fn dm_key(people: &[UserId]) -> String {
-    let mut ids = people.to_vec();
-    ids.sort_unstable();
-    ids.dedup();
-    ids.iter().map(ToString::to_string).collect::<Vec<_>>().join(",")
-}
 
 /// Shows the direct rooms among `rooms` again to everyone who had closed them: a new message
 /// reopens a conversation.
@@ -104,15 +96,9 @@ impl SqliteStore {
     pub(super) async fn dm_users(
         &self,
         user: UserId,
-        rooms: &[RoomId],
+        rooms: Vec<RoomId>,
     ) -> Result<HashMap<RoomId, Vec<User>>> {
-        #[derive(sqlx::FromRow)]
-        struct Row {
-            room_id: RoomId,
-            #[sqlx(flatten)]
-            user: User,
-        }
-        let rows: Vec<Row> = sqlx::query_as(concat!(
+        let rows: Vec<Participant> = sqlx::query_as(concat!(
             "select m.room_id, ",
             user_columns!(),
             " from room_memberships m join users u on u.id = m.user_id ",
@@ -123,19 +109,6 @@ impl SqliteStore {
         .bind(user)
         .fetch_all(&self.read)
         .await?;
-        let mut people: HashMap<RoomId, Vec<User>> = HashMap::new();
-        for row in rows {
-            people.entry(row.room_id).or_default().push(row.user);
-        }
-        Ok(people)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn one_set_of_people_has_one_key() {
-        assert_eq!(super::dm_key(&[3, 1, 2]), "1,2,3");
-        assert_eq!(super::dm_key(&[2, 1, 3, 1]), "1,2,3");
+        Ok(dms::by_room(rows))
     }
 }

@@ -5,14 +5,14 @@ use async_trait::async_trait;
 
 use super::SqliteStore;
 use crate::error::Result;
-use crate::model::{Member, MessageId, Room, RoomId, RoomKind, UserId};
+use crate::model::{Member, MessageId, Room, RoomId, UserId};
 use crate::store::UNREAD_CAP;
-use crate::store::rooms::RoomStore;
+use crate::store::rooms::{self, RoomStore};
 use crate::time::Millis;
 
 /// The room list as user ?1 sees it (server admin flag ?2), optionally just room ?3. Private
 /// rooms (direct ones among them) appear only to their members. A direct room's mention count
-/// is its unread count, filled in by [`settle`].
+/// is its unread count, filled in by `rooms::settle`.
 const ROOMS_FOR: &str = r#"
 select r.id, r.name, r.description, r.is_private, r.created_by, r.created_at,
        (select count(*) from room_memberships c where c.room_id = r.id) as member_count,
@@ -107,7 +107,7 @@ impl RoomStore for SqliteStore {
             .bind(UNREAD_CAP)
             .fetch_all(&self.read)
             .await?;
-        self.settle(user, &mut rooms).await?;
+        rooms::settle(&mut rooms, |direct| self.dm_users(user, direct)).await?;
         Ok(rooms)
     }
 
@@ -120,7 +120,7 @@ impl RoomStore for SqliteStore {
             .fetch_optional(&self.read)
             .await?;
         if let Some(room) = &mut room {
-            self.settle(user, std::slice::from_mut(room)).await?;
+            rooms::settle(std::slice::from_mut(room), |direct| self.dm_users(user, direct)).await?;
         }
         Ok(room)
     }
@@ -259,26 +259,5 @@ impl RoomStore for SqliteStore {
             super::mentions::unread(&mut conn, user, room, marker).await?
         };
         Ok(Some((marker, unread, mentions)))
-    }
-}
-
-impl SqliteStore {
-    /// Completes rooms read by `ROOMS_FOR` for `user`: direct rooms get their participants
-    /// and count every unread message as a mention.
-    async fn settle(&self, user: UserId, rooms: &mut [Room]) -> Result<()> {
-        let direct: Vec<RoomId> = rooms
-            .iter()
-            .filter(|r| r.kind == RoomKind::Direct)
-            .map(|r| r.id)
-            .collect();
-        if direct.is_empty() {
-            return Ok(());
-        }
-        let mut people = self.dm_users(user, &direct).await?;
-        for room in rooms.iter_mut().filter(|r| r.kind == RoomKind::Direct) {
-            room.mention_count = room.unread_count;
-            room.dm_users = Some(people.remove(&room.id).unwrap_or_default());
-        }
-        Ok(())
     }
 }
