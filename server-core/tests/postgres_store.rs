@@ -426,9 +426,11 @@ async fn profiles_avatars_statuses_and_presence() {
         (shown.status, shown.status_text.as_deref()),
         (Status::Offline, Some("focus"))
     );
-    let statuses = store.set_presence(&[(alice, true)], 5_000).await.unwrap();
+    store.node_started(7, 5_000).await.unwrap();
+    let statuses = store.set_node_presence(7, &[(alice, true)], 5_000).await.unwrap();
     assert_eq!(statuses[0].status, Status::Dnd);
-    assert_eq!(store.mark_all_offline(6_000).await.unwrap(), 1);
+    let gone = store.node_stopped(7, 6_000).await.unwrap();
+    assert_eq!(gone.len(), 1);
     let user = store.user(alice).await.unwrap().unwrap();
     assert_eq!((user.status, user.last_seen), (Status::Offline, Some(6_000)));
     assert_eq!(user.chosen_status, Status::Dnd);

@@ -18,6 +18,29 @@ pub struct NewUser<'a> {
     pub is_admin: bool,
 }
 
+impl NewUser<'_> {
+    /// The account as `create_user` made it, with id `id` at `now`: offline, no avatar, no
+    /// status text.
+    pub(crate) fn created(&self, id: UserId, now: Millis) -> Me {
+        Me {
+            user: User {
+                id,
+                username: self.username.to_owned(),
+                avatar_url: None,
+                is_server_admin: self.is_admin,
+                is_online: false,
+                last_seen: None,
+                created_at: now,
+                status: Status::Offline,
+                status_text: None,
+                chosen_status: Status::Online,
+                is_deactivated: false,
+            },
+            email: self.email.map(str::to_owned),
+        }
+    }
+}
+
 /// What login needs to check a password.
 #[derive(Debug, FromRow)]
 pub struct Credentials {
@@ -87,13 +110,6 @@ pub trait UserStore: Send + Sync {
         text: Option<&str>,
         online: bool,
     ) -> Result<Option<UserStatus>>;
-
-    /// Records presence changes in one transaction; going offline stamps `last_seen`.
-    /// Returns each user's new status.
-    async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>>;
-
-    /// Marks everyone offline: at start-up (nobody is connected yet) and at shutdown.
-    async fn mark_all_offline(&self, now: Millis) -> Result<u64>;
 
     /// Whether an account with normalized name `username_key` exists.
     async fn user_exists(&self, username_key: &str) -> Result<bool>;

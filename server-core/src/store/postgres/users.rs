@@ -27,10 +27,6 @@ pub(super) use pg_user_columns;
 
 #[async_trait]
 impl UserStore for PgStore {
-    /// Creates the account and makes it a member of the default rooms, in one transaction.
-    /// Returns the account and the rooms it joined. A taken name is
-    /// [`Conflict::Username`](crate::store::Conflict), a look-alike of one
-    /// [`Conflict::UsernameLookAlike`](crate::store::Conflict).
     async fn create_user(&self, new: &NewUser<'_>, now: Millis) -> Result<(Me, Vec<RoomRow>)> {
         let mut tx = self.pool.begin().await?;
         let id: UserId = sqlx::query_scalar(
@@ -63,26 +59,9 @@ impl UserStore for PgStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        let me = Me {
-            user: User {
-                id,
-                username: new.username.to_owned(),
-                avatar_url: None,
-                is_server_admin: new.is_admin,
-                is_online: false,
-                last_seen: None,
-                created_at: now,
-                status: Status::Offline,
-                status_text: None,
-                chosen_status: Status::Online,
-                is_deactivated: false,
-            },
-            email: new.email.map(str::to_owned),
-        };
-        Ok((me, rooms))
+        Ok((new.created(id, now), rooms))
     }
 
-    /// Login data for the account whose normalized name is `username_key`.
     async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
         Ok(sqlx::query_as(
             r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
@@ -93,7 +72,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// Login data for account `id`.
     async fn credentials_by_id(&self, id: UserId) -> Result<Option<Credentials>> {
         Ok(sqlx::query_as(
             r#"select id, password_hash, must_change_password, deactivated_at is not null as is_deactivated
@@ -104,7 +82,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// The account `id` as its owner sees it.
     async fn me(&self, id: UserId) -> Result<Option<Me>> {
         Ok(sqlx::query_as(concat!(
             "select ",
@@ -116,7 +93,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// The public view of the account with normalized name `username_key`.
     async fn user_by_key(&self, username_key: &str) -> Result<Option<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
@@ -128,7 +104,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// Applies a profile edit and returns the result.
     async fn update_profile(&self, id: UserId, update: &ProfileUpdate) -> Result<Option<Me>> {
         // One statement: the answer is the row as this update left it, whatever another node
         // writes next.
@@ -150,7 +125,6 @@ impl UserStore for PgStore {
         .map_err(super::conflict)
     }
 
-    /// Sets (or with `None` clears) the avatar URL of account `id`; returns the one it replaced.
     async fn set_avatar(&self, id: UserId, url: Option<&str>) -> Result<Option<String>> {
         let mut tx = self.pool.begin().await?;
         // Locked, so two nodes changing the avatar at once each return the one they replaced
@@ -169,7 +143,6 @@ impl UserStore for PgStore {
         Ok(previous.flatten())
     }
 
-    /// Whether some account's avatar is `url`.
     async fn avatar_in_use(&self, url: &str) -> Result<bool> {
         Ok(
             sqlx::query_scalar(r#"select exists (select 1 from users where avatar_url = $1)"#)
@@ -179,7 +152,6 @@ impl UserStore for PgStore {
         )
     }
 
-    /// Replaces the password hash of account `id`.
     async fn set_password_hash(&self, id: UserId, password_hash: &str) -> Result<()> {
         sqlx::query(r#"update users set password_hash = $2, must_change_password = false where id = $1"#)
             .bind(id)
@@ -189,7 +161,6 @@ impl UserStore for PgStore {
         Ok(())
     }
 
-    /// The accounts with these ids, by name.
     async fn users_by_ids(&self, ids: &[UserId]) -> Result<Vec<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
@@ -201,7 +172,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// The public view of account `id`.
     async fn user(&self, id: UserId) -> Result<Option<User>> {
         Ok(sqlx::query_as(concat!(
             "select ",
@@ -213,8 +183,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// Accounts whose normalized name starts with `prefix` (itself normalized), by name; at
-    /// most `limit`.
     async fn search_users(&self, prefix: &str, limit: u32) -> Result<Vec<User>> {
         // A range on the unique index instead of `like`, which would treat `_` and `%` in a
         // name as wildcards and scan every account. `username_key` compares in code-point
@@ -234,8 +202,6 @@ impl UserStore for PgStore {
         .await?)
     }
 
-    /// Sets the status account `id` chose and its text; returns it as others see it now,
-    /// with `online` as given (the hub knows better than the stored flag).
     async fn set_status(
         &self,
         id: UserId,
@@ -257,43 +223,6 @@ impl UserStore for PgStore {
         Ok(status)
     }
 
-    /// Records presence changes in one transaction; going offline stamps `last_seen`.
-    /// Returns each user's new status.
-    async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>> {
-        let mut tx = self.pool.begin().await?;
-        let mut statuses = Vec::with_capacity(changes.len());
-        for &(id, online) in changes {
-            let status: Option<UserStatus> = sqlx::query_as(
-                r#"update users set
-                       is_online = $2,
-                       last_seen = case when $2 then last_seen else $3 end
-                   where id = $1
-                   returning id as user_id, username, is_online, last_seen,
-                             case when is_online then status else 'offline' end as status, status_text"#,
-            )
-            .bind(id)
-            .bind(online)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            statuses.extend(status);
-        }
-        tx.commit().await?;
-        Ok(statuses)
-    }
-
-    /// Marks everyone offline: at start-up (nobody is connected yet) and at shutdown.
-    async fn mark_all_offline(&self, now: Millis) -> Result<u64> {
-        Ok(
-            sqlx::query(r#"update users set is_online = false, last_seen = $1 where is_online"#)
-                .bind(now)
-                .execute(&self.pool)
-                .await?
-                .rows_affected(),
-        )
-    }
-
-    /// Whether an account with normalized name `username_key` exists.
     async fn user_exists(&self, username_key: &str) -> Result<bool> {
         let row = sqlx::query(r#"select exists (select 1 from users where username_key = $1)"#)
             .bind(username_key)
@@ -302,7 +231,6 @@ impl UserStore for PgStore {
         Ok(row.try_get::<bool, _>(0)?)
     }
 
-    /// Accounts made before usernames had skeletons: id and name.
     async fn users_without_skeleton(&self) -> Result<Vec<(UserId, String)>> {
         Ok(
             sqlx::query_as(r#"select id, username from users where username_skeleton is null order by id"#)
@@ -311,8 +239,6 @@ impl UserStore for PgStore {
         )
     }
 
-    /// Gives an older account its (NFKC) key and skeleton. A unique violation (another account
-    /// already has that key or look) surfaces as a database error; the account keeps its old key.
     async fn set_name_keys(&self, id: UserId, username_key: &str, skeleton: &str) -> Result<()> {
         sqlx::query(r#"update users set username_key = $2, username_skeleton = $3 where id = $1"#)
             .bind(id)
@@ -323,8 +249,6 @@ impl UserStore for PgStore {
         Ok(())
     }
 
-    /// Ends every session of account `id` (an account that must not stay signed in); returns
-    /// the sessions ended.
     async fn delete_user_sessions(&self, id: UserId) -> Result<Vec<SessionId>> {
         Ok(
             sqlx::query_scalar(r#"delete from sessions where user_id = $1 returning id"#)

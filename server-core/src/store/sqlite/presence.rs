@@ -1,5 +1,5 @@
 //! Presence on SQLite: the one server is the only node, so its sockets are the truth and the
-//! flags are written as they change (see `users.rs`).
+//! flags are written as they change.
 
 use std::time::Duration;
 
@@ -10,7 +10,6 @@ use crate::cluster::NodeId;
 use crate::error::Result;
 use crate::model::{UserId, UserStatus};
 use crate::store::presence::PresenceStore;
-use crate::store::users::UserStore;
 use crate::time::Millis;
 
 #[async_trait]
@@ -31,7 +30,26 @@ impl PresenceStore for SqliteStore {
         changes: &[(UserId, bool)],
         now: Millis,
     ) -> Result<Vec<UserStatus>> {
-        self.set_presence(changes, now).await
+        let mut tx = self.write.begin().await?;
+        let mut statuses = Vec::with_capacity(changes.len());
+        for &(id, online) in changes {
+            let status: Option<UserStatus> = sqlx::query_as(
+                r#"update users set
+                       is_online = ?2,
+                       last_seen = case when ?2 then last_seen else ?3 end
+                   where id = ?1
+                   returning id as user_id, username, is_online, last_seen,
+                             case when is_online then status else 'offline' end as status, status_text"#,
+            )
+            .bind(id)
+            .bind(online)
+            .bind(now)
+            .fetch_optional(&mut *tx)
+            .await?;
+            statuses.extend(status);
+        }
+        tx.commit().await?;
+        Ok(statuses)
     }
 
     async fn heartbeat(
@@ -57,5 +75,16 @@ impl PresenceStore for SqliteStore {
                 .fetch_all(&self.read)
                 .await?,
         )
+    }
+}
+
+impl SqliteStore {
+    /// Marks everyone offline, stamping `last_seen`: at start-up and at shutdown.
+    async fn mark_all_offline(&self, now: Millis) -> Result<()> {
+        sqlx::query(r#"update users set is_online = 0, last_seen = ?1 where is_online = 1"#)
+            .bind(now)
+            .execute(&self.write)
+            .await?;
+        Ok(())
     }
 }

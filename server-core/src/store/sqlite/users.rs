@@ -44,23 +44,7 @@ impl UserStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        let me = Me {
-            user: User {
-                id,
-                username: new.username.to_owned(),
-                avatar_url: None,
-                is_server_admin: new.is_admin,
-                is_online: false,
-                last_seen: None,
-                created_at: now,
-                status: Status::Offline,
-                status_text: None,
-                chosen_status: Status::Online,
-                is_deactivated: false,
-            },
-            email: new.email.map(str::to_owned),
-        };
-        Ok((me, rooms))
+        Ok((new.created(id, now), rooms))
     }
 
     async fn credentials_by_key(&self, username_key: &str) -> Result<Option<Credentials>> {
@@ -227,39 +211,6 @@ impl UserStore for SqliteStore {
         .fetch_optional(&self.write)
         .await?;
         Ok(status)
-    }
-
-    async fn set_presence(&self, changes: &[(UserId, bool)], now: Millis) -> Result<Vec<UserStatus>> {
-        let mut tx = self.write.begin().await?;
-        let mut statuses = Vec::with_capacity(changes.len());
-        for &(id, online) in changes {
-            let status: Option<UserStatus> = sqlx::query_as(
-                r#"update users set
-                       is_online = ?2,
-                       last_seen = case when ?2 then last_seen else ?3 end
-                   where id = ?1
-                   returning id as user_id, username, is_online, last_seen,
-                             case when is_online then status else 'offline' end as status, status_text"#,
-            )
-            .bind(id)
-            .bind(online)
-            .bind(now)
-            .fetch_optional(&mut *tx)
-            .await?;
-            statuses.extend(status);
-        }
-        tx.commit().await?;
-        Ok(statuses)
-    }
-
-    async fn mark_all_offline(&self, now: Millis) -> Result<u64> {
-        Ok(
-            sqlx::query(r#"update users set is_online = 0, last_seen = ?1 where is_online = 1"#)
-                .bind(now)
-                .execute(&self.write)
-                .await?
-                .rows_affected(),
-        )
     }
 
     async fn user_exists(&self, username_key: &str) -> Result<bool> {
