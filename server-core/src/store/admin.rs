@@ -29,6 +29,32 @@ pub enum Demotion {
     LastAdmin,
 }
 
+impl Demotion {
+    /// What a demotion that changed nothing means, given the account's `is_admin` (`None`: no
+    /// such account).
+    pub(crate) fn refused(is_admin: Option<bool>) -> Self {
+        if is_admin == Some(true) {
+            Demotion::LastAdmin
+        } else {
+            Demotion::NotAdmin
+        }
+    }
+
+    /// What a deactivation that changed nothing means, given the account's `is_admin` and
+    /// `deactivated_at` (`None`: no such account).
+    pub(crate) fn refused_deactivation(row: Option<(bool, Option<Millis>)>) -> Self {
+        match row {
+            Some((true, None)) => Demotion::LastAdmin,
+            _ => Demotion::NotAdmin,
+        }
+    }
+}
+
+/// The admin revision as `server_meta` keeps it (text); 0 before the first change.
+pub(crate) fn revision(value: Option<String>) -> i64 {
+    value.and_then(|v| v.parse().ok()).unwrap_or(0)
+}
+
 /// The store for server administration, as every backend implements it.
 #[async_trait]
 pub trait AdminStore: Send + Sync {

@@ -9,6 +9,7 @@ use crate::error::Result;
 use crate::model::{AdminUser, SessionId, UserId};
 use crate::store::AdminStore;
 use crate::store::AttachmentStore;
+use crate::store::admin;
 use crate::store::{AccountRow, Demotion};
 use crate::time::Millis;
 
@@ -25,7 +26,6 @@ const LOCK_ADMINS: &str =
 
 #[async_trait]
 impl AdminStore for PgStore {
-    /// Active (not deactivated) server administrators.
     async fn admin_count(&self) -> Result<i64> {
         Ok(
             sqlx::query_scalar(r#"select count(*) from users where is_admin and deactivated_at is null"#)
@@ -34,7 +34,6 @@ impl AdminStore for PgStore {
         )
     }
 
-    /// Replaces the setup code with one hashing to `hash` (hex), or removes it (`None`).
     async fn set_setup_code(&self, hash: Option<&str>) -> Result<()> {
         match hash {
             Some(hash) => self.set_meta(SETUP_CODE, hash).await,
@@ -48,10 +47,8 @@ impl AdminStore for PgStore {
         }
     }
 
-    /// Uses up the setup code if it hashes to `hash` and no administrator exists yet; whether
-    /// it did. One statement, so two people racing with the same code cannot both win: the
-    /// second delete waits for the first and then finds no row.
     async fn consume_setup_code(&self, hash: &str) -> Result<bool> {
+        // Across nodes too: the second delete waits for the first and then finds no row.
         let done = sqlx::query(
             r#"delete from server_meta where key = $1 and value = $2
                and not exists (select 1 from users where is_admin and deactivated_at is null)"#,
@@ -63,7 +60,6 @@ impl AdminStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Makes `id` a server administrator; whether anything changed.
     async fn promote(&self, id: UserId) -> Result<bool> {
         let done = sqlx::query(r#"update users set is_admin = true where id = $1 and not is_admin"#)
             .bind(id)
@@ -72,7 +68,6 @@ impl AdminStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Takes the administrator role from `id`, unless it is the last active administrator.
     async fn demote(&self, id: UserId) -> Result<Demotion> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
@@ -92,18 +87,12 @@ impl AdminStore for PgStore {
                 .bind(id)
                 .fetch_optional(&mut *tx)
                 .await?;
-            if is_admin == Some(true) {
-                Demotion::LastAdmin
-            } else {
-                Demotion::NotAdmin
-            }
+            Demotion::refused(is_admin)
         };
         tx.commit().await?;
         Ok(outcome)
     }
 
-    /// Sets a temporary password that must be changed at the next sign-in and revokes every
-    /// session of `id`; returns the revoked sessions.
     async fn reset_password(&self, id: UserId, hash: &str) -> Result<Vec<SessionId>> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(r#"update users set password_hash = $2, must_change_password = true where id = $1"#)
@@ -119,8 +108,6 @@ impl AdminStore for PgStore {
         Ok(revoked)
     }
 
-    /// Deactivates `id` and revokes its sessions (returned), unless it is the last active
-    /// administrator. Messages stay.
     async fn deactivate(&self, id: UserId, now: Millis) -> Result<(Demotion, Vec<SessionId>)> {
         let mut tx = self.pool.begin().await?;
         sqlx::query(LOCK_ADMINS).execute(&mut *tx).await?;
@@ -140,11 +127,7 @@ impl AdminStore for PgStore {
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let outcome = match row {
-                Some((true, None)) => Demotion::LastAdmin,
-                _ => Demotion::NotAdmin,
-            };
-            return Ok((outcome, Vec::new()));
+            return Ok((Demotion::refused_deactivation(row), Vec::new()));
         }
         let revoked = sqlx::query_scalar(r#"delete from sessions where user_id = $1 returning id"#)
             .bind(id)
@@ -154,7 +137,6 @@ impl AdminStore for PgStore {
         Ok((Demotion::Done, revoked))
     }
 
-    /// Lets a deactivated account sign in again; whether it was deactivated.
     async fn reactivate(&self, id: UserId) -> Result<bool> {
         let done = sqlx::query(
             r#"update users set deactivated_at = null where id = $1 and deactivated_at is not null"#,
@@ -165,7 +147,6 @@ impl AdminStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Accounts as administrators see them, oldest first; `q` filters by a part of the name.
     async fn admin_users(&self, q: &str, limit: u32) -> Result<Vec<AdminUser>> {
         // strpos, like SQLite's instr: a plain substring, `%` and `_` mean themselves.
         Ok(sqlx::query_as(
@@ -179,7 +160,6 @@ impl AdminStore for PgStore {
         .await?)
     }
 
-    /// One account as administrators see it.
     async fn admin_user(&self, id: UserId) -> Result<Option<AdminUser>> {
         Ok(sqlx::query_as(
             r#"select id, username, email, is_admin, deactivated_at is not null as is_deactivated,
@@ -191,7 +171,6 @@ impl AdminStore for PgStore {
         .await?)
     }
 
-    /// Makes the account's owner choose a new password at the next sign-in.
     async fn require_password_change(&self, id: UserId) -> Result<()> {
         sqlx::query(r#"update users set must_change_password = true where id = $1"#)
             .bind(id)
@@ -200,7 +179,6 @@ impl AdminStore for PgStore {
         Ok(())
     }
 
-    /// Every account, oldest first.
     async fn accounts(&self) -> Result<Vec<AccountRow>> {
         Ok(sqlx::query_as(
             r#"select id, username, is_admin, deactivated_at, created_at, last_seen
@@ -210,7 +188,6 @@ impl AdminStore for PgStore {
         .await?)
     }
 
-    /// The account whose normalized name is `username_key`.
     async fn account_by_key(&self, username_key: &str) -> Result<Option<AccountRow>> {
         Ok(sqlx::query_as(
             r#"select id, username, is_admin, deactivated_at, created_at, last_seen
@@ -221,16 +198,14 @@ impl AdminStore for PgStore {
         .await?)
     }
 
-    /// The number of the last change to accounts or sessions made outside the server.
     async fn admin_revision(&self) -> Result<i64> {
         let value: Option<String> = sqlx::query_scalar(r#"select value from server_meta where key = $1"#)
             .bind(REVISION)
             .fetch_optional(&self.pool)
             .await?;
-        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+        Ok(admin::revision(value))
     }
 
-    /// Tells running servers that accounts or sessions changed behind their back.
     async fn bump_admin_revision(&self) -> Result<()> {
         sqlx::query(
             r#"insert into server_meta (key, value) values ($1, '1')
@@ -242,7 +217,6 @@ impl AdminStore for PgStore {
         Ok(())
     }
 
-    /// Which of `ids` are still live sessions.
     async fn live_sessions(&self, ids: &[SessionId]) -> Result<Vec<SessionId>> {
         Ok(
             sqlx::query_scalar(r#"select id from sessions where id = any($1)"#)

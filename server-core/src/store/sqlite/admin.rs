@@ -7,7 +7,7 @@ use async_trait::async_trait;
 use super::SqliteStore;
 use crate::error::Result;
 use crate::model::{AdminUser, SessionId, UserId};
-use crate::store::admin::{AccountRow, AdminStore, Demotion};
+use crate::store::admin::{self, AccountRow, AdminStore, Demotion};
 use crate::store::prelude::*;
 use crate::time::Millis;
 
@@ -75,11 +75,7 @@ impl AdminStore for SqliteStore {
             .bind(id)
             .fetch_optional(&self.write)
             .await?;
-        Ok(if is_admin == Some(true) {
-            Demotion::LastAdmin
-        } else {
-            Demotion::NotAdmin
-        })
+        Ok(Demotion::refused(is_admin))
     }
 
     async fn reset_password(&self, id: UserId, hash: &str) -> Result<Vec<SessionId>> {
@@ -115,11 +111,7 @@ impl AdminStore for SqliteStore {
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let outcome = match row {
-                Some((true, None)) => Demotion::LastAdmin,
-                _ => Demotion::NotAdmin,
-            };
-            return Ok((outcome, Vec::new()));
+            return Ok((Demotion::refused_deactivation(row), Vec::new()));
         }
         let revoked = sqlx::query_scalar(r#"delete from sessions where user_id = ?1 returning id"#)
             .bind(id)
@@ -194,7 +186,7 @@ impl AdminStore for SqliteStore {
             .bind(REVISION)
             .fetch_optional(&self.read)
             .await?;
-        Ok(value.and_then(|v| v.parse().ok()).unwrap_or(0))
+        Ok(admin::revision(value))
     }
 
     async fn bump_admin_revision(&self) -> Result<()> {
