@@ -11,7 +11,6 @@ use crate::time::Millis;
 
 #[async_trait]
 impl AttachmentStore for PgStore {
-    /// The stored attachment `id`: its room, name, content type and whether it is an image.
     async fn attachment(&self, id: &str) -> Result<Option<StoredAttachment>> {
         Ok(sqlx::query_as(
             r#"select room_id, file_name, content_type, is_image from attachments where id = $1"#,
@@ -21,7 +20,6 @@ impl AttachmentStore for PgStore {
         .await?)
     }
 
-    /// Whether an attachment row `id` exists (the file sweep keeps only those).
     async fn attachment_exists(&self, id: &str) -> Result<bool> {
         Ok(
             sqlx::query_scalar(r#"select exists (select 1 from attachments where id = $1)"#)
@@ -31,8 +29,6 @@ impl AttachmentStore for PgStore {
         )
     }
 
-    /// Deletes up to `limit` of the oldest messages stamped before `cutoff`, in one short
-    /// transaction. Returns how many went and the ids of their attachments.
     async fn delete_messages_before(&self, cutoff: Millis, limit: i64) -> Result<(u64, Vec<String>)> {
         // One statement: the attachments named are exactly those of the messages deleted,
         // whatever other nodes do meanwhile (the select sees the rows before the delete's
@@ -53,7 +49,6 @@ impl AttachmentStore for PgStore {
         Ok((u64::try_from(deleted).unwrap_or(0), files))
     }
 
-    /// How many messages, and how many attachments of how many bytes, are stamped before `cutoff`.
     async fn count_messages_before(&self, cutoff: Millis) -> Result<(i64, i64, i64)> {
         let messages: i64 = sqlx::query_scalar(r#"select count(*) from messages where timestamp < $1"#)
             .bind(cutoff)
@@ -70,7 +65,6 @@ impl AttachmentStore for PgStore {
         Ok((messages, files, bytes))
     }
 
-    /// A server fact stored under `key`.
     async fn meta(&self, key: &str) -> Result<Option<String>> {
         Ok(
             sqlx::query_scalar(r#"select value from server_meta where key = $1"#)
@@ -80,7 +74,6 @@ impl AttachmentStore for PgStore {
         )
     }
 
-    /// Stores a server fact under `key`.
     async fn set_meta(&self, key: &str, value: &str) -> Result<()> {
         sqlx::query(
             r#"insert into server_meta (key, value) values ($1, $2)

@@ -11,7 +11,6 @@ use crate::time::Millis;
 
 #[async_trait]
 impl AuditStore for PgStore {
-    /// Writes one entry to the audit log.
     async fn audit(&self, entry: &AuditEntry<'_>, now: Millis) -> Result<()> {
         sqlx::query(crate::store::audit::INSERT_AUDIT)
             .bind(entry.actor_id)
@@ -25,7 +24,6 @@ impl AuditStore for PgStore {
         Ok(())
     }
 
-    /// Entries older than `before` (an id; all when `None`), newest first.
     async fn audit_page(&self, before: Option<i64>, limit: u32) -> Result<Vec<AuditRecord>> {
         Ok(sqlx::query_as(crate::store::audit::AUDIT_PAGE)
             .bind(before.unwrap_or(i64::MAX))

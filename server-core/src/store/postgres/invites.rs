@@ -53,7 +53,6 @@ impl From<InviteRow> for Invite {
 
 #[async_trait]
 impl InviteStore for PgStore {
-    /// Stores a new invite and returns it.
     async fn create_invite(&self, new: &NewInvite<'_>, now: Millis) -> Result<Invite> {
         let id: i64 = sqlx::query_scalar(
             r#"insert into invites (code, created_by, created_at, expires_at, max_uses)
@@ -73,7 +72,6 @@ impl InviteStore for PgStore {
         Ok(row.into())
     }
 
-    /// Every invite not revoked, newest first.
     async fn invites(&self) -> Result<Vec<Invite>> {
         let rows: Vec<InviteRow> = sqlx::query_as(concat!(
             select_invites!(),
@@ -84,7 +82,6 @@ impl InviteStore for PgStore {
         Ok(rows.into_iter().map(Invite::from).collect())
     }
 
-    /// Revokes the invite `code`; whether there was one to revoke.
     async fn revoke_invite(&self, code: &str, now: Millis) -> Result<bool> {
         let done =
             sqlx::query(r#"update invites set revoked_at = $2 where code = $1 and revoked_at is null"#)
@@ -95,10 +92,9 @@ impl InviteStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Counts one use of `code` if it is still valid now; whether it was. One statement, so
-    /// two registrations cannot both take an invite's last use: the second waits for the
-    /// first's row lock and checks `uses` again on the row as the first left it.
     async fn use_invite(&self, code: &str, now: Millis) -> Result<bool> {
+        // Across nodes too: the second registration waits for the first's row lock and checks
+        // `uses` again on the row as the first left it.
         let done = sqlx::query(
             r#"update invites set uses = uses + 1
                where code = $1 and revoked_at is null
@@ -112,7 +108,6 @@ impl InviteStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Gives back a use of `code` whose registration then failed.
     async fn unuse_invite(&self, code: &str) -> Result<()> {
         sqlx::query(r#"update invites set uses = uses - 1 where code = $1 and uses > 0"#)
             .bind(code)

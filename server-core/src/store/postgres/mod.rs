@@ -70,9 +70,9 @@ impl PgStore {
 
 #[async_trait]
 impl Backend for PgStore {
-    /// A backup archive holds a snapshot of an SQLite file; a PostgreSQL database is backed up
-    /// with PostgreSQL's own tools, which copy it consistently while every node keeps writing
-    /// and restore it into any cluster. Always an error the administrator can act on.
+    // A backup archive holds a snapshot of an SQLite file; a PostgreSQL database is backed up
+    // with PostgreSQL's own tools, which copy it consistently while every node keeps writing
+    // and restore it into any cluster. Always an error the administrator can act on.
     async fn snapshot_into(&self, _path: &Path) -> Result<()> {
         Err(Error::NotSupported {
             code: "backup_not_supported",
@@ -83,14 +83,13 @@ impl Backend for PgStore {
         })
     }
 
-    /// Nothing to do: PostgreSQL checkpoints its write-ahead log itself (`checkpoint_timeout`,
-    /// `max_wal_size`), for every node at once; SQLite's passive checkpoint has no counterpart
-    /// a client should run.
+    // Nothing to do: PostgreSQL checkpoints its write-ahead log itself (`checkpoint_timeout`,
+    // `max_wal_size`), for every node at once; SQLite's passive checkpoint has no counterpart
+    // a client should run.
     async fn checkpoint(&self) -> Result<()> {
         Ok(())
     }
 
-    /// Closes every connection. Call once, last.
     async fn close(&self) {
         self.pool.close().await;
     }

@@ -12,8 +12,6 @@ use crate::time::Millis;
 
 #[async_trait]
 impl PinStore for PgStore {
-    /// Pins (by `user`, at `now`) or unpins live message `id`; whether anything changed, or
-    /// `None` if there is no such live message.
     async fn set_pinned(
         &self,
         id: MessageId,
@@ -45,7 +43,6 @@ impl PinStore for PgStore {
         Ok(Some(true))
     }
 
-    /// `room`'s live pinned messages, the most recently pinned first.
     async fn pins(&self, room: RoomId) -> Result<Vec<Message>> {
         Ok(sqlx::query_as(pg_select_messages!(
             "where m.room_id = $1 and m.pinned_at is not null and not m.is_deleted order by m.pinned_at desc, m.id desc"

@@ -12,8 +12,6 @@ use crate::store::ReactionStore;
 
 #[async_trait]
 impl ReactionStore for PgStore {
-    /// Adds (`add`) or removes `user`'s `emoji` on message `id`, allowing at most `max_distinct`
-    /// distinct emoji per message.
     async fn react(
         &self,
         id: MessageId,

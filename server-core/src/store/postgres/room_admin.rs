@@ -12,7 +12,6 @@ use crate::time::Millis;
 
 #[async_trait]
 impl RoomAdminStore for PgStore {
-    /// Every room, conversations included, with counts and dates but no content.
     async fn admin_rooms(&self) -> Result<Vec<AdminRoom>> {
         Ok(sqlx::query_as(
             r#"select r.id, case when r.kind = 'direct' then null else r.name end as name, r.kind,
@@ -27,7 +26,6 @@ impl RoomAdminStore for PgStore {
         .await?)
     }
 
-    /// Archives (`Some(now)`) or unarchives (`None`) channel `id`; whether it changed.
     async fn set_archived(&self, id: RoomId, at: Option<Millis>) -> Result<bool> {
         let done = sqlx::query(
             r#"update rooms set archived_at = $2
@@ -40,7 +38,6 @@ impl RoomAdminStore for PgStore {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Deletes room `id` with its memberships, messages and attachment rows (cascading).
     async fn delete_room(&self, id: RoomId) -> Result<Option<DeletedRoom>> {
         let mut tx = self.pool.begin().await?;
         // Locked first: a member joining or a file sent on another node meanwhile waits, then

@@ -12,8 +12,6 @@ use crate::store::{AdminChange, RoomEdit};
 
 #[async_trait]
 impl RoomSettingsStore for PgStore {
-    /// Applies `edit` to room `id`. A public name already taken is
-    /// [`Conflict::RoomName`](crate::store::Conflict).
     async fn update_room(&self, id: RoomId, edit: &RoomEdit) -> Result<()> {
         let (name, key) = edit.name.clone().unzip();
         sqlx::query(
@@ -33,7 +31,6 @@ impl RoomSettingsStore for PgStore {
         Ok(())
     }
 
-    /// Makes member `user` an admin of `room`, or not; never removes the room's last admin.
     async fn set_room_admin(&self, room: RoomId, user: UserId, admin: bool) -> Result<AdminChange> {
         let mut tx = self.pool.begin().await?;
         // The room's lock: two nodes removing its last two admins at once would each count

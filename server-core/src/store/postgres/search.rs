@@ -32,9 +32,9 @@ macro_rules! pg_search_conditions {
 
 #[async_trait]
 impl SearchStore for PgStore {
-    /// Up to `limit` messages matching `filter`, newest first. The match expression is the one
-    /// SQLite's FTS5 runs (`Query::fts`), read as the same tsquery (see [`tsquery`]).
     async fn search(&self, filter: &SearchFilter, limit: u32) -> Result<Vec<SearchHit>> {
+        // The match expression is the one SQLite's FTS5 runs (`Query::fts`), read as the same
+        // tsquery (see `tsquery`).
         let matching = filter.matching.as_deref().map(tsquery).transpose()?;
         let sql = if matching.is_some() {
             concat!(
@@ -72,19 +72,16 @@ impl SearchStore for PgStore {
             .await?)
     }
 
-    /// The newest message id, the snapshot a new search reads up to.
     async fn newest_message_id(&self) -> Result<MessageId> {
         Ok(sqlx::query_scalar(r#"select coalesce(max(id), 0) from messages"#)
             .fetch_one(&self.pool)
             .await?)
     }
 
-    /// Messages `ids` in that order, for results.
     async fn messages_in_order(&self, ids: &[MessageId]) -> Result<Vec<Message>> {
         self.messages_by_ids(ids).await
     }
 
-    /// Id, name and kind of rooms `ids`.
     async fn room_summaries(&self, ids: &[RoomId]) -> Result<Vec<(RoomId, String, RoomKind)>> {
         Ok(
             sqlx::query_as(r#"select id, name, kind from rooms where id = any($1)"#)
@@ -94,7 +91,6 @@ impl SearchStore for PgStore {
         )
     }
 
-    /// The room named `name_key` among those `user` belongs to.
     async fn member_room_by_key(&self, user: UserId, name_key: &str) -> Result<Option<RoomId>> {
         Ok(sqlx::query_scalar(
             r#"select r.id from rooms r join room_memberships m on m.room_id = r.id and m.user_id = $1

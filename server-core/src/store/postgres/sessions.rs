@@ -11,7 +11,6 @@ use crate::time::Millis;
 
 #[async_trait]
 impl SessionStore for PgStore {
-    /// Stores a new session for `user_id`.
     async fn create_session(
         &self,
         user_id: UserId,
@@ -28,7 +27,6 @@ impl SessionStore for PgStore {
             .await?)
     }
 
-    /// The unexpired session whose token hashes to `token_hash`.
     async fn find_session(&self, token_hash: &[u8], now: Millis) -> Result<Option<SessionRecord>> {
         Ok(sqlx::query_as(crate::store::sessions::FIND_SESSION)
             .bind(token_hash)
@@ -37,7 +35,6 @@ impl SessionStore for PgStore {
             .await?)
     }
 
-    /// Revokes one session.
     async fn delete_session(&self, id: SessionId) -> Result<()> {
         sqlx::query(crate::store::sessions::DELETE_SESSION)
             .bind(id)
@@ -46,7 +43,6 @@ impl SessionStore for PgStore {
         Ok(())
     }
 
-    /// Revokes every session of `user_id` except `keep`; returns the revoked ids.
     async fn delete_other_sessions(&self, user_id: UserId, keep: SessionId) -> Result<Vec<SessionId>> {
         Ok(sqlx::query_scalar(crate::store::sessions::DELETE_OTHER_SESSIONS)
             .bind(user_id)
@@ -55,7 +51,6 @@ impl SessionStore for PgStore {
             .await?)
     }
 
-    /// Deletes sessions that expired before `now`; returns how many.
     async fn purge_expired_sessions(&self, now: Millis) -> Result<u64> {
         Ok(sqlx::query(crate::store::sessions::PURGE_EXPIRED_SESSIONS)
             .bind(now)

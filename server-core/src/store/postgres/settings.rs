@@ -11,7 +11,6 @@ use crate::store::SettingsStore;
 
 #[async_trait]
 impl SettingsStore for PgStore {
-    /// Every setting an administrator chose: name (without `settings.`) and value.
     async fn settings(&self) -> Result<Vec<(String, String)>> {
         Ok(
             sqlx::query_as(r#"select substr(key, 10), value from server_meta where key like 'settings.%'"#)
@@ -20,12 +19,10 @@ impl SettingsStore for PgStore {
         )
     }
 
-    /// Stores one chosen setting.
     async fn set_setting(&self, name: &str, value: &str) -> Result<()> {
         self.set_meta(&format!("settings.{name}"), value).await
     }
 
-    /// The public rooms every new account joins.
     async fn default_room_ids(&self) -> Result<Vec<RoomId>> {
         Ok(
             sqlx::query_scalar(r#"select id from rooms where is_default order by id"#)
@@ -34,8 +31,6 @@ impl SettingsStore for PgStore {
         )
     }
 
-    /// Makes exactly `ids` the default rooms, if each is a public room (not private, not a
-    /// conversation); whether it did.
     async fn set_default_rooms(&self, ids: &[RoomId]) -> Result<bool> {
         let mut tx = self.pool.begin().await?;
         // The candidates are locked: a room made private on another node between the check

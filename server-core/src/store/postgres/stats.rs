@@ -28,8 +28,6 @@ impl StatsStore for PgStore {
         .await?)
     }
 
-    /// Messages people sent per UTC day (days since the epoch) from `since` on, oldest first;
-    /// days without any are left out.
     async fn messages_per_day(&self, since: Millis) -> Result<Vec<(i64, i64)>> {
         // Integer division truncates toward zero in both databases; times are after 1970.
         Ok(sqlx::query_as(
@@ -43,7 +41,6 @@ impl StatsStore for PgStore {
         .await?)
     }
 
-    /// Every message `user` sent that still exists, oldest first.
     async fn export_messages(&self, user: UserId) -> Result<Vec<ExportedMessage>> {
         Ok(sqlx::query_as(
             r#"select m.id, m.room_id, case when r.kind = 'direct' then '' else r.name end as room_name,
