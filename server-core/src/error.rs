@@ -276,7 +276,7 @@ pub struct ErrorBody {
     #[schema(value_type = Option<String>)]
     pub field: Option<Cow<'static, str>>,
     /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
-    /// `rate_limited`, `upload_quota_exceeded`).
+    /// `rate_limited`, `upload_quota_exceeded`, `database_unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
