@@ -72,6 +72,9 @@ pub struct Timing {
     pub tls_handshake_timeout: Duration,
 }
 
+/// Default `Timing::heartbeat` (and hidden `--cluster-heartbeat-ms`), in milliseconds.
+pub const DEFAULT_HEARTBEAT_MS: u64 = 5_000;
+
 impl Default for Timing {
     fn default() -> Self {
         Timing {
@@ -82,7 +85,7 @@ impl Default for Timing {
             away_after: Duration::from_secs(10 * 60),
             shutdown_grace: Duration::from_secs(10),
             // A dead node's users show offline within 15 s; a beat is one short statement.
-            heartbeat: Duration::from_secs(5),
+            heartbeat: Duration::from_millis(DEFAULT_HEARTBEAT_MS),
             // A browser sends a request head in one packet, well under a second after
             // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
             // too. Longer only lets silent connections hold file descriptors.
@@ -514,6 +517,13 @@ pub struct Args {
     #[arg(long, env = "CONFAB_MIN_FREE_DISK_MB", value_name = "MB", default_value_t = DEFAULT_MIN_FREE_DISK_MB,
           help_heading = "Limits", global = true)]
     pub min_free_disk_mb: u64,
+
+    /// Milliseconds between a cluster node's heartbeats (a node silent for three is taken for
+    /// dead). A tuning knob kept out of `--help`: the process-level cluster tests shorten it so
+    /// a killed or frozen node's users go offline within seconds.
+    #[arg(long, env = "CONFAB_CLUSTER_HEARTBEAT_MS", value_name = "MS", default_value_t = DEFAULT_HEARTBEAT_MS,
+          value_parser = clap::value_parser!(u64).range(50..), hide = true, global = true)]
+    pub cluster_heartbeat_ms: u64,
 }
 
 /// What `confab-server` does besides serving.
@@ -598,7 +608,10 @@ impl Args {
             data_dir: self.data_dir.clone(),
             database: self.database.clone(),
             profile: self.profile,
-            timing: Timing::default(),
+            timing: Timing {
+                heartbeat: Duration::from_millis(self.cluster_heartbeat_ms),
+                ..Timing::default()
+            },
             connections: ConnectionLimits {
                 max_total: self.max_connections,
                 max_per_address: self.max_connections_per_address,
@@ -849,5 +862,16 @@ mod tests {
         let args = parse(&["--profile", "development", "--data-dir", "/tmp/x"]).unwrap();
         assert_eq!(args.profile, Profile::Development);
         assert_eq!(args.config().database_path(), PathBuf::from("/tmp/x/confab.db"));
+    }
+
+    #[test]
+    fn the_cluster_heartbeat_is_five_seconds_unless_tuned() {
+        let beat = |args: &[&str]| parse(args).unwrap().config().timing.heartbeat;
+        assert_eq!(beat(&[]), Duration::from_secs(5));
+        assert_eq!(
+            beat(&["--cluster-heartbeat-ms", "300"]),
+            Duration::from_millis(300)
+        );
+        assert!(parse(&["--cluster-heartbeat-ms", "0"]).is_err());
     }
 }

@@ -153,6 +153,7 @@ impl Error {
             Error::TooManyAttempts { .. } | Error::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Error::InsufficientStorage => StatusCode::INSUFFICIENT_STORAGE,
             Error::ShuttingDown | Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            Error::Database(e) if unreachable(e) => StatusCode::SERVICE_UNAVAILABLE,
             Error::NotSupported { .. } => StatusCode::NOT_IMPLEMENTED,
             Error::Bind { .. }
             | Error::Identity { .. }
@@ -182,6 +183,7 @@ impl Error {
             Error::InsufficientStorage => "insufficient_storage",
             Error::ShuttingDown => "shutting_down",
             Error::Busy { .. } => "server_busy",
+            Error::Database(e) if unreachable(e) => "database_unavailable",
             Error::Bind { .. }
             | Error::Identity { .. }
             | Error::Config(_)
@@ -199,6 +201,7 @@ impl Error {
             | Error::Busy { retry_after }
             | Error::RateLimited { retry_after, .. }
             | Error::UploadQuota { retry_after, .. } => Some(*retry_after),
+            Error::Database(e) if unreachable(e) => Some(DATABASE_RETRY_AFTER),
             _ => None,
         }
     }
@@ -213,6 +216,9 @@ impl Error {
         let message = if self.is_internal() {
             tracing::error!(error = %self, "request failed");
             "something went wrong on the server".to_owned()
+        } else if let Error::Database(e) = self {
+            tracing::warn!(error = %e, "the database is unreachable");
+            "the database is unreachable; try again in a few seconds".to_owned()
         } else {
             self.to_string()
         };
@@ -229,6 +235,26 @@ impl Error {
             field,
             retry_after: self.retry_after(),
         }
+    }
+}
+
+/// Seconds a client waits before retrying while the database is unreachable.
+const DATABASE_RETRY_AFTER: u64 = 5;
+
+/// Whether `e` says the database cannot be reached (down, restarting, or its connection lost)
+/// rather than that the request went wrong: then the request may succeed when retried, and the
+/// client is told so (`503 database_unavailable`), not that the server failed. A write that
+/// failed this way was not acknowledged; whether it committed, a retry with the same
+/// `client_msg_id` settles.
+fn unreachable(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::WorkerCrashed => true,
+        // SQLSTATE class 08: connection exception; 57P01–57P03: the server is shutting
+        // down (it terminated this session), crashed, or is still starting.
+        sqlx::Error::Database(db) => db
+            .code()
+            .is_some_and(|code| code.starts_with("08") || matches!(&*code, "57P01" | "57P02" | "57P03")),
+        _ => false,
     }
 }
 
@@ -250,7 +276,7 @@ pub struct ErrorBody {
     #[schema(value_type = Option<String>)]
     pub field: Option<Cow<'static, str>>,
     /// Seconds until the client may try again (`too_many_attempts`, `server_busy`,
-    /// `rate_limited`, `upload_quota_exceeded`).
+    /// `rate_limited`, `upload_quota_exceeded`, `database_unavailable`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_after: Option<u64>,
 }
@@ -322,6 +348,26 @@ mod tests {
         let text = String::from_utf8(body.to_vec()).unwrap();
         assert!(!text.contains("/secret/path"), "{text}");
         assert!(text.contains("\"code\":\"internal\""), "{text}");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_database_is_a_503_to_retry_not_a_server_failure() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused");
+        for unreachable in [sqlx::Error::PoolTimedOut, sqlx::Error::Io(refused)] {
+            let response = Error::Database(unreachable).into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[http::header::RETRY_AFTER], "5");
+            let body = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            let text = String::from_utf8(body.to_vec()).unwrap();
+            assert!(text.contains("\"code\":\"database_unavailable\""), "{text}");
+            assert!(!text.contains("refused"), "{text}");
+        }
+        let broken = Error::Database(sqlx::Error::RowNotFound);
+        assert_eq!(broken.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        assert_eq!(broken.code(), "internal");
     }
 
     #[test]

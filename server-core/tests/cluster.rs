@@ -37,7 +37,7 @@ async fn node(url: &str) -> TestServer {
 }
 
 /// Waits for a presence frame (single or batched) saying `user` is `online`.
-async fn expect_presence(ws: &mut WsClient, user: i64, online: bool) {
+pub(crate) async fn expect_presence(ws: &mut WsClient, user: i64, online: bool) {
     let says = |s: &Value| s["user_id"] == user && s["is_online"] == online;
     let deadline = tokio::time::Instant::now() + WAIT;
     loop {

@@ -152,6 +152,20 @@ impl TestServer {
         }
     }
 
+    /// A client of a server running elsewhere (a `confab-server` process) at `base`; `dir`
+    /// is kept alive with it. The library-only calls ([`TestServer::server`], `restart`,
+    /// `stop`) do not apply to it.
+    pub fn remote(base: String, dir: TempDir) -> TestServer {
+        let config = Config::new(dir.path().join("data"));
+        TestServer {
+            server: None,
+            dir,
+            config,
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
     pub fn server(&self) -> &RunningServer {
         self.server.as_ref().expect("server is running")
     }

@@ -1,6 +1,7 @@
 //! A throwaway PostgreSQL cluster for the tests: started once per test binary in a temporary
 //! directory, reachable only through a Unix socket there, one fresh database per test, and
-//! stopped and removed when the binary ends, however it ends.
+//! stopped and removed when the binary ends, however it ends; and a private cluster for a test
+//! that stops and starts its server ([`PrivateCluster`]).
 
 #![allow(dead_code)]
 
@@ -19,6 +20,7 @@ const INSTALL_ROOT: &str = "/usr/lib/postgresql";
 const DIR_PREFIX: &str = "confab-pg-";
 
 /// The running cluster: its programs and its directory (data in `data/`, socket beside it).
+#[derive(Clone)]
 pub struct Cluster {
     bin: PathBuf,
     dir: PathBuf,
@@ -43,34 +45,101 @@ pub async fn database() -> Option<TestDatabase> {
     let cluster = tokio::task::spawn_blocking(|| CLUSTER.get_or_init(Cluster::start).as_ref())
         .await
         .expect("starting PostgreSQL")?;
-    let name = format!("test_{}", NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
-    let admin = cluster.options("postgres");
-    let mut conn = admin.connect().await.expect("connect to the test cluster");
-    // A name made here from a counter, not input: nothing to quote.
-    sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
-        .execute(&mut conn)
+    Some(cluster.database().await)
+}
+
+/// A PostgreSQL cluster of one test's own, for a test that stops or restarts it while the
+/// binary's shared cluster serves every other test. It lives in its own temporary directory
+/// with the same guarantees: stopped and removed when dropped (a failing test unwinds through
+/// the drop), and by its watcher if the test binary dies first.
+pub struct PrivateCluster {
+    cluster: Cluster,
+}
+
+impl PrivateCluster {
+    /// A new cluster, started; `None` with a message on stderr when PostgreSQL is not
+    /// installed.
+    pub async fn start() -> Option<PrivateCluster> {
+        tokio::task::spawn_blocking(|| {
+            let Some(bin) = installed_bin() else {
+                eprintln!("PostgreSQL is not installed: skipping");
+                return None;
+            };
+            let cluster = Cluster {
+                bin,
+                dir: cluster_dir(std::process::id()),
+            };
+            cluster.watch_over();
+            cluster.create_and_start();
+            Some(PrivateCluster { cluster })
+        })
         .await
-        .expect("create the test database");
-    conn.close().await.ok();
-    let options = cluster.options(&name);
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect_with(options.clone())
+        .expect("starting a private PostgreSQL")
+    }
+
+    /// A fresh, empty database on this cluster.
+    pub async fn database(&self) -> TestDatabase {
+        self.cluster.database().await
+    }
+
+    /// Stops the server the way an administrator's restart does (`-m fast`: sessions are
+    /// terminated, the data is checkpointed), waiting until it is down.
+    pub async fn stop(&self) {
+        let cluster = self.cluster.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut pg_ctl = cluster.command("pg_ctl");
+            pg_ctl
+                .arg("-D")
+                .arg(cluster.dir.join("data"))
+                .args(["-m", "fast", "-w", "stop"]);
+            cluster.run("pg_ctl stop", pg_ctl);
+        })
         .await
-        .expect("connect to the test database");
-    let url = format!(
-        "postgres://postgres@localhost/{name}?host={}",
-        cluster.dir.display()
-    );
-    Some(TestDatabase {
-        name,
-        pool,
-        options,
-        url,
-    })
+        .expect("stopping the private PostgreSQL");
+    }
+
+    /// Starts the stopped server again on the same data, waiting until it accepts connections.
+    pub async fn start_again(&self) {
+        let cluster = self.cluster.clone();
+        tokio::task::spawn_blocking(move || cluster.start_server())
+            .await
+            .expect("starting the private PostgreSQL again");
+    }
+}
+
+impl Drop for PrivateCluster {
+    fn drop(&mut self) {
+        self.cluster.stop();
+    }
 }
 
 impl Cluster {
+    /// A fresh, empty database on this cluster, with a small pool of the test's own.
+    async fn database(&self) -> TestDatabase {
+        let name = format!("test_{}", NEXT_DATABASE.fetch_add(1, Ordering::Relaxed));
+        let admin = self.options("postgres");
+        let mut conn = admin.connect().await.expect("connect to the test cluster");
+        // A name made here from a counter, not input: nothing to quote.
+        sqlx::raw_sql(AssertSqlSafe(format!("create database {name}")))
+            .execute(&mut conn)
+            .await
+            .expect("create the test database");
+        conn.close().await.ok();
+        let options = self.options(&name);
+        let pool = PgPoolOptions::new()
+            .max_connections(4)
+            .connect_with(options.clone())
+            .await
+            .expect("connect to the test database");
+        let url = format!("postgres://postgres@localhost/{name}?host={}", self.dir.display());
+        TestDatabase {
+            name,
+            pool,
+            options,
+            url,
+        }
+    }
+
     /// Connection options for `database` through the cluster's socket.
     pub fn options(&self, database: &str) -> PgConnectOptions {
         PgConnectOptions::new()
@@ -131,6 +200,12 @@ impl Cluster {
             "--locale=C.UTF-8",
         ]);
         self.run("initdb", initdb);
+        self.start_server();
+    }
+
+    /// Starts the server of the cluster made in the directory.
+    fn start_server(&self) {
+        let data = self.dir.join("data");
         // No TCP at all (`listen_addresses=''`): the socket lives in our directory, so nothing
         // collides with another run or a system cluster. `-F`: no fsync, the data is thrown away.
         let server_options = format!("-k {} -c listen_addresses='' -F", self.dir.display());
