@@ -18,7 +18,7 @@ export const MAX_ATTEMPTS = 5;
 export const ACK_TIMEOUT_MS = 10_000;
 
 /** Server error codes after which sending the same message again may succeed. */
-const TRANSIENT_CODES = new Set(['internal', 'shutting_down', 'network', 'timeout']);
+const TRANSIENT_CODES = new Set(['internal', 'shutting_down', 'server_busy', 'database_unavailable', 'network', 'timeout']);
 
 /** Adds a message to the end of the outbox. */
 export function enqueue(outbox, { roomId, content, messageType = 'text', clientMsgId = newClientMsgId(), now = Date.now(), replyTo = null, threadId = null, alsoToRoom = false }) {

@@ -78,6 +78,7 @@ export const en = {
   'err.code.not_editable': 'Only text messages can be edited',
   'err.code.payload_too_large': 'That is larger than this server accepts',
   'err.code.shutting_down': 'The server is restarting — try again in a moment',
+  'err.code.database_unavailable': "The server can't reach its database right now — try again in a moment",
   'err.code.network': "Can't reach the server. Check your connection.",
   'err.code.timeout': 'The server did not answer in time',
   'err.code.not_an_image': 'Please choose a PNG, JPEG, GIF or WebP image',

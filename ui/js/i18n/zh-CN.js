@@ -75,6 +75,7 @@ export const zh = {
   'err.code.not_editable': '只有文字消息可以编辑',
   'err.code.payload_too_large': '内容太大，无法发送',
   'err.code.shutting_down': '服务器正在重启，请稍后再试',
+  'err.code.database_unavailable': '服务器暂时无法连接数据库，请稍后再试',
   'err.code.network': '无法连接服务器，请检查网络。',
   'err.code.timeout': '服务器没有及时响应',
   'err.code.not_an_image': '请选择 PNG、JPEG、GIF 或 WebP 图片',

@@ -81,6 +81,21 @@ test('transient server errors are retried, then give up after MAX_ATTEMPTS sends
   assert.equal(outbox[0].status, 'failed');
 });
 
+test('a database outage or a busy server keeps the message queued, a refusal does not', () => {
+  for (const code of ['database_unavailable', 'server_busy']) {
+    let outbox = add([], 'one');
+    const id = outbox[0].clientMsgId;
+    outbox = q.markSending(outbox, id, 1000);
+    outbox = q.reject(outbox, id, { code });
+    assert.equal(outbox[0].status, 'queued', code);
+    assert.equal(outbox[0].clientMsgId, id);
+  }
+  let outbox = add([], 'two');
+  outbox = q.markSending(outbox, outbox[0].clientMsgId, 1000);
+  outbox = q.reject(outbox, outbox[0].clientMsgId, { code: 'not_a_member' });
+  assert.equal(outbox[0].status, 'failed');
+});
+
 test('discard removes a message for good', () => {
   const outbox = add([], 'one');
   assert.deepEqual(q.discard(outbox, outbox[0].clientMsgId), []);
