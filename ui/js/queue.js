@@ -40,10 +40,15 @@ export function enqueue(outbox, { roomId, content, messageType = 'text', clientM
   return [...outbox, item];
 }
 
-/** The items to send now, oldest first: queued ones and sent ones whose ack is overdue. */
+/**
+ * The items to send now, oldest first: queued ones (once the wait a refusal asked for is over)
+ * and sent ones whose ack is overdue.
+ */
 export function dueForSending(outbox, now = Date.now()) {
   return outbox.filter(
-    (item) => item.status === 'queued' || (item.status === 'sending' && now - item.sentAt >= ACK_TIMEOUT_MS),
+    (item) =>
+      (item.status === 'queued' && !(item.notBefore > now)) ||
+      (item.status === 'sending' && now - item.sentAt >= ACK_TIMEOUT_MS),
   );
 }
 
@@ -70,13 +75,17 @@ export function acknowledgeStored(outbox, messages, userId) {
 }
 
 /**
- * The server answered the send with `error` ({code, message}). Transient errors put the item
- * back in the queue; anything else marks it failed.
+ * The server answered the send with `error` ({code, message, retry_after?}). Transient errors put
+ * the item back in the queue, not to be sent before `retry_after` seconds have passed (a
+ * database restarting needs a few); anything else marks it failed.
  */
-export function reject(outbox, clientMsgId, error) {
+export function reject(outbox, clientMsgId, error, now = Date.now()) {
   const transient = TRANSIENT_CODES.has(error?.code);
+  const wait = Number.isFinite(error?.retry_after) ? Math.min(error.retry_after, 60) * 1000 : 0;
   return updatePending(outbox, clientMsgId, (item) =>
-    transient && item.attempts < MAX_ATTEMPTS ? { status: 'queued', sentAt: null } : { status: 'failed', error },
+    transient && item.attempts < MAX_ATTEMPTS
+      ? { status: 'queued', sentAt: null, notBefore: wait > 0 ? now + wait : null }
+      : { status: 'failed', error },
   );
 }
 
@@ -88,7 +97,7 @@ export function requeueInFlight(outbox) {
 
 /** The person asked to retry a failed message: same client_msg_id, fresh attempts. */
 export function retry(outbox, clientMsgId) {
-  return updatePending(outbox, clientMsgId, () => ({ status: 'queued', attempts: 0, sentAt: null, error: null }));
+  return updatePending(outbox, clientMsgId, () => ({ status: 'queued', attempts: 0, sentAt: null, notBefore: null, error: null }));
 }
 
 /** The person gave up on a message. */

@@ -86,9 +86,12 @@ test('a database outage or a busy server keeps the message queued, a refusal doe
     let outbox = add([], 'one');
     const id = outbox[0].clientMsgId;
     outbox = q.markSending(outbox, id, 1000);
-    outbox = q.reject(outbox, id, { code });
+    outbox = q.reject(outbox, id, { code, retry_after: 5 }, 2000);
     assert.equal(outbox[0].status, 'queued', code);
     assert.equal(outbox[0].clientMsgId, id);
+    // Not sent again before the wait the server asked for, then sent.
+    assert.deepEqual(q.dueForSending(outbox, 6999), []);
+    assert.deepEqual(q.dueForSending(outbox, 7000).map((i) => i.clientMsgId), [id]);
   }
   let outbox = add([], 'two');
   outbox = q.markSending(outbox, outbox[0].clientMsgId, 1000);
