@@ -26,7 +26,7 @@ use crate::chat::avatars::Avatars;
 use crate::chat::nodes::{self, Heartbeat};
 use crate::chat::presence::Watch;
 use crate::chat::retention::{Report, Retention};
-use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, admin, seed};
+use crate::chat::{MessageLog, Passwords, Presence, Typing, admin, seed};
 use crate::cluster::NodeId;
 use crate::config::Config;
 use crate::connections::{self, Admission};
@@ -90,7 +90,8 @@ impl Server {
         let files = FileStore::open(config.uploads_dir()).await?;
         let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
-        store.purge_expired_sessions(clock.now()).await?;
+        // Under the job's lock like the periodic purge: nodes starting together purge once.
+        purge_sessions(&store, &clock).await;
         let server_id = server_id(&store).await?;
         let tls_fingerprint = tls.as_ref().map(|tls| tls.fingerprint.clone());
 
@@ -105,6 +106,7 @@ impl Server {
         // This server holds no socket yet, whatever its last run left (other nodes' users
         // stay as they are).
         store.node_started(node, clock.now()).await?;
+        let (limits, throttle) = database::limits(&store, &config, &clock, node).await?;
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
@@ -112,7 +114,7 @@ impl Server {
         let ctx = AppContext {
             settings,
             typing: Typing::new(config.timing.typing_ttl),
-            limits: Limiter::new(config.limits.clone()),
+            limits,
             config: Arc::new(config),
             clock,
             store,
@@ -124,7 +126,7 @@ impl Server {
             fanout,
             log,
             passwords: Passwords::new().await?,
-            throttle: LoginThrottle::default(),
+            throttle,
             presence: Presence::default(),
             sockets: TaskTracker::new(),
             server_id: server_id.clone(),
@@ -456,6 +458,27 @@ async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
         ctx.throttle.prune_all(Instant::now());
         ctx.limits.prune(Instant::now());
         purge_sessions(&ctx.store, &ctx.clock).await;
+        if ctx.limits.cluster().is_some() {
+            purge_limits(&ctx).await;
+        }
+    }
+}
+
+/// Removes the shared limits' counters that hold nobody back any more, on one node at a time
+/// (they are every node's, so one pass is all of them).
+async fn purge_limits(ctx: &AppContext) {
+    let _guard = match ctx.store.try_run_exclusive(Job::LimitPurge).await {
+        Ok(Some(guard)) => guard,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "taking the limits purge's lock failed");
+            return;
+        }
+    };
+    match ctx.limits.purge_shared().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(rows = n, "removed idle limit counters"),
+        Err(e) => tracing::warn!(error = %e, "removing idle limit counters failed"),
     }
 }
 
