@@ -29,6 +29,14 @@ fn lock_id(key: &LimitKey) -> i64 {
 #[async_trait]
 impl LimitStore for PgStore {
     async fn take_token(&self, key: &LimitKey, rate: BucketRate, now: Millis) -> Result<Take> {
+        // A take is on the path of every message while rate limits are on. Losing the last
+        // few takes to a crash gives a user back a few tokens, nothing more, so its commit
+        // does not wait for the WAL flush: a third to a fifth of a durable commit's time here
+        // (pgbench on this 2-core machine: 0.3-0.4 ms against 1.8-3.4 ms).
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(r#"set local synchronous_commit = off"#)
+            .execute(&mut *tx)
+            .await?;
         // The refill counts from the later of the two times, so a node whose clock lags
         // cannot mint tokens by moving the bucket back.
         let (granted, tokens): (bool, f64) = sqlx::query_as(
@@ -50,8 +58,9 @@ impl LimitStore for PgStore {
         .bind(f64::from(rate.burst))
         .bind(rate.period_ms)
         .bind(now)
-        .fetch_one(&self.pool)
+        .fetch_one(&mut *tx)
         .await?;
+        tx.commit().await?;
         Ok(Take { granted, tokens })
     }
 
