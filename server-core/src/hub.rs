@@ -142,6 +142,24 @@ impl Hub {
     /// user's socket cap their oldest connections are closed with
     /// [`close::TOO_MANY_SOCKETS`] and stop counting as theirs at once.
     pub fn register(&self, user: UserId, session: SessionId, rooms: Vec<RoomId>) -> Registration {
+        self.register_within(user, session, rooms, self.sockets_cap())
+    }
+
+    /// The live connections one user may have (see [`Hub::set_sockets_per_user`]).
+    pub fn sockets_cap(&self) -> usize {
+        self.inner.sockets_per_user.load(Ordering::Relaxed)
+    }
+
+    /// [`Hub::register`] with a cap of `cap` (at least 1) connections of `user` on this hub:
+    /// what the cluster-wide cap leaves for this node once other nodes' sockets are counted.
+    pub fn register_within(
+        &self,
+        user: UserId,
+        session: SessionId,
+        rooms: Vec<RoomId>,
+        cap: usize,
+    ) -> Registration {
+        let cap = cap.max(1);
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let (tx, outbound) = mpsc::channel(self.inner.queue_capacity);
         let kill = Arc::new(Notify::new());
@@ -152,7 +170,6 @@ impl Hub {
         let user_conns = state.users.entry(user).or_default();
         user_conns.push(id);
         let came_online = user_conns.len() == 1;
-        let cap = self.inner.sockets_per_user.load(Ordering::Relaxed);
         let evicted: Vec<ConnId> = user_conns.drain(..user_conns.len().saturating_sub(cap)).collect();
         state.conns.insert(
             id,
@@ -288,6 +305,11 @@ impl Hub {
     /// Whether `user` has a live connection right now.
     pub fn is_online(&self, user: UserId) -> bool {
         self.read().users.contains_key(&user)
+    }
+
+    /// How many live connections `user` has on this hub.
+    pub fn sockets_of(&self, user: UserId) -> usize {
+        self.read().users.get(&user).map_or(0, Vec::len)
     }
 
     /// Every user with a live connection right now.

@@ -20,8 +20,18 @@ const ONLY_IN_POSTGRES: &[(&str, &str)] = &[("messages", "search")];
 const INDEX_ONLY_IN_POSTGRES: &str = "messages_search";
 /// The cluster transport's buffer for long hints (migrations/postgres/0002_cluster.sql) and
 /// the nodes' registry and their users' sockets (0003_presence.sql): only nodes sharing a
-/// PostgreSQL database talk to each other. Their indexes and keys are not compared either.
-const TABLES_ONLY_IN_POSTGRES: &[&str] = &["cluster_spill", "nodes", "node_presence"];
+/// PostgreSQL database talk to each other. The limits the nodes share (0004_limits.sql): one
+/// SQLite server keeps them in memory. Their indexes and keys are not compared either.
+const TABLES_ONLY_IN_POSTGRES: &[&str] = &[
+    "cluster_spill",
+    "nodes",
+    "node_presence",
+    "limit_buckets",
+    "login_failures",
+    "login_secret",
+    "upload_usage",
+    "node_sockets",
+];
 
 /// The SQLite database a real server leaves behind (`Store::open`, all migrations), read-only;
 /// the stopped server holds the temporary dir it is in.

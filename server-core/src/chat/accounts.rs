@@ -2,7 +2,6 @@
 //! authentication, logout, password changes and profile edits.
 
 use std::net::IpAddr;
-use std::time::Instant;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -56,7 +55,7 @@ pub async fn register(ctx: &AppContext, input: Registration<'_>) -> Result<Issue
     ctx.passwords
         .check_new(input.password, &username.key, "password")?;
     let email = validate::email(input.email)?;
-    ctx.limits.register(input.addr)?;
+    ctx.limits.register(input.addr).await?;
     let ticket = admit(ctx, &input).await?;
     let is_admin = matches!(ticket, Ticket::Setup(_));
     let (me, rooms) = match create_user(ctx, &username, input.password, email.as_deref(), is_admin).await {
@@ -177,16 +176,14 @@ pub async fn login(ctx: &AppContext, input: Login<'_>) -> Result<Issued> {
         addr: input.addr,
         device: ctx.throttle.device(&key, input.device_token),
     };
-    ctx.throttle
-        .check(&attempt, Instant::now())
-        .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
+    ctx.throttle.allow(&attempt).await?;
     let credentials = ctx.store.credentials_by_key(&key).await?;
     let hash = credentials.as_ref().map(|c| c.password_hash.clone());
     if !ctx.passwords.verify(input.password.to_owned(), hash).await? {
-        ctx.throttle.fail(&attempt, Instant::now());
+        ctx.throttle.failed(&attempt).await?;
         return Err(Error::InvalidCredentials);
     }
-    ctx.throttle.succeed(&attempt);
+    ctx.throttle.succeed(&attempt).await?;
     let Some(credentials) = credentials else {
         return Err(Error::InvalidCredentials);
     };
@@ -295,9 +292,7 @@ pub async fn change_password(
         addr,
         device: Some(Device::session(caller.session_id)),
     };
-    ctx.throttle
-        .check(&attempt, Instant::now())
-        .map_err(|retry_after| Error::TooManyAttempts { retry_after })?;
+    ctx.throttle.allow(&attempt).await?;
     let credentials = ctx
         .store
         .credentials_by_id(caller.user_id)
@@ -308,7 +303,7 @@ pub async fn change_password(
         .verify(current.to_owned(), Some(credentials.password_hash))
         .await?
     {
-        ctx.throttle.fail(&attempt, Instant::now());
+        ctx.throttle.failed(&attempt).await?;
         return Err(Error::invalid(
             "wrong_password",
             "current_password",

@@ -1,5 +1,5 @@
 //! A WebSocket connection as the chat sees it: it joins the hub subscribed to its user's rooms
-//! (who may thereby come online), gets the `ready` snapshot, types in rooms it is subscribed to,
+//! (who may thereby come online; on a cluster within the sockets per user every node holds), gets the `ready` snapshot, types in rooms it is subscribed to,
 //! and leaves (stopping its typing, and maybe going offline).
 
 use super::limits::Action;
@@ -13,7 +13,14 @@ use crate::model::{Caller, RoomId};
 /// Registers an authenticated connection, subscribed to every room of its user.
 pub async fn connect(ctx: &AppContext, caller: &Caller) -> Result<Registration> {
     let room_ids = ctx.store.member_room_ids(caller.user_id).await?;
-    let registration = ctx.hub.register(caller.user_id, caller.session_id, room_ids);
+    // On a cluster the cap counts the user's sockets on every node.
+    let registration = match ctx.limits.cluster() {
+        Some(shared) => {
+            let cap = ctx.hub.sockets_cap();
+            shared.register_socket(&ctx.hub, caller, room_ids, cap).await?
+        }
+        None => ctx.hub.register(caller.user_id, caller.session_id, room_ids),
+    };
     if registration.came_online {
         ctx.presence.changed(caller.user_id, true);
     } else {
@@ -34,6 +41,9 @@ pub async fn ready(ctx: &AppContext, caller: &Caller, reference: Option<&str>) -
 /// their last connection.
 pub fn disconnect(ctx: &AppContext, conn: ConnId) {
     if let Some(departure) = ctx.hub.unregister(conn) {
+        if let Some(shared) = ctx.limits.cluster() {
+            shared.socket_closed(&ctx.hub, departure.user_id);
+        }
         ctx.typing.stop_everywhere(&*ctx.fanout, departure.user_id);
         if departure.went_offline {
             ctx.presence.changed(departure.user_id, false);
@@ -41,13 +51,20 @@ pub fn disconnect(ctx: &AppContext, conn: ConnId) {
     }
 }
 
-/// The caller started (`true`) or stopped typing in `room` on connection `conn`. Needs no
-/// database trip: the hub knows which rooms the connection is in; any other room is 404.
-pub fn typing(ctx: &AppContext, caller: &Caller, conn: ConnId, room: RoomId, is_typing: bool) -> Result<()> {
+/// The caller started (`true`) or stopped typing in `room` on connection `conn`. The hub knows
+/// which rooms the connection is in (any other room is 404); only on a cluster does the typing
+/// bucket cost a database trip.
+pub async fn typing(
+    ctx: &AppContext,
+    caller: &Caller,
+    conn: ConnId,
+    room: RoomId,
+    is_typing: bool,
+) -> Result<()> {
     if !ctx.hub.is_subscribed(conn, room) {
         return Err(Error::not_found("room"));
     }
-    ctx.limits.take(caller.user_id, Action::Typing)?;
+    ctx.limits.take(caller.user_id, Action::Typing).await?;
     if is_typing {
         ctx.typing
             .start(&*ctx.fanout, room, caller.user_id, &caller.username);

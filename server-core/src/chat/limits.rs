@@ -4,6 +4,9 @@
 //! and the free-disk floor under the uploads folder. The socket cap per user is enforced by the
 //! hub, which sees every registration (`Hub::set_sockets_per_user`).
 //!
+//! On a cluster the buckets and the upload quota are counted in the database instead, for
+//! every node at once (see `shared_limits.rs`); the rules and the answers are the same.
+//!
 //! Memory is bounded: user buckets by the number of accounts (and forgotten once full again),
 //! address buckets by [`MAX_ADDRESSES`] with the oldest evicted, upload windows by one slot per
 //! hour per user.
@@ -14,6 +17,8 @@ use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use super::shared_limits::Shared;
+use super::throttle::digest;
 use crate::config::{Limits, Rate};
 use crate::error::{Error, Result};
 use crate::model::UserId;
@@ -87,9 +92,7 @@ impl Bucket {
             self.tokens -= 1.0;
             return Ok(());
         }
-        let wait = (1.0 - self.tokens) * rate.period.as_secs_f64() / f64::from(rate.burst);
-        // Whole seconds, rounded up: "try again in 0 seconds" would invite a refused retry.
-        Err((wait.ceil() as u64).max(1))
+        Err(wait_for_token(self.tokens, rate))
     }
 
     fn is_full(&self, rate: Rate, now: Instant) -> bool {
@@ -97,6 +100,13 @@ impl Bucket {
         copy.refill(rate, now);
         copy.tokens >= f64::from(rate.burst)
     }
+}
+
+/// Whole seconds until a bucket holding `tokens` (less than one) has one, at least 1:
+/// "try again in 0 seconds" would invite a refused retry.
+fn wait_for_token(tokens: f64, rate: Rate) -> u64 {
+    let wait = (1.0 - tokens) * rate.period.as_secs_f64() / f64::from(rate.burst);
+    (wait.ceil() as u64).max(1)
 }
 
 fn per_second(rate: Rate) -> f64 {
@@ -153,14 +163,31 @@ struct State {
 pub struct Limiter {
     limits: Arc<Limits>,
     state: Arc<Mutex<State>>,
+    /// The database's counters, when other nodes count with this one.
+    shared: Option<Shared>,
 }
 
 impl Limiter {
+    /// Limits counted in this process's memory: it is the only server.
     pub fn new(limits: Limits) -> Limiter {
         Limiter {
             limits: Arc::new(limits),
             state: Arc::default(),
+            shared: None,
         }
+    }
+
+    /// Limits counted in the database, together with every node sharing it.
+    pub fn shared(limits: Limits, shared: Shared) -> Limiter {
+        Limiter {
+            shared: Some(shared),
+            ..Limiter::new(limits)
+        }
+    }
+
+    /// The shared counters, on a cluster.
+    pub fn cluster(&self) -> Option<&Shared> {
+        self.shared.as_ref()
     }
 
     fn lock(&self) -> MutexGuard<'_, State> {
@@ -180,8 +207,25 @@ impl Limiter {
     ///
     /// # Errors
     /// `429 rate_limited` with the seconds until a token is back.
-    pub fn take(&self, user: UserId, action: Action) -> Result<()> {
-        self.take_at(user, action, Instant::now())
+    pub async fn take(&self, user: UserId, action: Action) -> Result<()> {
+        let Some(shared) = self.shared.as_ref().filter(|_| self.limits.rate_limits) else {
+            return self.take_at(user, action, Instant::now());
+        };
+        let rate = self.rate(action);
+        let mut id = user.to_le_bytes().to_vec();
+        id.push(action as u8);
+        Self::take_shared(shared, &digest(b"bucket", &id), rate, action.refusal()).await
+    }
+
+    async fn take_shared(shared: &Shared, key: &[u8; 16], rate: Rate, message: &'static str) -> Result<()> {
+        let period_ms = i64::try_from(rate.period.as_millis()).unwrap_or(i64::MAX);
+        shared
+            .take(key, rate.burst, period_ms)
+            .await?
+            .map_err(|tokens| Error::RateLimited {
+                message,
+                retry_after: wait_for_token(tokens, rate),
+            })
     }
 
     fn take_at(&self, user: UserId, action: Action, now: Instant) -> Result<()> {
@@ -203,8 +247,15 @@ impl Limiter {
     ///
     /// # Errors
     /// `429 rate_limited` when this address (or IPv6 /64) registered too many accounts lately.
-    pub fn register(&self, addr: Option<IpAddr>) -> Result<()> {
-        self.register_at(addr, Instant::now())
+    pub async fn register(&self, addr: Option<IpAddr>) -> Result<()> {
+        let Some(shared) = self.shared.as_ref().filter(|_| self.limits.rate_limits) else {
+            return self.register_at(addr, Instant::now());
+        };
+        let key = match address_key(addr) {
+            IpAddr::V4(v4) => digest(b"register-ipv4", &v4.octets()),
+            IpAddr::V6(v6) => digest(b"register-ipv6", &v6.octets()),
+        };
+        Self::take_shared(shared, &key, self.limits.registrations, REGISTRATIONS).await
     }
 
     fn register_at(&self, addr: Option<IpAddr>, now: Instant) -> Result<()> {
@@ -217,7 +268,7 @@ impl Limiter {
             .bucket(address_key(addr), rate, now)
             .take(rate, now)
             .map_err(|retry_after| Error::RateLimited {
-                message: "too many accounts were registered from your network",
+                message: REGISTRATIONS,
                 retry_after,
             })
     }
@@ -250,8 +301,11 @@ impl Limiter {
     ///
     /// # Errors
     /// `413 upload_quota_exceeded`, `507 insufficient_storage`.
-    pub fn upload_allowed(&self, user: UserId, incoming: u64, uploads_dir: &Path) -> Result<()> {
-        self.quota_check(user, incoming, Instant::now(), false)?;
+    pub async fn upload_allowed(&self, user: UserId, incoming: u64, uploads_dir: &Path) -> Result<()> {
+        match &self.shared {
+            Some(shared) => self.quota_shared(shared, user, incoming, false).await?,
+            None => self.quota_check(user, incoming, Instant::now(), false)?,
+        }
         self.disk_allows(uploads_dir, incoming)
     }
 
@@ -259,8 +313,42 @@ impl Limiter {
     ///
     /// # Errors
     /// `413 upload_quota_exceeded`.
-    pub fn record_upload(&self, user: UserId, size: u64) -> Result<()> {
-        self.quota_check(user, size, Instant::now(), true)
+    pub async fn record_upload(&self, user: UserId, size: u64) -> Result<()> {
+        match &self.shared {
+            Some(shared) => self.quota_shared(shared, user, size, true).await,
+            None => self.quota_check(user, size, Instant::now(), true),
+        }
+    }
+
+    /// [`Limiter::quota_check`] in the database, with the same hour slots.
+    async fn quota_shared(&self, shared: &Shared, user: UserId, size: u64, record: bool) -> Result<()> {
+        let quota = self.limits.upload_bytes_per_day;
+        if !self.limits.rate_limits || quota == 0 {
+            return Ok(());
+        }
+        let day_ms = i64::try_from(DAY.as_millis()).unwrap_or(i64::MAX);
+        let slot_len = i64::try_from(UPLOAD_SLOT.as_millis()).unwrap_or(i64::MAX);
+        let now = shared.now();
+        let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
+        let key = digest(b"uploads", &user.to_le_bytes());
+        let charged = shared
+            .store
+            .charge_upload(
+                &key,
+                signed(size),
+                signed(quota),
+                record,
+                now,
+                (now - day_ms, slot_len),
+            )
+            .await?;
+        charged.map_err(|slots| {
+            let window = slots.into_iter().map(|(slot, bytes)| {
+                let ages_out = u64::try_from(slot + day_ms - now).unwrap_or(0);
+                (Duration::from_millis(ages_out), u64::try_from(bytes).unwrap_or(0))
+            });
+            quota_refusal(window.collect(), size, quota)
+        })
     }
 
     fn quota_check(&self, user: UserId, size: u64, now: Instant, record: bool) -> Result<()> {
@@ -278,21 +366,10 @@ impl Limiter {
         }
         let used: u64 = window.iter().map(|(_, bytes)| bytes).sum();
         if used.saturating_add(size) > quota {
-            // Waiting helps only if what ages out makes room; for a file larger than the
-            // whole quota, the wait is a full day (the message says the quota).
-            let mut freed = 0;
-            let mut wait = DAY;
-            for (slot, bytes) in window.iter() {
-                freed += bytes;
-                if used - freed + size <= quota {
-                    wait = (*slot + DAY).saturating_duration_since(now);
-                    break;
-                }
-            }
-            return Err(Error::UploadQuota {
-                quota_mb: quota.div_ceil(MB),
-                retry_after: wait.as_secs().max(1),
-            });
+            let ages_out = window
+                .iter()
+                .map(|(slot, bytes)| ((*slot + DAY).saturating_duration_since(now), *bytes));
+            return Err(quota_refusal(ages_out.collect(), size, quota));
         }
         if record {
             match window.back_mut() {
@@ -329,6 +406,20 @@ impl Limiter {
         }
     }
 
+    /// On a cluster, removes the database's counters that hold nobody back any more (the
+    /// caller holds the purge's lock, so one node does it). Returns the rows removed.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn purge_shared(&self) -> Result<u64> {
+        let Some(shared) = &self.shared else {
+            return Ok(0);
+        };
+        let now = shared.now();
+        let day_ms = i64::try_from(DAY.as_millis()).unwrap_or(i64::MAX);
+        shared.store.purge_limits(now, now - day_ms).await
+    }
+
     /// Forgets buckets that are full again and windows that are empty, so memory follows
     /// recent activity rather than everyone who ever did anything.
     pub fn prune(&self, now: Instant) {
@@ -353,6 +444,29 @@ impl Limiter {
             window.retain(|(slot, _)| now.saturating_duration_since(*slot) < DAY);
             !window.is_empty()
         });
+    }
+}
+
+const REGISTRATIONS: &str = "too many accounts were registered from your network";
+
+/// The refusal of `size` more bytes for a user whose window holds `window` (per slot, oldest
+/// first: how long until it ages out, and its bytes). Waiting helps only if what ages out makes
+/// room; for a file larger than the whole quota, the wait is a full day (the message says the
+/// quota).
+fn quota_refusal(window: Vec<(Duration, u64)>, size: u64, quota: u64) -> Error {
+    let used: u64 = window.iter().map(|(_, bytes)| bytes).sum();
+    let mut freed = 0;
+    let mut wait = DAY;
+    for (ages_out, bytes) in window {
+        freed += bytes;
+        if (used - freed).saturating_add(size) <= quota {
+            wait = ages_out;
+            break;
+        }
+    }
+    Error::UploadQuota {
+        quota_mb: quota.div_ceil(MB),
+        retry_after: wait.as_secs().max(1),
     }
 }
 
@@ -446,8 +560,8 @@ mod tests {
         }
     }
 
-    #[test]
-    fn off_switches_off_rates_and_quotas_only() {
+    #[tokio::test]
+    async fn off_switches_off_rates_and_quotas_only() {
         let limits = limiter(|l| {
             l.rate_limits = false;
             l.messages = Rate::new(1, Duration::from_secs(3600));
@@ -459,10 +573,10 @@ mod tests {
             assert!(limits.take_at(1, Action::Message, t0).is_ok());
             assert!(limits.register_at(None, t0).is_ok());
         }
-        assert!(limits.record_upload(1, 1 << 30).is_ok());
+        assert!(limits.record_upload(1, 1 << 30).await.is_ok());
         // The disk floor stays.
         assert!(matches!(
-            limits.upload_allowed(1, 1, Path::new("/")),
+            limits.upload_allowed(1, 1, Path::new("/")).await,
             Err(Error::InsufficientStorage)
         ));
     }
@@ -564,22 +678,22 @@ mod tests {
         assert_eq!(retry_after(limits.quota_check(3, 101 * MB, t2, false)), 24 * 3600);
     }
 
-    #[test]
-    fn the_disk_floor_is_read_from_the_file_system() {
+    #[tokio::test]
+    async fn the_disk_floor_is_read_from_the_file_system() {
         let dir = tempfile::tempdir().unwrap();
         let free = free_disk_bytes(dir.path()).unwrap();
         assert!(free > 0);
         let roomy = limiter(|l| l.min_free_disk_bytes = 1);
-        assert!(roomy.upload_allowed(1, 1, dir.path()).is_ok());
+        assert!(roomy.upload_allowed(1, 1, dir.path()).await.is_ok());
         let full = limiter(|l| l.min_free_disk_bytes = free.saturating_mul(2));
         assert!(matches!(
-            full.upload_allowed(1, 1, dir.path()),
+            full.upload_allowed(1, 1, dir.path()).await,
             Err(Error::InsufficientStorage)
         ));
         let no_floor = limiter(|l| {
             l.min_free_disk_bytes = 0;
             l.upload_bytes_per_day = 0;
         });
-        assert!(no_floor.upload_allowed(1, u64::MAX / 2, dir.path()).is_ok());
+        assert!(no_floor.upload_allowed(1, u64::MAX / 2, dir.path()).await.is_ok());
     }
 }

@@ -99,7 +99,7 @@ pub async fn send(
     let mut message = prepare(caller, room_id, draft)?;
     // Here, not in the transports: REST, WebSocket and uploads share one bucket per user. Before
     // the links are looked up, so a flood of bad ones costs its sender, not the database.
-    ctx.limits.take(caller.user_id, Action::Message)?;
+    ctx.limits.take(caller.user_id, Action::Message).await?;
     super::threads::link(ctx, &mut message, links).await?;
     ctx.typing.stop(&*ctx.fanout, room_id, caller.user_id);
     match origin {
@@ -275,7 +275,7 @@ pub async fn edit(
     content: &str,
     origin: Option<Origin<'_>>,
 ) -> Result<Message> {
-    ctx.limits.take(caller.user_id, Action::Edit)?;
+    ctx.limits.take(caller.user_id, Action::Edit).await?;
     let (message, _) = visible(ctx, caller, id).await?;
     if message.is_deleted {
         return Err(Error::not_found("message"));
@@ -315,7 +315,7 @@ pub async fn delete(
     id: MessageId,
     origin: Option<Origin<'_>>,
 ) -> Result<()> {
-    ctx.limits.take(caller.user_id, Action::Edit)?;
+    ctx.limits.take(caller.user_id, Action::Edit).await?;
     let (message, room) = visible(ctx, caller, id).await?;
     let is_author = message.user_id == Some(caller.user_id);
     if !is_author && !room.is_admin {

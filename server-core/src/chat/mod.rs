@@ -25,6 +25,7 @@ pub mod room_settings;
 pub mod rooms;
 pub mod search;
 pub mod seed;
+pub mod shared_limits;
 pub mod threads;
 mod throttle;
 mod typing;

@@ -28,7 +28,7 @@ pub async fn react(
     origin: Option<Origin<'_>>,
 ) -> Result<Vec<Reaction>> {
     let emoji = valid_emoji(emoji)?;
-    ctx.limits.take(caller.user_id, Action::Reaction)?;
+    ctx.limits.take(caller.user_id, Action::Reaction).await?;
     let (message, _) = super::messages::member_message(ctx, caller, id).await?;
     let outcome = ctx
         .store

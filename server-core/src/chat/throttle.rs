@@ -8,6 +8,10 @@
 //!   that account) skips all three, so the owner's own browser still gets in during an attack.
 //!   Five failures from one device withdraw that trust until the window passes.
 //!
+//! On a cluster the counters, and the secret device tokens are signed with, are the
+//! database's, shared by every node (`shared_limits.rs`): failures through one node count on
+//! all, and a device trusted through one is trusted by all.
+//!
 //! Memory has a hard ceiling whatever arrives: every counter is keyed by a 16-byte digest (never
 //! by the name or token itself), counters are created only by a failure the checks let through,
 //! and the map never holds more than [`MAX_ENTRIES`] (the oldest are evicted first).
@@ -21,7 +25,11 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 
+use super::shared_limits::Shared;
+use crate::error::{Error, Result};
+
 const WINDOW: Duration = Duration::from_secs(15 * 60);
+const WINDOW_MS: i64 = 15 * 60 * 1000;
 /// Failures an account may collect before each attempt has to wait.
 const FREE_ACCOUNT_FAILURES: u32 = 5;
 const MAX_ACCOUNT_DELAY: Duration = WINDOW;
@@ -65,6 +73,28 @@ struct State {
     global: Counter,
 }
 
+/// A live counter as the checks read it: its times in milliseconds, on one scale with the
+/// `now` they are checked at.
+#[derive(Clone, Copy, Debug)]
+struct Seen {
+    failures: u32,
+    first: i64,
+    last: i64,
+}
+
+impl Seen {
+    /// A counter in memory, seen at `now` (which is 0 on the scale).
+    fn of(counter: &Counter, now: Instant) -> Seen {
+        let before =
+            |at: Instant| -i64::try_from(now.saturating_duration_since(at).as_millis()).unwrap_or(i64::MAX);
+        Seen {
+            failures: counter.failures,
+            first: before(counter.first),
+            last: before(counter.last),
+        }
+    }
+}
+
 /// One login attempt, as the throttle sees it.
 #[derive(Clone, Copy, Debug)]
 pub struct Attempt<'a> {
@@ -89,8 +119,11 @@ impl Device {
 #[derive(Clone)]
 pub struct LoginThrottle {
     state: Arc<Mutex<State>>,
-    /// Signs device tokens; new on every start, so tokens last as long as the counters do.
+    /// Signs device tokens; new on every start, so tokens last as long as the counters do
+    /// (on a cluster, the database's, as its counters are).
     secret: Arc<[u8; 32]>,
+    /// The database's counters, when other nodes count with this one.
+    shared: Option<Shared>,
 }
 
 impl Default for LoginThrottle {
@@ -112,43 +145,87 @@ impl Default for LoginThrottle {
                 global: Counter::new(now, false),
             })),
             secret: Arc::new(secret),
+            shared: None,
         }
     }
 }
 
 impl LoginThrottle {
-    /// `Err(seconds)` if this attempt must wait; a trusted device is never made to.
-    pub fn check(&self, attempt: &Attempt<'_>, now: Instant) -> Result<(), u64> {
-        let state = self.lock();
-        let counter = |key: &Key| state.counters.get(key).filter(|c| c.is_live(now));
-        let trusted = attempt
-            .device
-            .is_some_and(|device| counter(&device.0).is_none_or(|c| c.failures < DEVICE_FAILURES));
-        if trusted {
+    /// A throttle counting in the database with every node sharing it, signing device tokens
+    /// with the secret stored there.
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn shared(shared: Shared) -> Result<LoginThrottle> {
+        let mut throttle = LoginThrottle::default();
+        throttle.secret = Arc::new(shared.store.device_secret(*throttle.secret).await?);
+        throttle.shared = Some(shared);
+        Ok(throttle)
+    }
+
+    /// Whether this attempt may go ahead now.
+    ///
+    /// # Errors
+    /// `429 too_many_attempts` with the seconds to wait (a trusted device is never made to);
+    /// database errors.
+    pub async fn allow(&self, attempt: &Attempt<'_>) -> Result<()> {
+        let verdict = match &self.shared {
+            None => self.check(attempt, Instant::now()),
+            Some(shared) => {
+                let now = shared.now();
+                let mut keys = vec![global_key(), account_key(attempt.account)];
+                keys.extend(attempt.addr.map(address_key));
+                keys.extend(attempt.device.map(|device| device.0));
+                let rows = shared.store.login_failures(&keys, WINDOW_MS, now).await?;
+                let seen = |key: &Key| {
+                    rows.iter().find(|row| row.key == key).map(|row| Seen {
+                        failures: u32::try_from(row.failures).unwrap_or(0),
+                        first: row.first_ms,
+                        last: row.last_ms,
+                    })
+                };
+                verdict(attempt, now, seen, seen(&global_key()))
+            }
+        };
+        verdict.map_err(|retry_after| Error::TooManyAttempts { retry_after })
+    }
+
+    /// Records a failed attempt (see [`LoginThrottle::fail`]).
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn failed(&self, attempt: &Attempt<'_>) -> Result<()> {
+        let Some(shared) = &self.shared else {
+            self.fail(attempt, Instant::now());
             return Ok(());
-        }
-        let mut wait = Duration::ZERO;
-        if state.global.is_live(now) && state.global.failures >= GLOBAL_FAILURES {
-            wait = wait.max((state.global.first + WINDOW).saturating_duration_since(now));
-        }
-        let address = attempt.addr.and_then(|addr| counter(&address_key(addr)));
-        if let Some(c) = address.filter(|c| c.failures >= ADDRESS_FAILURES) {
-            wait = wait.max((c.first + WINDOW).saturating_duration_since(now));
-        }
-        let account = counter(&account_key(attempt.account));
-        if let Some(c) = account.filter(|c| c.failures >= FREE_ACCOUNT_FAILURES) {
-            wait = wait.max((c.last + account_delay(c.failures)).saturating_duration_since(now));
-        }
-        if wait.is_zero() {
-            Ok(())
-        } else {
-            // Round up: "try again in 0 seconds" would invite an immediate, refused retry.
-            Err(wait.as_secs() + u64::from(wait.subsec_nanos() > 0))
-        }
+        };
+        let mut keys = vec![(global_key(), false), (account_key(attempt.account), true)];
+        keys.extend(attempt.addr.map(|addr| (address_key(addr), false)));
+        keys.extend(attempt.device.map(|device| (device.0, false)));
+        shared
+            .store
+            .record_login_failure(&keys, WINDOW_MS, shared.now())
+            .await
+    }
+
+    /// `Err(seconds)` if this attempt must wait; a trusted device is never made to.
+    fn check(&self, attempt: &Attempt<'_>, now: Instant) -> std::result::Result<(), u64> {
+        let state = self.lock();
+        let seen = |key: &Key| {
+            state
+                .counters
+                .get(key)
+                .filter(|c| c.is_live(now))
+                .map(|c| Seen::of(c, now))
+        };
+        let global = Some(&state.global)
+            .filter(|c| c.is_live(now))
+            .map(|c| Seen::of(c, now));
+        verdict(attempt, 0, seen, global)
     }
 
     /// Records a failed attempt against its account, address, device and the global count.
-    pub fn fail(&self, attempt: &Attempt<'_>, now: Instant) {
+    fn fail(&self, attempt: &Attempt<'_>, now: Instant) {
         let mut state = self.lock();
         if !state.global.is_live(now) {
             state.global = Counter::new(now, false);
@@ -176,9 +253,19 @@ impl LoginThrottle {
 
     /// After a successful login: the device's failures are forgiven. The account's and the
     /// address's are not, or every login by the owner would hand a guesser five fresh tries.
-    pub fn succeed(&self, attempt: &Attempt<'_>) {
-        if let Some(device) = attempt.device {
-            self.lock().counters.remove(&device.0);
+    ///
+    /// # Errors
+    /// Database errors.
+    pub async fn succeed(&self, attempt: &Attempt<'_>) -> Result<()> {
+        let Some(device) = attempt.device else {
+            return Ok(());
+        };
+        match &self.shared {
+            Some(shared) => shared.store.forget_login_failures(&device.0).await,
+            None => {
+                self.lock().counters.remove(&device.0);
+                Ok(())
+            }
         }
     }
 
@@ -233,6 +320,42 @@ impl LoginThrottle {
     }
 }
 
+/// The checks on the counters `seen` (live ones only) and the global one, at `now` on their
+/// scale: `Err(seconds)` if the attempt must wait.
+fn verdict(
+    attempt: &Attempt<'_>,
+    now: i64,
+    seen: impl Fn(&Key) -> Option<Seen>,
+    global: Option<Seen>,
+) -> std::result::Result<(), u64> {
+    let trusted = attempt
+        .device
+        .is_some_and(|device| seen(&device.0).is_none_or(|c| c.failures < DEVICE_FAILURES));
+    if trusted {
+        return Ok(());
+    }
+    let mut until = now;
+    if let Some(c) = global.filter(|c| c.failures >= GLOBAL_FAILURES) {
+        until = until.max(c.first + WINDOW_MS);
+    }
+    let address = attempt.addr.and_then(|addr| seen(&address_key(addr)));
+    if let Some(c) = address.filter(|c| c.failures >= ADDRESS_FAILURES) {
+        until = until.max(c.first + WINDOW_MS);
+    }
+    let account = seen(&account_key(attempt.account));
+    if let Some(c) = account.filter(|c| c.failures >= FREE_ACCOUNT_FAILURES) {
+        let delay = i64::try_from(account_delay(c.failures).as_millis()).unwrap_or(WINDOW_MS);
+        until = until.max(c.last + delay);
+    }
+    let wait = u64::try_from(until - now).unwrap_or(0);
+    if wait == 0 {
+        Ok(())
+    } else {
+        // Round up: "try again in 0 seconds" would invite an immediate, refused retry.
+        Err(wait.div_ceil(1000))
+    }
+}
+
 fn account_delay(failures: u32) -> Duration {
     let doublings = failures.saturating_sub(FREE_ACCOUNT_FAILURES).min(20);
     Duration::from_secs(1u64 << doublings).min(MAX_ACCOUNT_DELAY)
@@ -253,7 +376,8 @@ fn make_room(counters: &mut HashMap<Key, Counter>, now: Instant) {
     }
 }
 
-fn digest(kind: &[u8], bytes: &[u8]) -> Key {
+/// A fixed-size key for `bytes` of `kind` (also the shared limits' keys, `limits.rs`).
+pub(crate) fn digest(kind: &[u8], bytes: &[u8]) -> Key {
     let mut hasher = Sha256::new();
     hasher.update([u8::try_from(kind.len()).unwrap_or(u8::MAX)]);
     hasher.update(kind);
@@ -262,6 +386,11 @@ fn digest(kind: &[u8], bytes: &[u8]) -> Key {
     let mut key = [0u8; 16];
     key.copy_from_slice(&full[..16]);
     key
+}
+
+/// The server-wide count's key in the database.
+fn global_key() -> Key {
+    digest(b"global", b"")
 }
 
 fn account_key(account: &str) -> Key {

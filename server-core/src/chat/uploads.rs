@@ -102,12 +102,13 @@ pub async fn admit(ctx: &AppContext, caller: &Caller, room_id: RoomId) -> Result
 /// Whether the caller's limits let them send an upload whose body is `length` bytes (unknown:
 /// as large as allowed): it counts as a message, and needs that much of their quota and of the
 /// disk's free space. Checked, like [`admit`], before a byte of the body is read.
-pub fn charge(ctx: &AppContext, caller: &Caller, length: Option<u64>) -> Result<()> {
-    ctx.limits.take(caller.user_id, Action::Message)?;
+pub async fn charge(ctx: &AppContext, caller: &Caller, length: Option<u64>) -> Result<()> {
+    ctx.limits.take(caller.user_id, Action::Message).await?;
     let limit = ctx.settings.get().max_upload_bytes;
     let incoming = length.unwrap_or(limit).min(limit);
     ctx.limits
         .upload_allowed(caller.user_id, incoming, &ctx.config.uploads_dir())
+        .await
 }
 
 /// An optional caption: at most 4000 characters after trimming, no NUL.
@@ -138,7 +139,7 @@ pub async fn receive(ctx: &AppContext, caller: &Caller, room_id: RoomId, upload:
             });
         }
     }
-    ctx.limits.record_upload(caller.user_id, temp.size)?;
+    ctx.limits.record_upload(caller.user_id, temp.size).await?;
     let media = media::inspect(&ctx.decoders, &ctx.decode_budget, &temp.path).await?;
 
     let id = FileStore::new_id()?;

@@ -94,7 +94,7 @@ where
     if length.is_some_and(|length| length > limit + FORM_OVERHEAD) {
         return Err(too_large(limit));
     }
-    uploads::charge(&ctx, &caller, length)?;
+    uploads::charge(&ctx, &caller, length).await?;
     let form = read_form(&ctx, content_type.as_deref(), body, limit).await?;
     let sent = uploads::receive(&ctx, &caller, id, form).await?;
     Ok(super::messages::sent_reply(sent))

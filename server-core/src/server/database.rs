@@ -6,6 +6,8 @@ use std::sync::Arc;
 
 use sqlx::postgres::PgConnectOptions;
 
+use crate::chat::shared_limits::Shared;
+use crate::chat::{Limiter, LoginThrottle};
 use crate::cluster::{ClusterFanout, NodeId, PgNotify};
 use crate::config::{Config, Database};
 use crate::error::{Error, Result};
@@ -13,6 +15,7 @@ use crate::fanout::Fanout;
 use crate::hub::Hub;
 use crate::store::Store;
 use crate::store::migrate::MigrationReport;
+use crate::time::Clock;
 
 /// Opens the database `config` names (applying its pending migrations).
 ///
@@ -45,6 +48,28 @@ pub async fn fanout(config: &Config, hub: &Hub) -> Result<(Arc<dyn Fanout>, Node
             let fanout = ClusterFanout::start(hub.clone(), PgNotify::new(&options, CLUSTER_CHANNEL)).await?;
             let node = fanout.node_id();
             (Arc::new(fanout), node)
+        }
+    })
+}
+
+/// The rate limits and the login throttle: counted in memory when this server is the only one
+/// (SQLite), in the database with every node sharing it otherwise, where a node of its own
+/// would give each client the budget once per node.
+///
+/// # Errors
+/// Reading (or storing, on a new database) the device tokens' shared secret.
+pub async fn limits(
+    store: &Store,
+    config: &Config,
+    clock: &Clock,
+    node: NodeId,
+) -> Result<(Limiter, LoginThrottle)> {
+    Ok(match store.limit_store() {
+        None => (Limiter::new(config.limits.clone()), LoginThrottle::default()),
+        Some(counters) => {
+            let shared = Shared::new(counters, clock.clone(), node);
+            let throttle = LoginThrottle::shared(shared.clone()).await?;
+            (Limiter::shared(config.limits.clone(), shared), throttle)
         }
     })
 }

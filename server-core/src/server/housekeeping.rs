@@ -64,12 +64,33 @@ pub(super) async fn housekeeping(ctx: AppContext, stop: CancellationToken) {
         ctx.throttle.prune_all(Instant::now());
         ctx.limits.prune(Instant::now());
         purge_sessions(&ctx.store, &ctx.clock).await;
+        if ctx.limits.cluster().is_some() {
+            purge_limits(&ctx).await;
+        }
+    }
+}
+
+/// Removes the shared limits' counters that hold nobody back any more, on one node at a time
+/// (they are every node's, so one pass is all of them).
+async fn purge_limits(ctx: &AppContext) {
+    let _guard = match ctx.store.try_run_exclusive(Job::LimitPurge).await {
+        Ok(Some(guard)) => guard,
+        Ok(None) => return,
+        Err(e) => {
+            tracing::warn!(error = %e, "taking the limits purge's lock failed");
+            return;
+        }
+    };
+    match ctx.limits.purge_shared().await {
+        Ok(0) => {}
+        Ok(n) => tracing::debug!(rows = n, "removed idle limit counters"),
+        Err(e) => tracing::warn!(error = %e, "removing idle limit counters failed"),
     }
 }
 
 /// Removes expired sessions, on one node at a time: the others skip this round (the sessions
 /// are shared, so one pass is all of them).
-async fn purge_sessions(store: &Store, clock: &Clock) {
+pub(super) async fn purge_sessions(store: &Store, clock: &Clock) {
     let _guard = match store.try_run_exclusive(Job::SessionPurge).await {
         Ok(Some(guard)) => guard,
         Ok(None) => {

@@ -11,14 +11,14 @@ use tokio_util::task::TaskTracker;
 
 use super::accept::{Acceptor, Connections, accept};
 use super::database::{self, open_store};
-use super::housekeeping::{checkpoints, housekeeping, retention};
+use super::housekeeping::{checkpoints, housekeeping, purge_sessions, retention};
 use super::urls::urls_for;
 use super::{RunningServer, SOCKET_QUEUE, Server};
 use crate::blocking::BlockingPool;
 use crate::chat::avatars::Avatars;
 use crate::chat::nodes::Heartbeat;
 use crate::chat::presence::Watch;
-use crate::chat::{Limiter, LoginThrottle, MessageLog, Passwords, Presence, Typing, admin, seed};
+use crate::chat::{MessageLog, Passwords, Presence, Typing, admin, seed};
 use crate::config::Config;
 use crate::connections::{self, Admission};
 use crate::context::AppContext;
@@ -65,7 +65,8 @@ impl Server {
         let files = FileStore::open(config.uploads_dir()).await?;
         let avatars = Avatars::open(config.avatars_dir()).await?;
         let clock = config.clock.clone();
-        store.purge_expired_sessions(clock.now()).await?;
+        // Under the job's lock like the periodic purge: nodes starting together purge once.
+        purge_sessions(&store, &clock).await;
         let server_id = server_id(&store).await?;
         let tls_fingerprint = tls.as_ref().map(|tls| tls.fingerprint.clone());
 
@@ -80,6 +81,7 @@ impl Server {
         // This server holds no socket yet, whatever its last run left (other nodes' users
         // stay as they are).
         store.node_started(node, clock.now()).await?;
+        let (limits, throttle) = database::limits(&store, &config, &clock, node).await?;
         let (log, writer) = MessageLog::new(store.clone(), fanout.clone(), clock.clone());
         let stop_writer = CancellationToken::new();
         let writer_task = writer.spawn(stop_writer.clone().cancelled_owned());
@@ -87,7 +89,7 @@ impl Server {
         let ctx = AppContext {
             settings,
             typing: Typing::new(config.timing.typing_ttl),
-            limits: Limiter::new(config.limits.clone()),
+            limits,
             config: Arc::new(config),
             clock,
             store,
@@ -99,7 +101,7 @@ impl Server {
             fanout,
             log,
             passwords: Passwords::new().await?,
-            throttle: LoginThrottle::default(),
+            throttle,
             presence: Presence::default(),
             sockets: TaskTracker::new(),
             server_id: server_id.clone(),

@@ -14,6 +14,9 @@ pub enum Job {
     Retention,
     /// Removing expired sessions (`server/mod.rs`'s housekeeping).
     SessionPurge,
+    /// Removing the shared limits' counters that hold nobody back any more
+    /// (`chat/limits.rs`, on PostgreSQL).
+    LimitPurge,
 }
 
 impl Job {
@@ -26,6 +29,7 @@ impl Job {
             | match self {
                 Job::Retention => 2,
                 Job::SessionPurge => 3,
+                Job::LimitPurge => 4,
             }
     }
 }

@@ -11,6 +11,7 @@ mod files;
 mod history;
 mod invites;
 mod jobs;
+pub mod limits;
 mod mentions;
 mod messages;
 pub(crate) mod migrate;
@@ -45,6 +46,7 @@ pub use files::FileStore;
 pub use history::HistoryStore;
 pub use invites::{InviteStore, NewInvite};
 pub use jobs::{HeldLock, Job, JobGuard, JobStore};
+pub use limits::LimitStore;
 pub use mentions::MentionStore;
 pub use messages::{AppendOutcome, HistoryPage, MessageStore, NewAttachment, NewMessage, Paging};
 pub use pins::PinStore;
@@ -140,6 +142,12 @@ pub trait Backend:
 
     /// Checkpoints the WAL into the main file and closes every connection. Call once, last.
     async fn close(&self);
+
+    /// The limits counted together by every node of this database, or `None` when this
+    /// server is the only one (SQLite: its limits stay in memory).
+    fn limit_store(self: Arc<Self>) -> Option<Arc<dyn LimitStore>> {
+        None
+    }
 }
 
 /// Handle to the database; cheap to clone. Its methods are the [`Backend`]'s (import
@@ -158,6 +166,11 @@ impl Store {
     /// migrations.
     pub async fn open_postgres(url: &str) -> Result<Store> {
         Ok(Store(Arc::new(postgres::PgStore::open(url).await?)))
+    }
+
+    /// The limits shared with the other nodes of this database, if any may exist.
+    pub fn limit_store(&self) -> Option<Arc<dyn LimitStore>> {
+        self.0.clone().limit_store()
     }
 
     /// A store over any backend.

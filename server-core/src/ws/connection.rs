@@ -22,6 +22,7 @@ use tokio_tungstenite::tungstenite::{self, Message as WsMessage};
 
 use super::io::SocketIo;
 use super::protocol::{self, ClientEvent, ClientFrame};
+use crate::chat::shared_limits::TOO_MANY_SOCKETS;
 use crate::chat::{accounts, connections, dms, messages, people, presence, reactions, rooms};
 use crate::context::AppContext;
 use crate::error::Error;
@@ -62,6 +63,12 @@ async fn open(
     // queued meanwhile are delivered after `ready` (clients de-duplicate by id).
     let registration = match connections::connect(&ctx, &caller).await {
         Ok(registration) => registration,
+        Err(e @ Error::RateLimited { .. }) => {
+            // Other nodes hold the user's whole socket allowance (`chat::shared_limits`).
+            let code = tungstenite_close(close::TOO_MANY_SOCKETS);
+            reject(&mut socket, &e, reference.as_deref(), code, TOO_MANY_SOCKETS).await;
+            return None;
+        }
         Err(e) => {
             reject(&mut socket, &e, None, tungstenite_close(1011), "server error").await;
             return None;
@@ -428,10 +435,10 @@ impl Connection {
                 rooms::mark_read(ctx, caller, room_id, message_id, origin).await?;
             }
             ClientEvent::TypingStart { room_id } => {
-                connections::typing(ctx, caller, self.conn, room_id, true)?;
+                connections::typing(ctx, caller, self.conn, room_id, true).await?;
             }
             ClientEvent::TypingStop { room_id } => {
-                connections::typing(ctx, caller, self.conn, room_id, false)?;
+                connections::typing(ctx, caller, self.conn, room_id, false).await?;
             }
             ClientEvent::OpenDm { user_ids } => {
                 dms::open(ctx, caller, &user_ids, origin).await?;

@@ -17,6 +17,7 @@ mod dms;
 mod history;
 mod invites;
 mod jobs;
+mod limits;
 mod mentions;
 mod messages;
 mod pins;
@@ -34,13 +35,14 @@ mod users;
 
 use std::path::Path;
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 
 use async_trait::async_trait;
 
-use super::{Backend, Conflict};
+use super::{Backend, Conflict, LimitStore};
 use crate::error::{Error, Result};
 
 /// Handle to a PostgreSQL database; cheap to clone.
@@ -92,6 +94,11 @@ impl Backend for PgStore {
 
     async fn close(&self) {
         self.pool.close().await;
+    }
+
+    /// Every node of the database counts the limits together (`limits.rs`).
+    fn limit_store(self: Arc<Self>) -> Option<Arc<dyn LimitStore>> {
+        Some(self)
     }
 }
 
