@@ -17,6 +17,7 @@ mod auth;
 mod avatars;
 mod cluster;
 mod cluster_fanout;
+mod cluster_order;
 mod connections;
 mod conversations;
 mod discovery;
