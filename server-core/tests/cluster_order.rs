@@ -1,6 +1,8 @@
 //! A room's messages reach every socket of a cluster in id order with no hole, whichever node
 //! stored them, and a node whose listener connection was cut repairs what it missed.
 
+use std::time::Duration;
+
 use serde_json::json;
 use server_core::config::Database;
 
@@ -155,7 +157,25 @@ async fn a_node_whose_listener_was_cut_delivers_what_it_missed_in_order_and_has_
     .await
     .unwrap();
     assert_eq!(cut, [true], "B's listener connection was found and ended");
-    // While B listens again (or not yet), A takes messages and an edit.
+    // B's listener connection is ended again and again while A takes messages: whatever A
+    // notifies between B's reconnection and the next cut arrives, the rest is lost to B.
+    let cutting = tokio::spawn({
+        let pool = db.pool.clone();
+        async move {
+            // Bounded: far more than the sends below take.
+            for _ in 0..2000 {
+                let cut: Vec<bool> = sqlx::query_scalar(
+                    r#"select pg_terminate_backend(pid) from pg_stat_activity
+                       where datname = current_database() and application_name = 'node-b listener'"#,
+                )
+                .fetch_all(&pool)
+                .await
+                .unwrap();
+                assert!(cut.len() <= 1, "one listener per node");
+                tokio::time::sleep(Duration::from_millis(15)).await;
+            }
+        }
+    });
     say_hard(&a, &alice, lobby, "while cut", 2, 10).await;
     let (status, _) = a
         .put(
@@ -165,6 +185,7 @@ async fn a_node_whose_listener_was_cut_delivers_what_it_missed_in_order_and_has_
         )
         .await;
     assert!(status.is_success(), "{status}");
+    cutting.abort();
     let history = history_after(&a, &carol, lobby, start).await;
     assert_eq!(history.len(), 20);
 
