@@ -65,6 +65,9 @@ pub struct Timing {
     /// it is alive; one silent for three of these is taken for dead and its users' sockets
     /// stop counting. Unused on SQLite.
     pub heartbeat: Duration,
+    /// How often a node of a cluster compares the rooms its sockets are in with the database,
+    /// to deliver messages whose hints never came. Unused on SQLite.
+    pub cluster_check: Duration,
     /// A connection must send a complete request head this soon after it is accepted, and
     /// again this soon after each answer on a kept-alive connection; otherwise it is closed.
     pub head_timeout: Duration,
@@ -86,6 +89,8 @@ impl Default for Timing {
             shutdown_grace: Duration::from_secs(10),
             // A dead node's users show offline within 15 s; a beat is one short statement.
             heartbeat: Duration::from_millis(DEFAULT_HEARTBEAT_MS),
+            // A safety net: lost hints that are noticed are repaired at once.
+            cluster_check: Duration::from_secs(30),
             // A browser sends a request head in one packet, well under a second after
             // connecting even on poor Wi-Fi; Apache closes idle kept-alive connections after 5 s
             // too. Longer only lets silent connections hold file descriptors.

@@ -87,6 +87,17 @@ pub fn history_expired(before: Millis) -> Frame {
     frame("history_expired", HistoryExpiredData { before }, None)
 }
 
+#[derive(Serialize, utoipa::ToSchema)]
+struct ResyncData<'a> {
+    room_ids: &'a [RoomId],
+}
+
+/// `resync` {room_ids}: this server may have missed changes in these rooms; the client fetches
+/// what changed since its last look (new messages after its newest, and the changes).
+pub fn resync(room_ids: &[RoomId]) -> Frame {
+    frame("resync", ResyncData { room_ids }, None)
+}
+
 /// `new_message` {message}.
 pub fn new_message(message: &Message, reference: Option<&str>) -> Frame {
     frame("new_message", MessageData { message }, reference)
@@ -417,6 +428,10 @@ pub(crate) fn documented() -> Vec<EventDoc> {
         doc::<HistoryExpiredData>(
             "history_expired",
             "The retention job removed every message sent before `before`.",
+        ),
+        doc::<ResyncData<'static>>(
+            "resync",
+            "The server may have missed changes in these rooms (a cluster node lost contact with the others): fetch the messages after my newest and the changes since my last look, as after a reconnection.",
         ),
         doc::<PongData>("pong", "The reply to `ping`."),
         doc::<ErrorBody>(

@@ -7,12 +7,19 @@ use serde::{Deserialize, Serialize};
 
 pub use crate::events::Frame;
 use crate::hub::{ConnId, close};
-use crate::model::{RoomId, SessionId, UserId};
+use crate::model::{MessageId, RoomId, SessionId, UserId};
 
 /// Delivers events to audiences and keeps room subscriptions in step with memberships.
 pub trait Fanout: Send + Sync {
     /// Sends `frame` to `audience`. Never waits: a connection that cannot take it is cut off.
     fn publish(&self, audience: Audience<'_>, frame: &Frame);
+    /// Sends `frame`, which announces (or follows up on) a new message, to `audience`. A
+    /// single server announces in commit order already and just publishes; a cluster node
+    /// never lets it overtake an earlier message of the room (see `cluster/order.rs`).
+    fn publish_in_room(&self, audience: Audience<'_>, frame: &Frame, at: InRoom) {
+        let _ = at;
+        self.publish(audience, frame);
+    }
     /// Every connection of `user` starts receiving `room`'s events.
     fn subscribe(&self, user: UserId, room: RoomId);
     /// Every connection of `user` stops receiving `room`'s events.
@@ -20,6 +27,23 @@ pub trait Fanout: Send + Sync {
     /// Closes every connection of `sessions` (after what is queued for them), telling the
     /// client `why`.
     fn close_sessions(&self, sessions: &[SessionId], why: SessionEnd);
+}
+
+/// Where a frame about a new message stands in its room's order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum InRoom {
+    /// The `new_message` of message `id`, whose room's previous message is `prev` (`Some(0)`:
+    /// none; `None`: unknown, as on SQLite).
+    New {
+        room: RoomId,
+        id: MessageId,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        prev: Option<MessageId>,
+    },
+    /// Another frame about new message `id` (a `thread_reply`): it must not reach a socket
+    /// before the room's messages up to `id` did.
+    About { room: RoomId, id: MessageId },
 }
 
 /// Why a session's sockets are closed. One closed list rather than a free-form reason, so a

@@ -240,6 +240,18 @@ impl Hub {
             .is_some_and(|conn| conn.rooms.contains(&room))
     }
 
+    /// Whether any connection receives events of `room`.
+    pub fn has_subscribers(&self, room: RoomId) -> bool {
+        self.read().rooms.contains_key(&room)
+    }
+
+    /// The rooms some connection receives events of.
+    pub fn room_ids(&self) -> Vec<RoomId> {
+        let mut ids: Vec<RoomId> = self.read().rooms.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
     /// Sends `frame` to one connection.
     fn to_conn(&self, id: ConnId, frame: &Frame) {
         let overflowed = {

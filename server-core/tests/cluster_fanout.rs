@@ -4,8 +4,11 @@
 //! keeps receiving.
 
 use std::future::pending;
+use std::sync::Arc;
 
-use server_core::cluster::{ClusterFanout, HintBus, HintReceiver, PgNotify, Received, Tuning};
+use server_core::cluster::{
+    Backfill, ClusterFanout, Head, HintBus, HintReceiver, Missed, PgNotify, Received, Tuning,
+};
 use server_core::fanout::{Audience, Fanout, Frame, SessionEnd};
 use server_core::hub::{Hub, Outbound, Registration, close};
 use sqlx::PgPool;
@@ -35,10 +38,36 @@ async fn two_nodes() -> Option<(TestDatabase, Node, Node)> {
 async fn node(db: &TestDatabase, name: &str) -> Node {
     let hub = Hub::new(4096);
     let bus = PgNotify::new(&db.options.clone().application_name(name), CHANNEL);
-    let fanout = ClusterFanout::start(hub.clone(), bus)
+    let fanout = ClusterFanout::start(hub.clone(), bus, no_backfill())
         .await
         .expect("a node starts listening");
     Node { hub, fanout }
+}
+
+/// A node without a chat behind it: no message frames are published here, so there is never
+/// anything to read back.
+struct NoBackfill;
+
+#[async_trait::async_trait]
+impl Backfill for NoBackfill {
+    async fn missed(&self, _room: i64, _after: i64, _before: i64) -> server_core::Result<Missed> {
+        Ok(Missed {
+            frames: Vec::new(),
+            more: false,
+        })
+    }
+
+    async fn heads(&self, _rooms: &[i64]) -> server_core::Result<Vec<Head>> {
+        Ok(Vec::new())
+    }
+
+    fn resync(&self, room: i64) -> Frame {
+        frame(&format!("resync {room}"))
+    }
+}
+
+fn no_backfill() -> Arc<dyn Backfill> {
+    Arc::new(NoBackfill)
 }
 
 fn frame(text: &str) -> Frame {
@@ -254,8 +283,14 @@ async fn hints_a_node_had_to_drop_make_the_other_nodes_resync() {
     let hub = Hub::new(256);
     let bus = PgNotify::new(&db.options.clone().application_name("node-a"), CHANNEL);
     // Room for one hint: a burst published without yielding keeps one and drops the rest.
-    let tuning = Tuning { queue: 1, batch: 1 };
-    let a = ClusterFanout::start_with(hub, bus, tuning).await.unwrap();
+    let tuning = Tuning {
+        queue: 1,
+        batch: 1,
+        ..Tuning::default()
+    };
+    let a = ClusterFanout::start_with(hub, bus, no_backfill(), tuning)
+        .await
+        .unwrap();
     let b = node(&db, "node-b").await;
     let mut conn = b.hub.register(1, 10, vec![100]);
     let first = frame("first");
@@ -304,8 +339,12 @@ impl HintReceiver for Silent {
 async fn a_stalled_transport_drops_hints_past_the_queue_and_never_blocks_publishing() {
     let hub = Hub::new(256);
     let mut local = hub.register(1, 10, vec![100]);
-    let tuning = Tuning { queue: 8, batch: 4 };
-    let fanout = ClusterFanout::start_with(hub.clone(), Stalled, tuning)
+    let tuning = Tuning {
+        queue: 8,
+        batch: 4,
+        ..Tuning::default()
+    };
+    let fanout = ClusterFanout::start_with(hub.clone(), Stalled, no_backfill(), tuning)
         .await
         .unwrap();
     for i in 0..100 {

@@ -101,6 +101,9 @@ pub fn test_timing() -> Timing {
         // A frozen node's users go offline within 1.5 s; a beat late by more on a busy
         // machine only makes its users blink, and it joins again at the next one.
         heartbeat: Duration::from_millis(500),
+        // Lost hints a node notices are repaired at once; tests that need the periodic
+        // check shorten it.
+        cluster_check: Duration::from_secs(30),
         head_timeout: Duration::from_secs(5),
         tls_handshake_timeout: Duration::from_secs(5),
     }

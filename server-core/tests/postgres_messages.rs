@@ -77,7 +77,7 @@ fn system(room: RoomId, content: &str) -> NewMessage {
 
 fn created(outcome: &AppendOutcome) -> &Message {
     match outcome {
-        AppendOutcome::Created(m) => m,
+        AppendOutcome::Created(m, _) => m,
         other => panic!("not stored: {other:?}"),
     }
 }
@@ -265,11 +265,11 @@ async fn a_client_id_sent_through_two_nodes_at_once_is_stored_once() {
         );
         let (a, b) = (a.unwrap().remove(0), b.unwrap().remove(0));
         let id = |o: &AppendOutcome| match o {
-            AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => m.id,
+            AppendOutcome::Created(m, _) | AppendOutcome::Duplicate(m) => m.id,
             other => panic!("{other:?}"),
         };
         assert_eq!(id(&a), id(&b));
-        let kinds = [&a, &b].map(|o| matches!(o, AppendOutcome::Created(_)));
+        let kinds = [&a, &b].map(|o| matches!(o, AppendOutcome::Created(..)));
         assert_eq!(kinds.iter().filter(|c| **c).count(), 1, "{a:?} {b:?}");
     }
     let history = first.history(1, page(None, None, 50)).await.unwrap();

@@ -19,6 +19,7 @@ mod cluster;
 mod cluster_fanout;
 mod cluster_limits;
 mod cluster_processes;
+mod cluster_order;
 mod connections;
 mod conversations;
 mod discovery;

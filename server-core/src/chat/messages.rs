@@ -8,7 +8,7 @@ use super::validate;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::events;
-use crate::fanout::{Audience, Fanout, Origin};
+use crate::fanout::{Audience, Fanout, InRoom, Origin};
 use crate::model::{Caller, Message, MessageId, MessageType, RoomId};
 use crate::store::{AppendOutcome, HistoryPage, NewMessage, Paging};
 
@@ -131,11 +131,15 @@ pub(super) fn announce(
     outcome: Result<AppendOutcome>,
     origin: Option<Origin<'_>>,
 ) -> Result<Sent> {
+    let mut prev = None;
     let answer = match outcome {
-        Ok(AppendOutcome::Created(message)) => Ok(Sent {
-            message,
-            created: true,
-        }),
+        Ok(AppendOutcome::Created(message, before)) => {
+            prev = before;
+            Ok(Sent {
+                message,
+                created: true,
+            })
+        }
         Ok(AppendOutcome::Duplicate(message)) => Ok(Sent {
             message,
             created: false,
@@ -150,9 +154,14 @@ pub(super) fn announce(
         Err(e) => Err(e),
     };
     match (&answer, origin) {
-        (Ok(sent), _) if sent.created => fanout.publish(
+        (Ok(sent), _) if sent.created => fanout.publish_in_room(
             Audience::room(sent.message.room_id).from(origin),
             &events::new_message(&sent.message, None),
+            InRoom::New {
+                room: sent.message.room_id,
+                id: sent.message.id,
+                prev,
+            },
         ),
         (Ok(sent), Some(origin)) => fanout.publish(
             Audience::origin(origin),

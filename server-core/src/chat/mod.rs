@@ -20,6 +20,7 @@ pub mod people;
 pub mod pins;
 pub mod presence;
 pub mod reactions;
+pub mod replay;
 pub mod retention;
 pub mod room_settings;
 pub mod rooms;

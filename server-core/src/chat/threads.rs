@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::context::AppContext;
 use crate::error::{Error, Result};
 use crate::events;
-use crate::fanout::{Audience, Fanout, Origin};
+use crate::fanout::{Audience, Fanout, InRoom, Origin};
 use crate::model::{Caller, Message, MessageId, MessageType, ReplyTo};
 use crate::store::{FollowedThread, NewMessage, Store};
 
@@ -118,8 +118,12 @@ pub(super) async fn announce_replies(store: &Store, fanout: &dyn Fanout, replies
             }
         };
         let frame = events::thread_reply(reply);
+        let about = InRoom::About {
+            room: reply.room_id,
+            id: reply.id,
+        };
         for follower in followers.into_iter().filter(|f| Some(*f) != reply.user_id) {
-            fanout.publish(Audience::user(follower), &frame);
+            fanout.publish_in_room(Audience::user(follower), &frame, about);
         }
     }
 }

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::fanout::{Audience, Frame, Scope, SessionEnd};
+use crate::fanout::{Audience, Frame, InRoom, Scope, SessionEnd};
 use crate::model::{RoomId, SessionId, UserId};
 
 /// A server process's id in the cluster: random at each start, so a restarted node is a new
@@ -19,6 +19,9 @@ pub enum Event {
         reach: Reach,
         except_user: Option<UserId>,
         frame: Frame,
+        /// For a frame about a new message, its place in the room's order: in the header, so
+        /// receivers order it without parsing the frame.
+        at: Option<InRoom>,
     },
     Subscribe {
         user: UserId,
@@ -83,6 +86,8 @@ pub struct Hint {
 struct Header {
     node: NodeId,
     seq: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    at: Option<InRoom>,
     #[serde(flatten)]
     what: What,
 }
@@ -120,12 +125,15 @@ enum What {
 
 /// The text of `event` as sender `node`'s hint number `seq`.
 pub fn encode(node: NodeId, seq: u64, event: &Event) -> String {
+    let mut at = None;
     let (what, frame) = match event {
         Event::Publish {
             reach,
             except_user,
             frame,
+            at: order,
         } => {
+            at = *order;
             let except_user = *except_user;
             let what = match *reach {
                 Reach::Room(room) => What::Room { room, except_user },
@@ -157,7 +165,7 @@ pub fn encode(node: NodeId, seq: u64, event: &Event) -> String {
         ),
     };
     // Plain data with string keys: serializing cannot fail.
-    let mut text = serde_json::to_string(&Header { node, seq, what }).unwrap_or_default();
+    let mut text = serde_json::to_string(&Header { node, seq, at, what }).unwrap_or_default();
     if let Some(frame) = frame {
         // Compact JSON escapes every newline inside strings: the first one ends the header.
         text.push('\n');
@@ -175,13 +183,14 @@ pub fn decode(text: &str) -> Result<Hint, String> {
         Some((header, body)) => (header, Some(body)),
         None => (text, None),
     };
-    let Header { node, seq, what } =
+    let Header { node, seq, at, what } =
         serde_json::from_str(header).map_err(|e| format!("unreadable hint header: {e}"))?;
     let publish = |reach, except_user| match body {
         Some(frame) => Ok(Event::Publish {
             reach,
             except_user,
             frame: Frame::from(frame.to_owned()),
+            at,
         }),
         None => Err("a published hint without its frame".to_owned()),
     };
@@ -207,16 +216,23 @@ mod tests {
                 reach: Reach::Room(4),
                 except_user: Some(9),
                 frame: Frame::from("{\"event\":\"x\",\"data\":{\"text\":\"a\\nb\"}}".to_owned()),
+                at: Some(InRoom::New {
+                    room: 4,
+                    id: 12,
+                    prev: Some(11),
+                }),
             },
             Event::Publish {
                 reach: Reach::User(3),
                 except_user: None,
                 frame: Frame::from("{}".to_owned()),
+                at: Some(InRoom::About { room: 4, id: 12 }),
             },
             Event::Publish {
                 reach: Reach::Everyone,
                 except_user: None,
                 frame: Frame::from("line one\nline two".to_owned()),
+                at: None,
             },
             Event::Subscribe { user: 1, room: 2 },
             Event::Unsubscribe { user: 1, room: 2 },

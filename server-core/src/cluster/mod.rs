@@ -2,23 +2,25 @@
 //! client on any node hears what happened on every node.
 //!
 //! [`ClusterFanout`] is the [`Fanout`] of such a node: it delivers to this node's sockets
-//! through the [`Hub`] exactly as a single server does, and forwards a compact hint of
-//! every publish, subscription change and session closing to the other nodes over a
-//! [`HintBus`] (PostgreSQL NOTIFY: [`PgNotify`]). Each node applies the others' hints to its
-//! own hub. Only what means the same on every node crosses: rooms, users, everyone, and an
-//! excluded user; connection ids and the origin's `ref` stay home.
+//! through the [`Hub`] as a single server does, and forwards a compact hint of every publish,
+//! subscription change and session closing to the other nodes over a [`HintBus`]
+//! (PostgreSQL NOTIFY: [`PgNotify`]). Each node applies the others' hints to its own hub.
+//! Only what means the same on every node crosses: rooms, users, everyone, and an excluded
+//! user; connection ids and the origin's `ref` stay home.
 //!
 //! Publishing never waits: hints queue (bounded — past the cap they are dropped, counted and
 //! logged) for one background task that sends whatever is waiting as one batch, after the
 //! write that caused them committed, outside any transaction of the store's.
 //!
-//! Hints are lost when a node's listener connection drops (and when a sender drops them).
-//! The node cannot know what it missed, so it says so: [`ClusterFanout::resyncs`] ticks, and
-//! the server is to repair from the database — `chat/` refetching the rooms of live sockets
-//! (their latest messages and revisions). That repair is a later step, not part of this module.
+//! Local publishes and other nodes' hints reach the hub through one task, in order
+//! (`order.rs`): a room's new messages reach every socket in id order with no hole, and what
+//! lost hints missed is repaired from the database through a [`Backfill`] `chat/` provides.
+//! Hints are lost when a node's listener connection drops (and when a sender drops them);
+//! [`ClusterFanout::resyncs`] then ticks and the node repairs.
 
 mod bus;
 mod hint;
+mod order;
 mod postgres;
 
 use std::collections::HashMap;
@@ -32,9 +34,11 @@ use tokio_util::sync::{CancellationToken, DropGuard};
 pub use self::bus::{HintBus, HintReceiver, Received};
 pub use self::hint::NodeId;
 use self::hint::{Event, Hint, Reach};
+pub use self::order::{Backfill, Head, Missed};
+use self::order::{Job, Orderer, Target};
 pub use self::postgres::{PgNotify, PgReceiver};
 use crate::error::Result;
-use crate::fanout::{Audience, Fanout, Frame, SessionEnd};
+use crate::fanout::{Audience, Fanout, Frame, InRoom, SessionEnd};
 use crate::hub::Hub;
 use crate::model::{RoomId, SessionId, UserId};
 
@@ -45,6 +49,12 @@ pub struct Tuning {
     pub queue: usize,
     /// Hints sent in one statement at most.
     pub batch: usize,
+    /// Frames waiting for local delivery (the orderer); past this, local ones are delivered
+    /// at once, out of order, and a repair follows.
+    pub deliveries: usize,
+    /// How often the rooms with sockets here are compared with the database, lost hints or
+    /// not: the last resort for a loss nothing reported.
+    pub check: Duration,
 }
 
 impl Default for Tuning {
@@ -54,6 +64,9 @@ impl Default for Tuning {
         Tuning {
             queue: 8192,
             batch: 256,
+            deliveries: 8192,
+            // One short query per room with sockets here: cheap at this pace.
+            check: Duration::from_secs(30),
         }
     }
 }
@@ -71,19 +84,25 @@ pub struct ClusterFanout {
     hub: Hub,
     node: NodeId,
     queue: mpsc::Sender<Event>,
+    /// The orderer's: every local delivery goes through it.
+    jobs: mpsc::Sender<Job>,
     dropped: Arc<AtomicU64>,
+    /// Local frames delivered past a full orderer queue, out of order.
+    overflowed: Arc<AtomicU64>,
+    resync_tx: Arc<watch::Sender<u64>>,
     resyncs: watch::Receiver<u64>,
     /// Stops the listener when this fanout goes; the sender stops once the queue is drained.
     _stop: DropGuard,
 }
 
 impl ClusterFanout {
-    /// Starts a node on `bus` delivering to `hub`, with [`Tuning::default`].
+    /// Starts a node on `bus` delivering to `hub` and repairing through `backfill`, with
+    /// [`Tuning::default`].
     ///
     /// # Errors
     /// When the bus cannot start receiving (the database is unreachable, say).
-    pub async fn start<B: HintBus>(hub: Hub, bus: B) -> Result<ClusterFanout> {
-        ClusterFanout::start_with(hub, bus, Tuning::default()).await
+    pub async fn start<B: HintBus>(hub: Hub, bus: B, backfill: Arc<dyn Backfill>) -> Result<ClusterFanout> {
+        ClusterFanout::start_with(hub, bus, backfill, Tuning::default()).await
     }
 
     /// Starts a node on `bus` delivering to `hub`. Returns once it receives: every hint
@@ -91,12 +110,19 @@ impl ClusterFanout {
     ///
     /// # Errors
     /// When the bus cannot start receiving.
-    pub async fn start_with<B: HintBus>(hub: Hub, bus: B, tuning: Tuning) -> Result<ClusterFanout> {
+    pub async fn start_with<B: HintBus>(
+        hub: Hub,
+        bus: B,
+        backfill: Arc<dyn Backfill>,
+        tuning: Tuning,
+    ) -> Result<ClusterFanout> {
         let receiver = bus.receive().await?;
         let node = random_node_id()?;
         let (queue, outgoing) = mpsc::channel(tuning.queue.max(1));
+        let (jobs, incoming) = mpsc::channel(tuning.deliveries.max(1));
         let dropped = Arc::new(AtomicU64::new(0));
         let (resync_tx, resyncs) = watch::channel(0);
+        let resync_tx = Arc::new(resync_tx);
         let stop = CancellationToken::new();
         tokio::spawn(
             Sender {
@@ -109,11 +135,21 @@ impl ClusterFanout {
             .run(outgoing),
         );
         tokio::spawn(
-            Listener {
+            Orderer {
                 hub: hub.clone(),
+                backfill,
+                delivered: HashMap::new(),
+            }
+            .run(incoming),
+        );
+        tokio::spawn(checks(jobs.clone(), resyncs.clone(), tuning.check, stop.clone()));
+        tokio::spawn(
+            Listener {
                 node,
+                jobs: jobs.clone(),
                 last_seq: HashMap::new(),
-                resyncs: resync_tx,
+                hub: hub.clone(),
+                resyncs: resync_tx.clone(),
             }
             .run(receiver, stop.clone()),
         );
@@ -121,7 +157,10 @@ impl ClusterFanout {
             hub,
             node,
             queue,
+            jobs,
             dropped,
+            overflowed: Arc::new(AtomicU64::new(0)),
+            resync_tx,
             resyncs,
             _stop: stop.drop_guard(),
         })
@@ -158,16 +197,45 @@ impl ClusterFanout {
     }
 }
 
-impl Fanout for ClusterFanout {
-    fn publish(&self, audience: Audience<'_>, frame: &Frame) {
-        self.hub.publish(audience, frame);
+impl ClusterFanout {
+    /// Delivers here through the orderer, and forwards to the other nodes.
+    fn publish_at(&self, audience: Audience<'_>, frame: &Frame, at: Option<InRoom>) {
+        let job = Job::Publish {
+            target: Target::of(audience),
+            frame: frame.clone(),
+            at,
+        };
+        if self.jobs.try_send(job).is_err() {
+            // Far behind: deliver now rather than lose it (an answer to a socket may be in
+            // it), and have the rooms repaired once the orderer catches up.
+            self.hub.publish(audience, frame);
+            let overflowed = self.overflowed.fetch_add(1, Ordering::Relaxed);
+            if overflowed % WARN_EVERY == 0 {
+                tracing::warn!(
+                    overflowed = overflowed + 1,
+                    "the cluster delivery queue is full: delivering out of order, then resyncing"
+                );
+            }
+            self.resync_tx.send_modify(|count| *count += 1);
+        }
         if let Some(reach) = Reach::of(audience.scope) {
             self.forward(Event::Publish {
                 reach,
                 except_user: audience.except_user,
                 frame: frame.clone(),
+                at,
             });
         }
+    }
+}
+
+impl Fanout for ClusterFanout {
+    fn publish(&self, audience: Audience<'_>, frame: &Frame) {
+        self.publish_at(audience, frame, None);
+    }
+
+    fn publish_in_room(&self, audience: Audience<'_>, frame: &Frame, at: InRoom) {
+        self.publish_at(audience, frame, Some(at));
     }
 
     fn subscribe(&self, user: UserId, room: RoomId) {
@@ -242,13 +310,42 @@ impl<B: HintBus> Sender<B> {
     }
 }
 
-/// The background task that applies other nodes' hints to this node's hub.
+/// Asks the orderer for a check every `every`, and for a repair at each resync tick.
+async fn checks(
+    jobs: mpsc::Sender<Job>,
+    mut resyncs: watch::Receiver<u64>,
+    every: Duration,
+    stop: CancellationToken,
+) {
+    let mut timer = tokio::time::interval(every.max(Duration::from_millis(10)));
+    timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // The first tick is immediate: nothing to compare yet.
+    timer.tick().await;
+    loop {
+        let lost = tokio::select! {
+            () = stop.cancelled() => return,
+            _ = timer.tick() => false,
+            changed = resyncs.changed() => match changed {
+                Ok(()) => true,
+                Err(_) => return,
+            },
+        };
+        if jobs.send(Job::Check { lost }).await.is_err() {
+            return;
+        }
+    }
+}
+
+/// The background task that applies other nodes' hints to this node.
 struct Listener {
-    hub: Hub,
     node: NodeId,
+    /// The orderer's queue, for published frames.
+    jobs: mpsc::Sender<Job>,
+    /// Subscriptions and closings apply to it directly.
+    hub: Hub,
     /// Per sender, the last number applied.
     last_seq: HashMap<NodeId, u64>,
-    resyncs: watch::Sender<u64>,
+    resyncs: Arc<watch::Sender<u64>>,
 }
 
 impl Listener {
@@ -258,22 +355,33 @@ impl Listener {
                 () = stop.cancelled() => return,
                 received = receiver.next() => received,
             };
-            match received {
+            let job = match received {
                 Received::Hint(text) => match hint::decode(&text) {
                     Ok(hint) => self.apply(hint),
                     Err(e) => {
                         tracing::warn!(error = %e, "an unreadable cluster hint");
                         self.resync();
+                        None
                     }
                 },
-                Received::Gap => self.resync(),
+                Received::Gap => {
+                    self.resync();
+                    None
+                }
+            };
+            // Waiting here only slows reading hints; the database holds them meanwhile.
+            if let Some(job) = job {
+                if self.jobs.send(job).await.is_err() {
+                    return;
+                }
             }
         }
     }
 
-    fn apply(&mut self, hint: Hint) {
+    /// Applies `hint`, or returns the delivery it asks the orderer for.
+    fn apply(&mut self, hint: Hint) -> Option<Job> {
         if hint.node == self.node {
-            return;
+            return None;
         }
         if self.last_seq.len() >= SENDERS_REMEMBERED && !self.last_seq.contains_key(&hint.node) {
             self.last_seq.clear();
@@ -294,11 +402,19 @@ impl Listener {
                 reach,
                 except_user,
                 frame,
-            } => self.hub.publish(Event::audience(reach, except_user), &frame),
+                at,
+            } => {
+                return Some(Job::Publish {
+                    target: Target::of(Event::audience(reach, except_user)),
+                    frame,
+                    at,
+                });
+            }
             Event::Subscribe { user, room } => self.hub.subscribe(user, room),
             Event::Unsubscribe { user, room } => self.hub.unsubscribe(user, room),
             Event::CloseSessions { sessions, why } => self.hub.close_sessions(&sessions, why),
         }
+        None
     }
 
     fn resync(&self) {

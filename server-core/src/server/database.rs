@@ -8,7 +8,7 @@ use sqlx::postgres::PgConnectOptions;
 
 use crate::chat::shared_limits::Shared;
 use crate::chat::{Limiter, LoginThrottle};
-use crate::cluster::{ClusterFanout, NodeId, PgNotify};
+use crate::cluster::{ClusterFanout, NodeId, PgNotify, Tuning};
 use crate::config::{Config, Database};
 use crate::error::{Error, Result};
 use crate::fanout::Fanout;
@@ -40,12 +40,24 @@ const ONLY_NODE: NodeId = 0;
 ///
 /// # Errors
 /// When the PostgreSQL URL does not parse or the listener cannot start.
-pub async fn fanout(config: &Config, hub: &Hub) -> Result<(Arc<dyn Fanout>, NodeId)> {
+pub async fn fanout(config: &Config, hub: &Hub, store: &Store) -> Result<(Arc<dyn Fanout>, NodeId)> {
     Ok(match config.database() {
         Database::Sqlite(_) => (Arc::new(hub.clone()), ONLY_NODE),
         Database::Postgres(url) => {
-            let options = PgConnectOptions::from_str(&url)?.application_name("confab-server");
-            let fanout = ClusterFanout::start(hub.clone(), PgNotify::new(&options, CLUSTER_CHANNEL)).await?;
+            // Named `confab-server` unless the URL names it (`?application_name=node-2`): an
+            // operator, or a test, then tells the nodes' connections apart.
+            let options = PgConnectOptions::from_str(&url)?;
+            let options = match options.get_application_name() {
+                Some(_) => options,
+                None => options.application_name("confab-server"),
+            };
+            let tuning = Tuning {
+                check: config.timing.cluster_check,
+                ..Tuning::default()
+            };
+            let bus = PgNotify::new(&options, CLUSTER_CHANNEL);
+            let backfill = crate::chat::replay::backfill(store.clone());
+            let fanout = ClusterFanout::start_with(hub.clone(), bus, backfill, tuning).await?;
             let node = fanout.node_id();
             (Arc::new(fanout), node)
         }

@@ -77,7 +77,7 @@ impl Server {
                 "rate limits are OFF (--rate-limits off): no per-user or per-address rate limits, registration limit, rooms-per-day cap or upload quota; use this only for load tests and test suites"
             );
         }
-        let (fanout, node) = database::fanout(&config, &hub).await?;
+        let (fanout, node) = database::fanout(&config, &hub, &store).await?;
         // This server holds no socket yet, whatever its last run left (other nodes' users
         // stay as they are).
         store.node_started(node, clock.now()).await?;

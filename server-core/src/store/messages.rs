@@ -46,7 +46,11 @@ pub struct NewAttachment {
 /// What became of one appended message.
 #[derive(Clone, Debug)]
 pub enum AppendOutcome {
-    Created(Message),
+    /// Stored, with the id of the message before it in its room (`Some(0)`: the first),
+    /// read under the room's lock so no message of the room can commit between the two. Only
+    /// PostgreSQL, where several nodes append, reads it (see `cluster/order.rs`); SQLite's one
+    /// server announces in commit order and does not pay for it: `None`.
+    Created(Message, Option<MessageId>),
     /// The sender already sent this `client_msg_id`; here is the stored message.
     Duplicate(Message),
     /// The sender is not a member of this public room.

@@ -1,7 +1,7 @@
 // History pages: the newest page of a room, older pages as the reader scrolls up, a stretch that
 // does not reach the newest (from the first unread, or around a message jumped to) and newer
-// pages from there, and after a reconnect everything each loaded room missed — new messages
-// (`after=`), then edits and deletes (`changed_after=`).
+// pages from there, and after a reconnect (or a server's `resync`) everything each loaded room
+// missed — new messages (`after=`), then edits and deletes (`changed_after=`).
 
 import * as api from '../net/index.js';
 import { historyOf } from '../state.js';
@@ -21,12 +21,14 @@ export function createCatchUp(ctx) {
 
   /**
    * After a reconnect: every room with loaded messages fetches what it missed — new messages
-   * (`after=`), then edits and deletes (`changed_after=`).
+   * (`after=`), then edits and deletes (`changed_after=`). With `only` (room ids), just those
+   * rooms: the server's `resync` event names the rooms it may have missed changes in.
    */
-  async function catchUp(mine) {
+  async function catchUp(mine, only = null) {
     for (const [key, history] of Object.entries(state().history)) {
       const roomId = Number(key);
       if (!history.loaded || !state().rooms[roomId]) continue;
+      if (only && !only.includes(roomId)) continue;
       let last = history.items.length ? history.items[history.items.length - 1].id : null;
       try {
         if (history.hasNewer) {

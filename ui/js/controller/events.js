@@ -32,6 +32,10 @@ export function createEvents(ctx) {
       case 'thread_read':
         dispatch({ type: 'threads/read', rootId: data.root_id });
         break;
+      case 'resync':
+        // The server may have missed changes in these rooms: fetch them as after a reconnect.
+        ctx.catchUp.catchUp(ctx.generation, data.room_ids ?? []).catch(() => {});
+        break;
       case 'history_expired':
         dispatch({ type: 'history/expired', before: data.before });
         break;

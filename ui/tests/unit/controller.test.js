@@ -150,3 +150,51 @@ test('a file picked in the desktop app uploads from disk: no preview of bytes th
   URL.createObjectURL = realCreate;
   await actions.logout();
 });
+
+test('a resync event makes the rooms it names fetch what they missed, and only those', async () => {
+  globalThis.location = { href: 'http://chat.example/', origin: 'http://chat.example' };
+  globalThis.localStorage = memoryStorage();
+  globalThis.sessionStorage = memoryStorage();
+  globalThis.WebSocket = FakeSocket;
+  const requests = [];
+  const stored = { id: 5, room_id: 1, user_id: 8, username: 'max', content: 'hi', message_type: 'text', created_at: '2026-01-01T00:00:00Z' };
+  const missed = { ...stored, id: 9, content: 'missed' };
+  globalThis.fetch = async (url, options) => {
+    requests.push(`${options.method} ${url}`);
+    let body = null;
+    if (url.includes('/messages?after=5')) body = { messages: [missed], has_more: false, changes_rev: 3 };
+    else if (url.includes('/messages')) body = { messages: url.includes('changed_after') ? [] : [stored], has_more: false, changes_rev: 3 };
+    else if (url.includes('/members')) body = { members: [] };
+    else if (url.includes('/api/info')) body = { version: '0', max_upload_bytes: 1000 };
+    return { ok: true, status: body ? 200 : 204, json: async () => body, headers: { get: () => null } };
+  };
+  delete globalThis.__TAURI__;
+  configure({ baseUrl: '', platform: {} });
+  localStorage.setItem('confab.session:same-origin', 'tok-1');
+  const ui = { showAuth: () => {}, showChat: () => {}, toast: () => {} };
+  const store = createStore();
+  const env = { document: { visibilityState: 'visible' }, navigator: { languages: ['en'] } };
+  const { start, actions } = createController({ store, ui, env });
+  await start();
+  await tick();
+  const socket = FakeSocket.last;
+  socket.receive('ready', { user: me, rooms: [lobby] });
+  await tick();
+  assert.deepEqual(store.state.history[1].items.map((m) => m.id), [5]);
+
+  try {
+    const before = requests.length;
+    socket.receive('resync', { room_ids: [42] });
+    await tick();
+    assert.deepEqual(requests.slice(before), [], 'a room not named is left alone');
+
+    socket.receive('resync', { room_ids: [1] });
+    for (let i = 0; i < 5; i += 1) await tick();
+    const asked = requests.slice(before);
+    assert.ok(asked.some((r) => r.startsWith('GET /api/rooms/1/messages?after=5')), asked.join('\n'));
+    assert.ok(asked.some((r) => r.includes('/api/rooms/1/messages?changed_after=3')), asked.join('\n'));
+    assert.deepEqual(store.state.history[1].items.map((m) => m.id), [5, 9], 'the missed message is shown');
+  } finally {
+    await actions.logout();
+  }
+});

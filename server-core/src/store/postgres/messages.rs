@@ -144,6 +144,18 @@ impl PgStore {
             .bind(&rooms)
             .fetch_all(&mut *tx)
             .await?;
+        // Each room's newest message, read under its lock: no other message of the room can
+        // commit before this batch does, so it is exactly the message before the batch's first
+        // (a node uses it to deliver a room's messages in order, with no hole).
+        let mut last: HashMap<RoomId, MessageId> = sqlx::query_as(
+            r#"select r.id, coalesce((select max(m.id) from messages m where m.room_id = r.id), 0)
+               from unnest($1::bigint[]) as r(id)"#,
+        )
+        .bind(&rooms)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .collect();
 
         let pairs: BTreeSet<(RoomId, UserId)> = batch
             .iter()
@@ -330,10 +342,11 @@ impl PgStore {
                     }
                     let mut message = stored_message(id, new, now);
                     message.mentions = mentioned.remove(&id).unwrap_or_default();
-                    AppendOutcome::Created(message)
+                    let prev = last.insert(new.room_id, id).unwrap_or(0);
+                    AppendOutcome::Created(message, Some(prev))
                 }
                 Fate::SameAs(first) => match &outcomes[first] {
-                    AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => {
+                    AppendOutcome::Created(m, _) | AppendOutcome::Duplicate(m) => {
                         AppendOutcome::Duplicate(m.clone())
                     }
                     AppendOutcome::NotMember => AppendOutcome::NotMember,

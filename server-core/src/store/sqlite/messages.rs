@@ -255,10 +255,10 @@ impl MessageStore for SqliteStore {
                     }
                     let mut message = stored_message(id, new, now);
                     message.mentions = mentioned.remove(&id).unwrap_or_default();
-                    AppendOutcome::Created(message)
+                    AppendOutcome::Created(message, None)
                 }
                 Fate::SameAs(first) => match &outcomes[first] {
-                    AppendOutcome::Created(m) | AppendOutcome::Duplicate(m) => {
+                    AppendOutcome::Created(m, _) | AppendOutcome::Duplicate(m) => {
                         AppendOutcome::Duplicate(m.clone())
                     }
                     AppendOutcome::NotMember => AppendOutcome::NotMember,
@@ -381,7 +381,7 @@ mod tests {
             .append_messages(&[text(1, Some(alice), "before", Some("c-0"))], 1)
             .await
             .unwrap();
-        let AppendOutcome::Created(before) = &first[0] else {
+        let AppendOutcome::Created(before, _) = &first[0] else {
             panic!("{first:?}")
         };
 
@@ -397,7 +397,7 @@ mod tests {
         let created: Vec<&Message> = outcomes
             .iter()
             .filter_map(|o| match o {
-                AppendOutcome::Created(m) => Some(m),
+                AppendOutcome::Created(m, _) => Some(m),
                 _ => None,
             })
             .collect();
