@@ -102,6 +102,17 @@ impl ProcSample {
         })
     }
 
+    /// The sum of several processes' samples (the nodes of a cluster), timed at the last one.
+    pub fn sum(samples: &[ProcSample]) -> Option<ProcSample> {
+        let last = samples.last()?;
+        Some(ProcSample {
+            rss_kib: samples.iter().map(|s| s.rss_kib).sum(),
+            peak_rss_kib: samples.iter().map(|s| s.peak_rss_kib).sum(),
+            cpu_secs: samples.iter().map(|s| s.cpu_secs).sum(),
+            at: last.at,
+        })
+    }
+
     /// CPU used between `self` and `later`, as a fraction of one core.
     pub fn cpu_share_until(&self, later: &ProcSample) -> f64 {
         let wall = later.at.duration_since(self.at).as_secs_f64();
@@ -136,7 +147,8 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
-fn clock_ticks_per_sec() -> f64 {
+/// Clock ticks per second, the unit of CPU times in `/proc/<pid>/stat`.
+pub fn clock_ticks_per_sec() -> f64 {
     #[cfg(unix)]
     {
         // SAFETY: sysconf has no memory-safety preconditions.
