@@ -354,8 +354,8 @@ impl Under {
         })
     }
 
-    /// The node client `i` connects to: the nodes in turn, so that of any two consecutive
-    /// clients (a sender and its neighbours) each is on a different node.
+    /// The node client `i` connects to: the nodes in turn, so consecutive senders sit on
+    /// different nodes and every message has readers on every node.
     pub fn node(&self, i: usize) -> &Target {
         match i % (self.more.len() + 1) {
             0 => &self.target,
