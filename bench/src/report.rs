@@ -101,7 +101,7 @@ impl Row {
 
     /// `with_process` for the nodes of a cluster (their sums), plus PostgreSQL's CPU time and
     /// the number of nodes as extras.
-    pub fn with_usage(self, start: crate::scenario::Usage, end: crate::scenario::Usage, nodes: usize) -> Row {
+    pub fn with_usage(self, start: crate::system::Usage, end: crate::system::Usage, nodes: usize) -> Row {
         let mut row = self.with_process(start.nodes, end.nodes);
         if let (Some(a), Some(b)) = (start.postgres_cpu_secs, end.postgres_cpu_secs) {
             row = row.extra("postgres_cpu_secs", b - a);

@@ -74,6 +74,13 @@ pub fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
+/// The servers' resources at one moment: the nodes' processes (summed) and PostgreSQL's CPU.
+#[derive(Clone, Copy, Debug)]
+pub struct Usage {
+    pub nodes: Option<ProcSample>,
+    pub postgres_cpu_secs: Option<f64>,
+}
+
 /// Memory and CPU time of one process at one moment.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ProcSample {

@@ -370,13 +370,13 @@ impl Under {
 
     /// The nodes' memory and CPU now (summed over the nodes, when every one can be read), and
     /// PostgreSQL's CPU.
-    pub fn sample(&self) -> Usage {
+    pub fn sample(&self) -> system::Usage {
         let nodes: Option<Vec<_>> = std::iter::once(&self.target)
             .chain(&self.more)
             .map(Target::sample)
             .collect();
-        Usage {
-            nodes: nodes.and_then(|n| crate::system::ProcSample::sum(&n)),
+        system::Usage {
+            nodes: nodes.and_then(|n| system::ProcSample::sum(&n)),
             postgres_cpu_secs: self.postgres_pid.and_then(crate::postgres::tree_cpu_secs),
         }
     }
@@ -428,13 +428,6 @@ impl Under {
         self.target.stop().await?;
         Ok(self.scratch)
     }
-}
-
-/// The servers' resources at one moment: the nodes' processes and PostgreSQL's.
-#[derive(Clone, Copy, Debug)]
-pub struct Usage {
-    pub nodes: Option<crate::system::ProcSample>,
-    pub postgres_cpu_secs: Option<f64>,
 }
 
 /// How many of `clients` (by index) are in each room, counting only tracked ones.
