@@ -48,6 +48,25 @@ pub struct Common {
     /// Process id of --server, to report its memory and CPU.
     #[arg(long, global = true, value_name = "PID")]
     pub server_pid: Option<u32>,
+    /// Use these running nodes of one Confab cluster (comma-separated base URLs) instead of
+    /// starting one: the fan-out and write-burst scenarios spread their clients over them in
+    /// turn, so senders and readers sit on different nodes. Users and rooms are created
+    /// through the first.
+    #[arg(
+        long,
+        global = true,
+        value_name = "URL,URL,…",
+        value_delimiter = ',',
+        conflicts_with = "server"
+    )]
+    pub targets: Vec<String>,
+    /// Process ids of --targets, in the same order, to report their memory and CPU.
+    #[arg(long, global = true, value_name = "PID,PID,…", value_delimiter = ',')]
+    pub target_pids: Vec<u32>,
+    /// Process id of the PostgreSQL server (postmaster) behind --server or --targets: its CPU
+    /// and that of its backends is reported beside the nodes'.
+    #[arg(long, global = true, value_name = "PID")]
+    pub postgres_pid: Option<u32>,
     /// Use this running ceiling server instead of starting one.
     #[arg(long, global = true, value_name = "URL")]
     pub ceiling: Option<String>,
@@ -113,6 +132,10 @@ pub enum Command {
     History(HistoryArgs),
     /// 8. Searches of every kind over a million Chinese and English messages.
     Search(SearchArgs),
+    /// Fan-out at a fixed rate and the write burst on 1 node on SQLite, 1 node on PostgreSQL
+    /// and 2 nodes on PostgreSQL (a throwaway PostgreSQL the tool starts), alternating, with
+    /// each configuration's CPU per message and the ratios between them.
+    Cluster(ClusterArgs),
     /// Every scenario in turn, at default sizes.
     All(AllArgs),
     /// Build (or rebuild) the cached data set the scenarios copy.
@@ -253,6 +276,31 @@ pub struct SearchArgs {
 }
 
 #[derive(Clone, Debug, Default, Args)]
+pub struct ClusterArgs {
+    /// Times each configuration runs, in turn with the others [default: 2].
+    #[arg(long)]
+    pub rounds: Option<usize>,
+    /// Fan-out: clients in the room [default: 200].
+    #[arg(long)]
+    pub clients: Option<usize>,
+    /// Fan-out: how many of them send [default: 4].
+    #[arg(long)]
+    pub senders: Option<usize>,
+    /// Fan-out: the fixed offered rate, messages per second [default: 400].
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Fan-out: seconds of sending [default: 10].
+    #[arg(long)]
+    pub fanout_secs: Option<f64>,
+    /// Write burst: senders [default: 20].
+    #[arg(long)]
+    pub burst_senders: Option<usize>,
+    /// Write burst: seconds to flood [default: 10].
+    #[arg(long)]
+    pub burst_secs: Option<f64>,
+}
+
+#[derive(Clone, Debug, Default, Args)]
 pub struct AllArgs {
     /// Rate for the slow-reader scenario [default: half of the fan-out scenario's top rate
     /// for Confab].
@@ -304,6 +352,21 @@ mod tests {
             Command::Fanout(args) => assert_eq!(args.clients, Some(20)),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn targets_and_their_pids_are_comma_separated() {
+        let cli = Cli::try_parse_from([
+            "confab-bench",
+            "burst",
+            "--targets",
+            "http://127.0.0.1:1,http://127.0.0.1:2",
+            "--target-pids",
+            "10,11",
+        ])
+        .unwrap();
+        assert_eq!(cli.common.targets, ["http://127.0.0.1:1", "http://127.0.0.1:2"]);
+        assert_eq!(cli.common.target_pids, [10, 11]);
     }
 
     #[test]

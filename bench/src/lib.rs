@@ -6,9 +6,11 @@ pub mod api;
 pub mod ceiling;
 pub mod cli;
 pub mod client;
+pub mod cluster;
 pub mod corpus;
 pub mod dataset;
 pub mod error;
+pub mod postgres;
 pub mod report;
 pub mod scenario;
 pub mod stamp;
@@ -46,6 +48,7 @@ async fn scenarios(command: &Command, env: &Env) -> Result<Vec<Report>> {
         Command::Slow(args) => vec![scenario::slow::run(env, args).await?],
         Command::History(args) => vec![scenario::history::run(env, args).await?],
         Command::Search(args) => vec![scenario::search::run(env, args).await?],
+        Command::Cluster(args) => cluster::run(env, args).await?,
         Command::All(args) => all(env, args).await?,
         Command::Prepare(args) => {
             prepare(env, args).await?;

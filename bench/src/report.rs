@@ -99,6 +99,19 @@ impl Row {
         self
     }
 
+    /// `with_process` for the nodes of a cluster (their sums), plus PostgreSQL's CPU time and
+    /// the number of nodes as extras.
+    pub fn with_usage(self, start: crate::system::Usage, end: crate::system::Usage, nodes: usize) -> Row {
+        let mut row = self.with_process(start.nodes, end.nodes);
+        if let (Some(a), Some(b)) = (start.postgres_cpu_secs, end.postgres_cpu_secs) {
+            row = row.extra("postgres_cpu_secs", b - a);
+        }
+        if nodes > 1 {
+            row = row.extra("nodes", nodes);
+        }
+        row
+    }
+
     pub fn extra(mut self, key: &str, value: impl Into<serde_json::Value>) -> Row {
         self.extra.insert(key.to_owned(), value.into());
         self

@@ -74,6 +74,13 @@ pub fn load_average() -> Option<f64> {
     text.split_whitespace().next()?.parse().ok()
 }
 
+/// The servers' resources at one moment: the nodes' processes (summed) and PostgreSQL's CPU.
+#[derive(Clone, Copy, Debug)]
+pub struct Usage {
+    pub nodes: Option<ProcSample>,
+    pub postgres_cpu_secs: Option<f64>,
+}
+
 /// Memory and CPU time of one process at one moment.
 #[derive(Clone, Copy, Debug, Serialize)]
 pub struct ProcSample {
@@ -99,6 +106,17 @@ impl ProcSample {
             peak_rss_kib,
             cpu_secs: parse_stat_cpu_ticks(&stat).unwrap_or(0) as f64 / clock_ticks_per_sec(),
             at,
+        })
+    }
+
+    /// The sum of several processes' samples (the nodes of a cluster), timed at the last one.
+    pub fn sum(samples: &[ProcSample]) -> Option<ProcSample> {
+        let last = samples.last()?;
+        Some(ProcSample {
+            rss_kib: samples.iter().map(|s| s.rss_kib).sum(),
+            peak_rss_kib: samples.iter().map(|s| s.peak_rss_kib).sum(),
+            cpu_secs: samples.iter().map(|s| s.cpu_secs).sum(),
+            at: last.at,
         })
     }
 
@@ -136,7 +154,8 @@ pub fn parse_stat_cpu_ticks(stat: &str) -> Option<u64> {
     Some(utime + stime)
 }
 
-fn clock_ticks_per_sec() -> f64 {
+/// Clock ticks per second, the unit of CPU times in `/proc/<pid>/stat`.
+pub fn clock_ticks_per_sec() -> f64 {
     #[cfg(unix)]
     {
         // SAFETY: sysconf has no memory-safety preconditions.

@@ -33,6 +33,11 @@ pub struct Launch {
     /// An already running ceiling server (base URL) and, optionally, its process id.
     pub ceiling_url: Option<String>,
     pub ceiling_pid: Option<u32>,
+    /// Confab nodes to start, all on one database (more than one needs `postgres`).
+    pub nodes: usize,
+    /// Where Confab keeps its data: a fresh database on this PostgreSQL for each start, or
+    /// (none) the data dir's SQLite file.
+    pub postgres: Option<std::sync::Arc<crate::postgres::PgCluster>>,
 }
 
 enum Handle {
@@ -55,11 +60,21 @@ pub struct Target {
 impl Target {
     /// Starts Confab on `data_dir` (or attaches to `--server`).
     pub async fn confab(launch: &Launch, data_dir: &Path) -> Result<Target> {
+        Target::confab_on(launch, data_dir, None).await
+    }
+
+    /// Starts Confab on `data_dir` with its data in `database` (a `postgres://` URL) when given,
+    /// else in the data dir's SQLite file (or attaches to `--server`).
+    pub async fn confab_on(launch: &Launch, data_dir: &Path, database: Option<&str>) -> Result<Target> {
         if let Some(url) = &launch.confab_url {
             return Ok(attached(Dialect::Confab, url, launch.confab_pid));
         }
         if launch.in_process {
             let mut config = server_core::Config::new(data_dir);
+            if let Some(url) = database {
+                config.database =
+                    Some(server_core::Database::parse(url).map_err(|e| Error::setup(e.to_string()))?);
+            }
             config.bind = "127.0.0.1:0".parse().map_err(|e| Error::setup(format!("{e}")))?;
             config.profile = server_core::Profile::Testing;
             config.retention_days = 0;
@@ -94,6 +109,9 @@ impl Target {
             ])
             .arg("--data-dir")
             .arg(data_dir);
+        if let Some(url) = database {
+            command.arg("--database").arg(url);
+        }
         spawn(
             Dialect::Confab,
             command,
@@ -169,7 +187,8 @@ impl Target {
     }
 }
 
-fn attached(dialect: Dialect, url: &str, pid: Option<u32>) -> Target {
+/// A server someone else started, at `url` (`http://host:port`), with its process id if known.
+pub fn attached(dialect: Dialect, url: &str, pid: Option<u32>) -> Target {
     Target {
         dialect,
         base: url.trim_end_matches('/').to_owned(),

@@ -100,3 +100,47 @@ fn every_search_class_answers() {
         "{report}"
     );
 }
+
+/// `cluster` at tiny size, nodes inside the tool: on two nodes sharing one PostgreSQL database,
+/// every reader — half of them on the other node than the sender — gets every message once,
+/// and the burst's acknowledged messages are all stored.
+#[test]
+fn two_nodes_on_postgres_deliver_every_message_once() {
+    let installed = std::fs::read_dir("/usr/lib/postgresql")
+        .map(|dirs| dirs.flatten().any(|d| d.path().join("bin/initdb").exists()))
+        .unwrap_or(false);
+    if !installed {
+        eprintln!("PostgreSQL is not installed (no /usr/lib/postgresql/*/bin/initdb): skipping");
+        return;
+    }
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_confab-bench"))
+        .args(["cluster", "--tiny", "--in-process", "--json", "--quiet"])
+        .output()
+        .expect("confab-bench did not start");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "confab-bench cluster failed: {stderr}");
+    let reports: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let reports = reports.as_array().expect("a list of reports");
+    // Fan-out and burst for each of the three configurations, then the summary.
+    assert_eq!(reports.len(), 7, "{reports:?}");
+    for setup in ["sqlite-1", "postgres-1", "postgres-2"] {
+        let runs: Vec<_> = reports.iter().flat_map(|r| rows(r, setup)).collect();
+        assert_eq!(runs.len(), 2, "{setup}: {reports:?}");
+        for run in &runs {
+            assert_exact(run);
+        }
+        let burst = runs[1];
+        assert_eq!(
+            burst["extra"]["stored"].as_u64(),
+            burst["messages"]["acked"].as_u64(),
+            "{setup}: {burst}"
+        );
+        let on_two = setup == "postgres-2";
+        for run in &runs {
+            assert_eq!(run["extra"]["nodes"].as_u64() == Some(2), on_two, "{run}");
+        }
+    }
+    let summary = &reports[6];
+    assert_eq!(summary["scenario"], "cluster", "{summary}");
+    assert_eq!(summary["summary"]["postgres-2.fanout_exact"], true, "{summary}");
+}

@@ -42,7 +42,7 @@ pub async fn run(env: &Env, args: &BurstArgs) -> Result<Report> {
         let phase = shared
             .phases
             .open("flood", (200_000.0 * duration.max(1.0)) as usize);
-        let before = under.target.sample();
+        let before = under.sample();
         let until = Instant::now() + Duration::from_secs_f64(duration);
         let recipients = u32::try_from(clients.len()).unwrap_or(u32::MAX);
         for client in &clients {
@@ -55,9 +55,9 @@ pub async fn run(env: &Env, args: &BurstArgs) -> Result<Report> {
         }
         tokio::time::sleep_until(until).await;
         phase.drain(Duration::from_secs(10)).await;
-        let after = under.target.sample();
+        let after = under.sample();
         let mut row = Row::new(under.name(), "flood", clients.len(), phase.result())
-            .with_process(before, after)
+            .with_usage(before, after, under.node_count())
             .extra("disconnected", shared.disconnects());
         env.say(format!(
             "  {}: {:.0} acknowledged messages/s, ack p99 {:.1} ms",
@@ -68,8 +68,21 @@ pub async fn run(env: &Env, args: &BurstArgs) -> Result<Report> {
         client::close_all(clients).await;
         let owns = under.owns_data(env);
         let database = under.database();
+        let postgres = under.database_url.clone();
         let scratch = under.stop().await?;
-        if owns {
+        if let Some(url) = postgres {
+            // The nodes' shared database: everything acknowledged must be there too.
+            let pool = sqlx::postgres::PgPoolOptions::new()
+                .max_connections(1)
+                .connect(&url)
+                .await?;
+            let stored: i64 = sqlx::query_scalar("select count(*) from messages where client_msg_id like $1")
+                .bind(format!("b{}-%", shared.nonce))
+                .fetch_one(&pool)
+                .await?;
+            pool.close().await;
+            row = row.extra("stored", stored);
+        } else if owns {
             // Stopped gracefully: everything acknowledged must be in the database.
             let pool = open_database(&database).await?;
             let stored: i64 = sqlx::query_scalar("select count(*) from messages where client_msg_id like ?1")

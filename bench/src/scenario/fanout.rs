@@ -108,16 +108,17 @@ async fn step(
     let phase = shared.phases.open(label.clone(), capacity);
     let senders = sizes.senders.min(clients.len()).max(1);
     let recipients = u32::try_from(clients.len()).unwrap_or(u32::MAX);
-    let before = under.target.sample();
+    let before = under.sample();
     let room = (under.layout.lobby, recipients);
     let until = super::send_in_turns(clients, senders, &phase, room, rate, sizes.step_secs);
     tokio::time::sleep_until(until).await;
     phase.drain(Duration::from_secs(5)).await;
-    let after = under.target.sample();
+    let after = under.sample();
     let result = phase.result();
     let expected_sent = rate * sizes.step_secs;
     let kept_up = result.sent as f64 >= expected_sent * 0.97;
-    let mut row = Row::new(under.name(), label, clients.len(), result).with_process(before, after);
+    let mut row =
+        Row::new(under.name(), label, clients.len(), result).with_usage(before, after, under.node_count());
     row.offered_rate = Some(rate);
     let passed = row.clean() && row.messages.latency.p99_ms < sizes.p99_limit_ms && kept_up;
     row.passed = Some(passed);

@@ -30,6 +30,7 @@ use crate::target::{Launch, Target};
 const CONNECT_CONCURRENCY: usize = 64;
 
 /// Everything a scenario needs to know about how it is run.
+#[derive(Clone)]
 pub struct Env {
     pub common: Common,
     pub launch: Launch,
@@ -61,6 +62,8 @@ impl Env {
             confab_pid: common.server_pid,
             ceiling_url: common.ceiling.clone(),
             ceiling_pid: common.ceiling_pid,
+            nodes: 1,
+            postgres: None,
         };
         Ok(Env {
             cache: common
@@ -136,6 +139,9 @@ impl Env {
         };
         Ok(Under {
             target,
+            more: Vec::new(),
+            postgres_pid: None,
+            database_url: None,
             layout,
             dataset: None,
             scratch,
@@ -145,25 +151,42 @@ impl Env {
     async fn start_confab(&self, needs: &Needs) -> Result<Under> {
         let scratch = scratch()?;
         let data_dir = scratch.path().join("data");
-        let prepared = self.common.server.is_none() && !self.common.in_process && !self.common.no_cache;
-        let cached = if prepared {
+        let (nodes, database_url, postgres_pid) = if self.common.targets.is_empty() {
+            self.start_nodes(&scratch).await?
+        } else {
+            (self.attach_nodes(), None, self.common.postgres_pid)
+        };
+        // Fresh databases (PostgreSQL), other people's servers and in-process ones get their
+        // users through the API; a spawned node on SQLite copies the prepared data set.
+        let through_api = database_url.is_some()
+            || !self.common.targets.is_empty()
+            || self.common.server.is_some()
+            || self.common.in_process
+            || self.common.no_cache;
+        let cached = if through_api {
+            None
+        } else {
             let (dir, dataset) = self.cached(needs).await?;
             dataset::copy_database(&dir.join("data"), &data_dir)?;
             Some(dataset)
-        } else {
-            None
         };
-        let target = Target::confab(&self.launch, &data_dir).await?;
-        let api = target.api()?;
-        api.wait_healthy(Duration::from_secs(60)).await?;
-        self.say(format!("confab at {}", target.base));
+        let mut nodes = nodes;
+        if nodes.is_empty() {
+            // One node on the data dir's SQLite file, which now holds the copied data set.
+            nodes.push(Target::confab(&self.launch, &data_dir).await?);
+        }
+        for node in &nodes {
+            node.api()?.wait_healthy(Duration::from_secs(60)).await?;
+            self.say(format!("confab at {}", node.base));
+        }
+        let api = nodes[0].api()?;
         let dataset = match cached {
             Some(dataset) => dataset,
             None => {
                 // Against someone else's server, names must not collide with earlier runs.
-                let prefix = match self.common.server {
-                    Some(_) => format!("b{}x", Shared::new().nonce % 1_000_000),
-                    None => "bu".to_owned(),
+                let prefix = match (&self.common.server, self.common.targets.is_empty()) {
+                    (None, true) => "bu".to_owned(),
+                    _ => format!("b{}x", Shared::new().nonce % 1_000_000),
                 };
                 self.say(format!(
                     "creating {} users on the server under test…",
@@ -172,8 +195,13 @@ impl Env {
                 Dataset::build(&api, needs, &prefix, !self.common.quiet).await?
             }
         };
+        let mut nodes = nodes.into_iter();
+        let target = nodes.next().ok_or_else(|| Error::setup("no node"))?;
         Ok(Under {
             target,
+            more: nodes.collect(),
+            postgres_pid,
+            database_url,
             layout: Layout {
                 lobby: dataset.lobby,
                 others: dataset.others.clone(),
@@ -182,6 +210,37 @@ impl Env {
             dataset: Some(dataset),
             scratch,
         })
+    }
+
+    /// Starts `launch.nodes` nodes on a fresh PostgreSQL database when the launch has one;
+    /// without PostgreSQL, nothing yet (the one node starts once its data set is copied).
+    async fn start_nodes(&self, scratch: &TempDir) -> Result<(Vec<Target>, Option<String>, Option<u32>)> {
+        let Some(postgres) = &self.launch.postgres else {
+            return Ok((Vec::new(), None, None));
+        };
+        let url = postgres.create_database()?;
+        let mut nodes = Vec::new();
+        for n in 0..self.launch.nodes.max(1) {
+            let dir = scratch.path().join(if n == 0 {
+                "data".to_owned()
+            } else {
+                format!("data{n}")
+            });
+            nodes.push(Target::confab_on(&self.launch, &dir, Some(&url)).await?);
+        }
+        Ok((nodes, Some(url), Some(postgres.pid())))
+    }
+
+    /// The nodes of `--targets`, with their process ids when given.
+    fn attach_nodes(&self) -> Vec<Target> {
+        self.common
+            .targets
+            .iter()
+            .enumerate()
+            .map(|(i, url)| {
+                crate::target::attached(Dialect::Confab, url, self.common.target_pids.get(i).copied())
+            })
+            .collect()
     }
 
     /// A cached data set satisfying `needs`, built (through a throwaway, unpinned server)
@@ -249,7 +308,14 @@ impl Layout {
 
 /// A server under test, with its data.
 pub struct Under {
+    /// The server, or the first node of a cluster (users and rooms are made through it).
     pub target: Target,
+    /// The other nodes of a cluster.
+    pub more: Vec<Target>,
+    /// PostgreSQL's main process, when the nodes' data is there.
+    pub postgres_pid: Option<u32>,
+    /// The nodes' PostgreSQL database, when the tool created it.
+    pub database_url: Option<String>,
     pub layout: Layout,
     /// Confab's users and rooms.
     pub dataset: Option<Dataset>,
@@ -281,11 +347,38 @@ impl Under {
         Ok(ClientSpec {
             index: u32::try_from(i).map_err(|_| Error::setup("too many clients"))?,
             dialect: self.target.dialect,
-            ws_url: self.target.ws_url(),
+            ws_url: self.node(i).ws_url(),
             token,
             rooms: self.layout.rooms_of(i),
             tracked,
         })
+    }
+
+    /// The node client `i` connects to: the nodes in turn, so consecutive senders sit on
+    /// different nodes and every message has readers on every node.
+    pub fn node(&self, i: usize) -> &Target {
+        match i % (self.more.len() + 1) {
+            0 => &self.target,
+            k => &self.more[k - 1],
+        }
+    }
+
+    /// How many nodes serve the clients.
+    pub fn node_count(&self) -> usize {
+        self.more.len() + 1
+    }
+
+    /// The nodes' memory and CPU now (summed over the nodes, when every one can be read), and
+    /// PostgreSQL's CPU.
+    pub fn sample(&self) -> system::Usage {
+        let nodes: Option<Vec<_>> = std::iter::once(&self.target)
+            .chain(&self.more)
+            .map(Target::sample)
+            .collect();
+        system::Usage {
+            nodes: nodes.and_then(|n| system::ProcSample::sum(&n)),
+            postgres_cpu_secs: self.postgres_pid.and_then(crate::postgres::tree_cpu_secs),
+        }
     }
 
     /// Connects clients `0..count`; `tracked(i)` says whose deliveries count.
@@ -319,12 +412,19 @@ impl Under {
         self.data_dir().join("confab.db")
     }
 
-    /// Whether the tool started this server itself (so its database is at `database()`).
+    /// Whether the tool started this server itself on SQLite (so its database is at
+    /// `database()`).
     pub fn owns_data(&self, env: &Env) -> bool {
-        self.target.dialect == Dialect::Confab && env.common.server.is_none()
+        self.target.dialect == Dialect::Confab
+            && env.common.server.is_none()
+            && env.common.targets.is_empty()
+            && self.database_url.is_none()
     }
 
     pub async fn stop(self) -> Result<TempDir> {
+        for node in self.more {
+            node.stop().await?;
+        }
         self.target.stop().await?;
         Ok(self.scratch)
     }
