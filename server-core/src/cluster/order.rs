@@ -3,8 +3,9 @@
 //! from the database.
 //!
 //! Every publish of a cluster node, its own and the other nodes' hints alike, goes through one
-//! task, the [`Orderer`], in arrival order. For the rooms that have sockets here it remembers
-//! the newest message it delivered. A `new_message` carries (room, id, prev): `prev`, the
+//! task, the [`Orderer`], in arrival order. Per room it remembers the newest message it
+//! delivered (rooms without sockets too: a socket that subscribes is then
+//! kept in order from its first frame). A `new_message` carries (room, id, prev): `prev`, the
 //! room's message before it, was read under the room's lock when it was stored, so every
 //! message of the room up to `prev` had committed by then. If `prev` is past what was
 //! delivered, the messages in between are read from the database (committed, by that
@@ -117,7 +118,9 @@ pub enum Job {
 pub struct Orderer {
     pub hub: Hub,
     pub backfill: Arc<dyn Backfill>,
-    /// Per room with sockets here, the newest message delivered to them.
+    /// Per room, the newest message delivered to its sockets here (or that would have been,
+    /// had it had any). One entry per room a message was seen in since the node started: a
+    /// few bytes each, bounded by the rooms the database holds.
     pub delivered: HashMap<RoomId, MessageId>,
 }
 
@@ -141,14 +144,18 @@ impl Orderer {
             // Everything up to the message itself comes first.
             InRoom::About { room, id } => (room, id + 1, Some(id)),
         };
+        let delivered = self.delivered.get(&room).copied();
         if !self.hub.has_subscribers(room) {
-            // Nobody here to keep in order; a socket that subscribes later loads the room
-            // from the database.
-            self.delivered.remove(&room);
+            // Nobody here to keep in order, so no gap to fill; but the room is followed all
+            // the same, so that a socket subscribing later is kept in order from its first
+            // message on (a message that committed before it subscribed is in the history it
+            // loads then).
+            if let InRoom::New { .. } = at {
+                self.delivered.insert(room, delivered.unwrap_or(0).max(id));
+            }
             self.hub.publish(target.audience(), frame);
             return;
         }
-        let delivered = self.delivered.get(&room).copied();
         if let InRoom::New { .. } = at {
             if delivered.is_some_and(|d| id <= d) {
                 // Delivered already, from the database; its sender still gets its answer.
@@ -197,7 +204,6 @@ impl Orderer {
 
     async fn check(&mut self, lost: bool) {
         let rooms = self.hub.room_ids();
-        self.delivered.retain(|room, _| rooms.contains(room));
         if rooms.is_empty() {
             return;
         }
