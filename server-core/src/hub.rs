@@ -314,6 +314,22 @@ impl Hub {
         ids
     }
 
+    /// The rooms `user`'s connections here are subscribed to.
+    pub fn rooms_of(&self, user: UserId) -> Vec<RoomId> {
+        let state = self.read();
+        let mut rooms: Vec<RoomId> = state
+            .users
+            .get(&user)
+            .into_iter()
+            .flatten()
+            .filter_map(|id| state.conns.get(id))
+            .flat_map(|conn| conn.rooms.iter().copied())
+            .collect();
+        rooms.sort_unstable();
+        rooms.dedup();
+        rooms
+    }
+
     /// Whether `user` has a live connection right now.
     pub fn is_online(&self, user: UserId) -> bool {
         self.read().users.contains_key(&user)

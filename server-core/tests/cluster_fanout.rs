@@ -64,6 +64,17 @@ impl Backfill for NoBackfill {
     fn resync(&self, room: i64) -> Frame {
         frame(&format!("resync {room}"))
     }
+
+    async fn live_sessions(&self, sessions: &[i64]) -> server_core::Result<Vec<i64>> {
+        Ok(sessions.to_vec())
+    }
+
+    async fn memberships(&self, _user: i64) -> server_core::Result<Vec<i64>> {
+        // No accounts behind this node: its subscriptions stay as the test made them.
+        Err(server_core::Error::Internal(
+            "no chat behind this node".to_owned(),
+        ))
+    }
 }
 
 fn no_backfill() -> Arc<dyn Backfill> {

@@ -205,3 +205,72 @@ async fn a_node_whose_listener_was_cut_delivers_what_it_missed_in_order_and_has_
     let more = listen(&mut on_b, lobby, after - 1, |h| h.ids.contains(&after)).await;
     assert_eq!(more.ids, [after]);
 }
+
+#[tokio::test]
+async fn after_lost_hints_a_node_ends_sessions_that_ended_and_subscribes_people_to_their_rooms() {
+    let Some((a, b, db)) = two_nodes().await else {
+        return;
+    };
+    let alice = a.register("alice").await;
+    let dave = a.register("dave").await;
+    let erin = a.register("erin").await;
+    let ops = a.create_room(&alice, "ops", false).await;
+    let mut dave_on_b = b.ws(&dave).await;
+    let mut erin_on_b = b.ws(&erin).await;
+
+    // What lost hints leave behind: the database changed and node B never heard of it —
+    // dave's session ended (signed out through A), erin joined `ops` (through A).
+    sqlx::query("delete from sessions where user_id = $1")
+        .bind(dave.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    sqlx::query("insert into room_memberships (room_id, user_id, joined_at) values ($1, $2, 0)")
+        .bind(ops)
+        .bind(erin.id)
+        .execute(&db.pool)
+        .await
+        .unwrap();
+    // B learns that it lost hints: its listener connection is ended.
+    let cut: Vec<bool> = sqlx::query_scalar(
+        r#"select pg_terminate_backend(pid) from pg_stat_activity
+           where datname = current_database() and application_name = 'node-b listener'"#,
+    )
+    .fetch_all(&db.pool)
+    .await
+    .unwrap();
+    assert_eq!(cut, [true], "B's listener connection was found and ended");
+
+    assert_eq!(
+        dave_on_b.expect_close(WAIT).await,
+        Some(4401),
+        "the socket of a session that ended is closed after the repair"
+    );
+    // Erin's socket on B hears `ops` once B has repaired its subscriptions (just after the
+    // sessions); a message said before that does not reach it, so say one until one does.
+    let mut heard = false;
+    for i in 0..20 {
+        a.say(&alice, ops, &format!("for erin {i}")).await;
+        let deadline = tokio::time::Instant::now() + Duration::from_millis(500);
+        loop {
+            let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+            match erin_on_b.next(left).await {
+                Some(Next::Frame(f))
+                    if f["event"] == "new_message" && f["data"]["message"]["room_id"] == ops =>
+                {
+                    heard = true;
+                    break;
+                }
+                Some(Next::Frame(_)) => {}
+                _ => break,
+            }
+        }
+        if heard {
+            break;
+        }
+    }
+    assert!(
+        heard,
+        "erin's socket on B never heard the room she joined while B's hints were lost"
+    );
+}

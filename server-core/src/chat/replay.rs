@@ -1,7 +1,8 @@
 //! What a cluster node reads back from the database when hints from other nodes came late or
 //! not at all: a room's missed messages as the frames the room hears when they are sent, its
-//! newest message, and the `resync` event that makes clients catch up by themselves. The
-//! cluster's orderer (`cluster/order.rs`) decides when; this decides what the sockets get.
+//! newest message, the `resync` event that makes clients catch up by themselves, and the
+//! sessions and memberships lost hints may have changed. The cluster's orderer
+//! (`cluster/order.rs`) decides when; this decides what the sockets get.
 
 use std::sync::Arc;
 
@@ -11,7 +12,7 @@ use super::messages::MAX_PAGE;
 use crate::cluster::{Backfill, Head, Missed};
 use crate::error::Result;
 use crate::events::{self, Frame};
-use crate::model::{MessageId, RoomId};
+use crate::model::{MessageId, RoomId, SessionId, UserId};
 use crate::store::{Paging, Store};
 
 /// The [`Backfill`] of a node on `store`.
@@ -64,5 +65,13 @@ impl Backfill for Replay {
 
     fn resync(&self, room: RoomId) -> Frame {
         events::resync(&[room])
+    }
+
+    async fn live_sessions(&self, sessions: &[SessionId]) -> Result<Vec<SessionId>> {
+        self.store.live_sessions(sessions).await
+    }
+
+    async fn memberships(&self, user: UserId) -> Result<Vec<RoomId>> {
+        self.store.member_room_ids(user).await
     }
 }

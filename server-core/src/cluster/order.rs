@@ -17,7 +17,10 @@
 //! each room with sockets here is compared with the database: messages past what was
 //! delivered are delivered (in order); after a loss, its sockets also get a `resync` event
 //! naming the room, which makes clients fetch the edits, deletes and reactions they may have
-//! missed (revisions are not carried by hints, so only a known loss asks for that).
+//! missed (revisions are not carried by hints, so only a known loss asks for that). A known
+//! loss also redoes what lost subscription and session hints would have done: sockets of
+//! sessions that ended are closed, and each person's subscriptions here are made their rooms'
+//! memberships again.
 //!
 //! What the frames say is `chat/`'s business: this module reads missed messages and asks for
 //! frames through [`Backfill`], which `chat/` implements.
@@ -29,9 +32,10 @@ use async_trait::async_trait;
 use tokio::sync::mpsc;
 
 use crate::error::Result;
+use crate::fanout::SessionEnd;
 use crate::fanout::{Audience, Fanout, Frame, InRoom, Origin, Scope};
 use crate::hub::{ConnId, Hub};
-use crate::model::{MessageId, RoomId, UserId};
+use crate::model::{MessageId, RoomId, SessionId, UserId};
 
 /// Pages of missed messages read for one gap at most; past that the room's sockets are told
 /// to catch up by themselves.
@@ -63,6 +67,10 @@ pub trait Backfill: Send + Sync {
     async fn heads(&self, rooms: &[RoomId]) -> Result<Vec<Head>>;
     /// The frame telling a room's sockets to catch up with the database.
     fn resync(&self, room: RoomId) -> Frame;
+    /// Of `sessions`, those that still exist.
+    async fn live_sessions(&self, sessions: &[SessionId]) -> Result<Vec<SessionId>>;
+    /// The rooms `user` is a member of now.
+    async fn memberships(&self, user: UserId) -> Result<Vec<RoomId>>;
 }
 
 /// An [`Audience`] that outlives its publish call.
@@ -233,6 +241,55 @@ impl Orderer {
             if lost {
                 self.hub
                     .publish(Audience::room(room), &self.backfill.resync(room));
+            }
+        }
+        if lost {
+            self.end_revoked_sessions().await;
+            self.resubscribe().await;
+        }
+    }
+
+    /// Closes the sockets here whose session ended while its node's hint was lost.
+    async fn end_revoked_sessions(&self) {
+        let open = self.hub.session_ids();
+        if open.is_empty() {
+            return;
+        }
+        match self.backfill.live_sessions(&open).await {
+            Ok(live) => {
+                let ended: Vec<_> = open.into_iter().filter(|s| !live.contains(s)).collect();
+                if !ended.is_empty() {
+                    tracing::info!(
+                        sessions = ended.len(),
+                        "closing sockets of sessions that ended while hints were lost"
+                    );
+                    self.hub.close_sessions(&ended, SessionEnd::LoggedOut);
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "checking this node's sessions after lost hints failed"),
+        }
+    }
+
+    /// Makes each connected person's subscriptions here their memberships again, as lost
+    /// subscribe and unsubscribe hints would have. The subscriptions are read before the
+    /// memberships, so a join or leave racing with this is not undone: a room subscribed then
+    /// and not a membership after was left (and is unsubscribed either way); a join that
+    /// subscribed before the snapshot had committed before the memberships were read.
+    async fn resubscribe(&self) {
+        for user in self.hub.online_user_ids() {
+            let before = self.hub.rooms_of(user);
+            let rooms = match self.backfill.memberships(user).await {
+                Ok(rooms) => rooms,
+                Err(e) => {
+                    tracing::warn!(error = %e, user, "reading memberships after lost hints failed");
+                    continue;
+                }
+            };
+            for &room in before.iter().filter(|r| !rooms.contains(r)) {
+                self.hub.unsubscribe(user, room);
+            }
+            for &room in rooms.iter().filter(|r| !before.contains(r)) {
+                self.hub.subscribe(user, room);
             }
         }
     }
