@@ -5,9 +5,10 @@
 
 use std::future::pending;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use server_core::cluster::{
-    Backfill, ClusterFanout, Head, HintBus, HintReceiver, Missed, PgNotify, Received, Tuning,
+    Backfill, ClusterFanout, Head, HintBus, HintReceiver, Missed, PgNotify, PgReceiver, Received, Tuning,
 };
 use server_core::fanout::{Audience, Fanout, Frame, SessionEnd};
 use server_core::hub::{Hub, Outbound, Registration, close};
@@ -371,4 +372,60 @@ async fn a_stalled_transport_drops_hints_past_the_queue_and_never_blocks_publish
         (100 - 8 - 4..=100 - 8).contains(&dropped),
         "dropped {dropped} of 100 with a queue of 8"
     );
+}
+
+/// PostgreSQL's transport, whose next send fails once `fail` is set.
+struct FailingOnce {
+    inner: PgNotify,
+    fail: Arc<AtomicBool>,
+}
+
+impl HintBus for FailingOnce {
+    type Receiver = PgReceiver;
+
+    async fn send(&self, hints: Vec<String>) -> server_core::Result<()> {
+        if self.fail.swap(false, Ordering::SeqCst) {
+            return Err(server_core::Error::Internal("the send failed".to_owned()));
+        }
+        self.inner.send(hints).await
+    }
+
+    async fn receive(&self) -> server_core::Result<PgReceiver> {
+        self.inner.receive().await
+    }
+}
+
+#[tokio::test]
+async fn a_failed_send_with_nothing_after_it_still_makes_the_other_nodes_resync() {
+    let Some(db) = postgres_cluster::database().await else {
+        return;
+    };
+    sqlx::migrate!("./migrations/postgres")
+        .run(&db.pool)
+        .await
+        .unwrap();
+    let fail = Arc::new(AtomicBool::new(false));
+    let bus = FailingOnce {
+        inner: PgNotify::new(&db.options.clone().application_name("node-a"), CHANNEL),
+        fail: fail.clone(),
+    };
+    let a = ClusterFanout::start_with(Hub::new(256), bus, no_backfill(), Tuning::default())
+        .await
+        .unwrap();
+    let b = node(&db, "node-b").await;
+    let mut conn = b.hub.register(1, 10, vec![100]);
+    let first = frame("first");
+    a.publish(Audience::room(100), &first);
+    next_is(&mut conn, &first).await;
+    let mut resyncs = b.fanout.resyncs();
+    assert_eq!(*resyncs.borrow_and_update(), 0);
+
+    // The last thing A says is lost, and A says nothing more: B must still learn of it.
+    fail.store(true, Ordering::SeqCst);
+    a.publish(Audience::room(100), &frame("lost"));
+    tokio::time::timeout(WAIT, resyncs.changed())
+        .await
+        .expect("B never learnt that A's last hint was lost")
+        .unwrap();
+    assert_eq!(a.dropped(), 1);
 }

@@ -35,6 +35,9 @@ pub enum Event {
         sessions: Vec<SessionId>,
         why: SessionEnd,
     },
+    /// Nothing to do: sent when the sender dropped hints and has nothing else to send, so the
+    /// number it skips reaches the receivers now rather than with its next event.
+    Skipped,
 }
 
 /// The scopes that mean the same on every node. A connection id (`Scope::Conn`, an origin, an
@@ -121,6 +124,7 @@ enum What {
         sessions: Vec<SessionId>,
         why: SessionEnd,
     },
+    Skipped,
 }
 
 /// The text of `event` as sender `node`'s hint number `seq`.
@@ -163,6 +167,7 @@ pub fn encode(node: NodeId, seq: u64, event: &Event) -> String {
             },
             None,
         ),
+        Event::Skipped => (What::Skipped, None),
     };
     // Plain data with string keys: serializing cannot fail.
     let mut text = serde_json::to_string(&Header { node, seq, at, what }).unwrap_or_default();
@@ -201,6 +206,7 @@ pub fn decode(text: &str) -> Result<Hint, String> {
         What::Subscribe { user, room } => Event::Subscribe { user, room },
         What::Unsubscribe { user, room } => Event::Unsubscribe { user, room },
         What::CloseSessions { sessions, why } => Event::CloseSessions { sessions, why },
+        What::Skipped => Event::Skipped,
     };
     Ok(Hint { node, seq, event })
 }
@@ -240,6 +246,7 @@ mod tests {
                 sessions: vec![5, 6],
                 why: SessionEnd::AccountDeactivated,
             },
+            Event::Skipped,
         ];
         for (seq, event) in events.into_iter().enumerate() {
             let text = encode(u64::MAX, seq as u64, &event);

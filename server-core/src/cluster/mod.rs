@@ -15,8 +15,9 @@
 //! Local publishes and other nodes' hints reach the hub through one task, in order
 //! (`order.rs`): a room's new messages reach every socket in id order with no hole, and what
 //! lost hints missed is repaired from the database through a [`Backfill`] `chat/` provides.
-//! Hints are lost when a node's listener connection drops (and when a sender drops them);
-//! [`ClusterFanout::resyncs`] then ticks and the node repairs.
+//! Hints are lost when a node's listener connection drops (and when a sender drops them: it
+//! then skips a number, at the latest a second later); [`ClusterFanout::resyncs`] then ticks
+//! and the node repairs.
 
 mod bus;
 mod hint;
@@ -76,6 +77,8 @@ const SEND_PAUSE_AT_MOST: Duration = Duration::from_secs(5);
 /// How many remembered senders before the numbering memory is cleared (nodes get a new id at
 /// every start; a cleared sender's next hint is simply taken as its first).
 const SENDERS_REMEMBERED: usize = 1024;
+/// How long dropped hints may stay unknown to the other nodes when nothing else is sent.
+const DISCLOSE_AFTER: Duration = Duration::from_secs(1);
 /// A warning per this many dropped hints, not one each.
 const WARN_EVERY: u64 = 1000;
 
@@ -279,7 +282,24 @@ impl<B: HintBus> Sender<B> {
         let mut dropped_seen = 0;
         let mut pause = Duration::from_millis(50);
         let mut events = Vec::with_capacity(self.batch);
-        while queue.recv_many(&mut events, self.batch).await > 0 {
+        loop {
+            let received = if self.dropped.load(Ordering::Relaxed) == dropped_seen {
+                queue.recv_many(&mut events, self.batch).await
+            } else {
+                // Hints were dropped and no receiver can know until a number is skipped: if
+                // nothing else is sent soon, send a hint that only skips it, so they repair
+                // now (edits included) instead of whenever this node next has something.
+                match tokio::time::timeout(DISCLOSE_AFTER, queue.recv_many(&mut events, self.batch)).await {
+                    Ok(received) => received,
+                    Err(_) => {
+                        events.push(Event::Skipped);
+                        1
+                    }
+                }
+            };
+            if received == 0 {
+                return;
+            }
             // Hints were dropped since the last batch: skip a number, so every receiver sees
             // the gap and resyncs. The lost events were committed before they were dropped,
             // so a repair the gap triggers finds them.
@@ -413,6 +433,8 @@ impl Listener {
             Event::Subscribe { user, room } => self.hub.subscribe(user, room),
             Event::Unsubscribe { user, room } => self.hub.unsubscribe(user, room),
             Event::CloseSessions { sessions, why } => self.hub.close_sessions(&sessions, why),
+            // Its number, checked above, was all it carried.
+            Event::Skipped => {}
         }
         None
     }
