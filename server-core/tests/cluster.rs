@@ -57,7 +57,7 @@ pub(crate) async fn expect_presence(ws: &mut WsClient, user: i64, online: bool) 
 }
 
 /// Whether `server`'s `/api/users/online` lists `user`, as `asker` reads it.
-async fn listed_online(server: &TestServer, asker: &TestUser, user: &TestUser) -> bool {
+pub(crate) async fn listed_online(server: &TestServer, asker: &TestUser, user: &TestUser) -> bool {
     let (status, body) = server.get(Some(&asker.token), "/api/users/online").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["users"]

@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use serde_json::json;
 use server_core::config::Database;
+use sqlx::PgPool;
 
 use crate::common::{Next, TestServer, TestUser, WAIT, WsClient};
 use crate::postgres_cluster;
@@ -21,6 +22,17 @@ async fn two_nodes() -> Option<(TestServer, TestServer, postgres_cluster::TestDa
     let a = node(&database.url, "node-a").await;
     let b = node(&database.url, "node-b").await;
     Some((a, b, database))
+}
+
+/// Ends node B's listening connection to the database; one `true` per connection ended.
+async fn cut_b_listener(pool: &PgPool) -> Vec<bool> {
+    sqlx::query_scalar(
+        r#"select pg_terminate_backend(pid) from pg_stat_activity
+           where datname = current_database() and application_name = 'node-b listener'"#,
+    )
+    .fetch_all(pool)
+    .await
+    .unwrap()
 }
 
 /// The ids of the room's messages after `after`, oldest first, as `server` pages them.
@@ -149,14 +161,11 @@ async fn a_node_whose_listener_was_cut_delivers_what_it_missed_in_order_and_has_
     on_b.expect_where("new_message", |f| f["data"]["message"]["id"] == edited)
         .await;
 
-    let cut: Vec<bool> = sqlx::query_scalar(
-        r#"select pg_terminate_backend(pid) from pg_stat_activity
-           where datname = current_database() and application_name = 'node-b listener'"#,
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
-    assert_eq!(cut, [true], "B's listener connection was found and ended");
+    assert_eq!(
+        cut_b_listener(&db.pool).await,
+        [true],
+        "B's listener connection was found and ended"
+    );
     // B's listener connection is ended again and again while A takes messages: whatever A
     // notifies between B's reconnection and the next cut arrives, the rest is lost to B.
     let cutting = tokio::spawn({
@@ -164,14 +173,7 @@ async fn a_node_whose_listener_was_cut_delivers_what_it_missed_in_order_and_has_
         async move {
             // Bounded: far more than the sends below take.
             for _ in 0..2000 {
-                let cut: Vec<bool> = sqlx::query_scalar(
-                    r#"select pg_terminate_backend(pid) from pg_stat_activity
-                       where datname = current_database() and application_name = 'node-b listener'"#,
-                )
-                .fetch_all(&pool)
-                .await
-                .unwrap();
-                assert!(cut.len() <= 1, "one listener per node");
+                assert!(cut_b_listener(&pool).await.len() <= 1, "one listener per node");
                 tokio::time::sleep(Duration::from_millis(15)).await;
             }
         }
@@ -232,14 +234,11 @@ async fn after_lost_hints_a_node_ends_sessions_that_ended_and_subscribes_people_
         .await
         .unwrap();
     // B learns that it lost hints: its listener connection is ended.
-    let cut: Vec<bool> = sqlx::query_scalar(
-        r#"select pg_terminate_backend(pid) from pg_stat_activity
-           where datname = current_database() and application_name = 'node-b listener'"#,
-    )
-    .fetch_all(&db.pool)
-    .await
-    .unwrap();
-    assert_eq!(cut, [true], "B's listener connection was found and ended");
+    assert_eq!(
+        cut_b_listener(&db.pool).await,
+        [true],
+        "B's listener connection was found and ended"
+    );
 
     assert_eq!(
         dave_on_b.expect_close(WAIT).await,

@@ -19,7 +19,7 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use tokio_tungstenite::tungstenite::Message;
 
-use crate::cluster::expect_presence;
+use crate::cluster::{expect_presence, listed_online};
 use crate::common::{Backend, Next, TestServer, TestUser, WAIT, WsClient, backend, eventually};
 use crate::postgres_cluster::{self, PrivateCluster};
 
@@ -253,6 +253,26 @@ async fn history(server: &TestServer, user: &TestUser, room: i64) -> (HashMap<St
     panic!("history of room {room} did not end");
 }
 
+/// Asserts that `room`, read by `user` through `server`, holds no content twice and every
+/// message `sends` had acknowledged under the id it was acknowledged with; returns the history.
+async fn assert_acknowledged_stored_once(
+    server: &TestServer,
+    user: &TestUser,
+    room: i64,
+    sends: [&Sends; 2],
+) -> HashMap<String, i64> {
+    let (stored, twice) = history(server, user, room).await;
+    assert!(twice.is_empty(), "stored twice: {twice:?}");
+    for (id, message) in sends.iter().flat_map(|s| &s.acked) {
+        assert_eq!(
+            stored.get(id),
+            Some(message),
+            "acknowledged {id} is not in history"
+        );
+    }
+    stored
+}
+
 /// Sends `id` (content and `client_msg_id`) through `server` over REST: status and message.
 async fn send_rest(server: &TestServer, user: &TestUser, room: i64, id: &str) -> (StatusCode, Value) {
     server
@@ -262,17 +282,6 @@ async fn send_rest(server: &TestServer, user: &TestUser, room: i64, id: &str) ->
             json!({"content": id, "client_msg_id": id}),
         )
         .await
-}
-
-/// Whether `server` lists `user` online, as `asker` reads `/api/users/online`.
-async fn listed_online(server: &TestServer, asker: &TestUser, user: &TestUser) -> bool {
-    let (status, body) = server.get(Some(&asker.token), "/api/users/online").await;
-    assert_eq!(status, StatusCode::OK, "{body}");
-    body["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|u| u["id"] == user.id)
 }
 
 /// Polls until `server` shows `user` as `online` (to `asker`), at most `within`.
@@ -339,15 +348,7 @@ async fn a_node_killed_under_load_loses_no_acknowledged_message_and_retries_land
     // B never stopped serving: every one of Bob's sends through B was acknowledged.
     assert_eq!(bob_sends.acked.len(), 60, "{bob_sends:?}");
 
-    let (stored, twice) = history(&b.client, &bob, lobby).await;
-    assert!(twice.is_empty(), "stored twice: {twice:?}");
-    for (id, message) in alice_sends.acked.iter().chain(&bob_sends.acked) {
-        assert_eq!(
-            stored.get(id),
-            Some(message),
-            "acknowledged {id} is not in history"
-        );
-    }
+    let stored = assert_acknowledged_stored_once(&b.client, &bob, lobby, [&alice_sends, &bob_sends]).await;
 
     // Alice's client retries every send it has no answer for, through B: each lands once.
     let unanswered: Vec<&String> = alice_sends
@@ -515,15 +516,7 @@ async fn postgres_restarted_under_load_acknowledges_only_what_it_stored_and_serv
     }
 
     // Everything acknowledged was committed; a refused send, retried, lands once.
-    let (stored, twice) = history(&b.client, &bob, lobby).await;
-    assert!(twice.is_empty(), "stored twice: {twice:?}");
-    for (id, message) in alice_sends.acked.iter().chain(&bob_sends.acked) {
-        assert_eq!(
-            stored.get(id),
-            Some(message),
-            "acknowledged {id} is not in history"
-        );
-    }
+    assert_acknowledged_stored_once(&b.client, &bob, lobby, [&alice_sends, &bob_sends]).await;
     for (id, _) in &refused {
         let user = if id.starts_with("a-") { &alice } else { &bob };
         let (status, body) = send_rest(&a.client, user, lobby, id).await;
