@@ -196,6 +196,9 @@ async fn history_pages_backwards_forwards_and_around() {
         ["m4", "m1"],
         "in the order asked, missing ones left out"
     );
+    // What a cluster node compares its rooms with: rooms without messages are left out.
+    let latest = store.latest_ids(&[2, 1, 999]).await.unwrap();
+    assert_eq!(latest, [(1, ids[9])]);
 }
 
 /// Two servers on one database write to the same room at once while a client catches up with

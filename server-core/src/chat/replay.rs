@@ -4,6 +4,7 @@
 //! sessions and memberships lost hints may have changed. The cluster's orderer
 //! (`cluster/order.rs`) decides when; this decides what the sockets get.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -47,20 +48,14 @@ impl Backfill for Replay {
     }
 
     async fn heads(&self, rooms: &[RoomId]) -> Result<Vec<Head>> {
-        let mut heads = Vec::with_capacity(rooms.len());
-        for &room in rooms {
-            let paging = Paging {
-                before: None,
-                after: None,
-                limit: 1,
-            };
-            let page = self.store.history(room, paging).await?;
-            heads.push(Head {
+        let latest: HashMap<RoomId, MessageId> = self.store.latest_ids(rooms).await?.into_iter().collect();
+        Ok(rooms
+            .iter()
+            .map(|&room| Head {
                 room,
-                latest: page.messages.last().map_or(0, |m| m.id),
-            });
-        }
-        Ok(heads)
+                latest: latest.get(&room).copied().unwrap_or(0),
+            })
+            .collect())
     }
 
     fn resync(&self, room: RoomId) -> Frame {

@@ -18,6 +18,10 @@ pub trait HistoryStore: Send + Sync {
     /// runs out the other fills the page, so a page near either end is still full.
     async fn history_around(&self, room: RoomId, around: MessageId, limit: u32) -> Result<HistoryPage>;
 
+    /// The id of the newest message (deleted or not) in each of `rooms` that has one, in one
+    /// query however many rooms: a cluster node compares every room it serves with this.
+    async fn latest_ids(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, MessageId)>>;
+
     /// The newest edit-or-delete revision in `room` (0 if nothing was ever changed).
     async fn changes_rev(&self, room: RoomId) -> Result<i64>;
 

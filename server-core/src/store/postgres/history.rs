@@ -64,6 +64,21 @@ impl HistoryStore for PgStore {
         Ok(history::page_around(older, newer, limit, changes_rev))
     }
 
+    async fn latest_ids(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, MessageId)>> {
+        // A correlated `max` is one step down the (room_id, id) index per room; a `group by`
+        // would read every message of those rooms.
+        Ok(sqlx::query_as(
+            r#"select room_id, latest from (
+                 select r.id as room_id,
+                        (select max(m.id) from messages m where m.room_id = r.id) as latest
+                 from unnest($1::bigint[]) as r(id)) heads
+               where latest is not null"#,
+        )
+        .bind(rooms)
+        .fetch_all(&self.pool)
+        .await?)
+    }
+
     async fn changes_rev(&self, room: RoomId) -> Result<i64> {
         Ok(
             sqlx::query_scalar(

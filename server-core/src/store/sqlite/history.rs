@@ -65,6 +65,21 @@ impl HistoryStore for SqliteStore {
         Ok(history::page_around(older, newer, limit, changes_rev))
     }
 
+    async fn latest_ids(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, MessageId)>> {
+        // A correlated `max` is one step down `messages_room_id` per room; a `group by` would
+        // read every message of those rooms.
+        Ok(sqlx::query_as(
+            r#"select room_id, latest from (
+                 select j.value as room_id,
+                        (select max(m.id) from messages m where m.room_id = j.value) as latest
+                 from json_each(?1) j)
+               where latest is not null"#,
+        )
+        .bind(json_param(&rooms))
+        .fetch_all(&self.read)
+        .await?)
+    }
+
     async fn changes_rev(&self, room: RoomId) -> Result<i64> {
         Ok(
             sqlx::query_scalar(

@@ -434,6 +434,9 @@ mod tests {
         );
         assert_eq!(page.messages[2].message_type, MessageType::System);
         assert_eq!(page.messages[2].user_id, None);
+        // A cluster node's check: the newest id of each room it asks about that has messages.
+        let latest = store.latest_ids(&[99, 1]).await.unwrap();
+        assert_eq!(latest, [(1, created[2].id)]);
         store.close().await;
     }
 }
