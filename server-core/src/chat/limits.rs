@@ -30,6 +30,8 @@ use crate::time::Millis;
 pub const MAX_ADDRESSES: usize = 4096;
 /// The rolling window of the rooms and upload quotas.
 const DAY: Duration = Duration::from_secs(24 * 3600);
+/// [`DAY`] on the server clock, which the database windows use.
+const DAY_MS: Millis = 24 * 3600 * 1000;
 /// Uploads are summed per slot of this length, so a user's window is at most 25 slots.
 const UPLOAD_SLOT: Duration = Duration::from_secs(3600);
 const MB: u64 = 1024 * 1024;
@@ -283,13 +285,12 @@ impl Limiter {
         if !self.limits.rate_limits {
             return Ok(());
         }
-        let day_ms = i64::try_from(DAY.as_millis()).unwrap_or(i64::MAX);
-        let recent = store.rooms_created_since(user, now - day_ms, cap).await?;
+        let recent = store.rooms_created_since(user, now - DAY_MS, cap).await?;
         if recent.len() < cap as usize {
             return Ok(());
         }
         let oldest = recent.iter().copied().min().unwrap_or(now);
-        let wait_ms = u64::try_from(oldest + day_ms - now).unwrap_or(0);
+        let wait_ms = u64::try_from(oldest + DAY_MS - now).unwrap_or(0);
         Err(Error::RateLimited {
             message: "you have created as many rooms as this server allows in a day",
             retry_after: wait_ms.div_ceil(1000).max(1),
@@ -326,7 +327,6 @@ impl Limiter {
         if !self.limits.rate_limits || quota == 0 {
             return Ok(());
         }
-        let day_ms = i64::try_from(DAY.as_millis()).unwrap_or(i64::MAX);
         let slot_len = i64::try_from(UPLOAD_SLOT.as_millis()).unwrap_or(i64::MAX);
         let now = shared.now();
         let signed = |n: u64| i64::try_from(n).unwrap_or(i64::MAX);
@@ -339,12 +339,12 @@ impl Limiter {
                 signed(quota),
                 record,
                 now,
-                (now - day_ms, slot_len),
+                (now - DAY_MS, slot_len),
             )
             .await?;
         charged.map_err(|slots| {
             let window = slots.into_iter().map(|(slot, bytes)| {
-                let ages_out = u64::try_from(slot + day_ms - now).unwrap_or(0);
+                let ages_out = u64::try_from(slot + DAY_MS - now).unwrap_or(0);
                 (Duration::from_millis(ages_out), u64::try_from(bytes).unwrap_or(0))
             });
             quota_refusal(window.collect(), size, quota)
@@ -416,8 +416,7 @@ impl Limiter {
             return Ok(0);
         };
         let now = shared.now();
-        let day_ms = i64::try_from(DAY.as_millis()).unwrap_or(i64::MAX);
-        shared.store.purge_limits(now, now - day_ms).await
+        shared.store.purge_limits(now, now - DAY_MS).await
     }
 
     /// Forgets buckets that are full again and windows that are empty, so memory follows
