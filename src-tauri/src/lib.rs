@@ -18,6 +18,7 @@ pub mod origin;
 pub mod picker;
 pub mod pinned;
 pub mod pins;
+pub mod relaunch;
 pub mod remote;
 pub mod rendering;
 pub mod secrets;
@@ -65,6 +66,8 @@ pub struct Desktop {
     pub picks: Picks,
     pending: Mutex<Vec<Incoming>>,
     exiting: AtomicBool,
+    /// A launch that came while quitting, started once this instance has let go.
+    relaunch: relaunch::Relaunch,
     /// `confab://` links waiting for the web client.
     pub links: links::Inbox,
     /// Session tokens: in the OS credential store, or in memory only without one.
@@ -333,7 +336,11 @@ pub fn exit_gracefully(app: &AppHandle) {
     }
     let app = app.clone();
     tauri::async_runtime::spawn(async move {
-        app.state::<Desktop>().host.stop().await;
+        let desktop = app.state::<Desktop>();
+        desktop.host.stop().await;
+        // From here a launch starts an instance of its own, and one that came meanwhile does.
+        tauri_plugin_single_instance::destroy(&app);
+        desktop.relaunch.start();
         app.exit(0);
     });
 }
@@ -387,6 +394,7 @@ fn load_state(app: &AppHandle) -> Result<Desktop> {
         picks: Picks::default(),
         pending: Mutex::new(Vec::new()),
         exiting: AtomicBool::new(false),
+        relaunch: relaunch::Relaunch::default(),
         tokens,
         told_no_store,
         me: Mutex::new(None),
@@ -427,7 +435,15 @@ pub fn run() {
         .try_init();
     let app = tauri::Builder::default()
         // First, so a second launch hands over before building anything of its own.
-        .plugin(tauri_plugin_single_instance::init(|app, args, _cwd| {
+        .plugin(tauri_plugin_single_instance::init(|app, args, cwd| {
+            // Before setup has run there is no state yet, and nothing quitting either.
+            if let Some(desktop) = app.try_state::<Desktop>()
+                && desktop.exiting.load(Ordering::SeqCst)
+            {
+                tracing::info!("a second launch came while quitting; it starts once this one has stopped");
+                desktop.relaunch.defer(args, cwd);
+                return;
+            }
             tracing::info!("a second launch handed over to this one");
             show_main_window(app);
             deliver_links(app, links::accept(args.iter().skip(1)));

@@ -11,12 +11,13 @@
 // "Open Confab" brings it back → a second launch with a confab:// link shows the first window
 // and hands it the link → quitting asks first while the colleague is connected ("Keep running"
 // keeps it running; "Quit" quits) → start again → signed in (token from the Secret Service) and
-// the history is still there → quit from the tray menu. The tray is the app's real
+// the history is still there → quit from the tray menu → a launch made while the app still
+// quits (stopping its server) starts once it has stopped, hosting again. The tray is the app's real
 // StatusNotifierItem, read and clicked over D-Bus through
 // the test's own tray watcher (tray-watcher.py).
 
 import { spawnSync, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { existsSync, readFileSync, readdirSync, writeFileSync, copyFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { WebDriver, sleep } from './webdriver.mjs';
@@ -64,9 +65,9 @@ function notifications() {
   });
 }
 
-/** Waits (at most 20 s) until `check()` resolves true. */
-async function waitUntil(check, what) {
-  const deadline = Date.now() + 20_000;
+/** Waits (at most `ms`, 20 s unless told) until `check()` resolves true. */
+async function waitUntil(check, what, ms = 20_000) {
+  const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;
     await sleep(200);
@@ -74,12 +75,15 @@ async function waitUntil(check, what) {
   throw new Error(`timed out: ${what}`);
 }
 
+/** The ids of the processes running the app binary at `binary`. */
+function appProcesses(binary) {
+  const found = spawnSync('pgrep', ['-f', '--', `^${binary}( |$)`], { encoding: 'utf8' });
+  return found.stdout.split('\n').filter(Boolean);
+}
+
 /** Waits (at most 20 s) until no process runs the app binary at `binary`. */
 async function waitForExit(binary) {
-  await waitUntil(
-    () => spawnSync('pgrep', ['-f', '--', `^${binary}( |$)`], { stdio: 'ignore' }).status === 1,
-    'the quit app process has exited',
-  );
+  await waitUntil(() => appProcesses(binary).length === 0, 'the quit app process has exited');
 }
 
 async function waitForNotification(predicate, what) {
@@ -98,6 +102,39 @@ function trayItem() {
   if (!existsSync(file)) return null;
   const lines = readFileSync(file, 'utf8').split('\n').filter(Boolean);
   return lines.length ? JSON.parse(lines.at(-1)) : null;
+}
+
+/** How many times a tray icon has registered with the test's tray watcher. */
+function trayRegistrations() {
+  const file = join(artifacts, 'tray-items.log');
+  return existsSync(file) ? readFileSync(file, 'utf8').split('\n').filter(Boolean).length : 0;
+}
+
+/** Clicks "Quit Confab" in the menu of tray icon `item` and waits until `base` stops answering. */
+async function quitFromTray(item, base) {
+  const { menu, entries } = trayMenu(item);
+  const quit = entries.find((e) => e.label === 'Quit Confab');
+  gdbus(item.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
+  const gone = Date.now() + 20_000;
+  while (Date.now() < gone && (await up(base))) await sleep(200);
+  if (await up(base)) throw new Error('the built-in server still answers after "Quit Confab" in the tray');
+}
+
+/** A colleague's upload that stalls half-way: a request the server waits for when it stops.
+ * Resolves once the request is under way. */
+async function stalledUpload(base) {
+  const { hostname, port } = new URL(base);
+  const socket = connect(Number(port), hostname);
+  await new Promise((resolve, reject) => {
+    socket.once('error', reject);
+    socket.once('connect', resolve);
+  });
+  socket.on('error', () => {}); // cut when the server finally stops: expected
+  await new Promise((resolve) =>
+    socket.write(`POST /api/auth/login HTTP/1.1\r\nHost: ${hostname}:${port}\r\nContent-Type: application/json\r\nContent-Length: 64\r\n\r\n{`, resolve),
+  );
+  await sleep(500); // the server has read the head and waits for the body
+  return socket;
 }
 
 function gdbus(dest, path, method, ...args) {
@@ -442,8 +479,9 @@ async function main() {
     const mode = statSync(appData).mode & 0o777;
     if (mode !== 0o700) throw new Error(`${appData} has mode ${mode.toString(8)}, not 700`);
     await wd.end();
-    // The window is gone before the process has exited; a launch meanwhile would find the
-    // quitting instance, hand it its arguments and exit at once (single instance).
+
+    // The window is gone before the process has exited: wait, so this launch is not the one
+    // handed to the quitting app (the last step tests that case).
     await waitForExit(app);
 
     step('start again: host mode, session and history are back');
@@ -457,14 +495,33 @@ async function main() {
 
     step('quit from the tray menu');
     const restarted = await waitForTray((tray) => trayMenu(tray).entries.length === 3, 'registered again after the restart');
-    const { menu, entries } = trayMenu(restarted);
-    const quit = entries.find((e) => e.label === 'Quit Confab');
-    gdbus(restarted.service, menu, 'com.canonical.dbusmenu.Event', String(quit.id), 'clicked', '<0>', '0');
-    const gone = Date.now() + 20_000;
-    while (Date.now() < gone && (await fetch(`${base}/api/health`).then(() => true, () => false))) await sleep(200);
-    if (await fetch(`${base}/api/health`).then(() => true, () => false)) {
-      throw new Error('the built-in server still answers after "Quit Confab" in the tray');
-    }
+    await quitFromTray(restarted, base);
+    await wd.end();
+    await waitForExit(app);
+
+    step('a launch made while the app still quits starts once it has stopped');
+    // Started as a person starts it (not through WebDriver), hosting as set up above.
+    let registered = trayRegistrations();
+    spawn(app, [], { stdio: 'ignore', detached: true }).unref();
+    await waitUntil(() => up(base), 'the app started from its binary hosts', 60_000);
+    const first = await waitForTray((tray) => trayRegistrations() > registered && trayMenu(tray).entries.length === 3, 'the app registers its tray icon');
+    const quitting = appProcesses(app);
+    // A colleague's request still arriving keeps the app stopping its server for up to 10 s,
+    // and so holding the single-instance lock: a launch meanwhile is handed to it.
+    const upload = await stalledUpload(base);
+    registered = trayRegistrations();
+    await quitFromTray(first, base);
+    spawn(app, [], { stdio: 'ignore', detached: true }).unref();
+    await waitUntil(
+      async () => !appProcesses(app).some((pid) => quitting.includes(pid)) && (await up(base)),
+      'the quit app has exited and the launch made meanwhile hosts again',
+      60_000,
+    );
+    upload.destroy();
+    const relaunched = await waitForTray((tray) => trayRegistrations() > registered && trayMenu(tray).entries.length === 3, 'the relaunched app registers its tray icon');
+    await waitForWindows('^Confab', (ids) => ids.length === 1, 'the relaunched app shows its window');
+    await quitFromTray(relaunched, base);
+    await waitForExit(app);
     step('passed');
   } catch (error) {
     try {
