@@ -1,6 +1,6 @@
 //! The limits' shared half: on a cluster (several nodes on one PostgreSQL database) the token
 //! buckets, login failures, upload quota and sockets per user are counted in the database, so
-//! that N nodes do not give anyone N times the budget. `limits.rs` and `throttle.rs` hold the
+//! that N nodes do not give anyone N times the budget. `limits/` and `throttle.rs` hold the
 //! rules and keep the counters in memory when the server is the only one (SQLite); with a
 //! [`Shared`] they ask it instead. Times are the server [`Clock`]'s, as every node passes them.
 

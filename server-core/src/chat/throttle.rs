@@ -376,7 +376,7 @@ fn make_room(counters: &mut HashMap<Key, Counter>, now: Instant) {
     }
 }
 
-/// A fixed-size key for `bytes` of `kind` (also the shared limits' keys, `limits.rs`).
+/// A fixed-size key for `bytes` of `kind` (also the shared limits' keys, `limits/`).
 pub(crate) fn digest(kind: &[u8], bytes: &[u8]) -> Key {
     let mut hasher = Sha256::new();
     hasher.update([u8::try_from(kind.len()).unwrap_or(u8::MAX)]);

@@ -15,7 +15,7 @@ pub enum Job {
     /// Removing expired sessions (`server/mod.rs`'s housekeeping).
     SessionPurge,
     /// Removing the shared limits' counters that hold nobody back any more
-    /// (`chat/limits.rs`, on PostgreSQL).
+    /// (`chat/limits/`, on PostgreSQL).
     LimitPurge,
 }
 

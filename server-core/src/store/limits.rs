@@ -1,7 +1,7 @@
 //! The store's interface for the limits several nodes sharing one database must count
 //! together: token buckets, failed logins, the upload quota and each node's sockets per user.
 //! Only PostgreSQL implements it (one SQLite server keeps these counters in memory, see
-//! `chat/limits.rs`); [`super::Backend::limit_store`] says which.
+//! `chat/limits/`); [`super::Backend::limit_store`] says which.
 
 use async_trait::async_trait;
 
