@@ -43,6 +43,15 @@ pub trait HistoryStore: Send + Sync {
 // What every backend does with the rows its SQL fetched: the paging decisions live here once, so a
 // backend's impl only chooses the rows.
 
+/// The `latest_ids` answer from one row per room asked about: the room and its newest id, if it
+/// has messages. Rooms without are left out here, since leaving them out in SQL ran each room's
+/// `max` twice (SQLite and PostgreSQL alike).
+pub(crate) fn latest_ids(rows: Vec<(RoomId, Option<MessageId>)>) -> Vec<(RoomId, MessageId)> {
+    rows.into_iter()
+        .filter_map(|(room, latest)| latest.map(|id| (room, id)))
+        .collect()
+}
+
 /// How many rows to fetch for a page of `limit`: one more, to learn whether there are more.
 pub(crate) fn fetch_limit(limit: u32) -> i64 {
     i64::from(limit) + 1

@@ -66,8 +66,7 @@ impl HistoryStore for PgStore {
 
     async fn latest_ids(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, MessageId)>> {
         // A correlated `max` is one step down the (room_id, id) index per room; a `group by`
-        // would read every message of those rooms. (Filtering the empty ones in SQL evaluated
-        // it twice.)
+        // would read every message of those rooms.
         let rows: Vec<(RoomId, Option<MessageId>)> = sqlx::query_as(
             r#"select r.id, (select max(m.id) from messages m where m.room_id = r.id)
                from unnest($1::bigint[]) as r(id)"#,
@@ -75,10 +74,7 @@ impl HistoryStore for PgStore {
         .bind(rooms)
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(room, latest)| latest.map(|id| (room, id)))
-            .collect())
+        Ok(history::latest_ids(rows))
     }
 
     async fn changes_rev(&self, room: RoomId) -> Result<i64> {

@@ -67,7 +67,7 @@ impl HistoryStore for SqliteStore {
 
     async fn latest_ids(&self, rooms: &[RoomId]) -> Result<Vec<(RoomId, MessageId)>> {
         // A correlated `max` is one step down `messages_room_id` per room; a `group by` would
-        // read every message of those rooms. (Filtering the empty ones in SQL evaluated it twice.)
+        // read every message of those rooms.
         let rows: Vec<(RoomId, Option<MessageId>)> = sqlx::query_as(
             r#"select j.value, (select max(m.id) from messages m where m.room_id = j.value)
                from json_each(?1) j"#,
@@ -75,10 +75,7 @@ impl HistoryStore for SqliteStore {
         .bind(json_param(&rooms))
         .fetch_all(&self.read)
         .await?;
-        Ok(rows
-            .into_iter()
-            .filter_map(|(room, latest)| latest.map(|id| (room, id)))
-            .collect())
+        Ok(history::latest_ids(rows))
     }
 
     async fn changes_rev(&self, room: RoomId) -> Result<i64> {
