@@ -345,7 +345,8 @@ const REGISTRATIONS: &str = "too many accounts were registered from your network
 mod tests {
     use super::*;
 
-    fn limiter(adjust: impl FnOnce(&mut Limits)) -> Limiter {
+    /// Also the upload tests' (`uploads.rs`).
+    pub(super) fn limiter(adjust: impl FnOnce(&mut Limits)) -> Limiter {
         let mut limits = Limits::default();
         adjust(&mut limits);
         Limiter::new(limits)

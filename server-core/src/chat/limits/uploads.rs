@@ -172,13 +172,7 @@ pub(crate) fn free_disk_bytes(_dir: &Path) -> std::io::Result<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Limits;
-
-    fn limiter(adjust: impl FnOnce(&mut Limits)) -> Limiter {
-        let mut limits = Limits::default();
-        adjust(&mut limits);
-        Limiter::new(limits)
-    }
+    use crate::chat::limits::tests::limiter;
 
     fn retry_after(result: Result<()>) -> u64 {
         match result {
